@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// The `agentk` command: a tiny shim over the compiled CLI in dist/ (built by `npm ci`).
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+let main;
+try {
+  ({ main } = await import('../dist/cli/main.js'));
+} catch (error) {
+  if (error.code === 'ERR_MODULE_NOT_FOUND') {
+    process.stderr.write(
+      'agentk: not built yet; run `npm ci` (or `npm run build`) in the agentk folder\n',
+    );
+    process.exit(2);
+  }
+  throw error;
+}
+process.exitCode = await main(process.argv.slice(2));

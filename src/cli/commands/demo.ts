@@ -1,0 +1,59 @@
+// `agentk demo`: the seed's first demo (also what `agentk` with no arguments runs).
+
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { runDemo } from '../../demo/poisoned-page.js';
+import { loadSigner } from '../../evidence/keys.js';
+import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
+import { loadPolicyFile } from '../../policy/load.js';
+import { type Command, flag, json, stringOption } from '../command.js';
+import { EXIT, table } from '../io.js';
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'run the first demo: a poisoned web page tries to exfiltrate ~/.ssh/id_rsa',
+  usage: `agentk demo [--policy FILE] [--json]
+
+Runs a scripted, hijacked agent through the kernel. Nothing real is read or sent: the
+secret store holds a dummy key. Writes .agentk/runs/<run-id>.jsonl and latest.jsonl.
+
+  --policy FILE  decide under this policy (default: examples/agentk.policy.toml)
+  --json         print {trace, events} as one JSON object`,
+  options: { policy: { type: 'string' }, json: { type: 'boolean' } },
+  positionals: [0, 0],
+  run(args, io) {
+    const policy = loadPolicyFile(stringOption(args, 'policy') ?? DEFAULT_POLICY_PATH);
+    const signer = loadSigner(io.env);
+    const run = runDemo(policy, join(io.cwd, RUNS_DIR), signer);
+    const trace = relative(io.cwd, run.trace);
+    const latest = relative(io.cwd, run.latest);
+    if (flag(args, 'json')) {
+      const events = readFileSync(run.trace, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as unknown);
+      io.stdout(json({ trace, latest, run_id: run.runId, events }));
+      return EXIT.ok;
+    }
+    const lines = [
+      'AgentK demo: a poisoned web page tries to exfiltrate ~/.ssh/id_rsa',
+      '',
+      ...table(
+        run.results.map((r) => [
+          String(r.step).padStart(2),
+          r.verdict.toUpperCase(),
+          r.kind,
+          r.target.length > 44 ? `${r.target.slice(0, 43)}…` : r.target,
+          `${r.rule}: ${r.reason}`,
+        ]),
+      ),
+      '',
+      `Flight log: ${trace} (${run.results.length} events, sealed; copied to ${latest})`,
+      `Signed by:  ${signer.fingerprint} (${signer.source} key)`,
+      `Verify it:  npx agentk verify ${latest}`,
+      '',
+    ];
+    io.stdout(lines.join('\n'));
+    return EXIT.ok;
+  },
+};

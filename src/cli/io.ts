@@ -1,0 +1,47 @@
+// What a command may touch: its output streams, environment and working directory. Tests
+// pass their own; the real CLI passes the process's.
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** Exit codes, decided in one place (cli/main.ts) and documented in README.md. */
+export const EXIT = {
+  ok: 0,
+  /** A check ran and failed: tampered log, invalid policy, failed verification. */
+  failed: 1,
+  /** The command was used wrongly, or an input file is missing or unreadable. */
+  usage: 2,
+  /** The log's chain is intact but it has no seal: possibly truncated. */
+  unsealed: 3,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Left-align columns: rows of cells -> lines. */
+export function table(rows: readonly (readonly string[])[], gap = 2): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd((widths[i] ?? 0) + gap)))
+      .join('')
+      .trimEnd(),
+  );
+}

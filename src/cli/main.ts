@@ -1,0 +1,82 @@
+// The CLI's single entry and exit: parse, dispatch to one command, map every error to one
+// line on stderr and an exit code. Nothing else in the CLI decides exit codes, and no
+// user error ever prints a stack trace.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentkError } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { type Command, parseCommandArgs } from './command.js';
+import { demoCommand } from './commands/demo.js';
+import { policyCheckCommand } from './commands/policy-check.js';
+import { verifyCommand } from './commands/verify.js';
+import { type CliIo, EXIT, type ExitCode, processIo, table } from './io.js';
+
+export const COMMANDS: readonly Command[] = [demoCommand, verifyCommand, policyCheckCommand];
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function help(): string {
+  return [
+    'AgentK: the syscall boundary between an AI agent and the world.',
+    '',
+    'Usage: agentk [command] [options]     (no command: agentk demo)',
+    '',
+    'Commands:',
+    ...table(COMMANDS.map((command) => [`  ${command.name}`, command.summary])),
+    '',
+    "Run `agentk <command> --help` for a command's options.",
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCode> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    const command = COMMANDS.find((candidate) => candidate.name === rest[0]);
+    io.stdout(command ? `${command.usage}\n` : help());
+    return EXIT.ok;
+  }
+  if (first === '--version' || first === '-V') {
+    io.stdout(`agentk ${version()}\n`);
+    return EXIT.ok;
+  }
+  const name = first === undefined || first.startsWith('-') ? 'demo' : first;
+  const args = first === undefined || first.startsWith('-') ? argv : rest;
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) {
+    io.stderr(`agentk: unknown command ${JSON.stringify(name)} (run agentk help)\n`);
+    return EXIT.usage;
+  }
+  try {
+    const parsed = parseCommandArgs(command, args);
+    if (parsed.values.help === true) {
+      io.stdout(`${command.usage}\n`);
+      return EXIT.ok;
+    }
+    return await command.run(parsed, io);
+  } catch (error) {
+    if (error instanceof AgentkError) {
+      io.stderr(`agentk ${command.name}: ${error.message}\n`);
+      for (const problem of error.problems) io.stderr(`  ${problem}\n`);
+      return error.code === 'POLICY_INVALID' || error.code === 'KEY_MALFORMED'
+        ? EXIT.failed
+        : EXIT.usage;
+    }
+    // A bug, not a user error: say so plainly, with the message but no stack trace unless asked.
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`agentk ${command.name}: internal error: ${message}\n`);
+    if (io.env.AGENTK_DEBUG === '1' && error instanceof Error && error.stack)
+      io.stderr(`${error.stack}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,155 @@
+// The only module that imports node:crypto: SHA-256 digests with domain separation,
+// Ed25519 keys, signatures and verification, constant-time digest comparison, random ids.
+// Input distrusted: signatures, public keys and digests read from logs and manifests;
+// verification returns false on any malformed value and never throws.
+
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  randomBytes,
+  sign,
+  timingSafeEqual,
+  verify,
+} from 'node:crypto';
+
+const HEX_64 = /^[0-9a-f]{64}$/;
+const HEX_128 = /^[0-9a-f]{128}$/;
+
+export function isHex64(value: unknown): value is string {
+  return typeof value === 'string' && HEX_64.test(value);
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * SHA-256 over `domain || 0x00 || body`. Every hash that carries meaning (events, receipts,
+ * handles, seals, requests) is domain-separated so that one kind can never be replayed as
+ * another.
+ */
+export function domainHash(domain: string, body: string | Uint8Array): string {
+  return createHash('sha256').update(domain).update('\0').update(body).digest('hex');
+}
+
+/** Constant-time equality of two hex digests (length checked first). */
+export function digestEquals(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+}
+
+export function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+// RFC 8410: PKCS#8 and SPKI DER prefixes for a raw 32-byte Ed25519 seed / public key.
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export type KeySource = 'environment' | 'file' | 'development';
+
+/** An Ed25519 signing key. The seed never leaves this object. */
+export interface Signer {
+  readonly algorithm: 'Ed25519';
+  readonly publicKey: string;
+  readonly source: KeySource;
+  readonly fingerprint: string;
+  signHex(message: string | Uint8Array): string;
+}
+
+class Ed25519Signer implements Signer {
+  readonly algorithm = 'Ed25519' as const;
+  readonly publicKey: string;
+  readonly source: KeySource;
+  readonly fingerprint: string;
+  readonly #key: KeyObject;
+
+  constructor(seed: Buffer, source: KeySource) {
+    this.#key = createPrivateKey({
+      key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    const spki = createPublicKey(this.#key).export({ format: 'der', type: 'spki' });
+    this.publicKey = spki.subarray(SPKI_ED25519_PREFIX.length).toString('hex');
+    this.source = source;
+    this.fingerprint = fingerprintOf(this.publicKey);
+  }
+
+  signHex(message: string | Uint8Array): string {
+    return sign(
+      null,
+      typeof message === 'string' ? Buffer.from(message) : message,
+      this.#key,
+    ).toString('hex');
+  }
+
+  // Keep the seed out of console.log, util.inspect and JSON.stringify.
+  toJSON(): object {
+    return { algorithm: this.algorithm, publicKey: this.publicKey, source: this.source };
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Signer(Ed25519, ${this.fingerprint}, ${this.source})`;
+  }
+}
+
+/** A signer from a 32-byte seed given as 64 hex digits. Throws RangeError if malformed. */
+export function signerFromSeedHex(seedHex: string, source: KeySource): Signer {
+  const normalized = seedHex.trim().toLowerCase();
+  if (!HEX_64.test(normalized)) throw new RangeError('Ed25519 seed must be 64 hex digits');
+  return new Ed25519Signer(Buffer.from(normalized, 'hex'), source);
+}
+
+/** A fresh random Ed25519 seed as 64 hex digits. */
+export function generateSeedHex(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** Redacted signer identity: never the raw key, stable across runs. */
+export function fingerprintOf(publicKeyHex: string): string {
+  return `ed25519:${sha256Hex(Buffer.from(publicKeyHex, 'hex')).slice(0, 16)}`;
+}
+
+const publicKeyCache = new Map<string, KeyObject | null>();
+
+function publicKeyObject(publicKeyHex: string): KeyObject | null {
+  let key = publicKeyCache.get(publicKeyHex);
+  if (key !== undefined) return key;
+  try {
+    key = createPublicKey({
+      key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(publicKeyHex, 'hex')]),
+      format: 'der',
+      type: 'spki',
+    });
+  } catch {
+    key = null;
+  }
+  if (publicKeyCache.size > 1024) publicKeyCache.clear();
+  publicKeyCache.set(publicKeyHex, key);
+  return key;
+}
+
+/** Ed25519 verification. Returns false for any malformed key or signature; never throws. */
+export function verifyEd25519(
+  publicKeyHex: unknown,
+  message: string | Uint8Array,
+  signatureHex: unknown,
+): boolean {
+  if (!isHex64(publicKeyHex) || typeof signatureHex !== 'string' || !HEX_128.test(signatureHex)) {
+    return false;
+  }
+  const key = publicKeyObject(publicKeyHex);
+  if (key === null) return false;
+  try {
+    return verify(
+      null,
+      typeof message === 'string' ? Buffer.from(message) : message,
+      key,
+      Buffer.from(signatureHex, 'hex'),
+    );
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,65 @@
+// Capability receipts and secret handles: the signed, one-shot proofs that the kernel
+// allowed exactly this syscall (receipt) or opened exactly this secret (handle). Both are
+// bound to the run, the agent, the step and the previous event hash, so a receipt cannot
+// be replayed into another log position, and a handle cannot be moved to another receipt.
+
+import { randomHex, type Signer } from '../crypto/index.js';
+import { labelsOf, PRIVATE, SECRET } from '../labels/labels.js';
+import type { ReceiptRecord, SecretHandleRecord } from '../recorder/event.js';
+import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signRecord } from './signing.js';
+
+export const RECEIPT_PREFIX = 'rcpt_';
+export const HANDLE_PREFIX = 'secret_fd_';
+export const HANDLE_PATTERN = /\bsecret_fd_[0-9a-f]{32}\b/g;
+
+export interface ReceiptBinding {
+  readonly agent_id: string;
+  readonly run_id: string;
+  readonly step: number;
+  readonly syscall: string;
+  readonly target: string;
+  readonly previous_hash: string;
+  readonly issued_at: string;
+  readonly expires_at: string;
+}
+
+export function mintReceipt(signer: Signer, binding: ReceiptBinding): ReceiptRecord {
+  return signRecord(signer, RECEIPT_DOMAIN, {
+    id: `${RECEIPT_PREFIX}${randomHex(16)}`,
+    alg: signer.algorithm,
+    agent_id: binding.agent_id,
+    run_id: binding.run_id,
+    step: binding.step,
+    syscall: binding.syscall,
+    target: binding.target,
+    scope: `${binding.syscall}:${binding.target}`,
+    issued_at: binding.issued_at,
+    expires_at: binding.expires_at,
+    previous_hash: binding.previous_hash,
+    key_source: signer.source,
+    public_key: signer.publicKey,
+  });
+}
+
+export interface HandleBinding {
+  readonly receipt_id: string;
+  readonly target: string;
+  readonly scope: readonly string[];
+  readonly issued_at: string;
+  readonly expires_at: string;
+}
+
+export function mintSecretHandle(signer: Signer, binding: HandleBinding): SecretHandleRecord {
+  return signRecord(signer, HANDLE_DOMAIN, {
+    id: `${HANDLE_PREFIX}${randomHex(16)}`,
+    alg: signer.algorithm,
+    receipt_id: binding.receipt_id,
+    target: binding.target,
+    scope: [...binding.scope],
+    labels: labelsOf(SECRET | PRIVATE),
+    issued_at: binding.issued_at,
+    expires_at: binding.expires_at,
+    key_source: signer.source,
+    public_key: signer.publicKey,
+  });
+}

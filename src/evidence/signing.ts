@@ -1,0 +1,41 @@
+// What exactly is signed. Every signature covers `domain || 0x00 || JCS(fields)` where
+// `fields` is the signed record without its `signature`. Domains keep a receipt from ever
+// verifying as a handle or a seal.
+
+import { type Signer, verifyEd25519 } from '../crypto/index.js';
+import { canonicalize } from '../recorder/canonical.js';
+
+export const RECEIPT_DOMAIN = 'agentk/receipt/v1';
+export const HANDLE_DOMAIN = 'agentk/secret-handle/v1';
+export const SEAL_DOMAIN = 'agentk/seal/v1';
+export const APPROVAL_DOMAIN = 'agentk/approval/v1';
+
+export function signingMessage(domain: string, fields: Readonly<Record<string, unknown>>): string {
+  return `${domain}\0${canonicalize(fields)}`;
+}
+
+/** Sign a record: returns the record with `signature` added. */
+export function signRecord<T extends Record<string, unknown>>(
+  signer: Signer,
+  domain: string,
+  fields: T,
+): T & { signature: string } {
+  return { ...fields, signature: signer.signHex(signingMessage(domain, fields)) };
+}
+
+/**
+ * Verify a signed record against the `public_key` it names. Returns false for anything
+ * malformed; trust in that key (pinning) is the caller's separate question.
+ */
+export function verifyRecordSignature(domain: string, record: unknown): boolean {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return false;
+  const { signature, ...fields } = record as Record<string, unknown>;
+  if (fields.alg !== 'Ed25519') return false;
+  let message: string;
+  try {
+    message = signingMessage(domain, fields);
+  } catch {
+    return false;
+  }
+  return verifyEd25519(fields.public_key, message, signature);
+}

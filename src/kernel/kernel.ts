@@ -1,0 +1,850 @@
+// The kernel: every action an agent takes is one syscall through Kernel.syscall(). It
+// derives labels itself (sources, content scans, value provenance, the session's context
+// label), lets the policy decide, mints signed receipts and secret handles, and appends
+// the event to the flight log *before* returning, so the caller's effect always follows
+// its evidence. If the event cannot be recorded, syscall() throws and nothing is allowed.
+// Input distrusted: every request (see parseRequest) and every byte of content.
+
+import { domainHash, type Signer, sha256Hex } from '../crypto/index.js';
+import { AgentkError } from '../errors.js';
+import { loadSigner } from '../evidence/keys.js';
+import { HANDLE_PATTERN, mintReceipt, mintSecretHandle } from '../evidence/receipts.js';
+import {
+  INTEGRITY_TAINT,
+  joinMasks,
+  type Label,
+  type LabelMask,
+  labelsOf,
+  maskOf,
+  POISONED,
+  PRIVATE,
+  restrictionsOnly,
+  SECRET,
+  TRUSTED,
+  UNTRUSTED,
+} from '../labels/labels.js';
+import { CompiledPolicy } from '../policy/compile.js';
+import { globMatch } from '../policy/glob.js';
+import type { Policy } from '../policy/types.js';
+import { containsSecret, looksInjected, redactSecrets } from '../provenance/detect.js';
+import { stringsOf, ValueIndex } from '../provenance/values.js';
+import { canonicalize } from '../recorder/canonical.js';
+import type {
+  DecisionRecord,
+  InputEvidence,
+  ReceiptRecord,
+  SealEvent,
+  SecretHandleRecord,
+  SyscallEvent,
+  SyscallRecord,
+} from '../recorder/event.js';
+import { FlightRecorder } from '../recorder/recorder.js';
+import { type Durability, FileSink, type LogSink, MemorySink } from '../recorder/sink.js';
+import type { SecretStore } from '../secrets/store.js';
+import {
+  isSyscallKind,
+  SINK_DESTRUCTIVE,
+  SINK_EGRESS,
+  type SinkMask,
+  type SyscallKind,
+  sinksOf,
+  type Verdict,
+} from '../vocabulary.js';
+import { patchStats, patchWithinTarget } from './patch.js';
+import { parseRequest } from './request.js';
+import type {
+  Approver,
+  ContextPage,
+  InputRef,
+  ProvenanceHit,
+  SyscallRequest,
+  SyscallResult,
+} from './types.js';
+
+export const DEFAULT_RECEIPT_TTL_MS = 5 * 60_000;
+export const DEFAULT_HANDLE_TTL_MS = 15 * 60_000;
+const MAX_SCANNED_CONTENT = 32 * 1024 * 1024;
+const MAX_PROVENANCE_HITS = 32;
+const REQUEST_DOMAIN = 'agentk/request/v1';
+
+export interface KernelOptions {
+  /** A parsed policy (see loadPolicyFile) or a compiled one. */
+  readonly policy: Policy | CompiledPolicy;
+  /** The root agent's id; defaults to the policy's `[agent] id`. */
+  readonly agentId?: string;
+  /** Where the flight log goes: a new file, a sink of your own, or (default) memory. */
+  readonly trace?:
+    | { readonly path: string; readonly durability?: Durability }
+    | { readonly sink: LogSink };
+  /** The evidence signer; defaults to loadSigner() (environment, key file, development key). */
+  readonly signer?: Signer;
+  /** Stores that can serve `secret.open` targets. None: every secret.open is denied. */
+  readonly secretStores?: readonly SecretStore[];
+  /** Capability patterns granted by the embedding code, on top of the policy's. */
+  readonly grants?: readonly string[];
+  /** Answers `ask` decisions. Without one, an `ask` is recorded as a deny that says why. */
+  readonly approver?: Approver;
+  readonly runId?: string;
+  readonly receiptTtlMs?: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly clock?: () => number;
+}
+
+interface Session {
+  readonly id: string;
+  readonly parent: string | null;
+  context: LabelMask;
+}
+
+interface StoredPage extends ContextPage {
+  readonly mask: LabelMask;
+}
+
+interface IssuedHandle {
+  readonly record: SecretHandleRecord;
+  readonly store: SecretStore;
+  readonly expiresAt: number;
+}
+
+interface IssuedReceipt {
+  readonly record: ReceiptRecord;
+  readonly expiresAt: number;
+  readonly sinks: SinkMask;
+  readonly handles: readonly string[];
+  spent: boolean;
+  revealed: Set<string>;
+}
+
+/** Everything the kernel derived about a request before the policy looks at it. */
+interface Analysis {
+  labels: LabelMask;
+  sinks: SinkMask;
+  inputs: InputEvidence[];
+  detail: Record<string, unknown>;
+  provenance: ProvenanceHit[];
+  handles: string[];
+  contentHash: string | null;
+  contentText: string | null;
+  /** A kernel precondition that failed: deny before the policy is consulted. */
+  refusal: { rule: string; reason: string } | null;
+}
+
+export function newRunId(now: number = Date.now()): string {
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${sha256Hex(`${now}:${Math.random()}:${process.pid}`).slice(0, 8)}`;
+}
+
+function bytesOf(content: string | Uint8Array): Uint8Array {
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (content instanceof Uint8Array) return Buffer.from(content).toString('utf8');
+  return stringsOf(content).join('\n');
+}
+
+function hashOf(content: unknown): string {
+  if (typeof content === 'string' || content instanceof Uint8Array)
+    return sha256Hex(bytesOf(content));
+  return sha256Hex(canonicalize(content));
+}
+
+/** Strings kept verbatim in the log (targets, intents) lose credential material first. */
+function loggable(text: string, limit: number): string {
+  const clipped = text.length > limit ? `${text.slice(0, limit)}…` : text;
+  return redactSecrets(clipped.toWellFormed());
+}
+
+export class Kernel {
+  readonly runId: string;
+  readonly agentId: string;
+  readonly policy: CompiledPolicy;
+  readonly signer: Signer;
+  readonly #recorder: FlightRecorder;
+  readonly #stores: readonly SecretStore[];
+  readonly #extraGrants: string[];
+  readonly #approver: Approver | undefined;
+  readonly #clock: () => number;
+  readonly #receiptTtl: number;
+  readonly #sessions = new Map<string, Session>();
+  readonly #pages = new Map<string, StoredPage>();
+  readonly #values = new ValueIndex();
+  readonly #memory = new Map<string, { labels: LabelMask; sha256: string; step: number }>();
+  readonly #handles = new Map<string, IssuedHandle>();
+  readonly #receipts = new Map<string, IssuedReceipt>();
+  readonly #pending = new Map<
+    string,
+    { kind: SyscallKind; target: string; agent: string; step: number }
+  >();
+  readonly #approvals = new Map<string, { approver: string; step: number }>();
+  #closed = false;
+
+  constructor(options: KernelOptions) {
+    this.policy =
+      options.policy instanceof CompiledPolicy
+        ? options.policy
+        : new CompiledPolicy(options.policy);
+    this.agentId = options.agentId ?? this.policy.agentId;
+    this.signer = options.signer ?? loadSigner();
+    this.#clock = options.clock ?? Date.now;
+    this.runId = options.runId ?? newRunId(this.#clock());
+    this.#stores = options.secretStores ?? [];
+    this.#extraGrants = [...(options.grants ?? [])];
+    this.#approver = options.approver;
+    this.#receiptTtl = options.receiptTtlMs ?? DEFAULT_RECEIPT_TTL_MS;
+    const trace = options.trace;
+    const sink =
+      trace === undefined
+        ? new MemorySink()
+        : 'sink' in trace
+          ? trace.sink
+          : new FileSink(trace.path, trace.durability ?? 'flush');
+    this.#recorder = new FlightRecorder(sink, this.runId);
+    this.#sessions.set(this.agentId, { id: this.agentId, parent: null, context: 0 });
+  }
+
+  /** Where the flight log is written, or null for an in-memory log. */
+  get tracePath(): string | null {
+    return this.#recorder.path;
+  }
+
+  /** Events recorded so far (the seal excluded). */
+  get eventCount(): number {
+    return this.#recorder.count;
+  }
+
+  get headHash(): string {
+    return this.#recorder.head;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The session's context label: the join of every page that entered its context. */
+  contextLabels(agent: string = this.agentId): readonly Label[] {
+    return labelsOf(this.#sessions.get(agent)?.context ?? 0);
+  }
+
+  page(id: string): ContextPage | undefined {
+    const page = this.#pages.get(id);
+    if (!page) return undefined;
+    const { mask: _mask, ...info } = page;
+    return info;
+  }
+
+  /** Grant a capability pattern from embedding code (e.g. `tool.invoke:fs/*`). */
+  grant(capability: string): void {
+    if (!/^[^:]+:.+$/.test(capability)) {
+      throw new TypeError('capability must look like "<syscall>:<target pattern>"');
+    }
+    this.#extraGrants.push(capability);
+  }
+
+  #granted(capability: string): boolean {
+    if (this.policy.grants(capability)) return true;
+    return this.#extraGrants.some((pattern) => globMatch(pattern, capability));
+  }
+
+  /**
+   * Mediate one syscall: derive labels, decide, sign, record. The event is durably
+   * appended before this returns; run the effect only if `result.allowed`.
+   */
+  syscall(request: SyscallRequest | Readonly<Record<string, unknown>>): SyscallResult {
+    if (this.#closed)
+      throw new AgentkError('RECORDER_CLOSED', 'the kernel is closed; open a new one');
+    const now = this.#clock();
+    const ts = new Date(now).toISOString();
+    const parsed = parseRequest(request);
+    const kindText = parsed.ok ? parsed.request.kind : parsed.kind;
+    const agent = parsed.ok ? (parsed.request.agent ?? this.agentId) : this.agentId;
+    const session = this.#sessions.get(agent);
+
+    let analysis: Analysis = {
+      labels: 0,
+      sinks: 0,
+      inputs: [],
+      detail: {},
+      provenance: [],
+      handles: [],
+      contentHash: null,
+      contentText: null,
+      refusal: null,
+    };
+    if (!parsed.ok) {
+      analysis.refusal = {
+        rule: 'kernel.invalid-request',
+        reason: `invalid request: ${parsed.problem}`,
+      };
+    } else if (!isSyscallKind(parsed.request.kind)) {
+      analysis.refusal = {
+        rule: 'kernel.unknown-syscall',
+        reason: `unknown syscall ${JSON.stringify(kindText)}: denied by default`,
+      };
+    } else if (!session) {
+      analysis.refusal = {
+        rule: 'kernel.unknown-agent',
+        reason: `agent ${JSON.stringify(agent)} was never spawned in this run`,
+      };
+    } else {
+      analysis = this.#analyze(parsed.request, session);
+    }
+
+    const kind = isSyscallKind(kindText) ? kindText : null;
+    const rawTarget = parsed.ok ? parsed.request.target : parsed.target;
+    const target = loggable(rawTarget, 4096);
+    const intent = parsed.ok ? loggable(parsed.request.intent ?? '', 512) : '';
+    const capability = `${kindText}:${rawTarget}`;
+    const capabilityGranted = kind !== null && this.#granted(capability);
+    const requestHash = domainHash(
+      REQUEST_DOMAIN,
+      canonicalize({ agent, kind: kindText, target: rawTarget, intent, inputs: analysis.inputs }),
+    );
+
+    // Decide.
+    let verdict: Verdict;
+    let rule: string;
+    let reason: string;
+    if (analysis.refusal || kind === null) {
+      verdict = 'deny';
+      rule = analysis.refusal?.rule ?? 'kernel.unknown-syscall';
+      reason = analysis.refusal?.reason ?? 'unknown syscall';
+    } else {
+      const match = this.policy.decide({
+        kind,
+        target: rawTarget,
+        labels: analysis.labels,
+        sinks: analysis.sinks,
+        capability: capabilityGranted,
+      });
+      verdict = match.rule.effect;
+      rule = match.rule.id;
+      reason = match.rule.reason;
+      if (verdict === 'ask') {
+        const approval = this.#approvals.get(requestHash);
+        if (approval) {
+          this.#approvals.delete(requestHash);
+          verdict = 'allow';
+          reason = `${reason} (approved by ${approval.approver} at step ${approval.step})`;
+          analysis.detail.approval = { approver: approval.approver, step: approval.step };
+        } else if (!this.#approver) {
+          verdict = 'deny';
+          reason = `${reason} (needs human approval and no approver is configured: add a policy rule that allows it, or run with an approver)`;
+        }
+      }
+    }
+
+    // Evidence.
+    const step = this.#recorder.nextStep;
+    let receipt: ReceiptRecord | null = null;
+    let handle: SecretHandleRecord | null = null;
+    let handleStore: SecretStore | null = null;
+    let handleExpiry = 0;
+    if (verdict === 'allow' && kind !== null) {
+      receipt = mintReceipt(this.signer, {
+        agent_id: agent,
+        run_id: this.runId,
+        step,
+        syscall: kind,
+        target,
+        previous_hash: this.#recorder.head,
+        issued_at: ts,
+        expires_at: new Date(now + this.#receiptTtl).toISOString(),
+      });
+      if (kind === 'secret.open' && parsed.ok && parsed.request.kind === 'secret.open') {
+        const store = this.#stores.find((candidate) => candidate.has(rawTarget));
+        if (store) {
+          handleStore = store;
+          handleExpiry = now + (parsed.request.ttlMs ?? DEFAULT_HANDLE_TTL_MS);
+          handle = mintSecretHandle(this.signer, {
+            receipt_id: receipt.id,
+            target,
+            scope: parsed.request.scope ?? ['tool.invoke:*'],
+            issued_at: ts,
+            expires_at: new Date(handleExpiry).toISOString(),
+          });
+        }
+      }
+    }
+
+    const decision: DecisionRecord = {
+      verdict,
+      rule,
+      reason,
+      missing_capability: kind !== null && !capabilityGranted ? capability : null,
+      receipt,
+      secret_handle: handle,
+      request_hash: requestHash,
+    };
+    const sessionContext = session?.context ?? 0;
+    const syscall: SyscallRecord = {
+      kind: kindText,
+      target,
+      intent,
+      labels: labelsOf(analysis.labels),
+      inputs: analysis.inputs,
+      capability: loggable(capability, 4200),
+      sinks: sinksOf(analysis.sinks),
+      detail: {
+        ...analysis.detail,
+        context_labels: labelsOf(sessionContext),
+        ...(analysis.provenance.length > 0
+          ? {
+              provenance: analysis.provenance.map((hit) => ({
+                arg: hit.arg,
+                page: hit.page,
+                page_sha256: hit.pageSha256,
+                labels: hit.labels,
+              })),
+            }
+          : {}),
+      },
+    };
+    // Durably record before anything takes effect.
+    const event = this.#recorder.append({
+      type: 'syscall',
+      ts,
+      run_id: this.runId,
+      agent_id: agent,
+      syscall,
+      decision,
+    }) as SyscallEvent;
+
+    // Effects on kernel state, only after the event is on disk.
+    let page: ContextPage | null = null;
+    let child: string | null = null;
+    if (receipt) {
+      this.#receipts.set(receipt.id, {
+        record: receipt,
+        expiresAt: now + this.#receiptTtl,
+        sinks: analysis.sinks,
+        handles: analysis.handles,
+        spent: false,
+        revealed: new Set(),
+      });
+      if (this.#receipts.size % 1024 === 0) this.#pruneReceipts(now);
+    }
+    if (handle && handleStore) {
+      this.#handles.set(handle.id, { record: handle, store: handleStore, expiresAt: handleExpiry });
+    }
+    if (verdict === 'ask') {
+      this.#pending.set(requestHash, { kind: kind as SyscallKind, target: rawTarget, agent, step });
+    }
+    if (verdict === 'allow' && parsed.ok && session) {
+      const request = parsed.request;
+      switch (request.kind) {
+        case 'context.read':
+        case 'tool.describe':
+        case 'resource.describe':
+        case 'prompt.describe':
+        case 'tool.response':
+        case 'resource.response':
+        case 'prompt.response':
+          page = this.#addPage(session, rawTarget, analysis, step);
+          break;
+        case 'memory.write':
+          this.#memory.set(rawTarget, {
+            labels: analysis.labels,
+            sha256: analysis.contentHash ?? '',
+            step,
+          });
+          break;
+        case 'agent.spawn':
+          this.#sessions.set(rawTarget, { id: rawTarget, parent: agent, context: session.context });
+          child = rawTarget;
+          break;
+        case 'human.approve': {
+          const pending = this.#pending.get(rawTarget);
+          this.#pending.delete(rawTarget);
+          if (pending && request.approved) {
+            this.#approvals.set(rawTarget, { approver: request.approver, step });
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+
+    return {
+      step,
+      agent,
+      kind: kindText,
+      target,
+      verdict,
+      allowed: verdict === 'allow',
+      rule,
+      reason,
+      missingCapability: decision.missing_capability,
+      labels: syscall.labels,
+      sinks: sinksOf(analysis.sinks),
+      receipt,
+      secretHandle: handle,
+      requestHash,
+      page,
+      child,
+      provenance: analysis.provenance,
+      event,
+    };
+  }
+
+  /**
+   * syscall(), plus the approval round trip: an `ask` goes to the approver, its answer is
+   * recorded as a `human.approve` syscall bound to the request hash, and the request is
+   * decided again (an approval is valid for that exact request, once).
+   */
+  async decide(request: SyscallRequest): Promise<SyscallResult> {
+    const first = this.syscall(request);
+    if (first.verdict !== 'ask' || !this.#approver) return first;
+    const answer = await this.#approver({
+      requestHash: first.requestHash,
+      agent: first.agent,
+      kind: first.kind as SyscallKind,
+      target: first.target,
+      intent: first.event.syscall.intent,
+      labels: first.labels,
+      rule: first.rule,
+      reason: first.reason,
+    });
+    const approval = this.syscall({
+      kind: 'human.approve',
+      target: first.requestHash,
+      approver: answer.approver,
+      approved: answer.approved,
+      intent: `answer to the ask at step ${first.step}`,
+      ...(answer.note !== undefined ? { note: answer.note } : {}),
+      ...(request.agent !== undefined ? { agent: request.agent } : {}),
+    });
+    // Refused, or the approval itself was denied: the ask stands, and nothing is allowed.
+    if (!approval.allowed || !answer.approved) return first;
+    return this.syscall(request);
+  }
+
+  /**
+   * Spend a receipt: true the first time for a live receipt this kernel issued, false
+   * after that or once it has expired. Effectors call this right before acting.
+   */
+  redeem(receiptId: string): boolean {
+    const issued = this.#receipts.get(receiptId);
+    if (!issued || issued.spent || issued.expiresAt < this.#clock()) return false;
+    issued.spent = true;
+    return true;
+  }
+
+  /**
+   * The bytes behind a secret handle, for the allowed syscall that used it: the receipt
+   * must be live, its event must have taken the handle as input, its capability must be in
+   * the handle's scope, and it must not be an egress sink. Each pair reveals once.
+   */
+  revealSecret(handleId: string, receiptId: string): Uint8Array {
+    const handle = this.#handles.get(handleId);
+    const issued = this.#receipts.get(receiptId);
+    const now = this.#clock();
+    const refuse = (why: string): never => {
+      throw new AgentkError('HANDLE_INVALID', `secret handle cannot be redeemed: ${why}`);
+    };
+    if (!handle) return refuse('unknown handle');
+    if (handle.expiresAt < now) return refuse('the handle has expired');
+    if (!issued || issued.expiresAt < now) return refuse('unknown or expired receipt');
+    if (!issued.handles.includes(handleId))
+      return refuse('the receipt’s syscall did not take this handle');
+    if (issued.sinks & SINK_EGRESS) return refuse('secrets are never revealed to an egress sink');
+    if (issued.revealed.has(handleId)) return refuse('already revealed for this receipt');
+    if (!handle.record.scope.some((pattern) => globMatch(pattern, issued.record.scope))) {
+      return refuse(`${issued.record.scope} is outside the handle's scope`);
+    }
+    const bytes = handle.store.read(handle.record.target);
+    if (bytes === null) return refuse('the store no longer has this secret');
+    issued.revealed.add(handleId);
+    return bytes;
+  }
+
+  /** Seal the log (signed count and head) and close the kernel. Idempotent. */
+  close(): SealEvent | null {
+    if (this.#closed) return null;
+    this.#closed = true;
+    return this.#recorder.seal(this.signer, this.agentId, new Date(this.#clock()).toISOString());
+  }
+
+  /** Close the log without a seal: what a crash leaves behind (for tests and fault drills). */
+  abandon(): void {
+    this.#closed = true;
+    this.#recorder.close();
+  }
+
+  #pruneReceipts(now: number): void {
+    for (const [id, issued] of this.#receipts) {
+      if (issued.expiresAt < now) this.#receipts.delete(id);
+    }
+  }
+
+  #addPage(session: Session, source: string, analysis: Analysis, step: number): ContextPage {
+    const id = `p${this.#pages.size + 1}`;
+    const page: StoredPage = {
+      id,
+      sha256: analysis.contentHash ?? sha256Hex(''),
+      source: loggable(source, 512),
+      labels: labelsOf(analysis.labels),
+      step,
+      agent: session.id,
+      mask: analysis.labels,
+    };
+    this.#pages.set(id, page);
+    session.context = joinMasks(session.context, analysis.labels);
+    if (analysis.contentText) this.#values.add(id, analysis.labels, analysis.contentText);
+    const { mask: _mask, ...info } = page;
+    return info;
+  }
+
+  /** Derive labels, sinks and evidence for a well-formed request. */
+  #analyze(request: SyscallRequest, session: Session): Analysis {
+    const a: Analysis = {
+      labels: restrictionsOnly(maskOf(request.labels ?? [])),
+      sinks: this.policy.classifySinks(request.kind, request.target),
+      inputs: [],
+      detail: {},
+      provenance: [],
+      handles: [],
+      contentHash: null,
+      contentText: null,
+      refusal: null,
+    };
+    const raise = (mask: LabelMask) => {
+      a.labels = joinMasks(a.labels, mask);
+    };
+    for (const ref of request.inputs ?? []) this.#resolveInput(ref, a);
+
+    /**
+     * Hash, scan and trace one value that flows into this syscall. `evidence: false` for
+     * values the event already keeps verbatim (the target).
+     */
+    const flow = (name: string, value: unknown, evidence = true) => {
+      const text = textOf(value);
+      if (text.length > MAX_SCANNED_CONTENT) {
+        a.refusal = { rule: 'kernel.content-too-large', reason: `${name} exceeds the scan limit` };
+        return;
+      }
+      if (evidence) a.inputs.push({ ref: name, sha256: hashOf(value) });
+      if (containsSecret(text)) raise(SECRET | PRIVATE);
+      for (const match of text.matchAll(HANDLE_PATTERN))
+        this.#resolveInput({ handle: match[0] }, a);
+      for (const origin of this.#values.lookup(text)) {
+        raise(origin.labels);
+        if (a.provenance.length < MAX_PROVENANCE_HITS) {
+          const page = this.#pages.get(origin.pageId);
+          a.provenance.push({
+            arg: name,
+            page: origin.pageId,
+            pageSha256: page?.sha256 ?? '',
+            labels: labelsOf(origin.labels),
+          });
+        }
+      }
+    };
+
+    /** Content that will enter the model's context: labelled by source and by scans. */
+    const content = (value: unknown, intrinsic: LabelMask) => {
+      let mask = intrinsic | this.policy.sourceLabels(request.target);
+      if (value !== undefined) {
+        const text = textOf(value);
+        if (text.length > MAX_SCANNED_CONTENT) {
+          a.refusal = {
+            rule: 'kernel.content-too-large',
+            reason: 'content exceeds the scan limit',
+          };
+          return;
+        }
+        a.contentHash = hashOf(value);
+        a.contentText = text;
+        a.inputs.push({ ref: 'content', sha256: a.contentHash });
+        if (containsSecret(text)) mask |= SECRET | PRIVATE;
+        if (looksInjected(text)) mask |= POISONED | UNTRUSTED;
+      }
+      // Content from a source no policy pattern vouches for is not trusted.
+      if ((mask & (TRUSTED | INTEGRITY_TAINT)) === 0) mask |= UNTRUSTED;
+      raise(mask);
+    };
+
+    switch (request.kind) {
+      case 'context.read': {
+        if (request.target.startsWith('memory:')) {
+          const memory = this.#memory.get(request.target.slice('memory:'.length));
+          if (memory) {
+            raise(memory.labels);
+            a.inputs.push({ ref: `memory:${request.target.slice(7)}`, sha256: memory.sha256 });
+            if (request.content !== undefined && hashOf(request.content) !== memory.sha256) {
+              // Changed outside the kernel since it was written: treat as tampered.
+              raise(UNTRUSTED | POISONED);
+              a.detail.memory_changed = true;
+            }
+          }
+        }
+        content(request.content, 0);
+        break;
+      }
+      case 'tool.describe':
+      case 'resource.describe':
+      case 'prompt.describe':
+        content(request.descriptor, UNTRUSTED);
+        break;
+      case 'tool.response':
+      case 'resource.response':
+      case 'prompt.response':
+        content(request.content, UNTRUSTED);
+        if (request.isError) a.detail.is_error = true;
+        break;
+      case 'model.call':
+        raise(session.context);
+        if (request.prompt !== undefined) flow('prompt', request.prompt);
+        break;
+      case 'memory.write':
+        raise(session.context);
+        flow('content', request.content);
+        a.contentHash = hashOf(request.content);
+        break;
+      case 'tool.invoke':
+      case 'resource.read':
+      case 'prompt.get':
+        for (const [name, value] of Object.entries(request.args ?? {})) {
+          flow(`arg:${name}`, value);
+        }
+        break;
+      case 'network.send':
+        flow('target', request.target, false);
+        if (request.body !== undefined) flow('body', request.body);
+        if (request.method !== undefined) a.detail.method = request.method.toUpperCase();
+        break;
+      case 'file.patch': {
+        const stats = patchStats(request.diff);
+        flow('target', request.target, false);
+        flow('diff', request.diff);
+        a.detail.patch = {
+          sha256: sha256Hex(request.diff),
+          files: stats.files,
+          hunks: stats.hunks,
+          additions: stats.additions,
+          deletions: stats.deletions,
+          created: stats.created,
+          deleted: stats.deleted,
+          paths: stats.paths.map((path) => loggable(path, 512)),
+        };
+        if (stats.deleted > 0) a.sinks |= SINK_DESTRUCTIVE;
+        if (!patchWithinTarget(stats, request.target)) {
+          a.refusal = {
+            rule: 'kernel.patch-outside-target',
+            reason: 'the diff touches paths outside its target',
+          };
+        }
+        break;
+      }
+      case 'secret.open':
+        raise(SECRET | PRIVATE | this.policy.sourceLabels(request.target));
+        a.detail.scope = [...(request.scope ?? ['tool.invoke:*'])];
+        if (!this.#stores.some((store) => store.has(request.target))) {
+          a.refusal = {
+            rule: 'kernel.secret-unavailable',
+            reason: 'no configured secret store holds this target',
+          };
+        }
+        break;
+      case 'human.approve': {
+        const pending = this.#pending.get(request.target);
+        a.detail.approval = {
+          request_hash: request.target,
+          approved: request.approved,
+          approver: loggable(request.approver, 256),
+          ...(pending
+            ? {
+                request: {
+                  kind: pending.kind,
+                  target: loggable(pending.target, 512),
+                  step: pending.step,
+                },
+              }
+            : {}),
+          ...(request.note !== undefined ? { note_sha256: sha256Hex(request.note) } : {}),
+        };
+        if (!pending) {
+          a.refusal = {
+            rule: 'kernel.no-pending-request',
+            reason: 'no pending ask has this request hash',
+          };
+        }
+        break;
+      }
+      case 'agent.spawn':
+        raise(session.context);
+        if (this.#sessions.has(request.target)) {
+          a.refusal = {
+            rule: 'kernel.agent-exists',
+            reason: 'an agent with this id already exists',
+          };
+        }
+        a.detail.spawn = {
+          child: request.target,
+          parent: session.id,
+          inherited_labels: labelsOf(session.context),
+        };
+        if (request.task !== undefined) flow('task', request.task);
+        break;
+    }
+    return a;
+  }
+
+  /** Add an input reference's evidence and labels; unknown references fail closed. */
+  #resolveInput(ref: InputRef, a: Analysis): void {
+    if ('page' in ref) {
+      const page = this.#pages.get(ref.page);
+      if (!page) {
+        a.refusal ??= {
+          rule: 'kernel.unknown-input',
+          reason: `no page ${JSON.stringify(ref.page)}`,
+        };
+        return;
+      }
+      a.labels = joinMasks(a.labels, page.mask);
+      a.inputs.push({ ref: `page:${page.id}`, sha256: page.sha256, labels: page.labels });
+    } else if ('handle' in ref) {
+      if (a.handles.includes(ref.handle)) return;
+      a.labels = joinMasks(a.labels, SECRET | PRIVATE);
+      const handle = this.#handles.get(ref.handle);
+      if (!handle) {
+        a.refusal ??= { rule: 'kernel.unknown-input', reason: 'unknown secret handle' };
+        return;
+      }
+      a.handles.push(ref.handle);
+      a.inputs.push({
+        ref: `handle:${ref.handle}`,
+        sha256: sha256Hex(ref.handle),
+        labels: handle.record.labels,
+      });
+    } else if ('memory' in ref) {
+      const memory = this.#memory.get(ref.memory);
+      if (!memory) {
+        a.refusal ??= {
+          rule: 'kernel.unknown-input',
+          reason: `no memory ${JSON.stringify(ref.memory)}`,
+        };
+        return;
+      }
+      a.labels = joinMasks(a.labels, memory.labels);
+      a.inputs.push({
+        ref: `memory:${ref.memory}`,
+        sha256: memory.sha256,
+        labels: labelsOf(memory.labels),
+      });
+    } else {
+      const mask = restrictionsOnly(maskOf(ref.labels ?? []));
+      a.labels = joinMasks(a.labels, mask);
+      a.inputs.push({
+        ref: 'sha256',
+        sha256: ref.sha256,
+        ...(mask ? { labels: labelsOf(mask) } : {}),
+      });
+    }
+  }
+}

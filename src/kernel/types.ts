@@ -1,0 +1,167 @@
+// The typed syscall interface: one request shape per syscall kind, and the result the
+// kernel hands back. Requests from untrusted code (an MCP client, a plugin) arrive as
+// `unknown` and are checked by parseRequest() before anything else looks at them.
+
+import type { Label } from '../labels/labels.js';
+import type { ReceiptRecord, SecretHandleRecord, SyscallEvent } from '../recorder/event.js';
+import type { SinkClass, SyscallKind, Verdict } from '../vocabulary.js';
+
+/** A reference to something the kernel already knows, so its labels travel with it. */
+export type InputRef =
+  | { readonly page: string }
+  | { readonly handle: string }
+  | { readonly memory: string }
+  | { readonly sha256: string; readonly labels?: readonly Label[] };
+
+interface RequestBase {
+  /** What the syscall acts on: a URL, a path, `server/tool`, `secret://…`, an agent id. */
+  readonly target: string;
+  /** Why, in a few words (kept in the log; credential material is redacted). */
+  readonly intent?: string;
+  /** Labels the caller adds. They can only add restrictions; `trusted` is ignored. */
+  readonly labels?: readonly Label[];
+  /** Earlier pages, handles or memories this syscall uses. */
+  readonly inputs?: readonly InputRef[];
+  /** The acting agent; defaults to the kernel's root agent. */
+  readonly agent?: string;
+}
+
+/** Content enters the model's context. `content` is hashed and scanned, never logged. */
+export interface ContextReadRequest extends RequestBase {
+  readonly kind: 'context.read';
+  readonly content?: string | Uint8Array;
+}
+
+export interface ModelCallRequest extends RequestBase {
+  readonly kind: 'model.call';
+  readonly prompt?: string;
+}
+
+export interface MemoryWriteRequest extends RequestBase {
+  readonly kind: 'memory.write';
+  readonly content: string | Uint8Array;
+}
+
+export interface DescribeRequest extends RequestBase {
+  readonly kind: 'tool.describe' | 'resource.describe' | 'prompt.describe';
+  readonly descriptor: unknown;
+}
+
+export interface InvokeRequest extends RequestBase {
+  readonly kind: 'tool.invoke' | 'resource.read' | 'prompt.get';
+  readonly args?: Readonly<Record<string, unknown>>;
+}
+
+export interface ResponseRequest extends RequestBase {
+  readonly kind: 'tool.response' | 'resource.response' | 'prompt.response';
+  readonly content: unknown;
+  readonly isError?: boolean;
+}
+
+export interface SecretOpenRequest extends RequestBase {
+  readonly kind: 'secret.open';
+  /** Capability patterns (`tool.invoke:git/*`) the handle may be redeemed for. */
+  readonly scope?: readonly string[];
+  readonly ttlMs?: number;
+}
+
+export interface NetworkSendRequest extends RequestBase {
+  readonly kind: 'network.send';
+  readonly method?: string;
+  readonly body?: unknown;
+}
+
+export interface FilePatchRequest extends RequestBase {
+  readonly kind: 'file.patch';
+  /** A unified diff. Every path it touches must be the target or under it. */
+  readonly diff: string;
+}
+
+export interface HumanApproveRequest extends RequestBase {
+  readonly kind: 'human.approve';
+  /** `target` is the request hash of the pending `ask` being answered. */
+  readonly approver: string;
+  readonly approved: boolean;
+  readonly note?: string;
+}
+
+export interface AgentSpawnRequest extends RequestBase {
+  readonly kind: 'agent.spawn';
+  /** `target` is the new child agent's id. */
+  readonly task?: string;
+}
+
+export type SyscallRequest =
+  | ContextReadRequest
+  | ModelCallRequest
+  | MemoryWriteRequest
+  | DescribeRequest
+  | InvokeRequest
+  | ResponseRequest
+  | SecretOpenRequest
+  | NetworkSendRequest
+  | FilePatchRequest
+  | HumanApproveRequest
+  | AgentSpawnRequest;
+
+/** A context page: content that entered the model's context, by hash and labels. */
+export interface ContextPage {
+  readonly id: string;
+  readonly sha256: string;
+  readonly source: string;
+  readonly labels: readonly Label[];
+  readonly step: number;
+  readonly agent: string;
+}
+
+/** Which page gave an argument its labels. */
+export interface ProvenanceHit {
+  readonly arg: string;
+  readonly page: string;
+  readonly pageSha256: string;
+  readonly labels: readonly Label[];
+}
+
+export interface SyscallResult {
+  readonly step: number;
+  readonly agent: string;
+  readonly kind: string;
+  readonly target: string;
+  readonly verdict: Verdict;
+  readonly allowed: boolean;
+  readonly rule: string;
+  readonly reason: string;
+  readonly missingCapability: string | null;
+  readonly labels: readonly Label[];
+  readonly sinks: readonly SinkClass[];
+  readonly receipt: ReceiptRecord | null;
+  readonly secretHandle: SecretHandleRecord | null;
+  /** Hash of the exact request: what an approval binds to. */
+  readonly requestHash: string;
+  /** The page this syscall put into context (reads, responses, descriptors), if allowed. */
+  readonly page: ContextPage | null;
+  /** The child agent's id, for an allowed `agent.spawn`. */
+  readonly child: string | null;
+  readonly provenance: readonly ProvenanceHit[];
+  readonly event: SyscallEvent;
+}
+
+/** What an approver is shown for an `ask`. */
+export interface ApprovalRequest {
+  readonly requestHash: string;
+  readonly agent: string;
+  readonly kind: SyscallKind;
+  readonly target: string;
+  readonly intent: string;
+  readonly labels: readonly Label[];
+  readonly rule: string;
+  readonly reason: string;
+}
+
+export interface ApprovalAnswer {
+  readonly approved: boolean;
+  readonly approver: string;
+  readonly note?: string;
+}
+
+export type Approver = (request: ApprovalRequest) => ApprovalAnswer | Promise<ApprovalAnswer>;

@@ -1,0 +1,128 @@
+// A validated policy compiled for the hot path: every rule becomes bitmask tests plus one
+// anchored regular expression for its targets, so a decision is a short loop of integer
+// operations. First match wins; parsePolicy() guarantees the last rule matches everything.
+
+import { LABELS, type LabelMask, labelBit, normalizeMask } from '../labels/labels.js';
+import {
+  kindBit,
+  SINK_CLASSES,
+  SINK_EGRESS,
+  SINK_READ,
+  SINK_WRITE,
+  type SinkMask,
+  type SyscallKind,
+  sinkBit,
+} from '../vocabulary.js';
+import { compileGlobs } from './glob.js';
+import { labelsMatch, type RuleMasks, ruleMasks } from './parse.js';
+import { fallbackSinks } from './sinks.js';
+import type { Policy, PolicyRule } from './types.js';
+
+/** Everything a rule can look at. The kernel computes it; the policy never sees raw data. */
+export interface DecisionInput {
+  readonly kind: SyscallKind;
+  readonly target: string;
+  readonly labels: LabelMask;
+  readonly sinks: SinkMask;
+  /** Whether the capability `<kind>:<target>` is granted. */
+  readonly capability: boolean;
+}
+
+export interface RuleMatch {
+  readonly rule: PolicyRule;
+  readonly index: number;
+}
+
+interface CompiledRule {
+  readonly rule: PolicyRule;
+  readonly index: number;
+  readonly masks: RuleMasks;
+  readonly targets: ((target: string) => boolean) | null;
+  readonly capability: boolean | null;
+}
+
+type Matcher = (value: string) => boolean;
+
+export class CompiledPolicy {
+  readonly policy: Policy;
+  readonly #rules: readonly CompiledRule[];
+  readonly #sourceMatchers: readonly (readonly [LabelMask, Matcher])[];
+  readonly #sinkMatchers: readonly (readonly [SinkMask, Matcher])[];
+  readonly #grants: Matcher;
+
+  constructor(policy: Policy) {
+    this.policy = policy;
+    this.#rules = policy.rules.map((rule, index) => ({
+      rule,
+      index,
+      masks: ruleMasks(rule.when),
+      targets: rule.when.targets ? compileGlobs(rule.when.targets) : null,
+      capability: rule.when.capability === undefined ? null : rule.when.capability === 'present',
+    }));
+    this.#sourceMatchers = LABELS.flatMap((label) => {
+      const patterns = policy.sources
+        .filter((source) => source.labels.includes(label))
+        .map((source) => source.pattern);
+      return patterns.length > 0 ? [[labelBit(label), compileGlobs(patterns)] as const] : [];
+    });
+    this.#sinkMatchers = SINK_CLASSES.flatMap((sink) => {
+      const patterns = policy.sinks[sink] ?? [];
+      return patterns.length > 0 ? [[sinkBit(sink), compileGlobs(patterns)] as const] : [];
+    });
+    this.#grants = compileGlobs(policy.grants);
+  }
+
+  get agentId(): string {
+    return this.policy.agent.id;
+  }
+
+  /** The first rule that matches. Total: the final rule is a catch-all. */
+  decide(input: DecisionInput): RuleMatch {
+    const bit = kindBit(input.kind);
+    for (const compiled of this.#rules) {
+      const { masks } = compiled;
+      if ((masks.kinds & bit) === 0) continue;
+      if (compiled.capability !== null && compiled.capability !== input.capability) continue;
+      if (masks.sinks !== null && (masks.sinks & input.sinks) === 0) continue;
+      if (!labelsMatch(masks, input.labels)) continue;
+      if (compiled.targets !== null && !compiled.targets(input.target)) continue;
+      return compiled;
+    }
+    // Unreachable for a parsed policy; fail closed anyway.
+    const last = this.#rules[this.#rules.length - 1] as CompiledRule;
+    return { rule: { ...last.rule, effect: 'deny' }, index: last.index };
+  }
+
+  /** Labels the policy attaches to content from `source` (joined over matching patterns). */
+  sourceLabels(source: string): LabelMask {
+    let mask = 0;
+    for (const [bits, matches] of this.#sourceMatchers) if (matches(source)) mask |= bits;
+    return normalizeMask(mask);
+  }
+
+  /** Sink classes of a syscall: fixed per kind, or classified for tool-like targets. */
+  classifySinks(kind: SyscallKind, target: string): SinkMask {
+    switch (kind) {
+      case 'network.send':
+        return SINK_EGRESS;
+      case 'memory.write':
+      case 'file.patch':
+        return SINK_WRITE;
+      case 'tool.invoke':
+      case 'resource.read':
+      case 'prompt.get': {
+        let mask = 0;
+        for (const [bits, matches] of this.#sinkMatchers) if (matches(target)) mask |= bits;
+        if (mask !== 0) return mask;
+        return kind === 'tool.invoke' ? fallbackSinks(target) : SINK_READ;
+      }
+      default:
+        return 0;
+    }
+  }
+
+  /** Whether the policy grants the capability `<kind>:<target>`. */
+  grants(capability: string): boolean {
+    return this.#grants(capability);
+  }
+}

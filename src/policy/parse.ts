@@ -1,0 +1,319 @@
+// Policy documents: unknown (parsed TOML) -> typed AST, or every problem with its path.
+// Structure is checked by a strict zod schema (unknown keys, wrong types, unknown labels,
+// syscalls and sink classes); meaning is checked after: duplicate rule ids, empty lists,
+// rules that can never fire (unsatisfiable or shadowed by an earlier rule), and the
+// required final catch-all deny.
+// Input distrusted: the whole document.
+
+import * as z from 'zod';
+import {
+  allNormalizedMasks,
+  LABELS,
+  type Label,
+  type LabelMask,
+  labelBit,
+} from '../labels/labels.js';
+import {
+  ALL_KINDS_MASK,
+  kindBit,
+  POSSIBLE_SINKS,
+  SINK_CLASSES,
+  type SinkMask,
+  SYSCALL_KINDS,
+  sinkMaskOf,
+} from '../vocabulary.js';
+import { globToRegExp } from './glob.js';
+import type {
+  Policy,
+  PolicyIssue,
+  PolicyParseResult,
+  PolicyRule,
+  RuleConditions,
+} from './types.js';
+
+const MAX_PATTERN = 512;
+const MAX_RULES = 1000;
+
+function describe(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'an array';
+  if (typeof input === 'string')
+    return `${JSON.stringify(input.length > 60 ? `${input.slice(0, 60)}…` : input)}`;
+  if (typeof input === 'object') return 'a table';
+  return `${typeof input} ${String(input)}`;
+}
+
+const labelName = z.enum(LABELS, {
+  error: (iss) =>
+    typeof iss.input === 'string'
+      ? `unknown label ${describe(iss.input)} (labels: ${LABELS.join(', ')})`
+      : `expected a label name, got ${describe(iss.input)}`,
+});
+const syscallName = z.enum(SYSCALL_KINDS, {
+  error: (iss) =>
+    typeof iss.input === 'string'
+      ? `unknown syscall ${describe(iss.input)}`
+      : `expected a syscall name, got ${describe(iss.input)}`,
+});
+const sinkName = z.enum(SINK_CLASSES, {
+  error: (iss) =>
+    typeof iss.input === 'string'
+      ? `unknown sink class ${describe(iss.input)} (sink classes: ${SINK_CLASSES.join(', ')})`
+      : `expected a sink class, got ${describe(iss.input)}`,
+});
+const pattern = z
+  .string()
+  .min(1, 'pattern must not be empty')
+  .max(MAX_PATTERN, `pattern longer than ${MAX_PATTERN} characters`);
+const capabilityPattern = pattern.refine(
+  (value) => {
+    const colon = value.indexOf(':');
+    if (colon <= 0) return false;
+    const kind = globToRegExp(value.slice(0, colon));
+    return SYSCALL_KINDS.some((name) => kind.test(name));
+  },
+  { message: 'capability must be "<syscall>:<target pattern>" naming a known syscall' },
+);
+
+const whenSchema = z.strictObject({
+  syscalls: z.array(syscallName).optional(),
+  targets: z.array(pattern).optional(),
+  sinks: z.array(sinkName).optional(),
+  labels_any: z.array(labelName).optional(),
+  labels_all: z.array(labelName).optional(),
+  labels_none: z.array(labelName).optional(),
+  capability: z
+    .enum(['present', 'missing'], {
+      error: (iss) => `expected "present" or "missing", got ${describe(iss.input)}`,
+    })
+    .optional(),
+});
+
+const ruleSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'rule id must be 1-128 of A-Z a-z 0-9 . _ : -'),
+  effect: z.enum(['allow', 'deny', 'ask'], {
+    error: (iss) => `expected "allow", "deny" or "ask", got ${describe(iss.input)}`,
+  }),
+  reason: z.string().min(1, 'reason must not be empty').max(1000),
+  when: whenSchema.optional(),
+});
+
+const policySchema = z.strictObject({
+  version: z.literal(1, { error: 'only version = 1 is supported' }).optional(),
+  agent: z.strictObject({
+    id: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+        'agent id must be 1-128 of A-Z a-z 0-9 . _ : -',
+      ),
+  }),
+  labels: z.strictObject({ sources: z.record(pattern, z.array(labelName)).optional() }).optional(),
+  sinks: z
+    .strictObject({
+      read: z.array(pattern).optional(),
+      write: z.array(pattern).optional(),
+      exec: z.array(pattern).optional(),
+      egress: z.array(pattern).optional(),
+      destructive: z.array(pattern).optional(),
+    })
+    .optional(),
+  capabilities: z.strictObject({ grant: z.array(capabilityPattern) }).optional(),
+  rules: z.array(ruleSchema).min(1, 'a policy needs at least one rule').max(MAX_RULES),
+});
+
+/** `['rules', 3, 'when', 'labels_any', 0]` -> `rules[3].when.labels_any[0]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) {
+      out += out === '' ? part : `.${part}`;
+    } else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out;
+}
+
+function zodIssues(error: z.ZodError): PolicyIssue[] {
+  const issues: PolicyIssue[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        issues.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
+      }
+    } else if (issue.code === 'invalid_type') {
+      issues.push({
+        path: formatPath(issue.path),
+        message:
+          issue.input === undefined
+            ? `missing required key (expected ${issue.expected})`
+            : `expected ${issue.expected}, got ${describe(issue.input)}`,
+      });
+    } else {
+      issues.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  return issues;
+}
+
+/** Label, kind and sink conditions of a rule as masks (null = no condition). */
+export interface RuleMasks {
+  readonly kinds: number;
+  readonly sinks: SinkMask | null;
+  readonly any: LabelMask | null;
+  readonly all: LabelMask | null;
+  readonly none: LabelMask | null;
+}
+
+export function ruleMasks(when: RuleConditions): RuleMasks {
+  return {
+    kinds: when.syscalls
+      ? when.syscalls.reduce((mask, kind) => mask | kindBit(kind), 0)
+      : ALL_KINDS_MASK,
+    sinks: when.sinks ? sinkMaskOf(when.sinks) : null,
+    any: when.labels_any ? rawMask(when.labels_any) : null,
+    all: when.labels_all ? rawMask(when.labels_all) : null,
+    none: when.labels_none ? rawMask(when.labels_none) : null,
+  };
+}
+
+function rawMask(labels: readonly Label[]): LabelMask {
+  // Not normalised: a condition names exactly the labels it names.
+  return labels.reduce((mask, label) => mask | labelBit(label), 0);
+}
+
+export function labelsMatch(masks: RuleMasks, labels: LabelMask): boolean {
+  if (masks.any !== null && (labels & masks.any) === 0) return false;
+  if (masks.all !== null && (labels & masks.all) !== masks.all) return false;
+  if (masks.none !== null && (labels & masks.none) !== 0) return false;
+  return true;
+}
+
+const NORMALIZED = allNormalizedMasks();
+
+function possibleSinksOf(kinds: number): SinkMask {
+  let mask = 0;
+  SYSCALL_KINDS.forEach((kind, i) => {
+    if (kinds & (1 << i)) mask |= POSSIBLE_SINKS[kind];
+  });
+  return mask;
+}
+
+/** Why a rule can never match anything, or undefined. */
+function unsatisfiable(when: RuleConditions, masks: RuleMasks): string | undefined {
+  if (!NORMALIZED.some((labels) => labelsMatch(masks, labels))) {
+    return 'can never fire: no label set satisfies labels_any/labels_all/labels_none (note: trusted never joins with untrusted, external or poisoned-suspect)';
+  }
+  if (masks.sinks !== null && (possibleSinksOf(masks.kinds) & masks.sinks) === 0) {
+    return `can never fire: none of its syscalls can reach sinks ${JSON.stringify(when.sinks)}`;
+  }
+  return undefined;
+}
+
+/** True when `earlier` matches every request that `later` matches (a sound approximation). */
+function covers(earlier: PolicyRule, e: RuleMasks, later: PolicyRule, l: RuleMasks): boolean {
+  if ((l.kinds & ~e.kinds) !== 0) return false;
+  if (earlier.when.capability !== undefined && earlier.when.capability !== later.when.capability) {
+    return false;
+  }
+  if (e.sinks !== null && (l.sinks === null || (l.sinks & ~e.sinks) !== 0)) return false;
+  const et = earlier.when.targets;
+  if (et !== undefined && !et.includes('*')) {
+    const lt = later.when.targets;
+    if (lt === undefined || !lt.every((target) => et.includes(target))) return false;
+  }
+  return NORMALIZED.every((labels) => !labelsMatch(l, labels) || labelsMatch(e, labels));
+}
+
+function isCatchAll(rule: PolicyRule): boolean {
+  return Object.values(rule.when).every((value) => value === undefined);
+}
+
+/** Parse a policy document (already decoded from TOML) into the typed AST. */
+export function parsePolicy(document: unknown): PolicyParseResult {
+  const parsed = policySchema.safeParse(document, {
+    error: (iss) =>
+      iss.code === 'invalid_type' && iss.input === undefined
+        ? `missing required key (expected ${iss.expected})`
+        : undefined,
+  });
+  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
+  const doc = parsed.data;
+  const issues: PolicyIssue[] = [];
+
+  const rules: PolicyRule[] = doc.rules.map((rule) => ({
+    id: rule.id,
+    effect: rule.effect,
+    reason: rule.reason,
+    when: Object.fromEntries(
+      Object.entries(rule.when ?? {}).filter(([, value]) => value !== undefined),
+    ) as RuleConditions,
+  }));
+
+  const seen = new Map<string, number>();
+  const masks = rules.map((rule) => ruleMasks(rule.when));
+  rules.forEach((rule, i) => {
+    const first = seen.get(rule.id);
+    if (first !== undefined) {
+      issues.push({
+        path: `rules[${i}].id`,
+        message: `duplicate rule id ${JSON.stringify(rule.id)} (first used at rules[${first}])`,
+      });
+    } else seen.set(rule.id, i);
+
+    for (const [key, value] of Object.entries(rule.when)) {
+      if (Array.isArray(value) && value.length === 0) {
+        issues.push({
+          path: `rules[${i}].when.${key}`,
+          message: 'empty list: remove the key or name at least one value',
+        });
+      }
+    }
+    const ruleMask = masks[i] as RuleMasks;
+    const never = unsatisfiable(rule.when, ruleMask);
+    if (never !== undefined) {
+      issues.push({ path: `rules[${i}]`, message: `rule ${JSON.stringify(rule.id)} ${never}` });
+      return;
+    }
+    for (let j = 0; j < i; j++) {
+      const earlier = rules[j] as PolicyRule;
+      if (covers(earlier, masks[j] as RuleMasks, rule, ruleMask)) {
+        issues.push({
+          path: `rules[${i}]`,
+          message: `rule ${JSON.stringify(rule.id)} can never fire: rules[${j}] (${JSON.stringify(earlier.id)}) matches everything it matches`,
+        });
+        break;
+      }
+    }
+  });
+
+  const last = rules[rules.length - 1];
+  if (last !== undefined && !(last.effect === 'deny' && isCatchAll(last))) {
+    issues.push({
+      path: `rules[${rules.length - 1}]`,
+      message:
+        'the policy must end with an explicit catch-all deny rule (effect = "deny" and no [rules.when])',
+    });
+  }
+
+  if (issues.length > 0) return { ok: false, issues };
+
+  const sinks: Record<string, readonly string[]> = {};
+  for (const [sink, patterns] of Object.entries(doc.sinks ?? {})) {
+    if (patterns !== undefined) sinks[sink] = patterns;
+  }
+  const policy: Policy = {
+    version: 1,
+    agent: { id: doc.agent.id },
+    sources: Object.entries(doc.labels?.sources ?? {}).map(([sourcePattern, labels]) => ({
+      pattern: sourcePattern,
+      labels,
+    })),
+    sinks,
+    grants: doc.capabilities?.grant ?? [],
+    rules,
+  };
+  return { ok: true, policy };
+}

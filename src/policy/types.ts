@@ -1,0 +1,54 @@
+// The typed policy AST (docs/policy.md). Produced only by parsePolicy(); never hand-built
+// from untrusted input.
+
+import type { Label } from '../labels/labels.js';
+import type { SinkClass, SyscallKind, Verdict } from '../vocabulary.js';
+
+export interface RuleConditions {
+  readonly syscalls?: readonly SyscallKind[];
+  readonly targets?: readonly string[];
+  readonly sinks?: readonly SinkClass[];
+  readonly labels_any?: readonly Label[];
+  readonly labels_all?: readonly Label[];
+  readonly labels_none?: readonly Label[];
+  readonly capability?: 'present' | 'missing';
+}
+
+export interface PolicyRule {
+  readonly id: string;
+  readonly effect: Verdict;
+  readonly reason: string;
+  readonly when: RuleConditions;
+}
+
+export interface SourceLabelRule {
+  readonly pattern: string;
+  readonly labels: readonly Label[];
+}
+
+export interface Policy {
+  readonly version: 1;
+  readonly agent: { readonly id: string };
+  /** Labels attached to content by where it came from (all matching patterns join). */
+  readonly sources: readonly SourceLabelRule[];
+  /** Target patterns that put tool-like syscalls into sink classes. */
+  readonly sinks: Readonly<Partial<Record<SinkClass, readonly string[]>>>;
+  /** Capability patterns `<kind>:<target>` the policy grants. */
+  readonly grants: readonly string[];
+  /** Ordered; first match wins; the last is a catch-all deny. */
+  readonly rules: readonly PolicyRule[];
+}
+
+export interface PolicyIssue {
+  /** Where in the document, e.g. `rules[3].when.labels_any[0]`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type PolicyParseResult =
+  | { readonly ok: true; readonly policy: Policy }
+  | { readonly ok: false; readonly issues: readonly PolicyIssue[] };
+
+export function formatIssue(issue: PolicyIssue): string {
+  return issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`;
+}

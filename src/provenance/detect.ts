@@ -1,0 +1,57 @@
+// Content scanners: credential material and prompt-injection markers. They raise labels
+// (`secret`, `poisoned-suspect`); they never lower one. Heuristics under-approximate by
+// nature, so policies also act on source labels and the sticky context label.
+// Input distrusted: all scanned text (bounded regexes, no backtracking blow-ups).
+
+/** Credential formats: private key blocks, cloud/VCS/API tokens, password assignments. */
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,16384}?-----END (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g,
+  /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g,
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+  /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g,
+  /\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g,
+  /\bglpat-[A-Za-z0-9_-]{20,}\b/g,
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g,
+  /\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b/g,
+  /\bAIza[0-9A-Za-z_-]{35}\b/g,
+  /\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b/g,
+  /\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token)\s*[:=](?!\/\/)\s*["']?[^\s"']{6,}/gi,
+];
+
+export function containsSecret(text: string): boolean {
+  for (const pattern of SECRET_PATTERNS) {
+    pattern.lastIndex = 0;
+    if (pattern.test(text)) return true;
+  }
+  return false;
+}
+
+/** Replace credential material with a marker; used for the few raw strings a log keeps. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const pattern of SECRET_PATTERNS) {
+    pattern.lastIndex = 0;
+    out = out.replace(pattern, '[redacted-secret]');
+  }
+  return out;
+}
+
+const INJECTION_PATTERNS: readonly RegExp[] = [
+  /\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}\b(?:previous|prior|above|earlier|all|any|your)\b[^.\n]{0,20}\b(?:instructions?|prompts?|rules?|directions?)\b/i,
+  /\b(?:new|updated|real|true|actual)\s+(?:instructions?|task|objective)\s*[:-]/i,
+  /\b(?:you are|act as)\s+(?:now\s+)?(?:an?\s+)?(?:unrestricted|jailbroken|DAN)\b/i,
+  /\b(?:AI|assistant|agent|model|LLM|chatbot|Claude|ChatGPT|GPT)\b[^.\n]{0,30}\b(?:must|should|need to|are required to|will now)\b/i,
+  /\b(?:do not|don't|never)\s+(?:tell|inform|mention|reveal|show)\b[^.\n]{0,30}\b(?:user|human|anyone)\b/i,
+  /<\s*(?:IMPORTANT|SYSTEM|INST|instructions?)\s*>/i,
+  /\[\s*(?:SYSTEM|INST)\s*\]/i,
+  /\bsystem\s+prompt\b/i,
+  /(?:~|\$HOME)\/\.(?:ssh|aws|gnupg|config\/gcloud|kube|docker|netrc)\b/i,
+  /\bid_(?:rsa|ed25519|ecdsa|dsa)\b/i,
+  /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u{e0000}-\u{e007f}]/u,
+];
+
+/** Markers of instructions aimed at the assistant, hidden text, or pointers at secrets. */
+export function looksInjected(text: string): boolean {
+  for (const pattern of INJECTION_PATTERNS) if (pattern.test(text)) return true;
+  return false;
+}

@@ -1,0 +1,48 @@
+// RFC 8785 JSON Canonicalization Scheme (JCS): the one encoding every hash and signature in
+// AgentK is computed over. Keys sorted by UTF-16 code units, numbers in ECMAScript form,
+// strings with JSON's minimal escaping, no whitespace.
+// Input distrusted: values parsed from logs. Non-finite numbers, lone surrogates (not
+// I-JSON, RFC 7493), and non-plain values are rejected with TypeError, never encoded.
+
+export function canonicalize(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      if (!value.isWellFormed()) throw new TypeError('JCS: string holds a lone surrogate');
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('JCS: number is not finite');
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += canonicalize(value[i]);
+        }
+        return `${out}]`;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new TypeError('JCS: only plain objects and arrays can be encoded');
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      let first = true;
+      for (const key of keys) {
+        const item = record[key];
+        if (item === undefined) continue;
+        if (!first) out += ',';
+        first = false;
+        if (!key.isWellFormed()) throw new TypeError('JCS: key holds a lone surrogate');
+        out += `${JSON.stringify(key)}:${canonicalize(item)}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new TypeError(`JCS: cannot encode a value of type ${typeof value}`);
+  }
+}

@@ -1,0 +1,111 @@
+// The flight-log event format (docs/flight-log.md). One JSON object per line in JCS form.
+// The writer builds these; the verifier parses them back from `unknown`.
+
+import type { Label } from '../labels/labels.js';
+
+export const EVENT_FORMAT_VERSION = 1;
+export const GENESIS_HASH = '0'.repeat(64);
+export const EVENT_HASH_DOMAIN = 'agentk/event/v1';
+
+export type Verdict = 'allow' | 'deny' | 'ask';
+
+/** Hash evidence for one input of a syscall: never the raw value. */
+export interface InputEvidence {
+  /** What the input is: `page:p3`, `handle:secret_fd_…`, `memory:notes`, `arg:command`, `content`. */
+  readonly ref: string;
+  readonly sha256: string;
+  readonly labels?: readonly Label[];
+}
+
+export interface SyscallRecord {
+  readonly kind: string;
+  readonly target: string;
+  readonly intent: string;
+  readonly labels: readonly Label[];
+  readonly inputs: readonly InputEvidence[];
+  readonly capability: string;
+  readonly sinks: readonly string[];
+  /** Kind-specific evidence (patch stats, approval, spawn, provenance), hashes only. */
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+export interface ReceiptRecord {
+  readonly id: string;
+  readonly alg: 'Ed25519';
+  readonly agent_id: string;
+  readonly run_id: string;
+  readonly step: number;
+  readonly syscall: string;
+  readonly target: string;
+  readonly scope: string;
+  readonly issued_at: string;
+  readonly expires_at: string;
+  readonly previous_hash: string;
+  readonly key_source: string;
+  readonly public_key: string;
+  readonly signature: string;
+}
+
+export interface SecretHandleRecord {
+  readonly id: string;
+  readonly alg: 'Ed25519';
+  readonly receipt_id: string;
+  readonly target: string;
+  readonly scope: readonly string[];
+  readonly labels: readonly Label[];
+  readonly issued_at: string;
+  readonly expires_at: string;
+  readonly key_source: string;
+  readonly public_key: string;
+  readonly signature: string;
+}
+
+export interface DecisionRecord {
+  readonly verdict: Verdict;
+  readonly rule: string;
+  readonly reason: string;
+  readonly missing_capability: string | null;
+  readonly receipt: ReceiptRecord | null;
+  readonly secret_handle: SecretHandleRecord | null;
+  /** Hash of the exact request; an approval binds to it. */
+  readonly request_hash: string;
+}
+
+interface EventBase {
+  readonly v: typeof EVENT_FORMAT_VERSION;
+  readonly step: number;
+  readonly ts: string;
+  readonly run_id: string;
+  readonly agent_id: string;
+  readonly previous_hash: string;
+  readonly event_hash: string;
+}
+
+export interface SyscallEvent extends EventBase {
+  readonly type: 'syscall';
+  readonly syscall: SyscallRecord;
+  readonly decision: DecisionRecord;
+}
+
+export interface SealRecord {
+  readonly run_id: string;
+  readonly ts: string;
+  readonly event_count: number;
+  readonly head_hash: string;
+  readonly alg: 'Ed25519';
+  readonly key_source: string;
+  readonly public_key: string;
+  readonly signature: string;
+}
+
+export interface SealEvent extends EventBase {
+  readonly type: 'seal';
+  readonly seal: SealRecord;
+}
+
+export type FlightEvent = SyscallEvent | SealEvent;
+
+/** An event before the recorder assigns its place in the chain. */
+export type UnchainedEvent =
+  | Omit<SyscallEvent, 'step' | 'previous_hash' | 'event_hash' | 'v'>
+  | Omit<SealEvent, 'step' | 'previous_hash' | 'event_hash' | 'v'>;

@@ -1,0 +1,86 @@
+// Where flight-log lines go. The file sink appends each line with one synchronous write to
+// an O_APPEND descriptor before the caller's effect runs, so a crashed process loses at
+// most the event in flight; `fsync` durability also survives power loss, at a cost.
+
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AgentkError } from '../errors.js';
+
+export type Durability = 'flush' | 'fsync';
+
+export interface LogSink {
+  /** Where the log lives, or null for an in-memory log. */
+  readonly path: string | null;
+  /** Append one complete line (with its newline). Throws AgentkError('TRACE_IO') on failure. */
+  append(line: string): void;
+  close(): void;
+}
+
+export class FileSink implements LogSink {
+  readonly path: string;
+  readonly #durability: Durability;
+  #fd: number | null;
+
+  /** Create a new log file; refuses to touch an existing one (`ax`: O_APPEND | O_EXCL). */
+  constructor(path: string, durability: Durability = 'flush') {
+    this.path = path;
+    this.#durability = durability;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.#fd = openSync(path, 'ax');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        throw new AgentkError('TRACE_EXISTS', `trace ${path} already exists; choose a new path`);
+      }
+      throw new AgentkError('TRACE_IO', `cannot create trace ${path} (${code ?? 'error'})`);
+    }
+  }
+
+  append(line: string): void {
+    if (this.#fd === null) throw new AgentkError('RECORDER_CLOSED', `trace ${this.path} is closed`);
+    const bytes = Buffer.from(line, 'utf8');
+    try {
+      let offset = 0;
+      while (offset < bytes.length) {
+        offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
+      }
+      if (this.#durability === 'fsync') fsyncSync(this.#fd);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new AgentkError('TRACE_IO', `cannot append to trace ${this.path} (${code})`);
+    }
+  }
+
+  close(): void {
+    if (this.#fd === null) return;
+    const fd = this.#fd;
+    this.#fd = null;
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** An in-memory log, for tests and embedders that ship lines elsewhere. */
+export class MemorySink implements LogSink {
+  readonly path = null;
+  readonly lines: string[] = [];
+  #closed = false;
+
+  append(line: string): void {
+    if (this.#closed) throw new AgentkError('RECORDER_CLOSED', 'in-memory trace is closed');
+    this.lines.push(line);
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** The log as the bytes a file sink would have written. */
+  text(): string {
+    return this.lines.join('');
+  }
+}

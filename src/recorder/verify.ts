@@ -1,0 +1,268 @@
+// Chain verification of a flight log (docs/flight-log.md). Streams the file line by line:
+// every line must be exactly the canonical encoding of its event, carry the next step,
+// chain to the previous event's hash, and hash to its own event_hash. A clean end needs a
+// seal whose signature, count and head match; a log without one is "unsealed", which is
+// reported apart from tampering.
+// Input distrusted: every byte of the log.
+
+import { existsSync, statSync } from 'node:fs';
+import { isHex64 } from '../crypto/index.js';
+import { AgentkError } from '../errors.js';
+import { SEAL_DOMAIN, verifyRecordSignature } from '../evidence/signing.js';
+import { encodeEvent } from './encode.js';
+import { EVENT_FORMAT_VERSION, type FlightEvent, GENESIS_HASH, type SealEvent } from './event.js';
+import { readLines } from './lines.js';
+
+export const MAX_EVENT_LINE_BYTES = 16 * 1024 * 1024;
+
+export type ChainFailureCode =
+  | 'empty'
+  | 'unsealed'
+  | 'torn-tail'
+  | 'line-too-long'
+  | 'not-utf8'
+  | 'not-json'
+  | 'bad-shape'
+  | 'not-canonical'
+  | 'hash-mismatch'
+  | 'step-mismatch'
+  | 'chain-broken'
+  | 'run-mismatch'
+  | 'seal-mismatch'
+  | 'seal-signature'
+  | 'after-seal';
+
+export interface ChainOk {
+  readonly ok: true;
+  /** Syscall events (the seal not counted). */
+  readonly events: number;
+  readonly headHash: string;
+  readonly runId: string;
+  readonly seal: SealEvent;
+}
+
+export interface ChainFailure {
+  readonly ok: false;
+  readonly code: ChainFailureCode;
+  /** 1-based line of the problem (for `unsealed`/`empty`: the line a seal was expected on). */
+  readonly line: number;
+  readonly detail: string;
+  /** Events verified intact before the problem. */
+  readonly events: number;
+  readonly headHash: string;
+}
+
+export type ChainResult = ChainOk | ChainFailure;
+
+/** A hook that sees each intact event (for signature checks in the same pass). */
+export type EventVisitor = (event: FlightEvent, line: number) => string | undefined;
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Incremental verifier: feed lines in order, then call finish(). */
+export class ChainVerifier {
+  #line = 0;
+  #events = 0;
+  #head = GENESIS_HASH;
+  #runId: string | null = null;
+  #seal: SealEvent | null = null;
+  #failure: ChainFailure | null = null;
+  readonly #visit: EventVisitor | undefined;
+
+  constructor(visit?: EventVisitor) {
+    this.#visit = visit;
+  }
+
+  get failed(): boolean {
+    return this.#failure !== null;
+  }
+
+  #fail(code: ChainFailureCode, detail: string): false {
+    this.#failure = this.#failureAt(this.#line, code, detail);
+    return false;
+  }
+
+  #failureAt(line: number, code: ChainFailureCode, detail: string): ChainFailure {
+    return { ok: false, code, line, detail, events: this.#events, headHash: this.#head };
+  }
+
+  /** Check the next line. Returns false once the log has failed. */
+  push(bytes: Uint8Array, terminated = true, oversized = false): boolean {
+    if (this.#failure) return false;
+    this.#line += 1;
+    if (oversized) return this.#fail('line-too-long', `line exceeds ${MAX_EVENT_LINE_BYTES} bytes`);
+    if (this.#seal)
+      return this.#fail(
+        'after-seal',
+        'a line follows the seal: the log was appended to after it was sealed',
+      );
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return this.#fail('not-utf8', 'line is not valid UTF-8');
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return terminated
+        ? this.#fail('not-json', 'line is not valid JSON')
+        : this.#fail('torn-tail', 'last line is incomplete (cut off mid-write)');
+    }
+    const shapeProblem = eventShapeProblem(value);
+    if (shapeProblem) return this.#fail('bad-shape', shapeProblem);
+    const event = value as FlightEvent;
+    if (event.step !== this.#events + 1) {
+      return this.#fail(
+        'step-mismatch',
+        `expected step ${this.#events + 1}, found ${event.step}: a line was deleted, inserted or reordered`,
+      );
+    }
+    if (event.previous_hash !== this.#head) {
+      return this.#fail('chain-broken', 'previous_hash does not match the hash of the line before');
+    }
+    let encoded: ReturnType<typeof encodeEvent>;
+    try {
+      encoded = encodeEvent(event as unknown as Record<string, unknown>);
+    } catch {
+      return this.#fail('not-canonical', 'line holds a value with no canonical encoding');
+    }
+    if (encoded.hash !== event.event_hash) {
+      return this.#fail(
+        'hash-mismatch',
+        'event content does not match its event_hash (changed after writing)',
+      );
+    }
+    if (encoded.line !== text) {
+      return this.#fail(
+        'not-canonical',
+        'line bytes differ from the canonical encoding of its event',
+      );
+    }
+    if (!terminated) return this.#fail('torn-tail', 'last line has no newline (cut off mid-write)');
+    if (this.#runId === null) this.#runId = event.run_id;
+    else if (event.run_id !== this.#runId) {
+      return this.#fail('run-mismatch', 'event belongs to another run (run_id differs)');
+    }
+    if (event.type === 'seal') {
+      const seal = event.seal;
+      if (seal.event_count !== this.#events || seal.head_hash !== this.#head) {
+        return this.#fail(
+          'seal-mismatch',
+          'seal count or head hash does not match the events before it',
+        );
+      }
+      if (seal.run_id !== event.run_id || seal.ts !== event.ts) {
+        return this.#fail('seal-mismatch', 'seal run_id or ts does not match its event');
+      }
+      if (!verifyRecordSignature(SEAL_DOMAIN, seal)) {
+        return this.#fail('seal-signature', 'seal signature does not verify');
+      }
+      this.#seal = event;
+    } else {
+      this.#events += 1;
+    }
+    this.#head = event.event_hash;
+    const problem = this.#visit?.(event, this.#line);
+    if (problem !== undefined) return this.#fail('bad-shape', problem);
+    return true;
+  }
+
+  finish(): ChainResult {
+    if (this.#failure) return this.#failure;
+    if (this.#seal === null) {
+      return this.#events === 0
+        ? this.#failureAt(1, 'empty', 'the log holds no events')
+        : this.#failureAt(
+            this.#line + 1,
+            'unsealed',
+            'unsealed: possibly truncated (no seal after the last event)',
+          );
+    }
+    return {
+      ok: true,
+      events: this.#events,
+      headHash: this.#seal.previous_hash,
+      runId: this.#runId ?? '',
+      seal: this.#seal,
+    };
+  }
+}
+
+/** Verify a log file, streaming. Throws AgentkError only if the file cannot be read. */
+export function verifyLogFile(path: string, visit?: EventVisitor): ChainResult {
+  if (!existsSync(path)) throw new AgentkError('FILE_NOT_FOUND', `no such log: ${path}`);
+  if (!statSync(path).isFile()) throw new AgentkError('FILE_UNREADABLE', `not a file: ${path}`);
+  const verifier = new ChainVerifier(visit);
+  try {
+    for (const raw of readLines(path, MAX_EVENT_LINE_BYTES)) {
+      if (!verifier.push(raw.bytes, raw.terminated, raw.oversized)) break;
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new AgentkError('FILE_UNREADABLE', `cannot read log ${path} (${code})`);
+  }
+  return verifier.finish();
+}
+
+/** Verify a log held in memory (tests, embedders). */
+export function verifyLogText(text: string, visit?: EventVisitor): ChainResult {
+  const verifier = new ChainVerifier(visit);
+  const bytes = Buffer.from(text, 'utf8');
+  let start = 0;
+  while (start < bytes.length) {
+    const nl = bytes.indexOf(10, start);
+    const end = nl === -1 ? bytes.length : nl;
+    const line = bytes.subarray(start, end);
+    if (!verifier.push(line, nl !== -1, line.length > MAX_EVENT_LINE_BYTES)) break;
+    start = end + 1;
+  }
+  return verifier.finish();
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Structural check of a parsed event; returns a reason, or undefined when well-formed. */
+function eventShapeProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return 'line is not a JSON object';
+  if (value.v !== EVENT_FORMAT_VERSION)
+    return `unsupported event format version ${JSON.stringify(value.v)}`;
+  if (!Number.isSafeInteger(value.step) || (value.step as number) < 1)
+    return 'step is not a positive integer';
+  if (typeof value.ts !== 'string') return 'ts is missing';
+  if (typeof value.run_id !== 'string') return 'run_id is missing';
+  if (typeof value.agent_id !== 'string') return 'agent_id is missing';
+  if (!isHex64(value.previous_hash)) return 'previous_hash is not 64 hex digits';
+  if (!isHex64(value.event_hash)) return 'event_hash is not 64 hex digits';
+  if (value.type === 'syscall') {
+    const { syscall, decision } = value;
+    if (
+      !isObject(syscall) ||
+      typeof syscall.kind !== 'string' ||
+      typeof syscall.target !== 'string'
+    ) {
+      return 'syscall is missing its kind or target';
+    }
+    if (!Array.isArray(syscall.labels) || !Array.isArray(syscall.inputs)) {
+      return 'syscall is missing its labels or inputs';
+    }
+    if (!isObject(decision) || !['allow', 'deny', 'ask'].includes(decision.verdict as string)) {
+      return 'decision is missing or has an unknown verdict';
+    }
+    if (typeof decision.rule !== 'string' || typeof decision.reason !== 'string') {
+      return 'decision is missing its rule or reason';
+    }
+    return undefined;
+  }
+  if (value.type === 'seal') {
+    const { seal } = value;
+    if (!isObject(seal) || !Number.isSafeInteger(seal.event_count) || !isHex64(seal.head_hash)) {
+      return 'seal is missing its event_count or head_hash';
+    }
+    return undefined;
+  }
+  return `unknown event type ${JSON.stringify(value.type)}`;
+}

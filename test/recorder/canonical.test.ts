@@ -1,0 +1,47 @@
+import canonicalizeReference from 'canonicalize';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalize } from '../../src/recorder/canonical.js';
+
+describe('canonicalize', () => {
+  it('matches the RFC 8785 section 3.2.2 example', () => {
+    const input = JSON.parse(
+      '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001], "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}',
+    );
+    expect(canonicalize(input)).toBe(
+      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+    );
+  });
+
+  it('sorts keys by UTF-16 code units (RFC 8785 section 3.2.3)', () => {
+    const input = JSON.parse(
+      '{"\\u20ac": "Euro Sign", "\\r": "Carriage Return", "\\ufb33": "Hebrew Letter Dalet With Dagesh", "1": "One", "\\ud83d\\ude00": "Emoji: Grinning Face", "\\u0080": "Control", "\\u00f6": "Latin Small Letter O With Diaeresis"}',
+    );
+    expect(canonicalize(input)).toBe(
+      '{"\\r":"Carriage Return","1":"One","\u0080":"Control","ö":"Latin Small Letter O With Diaeresis","€":"Euro Sign","😀":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
+    );
+  });
+
+  it('agrees with the reference implementation on arbitrary JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const reference = canonicalizeReference(value);
+        return canonicalize(value) === reference;
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('rejects what I-JSON forbids instead of encoding it', () => {
+    expect(() => canonicalize(Number.NaN)).toThrow(TypeError);
+    expect(() => canonicalize(Number.POSITIVE_INFINITY)).toThrow(TypeError);
+    expect(() => canonicalize('\ud800')).toThrow(TypeError);
+    expect(() => canonicalize({ ['\udc00']: 1 })).toThrow(TypeError);
+    expect(() => canonicalize(new Date(0))).toThrow(TypeError);
+    expect(() => canonicalize(10n)).toThrow(TypeError);
+  });
+
+  it('skips undefined members like JSON does', () => {
+    expect(canonicalize({ b: undefined, a: 1 })).toBe('{"a":1}');
+  });
+});
