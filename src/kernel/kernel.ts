@@ -307,6 +307,7 @@ export class Kernel {
 
     // Decide.
     let verdict: Verdict;
+    let askPending = false;
     let rule: string;
     let reason: string;
     if (analysis.refusal || kind === null) {
@@ -331,9 +332,12 @@ export class Kernel {
           verdict = 'allow';
           reason = `${reason} (approved by ${approval.approver} at step ${approval.step})`;
           analysis.detail.approval = { approver: approval.approver, step: approval.step };
-        } else if (!this.#approver) {
+        } else {
+          askPending = true;
+        }
+        if (askPending && !this.#approver) {
           verdict = 'deny';
-          reason = `${reason} (needs human approval and no approver is configured: add a policy rule that allows it, or run with an approver)`;
+          reason = `${reason} (needs human approval and no approver is configured: allow it with a policy rule, or record a human.approve for request ${requestHash} and retry)`;
         }
       }
     }
@@ -431,8 +435,10 @@ export class Kernel {
     if (handle && handleStore) {
       this.#handles.set(handle.id, { record: handle, store: handleStore, expiresAt: handleExpiry });
     }
-    if (verdict === 'ask') {
-      this.#pending.set(requestHash, { kind: kind as SyscallKind, target: rawTarget, agent, step });
+    if (askPending && kind !== null) {
+      // Kept even when turned into a deny for want of an approver: a person can still
+      // answer it out of band (a human.approve bound to this request hash), then retry.
+      this.#pending.set(requestHash, { kind, target: rawTarget, agent, step });
     }
     if (verdict === 'allow' && parsed.ok && session) {
       const request = parsed.request;

@@ -53,8 +53,7 @@ export function patchWithinTarget(stats: PatchStats, target: string): boolean {
   const base = posix.normalize(target).replace(/\/+$/, '');
   return stats.paths.every((path) => {
     const p = posix.normalize(path);
-    if (p === '..' || p.startsWith('../')) return false;
-    if (base === '.') return !p.startsWith('/');
+    if (base === '.') return !p.startsWith('/') && p !== '..' && !p.startsWith('../');
     return p === base || p.startsWith(`${base}/`);
   });
 }

@@ -7,7 +7,7 @@
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]+/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
 const PATH_RE = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]+(?:\/[\w.-]+)*/g;
-const NUMBER_RE = /(?<![\w.])\+?\d[\d -]{5,30}\d(?![\w.])/g;
+const NUMBER_RE = /(?<![\w.])\+?\d[\d -]{5,30}\d(?!\w|\.\d)/g;
 const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/g;
 
 const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;

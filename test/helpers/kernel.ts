@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { developmentSigner } from '../../src/evidence/keys.js';
 import { Kernel, type KernelOptions } from '../../src/kernel/kernel.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 import { loadPolicyFile } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/types.js';
 import { MemorySink } from '../../src/recorder/sink.js';
-import { PACKAGE_ROOT } from '../../src/paths.js';
 
 export const DEFAULT_POLICY = join(PACKAGE_ROOT, 'examples', 'agentk.policy.toml');
 export const PROFILES = ['research-agent', 'coding-agent', 'browser-agent'].map((name) =>
@@ -23,9 +23,10 @@ export function policyAt(path: string): Policy {
 }
 
 /** A kernel on an in-memory log with a fixed clock and the development key. */
-export function memoryKernel(
-  options: Partial<KernelOptions> & { policyPath?: string } = {},
-): { kernel: Kernel; sink: MemorySink } {
+export function memoryKernel(options: Partial<KernelOptions> & { policyPath?: string } = {}): {
+  kernel: Kernel;
+  sink: MemorySink;
+} {
   const sink = new MemorySink();
   const { policyPath, ...rest } = options;
   const kernel = new Kernel({

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { demoSteps } from '../../src/demo/poisoned-page.js';
-import { StaticSecretStore } from '../../src/secrets/store.js';
 import { verifyLogFile, verifyLogText } from '../../src/recorder/verify.js';
+import { StaticSecretStore } from '../../src/secrets/store.js';
 import { memoryKernel } from '../helpers/kernel.js';
 
 /** A real, sealed log: the demo's syscalls through the default policy. */
