@@ -143,14 +143,6 @@ function zodIssues(error: z.ZodError): PolicyIssue[] {
       for (const key of issue.keys) {
         issues.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
       }
-    } else if (issue.code === 'invalid_type') {
-      issues.push({
-        path: formatPath(issue.path),
-        message:
-          issue.input === undefined
-            ? `missing required key (expected ${issue.expected})`
-            : `expected ${issue.expected}, got ${describe(issue.input)}`,
-      });
     } else {
       issues.push({ path: formatPath(issue.path), message: issue.message });
     }
@@ -234,10 +226,14 @@ function isCatchAll(rule: PolicyRule): boolean {
 /** Parse a policy document (already decoded from TOML) into the typed AST. */
 export function parsePolicy(document: unknown): PolicyParseResult {
   const parsed = policySchema.safeParse(document, {
-    error: (iss) =>
-      iss.code === 'invalid_type' && iss.input === undefined
-        ? `missing required key (expected ${iss.expected})`
-        : undefined,
+    // Types are described in the document's own terms (a TOML table, not an object).
+    error: (iss) => {
+      if (iss.code !== 'invalid_type') return undefined;
+      const expected = iss.expected === 'object' ? 'a table' : iss.expected;
+      return iss.input === undefined
+        ? `missing required key (expected ${expected})`
+        : `expected ${expected}, got ${describe(iss.input)}`;
+    },
   });
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
   const doc = parsed.data;
