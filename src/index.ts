@@ -1,0 +1,69 @@
+// AgentK's public library API. Named exports only; everything else is internal and may
+// change. See README.md ("Library API") and examples/agent-loop.ts for a whole agent loop.
+
+// Keys and evidence.
+export type { KeySource, Signer } from './crypto/index.js';
+export { fingerprintOf, generateSeedHex, signerFromSeedHex } from './crypto/index.js';
+export type { AgentkErrorCode } from './errors.js';
+export { AgentkError, isAgentkError } from './errors.js';
+export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.js';
+export {
+  HANDLE_DOMAIN,
+  RECEIPT_DOMAIN,
+  SEAL_DOMAIN,
+  verifyRecordSignature,
+} from './evidence/signing.js';
+
+// The kernel and its syscalls.
+export type { KernelOptions } from './kernel/kernel.js';
+export { Kernel, newRunId } from './kernel/kernel.js';
+export type {
+  AgentSpawnRequest,
+  ApprovalAnswer,
+  ApprovalRequest,
+  Approver,
+  ContextPage,
+  ContextReadRequest,
+  DescribeRequest,
+  FilePatchRequest,
+  HumanApproveRequest,
+  InputRef,
+  InvokeRequest,
+  MemoryWriteRequest,
+  ModelCallRequest,
+  NetworkSendRequest,
+  ProvenanceHit,
+  ResponseRequest,
+  SecretOpenRequest,
+  SyscallRequest,
+  SyscallResult,
+} from './kernel/types.js';
+// Labels (the Context MMU lattice).
+export type { Label } from './labels/labels.js';
+export { joinLabels, LABELS } from './labels/labels.js';
+// Policy.
+export { CompiledPolicy } from './policy/compile.js';
+export { loadPolicyFile, parsePolicyText } from './policy/load.js';
+export { parsePolicy } from './policy/parse.js';
+export type { Policy, PolicyIssue, PolicyRule, RuleConditions } from './policy/types.js';
+export { canonicalize } from './recorder/canonical.js';
+// Flight recorder and verification.
+export type {
+  DecisionRecord,
+  FlightEvent,
+  ReceiptRecord,
+  SealEvent,
+  SecretHandleRecord,
+  SyscallEvent,
+  SyscallRecord,
+} from './recorder/event.js';
+export type { Durability, LogSink } from './recorder/sink.js';
+export { FileSink, MemorySink } from './recorder/sink.js';
+export type { ChainFailure, ChainFailureCode, ChainOk, ChainResult } from './recorder/verify.js';
+export { verifyLogFile, verifyLogText } from './recorder/verify.js';
+// Secrets.
+export type { SecretStore } from './secrets/store.js';
+export { StaticSecretStore } from './secrets/store.js';
+// Vocabulary.
+export type { SinkClass, SyscallKind, Verdict } from './vocabulary.js';
+export { SINK_CLASSES, SYSCALL_KINDS } from './vocabulary.js';
