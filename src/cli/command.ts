@@ -40,19 +40,15 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Par
     });
   } catch (error) {
     const message = (error as Error).message.split('\n')[0] ?? 'bad arguments';
-    throw usageError(`${command.name}: ${message.replace(/\. To specify a positional.*$/, '')}`);
+    throw usageError(`${message.replace(/\. To specify a positional.*$/, '')}`);
   }
   const [min, max] = command.positionals;
   if (!parsed.values.help) {
     if (parsed.positionals.length < min) {
-      throw usageError(
-        `${command.name}: missing argument (usage: ${command.usage.split('\n')[0]})`,
-      );
+      throw usageError(`missing argument (usage: ${command.usage.split('\n')[0]})`);
     }
     if (parsed.positionals.length > max) {
-      throw usageError(
-        `${command.name}: unexpected argument ${JSON.stringify(parsed.positionals[max])}`,
-      );
+      throw usageError(`unexpected argument ${JSON.stringify(parsed.positionals[max])}`);
     }
   }
   return {

@@ -68,9 +68,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (error instanceof AgentkError) {
       io.stderr(`agentk ${command.name}: ${error.message}\n`);
       for (const problem of error.problems) io.stderr(`  ${problem}\n`);
-      return error.code === 'POLICY_INVALID' || error.code === 'KEY_MALFORMED'
-        ? EXIT.failed
-        : EXIT.usage;
+      return EXIT.usage;
     }
     // A bug, not a user error: say so plainly, with the message but no stack trace unless asked.
     const message = error instanceof Error ? error.message : String(error);
