@@ -14,7 +14,7 @@ import {
   sinkBit,
 } from '../vocabulary.js';
 import { compileGlobs } from './glob.js';
-import { labelsMatch, type RuleMasks, ruleMasks } from './parse.js';
+import { labelsMatch, type RuleMasks, ruleMasks, sinksMatch } from './parse.js';
 import { fallbackSinks } from './sinks.js';
 import type { Policy, PolicyRule } from './types.js';
 
@@ -83,7 +83,7 @@ export class CompiledPolicy {
       const { masks } = compiled;
       if ((masks.kinds & bit) === 0) continue;
       if (compiled.capability !== null && compiled.capability !== input.capability) continue;
-      if (masks.sinks !== null && (masks.sinks & input.sinks) === 0) continue;
+      if (!sinksMatch(masks, input.sinks)) continue;
       if (!labelsMatch(masks, input.labels)) continue;
       if (compiled.targets !== null && !compiled.targets(input.target)) continue;
       return compiled;

@@ -15,6 +15,7 @@ import {
 } from '../labels/labels.js';
 import {
   ALL_KINDS_MASK,
+  ALL_SINKS,
   kindBit,
   POSSIBLE_SINKS,
   SINK_CLASSES,
@@ -79,6 +80,7 @@ const whenSchema = z.strictObject({
   syscalls: z.array(syscallName).optional(),
   targets: z.array(pattern).optional(),
   sinks: z.array(sinkName).optional(),
+  sinks_none: z.array(sinkName).optional(),
   labels_any: z.array(labelName).optional(),
   labels_all: z.array(labelName).optional(),
   labels_none: z.array(labelName).optional(),
@@ -154,6 +156,7 @@ function zodIssues(error: z.ZodError): PolicyIssue[] {
 export interface RuleMasks {
   readonly kinds: number;
   readonly sinks: SinkMask | null;
+  readonly sinksNone: SinkMask | null;
   readonly any: LabelMask | null;
   readonly all: LabelMask | null;
   readonly none: LabelMask | null;
@@ -165,6 +168,7 @@ export function ruleMasks(when: RuleConditions): RuleMasks {
       ? when.syscalls.reduce((mask, kind) => mask | kindBit(kind), 0)
       : ALL_KINDS_MASK,
     sinks: when.sinks ? sinkMaskOf(when.sinks) : null,
+    sinksNone: when.sinks_none ? sinkMaskOf(when.sinks_none) : null,
     any: when.labels_any ? rawMask(when.labels_any) : null,
     all: when.labels_all ? rawMask(when.labels_all) : null,
     none: when.labels_none ? rawMask(when.labels_none) : null,
@@ -175,6 +179,15 @@ function rawMask(labels: readonly Label[]): LabelMask {
   // Not normalised: a condition names exactly the labels it names.
   return labels.reduce((mask, label) => mask | labelBit(label), 0);
 }
+
+export function sinksMatch(masks: RuleMasks, sinks: SinkMask): boolean {
+  if (masks.sinks !== null && (sinks & masks.sinks) === 0) return false;
+  if (masks.sinksNone !== null && (sinks & masks.sinksNone) !== 0) return false;
+  return true;
+}
+
+/** Every set of sink classes (for exhaustive reachability checks). */
+const SINK_SETS: readonly SinkMask[] = Array.from({ length: ALL_SINKS + 1 }, (_, i) => i);
 
 export function labelsMatch(masks: RuleMasks, labels: LabelMask): boolean {
   if (masks.any !== null && (labels & masks.any) === 0) return false;
@@ -198,8 +211,9 @@ function unsatisfiable(when: RuleConditions, masks: RuleMasks): string | undefin
   if (!NORMALIZED.some((labels) => labelsMatch(masks, labels))) {
     return 'can never fire: no label set satisfies labels_any/labels_all/labels_none (note: trusted never joins with untrusted, external or poisoned-suspect)';
   }
-  if (masks.sinks !== null && (possibleSinksOf(masks.kinds) & masks.sinks) === 0) {
-    return `can never fire: none of its syscalls can reach sinks ${JSON.stringify(when.sinks)}`;
+  const possible = possibleSinksOf(masks.kinds);
+  if (!SINK_SETS.some((sinks) => (sinks & ~possible) === 0 && sinksMatch(masks, sinks))) {
+    return `can never fire: none of its syscalls can reach sinks ${JSON.stringify(when.sinks)} without ${JSON.stringify(when.sinks_none ?? [])}`;
   }
   return undefined;
 }
@@ -210,7 +224,7 @@ function covers(earlier: PolicyRule, e: RuleMasks, later: PolicyRule, l: RuleMas
   if (earlier.when.capability !== undefined && earlier.when.capability !== later.when.capability) {
     return false;
   }
-  if (e.sinks !== null && (l.sinks === null || (l.sinks & ~e.sinks) !== 0)) return false;
+  if (!SINK_SETS.every((sinks) => !sinksMatch(l, sinks) || sinksMatch(e, sinks))) return false;
   const et = earlier.when.targets;
   if (et !== undefined && !et.includes('*')) {
     const lt = later.when.targets;

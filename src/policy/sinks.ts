@@ -13,144 +13,40 @@ import {
   UNCLASSIFIED_SINKS,
 } from '../vocabulary.js';
 
-const HEURISTICS: readonly (readonly [SinkMask, readonly string[]])[] = [
+// Words in a tool's name, by the sink class they suggest. A name may hit several classes
+// (`fetch` reads and reaches the open world); the classes are joined.
+const HEURISTICS: readonly (readonly [SinkMask, string])[] = [
   [
     SINK_EXEC,
-    [
-      'exec',
-      'execute',
-      'shell',
-      'bash',
-      'sh',
-      'zsh',
-      'cmd',
-      'command',
-      'run',
-      'terminal',
-      'eval',
-      'script',
-      'spawn',
-      'python',
-      'node',
-      'powershell',
-      'subprocess',
-    ],
+    'exec execute shell bash sh zsh cmd command run terminal eval script spawn python node ' +
+      'powershell subprocess',
   ],
   [
     SINK_EGRESS,
-    [
-      'send',
-      'post',
-      'upload',
-      'email',
-      'mail',
-      'http',
-      'https',
-      'fetch',
-      'request',
-      'webhook',
-      'publish',
-      'share',
-      'tweet',
-      'message',
-      'notify',
-      'slack',
-      'sms',
-      'invite',
-      'comment',
-      'curl',
-      'wget',
-      'browse',
-      'navigate',
-      'url',
-      'api',
-      'push',
-      'forward',
-      'reply',
-    ],
+    'send post upload email mail http https fetch request webhook publish share tweet message ' +
+      'notify slack sms invite comment curl wget browse navigate url api push forward reply',
   ],
   [
     SINK_DESTRUCTIVE,
-    [
-      'delete',
-      'remove',
-      'rm',
-      'drop',
-      'destroy',
-      'truncate',
-      'wipe',
-      'kill',
-      'purge',
-      'transfer',
-      'pay',
-      'payment',
-      'purchase',
-      'buy',
-      'refund',
-      'wire',
-      'withdraw',
-      'format',
-    ],
+    'delete remove rm drop destroy truncate wipe kill purge transfer pay payment purchase buy ' +
+      'refund wire withdraw format',
   ],
   [
     SINK_WRITE,
-    [
-      'write',
-      'edit',
-      'create',
-      'update',
-      'patch',
-      'save',
-      'move',
-      'rename',
-      'mkdir',
-      'set',
-      'put',
-      'insert',
-      'append',
-      'commit',
-      'add',
-      'modify',
-      'replace',
-      'store',
-      'upsert',
-    ],
+    'write edit create update patch save move rename mkdir set put insert append commit add ' +
+      'modify replace store upsert',
   ],
   [
     SINK_READ,
-    [
-      'read',
-      'get',
-      'list',
-      'search',
-      'find',
-      'view',
-      'show',
-      'query',
-      'describe',
-      'info',
-      'stat',
-      'head',
-      'tree',
-      'lookup',
-      'retrieve',
-      'open',
-      'echo',
-      'count',
-      'status',
-      'diff',
-      'log',
-      'print',
-      'cat',
-      'load',
-      'check',
-    ],
+    'read get list search find view show query describe info stat head tree lookup retrieve ' +
+      'open echo count status diff log print cat load check fetch browse navigate scrape crawl ' +
+      'download',
   ],
 ];
 
 const WORD_TO_SINK = new Map<string, SinkMask>();
 for (const [sink, words] of HEURISTICS) {
-  for (const word of words) WORD_TO_SINK.set(word, (WORD_TO_SINK.get(word) ?? 0) | sink);
+  for (const word of words.split(' ')) WORD_TO_SINK.set(word, (WORD_TO_SINK.get(word) ?? 0) | sink);
 }
 
 /** Split a name into lowercase words: `sendEmail`, `send_email`, `send-email` -> send, email. */

@@ -7,7 +7,10 @@ import type { SinkClass, SyscallKind, Verdict } from '../vocabulary.js';
 export interface RuleConditions {
   readonly syscalls?: readonly SyscallKind[];
   readonly targets?: readonly string[];
+  /** Matches when the syscall's sink classes include any of these. */
   readonly sinks?: readonly SinkClass[];
+  /** Matches only when the syscall's sink classes include none of these. */
+  readonly sinks_none?: readonly SinkClass[];
   readonly labels_any?: readonly Label[];
   readonly labels_all?: readonly Label[];
   readonly labels_none?: readonly Label[];

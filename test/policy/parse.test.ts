@@ -100,6 +100,16 @@ describe('parsePolicyText', () => {
       /rule "a" can never fire: none of its syscalls can reach sinks/,
     ],
     [
+      'sinks required and excluded at once',
+      `${HEAD}[[rules]]\nid="a"\neffect="deny"\nreason="r"\n[rules.when]\nsinks=["egress"]\nsinks_none=["egress"]\n${TAIL}`,
+      /rule "a" can never fire: none of its syscalls can reach sinks \["egress"\] without \["egress"\]/,
+    ],
+    [
+      'a rule shadowed through sinks_none',
+      `${HEAD}[[rules]]\nid="wide"\neffect="deny"\nreason="r"\n[rules.when]\nsinks_none=["read"]\n[[rules]]\nid="narrow"\neffect="deny"\nreason="r"\n[rules.when]\nsinks=["exec"]\nsinks_none=["read","write"]\n${TAIL}`,
+      /rule "narrow" can never fire: rules\[0\] \("wide"\)/,
+    ],
+    [
       'an empty list',
       `${HEAD}[[rules]]\nid="a"\neffect="deny"\nreason="r"\n[rules.when]\nsyscalls=[]\n${TAIL}`,
       /rules\[0\]\.when\.syscalls: empty list/,

@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+
+describe('examples/agent-loop.mjs', () => {
+  it('runs every action through the kernel: the injected command never runs', () => {
+    const result = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'examples', 'agent-loop.mjs')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n');
+    const line = (tool: string, kind: string) =>
+      lines.find((l) => l.includes(` ${kind} `) && l.includes(tool)) ?? '';
+    expect(line('web/fetch', 'tool.invoke')).toMatch(/ allow /);
+    expect(line('shell/run_command', 'tool.invoke')).toMatch(/ deny .* deny-untrusted-exec$/);
+    // Denied: no tool.response for the command, because the tool never ran.
+    expect(line('shell/run_command', 'tool.response')).toBe('');
+    expect(line('notes.md', 'file.patch')).toMatch(/ allow /);
+    expect(result.stdout).toMatch(/flight log: .*trace\.jsonl \(7 events, sealed, verified\)/);
+  });
+});
