@@ -299,6 +299,8 @@ export class Kernel {
     const target = loggable(rawTarget, 4096);
     const intent = parsed.ok ? loggable(parsed.request.intent ?? '', 512) : '';
     const capability = `${kindText}:${rawTarget}`;
+    // What the log keeps: the same capability with credential material redacted.
+    const loggedCapability = `${kindText}:${target}`;
     const capabilityGranted = kind !== null && this.#granted(capability);
     const requestHash = domainHash(
       REQUEST_DOMAIN,
@@ -379,7 +381,7 @@ export class Kernel {
       verdict,
       rule,
       reason,
-      missing_capability: kind !== null && !capabilityGranted ? capability : null,
+      missing_capability: kind !== null && !capabilityGranted ? loggedCapability : null,
       receipt,
       secret_handle: handle,
       request_hash: requestHash,
@@ -391,7 +393,7 @@ export class Kernel {
       intent,
       labels: labelsOf(analysis.labels),
       inputs: analysis.inputs,
-      capability: loggable(capability, 4200),
+      capability: loggedCapability,
       sinks: sinksOf(analysis.sinks),
       detail: {
         ...analysis.detail,

@@ -509,3 +509,15 @@ describe('Kernel.close', () => {
     if (!verdict.ok) expect(verdict.code).toBe('unsealed');
   });
 });
+
+describe('redaction of the capability', () => {
+  it('keeps a credential in a target out of missing_capability and capability', () => {
+    const { kernel, sink } = memoryKernel();
+    const result = kernel.syscall({
+      kind: 'network.send',
+      target: 'http://api.example/x?key=AKIAABCDEFGHIJKLMNOP',
+    });
+    expect(result.missingCapability).toBe('network.send:http://api.example/x?key=[redacted-secret]');
+    expect(sink.text()).not.toContain('AKIAABCDEFGHIJKLMNOP');
+  });
+});
