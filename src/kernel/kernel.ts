@@ -309,11 +309,13 @@ export class Kernel {
 
     // Decide.
     let verdict: Verdict;
+    let effect: Verdict;
     let askPending = false;
     let rule: string;
     let reason: string;
     if (analysis.refusal || kind === null) {
       verdict = 'deny';
+      effect = 'deny';
       rule = analysis.refusal?.rule ?? 'kernel.unknown-syscall';
       reason = analysis.refusal?.reason ?? 'unknown syscall';
     } else {
@@ -325,6 +327,7 @@ export class Kernel {
         capability: capabilityGranted,
       });
       verdict = match.rule.effect;
+      effect = match.rule.effect;
       rule = match.rule.id;
       reason = match.rule.reason;
       if (verdict === 'ask') {
@@ -379,6 +382,7 @@ export class Kernel {
 
     const decision: DecisionRecord = {
       verdict,
+      effect,
       rule,
       reason,
       missing_capability: kind !== null && !capabilityGranted ? loggedCapability : null,

@@ -61,7 +61,10 @@ export interface SecretHandleRecord {
 }
 
 export interface DecisionRecord {
+  /** What happened: `ask` resolves to `allow` (approved) or `deny` (no approver, refused). */
   readonly verdict: Verdict;
+  /** What the deciding rule said, before any approval: allow, deny or ask. */
+  readonly effect: Verdict;
   readonly rule: string;
   readonly reason: string;
   readonly missing_capability: string | null;

@@ -58,6 +58,7 @@ export type ChainResult = ChainOk | ChainFailure;
 export type EventVisitor = (event: FlightEvent, line: number) => string | undefined;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+const VERDICTS: readonly string[] = ['allow', 'deny', 'ask'];
 
 /** Incremental verifier: feed lines in order, then call finish(). */
 export class ChainVerifier {
@@ -249,8 +250,12 @@ function eventShapeProblem(value: unknown): string | undefined {
     if (!Array.isArray(syscall.labels) || !Array.isArray(syscall.inputs)) {
       return 'syscall is missing its labels or inputs';
     }
-    if (!isObject(decision) || !['allow', 'deny', 'ask'].includes(decision.verdict as string)) {
-      return 'decision is missing or has an unknown verdict';
+    if (
+      !isObject(decision) ||
+      !VERDICTS.includes(decision.verdict as string) ||
+      !VERDICTS.includes(decision.effect as string)
+    ) {
+      return 'decision is missing or has an unknown verdict or effect';
     }
     if (typeof decision.rule !== 'string' || typeof decision.reason !== 'string') {
       return 'decision is missing its rule or reason';
