@@ -9,6 +9,7 @@ export type AgentkErrorCode =
   | 'FILE_TOO_LARGE'
   | 'NOT_UTF8'
   | 'POLICY_INVALID'
+  | 'MANIFEST_INVALID'
   | 'KEY_MALFORMED'
   | 'KEY_UNREADABLE'
   | 'TRACE_EXISTS'

@@ -6,6 +6,7 @@
 // Input distrusted: the whole document.
 
 import * as z from 'zod';
+import { describeValue, typeErrorMap, zodIssues } from '../config/document.js';
 import {
   allNormalizedMasks,
   LABELS,
@@ -35,32 +36,23 @@ import type {
 const MAX_PATTERN = 512;
 const MAX_RULES = 1000;
 
-function describe(input: unknown): string {
-  if (input === null) return 'null';
-  if (Array.isArray(input)) return 'an array';
-  if (typeof input === 'string')
-    return `${JSON.stringify(input.length > 60 ? `${input.slice(0, 60)}…` : input)}`;
-  if (typeof input === 'object') return 'a table';
-  return `${typeof input} ${String(input)}`;
-}
-
 const labelName = z.enum(LABELS, {
   error: (iss) =>
     typeof iss.input === 'string'
-      ? `unknown label ${describe(iss.input)} (labels: ${LABELS.join(', ')})`
-      : `expected a label name, got ${describe(iss.input)}`,
+      ? `unknown label ${describeValue(iss.input)} (labels: ${LABELS.join(', ')})`
+      : `expected a label name, got ${describeValue(iss.input)}`,
 });
 const syscallName = z.enum(SYSCALL_KINDS, {
   error: (iss) =>
     typeof iss.input === 'string'
-      ? `unknown syscall ${describe(iss.input)}`
-      : `expected a syscall name, got ${describe(iss.input)}`,
+      ? `unknown syscall ${describeValue(iss.input)}`
+      : `expected a syscall name, got ${describeValue(iss.input)}`,
 });
 const sinkName = z.enum(SINK_CLASSES, {
   error: (iss) =>
     typeof iss.input === 'string'
-      ? `unknown sink class ${describe(iss.input)} (sink classes: ${SINK_CLASSES.join(', ')})`
-      : `expected a sink class, got ${describe(iss.input)}`,
+      ? `unknown sink class ${describeValue(iss.input)} (sink classes: ${SINK_CLASSES.join(', ')})`
+      : `expected a sink class, got ${describeValue(iss.input)}`,
 });
 const pattern = z
   .string()
@@ -86,7 +78,7 @@ const whenSchema = z.strictObject({
   labels_none: z.array(labelName).optional(),
   capability: z
     .enum(['present', 'missing'], {
-      error: (iss) => `expected "present" or "missing", got ${describe(iss.input)}`,
+      error: (iss) => `expected "present" or "missing", got ${describeValue(iss.input)}`,
     })
     .optional(),
 });
@@ -96,7 +88,7 @@ const ruleSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'rule id must be 1-128 of A-Z a-z 0-9 . _ : -'),
   effect: z.enum(['allow', 'deny', 'ask'], {
-    error: (iss) => `expected "allow", "deny" or "ask", got ${describe(iss.input)}`,
+    error: (iss) => `expected "allow", "deny" or "ask", got ${describeValue(iss.input)}`,
   }),
   reason: z.string().min(1, 'reason must not be empty').max(1000),
   when: whenSchema.optional(),
@@ -125,32 +117,6 @@ const policySchema = z.strictObject({
   capabilities: z.strictObject({ grant: z.array(capabilityPattern) }).optional(),
   rules: z.array(ruleSchema).min(1, 'a policy needs at least one rule').max(MAX_RULES),
 });
-
-/** `['rules', 3, 'when', 'labels_any', 0]` -> `rules[3].when.labels_any[0]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else if (typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) {
-      out += out === '' ? part : `.${part}`;
-    } else out += `[${JSON.stringify(String(part))}]`;
-  }
-  return out;
-}
-
-function zodIssues(error: z.ZodError): PolicyIssue[] {
-  const issues: PolicyIssue[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        issues.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
-      }
-    } else {
-      issues.push({ path: formatPath(issue.path), message: issue.message });
-    }
-  }
-  return issues;
-}
 
 /** Label, kind and sink conditions of a rule as masks (null = no condition). */
 export interface RuleMasks {
@@ -239,16 +205,7 @@ function isCatchAll(rule: PolicyRule): boolean {
 
 /** Parse a policy document (already decoded from TOML) into the typed AST. */
 export function parsePolicy(document: unknown): PolicyParseResult {
-  const parsed = policySchema.safeParse(document, {
-    // Types are described in the document's own terms (a TOML table, not an object).
-    error: (iss) => {
-      if (iss.code !== 'invalid_type') return undefined;
-      const expected = iss.expected === 'object' ? 'a table' : iss.expected;
-      return iss.input === undefined
-        ? `missing required key (expected ${expected})`
-        : `expected ${expected}, got ${describe(iss.input)}`;
-    },
-  });
+  const parsed = policySchema.safeParse(document, { error: typeErrorMap() });
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
   const doc = parsed.data;
   const issues: PolicyIssue[] = [];

@@ -1,6 +1,7 @@
 // The typed policy AST (docs/policy.md). Produced only by parsePolicy(); never hand-built
 // from untrusted input.
 
+import type { ConfigIssue } from '../config/document.js';
 import type { Label } from '../labels/labels.js';
 import type { SinkClass, SyscallKind, Verdict } from '../vocabulary.js';
 
@@ -42,16 +43,8 @@ export interface Policy {
   readonly rules: readonly PolicyRule[];
 }
 
-export interface PolicyIssue {
-  /** Where in the document, e.g. `rules[3].when.labels_any[0]`. */
-  readonly path: string;
-  readonly message: string;
-}
+export type PolicyIssue = ConfigIssue;
 
 export type PolicyParseResult =
   | { readonly ok: true; readonly policy: Policy }
   | { readonly ok: false; readonly issues: readonly PolicyIssue[] };
-
-export function formatIssue(issue: PolicyIssue): string {
-  return issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`;
-}

@@ -41,9 +41,9 @@ export interface ChainOk {
   readonly seal: SealEvent;
 }
 
-export interface ChainFailure {
+export interface ChainFailure<C extends string = never> {
   readonly ok: false;
-  readonly code: ChainFailureCode;
+  readonly code: ChainFailureCode | C;
   /** 1-based line of the problem (for `unsealed`/`empty`: the line a seal was expected on). */
   readonly line: number;
   readonly detail: string;
@@ -52,25 +52,31 @@ export interface ChainFailure {
   readonly headHash: string;
 }
 
-export type ChainResult = ChainOk | ChainFailure;
+export type ChainResult<C extends string = never> = ChainOk | ChainFailure<C>;
 
-/** A hook that sees each intact event (for signature checks in the same pass). */
-export type EventVisitor = (event: FlightEvent, line: number) => string | undefined;
+/**
+ * A hook that sees each intact event in order (signature checks, inspection) in the same
+ * streaming pass; returning a problem fails the log at that line.
+ */
+export type EventVisitor<C extends string = never> = (
+  event: FlightEvent,
+  line: number,
+) => { readonly code: C; readonly detail: string } | undefined;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const VERDICTS: readonly string[] = ['allow', 'deny', 'ask'];
 
 /** Incremental verifier: feed lines in order, then call finish(). */
-export class ChainVerifier {
+export class ChainVerifier<C extends string = never> {
   #line = 0;
   #events = 0;
   #head = GENESIS_HASH;
   #runId: string | null = null;
   #seal: SealEvent | null = null;
-  #failure: ChainFailure | null = null;
-  readonly #visit: EventVisitor | undefined;
+  #failure: ChainFailure<C> | null = null;
+  readonly #visit: EventVisitor<C> | undefined;
 
-  constructor(visit?: EventVisitor) {
+  constructor(visit?: EventVisitor<C>) {
     this.#visit = visit;
   }
 
@@ -78,12 +84,12 @@ export class ChainVerifier {
     return this.#failure !== null;
   }
 
-  #fail(code: ChainFailureCode, detail: string): false {
+  #fail(code: ChainFailureCode | C, detail: string): false {
     this.#failure = this.#failureAt(this.#line, code, detail);
     return false;
   }
 
-  #failureAt(line: number, code: ChainFailureCode, detail: string): ChainFailure {
+  #failureAt(line: number, code: ChainFailureCode | C, detail: string): ChainFailure<C> {
     return { ok: false, code, line, detail, events: this.#events, headHash: this.#head };
   }
 
@@ -166,11 +172,11 @@ export class ChainVerifier {
     }
     this.#head = event.event_hash;
     const problem = this.#visit?.(event, this.#line);
-    if (problem !== undefined) return this.#fail('bad-shape', problem);
+    if (problem !== undefined) return this.#fail(problem.code, problem.detail);
     return true;
   }
 
-  finish(): ChainResult {
+  finish(): ChainResult<C> {
     if (this.#failure) return this.#failure;
     if (this.#seal === null) {
       return this.#events === 0
@@ -192,10 +198,13 @@ export class ChainVerifier {
 }
 
 /** Verify a log file, streaming. Throws AgentkError only if the file cannot be read. */
-export function verifyLogFile(path: string, visit?: EventVisitor): ChainResult {
+export function verifyLogFile<C extends string = never>(
+  path: string,
+  visit?: EventVisitor<C>,
+): ChainResult<C> {
   if (!existsSync(path)) throw new AgentkError('FILE_NOT_FOUND', `no such log: ${path}`);
   if (!statSync(path).isFile()) throw new AgentkError('FILE_UNREADABLE', `not a file: ${path}`);
-  const verifier = new ChainVerifier(visit);
+  const verifier = new ChainVerifier<C>(visit);
   try {
     for (const raw of readLines(path, MAX_EVENT_LINE_BYTES)) {
       if (!verifier.push(raw.bytes, raw.terminated, raw.oversized)) break;
@@ -208,8 +217,11 @@ export function verifyLogFile(path: string, visit?: EventVisitor): ChainResult {
 }
 
 /** Verify a log held in memory (tests, embedders). */
-export function verifyLogText(text: string, visit?: EventVisitor): ChainResult {
-  const verifier = new ChainVerifier(visit);
+export function verifyLogText<C extends string = never>(
+  text: string,
+  visit?: EventVisitor<C>,
+): ChainResult<C> {
+  const verifier = new ChainVerifier<C>(visit);
   const bytes = Buffer.from(text, 'utf8');
   let start = 0;
   while (start < bytes.length) {

@@ -517,7 +517,9 @@ describe('redaction of the capability', () => {
       kind: 'network.send',
       target: 'http://api.example/x?key=AKIAABCDEFGHIJKLMNOP',
     });
-    expect(result.missingCapability).toBe('network.send:http://api.example/x?key=[redacted-secret]');
+    expect(result.missingCapability).toBe(
+      'network.send:http://api.example/x?key=[redacted-secret]',
+    );
     expect(sink.text()).not.toContain('AKIAABCDEFGHIJKLMNOP');
   });
 });
