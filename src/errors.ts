@@ -12,6 +12,8 @@ export type AgentkErrorCode =
   | 'MANIFEST_INVALID'
   | 'KEY_MALFORMED'
   | 'KEY_UNREADABLE'
+  | 'KEY_EXISTS'
+  | 'KEY_UNSAFE'
   | 'TRACE_EXISTS'
   | 'TRACE_IO'
   | 'RECORDER_CLOSED'

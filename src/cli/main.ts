@@ -8,11 +8,31 @@ import { AgentkError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { type Command, parseCommandArgs } from './command.js';
 import { demoCommand } from './commands/demo.js';
+import { keyRotateCommand } from './commands/key-rotate.js';
+import { keyRotateVerifyCommand } from './commands/key-rotate-verify.js';
+import { keygenCommand } from './commands/keygen.js';
 import { policyCheckCommand } from './commands/policy-check.js';
+import { secretRefsCheckCommand } from './commands/secret-refs-check.js';
+import { secretRefsStoreCheckCommand } from './commands/secret-refs-store-check.js';
+import { signingKeyCommand } from './commands/signing-key.js';
+import { trustedSignersCheckCommand } from './commands/trusted-signers-check.js';
 import { verifyCommand } from './commands/verify.js';
+import { verifySignaturesCommand } from './commands/verify-signatures.js';
 import { type CliIo, EXIT, type ExitCode, processIo, table } from './io.js';
 
-export const COMMANDS: readonly Command[] = [demoCommand, verifyCommand, policyCheckCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  verifyCommand,
+  verifySignaturesCommand,
+  trustedSignersCheckCommand,
+  policyCheckCommand,
+  signingKeyCommand,
+  keygenCommand,
+  keyRotateCommand,
+  keyRotateVerifyCommand,
+  secretRefsCheckCommand,
+  secretRefsStoreCheckCommand,
+];
 
 function version(): string {
   try {

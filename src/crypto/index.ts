@@ -131,6 +131,11 @@ function publicKeyObject(publicKeyHex: string): KeyObject | null {
   return key;
 }
 
+/** Whether 64 hex digits encode a usable Ed25519 public key. Never throws. */
+export function isEd25519PublicKey(publicKeyHex: unknown): boolean {
+  return isHex64(publicKeyHex) && publicKeyObject(publicKeyHex) !== null;
+}
+
 /** Ed25519 verification. Returns false for any malformed key or signature; never throws. */
 export function verifyEd25519(
   publicKeyHex: unknown,

@@ -1,0 +1,95 @@
+// `agentk verify-signatures <log>`: chain, then every receipt, handle and seal, with pins.
+
+import { loadTrustManifest, parseTrustedPublicKey, TrustPins } from '../../evidence/trust.js';
+import { verifySignaturesFile } from '../../evidence/verify-signatures.js';
+import { type Command, flag, json, stringOption } from '../command.js';
+import { EXIT } from '../io.js';
+
+export const verifySignaturesCommand: Command = {
+  name: 'verify-signatures',
+  summary:
+    'verify every receipt, secret handle and seal of a log, optionally pinned to trusted keys',
+  usage: `agentk verify-signatures <log> [--trusted-public-key HEX]... [--trusted-key-manifest FILE] [--json]
+
+Verifies the hash chain, then every receipt, secret handle and seal: Ed25519 only, the
+signature, the binding to its event (syscall, target, scope, step, agent, run, previous
+hash), validity at the time of use, and no reuse. With pins, any signature by a key
+outside the pinned set fails. Signers are shown as redacted fingerprints.
+
+Exit 0: all verified and sealed. Exit 1: a failure, with its line and reason. Exit 3:
+all present signatures verify but the log is unsealed.`,
+  options: {
+    'trusted-public-key': { type: 'string', multiple: true },
+    'trusted-key-manifest': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: [1, 1],
+  run(args, io) {
+    const path = args.positionals[0] as string;
+    const keys = (args.values['trusted-public-key'] as string[] | undefined) ?? [];
+    const manifestPath = stringOption(args, 'trusted-key-manifest');
+    let pins: TrustPins | undefined;
+    if (keys.length > 0 || manifestPath !== undefined) {
+      pins = new TrustPins();
+      keys.forEach((key, i) => {
+        pins?.add(parseTrustedPublicKey(key, i));
+      });
+      if (manifestPath !== undefined) {
+        for (const key of loadTrustManifest(manifestPath).keys) pins.add(key.publicKey, key.label);
+      }
+    }
+    const { chain, report } = verifySignaturesFile(path, pins);
+    const status = chain.ok ? 'verified' : chain.code === 'unsealed' ? 'unsealed' : 'failed';
+    const development = report.signers.some((signer) => signer.keySources.includes('development'));
+    if (flag(args, 'json')) {
+      io.stdout(
+        json({
+          ok: chain.ok,
+          status,
+          log: path,
+          events: chain.events,
+          receipts: report.receipts,
+          secret_handles: report.handles,
+          seals: report.seals,
+          signers: report.signers.map((signer) => ({
+            fingerprint: signer.fingerprint,
+            key_sources: signer.keySources,
+            signatures: signer.signatures,
+            ...(signer.label !== undefined ? { label: signer.label } : {}),
+          })),
+          pinned_keys: pins?.size ?? 0,
+          development_key: development,
+          ...(chain.ok ? {} : { code: chain.code, line: chain.line, detail: chain.detail }),
+        }),
+      );
+    } else {
+      const counts = `${report.receipts} receipt${report.receipts === 1 ? '' : 's'}, ${report.handles} secret handle${report.handles === 1 ? '' : 's'}, ${report.seals} seal${report.seals === 1 ? '' : 's'}`;
+      const lines: string[] = [];
+      if (chain.ok)
+        lines.push(
+          `OK ${path}: ${chain.events} events; ${counts} verified and bound to their events`,
+        );
+      else if (chain.code === 'unsealed') {
+        lines.push(`UNSEALED ${path}: ${chain.events} events; ${counts} verified; ${chain.detail}`);
+      } else lines.push(`FAILED ${path}:${chain.line}: ${chain.detail} [${chain.code}]`);
+      for (const signer of report.signers) {
+        const label =
+          signer.label !== undefined && signer.label !== signer.fingerprint
+            ? ` "${signer.label}"`
+            : '';
+        lines.push(
+          `  signer ${signer.fingerprint}${label} (${signer.keySources.join(', ')} key): ${signer.signatures} signature${signer.signatures === 1 ? '' : 's'}`,
+        );
+      }
+      if (pins) lines.push(`  pinned to ${pins.size} trusted key${pins.size === 1 ? '' : 's'}`);
+      if (development) {
+        lines.push(
+          '  note: the development key is public; its signatures prove nothing about who wrote the log',
+        );
+      }
+      io.stdout(`${lines.join('\n')}\n`);
+    }
+    if (chain.ok) return EXIT.ok;
+    return chain.code === 'unsealed' ? EXIT.unsealed : EXIT.failed;
+  },
+};

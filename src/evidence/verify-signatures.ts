@@ -1,0 +1,244 @@
+// Signature verification of a flight log, in the same streaming pass as the chain check:
+// every receipt, secret handle and seal must be Ed25519, verify under the key it names,
+// be bound to the event it sits on (syscall, target, scope, step, agent, run, previous
+// hash), be unexpired when used and never reused, and, with pins, be signed by a pinned
+// key. Anything else fails at that line with its own code.
+// Input distrusted: every field of every event.
+
+import { fingerprintOf } from '../crypto/index.js';
+import type { FlightEvent, SyscallEvent } from '../recorder/event.js';
+import { type ChainResult, verifyLogFile, verifyLogText } from '../recorder/verify.js';
+import { HANDLE_DOMAIN, RECEIPT_DOMAIN, verifyRecordSignature } from './signing.js';
+import type { TrustPins } from './trust.js';
+
+export type SignatureFailureCode =
+  | 'receipt-missing'
+  | 'receipt-unexpected'
+  | 'receipt-shape'
+  | 'receipt-signature'
+  | 'receipt-binding'
+  | 'receipt-expired'
+  | 'receipt-reused'
+  | 'handle-misplaced'
+  | 'handle-shape'
+  | 'handle-signature'
+  | 'handle-binding'
+  | 'handle-expired'
+  | 'handle-reused'
+  | 'algorithm'
+  | 'untrusted-signer';
+
+export interface SignerSummary {
+  readonly fingerprint: string;
+  readonly keySources: readonly string[];
+  readonly signatures: number;
+  /** The pin's label when pins were given and the key is pinned. */
+  readonly label?: string;
+}
+
+export interface SignatureReport {
+  readonly receipts: number;
+  readonly handles: number;
+  readonly seals: number;
+  readonly signers: readonly SignerSummary[];
+}
+
+export interface SignatureVerification {
+  readonly chain: ChainResult<SignatureFailureCode>;
+  readonly report: SignatureReport;
+}
+
+type Problem = { readonly code: SignatureFailureCode; readonly detail: string } | undefined;
+
+const RECEIPT_ID = /^rcpt_[0-9a-f]{32}$/;
+const HANDLE_ID = /^secret_fd_[0-9a-f]{32}$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function time(value: unknown): number {
+  return typeof value === 'string' ? Date.parse(value) : Number.NaN;
+}
+
+class SignatureChecker {
+  receipts = 0;
+  handles = 0;
+  seals = 0;
+  readonly #signers = new Map<string, { sources: Set<string>; count: number }>();
+  readonly #receiptIds = new Set<string>();
+  readonly #handleIds = new Set<string>();
+  readonly #pins: TrustPins | undefined;
+
+  constructor(pins: TrustPins | undefined) {
+    this.#pins = pins;
+  }
+
+  /** Algorithm, signature and pin of one signed record. */
+  #signed(what: string, domain: string | null, record: Record<string, unknown>): Problem {
+    if (record.alg !== 'Ed25519') {
+      return {
+        code: 'algorithm',
+        detail: `${what} uses algorithm ${JSON.stringify(record.alg)}; only Ed25519 is accepted`,
+      };
+    }
+    if (domain !== null && !verifyRecordSignature(domain, record)) {
+      return {
+        code: what === 'receipt' ? 'receipt-signature' : 'handle-signature',
+        detail: `${what} signature does not verify (forged or altered)`,
+      };
+    }
+    const key = record.public_key as string;
+    if (this.#pins && !this.#pins.trusts(key)) {
+      return {
+        code: 'untrusted-signer',
+        detail: `${what} signed by ${fingerprintOf(key)}, which is not a pinned trusted key`,
+      };
+    }
+    const signer = this.#signers.get(key) ?? { sources: new Set<string>(), count: 0 };
+    signer.sources.add(String(record.key_source));
+    signer.count += 1;
+    this.#signers.set(key, signer);
+    return undefined;
+  }
+
+  visit = (event: FlightEvent): Problem => {
+    if (event.type === 'seal') {
+      this.seals += 1;
+      // The chain verifier already checked the seal's signature, count and head.
+      return this.#signed('seal', null, event.seal as unknown as Record<string, unknown>);
+    }
+    return this.#receipt(event) ?? this.#handle(event);
+  };
+
+  #receipt(event: SyscallEvent): Problem {
+    const { receipt, verdict } = event.decision;
+    if (verdict !== 'allow') {
+      return receipt === null
+        ? undefined
+        : { code: 'receipt-unexpected', detail: `a ${verdict} decision carries a receipt` };
+    }
+    if (!isRecord(receipt)) {
+      return { code: 'receipt-missing', detail: 'an allowed syscall has no receipt' };
+    }
+    if (
+      typeof receipt.id !== 'string' ||
+      !RECEIPT_ID.test(receipt.id) ||
+      typeof receipt.signature !== 'string' ||
+      typeof receipt.public_key !== 'string'
+    ) {
+      return { code: 'receipt-shape', detail: 'receipt is missing its id, key or signature' };
+    }
+    const signed = this.#signed('receipt', RECEIPT_DOMAIN, receipt as Record<string, unknown>);
+    if (signed) return signed;
+    const { kind, target } = event.syscall;
+    const bindings: [string, unknown, unknown][] = [
+      ['syscall', receipt.syscall, kind],
+      ['target', receipt.target, target],
+      ['scope', receipt.scope, `${kind}:${target}`],
+      ['step', receipt.step, event.step],
+      ['agent_id', receipt.agent_id, event.agent_id],
+      ['run_id', receipt.run_id, event.run_id],
+      ['previous_hash', receipt.previous_hash, event.previous_hash],
+    ];
+    for (const [field, bound, actual] of bindings) {
+      if (bound !== actual) {
+        return {
+          code: 'receipt-binding',
+          detail: `receipt ${field} is ${JSON.stringify(bound)} but the event's is ${JSON.stringify(actual)} (swapped, copied or altered)`,
+        };
+      }
+    }
+    const used = time(event.ts);
+    if (!(time(receipt.issued_at) <= used && used <= time(receipt.expires_at))) {
+      return {
+        code: 'receipt-expired',
+        detail: 'receipt was not valid when the syscall was decided',
+      };
+    }
+    if (this.#receiptIds.has(receipt.id)) {
+      return { code: 'receipt-reused', detail: 'receipt id already used earlier in the log' };
+    }
+    this.#receiptIds.add(receipt.id);
+    this.receipts += 1;
+    return undefined;
+  }
+
+  #handle(event: SyscallEvent): Problem {
+    const handle = event.decision.secret_handle as unknown;
+    if (handle === null) return undefined;
+    if (event.syscall.kind !== 'secret.open' || event.decision.verdict !== 'allow') {
+      return {
+        code: 'handle-misplaced',
+        detail: 'a secret handle sits on something other than an allowed secret.open',
+      };
+    }
+    if (!isRecord(handle) || typeof handle.id !== 'string' || !HANDLE_ID.test(handle.id)) {
+      return { code: 'handle-shape', detail: 'secret handle is malformed' };
+    }
+    const signed = this.#signed('secret handle', HANDLE_DOMAIN, handle);
+    if (signed) return signed;
+    const receipt = event.decision.receipt;
+    if (handle.receipt_id !== receipt?.id) {
+      return { code: 'handle-binding', detail: 'secret handle is bound to another receipt' };
+    }
+    if (handle.target !== event.syscall.target) {
+      return {
+        code: 'handle-binding',
+        detail: 'secret handle names another secret than its secret.open',
+      };
+    }
+    if (JSON.stringify(handle.labels) !== '["private","secret"]') {
+      return {
+        code: 'handle-binding',
+        detail: 'secret handle does not carry exactly private and secret',
+      };
+    }
+    const used = time(event.ts);
+    if (!(time(handle.issued_at) <= used && used <= time(handle.expires_at))) {
+      return {
+        code: 'handle-expired',
+        detail: 'secret handle had expired (or was not yet valid) when issued',
+      };
+    }
+    if (this.#handleIds.has(handle.id)) {
+      return {
+        code: 'handle-reused',
+        detail: 'secret handle id already issued earlier in the log',
+      };
+    }
+    this.#handleIds.add(handle.id);
+    this.handles += 1;
+    return undefined;
+  }
+
+  report(): SignatureReport {
+    return {
+      receipts: this.receipts,
+      handles: this.handles,
+      seals: this.seals,
+      signers: [...this.#signers].map(([key, { sources, count }]) => {
+        const label = this.#pins?.label(key);
+        return {
+          fingerprint: fingerprintOf(key),
+          keySources: [...sources].sort(),
+          signatures: count,
+          ...(label !== undefined ? { label } : {}),
+        };
+      }),
+    };
+  }
+}
+
+/** Verify chain and signatures of a log file in one streaming pass. */
+export function verifySignaturesFile(path: string, pins?: TrustPins): SignatureVerification {
+  const checker = new SignatureChecker(pins);
+  const chain = verifyLogFile<SignatureFailureCode>(path, checker.visit);
+  return { chain, report: checker.report() };
+}
+
+export function verifySignaturesText(text: string, pins?: TrustPins): SignatureVerification {
+  const checker = new SignatureChecker(pins);
+  const chain = verifyLogText<SignatureFailureCode>(text, checker.visit);
+  return { chain, report: checker.report() };
+}
