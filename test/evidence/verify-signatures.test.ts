@@ -5,6 +5,7 @@ import { developmentSigner } from '../../src/evidence/keys.js';
 import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signRecord } from '../../src/evidence/signing.js';
 import { TrustPins } from '../../src/evidence/trust.js';
 import { verifySignaturesText } from '../../src/evidence/verify-signatures.js';
+import type { SyscallResult } from '../../src/kernel/types.js';
 import { verifyLogText } from '../../src/recorder/verify.js';
 import { StaticSecretStore } from '../../src/secrets/store.js';
 import { type Json, parseLog, rechain } from '../helpers/forge.js';
@@ -15,7 +16,7 @@ function demoLog(signer = developmentSigner()): string {
     signer,
     secretStores: [new StaticSecretStore({ 'secret://ssh/id_rsa': 'dummy' })],
   });
-  const results = [];
+  const results: SyscallResult[] = [];
   for (const step of demoSteps()) {
     const handle = results.find((r) => r.secretHandle)?.secretHandle?.id;
     results.push(
