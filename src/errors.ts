@@ -15,6 +15,7 @@ export type AgentkErrorCode =
   | 'KEY_EXISTS'
   | 'KEY_UNSAFE'
   | 'TRACE_EXISTS'
+  | 'LOG_TAMPERED'
   | 'TRACE_IO'
   | 'RECORDER_CLOSED'
   | 'SECRET_UNAVAILABLE'

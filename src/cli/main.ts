@@ -8,13 +8,18 @@ import { AgentkError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { type Command, parseCommandArgs } from './command.js';
 import { demoCommand } from './commands/demo.js';
+import { forkReplayCommand } from './commands/fork-replay.js';
+import { forkReplayBehaviorCommand } from './commands/fork-replay-behavior.js';
 import { keyRotateCommand } from './commands/key-rotate.js';
 import { keyRotateVerifyCommand } from './commands/key-rotate-verify.js';
 import { keygenCommand } from './commands/keygen.js';
 import { policyCheckCommand } from './commands/policy-check.js';
+import { policyDiffCommand } from './commands/policy-diff.js';
+import { replayCommand } from './commands/replay.js';
 import { secretRefsCheckCommand } from './commands/secret-refs-check.js';
 import { secretRefsStoreCheckCommand } from './commands/secret-refs-store-check.js';
 import { signingKeyCommand } from './commands/signing-key.js';
+import { traceInspectCommand } from './commands/trace-inspect.js';
 import { trustedSignersCheckCommand } from './commands/trusted-signers-check.js';
 import { verifyCommand } from './commands/verify.js';
 import { verifySignaturesCommand } from './commands/verify-signatures.js';
@@ -25,7 +30,12 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   verifySignaturesCommand,
   trustedSignersCheckCommand,
+  traceInspectCommand,
+  replayCommand,
+  forkReplayCommand,
+  forkReplayBehaviorCommand,
   policyCheckCommand,
+  policyDiffCommand,
   signingKeyCommand,
   keygenCommand,
   keyRotateCommand,
@@ -88,7 +98,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (error instanceof AgentkError) {
       io.stderr(`agentk ${command.name}: ${error.message}\n`);
       for (const problem of error.problems) io.stderr(`  ${problem}\n`);
-      return EXIT.usage;
+      return error.code === 'LOG_TAMPERED' ? EXIT.failed : EXIT.usage;
     }
     // A bug, not a user error: say so plainly, with the message but no stack trace unless asked.
     const message = error instanceof Error ? error.message : String(error);

@@ -644,8 +644,11 @@ export class Kernel {
       if (containsSecret(text)) raise(SECRET | PRIVATE);
       for (const match of text.matchAll(HANDLE_PATTERN))
         this.#resolveInput({ handle: match[0] }, a);
+      const pages = new Set<string>();
       for (const origin of this.#values.lookup(text)) {
         raise(origin.labels);
+        if (pages.has(origin.pageId)) continue;
+        pages.add(origin.pageId);
         if (a.provenance.length < MAX_PROVENANCE_HITS) {
           const page = this.#pages.get(origin.pageId);
           a.provenance.push({

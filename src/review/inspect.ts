@@ -1,0 +1,114 @@
+// trace-inspect: a redacted, human view of a flight log. Inputs appear only as their
+// reference type and a short hash; secret-handle ids are not shown; summaries group
+// blocked events by rule, events by syscall, and evidence by reference type.
+
+import type { SyscallEvent } from '../recorder/event.js';
+import { increment, type ReviewedLog, sortedCounts } from './log.js';
+
+export interface EvidenceRef {
+  readonly type: string;
+  readonly ref: string;
+  readonly sha256: string;
+}
+
+export interface InspectedEvent {
+  readonly step: number;
+  readonly agent: string;
+  readonly syscall: string;
+  readonly target: string;
+  readonly verdict: string;
+  readonly effect: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly missing_capability: string | null;
+  readonly labels: readonly string[];
+  readonly evidence: readonly EvidenceRef[];
+  readonly provenance: readonly string[];
+}
+
+export interface Inspection {
+  readonly log: string;
+  readonly status: string;
+  readonly run_id: string;
+  readonly events: readonly InspectedEvent[];
+  readonly summary: {
+    readonly blocked_by_rule: Record<string, number>;
+    readonly events_by_syscall: Record<string, number>;
+    readonly evidence_by_type: Record<string, number>;
+  };
+}
+
+/** `arg:command` -> `arg`, `page:p2` -> `page`, `handle:secret_fd_…` -> `handle`. */
+function refType(ref: string): string {
+  const colon = ref.indexOf(':');
+  return colon === -1 ? ref : ref.slice(0, colon);
+}
+
+/** The reference as shown: the handle id is a bearer name inside the kernel, so it is hidden. */
+function shownRef(ref: string): string {
+  return refType(ref) === 'handle' ? 'handle' : ref;
+}
+
+function evidenceOf(event: SyscallEvent): EvidenceRef[] {
+  const evidence: EvidenceRef[] = event.syscall.inputs.map((input) => ({
+    type: refType(input.ref),
+    ref: shownRef(input.ref),
+    sha256: input.sha256,
+  }));
+  if (event.decision.receipt) {
+    evidence.push({ type: 'receipt', ref: event.decision.receipt.id, sha256: '' });
+  }
+  if (event.decision.secret_handle) {
+    evidence.push({
+      type: 'secret-handle',
+      ref: `bound to ${event.decision.secret_handle.receipt_id}`,
+      sha256: '',
+    });
+  }
+  return evidence;
+}
+
+function provenanceOf(event: SyscallEvent): string[] {
+  const hits = event.syscall.detail?.provenance;
+  if (!Array.isArray(hits)) return [];
+  return hits.map((hit: { arg?: string; page?: string; page_sha256?: string }) => {
+    return `${hit.arg} <- ${hit.page} (sha256:${String(hit.page_sha256).slice(0, 12)})`;
+  });
+}
+
+export function inspectLog(log: ReviewedLog): Inspection {
+  const blocked = new Map<string, number>();
+  const bySyscall = new Map<string, number>();
+  const byType = new Map<string, number>();
+  const events = log.events.map((event): InspectedEvent => {
+    const evidence = evidenceOf(event);
+    increment(bySyscall, event.syscall.kind);
+    if (event.decision.verdict !== 'allow') increment(blocked, event.decision.rule);
+    for (const item of evidence) increment(byType, item.type);
+    return {
+      step: event.step,
+      agent: event.agent_id,
+      syscall: event.syscall.kind,
+      target: event.syscall.target,
+      verdict: event.decision.verdict,
+      effect: event.decision.effect,
+      rule: event.decision.rule,
+      reason: event.decision.reason,
+      missing_capability: event.decision.missing_capability,
+      labels: event.syscall.labels,
+      evidence,
+      provenance: provenanceOf(event),
+    };
+  });
+  return {
+    log: log.path,
+    status: log.status,
+    run_id: log.runId,
+    events,
+    summary: {
+      blocked_by_rule: Object.fromEntries(sortedCounts(blocked)),
+      events_by_syscall: Object.fromEntries(sortedCounts(bySyscall)),
+      evidence_by_type: Object.fromEntries(sortedCounts(byType)),
+    },
+  };
+}
