@@ -60,7 +60,7 @@ const overrideSchema = z
     labels: z.array(z.enum(LABELS, { error: 'unknown label' })).default([]),
     flows_to: z.array(z.number().int().positive()).default([]),
   })
-  .catchall(z.never({ error: `unknown key (${RAW_OUTPUT})` }));
+  .strict();
 
 const behaviorSchema = z.strictObject({
   version: z.literal(1, { error: 'only version 1 is supported' }),
@@ -72,7 +72,15 @@ export function parseBehavior(
   value: unknown,
 ): { ok: true; behavior: BehaviorFile } | { ok: false; issues: ConfigIssue[] } {
   const parsed = behaviorSchema.safeParse(value, { error: typeErrorMap(false) });
-  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
+  if (!parsed.success) {
+    // An unexpected key on an override is most likely an attempt to pass output text.
+    const issues = zodIssues(parsed.error).map((issue) =>
+      /^overrides\[\d+\]\.[^.[]+$/.test(issue.path) && issue.message === 'unknown key'
+        ? { ...issue, message: `unknown key (${RAW_OUTPUT})` }
+        : issue,
+    );
+    return { ok: false, issues };
+  }
   const issues: ConfigIssue[] = [];
   const seen = new Map<number, number>();
   parsed.data.overrides.forEach((override, i) => {

@@ -31,6 +31,9 @@ classes x target pattern under both policies and lists the cells whose effects d
     const lines = [
       `${diff.differences.length} of ${diff.cells} cells decide differently (${aPath} -> ${bPath}); ${diff.same_effect_other_rule} more reach the same effect by another rule`,
     ];
+    lines.push(
+      '(capability is a free dimension: each cell shows what a policy decides when the capability is present, or missing, whatever its grants say)',
+    );
     if (diff.differences.length > 0) {
       lines.push(
         '',

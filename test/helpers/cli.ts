@@ -1,0 +1,22 @@
+// Run the CLI in-process with captured output (faster than a child process; the
+// end-to-end tests in test/cli spawn the real bin).
+import { main } from '../../src/cli/main.js';
+
+export async function runCli(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env,
+    cwd: process.cwd(),
+  });
+  return { code, stdout, stderr };
+}
