@@ -17,23 +17,49 @@ export interface Command {
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** Positional arguments: [min, max]. */
   readonly positionals: readonly [number, number];
+  /** Options whose values may start with a hyphen (`--arg -c`). */
+  readonly hyphenValues?: readonly string[];
+  /** Whether the command takes a command line after `--` (in `rest`). */
+  readonly takesRest?: boolean;
   run(args: ParsedArgs, io: CliIo): ExitCode | Promise<ExitCode>;
 }
 
 export interface ParsedArgs {
   readonly values: Readonly<Record<string, string | boolean | string[] | undefined>>;
   readonly positionals: readonly string[];
+  /** Everything after the first standalone `--`, for commands that take one. */
+  readonly rest: readonly string[];
 }
 
 export function usageError(message: string): AgentkError {
   return new AgentkError('USAGE', message);
 }
 
+/**
+ * `--name value` becomes `--name=value` for options that accept hyphen-leading values, and
+ * everything after the first standalone `--` is split off for commands that take a
+ * command line of their own.
+ */
+function splitArgv(command: Command, argv: readonly string[]): { own: string[]; rest: string[] } {
+  const own: string[] = [];
+  const hyphen = new Set((command.hyphenValues ?? []).map((name) => `--${name}`));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--' && command.takesRest) return { own, rest: argv.slice(i + 1) };
+    if (hyphen.has(arg) && i + 1 < argv.length) {
+      own.push(`${arg}=${argv[i + 1]}`);
+      i += 1;
+    } else own.push(arg);
+  }
+  return { own, rest: [] };
+}
+
 export function parseCommandArgs(command: Command, argv: readonly string[]): ParsedArgs {
+  const { own, rest } = splitArgv(command, argv);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: own,
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,
@@ -54,6 +80,7 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Par
   return {
     values: parsed.values as ParsedArgs['values'],
     positionals: parsed.positionals,
+    rest,
   };
 }
 

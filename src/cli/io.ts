@@ -1,9 +1,14 @@
+import type { Readable, Writable } from 'node:stream';
+
 // What a command may touch: its output streams, environment and working directory. Tests
 // pass their own; the real CLI passes the process's.
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Raw streams, for commands that speak a protocol (the MCP proxy and server). */
+  readonly stdin?: Readable;
+  readonly stdoutStream?: Writable;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
 }
@@ -12,6 +17,8 @@ export function processIo(): CliIo {
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    stdin: process.stdin,
+    stdoutStream: process.stdout,
     env: process.env,
     cwd: process.cwd(),
   };

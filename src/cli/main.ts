@@ -13,6 +13,7 @@ import { forkReplayBehaviorCommand } from './commands/fork-replay-behavior.js';
 import { keyRotateCommand } from './commands/key-rotate.js';
 import { keyRotateVerifyCommand } from './commands/key-rotate-verify.js';
 import { keygenCommand } from './commands/keygen.js';
+import { mcpProxyStdioCommand } from './commands/mcp-proxy-stdio.js';
 import { policyCheckCommand } from './commands/policy-check.js';
 import { policyDiffCommand } from './commands/policy-diff.js';
 import { replayCommand } from './commands/replay.js';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   keyRotateVerifyCommand,
   secretRefsCheckCommand,
   secretRefsStoreCheckCommand,
+  mcpProxyStdioCommand,
 ];
 
 function version(): string {

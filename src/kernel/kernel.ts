@@ -472,7 +472,7 @@ export class Kernel {
         case 'human.approve': {
           const pending = this.#pending.get(rawTarget);
           this.#pending.delete(rawTarget);
-          if (pending && request.approved) {
+          if (pending && request.approved === true && request.approver !== undefined) {
             this.#approvals.set(rawTarget, { approver: request.approver, step });
           }
           break;
@@ -767,6 +767,12 @@ export class Kernel {
         }
         break;
       case 'human.approve': {
+        if (request.approver === undefined) {
+          // A question for a person from `target`: untrusted content the policy must clear.
+          content(request.question, UNTRUSTED);
+          a.detail.question = true;
+          break;
+        }
         const pending = this.#pending.get(request.target);
         a.detail.approval = {
           request_hash: request.target,

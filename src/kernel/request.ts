@@ -51,7 +51,7 @@ const KIND_KEYS: Record<string, readonly string[]> = {
   'secret.open': ['scope', 'ttlMs'],
   'network.send': ['method', 'body'],
   'file.patch': ['diff'],
-  'human.approve': ['approver', 'approved', 'note'],
+  'human.approve': ['approver', 'approved', 'note', 'question'],
   'agent.spawn': ['task'],
 };
 
@@ -203,6 +203,13 @@ export function parseRequest(value: unknown): ParsedRequest {
       if (typeof value.diff !== 'string') return fail('diff must be a string (a unified diff)');
       break;
     case 'human.approve':
+      if (value.approver === undefined && value.approved === undefined) {
+        // A question for a person (an MCP server's elicitation): mediated before it is shown.
+        if (value.question !== undefined && !isJsonData(value.question)) {
+          return fail('question must be JSON data');
+        }
+        break;
+      }
       if (
         typeof value.approver !== 'string' ||
         value.approver.length === 0 ||
@@ -211,10 +218,12 @@ export function parseRequest(value: unknown): ParsedRequest {
         return fail('approver must name who approved');
       }
       if (typeof value.approved !== 'boolean') return fail('approved must be true or false');
-      if (value.note !== undefined && typeof value.note !== 'string')
+      if (value.note !== undefined && typeof value.note !== 'string') {
         return fail('note must be a string');
-      if (!/^[0-9a-f]{64}$/.test(value.target))
+      }
+      if (!/^[0-9a-f]{64}$/.test(value.target)) {
         return fail('target must be the request hash being answered');
+      }
       break;
     case 'agent.spawn':
       if (!AGENT_ID_PATTERN.test(value.target)) return fail('target must be the child agent id');

@@ -77,13 +77,25 @@ export interface FilePatchRequest extends RequestBase {
   readonly diff: string;
 }
 
-export interface HumanApproveRequest extends RequestBase {
-  readonly kind: 'human.approve';
-  /** `target` is the request hash of the pending `ask` being answered. */
-  readonly approver: string;
-  readonly approved: boolean;
-  readonly note?: string;
-}
+/**
+ * Two forms. An answer: `target` is the request hash of a pending `ask`, with `approver`
+ * and `approved`. A question: `target` names who asks (e.g. `server/elicitation`) and
+ * `question` is what a person would be shown; the kernel decides whether it may be.
+ */
+export type HumanApproveRequest = RequestBase & { readonly kind: 'human.approve' } & (
+    | {
+        readonly approver: string;
+        readonly approved: boolean;
+        readonly note?: string;
+        readonly question?: never;
+      }
+    | {
+        readonly question?: unknown;
+        readonly approver?: never;
+        readonly approved?: never;
+        readonly note?: never;
+      }
+  );
 
 export interface AgentSpawnRequest extends RequestBase {
   readonly kind: 'agent.spawn';

@@ -1,0 +1,194 @@
+// `agentk mcp-proxy-stdio`: put AgentK in front of an MCP server, in an MCP client's config.
+
+import { join, relative } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { AgentkError } from '../../errors.js';
+import { loadSigner } from '../../evidence/keys.js';
+import { Kernel, newRunId } from '../../kernel/kernel.js';
+import {
+  childEnvironment,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_RESPONSE_TIMEOUT_MS,
+  StdioProxy,
+} from '../../mcp/proxy.js';
+import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
+import { loadPolicyFile } from '../../policy/load.js';
+import { type Command, type ParsedArgs, stringOption, usageError } from '../command.js';
+import { EXIT, type ExitCode } from '../io.js';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+function integerOption(
+  args: ParsedArgs,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const text = stringOption(args, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw usageError(`--${name} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export interface ProxyConfig {
+  readonly serverId: string;
+  readonly agentId: string | undefined;
+  readonly policyPath: string;
+  readonly tracePath: string | undefined;
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  readonly allowEnv: readonly string[];
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly stderrFile: string | undefined;
+}
+
+/** Every check that can fail happens here, before anything is spawned or written. */
+export function proxyConfig(args: ParsedArgs): ProxyConfig {
+  const serverId = stringOption(args, 'server-id');
+  if (serverId === undefined)
+    throw usageError('--server-id ID is required (it names the server in policies and traces)');
+  if (!ID.test(serverId))
+    throw usageError(
+      '--server-id must be 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit',
+    );
+  const agentId = stringOption(args, 'agent-id');
+  if (agentId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(agentId)) {
+    throw usageError('--agent-id must be 1-128 of A-Z a-z 0-9 . _ : -');
+  }
+  const allowEnv = (args.values['allow-env'] as string[] | undefined) ?? [];
+  allowEnv.forEach((name, i) => {
+    // The value might be a mistyped NAME=secret: never echo it.
+    if (!ENV_NAME.test(name))
+      throw usageError(
+        `--allow-env #${i + 1} is not an environment variable name (letters, digits, _)`,
+      );
+  });
+  const flagCommand = stringOption(args, 'command');
+  const flagArgs = (args.values.arg as string[] | undefined) ?? [];
+  if (flagCommand !== undefined && args.rest.length > 0) {
+    throw usageError('give the server either with --command/--arg or after --, not both');
+  }
+  const command = flagCommand ?? args.rest[0];
+  if (command === undefined || command === '') {
+    throw usageError('no server to start: give --command CMD [--arg ARG]... or -- CMD [ARGS]...');
+  }
+  if (flagCommand === undefined && flagArgs.length > 0) throw usageError('--arg needs --command');
+  const childArgs = flagCommand !== undefined ? flagArgs : args.rest.slice(1);
+  if ([command, ...childArgs].some((part) => part.includes('\0'))) {
+    throw usageError('the server command line must not contain NUL bytes');
+  }
+  return {
+    serverId,
+    agentId,
+    policyPath: stringOption(args, 'policy') ?? DEFAULT_POLICY_PATH,
+    tracePath: stringOption(args, 'trace-out'),
+    timeoutMs: integerOption(
+      args,
+      'response-timeout-ms',
+      DEFAULT_RESPONSE_TIMEOUT_MS,
+      1,
+      3_600_000,
+    ),
+    maxBytes: integerOption(
+      args,
+      'max-message-bytes',
+      DEFAULT_MAX_MESSAGE_BYTES,
+      1024,
+      64 * 1024 * 1024,
+    ),
+    allowEnv,
+    command,
+    args: childArgs,
+    stderrFile: stringOption(args, 'stderr-file'),
+  };
+}
+
+export const mcpProxyStdioCommand: Command = {
+  name: 'mcp-proxy-stdio',
+  summary:
+    'run an MCP server behind AgentK: every descriptor, call, resource and prompt is mediated',
+  usage: `agentk mcp-proxy-stdio --server-id ID [options] -- CMD [ARGS]...
+agentk mcp-proxy-stdio --server-id ID [options] --command CMD [--arg ARG]...
+
+Speaks MCP (newline-delimited JSON-RPC) on stdin/stdout to the client and starts the
+real server as a child. tools/list, tools/call, resources/*, prompts/*, and the server's
+sampling, elicitation and roots requests become kernel syscalls; denied calls never
+reach the server; clean traffic is forwarded byte for byte; any other method is refused.
+
+  --server-id ID             the server's name in policies and traces (required)
+  --policy FILE              policy (default: examples/agentk.policy.toml)
+  --agent-id ID              the agent's id in the trace (default: the policy's)
+  --trace-out FILE           flight log (default: .agentk/runs/mcp-<server-id>-<run-id>.jsonl)
+  --response-timeout-ms N    how long to wait for the server (default ${DEFAULT_RESPONSE_TIMEOUT_MS})
+  --max-message-bytes N      frame size cap, both directions (default ${DEFAULT_MAX_MESSAGE_BYTES})
+  --allow-env NAME           pass this variable to the server (repeatable); the server
+                             otherwise gets only PATH and HOME
+  --stderr-file FILE         append the server's stderr here (default: discarded)
+  --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
+                             that start with a hyphen)`,
+  options: {
+    'server-id': { type: 'string' },
+    policy: { type: 'string' },
+    'agent-id': { type: 'string' },
+    'trace-out': { type: 'string' },
+    'response-timeout-ms': { type: 'string' },
+    'max-message-bytes': { type: 'string' },
+    'allow-env': { type: 'string', multiple: true },
+    'stderr-file': { type: 'string' },
+    command: { type: 'string' },
+    arg: { type: 'string', multiple: true },
+  },
+  positionals: [0, 0],
+  hyphenValues: ['arg'],
+  takesRest: true,
+  async run(args, io): Promise<ExitCode> {
+    const config = proxyConfig(args);
+    const policy = loadPolicyFile(config.policyPath);
+    const signer = loadSigner(io.env);
+    const runId = newRunId();
+    const tracePath =
+      config.tracePath ?? join(io.cwd, RUNS_DIR, `mcp-${config.serverId}-${runId}.jsonl`);
+    const kernel = new Kernel({
+      policy,
+      signer,
+      runId,
+      trace: { path: tracePath },
+      ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
+    });
+    const input = io.stdin ?? new PassThrough();
+    const proxy = new StdioProxy({
+      kernel,
+      serverId: config.serverId,
+      command: config.command,
+      args: config.args,
+      env: childEnvironment(io.env, config.allowEnv),
+      input,
+      output: io.stdoutStream ?? new PassThrough(),
+      endOutput: io.stdoutStream === undefined,
+      responseTimeoutMs: config.timeoutMs,
+      maxMessageBytes: config.maxBytes,
+      ...(config.stderrFile !== undefined ? { stderrFile: config.stderrFile } : {}),
+    });
+    const stop = () => input.emit('end');
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    await proxy.start();
+    const exit = await proxy.done;
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    const shown = relative(io.cwd, tracePath).startsWith('..')
+      ? tracePath
+      : relative(io.cwd, tracePath);
+    io.stderr(
+      `agentk mcp-proxy-stdio: ${exit.reason}; ${exit.stats.clientRequests} requests (${exit.stats.forwarded} forwarded, ${exit.stats.answeredByProxy} answered by AgentK); trace ${shown} (${exit.seal ? 'sealed' : 'unsealed'})\n`,
+    );
+    if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
+    return exit.code === 0 ? EXIT.ok : EXIT.failed;
+  },
+};

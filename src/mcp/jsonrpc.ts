@@ -1,0 +1,217 @@
+// JSON-RPC 2.0 messages as MCP uses them over stdio: one message per line, no batches.
+// Every line from a peer is classified here before anything else looks at it; whatever
+// does not classify gets a standard error (or is dropped, for a peer that cannot be
+// answered). Error codes sent to peers are wire errors, kept apart from local errors.
+// Input distrusted: every line from the client and from the server.
+
+export type JsonRpcId = string | number;
+
+export const MAX_ID_LENGTH = 256;
+
+/** Wire error codes. -32700..-32600 are JSON-RPC's; -32001..-32009 are AgentK's (docs/mcp-proxy.md). */
+export const RPC = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  timeout: -32001,
+  notInitialized: -32002,
+  denied: -32003,
+  transportClosed: -32004,
+  badResponse: -32005,
+  downstreamError: -32006,
+  tooLarge: -32007,
+  unsupportedVersion: -32008,
+  badMetadata: -32009,
+} as const;
+
+export interface RpcRequest {
+  readonly kind: 'request';
+  readonly id: JsonRpcId;
+  readonly method: string;
+  readonly params: Record<string, unknown> | undefined;
+  readonly message: Record<string, unknown>;
+}
+
+export interface RpcNotification {
+  readonly kind: 'notification';
+  readonly method: string;
+  readonly params: Record<string, unknown> | undefined;
+  readonly message: Record<string, unknown>;
+}
+
+export interface RpcResponse {
+  readonly kind: 'response';
+  readonly id: JsonRpcId;
+  readonly result: unknown;
+  readonly error:
+    | { readonly code: number; readonly message: string; readonly data?: unknown }
+    | undefined;
+  readonly message: Record<string, unknown>;
+}
+
+export interface RpcInvalid {
+  readonly kind: 'invalid';
+  readonly code: number;
+  readonly reason: string;
+  /** The id, if one could be read, so the error can be addressed. */
+  readonly id: JsonRpcId | null;
+}
+
+export type RpcMessage = RpcRequest | RpcNotification | RpcResponse | RpcInvalid;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isValidId(id: unknown): id is JsonRpcId {
+  if (typeof id === 'string') return id.length <= MAX_ID_LENGTH;
+  return typeof id === 'number' && Number.isSafeInteger(id);
+}
+
+/** A map key that keeps `1` and `"1"` apart. */
+export function idKey(id: JsonRpcId): string {
+  return typeof id === 'number' ? `n:${id}` : `s:${id}`;
+}
+
+/** Classify one line. Never throws. */
+export function parseMessage(line: string): RpcMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return {
+      kind: 'invalid',
+      code: RPC.parseError,
+      reason: 'Parse error: not valid JSON',
+      id: null,
+    };
+  }
+  if (Array.isArray(value)) {
+    return {
+      kind: 'invalid',
+      code: RPC.invalidRequest,
+      reason: 'Invalid Request: batches are not supported',
+      id: null,
+    };
+  }
+  if (!isRecord(value) || value.jsonrpc !== '2.0') {
+    return {
+      kind: 'invalid',
+      code: RPC.invalidRequest,
+      reason: 'Invalid Request: not a JSON-RPC 2.0 message',
+      id: null,
+    };
+  }
+  const hasId = 'id' in value && value.id !== undefined;
+  if (hasId && !isValidId(value.id)) {
+    return {
+      kind: 'invalid',
+      code: RPC.invalidRequest,
+      reason: `Invalid Request: id must be a string of at most ${MAX_ID_LENGTH} characters or a safe integer`,
+      id: null,
+    };
+  }
+  const id = hasId ? (value.id as JsonRpcId) : null;
+  if ('method' in value) {
+    if (
+      typeof value.method !== 'string' ||
+      value.method.length === 0 ||
+      value.method.length > 256
+    ) {
+      return {
+        kind: 'invalid',
+        code: RPC.invalidRequest,
+        reason: 'Invalid Request: method must be a short string',
+        id,
+      };
+    }
+    if (value.params !== undefined && !isRecord(value.params)) {
+      return {
+        kind: 'invalid',
+        code: RPC.invalidRequest,
+        reason: 'Invalid Request: params must be an object',
+        id,
+      };
+    }
+    const params = value.params as Record<string, unknown> | undefined;
+    if (id === null) return { kind: 'notification', method: value.method, params, message: value };
+    return { kind: 'request', id, method: value.method, params, message: value };
+  }
+  if (id === null) {
+    return {
+      kind: 'invalid',
+      code: RPC.invalidRequest,
+      reason: 'Invalid Request: a response needs an id',
+      id: null,
+    };
+  }
+  if ('error' in value) {
+    const error = value.error;
+    if (
+      !isRecord(error) ||
+      !Number.isSafeInteger(error.code) ||
+      typeof error.message !== 'string' ||
+      'result' in value
+    ) {
+      return {
+        kind: 'invalid',
+        code: RPC.invalidRequest,
+        reason: 'Invalid Request: malformed error response',
+        id,
+      };
+    }
+    return {
+      kind: 'response',
+      id,
+      result: undefined,
+      error: {
+        code: error.code as number,
+        message: error.message,
+        ...('data' in error ? { data: error.data } : {}),
+      },
+      message: value,
+    };
+  }
+  if (!('result' in value)) {
+    return {
+      kind: 'invalid',
+      code: RPC.invalidRequest,
+      reason: 'Invalid Request: a response needs a result or an error',
+      id,
+    };
+  }
+  return { kind: 'response', id, result: value.result, error: undefined, message: value };
+}
+
+export function errorLine(
+  id: JsonRpcId | null,
+  code: number,
+  message: string,
+  data?: unknown,
+): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    error: { code, message, ...(data !== undefined ? { data } : {}) },
+  });
+}
+
+export function resultLine(id: JsonRpcId, result: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, result });
+}
+
+/** Best effort: the id of a line too large or too broken to parse, from its first bytes. */
+export function sniffId(prefix: string): JsonRpcId | null {
+  const match = /"id"\s*:\s*(?:"((?:[^"\\]|\\.){0,256})"|(-?\d{1,15})\b)/.exec(prefix);
+  if (!match) return null;
+  if (match[1] !== undefined) {
+    try {
+      return JSON.parse(`"${match[1]}"`) as string;
+    } catch {
+      return null;
+    }
+  }
+  return Number(match[2]);
+}

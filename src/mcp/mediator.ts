@@ -1,0 +1,501 @@
+// MCP messages as kernel syscalls. This is the policy half of the proxy, with no I/O: it
+// turns a client request into a syscall and either the line to forward or the answer to
+// give, and turns a server's answer into the line the client sees. Labels come from the
+// kernel; client metadata only adds restrictions and is stripped before forwarding.
+// Clean traffic is forwarded as the exact bytes received.
+// Input distrusted: both peers.
+
+import type { Kernel } from '../kernel/kernel.js';
+import type { SyscallRequest, SyscallResult } from '../kernel/types.js';
+import {
+  errorLine,
+  type JsonRpcId,
+  RPC,
+  type RpcRequest,
+  type RpcResponse,
+  resultLine,
+} from './jsonrpc.js';
+import { type ClientMetadata, stripAgentkMetadata } from './metadata.js';
+
+/** Client methods the proxy mediates; any other is refused and never forwarded. */
+export const CLIENT_METHODS = new Set([
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'prompts/list',
+  'prompts/get',
+]);
+
+/** Notifications forwarded client -> server. */
+export const CLIENT_NOTIFICATIONS = new Set([
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/progress',
+  'notifications/roots/list_changed',
+]);
+
+/** Notifications forwarded server -> client. */
+export const SERVER_NOTIFICATIONS = new Set([
+  'notifications/message',
+  'notifications/progress',
+  'notifications/cancelled',
+  'notifications/tools/list_changed',
+  'notifications/resources/list_changed',
+  'notifications/prompts/list_changed',
+  'notifications/resources/updated',
+]);
+
+/** Server -> client requests the proxy mediates. */
+export const SERVER_METHODS = new Set([
+  'ping',
+  'sampling/createMessage',
+  'elicitation/create',
+  'roots/list',
+]);
+
+export const SUPPORTED_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
+
+export type Outcome =
+  | { readonly action: 'forward'; readonly line: string }
+  | { readonly action: 'reply'; readonly line: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The denial a person (and the agent) can read and act on. */
+export function denialOf(result: SyscallResult): Record<string, unknown> {
+  return {
+    denied: true,
+    syscall: result.kind,
+    target: result.target,
+    verdict: result.verdict,
+    rule: result.rule,
+    reason: result.reason,
+    step: result.step,
+    ...(result.missingCapability ? { missing_capability: result.missingCapability } : {}),
+    ...(result.provenance.length > 0
+      ? {
+          tainted_by: result.provenance.map((hit) => ({
+            argument: hit.arg,
+            page: hit.page,
+            page_sha256: hit.pageSha256,
+          })),
+        }
+      : {}),
+  };
+}
+
+export function denialText(result: SyscallResult): string {
+  const what = result.kind === 'tool.response' ? 'the result of' : '';
+  return `AgentK denied ${what ? `${what} ` : ''}${result.kind} ${result.target}: ${result.reason} [rule ${result.rule}, step ${result.step}]`;
+}
+
+/** The MCP family of a method, for recording its answer as a syscall. */
+function responseKind(
+  method: string,
+): 'tool.response' | 'resource.response' | 'prompt.response' | null {
+  if (method.startsWith('tools/')) return 'tool.response';
+  if (method.startsWith('resources/')) return 'resource.response';
+  if (method.startsWith('prompts/')) return 'prompt.response';
+  return null;
+}
+
+export class McpMediator {
+  readonly kernel: Kernel;
+  readonly serverId: string;
+  /** Tools that declared an output schema: their denials carry no structuredContent. */
+  readonly #schemaTools = new Set<string>();
+
+  constructor(kernel: Kernel, serverId: string) {
+    this.kernel = kernel;
+    this.serverId = serverId;
+  }
+
+  #target(name: string): string {
+    return `${this.serverId}/${name}`;
+  }
+
+  #syscall(request: SyscallRequest, metadata: ClientMetadata): SyscallResult {
+    const withMeta = {
+      ...request,
+      ...(metadata.labels.length > 0 ? { labels: metadata.labels } : {}),
+      ...(metadata.intent !== undefined && request.intent === undefined
+        ? { intent: metadata.intent }
+        : {}),
+    };
+    return this.kernel.syscall(withMeta as SyscallRequest);
+  }
+
+  /**
+   * A client request (already past lifecycle checks): forward it (as received when
+   * nothing was stripped) or answer it here.
+   */
+  clientRequest(request: RpcRequest, rawLine: string): Outcome {
+    const { params, stripped, metadata } = stripAgentkMetadata(request.params);
+    const forwardLine = stripped ? JSON.stringify({ ...request.message, params }) : rawLine;
+    const id = request.id;
+    if (metadata.problem !== undefined) {
+      return {
+        action: 'reply',
+        line: errorLine(id, RPC.badMetadata, `invalid AgentK metadata: ${metadata.problem}`),
+      };
+    }
+    switch (request.method) {
+      case 'tools/call': {
+        const name = params?.name;
+        const args = params?.arguments;
+        if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+          return {
+            action: 'reply',
+            line: errorLine(id, RPC.invalidParams, 'tools/call needs params.name (a tool name)'),
+          };
+        }
+        if (args !== undefined && !isRecord(args)) {
+          return {
+            action: 'reply',
+            line: errorLine(id, RPC.invalidParams, 'tools/call params.arguments must be an object'),
+          };
+        }
+        const result = this.#syscall(
+          {
+            kind: 'tool.invoke',
+            target: this.#target(name),
+            args: (args ?? {}) as Record<string, unknown>,
+          },
+          metadata,
+        );
+        if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) {
+          return { action: 'reply', line: this.#toolDenial(id, name, result) };
+        }
+        return { action: 'forward', line: forwardLine };
+      }
+      case 'resources/read': {
+        const uri = params?.uri;
+        if (typeof uri !== 'string' || uri.length === 0 || uri.length > 4096) {
+          return {
+            action: 'reply',
+            line: errorLine(id, RPC.invalidParams, 'resources/read needs params.uri'),
+          };
+        }
+        const result = this.#syscall(
+          { kind: 'resource.read', target: this.#target(uri), args: { uri } },
+          metadata,
+        );
+        if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) {
+          return {
+            action: 'reply',
+            line: errorLine(id, RPC.denied, denialText(result), { agentk: denialOf(result) }),
+          };
+        }
+        return { action: 'forward', line: forwardLine };
+      }
+      case 'prompts/get': {
+        const name = params?.name;
+        const args = params?.arguments;
+        if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+          return {
+            action: 'reply',
+            line: errorLine(id, RPC.invalidParams, 'prompts/get needs params.name'),
+          };
+        }
+        if (args !== undefined && !isRecord(args)) {
+          return {
+            action: 'reply',
+            line: errorLine(
+              id,
+              RPC.invalidParams,
+              'prompts/get params.arguments must be an object',
+            ),
+          };
+        }
+        const result = this.#syscall(
+          {
+            kind: 'prompt.get',
+            target: this.#target(name),
+            args: (args ?? {}) as Record<string, unknown>,
+          },
+          metadata,
+        );
+        if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) {
+          return {
+            action: 'reply',
+            line: errorLine(id, RPC.denied, denialText(result), { agentk: denialOf(result) }),
+          };
+        }
+        return { action: 'forward', line: forwardLine };
+      }
+      default:
+        // initialize, ping and the list methods: mediated on the way back.
+        return { action: 'forward', line: forwardLine };
+    }
+  }
+
+  #toolDenial(id: JsonRpcId, name: string, result: SyscallResult): string {
+    const denial = denialOf(result);
+    return resultLine(id, {
+      content: [{ type: 'text', text: denialText(result) }],
+      isError: true,
+      ...(this.#schemaTools.has(name) ? {} : { structuredContent: { agentk: denial } }),
+      _meta: { 'agentk/denial': denial },
+    });
+  }
+
+  /** A server's answer to a forwarded client request: the line the client receives. */
+  serverResponse(request: RpcRequest, response: RpcResponse, rawLine: string): string {
+    const { method } = request;
+    const id = request.id;
+    if (response.error) return this.#sanitizedError(request, response);
+    const result = response.result;
+    const bad = (what: string) => {
+      this.#recordAnswer(request, result ?? null, true);
+      return errorLine(
+        id,
+        RPC.badResponse,
+        `downstream server returned a malformed ${method} result (${what})`,
+      );
+    };
+    switch (method) {
+      case 'initialize': {
+        if (
+          !isRecord(result) ||
+          typeof result.protocolVersion !== 'string' ||
+          !isRecord(result.capabilities)
+        ) {
+          return bad('no protocolVersion or capabilities');
+        }
+        if (!SUPPORTED_PROTOCOL_VERSIONS.includes(result.protocolVersion)) {
+          return errorLine(
+            id,
+            RPC.unsupportedVersion,
+            `downstream server chose protocol version ${JSON.stringify(result.protocolVersion.slice(0, 32))}, which AgentK does not mediate (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+          );
+        }
+        return rawLine;
+      }
+      case 'ping':
+        return isRecord(result) ? rawLine : bad('not an object');
+      case 'tools/list':
+        return this.#descriptors(request, result, rawLine, 'tools', 'tool.describe', (d) => d.name);
+      case 'resources/list':
+        return this.#descriptors(
+          request,
+          result,
+          rawLine,
+          'resources',
+          'resource.describe',
+          (d) => d.uri,
+        );
+      case 'resources/templates/list':
+        return this.#descriptors(
+          request,
+          result,
+          rawLine,
+          'resourceTemplates',
+          'resource.describe',
+          (d) => d.uriTemplate,
+        );
+      case 'prompts/list':
+        return this.#descriptors(
+          request,
+          result,
+          rawLine,
+          'prompts',
+          'prompt.describe',
+          (d) => d.name,
+        );
+      case 'tools/call': {
+        if (!isRecord(result) || !Array.isArray(result.content)) return bad('no content list');
+        const name = String(request.params?.name ?? '');
+        const answer = this.kernel.syscall({
+          kind: 'tool.response',
+          target: this.#target(name),
+          content: result,
+          ...(result.isError === true ? { isError: true } : {}),
+        });
+        return answer.allowed ? rawLine : this.#toolDenial(id, name, answer);
+      }
+      case 'resources/read': {
+        if (!isRecord(result) || !Array.isArray(result.contents)) return bad('no contents list');
+        const answer = this.kernel.syscall({
+          kind: 'resource.response',
+          target: this.#target(String(request.params?.uri ?? '')),
+          content: result,
+        });
+        return answer.allowed
+          ? rawLine
+          : errorLine(id, RPC.denied, denialText(answer), { agentk: denialOf(answer) });
+      }
+      case 'prompts/get': {
+        if (!isRecord(result) || !Array.isArray(result.messages)) return bad('no messages list');
+        const answer = this.kernel.syscall({
+          kind: 'prompt.response',
+          target: this.#target(String(request.params?.name ?? '')),
+          content: result,
+        });
+        return answer.allowed
+          ? rawLine
+          : errorLine(id, RPC.denied, denialText(answer), { agentk: denialOf(answer) });
+      }
+      default:
+        return errorLine(id, RPC.internalError, 'no mediation for this method');
+    }
+  }
+
+  /** One describe syscall per descriptor; denied descriptors are hidden from the list. */
+  #descriptors(
+    request: RpcRequest,
+    result: unknown,
+    rawLine: string,
+    key: string,
+    kind: 'tool.describe' | 'resource.describe' | 'prompt.describe',
+    nameOf: (descriptor: Record<string, unknown>) => unknown,
+  ): string {
+    const list = isRecord(result) ? result[key] : undefined;
+    if (!Array.isArray(list) || list.length > 10_000) {
+      return errorLine(
+        request.id,
+        RPC.badResponse,
+        `downstream server returned a malformed ${request.method} result (no ${key} list)`,
+      );
+    }
+    const kept: unknown[] = [];
+    for (const descriptor of list) {
+      const name = isRecord(descriptor) ? nameOf(descriptor) : undefined;
+      if (
+        !isRecord(descriptor) ||
+        typeof name !== 'string' ||
+        name.length === 0 ||
+        name.length > 4096
+      ) {
+        return errorLine(
+          request.id,
+          RPC.badResponse,
+          `downstream server returned a malformed ${request.method} entry`,
+        );
+      }
+      const decision = this.kernel.syscall({ kind, target: this.#target(name), descriptor });
+      if (decision.allowed) {
+        kept.push(descriptor);
+        if (kind === 'tool.describe' && isRecord(descriptor.outputSchema))
+          this.#schemaTools.add(name);
+      }
+    }
+    if (kept.length === list.length) return rawLine;
+    return JSON.stringify({
+      jsonrpc: '2.0',
+      id: request.id,
+      result: { ...(result as object), [key]: kept },
+    });
+  }
+
+  /** Error bodies are downstream content: the client gets a summary, the trace a hash. */
+  #sanitizedError(request: RpcRequest, response: RpcResponse): string {
+    const error = response.error as { code: number; message: string };
+    this.#recordAnswer(request, response.message.error, true);
+    const standard = error.code >= -32700 && error.code <= -32600;
+    return errorLine(
+      request.id,
+      standard ? error.code : RPC.downstreamError,
+      `downstream ${request.method} failed (error ${error.code}); its message was withheld by AgentK (hash in the trace)`,
+    );
+  }
+
+  /** Record an answer for the families that have response syscalls. */
+  #recordAnswer(request: RpcRequest, content: unknown, isError: boolean): void {
+    const kind = responseKind(request.method);
+    if (kind === null) return;
+    const name =
+      typeof request.params?.name === 'string'
+        ? request.params.name
+        : typeof request.params?.uri === 'string'
+          ? request.params.uri
+          : request.method;
+    this.kernel.syscall({
+      kind,
+      target: this.#target(name),
+      content: content ?? null,
+      isError,
+    });
+  }
+
+  /** The client's request timed out downstream: answer it, and record it for tools. */
+  timeout(request: RpcRequest, ms: number): string {
+    this.#recordAnswer(request, { agentk_timeout_ms: ms }, true);
+    return errorLine(
+      request.id,
+      RPC.timeout,
+      `downstream server did not answer ${request.method} within ${ms} ms`,
+    );
+  }
+
+  /**
+   * A request from the server to the client: mediated before the client (and its user or
+   * model) sees it. `clientCapabilities` are what the client declared at initialize.
+   */
+  serverRequest(
+    request: RpcRequest,
+    rawLine: string,
+    clientCapabilities: Record<string, unknown>,
+  ): Outcome {
+    const id = request.id;
+    const refuse = (code: number, message: string): Outcome => ({
+      action: 'reply',
+      line: errorLine(id, code, message),
+    });
+    switch (request.method) {
+      case 'ping':
+        return { action: 'forward', line: rawLine };
+      case 'sampling/createMessage': {
+        if (!isRecord(clientCapabilities.sampling))
+          return refuse(RPC.methodNotFound, 'the client did not declare sampling');
+        const result = this.kernel.syscall({
+          kind: 'model.call',
+          target: this.#target('sampling/createMessage'),
+          prompt: JSON.stringify(request.params ?? {}),
+          labels: ['untrusted'],
+          intent: 'a server asks the client to run its model',
+        });
+        return result.allowed
+          ? { action: 'forward', line: rawLine }
+          : refuse(RPC.denied, denialText(result));
+      }
+      case 'elicitation/create': {
+        if (!isRecord(clientCapabilities.elicitation)) {
+          return refuse(RPC.methodNotFound, 'the client did not declare elicitation');
+        }
+        const result = this.kernel.syscall({
+          kind: 'human.approve',
+          target: this.#target('elicitation/create'),
+          question: request.params ?? {},
+          intent: 'a server asks the user a question',
+        });
+        return result.allowed
+          ? { action: 'forward', line: rawLine }
+          : refuse(RPC.denied, denialText(result));
+      }
+      case 'roots/list': {
+        if (!isRecord(clientCapabilities.roots))
+          return refuse(RPC.methodNotFound, 'the client did not declare roots');
+        const result = this.kernel.syscall({
+          kind: 'resource.read',
+          target: this.#target('roots/list'),
+          intent: "a server asks for the client's roots",
+        });
+        if (result.allowed) this.kernel.redeem(result.receipt?.id ?? '');
+        return result.allowed
+          ? { action: 'forward', line: rawLine }
+          : refuse(RPC.denied, denialText(result));
+      }
+      default:
+        return refuse(
+          RPC.methodNotFound,
+          `method ${JSON.stringify(request.method.slice(0, 64))} is not mediated by AgentK`,
+        );
+    }
+  }
+}

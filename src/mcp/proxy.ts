@@ -1,0 +1,489 @@
+// The transparent stdio proxy: an MCP client speaks to us as if we were its server; we
+// start the real server as a child and mediate every message between them through the
+// kernel (McpMediator). This module owns the plumbing: framing with size caps in both
+// directions, the session lifecycle, concurrent in-flight requests, downstream timeouts,
+// bounded notification floods, child exit and broken pipes, and a sealed trace on every
+// way out. Nothing reaches the child that the kernel has not seen; nothing the child says
+// reaches the client unmediated.
+// Input distrusted: the client's bytes, the child's bytes, and the child's behaviour.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import type { Kernel } from '../kernel/kernel.js';
+import type { SealEvent } from '../recorder/event.js';
+import { LineReader } from './framing.js';
+import {
+  errorLine,
+  idKey,
+  parseMessage,
+  RPC,
+  type RpcNotification,
+  type RpcRequest,
+  sniffId,
+} from './jsonrpc.js';
+import {
+  CLIENT_METHODS,
+  CLIENT_NOTIFICATIONS,
+  McpMediator,
+  SERVER_METHODS,
+  SERVER_NOTIFICATIONS,
+} from './mediator.js';
+
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+const MAX_IN_FLIGHT = 4096;
+const SHUTDOWN_GRACE_MS = 2000;
+
+export interface ProxyOptions {
+  readonly kernel: Kernel;
+  readonly serverId: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  /** The child's whole environment (see childEnvironment). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Where the client's messages come from and where ours go. */
+  readonly input: Readable;
+  readonly output: Writable;
+  readonly responseTimeoutMs?: number;
+  readonly maxMessageBytes?: number;
+  /** Child stderr goes here if given; otherwise it is discarded. */
+  readonly stderrFile?: string;
+  /** End `output` when the session ends (false for process.stdout). */
+  readonly endOutput?: boolean;
+  /** Server notifications: burst size and sustained rate per second. */
+  readonly notificationBurst?: number;
+  readonly notificationsPerSecond?: number;
+}
+
+export interface ProxyStats {
+  clientRequests: number;
+  forwarded: number;
+  answeredByProxy: number;
+  timeouts: number;
+  notificationsForwarded: number;
+  notificationsDropped: number;
+  malformedFromServer: number;
+  unmatchedFromServer: number;
+}
+
+export interface ProxyExit {
+  /** 0: the client closed the session; 1: the server exited or broke the pipe first; 2: it never started. */
+  readonly code: 0 | 1 | 2;
+  readonly reason: string;
+  readonly seal: SealEvent | null;
+  readonly stats: ProxyStats;
+}
+
+type Lifecycle = 'fresh' | 'initializing' | 'initialized' | 'ready';
+
+interface Pending {
+  readonly request: RpcRequest;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class StdioProxy {
+  readonly stats: ProxyStats = {
+    clientRequests: 0,
+    forwarded: 0,
+    answeredByProxy: 0,
+    timeouts: 0,
+    notificationsForwarded: 0,
+    notificationsDropped: 0,
+    malformedFromServer: 0,
+    unmatchedFromServer: 0,
+  };
+  readonly done: Promise<ProxyExit>;
+  readonly #options: ProxyOptions;
+  readonly #mediator: McpMediator;
+  readonly #timeoutMs: number;
+  readonly #maxBytes: number;
+  readonly #pending = new Map<string, Pending>();
+  readonly #serverPending = new Map<string, RpcRequest>();
+  #resolve!: (exit: ProxyExit) => void;
+  #child: ChildProcess | null = null;
+  #childAlive = false;
+  #clientOpen = true;
+  #state: Lifecycle = 'fresh';
+  #clientCapabilities: Record<string, unknown> = {};
+  #finished = false;
+  #tokens: number;
+  #tokensAt = Date.now();
+
+  constructor(options: ProxyOptions) {
+    this.#options = options;
+    this.#mediator = new McpMediator(options.kernel, options.serverId);
+    this.#timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+    this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#tokens = options.notificationBurst ?? 200;
+    this.done = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  /** Start the child and begin relaying. Resolves once the child is running. */
+  start(): Promise<void> {
+    const options = this.#options;
+    const child = spawn(options.command, [...options.args], {
+      env: { ...options.env },
+      stdio: ['pipe', 'pipe', options.stderrFile ? 'pipe' : 'ignore'],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      windowsHide: true,
+    });
+    this.#child = child;
+    if (options.stderrFile && child.stderr)
+      child.stderr.pipe(createWriteStream(options.stderrFile, { flags: 'a' }));
+
+    const fromChild = new LineReader(this.#maxBytes, {
+      line: (text) => this.#childLine(text),
+      oversize: (prefix, bytes) => this.#childOversize(prefix, bytes),
+    });
+    child.stdout?.on('data', (chunk: Buffer) => fromChild.push(chunk));
+    child.stdout?.on('end', () => fromChild.end());
+    child.stdin?.on('error', () => this.#childGone('the server closed its input (broken pipe)'));
+
+    const fromClient = new LineReader(this.#maxBytes, {
+      line: (text) => this.#clientLine(text),
+      oversize: (prefix, bytes) => {
+        const id = sniffId(prefix);
+        this.#toClient(
+          errorLine(
+            id,
+            RPC.tooLarge,
+            `message of ${bytes} bytes exceeds the ${this.#maxBytes}-byte limit`,
+          ),
+        );
+      },
+    });
+    options.input.on('data', (chunk: Buffer) => fromClient.push(chunk));
+    options.input.on('end', () => {
+      fromClient.end();
+      this.#clientClosed();
+    });
+    options.input.on('error', () => this.#clientClosed());
+    options.output.on('error', () => this.#clientClosed());
+
+    return new Promise((resolve) => {
+      child.once('spawn', () => {
+        this.#childAlive = true;
+        resolve();
+      });
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        if (!this.#childAlive) {
+          this.#finish(2, `cannot start ${options.command}: ${error.code ?? error.message}`);
+          resolve();
+        } else this.#childGone(`the server failed: ${error.code ?? 'error'}`);
+      });
+      // 'close', not 'exit': every byte the server wrote before exiting is relayed first.
+      child.once('close', (code, signal) => {
+        this.#childGone(`the server exited (${signal ?? `code ${code}`})`);
+      });
+    });
+  }
+
+  #toClient(line: string): void {
+    if (!this.#clientOpen) return;
+    this.#options.output.write(`${line}\n`);
+  }
+
+  #toChild(line: string): boolean {
+    const stdin = this.#child?.stdin;
+    if (!this.#childAlive || !stdin || stdin.destroyed) return false;
+    stdin.write(`${line}\n`);
+    return true;
+  }
+
+  #reply(line: string): void {
+    this.stats.answeredByProxy += 1;
+    this.#toClient(line);
+  }
+
+  // ---- client -> server ----------------------------------------------------------------
+
+  #clientLine(text: string | null): void {
+    if (this.#finished) return;
+    if (text === null) {
+      this.#reply(errorLine(null, RPC.parseError, 'Parse error: not valid UTF-8'));
+      return;
+    }
+    const message = parseMessage(text);
+    switch (message.kind) {
+      case 'invalid':
+        this.#reply(errorLine(message.id, message.code, message.reason));
+        return;
+      case 'notification':
+        this.#clientNotification(message, text);
+        return;
+      case 'response': {
+        const key = idKey(message.id);
+        if (this.#serverPending.delete(key)) this.#toChild(text);
+        return;
+      }
+      case 'request':
+        this.#clientRequest(message, text);
+        return;
+    }
+  }
+
+  #clientNotification(message: RpcNotification, text: string): void {
+    if (!CLIENT_NOTIFICATIONS.has(message.method)) return;
+    if (message.method === 'notifications/initialized') {
+      if (this.#state !== 'initialized') return;
+      this.#state = 'ready';
+    } else if (this.#state !== 'ready') {
+      return; // no notification may reach the server before the session is ready
+    }
+    this.#toChild(text);
+  }
+
+  #clientRequest(request: RpcRequest, text: string): void {
+    this.stats.clientRequests += 1;
+    const { id, method } = request;
+    if (!CLIENT_METHODS.has(method)) {
+      this.#reply(
+        errorLine(
+          id,
+          RPC.methodNotFound,
+          `method ${JSON.stringify(method.slice(0, 64))} has no AgentK policy contract; refused, not forwarded`,
+        ),
+      );
+      return;
+    }
+    const key = idKey(id);
+    if (this.#pending.has(key)) {
+      this.#reply(
+        errorLine(id, RPC.invalidRequest, 'Invalid Request: this id is already in flight'),
+      );
+      return;
+    }
+    if (this.#pending.size >= MAX_IN_FLIGHT) {
+      this.#reply(
+        errorLine(id, RPC.invalidRequest, `too many requests in flight (limit ${MAX_IN_FLIGHT})`),
+      );
+      return;
+    }
+    if (method === 'initialize') {
+      if (this.#state !== 'fresh') {
+        this.#reply(errorLine(id, RPC.invalidRequest, 'the session is already initialized'));
+        return;
+      }
+      const capabilities = request.params?.capabilities;
+      this.#clientCapabilities =
+        typeof capabilities === 'object' && capabilities !== null && !Array.isArray(capabilities)
+          ? (capabilities as Record<string, unknown>)
+          : {};
+    } else if (method !== 'ping' && this.#state !== 'ready') {
+      this.#reply(
+        errorLine(
+          id,
+          RPC.notInitialized,
+          'session not initialized: send initialize, then notifications/initialized',
+        ),
+      );
+      return;
+    }
+    if (!this.#childAlive) {
+      this.#reply(errorLine(id, RPC.transportClosed, 'the downstream server is not running'));
+      return;
+    }
+    const outcome = this.#mediator.clientRequest(request, text);
+    if (outcome.action === 'reply') {
+      this.#reply(outcome.line);
+      return;
+    }
+    const timer = setTimeout(() => this.#timedOut(key), this.#timeoutMs);
+    this.#pending.set(key, { request, timer });
+    if (method === 'initialize') this.#state = 'initializing';
+    if (this.#toChild(outcome.line)) this.stats.forwarded += 1;
+    else this.#failPending(key, RPC.transportClosed, 'the downstream server is not running');
+  }
+
+  #timedOut(key: string): void {
+    const pending = this.#pending.get(key);
+    if (!pending) return;
+    this.#pending.delete(key);
+    this.stats.timeouts += 1;
+    if (pending.request.method === 'initialize') this.#state = 'fresh';
+    this.#reply(this.#mediator.timeout(pending.request, this.#timeoutMs));
+  }
+
+  #failPending(key: string, code: number, message: string): void {
+    const pending = this.#pending.get(key);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.#pending.delete(key);
+    if (pending.request.method === 'initialize') this.#state = 'fresh';
+    this.#reply(errorLine(pending.request.id, code, message));
+  }
+
+  // ---- server -> client ----------------------------------------------------------------
+
+  #childLine(text: string | null): void {
+    if (this.#finished) return;
+    if (text === null) {
+      this.stats.malformedFromServer += 1;
+      return;
+    }
+    const message = parseMessage(text);
+    switch (message.kind) {
+      case 'invalid': {
+        this.stats.malformedFromServer += 1;
+        const id = message.id ?? sniffId(text.slice(0, 4096));
+        if (id !== null) {
+          this.#failPending(
+            idKey(id),
+            RPC.badResponse,
+            'downstream server sent a malformed response (withheld by AgentK)',
+          );
+        }
+        return;
+      }
+      case 'response': {
+        const key = idKey(message.id);
+        const pending = this.#pending.get(key);
+        if (!pending) {
+          this.stats.unmatchedFromServer += 1;
+          return;
+        }
+        clearTimeout(pending.timer);
+        this.#pending.delete(key);
+        const line = this.#mediator.serverResponse(pending.request, message, text);
+        if (pending.request.method === 'initialize') {
+          this.#state = line === text ? 'initialized' : 'fresh';
+        }
+        this.#toClient(line);
+        return;
+      }
+      case 'request': {
+        if (
+          !SERVER_METHODS.has(message.method) ||
+          this.#state === 'fresh' ||
+          this.#state === 'initializing'
+        ) {
+          this.#toChild(
+            errorLine(message.id, RPC.methodNotFound, 'not available through the AgentK proxy now'),
+          );
+          return;
+        }
+        const outcome = this.#mediator.serverRequest(message, text, this.#clientCapabilities);
+        if (outcome.action === 'reply' || this.#serverPending.size >= MAX_IN_FLIGHT) {
+          this.#toChild(
+            outcome.action === 'reply'
+              ? outcome.line
+              : errorLine(message.id, RPC.invalidRequest, 'too many requests in flight'),
+          );
+          return;
+        }
+        this.#serverPending.set(idKey(message.id), message);
+        this.#toClient(outcome.line);
+        return;
+      }
+      case 'notification': {
+        if (
+          !SERVER_NOTIFICATIONS.has(message.method) ||
+          this.#state === 'fresh' ||
+          !this.#takeToken()
+        ) {
+          this.stats.notificationsDropped += 1;
+          return;
+        }
+        this.stats.notificationsForwarded += 1;
+        this.#toClient(text);
+        return;
+      }
+    }
+  }
+
+  #childOversize(prefix: string, bytes: number): void {
+    this.stats.malformedFromServer += 1;
+    const id = sniffId(prefix);
+    if (id !== null) {
+      this.#failPending(
+        idKey(id),
+        RPC.tooLarge,
+        `downstream response of ${bytes} bytes exceeds the ${this.#maxBytes}-byte limit (withheld by AgentK)`,
+      );
+    }
+  }
+
+  /** Token bucket: constant memory, whatever the flood. */
+  #takeToken(): boolean {
+    const now = Date.now();
+    const burst = this.#options.notificationBurst ?? 200;
+    const rate = this.#options.notificationsPerSecond ?? 100;
+    this.#tokens = Math.min(burst, this.#tokens + ((now - this.#tokensAt) / 1000) * rate);
+    this.#tokensAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------
+
+  #childGone(reason: string): void {
+    if (this.#finished) return;
+    this.#childAlive = false;
+    for (const key of [...this.#pending.keys()]) {
+      this.#failPending(key, RPC.transportClosed, `the downstream server is gone: ${reason}`);
+    }
+    this.#finish(
+      this.#clientOpen ? 1 : 0,
+      this.#clientOpen ? reason : 'the client closed the session',
+    );
+  }
+
+  #clientClosed(): void {
+    if (!this.#clientOpen) return;
+    this.#clientOpen = false;
+    const child = this.#child;
+    if (!child || !this.#childAlive) {
+      this.#finish(0, 'the client closed the session');
+      return;
+    }
+    // Let in-flight requests settle briefly, then end the server's input and stop it.
+    const started = Date.now();
+    const waitForQuiet = () => {
+      if (this.#pending.size > 0 && Date.now() - started < SHUTDOWN_GRACE_MS) {
+        setTimeout(waitForQuiet, 20);
+        return;
+      }
+      child.stdin?.end();
+      const term = setTimeout(() => child.kill('SIGTERM'), SHUTDOWN_GRACE_MS);
+      const kill = setTimeout(() => child.kill('SIGKILL'), 2 * SHUTDOWN_GRACE_MS);
+      child.once('exit', () => {
+        clearTimeout(term);
+        clearTimeout(kill);
+      });
+    };
+    waitForQuiet();
+  }
+
+  #finish(code: 0 | 1 | 2, reason: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    for (const pending of this.#pending.values()) clearTimeout(pending.timer);
+    this.#pending.clear();
+    const seal = this.#options.kernel.closed ? null : this.#options.kernel.close();
+    if (this.#child && this.#childAlive) this.#child.kill('SIGTERM');
+    this.#options.input.pause();
+    if (this.#clientOpen && this.#options.endOutput !== false) this.#options.output.end();
+    this.#resolve({ code, reason, seal, stats: this.stats });
+  }
+}
+
+/**
+ * The child's environment: empty except PATH and HOME (so that `npx`, `node` and `uvx`
+ * resolve and can use their caches) and the names the operator allowed.
+ */
+export function childEnvironment(
+  parent: Readonly<Record<string, string | undefined>>,
+  allowed: readonly string[],
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['PATH', 'HOME', ...allowed]) {
+    const value = parent[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
