@@ -85,10 +85,10 @@ export const POSSIBLE_SINKS: Readonly<Record<SyscallKind, SinkMask>> = {
   'human.approve': 0,
   'agent.spawn': 0,
   'resource.describe': 0,
-  'resource.read': SINK_READ | SINK_EGRESS,
+  'resource.read': ALL_SINKS,
   'resource.response': 0,
   'prompt.describe': 0,
-  'prompt.get': SINK_READ,
+  'prompt.get': ALL_SINKS,
   'prompt.response': 0,
 };
 

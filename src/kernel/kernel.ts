@@ -53,6 +53,7 @@ import {
 import { patchStats, patchWithinTarget } from './patch.js';
 import { parseRequest } from './request.js';
 import type {
+  ApprovalAnswer,
   Approver,
   ContextPage,
   InputRef,
@@ -65,6 +66,8 @@ export const DEFAULT_RECEIPT_TTL_MS = 5 * 60_000;
 export const DEFAULT_HANDLE_TTL_MS = 15 * 60_000;
 const MAX_SCANNED_CONTENT = 32 * 1024 * 1024;
 const MAX_PROVENANCE_HITS = 32;
+/** Structured content with more strings than this is refused, never scanned in part. */
+const MAX_SCANNED_STRINGS = 100_000;
 const REQUEST_DOMAIN = 'agentk/request/v1';
 
 export interface KernelOptions {
@@ -129,6 +132,40 @@ interface Analysis {
   refusal: { rule: string; reason: string } | null;
 }
 
+/** What the harness, not the request, decides about a syscall. */
+export interface SyscallOptions {
+  /** The spawned agent that acts; defaults to the root agent. */
+  readonly agent?: string;
+}
+
+const CONTENT_FIELDS = new Set([
+  'kind',
+  'target',
+  'intent',
+  'inputs',
+  'content',
+  'args',
+  'body',
+  'diff',
+  'descriptor',
+  'prompt',
+  'question',
+  'task',
+  'note',
+]);
+
+/**
+ * The fields of a request that shape what it does but are not content (content is in the
+ * input hashes): labels, scope, ttlMs, method, approval answers, isError.
+ */
+function requestShape(request: SyscallRequest): Record<string, unknown> {
+  const shape: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(request)) {
+    if (!CONTENT_FIELDS.has(key) && value !== undefined) shape[key] = value;
+  }
+  return shape;
+}
+
 export function newRunId(now: number = Date.now()): string {
   const stamp = new Date(now)
     .toISOString()
@@ -141,10 +178,12 @@ function bytesOf(content: string | Uint8Array): Uint8Array {
   return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
 }
 
-function textOf(content: unknown): string {
+/** All text of a value, or null when it has more parts than the scanners may skip. */
+function textOf(content: unknown): string | null {
   if (typeof content === 'string') return content;
   if (content instanceof Uint8Array) return Buffer.from(content).toString('utf8');
-  return stringsOf(content).join('\n');
+  const strings = stringsOf(content, MAX_SCANNED_STRINGS);
+  return strings === null ? null : strings.join('\n');
 }
 
 function hashOf(content: unknown): string {
@@ -253,15 +292,55 @@ export class Kernel {
   /**
    * Mediate one syscall: derive labels, decide, sign, record. The event is durably
    * appended before this returns; run the effect only if `result.allowed`.
+   *
+   * The request may come from the agent itself; what it may not choose is said apart:
+   * `options.agent` (which spawned agent acts) is the harness's to set, and answers to an
+   * `ask` come only through approve(), never as a syscall.
    */
-  syscall(request: SyscallRequest | Readonly<Record<string, unknown>>): SyscallResult {
-    if (this.#closed)
+  syscall(
+    request: SyscallRequest | Readonly<Record<string, unknown>>,
+    options: SyscallOptions = {},
+  ): SyscallResult {
+    return this.#mediate(request, options.agent ?? this.agentId, false);
+  }
+
+  /**
+   * Record a person's answer to a pending `ask` (identified by its request hash) as a
+   * `human.approve` syscall. An approval allows that exact request once. This is for the
+   * harness's approval channel (an approver callback, an MCP elicitation), never for
+   * requests the agent composes.
+   */
+  approve(
+    requestHash: string,
+    answer: ApprovalAnswer,
+    options: SyscallOptions = {},
+  ): SyscallResult {
+    return this.#mediate(
+      {
+        kind: 'human.approve',
+        target: requestHash,
+        approver: answer.approver,
+        approved: answer.approved,
+        intent: 'a person answered an ask',
+        ...(answer.note !== undefined ? { note: answer.note } : {}),
+      },
+      options.agent ?? this.agentId,
+      true,
+    );
+  }
+
+  #mediate(
+    request: SyscallRequest | Readonly<Record<string, unknown>>,
+    agent: string,
+    fromApprover: boolean,
+  ): SyscallResult {
+    if (this.#closed) {
       throw new AgentkError('RECORDER_CLOSED', 'the kernel is closed; open a new one');
+    }
     const now = this.#clock();
     const ts = new Date(now).toISOString();
     const parsed = parseRequest(request);
     const kindText = parsed.ok ? parsed.request.kind : parsed.kind;
-    const agent = parsed.ok ? (parsed.request.agent ?? this.agentId) : this.agentId;
     const session = this.#sessions.get(agent);
 
     let analysis: Analysis = {
@@ -288,23 +367,42 @@ export class Kernel {
     } else if (!session) {
       analysis.refusal = {
         rule: 'kernel.unknown-agent',
-        reason: `agent ${JSON.stringify(agent)} was never spawned in this run`,
+        reason: `agent ${JSON.stringify(loggable(agent, 128))} was never spawned in this run`,
+      };
+    } else if (
+      parsed.request.kind === 'human.approve' &&
+      parsed.request.approver !== undefined &&
+      !fromApprover
+    ) {
+      analysis.refusal = {
+        rule: 'kernel.approval-not-from-approver',
+        reason:
+          'an answer to an ask comes from the approver (Kernel.approve), never from a syscall the agent can make',
       };
     } else {
       analysis = this.#analyze(parsed.request, session);
     }
 
     const kind = isSyscallKind(kindText) ? kindText : null;
+    const loggedKind = kind ?? loggable(kindText, 64);
     const rawTarget = parsed.ok ? parsed.request.target : parsed.target;
     const target = loggable(rawTarget, 4096);
     const intent = parsed.ok ? loggable(parsed.request.intent ?? '', 512) : '';
     const capability = `${kindText}:${rawTarget}`;
     // What the log keeps: the same capability with credential material redacted.
-    const loggedCapability = `${kindText}:${target}`;
+    const loggedCapability = `${loggedKind}:${target}`;
     const capabilityGranted = kind !== null && this.#granted(capability);
+    // Everything that shapes the request, so an approval covers exactly what was asked.
     const requestHash = domainHash(
       REQUEST_DOMAIN,
-      canonicalize({ agent, kind: kindText, target: rawTarget, intent, inputs: analysis.inputs }),
+      canonicalize({
+        agent,
+        kind: loggedKind,
+        target: rawTarget.toWellFormed(),
+        intent,
+        inputs: analysis.inputs,
+        shape: parsed.ok ? requestShape(parsed.request) : {},
+      }),
     );
 
     // Decide.
@@ -342,7 +440,7 @@ export class Kernel {
         }
         if (askPending && !this.#approver) {
           verdict = 'deny';
-          reason = `${reason} (needs human approval and no approver is configured: allow it with a policy rule, or record a human.approve for request ${requestHash} and retry)`;
+          reason = `${reason} (needs human approval and no approver is configured: allow it with a policy rule, or run the agent with an approver)`;
         }
       }
     }
@@ -392,7 +490,7 @@ export class Kernel {
     };
     const sessionContext = session?.context ?? 0;
     const syscall: SyscallRecord = {
-      kind: kindText,
+      kind: loggedKind,
       target,
       intent,
       labels: labelsOf(analysis.labels),
@@ -485,7 +583,7 @@ export class Kernel {
     return {
       step,
       agent,
-      kind: kindText,
+      kind: loggedKind,
       target,
       verdict,
       allowed: verdict === 'allow',
@@ -509,8 +607,8 @@ export class Kernel {
    * recorded as a `human.approve` syscall bound to the request hash, and the request is
    * decided again (an approval is valid for that exact request, once).
    */
-  async decide(request: SyscallRequest): Promise<SyscallResult> {
-    const first = this.syscall(request);
+  async decide(request: SyscallRequest, options: SyscallOptions = {}): Promise<SyscallResult> {
+    const first = this.syscall(request, options);
     if (first.verdict !== 'ask' || !this.#approver) return first;
     const answer = await this.#approver({
       requestHash: first.requestHash,
@@ -522,18 +620,10 @@ export class Kernel {
       rule: first.rule,
       reason: first.reason,
     });
-    const approval = this.syscall({
-      kind: 'human.approve',
-      target: first.requestHash,
-      approver: answer.approver,
-      approved: answer.approved,
-      intent: `answer to the ask at step ${first.step}`,
-      ...(answer.note !== undefined ? { note: answer.note } : {}),
-      ...(request.agent !== undefined ? { agent: request.agent } : {}),
-    });
+    const approval = this.approve(first.requestHash, answer, options);
     // Refused, or the approval itself was denied: the ask stands, and nothing is allowed.
     if (!approval.allowed || !answer.approved) return first;
-    return this.syscall(request);
+    return this.syscall(request, options);
   }
 
   /**
@@ -636,7 +726,7 @@ export class Kernel {
      */
     const flow = (name: string, value: unknown, evidence = true) => {
       const text = textOf(value);
-      if (text.length > MAX_SCANNED_CONTENT) {
+      if (text === null || text.length > MAX_SCANNED_CONTENT) {
         a.refusal = { rule: 'kernel.content-too-large', reason: `${name} exceeds the scan limit` };
         return;
       }
@@ -644,6 +734,7 @@ export class Kernel {
       if (containsSecret(text)) raise(SECRET | PRIVATE);
       for (const match of text.matchAll(HANDLE_PATTERN))
         this.#resolveInput({ handle: match[0] }, a);
+      raise(this.#values.unindexedLabels);
       const pages = new Set<string>();
       for (const origin of this.#values.lookup(text)) {
         raise(origin.labels);
@@ -666,7 +757,7 @@ export class Kernel {
       let mask = intrinsic | this.policy.sourceLabels(request.target);
       if (value !== undefined) {
         const text = textOf(value);
-        if (text.length > MAX_SCANNED_CONTENT) {
+        if (text === null || text.length > MAX_SCANNED_CONTENT) {
           a.refusal = {
             rule: 'kernel.content-too-large',
             reason: 'content exceeds the scan limit',
@@ -690,7 +781,7 @@ export class Kernel {
           const memory = this.#memory.get(request.target.slice('memory:'.length));
           if (memory) {
             raise(memory.labels);
-            a.inputs.push({ ref: `memory:${request.target.slice(7)}`, sha256: memory.sha256 });
+            a.inputs.push({ ref: loggable(request.target, 300), sha256: memory.sha256 });
             if (request.content !== undefined && hashOf(request.content) !== memory.sha256) {
               // Changed outside the kernel since it was written: treat as tampered.
               raise(UNTRUSTED | POISONED);
@@ -724,6 +815,8 @@ export class Kernel {
       case 'tool.invoke':
       case 'resource.read':
       case 'prompt.get':
+        // A resource's URI is a control value: where it points, and what it carries out.
+        if (request.kind === 'resource.read') flow('target', request.target, false);
         for (const [name, value] of Object.entries(request.args ?? {})) {
           flow(`arg:${name}`, value);
         }
@@ -745,10 +838,15 @@ export class Kernel {
           deletions: stats.deletions,
           created: stats.created,
           deleted: stats.deleted,
-          paths: stats.paths.map((path) => loggable(path, 512)),
+          paths: stats.paths.slice(0, 64).map((path) => loggable(path, 512)),
         };
         if (stats.deleted > 0) a.sinks |= SINK_DESTRUCTIVE;
-        if (!patchWithinTarget(stats, request.target)) {
+        if (stats.tooManyPaths) {
+          a.refusal = {
+            rule: 'kernel.patch-outside-target',
+            reason: 'the diff touches too many paths to check',
+          };
+        } else if (!patchWithinTarget(stats, request.target)) {
           a.refusal = {
             rule: 'kernel.patch-outside-target',
             reason: 'the diff touches paths outside its target',
@@ -758,7 +856,7 @@ export class Kernel {
       }
       case 'secret.open':
         raise(SECRET | PRIVATE | this.policy.sourceLabels(request.target));
-        a.detail.scope = [...(request.scope ?? ['tool.invoke:*'])];
+        a.detail.scope = (request.scope ?? ['tool.invoke:*']).map((entry) => loggable(entry, 512));
         if (!this.#stores.some((store) => store.has(request.target))) {
           a.refusal = {
             rule: 'kernel.secret-unavailable',
@@ -823,7 +921,7 @@ export class Kernel {
       if (!page) {
         a.refusal ??= {
           rule: 'kernel.unknown-input',
-          reason: `no page ${JSON.stringify(ref.page)}`,
+          reason: `no page ${ref.page} in this run`,
         };
         return;
       }
@@ -848,13 +946,13 @@ export class Kernel {
       if (!memory) {
         a.refusal ??= {
           rule: 'kernel.unknown-input',
-          reason: `no memory ${JSON.stringify(ref.memory)}`,
+          reason: `no memory ${JSON.stringify(loggable(ref.memory, 256))}`,
         };
         return;
       }
       a.labels = joinMasks(a.labels, memory.labels);
       a.inputs.push({
-        ref: `memory:${ref.memory}`,
+        ref: `memory:${loggable(ref.memory, 256)}`,
         sha256: memory.sha256,
         labels: labelsOf(memory.labels),
       });

@@ -10,6 +10,8 @@ import type { SyscallRequest } from './types.js';
 export const MAX_TARGET_CHARS = 4096;
 export const MAX_INTENT_CHARS = 4096;
 export const MAX_INPUTS = 256;
+/** A secret handle lives at most a day. */
+export const MAX_HANDLE_TTL_MS = 24 * 60 * 60 * 1000;
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export type ParsedRequest =
@@ -34,7 +36,7 @@ function isJsonData(value: unknown): boolean {
   }
 }
 
-const COMMON_KEYS = ['kind', 'target', 'intent', 'labels', 'inputs', 'agent'];
+const COMMON_KEYS = ['kind', 'target', 'intent', 'labels', 'inputs'];
 const KIND_KEYS: Record<string, readonly string[]> = {
   'context.read': ['content'],
   'model.call': ['prompt'],
@@ -55,17 +57,25 @@ const KIND_KEYS: Record<string, readonly string[]> = {
   'agent.spawn': ['task'],
 };
 
+const INPUT_REF: Readonly<Record<string, RegExp>> = {
+  page: /^p[1-9][0-9]{0,11}$/,
+  handle: /^secret_fd_[0-9a-f]{32}$/,
+  memory: /^[^\u0000-\u001f]{1,256}$/u,
+};
+
 function inputProblem(input: unknown, index: number): string | undefined {
   const where = `inputs[${index}]`;
   if (!isRecord(input)) return `${where} is not an object`;
   const keys = Object.keys(input);
   if ('page' in input || 'handle' in input || 'memory' in input) {
     const [key] = keys;
-    if (keys.length !== 1 || key === undefined)
+    if (keys.length !== 1 || key === undefined) {
       return `${where} must have exactly one of page, handle, memory`;
+    }
     const value = input[key];
-    if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
-      return `${where}.${key} must be a non-empty string`;
+    const pattern = INPUT_REF[key];
+    if (typeof value !== 'string' || !pattern?.test(value) || !value.isWellFormed()) {
+      return `${where}.${key} is not a ${key} reference`;
     }
     return undefined;
   }
@@ -86,31 +96,45 @@ function inputProblem(input: unknown, index: number): string | undefined {
   return `${where} must reference a page, handle, memory or sha256`;
 }
 
+function wellFormed(value: unknown): boolean {
+  return typeof value === 'string' && value.isWellFormed();
+}
+
 /** Check an untrusted request's shape. Unknown kinds pass through (the kernel denies them). */
 export function parseRequest(value: unknown): ParsedRequest {
   if (!isRecord(value))
     return { ok: false, kind: 'invalid', target: '', problem: 'request is not an object' };
-  const kind = typeof value.kind === 'string' && value.kind.length <= 64 ? value.kind : 'invalid';
+  const kind =
+    typeof value.kind === 'string' && value.kind.length <= 64 && wellFormed(value.kind)
+      ? value.kind
+      : 'invalid';
   const target = typeof value.target === 'string' ? value.target.slice(0, MAX_TARGET_CHARS) : '';
   const fail = (problem: string): ParsedRequest => ({ ok: false, kind, target, problem });
 
   if (kind === 'invalid') return fail('kind must be a syscall name');
-  if (typeof value.target !== 'string' || value.target.length === 0) {
-    return fail('target must be a non-empty string');
+  if (
+    typeof value.target !== 'string' ||
+    value.target.length === 0 ||
+    !value.target.isWellFormed()
+  ) {
+    return fail('target must be a non-empty, well-formed string');
   }
   if (value.target.length > MAX_TARGET_CHARS)
     return fail(`target longer than ${MAX_TARGET_CHARS} characters`);
   if (
     value.intent !== undefined &&
-    (typeof value.intent !== 'string' || value.intent.length > MAX_INTENT_CHARS)
+    (typeof value.intent !== 'string' ||
+      value.intent.length > MAX_INTENT_CHARS ||
+      !value.intent.isWellFormed())
   ) {
     return fail(`intent must be a string of at most ${MAX_INTENT_CHARS} characters`);
   }
   if (value.labels !== undefined) {
     if (!Array.isArray(value.labels) || value.labels.length > 16)
       return fail('labels must be a short list');
-    const bad = value.labels.find((label) => !isLabel(label));
-    if (bad !== undefined) return fail(`unknown label ${JSON.stringify(String(bad)).slice(0, 80)}`);
+    // The offending value is never echoed: it may be anything, a credential included.
+    const bad = value.labels.findIndex((label) => !isLabel(label));
+    if (bad !== -1) return fail(`labels[${bad}] is not a known label`);
   }
   if (value.inputs !== undefined) {
     if (!Array.isArray(value.inputs) || value.inputs.length > MAX_INPUTS) {
@@ -121,18 +145,14 @@ export function parseRequest(value: unknown): ParsedRequest {
       if (problem) return fail(problem);
     }
   }
-  if (
-    value.agent !== undefined &&
-    (typeof value.agent !== 'string' || !AGENT_ID_PATTERN.test(value.agent))
-  ) {
-    return fail('agent must be an agent id');
-  }
   if (!isSyscallKind(kind)) return { ok: true, request: value as unknown as SyscallRequest };
 
   const allowed = new Set([...COMMON_KEYS, ...(KIND_KEYS[kind] ?? [])]);
   const unknownKey = Object.keys(value).find((key) => !allowed.has(key));
-  if (unknownKey !== undefined)
-    return fail(`unknown field ${JSON.stringify(unknownKey).slice(0, 80)} for ${kind}`);
+  if (unknownKey !== undefined) {
+    const hint = unknownKey === 'agent' ? " (the acting agent is the harness's to set)" : '';
+    return fail(`unknown field for ${kind}${hint}`);
+  }
 
   const isContent = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
   switch (kind) {
@@ -175,7 +195,12 @@ export function parseRequest(value: unknown): ParsedRequest {
         (!Array.isArray(value.scope) ||
           value.scope.length === 0 ||
           value.scope.length > 32 ||
-          !value.scope.every((s) => typeof s === 'string' && s.includes(':') && s.length <= 512))
+          !value.scope.every(
+            (s) =>
+              typeof s === 'string' &&
+              /^[a-z.*?]+:[^\u0000-\u001f]{1,500}$/u.test(s) &&
+              s.isWellFormed(),
+          ))
       ) {
         return fail(
           'scope must be a non-empty list of capability patterns like "tool.invoke:git/*"',
@@ -183,17 +208,21 @@ export function parseRequest(value: unknown): ParsedRequest {
       }
       if (
         value.ttlMs !== undefined &&
-        !(Number.isSafeInteger(value.ttlMs) && (value.ttlMs as number) > 0)
+        !(
+          Number.isSafeInteger(value.ttlMs) &&
+          (value.ttlMs as number) > 0 &&
+          (value.ttlMs as number) <= MAX_HANDLE_TTL_MS
+        )
       ) {
-        return fail('ttlMs must be a positive integer');
+        return fail(`ttlMs must be a whole number of milliseconds up to ${MAX_HANDLE_TTL_MS}`);
       }
       break;
     case 'network.send':
       if (
         value.method !== undefined &&
-        (typeof value.method !== 'string' || value.method.length > 16)
+        (typeof value.method !== 'string' || !/^[A-Za-z]{1,16}$/.test(value.method))
       ) {
-        return fail('method must be a short string');
+        return fail('method must be an HTTP method name');
       }
       if (value.body !== undefined && !(isContent(value.body) || isJsonData(value.body))) {
         return fail('body must be a string, bytes or JSON data');

@@ -22,8 +22,6 @@ interface RequestBase {
   readonly labels?: readonly Label[];
   /** Earlier pages, handles or memories this syscall uses. */
   readonly inputs?: readonly InputRef[];
-  /** The acting agent; defaults to the kernel's root agent. */
-  readonly agent?: string;
 }
 
 /** Content enters the model's context. `content` is hashed and scanned, never logged. */

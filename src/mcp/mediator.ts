@@ -59,9 +59,24 @@ export const SERVER_METHODS = new Set([
 
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
 
-export type Outcome =
-  | { readonly action: 'forward'; readonly line: string }
-  | { readonly action: 'reply'; readonly line: string };
+export interface Outcome {
+  readonly action: 'forward' | 'reply';
+  readonly line: string;
+  /** The kernel's decision, for requests that are syscalls before they are forwarded. */
+  readonly syscall?: SyscallResult;
+}
+
+/** Client requests that are syscalls before they reach the server. */
+const INVOCATIONS: Readonly<
+  Record<
+    string,
+    { kind: 'tool.invoke' | 'resource.read' | 'prompt.get'; key: 'name' | 'uri'; maxLength: number }
+  >
+> = {
+  'tools/call': { kind: 'tool.invoke', key: 'name', maxLength: 256 },
+  'resources/read': { kind: 'resource.read', key: 'uri', maxLength: 4096 },
+  'prompts/get': { kind: 'prompt.get', key: 'name', maxLength: 256 },
+};
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -133,106 +148,40 @@ export class McpMediator {
 
   /**
    * A client request (already past lifecycle checks): forward it (as received when
-   * nothing was stripped) or answer it here.
+   * nothing was stripped) or answer it here. Invocations carry their syscall result.
    */
   clientRequest(request: RpcRequest, rawLine: string): Outcome {
     const { params, stripped, metadata } = stripAgentkMetadata(request.params);
     const forwardLine = stripped ? JSON.stringify({ ...request.message, params }) : rawLine;
     const id = request.id;
+    const invalid = (message: string): Outcome => ({
+      action: 'reply',
+      line: errorLine(id, RPC.invalidParams, message),
+    });
     if (metadata.problem !== undefined) {
       return {
         action: 'reply',
         line: errorLine(id, RPC.badMetadata, `invalid AgentK metadata: ${metadata.problem}`),
       };
     }
-    switch (request.method) {
-      case 'tools/call': {
-        const name = params?.name;
-        const args = params?.arguments;
-        if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
-          return {
-            action: 'reply',
-            line: errorLine(id, RPC.invalidParams, 'tools/call needs params.name (a tool name)'),
-          };
-        }
-        if (args !== undefined && !isRecord(args)) {
-          return {
-            action: 'reply',
-            line: errorLine(id, RPC.invalidParams, 'tools/call params.arguments must be an object'),
-          };
-        }
-        const result = this.#syscall(
-          {
-            kind: 'tool.invoke',
-            target: this.#target(name),
-            args: (args ?? {}) as Record<string, unknown>,
-          },
-          metadata,
-        );
-        if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) {
-          return { action: 'reply', line: this.#toolDenial(id, name, result) };
-        }
-        return { action: 'forward', line: forwardLine };
-      }
-      case 'resources/read': {
-        const uri = params?.uri;
-        if (typeof uri !== 'string' || uri.length === 0 || uri.length > 4096) {
-          return {
-            action: 'reply',
-            line: errorLine(id, RPC.invalidParams, 'resources/read needs params.uri'),
-          };
-        }
-        const result = this.#syscall(
-          { kind: 'resource.read', target: this.#target(uri), args: { uri } },
-          metadata,
-        );
-        if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) {
-          return {
-            action: 'reply',
-            line: errorLine(id, RPC.denied, denialText(result), { agentk: denialOf(result) }),
-          };
-        }
-        return { action: 'forward', line: forwardLine };
-      }
-      case 'prompts/get': {
-        const name = params?.name;
-        const args = params?.arguments;
-        if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
-          return {
-            action: 'reply',
-            line: errorLine(id, RPC.invalidParams, 'prompts/get needs params.name'),
-          };
-        }
-        if (args !== undefined && !isRecord(args)) {
-          return {
-            action: 'reply',
-            line: errorLine(
-              id,
-              RPC.invalidParams,
-              'prompts/get params.arguments must be an object',
-            ),
-          };
-        }
-        const result = this.#syscall(
-          {
-            kind: 'prompt.get',
-            target: this.#target(name),
-            args: (args ?? {}) as Record<string, unknown>,
-          },
-          metadata,
-        );
-        if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) {
-          return {
-            action: 'reply',
-            line: errorLine(id, RPC.denied, denialText(result), { agentk: denialOf(result) }),
-          };
-        }
-        return { action: 'forward', line: forwardLine };
-      }
-      default:
-        // initialize, ping and the list methods: mediated on the way back.
-        return { action: 'forward', line: forwardLine };
+    const spec = INVOCATIONS[request.method];
+    // initialize, ping and the list methods are mediated on the way back.
+    if (spec === undefined) return { action: 'forward', line: forwardLine };
+    const name = params?.[spec.key];
+    if (typeof name !== 'string' || name.length === 0 || name.length > spec.maxLength) {
+      return invalid(`${request.method} needs params.${spec.key}`);
     }
+    const args = spec.key === 'uri' ? { uri: name } : (params?.arguments ?? {});
+    if (!isRecord(args)) return invalid(`${request.method} params.arguments must be an object`);
+    const result = this.#syscall({ kind: spec.kind, target: this.#target(name), args }, metadata);
+    if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) {
+      const line =
+        spec.kind === 'tool.invoke'
+          ? this.#toolDenial(id, name, result)
+          : errorLine(id, RPC.denied, denialText(result), { agentk: denialOf(result) });
+      return { action: 'reply', line, syscall: result };
+    }
+    return { action: 'forward', line: forwardLine, syscall: result };
   }
 
   #toolDenial(id: JsonRpcId, name: string, result: SyscallResult): string {

@@ -114,7 +114,12 @@ export class CompiledPolicy {
         let mask = 0;
         for (const [bits, matches] of this.#sinkMatchers) if (matches(target)) mask |= bits;
         if (mask !== 0) return mask;
-        return kind === 'tool.invoke' ? fallbackSinks(target) : SINK_READ;
+        if (kind === 'tool.invoke') return fallbackSinks(target);
+        // A resource on the open web is fetched from it: the request itself leaves the machine.
+        if (kind === 'resource.read' && /^[^/]*\/(?:https?|wss?|ftp):/i.test(target)) {
+          return SINK_READ | SINK_EGRESS;
+        }
+        return SINK_READ;
       }
       default:
         return 0;

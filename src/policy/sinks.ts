@@ -24,7 +24,9 @@ const HEURISTICS: readonly (readonly [SinkMask, string])[] = [
   [
     SINK_EGRESS,
     'send post upload email mail http https fetch request webhook publish share tweet message ' +
-      'notify slack sms invite comment curl wget browse navigate url api push forward reply',
+      'notify slack sms invite comment curl wget browse navigate url api push forward reply ' +
+      // Searches and lookups usually reach the open world: their arguments leave the machine.
+      'search lookup query web',
   ],
   [
     SINK_DESTRUCTIVE,

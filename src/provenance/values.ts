@@ -1,8 +1,13 @@
-// Value provenance, first cut: exact values (URLs, e-mail addresses, paths, long numbers,
-// secret handles) are fingerprinted out of every context page into a hash map from value
-// to the pages it appeared in, so matching a call's arguments costs a few map lookups
-// however large the context grows. An argument's labels are the join of those pages.
+// Value provenance: which earlier context pages an argument's values came from. Two
+// indexes, both hash maps so that matching an argument costs the same however large the
+// context grows: exact values (URLs, e-mail addresses, paths, long numbers, IBANs, and
+// command spans: inline code, code-block lines, text after "run:" or a shell prompt), and
+// winnowed fingerprints of long shared substrings (fingerprints.ts). The index has a
+// budget; pages beyond it are not fingerprinted, and their labels are then joined into
+// every lookup instead (fail closed: a copy from an unindexed page cannot slip through).
 // Input distrusted: page text and argument values.
+
+import { normalizeText, winnow } from './fingerprints.js';
 
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]+/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
@@ -11,6 +16,17 @@ const NUMBER_RE = /(?<![\w.])\+?\d[\d -]{5,30}\d(?!\w|\.\d)/g;
 const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/g;
 
 const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
+
+const INLINE_CODE_RE = /`([^`\n]{4,300})`/g;
+const FENCE_RE = /```[^\n]*\n([\s\S]*?)```/g;
+const PROMPT_LINE_RE = /(?:^|\n)[ \t]*[$>#][ \t]+([^\n]{4,300})/g;
+const RUN_RE = /\b(?:run|execute|type|enter|paste)\s*:\s*([^\n]{4,300})/gi;
+const MAX_COMMAND = 300;
+
+function command(text: string): string | null {
+  const normalized = normalizeText(text).replace(TRAILING_PUNCTUATION, '');
+  return normalized.length >= 4 && normalized.length <= MAX_COMMAND ? `cmd:${normalized}` : null;
+}
 
 /** Exact values worth tracking, normalised (case-folded URLs/addresses, digits only). */
 export function extractValues(text: string): Set<string> {
@@ -32,21 +48,53 @@ export function extractValues(text: string): Set<string> {
   return out;
 }
 
-/** Collect every string inside a JSON-like value (keys included), bounded in count. */
-export function stringsOf(value: unknown, limit = 10_000): string[] {
+/** A page's exact values, with the command spans it shows. */
+export function pageValues(text: string): Set<string> {
+  const out = extractValues(text);
+  for (const re of [INLINE_CODE_RE, PROMPT_LINE_RE, RUN_RE]) {
+    for (const match of text.matchAll(re)) {
+      const value = command(match[1] as string);
+      if (value) out.add(value);
+    }
+  }
+  for (const match of text.matchAll(FENCE_RE)) {
+    for (const line of (match[1] as string).split('\n')) {
+      const value = command(line.replace(/^\s*[$>#]\s+/, ''));
+      if (value) out.add(value);
+    }
+  }
+  return out;
+}
+
+/** An argument's exact values, with the argument itself as a command. */
+export function argumentValues(text: string): Set<string> {
+  const out = extractValues(text);
+  const whole = command(text);
+  if (whole) out.add(whole);
+  return out;
+}
+
+/**
+ * Every string inside a JSON-like value (keys included), in document order, or null when
+ * there are more than `limit`: a caller must then refuse the value, never scan part of it.
+ */
+export function stringsOf(value: unknown, limit = 100_000): string[] | null {
   const out: string[] = [];
   const stack: unknown[] = [value];
-  while (stack.length > 0 && out.length < limit) {
+  while (stack.length > 0) {
     const item = stack.pop();
     if (typeof item === 'string') out.push(item);
     else if (typeof item === 'number' || typeof item === 'bigint') out.push(String(item));
-    else if (Array.isArray(item)) for (const child of item) stack.push(child);
-    else if (typeof item === 'object' && item !== null) {
-      for (const [key, child] of Object.entries(item)) {
-        out.push(key);
-        stack.push(child);
+    else if (Array.isArray(item)) {
+      for (let i = item.length - 1; i >= 0; i--) stack.push(item[i]);
+    } else if (typeof item === 'object' && item !== null) {
+      const entries = Object.entries(item);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i] as [string, unknown];
+        stack.push(child, key);
       }
     }
+    if (out.length > limit || stack.length > 4 * limit) return null;
   }
   return out;
 }
@@ -57,21 +105,36 @@ export interface ValueOrigin {
   readonly labels: number;
 }
 
+/** Fingerprints the index holds at most (about 8 bytes of page text per fingerprint). */
+export const DEFAULT_FINGERPRINT_BUDGET = 2_000_000;
+
 export class ValueIndex {
   readonly #origins = new Map<string, ValueOrigin[]>();
+  /** Fingerprint -> the page that contributed it (most restrictive kept on collision). */
+  readonly #fingerprints = new Map<number, ValueOrigin>();
   readonly #maxOriginsPerValue: number;
+  readonly #budget: number;
+  /** Join of the labels of pages too large for the remaining budget. */
+  #unindexed = 0;
 
-  constructor(maxOriginsPerValue = 8) {
+  constructor(maxOriginsPerValue = 8, fingerprintBudget = DEFAULT_FINGERPRINT_BUDGET) {
     this.#maxOriginsPerValue = maxOriginsPerValue;
+    this.#budget = fingerprintBudget;
   }
 
   get size(): number {
-    return this.#origins.size;
+    return this.#origins.size + this.#fingerprints.size;
   }
 
-  /** Index the values of a page's text. */
+  /** Labels every lookup carries because some page could not be fingerprinted. */
+  get unindexedLabels(): number {
+    return this.#unindexed;
+  }
+
+  /** Index the values and fingerprints of a page's text. */
   add(pageId: string, labels: number, text: string): void {
-    for (const value of extractValues(text)) {
+    const origin: ValueOrigin = { pageId, labels };
+    for (const value of pageValues(text)) {
       let list = this.#origins.get(value);
       if (!list) {
         list = [];
@@ -83,17 +146,36 @@ export class ValueIndex {
         list.length < this.#maxOriginsPerValue ||
         list.every((o) => (o.labels | labels) !== o.labels)
       ) {
-        list.push({ pageId, labels });
+        list.push(origin);
+      }
+    }
+    const prints = winnow(normalizeText(text));
+    if (this.#fingerprints.size + prints.size > this.#budget) {
+      this.#unindexed |= labels;
+      return;
+    }
+    for (const print of prints) {
+      const kept = this.#fingerprints.get(print);
+      if (!kept || (kept.labels | labels) !== kept.labels) {
+        this.#fingerprints.set(print, kept ? { pageId, labels: kept.labels | labels } : origin);
       }
     }
   }
 
-  /** The pages each value of `text` appeared in. */
+  /** The pages the values and long substrings of `text` appeared in. */
   lookup(text: string): ValueOrigin[] {
     const out: ValueOrigin[] = [];
-    for (const value of extractValues(text)) {
+    for (const value of argumentValues(text)) {
       const origins = this.#origins.get(value);
       if (origins) out.push(...origins);
+    }
+    const seen = new Set<string>();
+    for (const print of winnow(normalizeText(text))) {
+      const origin = this.#fingerprints.get(print);
+      if (origin && !seen.has(origin.pageId)) {
+        seen.add(origin.pageId);
+        out.push(origin);
+      }
     }
     return out;
   }

@@ -163,12 +163,10 @@ describe('memory.write and context.read of memory', () => {
     expect(write.labels).toContain('poisoned-suspect');
     expect(kernel.contextLabels('reader')).toEqual([]);
 
-    const read = kernel.syscall({
-      kind: 'context.read',
-      target: 'memory:plan',
-      content: 'next: summarise',
-      agent: 'reader',
-    });
+    const read = kernel.syscall(
+      { kind: 'context.read', target: 'memory:plan', content: 'next: summarise' },
+      { agent: 'reader' },
+    );
     expect(read.labels).toEqual(expect.arrayContaining(['untrusted', 'poisoned-suspect']));
     expect(read.event.syscall.inputs.map((i) => i.ref)).toContain('memory:plan');
   });
@@ -212,18 +210,17 @@ describe('agent.spawn', () => {
       parent: 'agentk-agent',
       inherited_labels: ['untrusted', 'external', 'private'],
     });
-    const childSend = kernel.syscall({
-      kind: 'model.call',
-      target: 'model://m',
-      agent: 'child-1',
-    });
+    const childSend = kernel.syscall(
+      { kind: 'model.call', target: 'model://m' },
+      { agent: 'child-1' },
+    );
     expect(childSend.labels).toContain('private');
     expect(childSend.event.agent_id).toBe('child-1');
   });
 
   it('refuses an agent that was never spawned, and a duplicate id', () => {
     const { kernel } = memoryKernel();
-    expect(kernel.syscall({ kind: 'model.call', target: 'm', agent: 'ghost' }).rule).toBe(
+    expect(kernel.syscall({ kind: 'model.call', target: 'm' }, { agent: 'ghost' }).rule).toBe(
       'kernel.unknown-agent',
     );
     kernel.syscall({ kind: 'agent.spawn', target: 'c' });
@@ -242,9 +239,7 @@ describe('human.approve', () => {
     const { kernel } = memoryKernel();
     const ask = kernel.syscall(DELETE);
     expect([ask.verdict, ask.rule]).toEqual(['deny', 'ask-destructive']);
-    const approve = kernel.syscall({
-      kind: 'human.approve',
-      target: ask.requestHash,
+    const approve = kernel.approve(ask.requestHash, {
       approver: 'alice@example.com',
       approved: true,
     });
@@ -277,13 +272,41 @@ describe('human.approve', () => {
 
   it('refuses an approval for a request nobody asked about', () => {
     const { kernel } = memoryKernel();
-    const result = kernel.syscall({
+    const result = kernel.approve('a'.repeat(64), { approver: 'mallory', approved: true });
+    expect(result.rule).toBe('kernel.no-pending-request');
+  });
+
+  it('never lets the agent approve its own ask with a syscall', () => {
+    const { kernel } = memoryKernel();
+    const ask = kernel.syscall(DELETE);
+    const forged = kernel.syscall({
       kind: 'human.approve',
-      target: 'a'.repeat(64),
-      approver: 'mallory',
+      target: ask.requestHash,
+      approver: 'agent-pretending',
       approved: true,
     });
-    expect(result.rule).toBe('kernel.no-pending-request');
+    expect([forged.verdict, forged.rule]).toEqual(['deny', 'kernel.approval-not-from-approver']);
+    expect(kernel.syscall(DELETE).verdict).toBe('deny');
+  });
+
+  it('binds an approval to the whole request, scope and lifetime included', () => {
+    const { kernel } = memoryKernel({
+      secretStores: [new StaticSecretStore({ 'secret://k': 'v' })],
+    });
+    const a = kernel.syscall({ kind: 'network.send', target: 'http://x.example/a', method: 'GET' });
+    const b = kernel.syscall({
+      kind: 'network.send',
+      target: 'http://x.example/a',
+      method: 'POST',
+    });
+    expect(a.requestHash).not.toBe(b.requestHash);
+    const narrow = kernel.syscall({
+      kind: 'secret.open',
+      target: 'secret://k',
+      scope: ['tool.invoke:git/*'],
+    });
+    const wide = kernel.syscall({ kind: 'secret.open', target: 'secret://k', scope: ['*:*'] });
+    expect(narrow.requestHash).not.toBe(wide.requestHash);
   });
 
   it('runs the approver for an ask through Kernel.decide()', async () => {

@@ -9,7 +9,11 @@ import type { SyscallRequest, SyscallResult } from '../../src/kernel/types.js';
 import { StaticSecretStore } from '../../src/secrets/store.js';
 import { DEFAULT_POLICY, memoryKernel, PROFILES, policyAt } from '../helpers/kernel.js';
 
-type Step = SyscallRequest | ((kernel: Kernel, previous: SyscallResult[]) => SyscallRequest);
+/** A request, or a function of the run so far giving a request or (for the harness's own
+ * calls, like recording an approval) a result. */
+type Step =
+  | SyscallRequest
+  | ((kernel: Kernel, previous: SyscallResult[]) => SyscallRequest | SyscallResult);
 
 interface Scenario {
   readonly rule: string;
@@ -49,18 +53,18 @@ function run(policyPath: string, scenario: Scenario): SyscallResult {
   const { kernel } = memoryKernel({ policyPath, secretStores: [SECRETS] });
   const results: SyscallResult[] = [];
   for (const step of scenario.steps) {
-    results.push(kernel.syscall(typeof step === 'function' ? step(kernel, results) : step));
+    const next = typeof step === 'function' ? step(kernel, results) : step;
+    results.push('event' in next ? next : kernel.syscall(next));
   }
   return results[results.length - 1] as SyscallResult;
 }
 
-/** Ask the last step's question, and answer it (for rules on human.approve). */
-const answerLastAsk: Step = (_kernel, previous) => ({
-  kind: 'human.approve',
-  target: (previous[previous.length - 1] as SyscallResult).requestHash,
-  approver: 'reviewer@example.com',
-  approved: true,
-});
+/** A person answers the last step's ask, through the approver channel. */
+const answerLastAsk: Step = (kernel, previous) =>
+  kernel.approve((previous[previous.length - 1] as SyscallResult).requestHash, {
+    approver: 'reviewer@example.com',
+    approved: true,
+  });
 
 const SCENARIOS: Record<string, readonly Scenario[]> = {
   [DEFAULT_POLICY]: [
