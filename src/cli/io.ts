@@ -37,8 +37,21 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** Left-align columns: rows of cells -> lines. */
-export function table(rows: readonly (readonly string[])[], gap = 2): string[] {
+/**
+ * Text from a log or a peer, made safe for a terminal: control characters, DEL, C1 codes
+ * and bidirectional overrides become visible escapes, so no value can forge a row, move
+ * the cursor or reorder what a reviewer reads.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Left-align columns: rows of cells -> lines. Cells are made printable. */
+export function table(rawRows: readonly (readonly string[])[], gap = 2): string[] {
+  const rows = rawRows.map((row) => row.map(printable));
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, i) => {

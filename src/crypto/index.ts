@@ -112,11 +112,42 @@ export function fingerprintOf(publicKeyHex: string): string {
   return `ed25519:${sha256Hex(Buffer.from(publicKeyHex, 'hex')).slice(0, 16)}`;
 }
 
+// Encodings of the eight small-order points of edwards25519 (and their sign-flipped and
+// non-canonical variants; the list libsodium rejects). With such a key a trivial
+// signature verifies many messages, so these are never accepted as signers.
+const SMALL_ORDER = new Set([
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0000000000000000000000000000000000000000000000000000000000000080',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000080',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+]);
+
+/** A y coordinate >= p (2^255 - 19): a non-canonical encoding. */
+function nonCanonical(publicKeyHex: string): boolean {
+  const top = Number.parseInt(publicKeyHex.slice(62, 64), 16) & 0x7f;
+  return (
+    top === 0x7f &&
+    /^[0-9a-f]{2}f{60}$/.test(publicKeyHex.slice(0, 62)) &&
+    Number.parseInt(publicKeyHex.slice(0, 2), 16) >= 0xed
+  );
+}
+
 const publicKeyCache = new Map<string, KeyObject | null>();
 
 function publicKeyObject(publicKeyHex: string): KeyObject | null {
   let key = publicKeyCache.get(publicKeyHex);
   if (key !== undefined) return key;
+  if (SMALL_ORDER.has(publicKeyHex) || nonCanonical(publicKeyHex)) return null;
   try {
     key = createPublicKey({
       key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(publicKeyHex, 'hex')]),
@@ -131,7 +162,10 @@ function publicKeyObject(publicKeyHex: string): KeyObject | null {
   return key;
 }
 
-/** Whether 64 hex digits encode a usable Ed25519 public key. Never throws. */
+/**
+ * Whether 64 hex digits encode a usable Ed25519 public key: importable, not of small
+ * order, canonically encoded. Never throws.
+ */
 export function isEd25519PublicKey(publicKeyHex: unknown): boolean {
   return isHex64(publicKeyHex) && publicKeyObject(publicKeyHex) !== null;
 }

@@ -24,7 +24,7 @@ export function loadSigner(env: Environment = process.env): Signer {
   const hex = env[SIGNING_KEY_HEX_ENV];
   if (hex !== undefined && hex !== '') {
     try {
-      return signerFromSeedHex(hex, 'environment');
+      return honest(signerFromSeedHex(hex, 'environment'));
     } catch {
       throw new AgentkError(
         'KEY_MALFORMED',
@@ -39,6 +39,22 @@ export function loadSigner(env: Environment = process.env): Signer {
 
 export function developmentSigner(): Signer {
   return signerFromSeedHex(DEVELOPMENT_SEED_HEX, 'development');
+}
+
+let developmentPublicKey: string | undefined;
+
+/**
+ * Whether a public key is the development key's. Judged by the key itself, never by a
+ * record's own `key_source`, which anyone holding the (public) seed can write.
+ */
+export function isDevelopmentKey(publicKey: unknown): boolean {
+  developmentPublicKey ??= developmentSigner().publicKey;
+  return publicKey === developmentPublicKey;
+}
+
+/** A configured key that turns out to be the development key is reported as one. */
+function honest(signer: Signer): Signer {
+  return isDevelopmentKey(signer.publicKey) ? developmentSigner() : signer;
 }
 
 /** Read a key file written by `agentk keygen`: 64 hex digits and an optional newline. */
@@ -56,7 +72,7 @@ export function signerFromFile(path: string): Signer {
     throw new AgentkError('KEY_UNREADABLE', `cannot read signing key file ${path} (${code})`);
   }
   try {
-    return signerFromSeedHex(text, 'file');
+    return honest(signerFromSeedHex(text, 'file'));
   } catch {
     throw new AgentkError(
       'KEY_MALFORMED',

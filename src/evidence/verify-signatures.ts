@@ -8,6 +8,7 @@
 import { fingerprintOf } from '../crypto/index.js';
 import type { FlightEvent, SyscallEvent } from '../recorder/event.js';
 import { type ChainResult, verifyLogFile, verifyLogText } from '../recorder/verify.js';
+import { isDevelopmentKey } from './keys.js';
 import { HANDLE_DOMAIN, RECEIPT_DOMAIN, verifyRecordSignature } from './signing.js';
 import type { TrustPins } from './trust.js';
 
@@ -96,7 +97,8 @@ class SignatureChecker {
       };
     }
     const signer = this.#signers.get(key) ?? { sources: new Set<string>(), count: 0 };
-    signer.sources.add(String(record.key_source));
+    // The development key is recognised by the key, whatever the record claims.
+    signer.sources.add(isDevelopmentKey(key) ? 'development' : String(record.key_source));
     signer.count += 1;
     this.#signers.set(key, signer);
     return undefined;

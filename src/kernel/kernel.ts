@@ -25,9 +25,10 @@ import {
 } from '../labels/labels.js';
 import { CompiledPolicy } from '../policy/compile.js';
 import { globMatch } from '../policy/glob.js';
+import { nameWords } from '../policy/sinks.js';
 import type { Policy } from '../policy/types.js';
 import { containsSecret, looksInjected, redactSecrets } from '../provenance/detect.js';
-import { stringsOf, ValueIndex } from '../provenance/values.js';
+import { extractValues, stringsOf, ValueIndex } from '../provenance/values.js';
 import { canonicalize } from '../recorder/canonical.js';
 import type {
   DecisionRecord,
@@ -45,6 +46,7 @@ import {
   isSyscallKind,
   SINK_DESTRUCTIVE,
   SINK_EGRESS,
+  SINK_EXEC,
   type SinkMask,
   type SyscallKind,
   sinksOf,
@@ -121,6 +123,8 @@ interface IssuedReceipt {
 /** Everything the kernel derived about a request before the policy looks at it. */
 interface Analysis {
   labels: LabelMask;
+  /** Labels of the control arguments alone (targets, URLs, recipients, paths, commands). */
+  control: LabelMask;
   sinks: SinkMask;
   inputs: InputEvidence[];
   detail: Record<string, unknown>;
@@ -164,6 +168,36 @@ function requestShape(request: SyscallRequest): Record<string, unknown> {
     if (!CONTENT_FIELDS.has(key) && value !== undefined) shape[key] = value;
   }
   return shape;
+}
+
+const CONTENT_ARGUMENTS = new Set(
+  (
+    'body content text message msg description summary comment note notes title subject html ' +
+    'markdown md caption reply answer prompt query q question data value values'
+  ).split(' '),
+);
+const CONTROL_ARGUMENTS = new Set(
+  (
+    'url uri urls link href path paths file files filename filepath dir directory folder to cc ' +
+    'bcc recipient recipients email emails address addresses phone number account iban command ' +
+    'cmd script code exec program args argv host hostname domain server endpoint dest ' +
+    'destination target repo repository branch remote channel user username amount currency ' +
+    'method webhook'
+  ).split(' '),
+);
+
+/**
+ * Whether a tool argument is a control argument (it decides where or what: a URL, a
+ * recipient, a path, a command, an amount) rather than content carried along. By its
+ * name, and when the name says nothing, by whether its value holds a control-shaped
+ * value (a URL, address, path or long number).
+ */
+export function isControlArgument(name: string, value: unknown): boolean {
+  const words = nameWords(name);
+  if (words.some((word) => CONTROL_ARGUMENTS.has(word))) return true;
+  if (words.length > 0 && words.every((word) => CONTENT_ARGUMENTS.has(word))) return false;
+  const text = textOf(value);
+  return text === null || extractValues(text).size > 0;
 }
 
 export function newRunId(now: number = Date.now()): string {
@@ -345,6 +379,7 @@ export class Kernel {
 
     let analysis: Analysis = {
       labels: 0,
+      control: 0,
       sinks: 0,
       inputs: [],
       detail: {},
@@ -362,7 +397,7 @@ export class Kernel {
     } else if (!isSyscallKind(parsed.request.kind)) {
       analysis.refusal = {
         rule: 'kernel.unknown-syscall',
-        reason: `unknown syscall ${JSON.stringify(kindText)}: denied by default`,
+        reason: `unknown syscall ${JSON.stringify(loggable(kindText, 64))}: denied by default`,
       };
     } else if (!session) {
       analysis.refusal = {
@@ -421,6 +456,7 @@ export class Kernel {
         kind,
         target: rawTarget,
         labels: analysis.labels,
+        control: analysis.control,
         sinks: analysis.sinks,
         capability: capabilityGranted,
       });
@@ -494,6 +530,7 @@ export class Kernel {
       target,
       intent,
       labels: labelsOf(analysis.labels),
+      control_labels: labelsOf(analysis.control),
       inputs: analysis.inputs,
       capability: loggedCapability,
       sinks: sinksOf(analysis.sinks),
@@ -591,6 +628,7 @@ export class Kernel {
       reason,
       missingCapability: decision.missing_capability,
       labels: syscall.labels,
+      controlLabels: syscall.control_labels,
       sinks: sinksOf(analysis.sinks),
       receipt,
       secretHandle: handle,
@@ -704,8 +742,10 @@ export class Kernel {
 
   /** Derive labels, sinks and evidence for a well-formed request. */
   #analyze(request: SyscallRequest, session: Session): Analysis {
+    const callerLabels = restrictionsOnly(maskOf(request.labels ?? []));
     const a: Analysis = {
-      labels: restrictionsOnly(maskOf(request.labels ?? [])),
+      labels: callerLabels,
+      control: callerLabels,
       sinks: this.policy.classifySinks(request.kind, request.target),
       inputs: [],
       detail: {},
@@ -715,8 +755,15 @@ export class Kernel {
       contentText: null,
       refusal: null,
     };
+    /** Labels that reach the whole syscall, control arguments included (conservative). */
     const raise = (mask: LabelMask) => {
       a.labels = joinMasks(a.labels, mask);
+      a.control = joinMasks(a.control, mask);
+    };
+    /** Labels of one argument: control arguments steer; content arguments only carry. */
+    const raiseArg = (mask: LabelMask, control: boolean) => {
+      a.labels = joinMasks(a.labels, mask);
+      if (control) a.control = joinMasks(a.control, mask);
     };
     for (const ref of request.inputs ?? []) this.#resolveInput(ref, a);
 
@@ -724,7 +771,7 @@ export class Kernel {
      * Hash, scan and trace one value that flows into this syscall. `evidence: false` for
      * values the event already keeps verbatim (the target).
      */
-    const flow = (name: string, value: unknown, evidence = true) => {
+    const flow = (name: string, value: unknown, evidence = true, control = true) => {
       const text = textOf(value);
       if (text === null || text.length > MAX_SCANNED_CONTENT) {
         a.refusal = { rule: 'kernel.content-too-large', reason: `${name} exceeds the scan limit` };
@@ -734,10 +781,10 @@ export class Kernel {
       if (containsSecret(text)) raise(SECRET | PRIVATE);
       for (const match of text.matchAll(HANDLE_PATTERN))
         this.#resolveInput({ handle: match[0] }, a);
-      raise(this.#values.unindexedLabels);
+      raiseArg(this.#values.unindexedLabels, control);
       const pages = new Set<string>();
       for (const origin of this.#values.lookup(text)) {
-        raise(origin.labels);
+        raiseArg(origin.labels, control);
         if (pages.has(origin.pageId)) continue;
         pages.add(origin.pageId);
         if (a.provenance.length < MAX_PROVENANCE_HITS) {
@@ -805,31 +852,34 @@ export class Kernel {
         break;
       case 'model.call':
         raise(session.context);
-        if (request.prompt !== undefined) flow('prompt', request.prompt);
+        if (request.prompt !== undefined) flow('prompt', request.prompt, true, false);
         break;
       case 'memory.write':
         raise(session.context);
-        flow('content', request.content);
+        flow('content', request.content, true, false);
         a.contentHash = hashOf(request.content);
         break;
       case 'tool.invoke':
       case 'resource.read':
-      case 'prompt.get':
+      case 'prompt.get': {
         // A resource's URI is a control value: where it points, and what it carries out.
         if (request.kind === 'resource.read') flow('target', request.target, false);
+        // Everything an exec sink takes is code; otherwise arguments are told apart by role.
+        const exec = (a.sinks & SINK_EXEC) !== 0;
         for (const [name, value] of Object.entries(request.args ?? {})) {
-          flow(`arg:${name}`, value);
+          flow(`arg:${name}`, value, true, exec || isControlArgument(name, value));
         }
         break;
+      }
       case 'network.send':
         flow('target', request.target, false);
-        if (request.body !== undefined) flow('body', request.body);
+        if (request.body !== undefined) flow('body', request.body, true, false);
         if (request.method !== undefined) a.detail.method = request.method.toUpperCase();
         break;
       case 'file.patch': {
         const stats = patchStats(request.diff);
         flow('target', request.target, false);
-        flow('diff', request.diff);
+        flow('diff', request.diff, true, false);
         a.detail.patch = {
           sha256: sha256Hex(request.diff),
           files: stats.files,
@@ -908,7 +958,7 @@ export class Kernel {
           parent: session.id,
           inherited_labels: labelsOf(session.context),
         };
-        if (request.task !== undefined) flow('task', request.task);
+        if (request.task !== undefined) flow('task', request.task, true, false);
         break;
     }
     return a;
@@ -926,10 +976,12 @@ export class Kernel {
         return;
       }
       a.labels = joinMasks(a.labels, page.mask);
+      a.control = joinMasks(a.control, page.mask);
       a.inputs.push({ ref: `page:${page.id}`, sha256: page.sha256, labels: page.labels });
     } else if ('handle' in ref) {
       if (a.handles.includes(ref.handle)) return;
       a.labels = joinMasks(a.labels, SECRET | PRIVATE);
+      a.control = joinMasks(a.control, SECRET | PRIVATE);
       const handle = this.#handles.get(ref.handle);
       if (!handle) {
         a.refusal ??= { rule: 'kernel.unknown-input', reason: 'unknown secret handle' };
@@ -951,6 +1003,7 @@ export class Kernel {
         return;
       }
       a.labels = joinMasks(a.labels, memory.labels);
+      a.control = joinMasks(a.control, memory.labels);
       a.inputs.push({
         ref: `memory:${loggable(ref.memory, 256)}`,
         sha256: memory.sha256,
@@ -959,6 +1012,7 @@ export class Kernel {
     } else {
       const mask = restrictionsOnly(maskOf(ref.labels ?? []));
       a.labels = joinMasks(a.labels, mask);
+      a.control = joinMasks(a.control, mask);
       a.inputs.push({
         ref: 'sha256',
         sha256: ref.sha256,

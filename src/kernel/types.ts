@@ -143,6 +143,8 @@ export interface SyscallResult {
   readonly reason: string;
   readonly missingCapability: string | null;
   readonly labels: readonly Label[];
+  /** Labels of the control arguments alone (targets, URLs, recipients, paths, commands). */
+  readonly controlLabels: readonly Label[];
   readonly sinks: readonly SinkClass[];
   readonly receipt: ReceiptRecord | null;
   readonly secretHandle: SecretHandleRecord | null;

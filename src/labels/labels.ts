@@ -93,3 +93,19 @@ export function allNormalizedMasks(): LabelMask[] {
   for (let mask = 0; mask <= ALL_LABELS; mask++) if (isNormalizedMask(mask)) out.push(mask);
   return out;
 }
+
+/**
+ * Every possible (labels, control labels) pair of a syscall: both normalised, and the
+ * control labels' restrictions a subset of the labels (control arguments are part of the
+ * syscall). Used by exhaustive checks; `trusted` may sit in the control labels alone.
+ */
+export function allLabelStates(): (readonly [LabelMask, LabelMask])[] {
+  const masks = allNormalizedMasks();
+  const out: (readonly [LabelMask, LabelMask])[] = [];
+  for (const labels of masks) {
+    for (const control of masks) {
+      if ((control & ~TRUSTED & ~labels) === 0) out.push([labels, control]);
+    }
+  }
+  return out;
+}

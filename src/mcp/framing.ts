@@ -5,7 +5,7 @@
 // Input distrusted: the byte stream.
 
 const PREFIX_BYTES = 4096;
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export interface FrameHandlers {
   /** A complete line (without its newline), decoded; null when it was not valid UTF-8. */

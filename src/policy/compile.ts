@@ -23,6 +23,8 @@ export interface DecisionInput {
   readonly kind: SyscallKind;
   readonly target: string;
   readonly labels: LabelMask;
+  /** Labels of the control arguments alone (a subset of `labels`). */
+  readonly control: LabelMask;
   readonly sinks: SinkMask;
   /** Whether the capability `<kind>:<target>` is granted. */
   readonly capability: boolean;
@@ -84,7 +86,7 @@ export class CompiledPolicy {
       if ((masks.kinds & bit) === 0) continue;
       if (compiled.capability !== null && compiled.capability !== input.capability) continue;
       if (!sinksMatch(masks, input.sinks)) continue;
-      if (!labelsMatch(masks, input.labels)) continue;
+      if (!labelsMatch(masks, input.labels, input.control)) continue;
       if (compiled.targets !== null && !compiled.targets(input.target)) continue;
       return compiled;
     }

@@ -7,13 +7,7 @@
 
 import * as z from 'zod';
 import { describeValue, typeErrorMap, zodIssues } from '../config/document.js';
-import {
-  allNormalizedMasks,
-  LABELS,
-  type Label,
-  type LabelMask,
-  labelBit,
-} from '../labels/labels.js';
+import { allLabelStates, LABELS, type Label, type LabelMask, labelBit } from '../labels/labels.js';
 import {
   ALL_KINDS_MASK,
   ALL_SINKS,
@@ -76,6 +70,8 @@ const whenSchema = z.strictObject({
   labels_any: z.array(labelName).optional(),
   labels_all: z.array(labelName).optional(),
   labels_none: z.array(labelName).optional(),
+  control_labels_any: z.array(labelName).optional(),
+  control_labels_none: z.array(labelName).optional(),
   capability: z
     .enum(['present', 'missing'], {
       error: (iss) => `expected "present" or "missing", got ${describeValue(iss.input)}`,
@@ -86,7 +82,10 @@ const whenSchema = z.strictObject({
 const ruleSchema = z.strictObject({
   id: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'rule id must be 1-128 of A-Z a-z 0-9 . _ : -'),
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'rule id must be 1-128 of A-Z a-z 0-9 . _ : -')
+    .refine((id) => !id.startsWith('kernel.'), {
+      message: 'rule ids starting with "kernel." are reserved for the kernel\'s own refusals',
+    }),
   effect: z.enum(['allow', 'deny', 'ask'], {
     error: (iss) => `expected "allow", "deny" or "ask", got ${describeValue(iss.input)}`,
   }),
@@ -126,6 +125,9 @@ export interface RuleMasks {
   readonly any: LabelMask | null;
   readonly all: LabelMask | null;
   readonly none: LabelMask | null;
+  /** Conditions on the labels of control arguments only (targets, URLs, recipients, commands). */
+  readonly controlAny: LabelMask | null;
+  readonly controlNone: LabelMask | null;
 }
 
 export function ruleMasks(when: RuleConditions): RuleMasks {
@@ -138,6 +140,8 @@ export function ruleMasks(when: RuleConditions): RuleMasks {
     any: when.labels_any ? rawMask(when.labels_any) : null,
     all: when.labels_all ? rawMask(when.labels_all) : null,
     none: when.labels_none ? rawMask(when.labels_none) : null,
+    controlAny: when.control_labels_any ? rawMask(when.control_labels_any) : null,
+    controlNone: when.control_labels_none ? rawMask(when.control_labels_none) : null,
   };
 }
 
@@ -155,14 +159,16 @@ export function sinksMatch(masks: RuleMasks, sinks: SinkMask): boolean {
 /** Every set of sink classes (for exhaustive reachability checks). */
 const SINK_SETS: readonly SinkMask[] = Array.from({ length: ALL_SINKS + 1 }, (_, i) => i);
 
-export function labelsMatch(masks: RuleMasks, labels: LabelMask): boolean {
+export function labelsMatch(masks: RuleMasks, labels: LabelMask, control: LabelMask): boolean {
   if (masks.any !== null && (labels & masks.any) === 0) return false;
   if (masks.all !== null && (labels & masks.all) !== masks.all) return false;
   if (masks.none !== null && (labels & masks.none) !== 0) return false;
+  if (masks.controlAny !== null && (control & masks.controlAny) === 0) return false;
+  if (masks.controlNone !== null && (control & masks.controlNone) !== 0) return false;
   return true;
 }
 
-const NORMALIZED = allNormalizedMasks();
+const STATES = allLabelStates();
 
 function possibleSinksOf(kinds: number): SinkMask {
   let mask = 0;
@@ -174,8 +180,8 @@ function possibleSinksOf(kinds: number): SinkMask {
 
 /** Why a rule can never match anything, or undefined. */
 function unsatisfiable(when: RuleConditions, masks: RuleMasks): string | undefined {
-  if (!NORMALIZED.some((labels) => labelsMatch(masks, labels))) {
-    return 'can never fire: no label set satisfies labels_any/labels_all/labels_none (note: trusted never joins with untrusted, external or poisoned-suspect)';
+  if (!STATES.some(([labels, control]) => labelsMatch(masks, labels, control))) {
+    return 'can never fire: no label set satisfies its label conditions (note: trusted never joins with untrusted, external or poisoned-suspect, and control labels are part of the labels)';
   }
   const possible = possibleSinksOf(masks.kinds);
   if (!SINK_SETS.some((sinks) => (sinks & ~possible) === 0 && sinksMatch(masks, sinks))) {
@@ -191,12 +197,67 @@ function covers(earlier: PolicyRule, e: RuleMasks, later: PolicyRule, l: RuleMas
     return false;
   }
   if (!SINK_SETS.every((sinks) => !sinksMatch(l, sinks) || sinksMatch(e, sinks))) return false;
-  const et = earlier.when.targets;
-  if (et !== undefined && !et.includes('*')) {
-    const lt = later.when.targets;
-    if (lt === undefined || !lt.every((target) => et.includes(target))) return false;
+  if (!targetsCover(earlier, later)) return false;
+  return STATES.every(
+    ([labels, control]) => !labelsMatch(l, labels, control) || labelsMatch(e, labels, control),
+  );
+}
+
+/**
+ * Whether earlier rules together match every request `later` matches (the rule can never
+ * fire): an exhaustive walk of the cells it matches (syscall x sink set x label set x
+ * capability), counting only earlier rules whose targets include all of its targets.
+ * Returns the ids of the earlier rules involved, or null when some cell is left over.
+ */
+function coveredTogether(
+  rules: readonly PolicyRule[],
+  masks: readonly RuleMasks[],
+  index: number,
+): string[] | null {
+  const later = rules[index] as PolicyRule;
+  const l = masks[index] as RuleMasks;
+  const candidates: number[] = [];
+  for (let j = 0; j < index; j++) {
+    if (targetsCover(rules[j] as PolicyRule, later)) candidates.push(j);
   }
-  return NORMALIZED.every((labels) => !labelsMatch(l, labels) || labelsMatch(e, labels));
+  if (candidates.length === 0) return null;
+  const used = new Set<number>();
+  const capabilities =
+    later.when.capability === undefined ? [true, false] : [later.when.capability === 'present'];
+  for (let k = 0; k < SYSCALL_KINDS.length; k++) {
+    const bit = 1 << k;
+    if ((l.kinds & bit) === 0) continue;
+    const possible = POSSIBLE_SINKS[SYSCALL_KINDS[k] as (typeof SYSCALL_KINDS)[number]];
+    for (const sinks of SINK_SETS) {
+      if ((sinks & ~possible) !== 0 || !sinksMatch(l, sinks)) continue;
+      for (const [labels, control] of STATES) {
+        if (!labelsMatch(l, labels, control)) continue;
+        for (const capability of capabilities) {
+          const j = candidates.find((c) => {
+            const rule = rules[c] as PolicyRule;
+            const m = masks[c] as RuleMasks;
+            return (
+              (m.kinds & bit) !== 0 &&
+              (rule.when.capability === undefined ||
+                (rule.when.capability === 'present') === capability) &&
+              sinksMatch(m, sinks) &&
+              labelsMatch(m, labels, control)
+            );
+          });
+          if (j === undefined) return null;
+          used.add(j);
+        }
+      }
+    }
+  }
+  return [...used].sort((a, b) => a - b).map((j) => (rules[j] as PolicyRule).id);
+}
+
+function targetsCover(earlier: PolicyRule, later: PolicyRule): boolean {
+  const et = earlier.when.targets;
+  if (et === undefined || et.includes('*')) return true;
+  const lt = later.when.targets;
+  return lt !== undefined && lt.every((target) => et.includes(target));
 }
 
 function isCatchAll(rule: PolicyRule): boolean {
@@ -251,8 +312,17 @@ export function parsePolicy(document: unknown): PolicyParseResult {
           path: `rules[${i}]`,
           message: `rule ${JSON.stringify(rule.id)} can never fire: rules[${j}] (${JSON.stringify(earlier.id)}) matches everything it matches`,
         });
-        break;
+        return;
       }
+    }
+    // The final catch-all deny is required even where earlier rules leave nothing to it.
+    if (i === rules.length - 1 && rule.effect === 'deny' && isCatchAll(rule)) return;
+    const together = coveredTogether(rules, masks, i);
+    if (together !== null) {
+      issues.push({
+        path: `rules[${i}]`,
+        message: `rule ${JSON.stringify(rule.id)} can never fire: earlier rules ${together.map((id) => JSON.stringify(id)).join(', ')} together match everything it matches`,
+      });
     }
   });
 

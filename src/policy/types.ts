@@ -15,6 +15,10 @@ export interface RuleConditions {
   readonly labels_any?: readonly Label[];
   readonly labels_all?: readonly Label[];
   readonly labels_none?: readonly Label[];
+  /** Matches when a control argument (target, URL, recipient, path, command) carries any of these. */
+  readonly control_labels_any?: readonly Label[];
+  /** Matches only when no control argument carries any of these. */
+  readonly control_labels_none?: readonly Label[];
   readonly capability?: 'present' | 'missing';
 }
 

@@ -5,7 +5,6 @@
 
 /** Credential formats: private key blocks, cloud/VCS/API tokens, password assignments. */
 const SECRET_PATTERNS: readonly RegExp[] = [
-  /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,16384}?-----END (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g,
   /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g,
   /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
   /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g,

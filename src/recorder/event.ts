@@ -22,6 +22,8 @@ export interface SyscallRecord {
   readonly target: string;
   readonly intent: string;
   readonly labels: readonly Label[];
+  /** Labels of the control arguments alone. */
+  readonly control_labels: readonly Label[];
   readonly inputs: readonly InputEvidence[];
   readonly capability: string;
   readonly sinks: readonly string[];
@@ -92,6 +94,7 @@ export interface SyscallEvent extends EventBase {
 
 export interface SealRecord {
   readonly run_id: string;
+  readonly agent_id: string;
   readonly ts: string;
   readonly event_count: number;
   readonly head_hash: string;

@@ -76,6 +76,7 @@ export class FlightRecorder {
     const seal: SealRecord = signRecord(signer, SEAL_DOMAIN, {
       ...fields,
       run_id: this.runId,
+      agent_id: agentId,
       ts,
     });
     const event = this.append({ type: 'seal', ts, run_id: this.runId, agent_id: agentId, seal });

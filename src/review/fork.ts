@@ -38,6 +38,8 @@ export function redecide(
   if (event.decision.rule.startsWith('kernel.') || !isSyscallKind(kind))
     return recordedDecision(event);
   const labels = joinMasks(recordedLabels(event), extra);
+  // What flows in by a fork is not known to stay out of the control arguments.
+  const control = joinMasks(maskOf(event.syscall.control_labels.filter(isLabel)), extra);
   let sinks = policy.classifySinks(kind, target);
   const patch = event.syscall.detail?.patch as { deleted?: number } | undefined;
   if ((patch?.deleted ?? 0) > 0) sinks |= SINK_DESTRUCTIVE;
@@ -45,6 +47,7 @@ export function redecide(
     kind,
     target,
     labels,
+    control,
     sinks,
     capability: policy.grants(`${kind}:${target}`),
   });

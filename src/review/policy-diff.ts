@@ -1,11 +1,11 @@
 // policy-diff: the exhaustive difference between two policies over the finite space they
-// decide: every syscall x every normalised label set x capability present/missing x every
+// decide: every syscall x every normalised (labels, control labels) pair x capability present/missing x every
 // sink-class set the syscall can have x a representative of each target pattern either
 // policy names (plus one target no pattern names). A cell is a difference when the two
 // policies reach different effects; same-effect cells decided by differently named rules
 // are counted apart.
 
-import { allNormalizedMasks, labelsOf } from '../labels/labels.js';
+import { allLabelStates, labelsOf } from '../labels/labels.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import {
   ALL_SINKS,
@@ -27,6 +27,7 @@ export interface DiffCell {
   readonly syscall: SyscallKind;
   readonly target: string;
   readonly labels: readonly string[];
+  readonly control_labels: readonly string[];
   readonly sinks: readonly string[];
   readonly capability: 'present' | 'missing';
   readonly a: { readonly effect: string; readonly rule: string };
@@ -85,7 +86,7 @@ export function diffPolicies(
   aPath: string,
   bPath: string,
 ): PolicyDiff {
-  const labelSets = allNormalizedMasks();
+  const labelSets = allLabelStates();
   const differences: DiffCell[] = [];
   const summary = new Map<string, number>();
   let cells = 0;
@@ -93,11 +94,11 @@ export function diffPolicies(
   for (const kind of SYSCALL_KINDS) {
     const targets = targetsFor(kind, [a, b]);
     for (const sinks of sinkSets(kind)) {
-      for (const labels of labelSets) {
+      for (const [labels, control] of labelSets) {
         for (const capability of [true, false]) {
           for (const target of targets) {
             cells += 1;
-            const input = { kind, target, labels, sinks, capability };
+            const input = { kind, target, labels, control, sinks, capability };
             const ra = a.decide(input).rule;
             const rb = b.decide(input).rule;
             if (ra.effect === rb.effect) {
@@ -108,6 +109,7 @@ export function diffPolicies(
               syscall: kind,
               target: target === OTHER_TARGET ? '<any other target>' : target,
               labels: labelsOf(labels),
+              control_labels: labelsOf(control),
               sinks: sinksOf(sinks),
               capability: capability ? 'present' : 'missing',
               a: { effect: ra.effect, rule: ra.id },

@@ -102,7 +102,7 @@ describe('agentk verify', () => {
   it('names the line of a changed byte and exits 1', () => {
     const { cwd, log } = demoLog();
     const lines = log.split('\n');
-    lines[3] = (lines[3] as string).replace('a clean action', 'a clean Action');
+    lines[3] = (lines[3] as string).replace('steered by no tainted', 'steered by No tainted');
     writeFileSync(join(cwd, 'bad.jsonl'), lines.join('\n'));
     const result = agentk(['verify', 'bad.jsonl'], { cwd });
     expect(result.code).toBe(1);

@@ -316,6 +316,7 @@ describe('agentk policy-diff', () => {
           'a',
           'b',
           'capability',
+          'control_labels',
           'labels',
           'sinks',
           'syscall',

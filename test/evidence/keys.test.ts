@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { signerFromSeedHex, verifyEd25519 } from '../../src/crypto/index.js';
+import { isEd25519PublicKey, signerFromSeedHex, verifyEd25519 } from '../../src/crypto/index.js';
 import { AgentkError } from '../../src/errors.js';
 import { DEVELOPMENT_SEED_HEX, loadSigner } from '../../src/evidence/keys.js';
 
@@ -97,5 +97,24 @@ describe('loadSigner', () => {
     expect(failure({ AGENTK_SIGNING_KEY_FILE: keyFile('a'.repeat(5000)) }).code).toBe(
       'KEY_MALFORMED',
     );
+  });
+});
+
+describe('small-order public keys', () => {
+  it('are refused as signers, so a trivial signature verifies nothing', () => {
+    const identity = `01${'00'.repeat(31)}`;
+    const trivial = `01${'00'.repeat(63)}`;
+    for (const message of ['a', 'b', ''])
+      expect(verifyEd25519(identity, message, trivial)).toBe(false);
+    expect(isEd25519PublicKey(identity)).toBe(false);
+    expect(isEd25519PublicKey('ec' + 'ff'.repeat(30) + '7f')).toBe(false);
+    expect(isEd25519PublicKey(`${'ff'.repeat(31)}7f`)).toBe(false);
+    expect(isEd25519PublicKey(RFC_PUBLIC)).toBe(true);
+  });
+});
+
+describe('the development key', () => {
+  it('is reported as development even when configured as a production key', () => {
+    expect(loadSigner({ AGENTK_SIGNING_KEY_HEX: DEVELOPMENT_SEED_HEX }).source).toBe('development');
   });
 });

@@ -232,3 +232,12 @@ describe('verifySignaturesText', () => {
     expect(chain.detail).toMatch(/^seal signed by/);
   });
 });
+
+describe('the development key in disguise', () => {
+  it('is reported as the development key whatever key_source a record claims', async () => {
+    const { DEVELOPMENT_SEED_HEX } = await import('../../src/evidence/keys.js');
+    const disguised = signerFromSeedHex(DEVELOPMENT_SEED_HEX, 'environment');
+    const { report } = verifySignaturesText(demoLog(disguised));
+    expect(report.signers[0]?.keySources).toEqual(['development']);
+  });
+});

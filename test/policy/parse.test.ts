@@ -147,6 +147,21 @@ describe('parsePolicyText', () => {
     ['a bad agent id', `[agent]\nid = "has spaces"\n${TAIL}`, /agent\.id: agent id must be/],
     ['invalid TOML', `${HEAD}[[rules]\n`, /^p\.toml:\d+:\d+: not valid TOML/],
     [
+      'a rule that earlier rules cover only together',
+      `${HEAD}[[rules]]\nid="with"\neffect="allow"\nreason="r"\n[rules.when]\nsyscalls=["secret.open"]\ncapability="present"\n[[rules]]\nid="without"\neffect="deny"\nreason="r"\n[rules.when]\nsyscalls=["secret.open"]\ncapability="missing"\n[[rules]]\nid="late"\neffect="deny"\nreason="r"\n[rules.when]\nsyscalls=["secret.open"]\nlabels_any=["secret"]\n${TAIL}`,
+      /rules\[2\]: rule "late" can never fire: earlier rules "with", "without" together match everything it matches/,
+    ],
+    [
+      'a rule id in the kernel namespace',
+      `${HEAD}[[rules]]\nid="kernel.mine"\neffect="deny"\nreason="r"\n[rules.when]\nsyscalls=["tool.invoke"]\n${TAIL}`,
+      /rules\[0\]\.id: rule ids starting with "kernel\." are reserved/,
+    ],
+    [
+      'control labels no syscall can carry',
+      `${HEAD}[[rules]]\nid="a"\neffect="deny"\nreason="r"\n[rules.when]\nlabels_none=["untrusted"]\ncontrol_labels_any=["untrusted"]\n${TAIL}`,
+      /rule "a" can never fire: no label set satisfies its label conditions/,
+    ],
+    [
       'a non-string label',
       `${HEAD}[[rules]]\nid="a"\neffect="deny"\nreason="r"\n[rules.when]\nlabels_any=[1]\n${TAIL}`,
       /labels_any\[0\]: expected a label name, got number 1/,

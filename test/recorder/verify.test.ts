@@ -169,3 +169,38 @@ describe('verifyLogFile', () => {
     if (!result.ok) expect([result.code, result.line]).toEqual(['line-too-long', 1]);
   });
 });
+
+describe('review findings: bytes the verifier used to miss', () => {
+  it('catches a byte-order mark inserted at the start of a line', () => {
+    const lines = LOG.split('\n');
+    lines[4] = `\ufeff${lines[4]}`;
+    const result = verifyLogText(lines.join('\n'));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.line).toBe(5);
+  });
+
+  it('refuses unexpected fields on the seal line and a seal whose agent differs', async () => {
+    const { parseLog, rechain } = await import('../helpers/forge.js');
+    const events = parseLog(LOG);
+    const withNote = structuredClone(events);
+    withNote[withNote.length - 1].note = 'approved by the security team';
+    const noted = verifyLogText(rechain(withNote));
+    expect(noted.ok).toBe(false);
+    if (!noted.ok)
+      expect([noted.code, noted.detail]).toEqual(['bad-shape', 'event has an unexpected field']);
+    const otherAgent = structuredClone(events);
+    otherAgent[otherAgent.length - 1].agent_id = 'someone-else';
+    const moved = verifyLogText(rechain(otherAgent));
+    expect(moved.ok).toBe(false);
+    if (!moved.ok) expect(moved.code).toBe('seal-mismatch');
+  });
+
+  it('refuses malformed inputs so that review tools never meet them', async () => {
+    const { parseLog, rechain } = await import('../helpers/forge.js');
+    const events = parseLog(LOG);
+    events[0].syscall.inputs = [null];
+    const result = verifyLogText(rechain(events));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect([result.code, result.line]).toEqual(['bad-shape', 1]);
+  });
+});

@@ -63,3 +63,29 @@ describe('review commands on the demo log', () => {
     }
   });
 });
+
+describe('trace-inspect on hostile targets', () => {
+  it('escapes control characters so a target cannot forge rows', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { Kernel } = await import('../../src/kernel/kernel.js');
+    const { loadPolicyFile } = await import('../../src/policy/load.js');
+    const { developmentSigner } = await import('../../src/evidence/keys.js');
+    const path = join(mkdtempSync(join(tmpdir(), 'agentk-inspect-')), 'log.jsonl');
+    const kernel = new Kernel({
+      policy: loadPolicyFile(join(PACKAGE_ROOT, 'examples', 'agentk.policy.toml')),
+      signer: developmentSigner(),
+      trace: { path },
+    });
+    kernel.syscall({
+      kind: 'tool.invoke',
+      target: 'fs/read\n   9  allow  fake-row\u001b[2J',
+      args: {},
+    });
+    kernel.close();
+    const { stdout } = await runCli(['trace-inspect', path]);
+    expect(stdout).not.toContain('\u001b');
+    expect(stdout).toContain('fs/read\\u000a');
+    expect(stdout.split('\n').filter((line) => line.includes('fake-row'))).toHaveLength(1);
+  });
+});

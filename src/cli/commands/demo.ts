@@ -7,7 +7,7 @@ import { loadSigner } from '../../evidence/keys.js';
 import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, flag, json, stringOption } from '../command.js';
-import { EXIT, table } from '../io.js';
+import { EXIT, printable, table } from '../io.js';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -53,7 +53,7 @@ secret store holds a dummy key. Writes .agentk/runs/<run-id>.jsonl and latest.js
       `Verify it:  npx agentk verify ${latest}`,
       '',
     ];
-    io.stdout(lines.join('\n'));
+    io.stdout(lines.map(printable).join('\n'));
     return EXIT.ok;
   },
 };

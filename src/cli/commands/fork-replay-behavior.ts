@@ -6,7 +6,7 @@ import { loadPolicyFile } from '../../policy/load.js';
 import { forkBehavior, loadBehavior } from '../../review/behavior.js';
 import { readReviewedLog } from '../../review/log.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
-import { EXIT } from '../io.js';
+import { EXIT, printable } from '../io.js';
 import { changeLines } from './fork-replay.js';
 
 export const forkReplayBehaviorCommand: Command = {
@@ -52,7 +52,9 @@ policy) and reports the first divergence and every changed decision.`,
           : `  first divergence at step ${fork.first_divergence}`,
         ...changeLines(fork.changes, fork.summary),
         '',
-      ].join('\n'),
+      ]
+        .map(printable)
+        .join('\n'),
     );
     return EXIT.ok;
   },

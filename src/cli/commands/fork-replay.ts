@@ -5,7 +5,7 @@ import { loadPolicyFile } from '../../policy/load.js';
 import { forkReplay } from '../../review/fork.js';
 import { readReviewedLog } from '../../review/log.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
-import { EXIT, table } from '../io.js';
+import { EXIT, printable, table } from '../io.js';
 
 export function changeLines(
   changes: readonly {
@@ -56,7 +56,9 @@ refusals (kernel.*) do not depend on policy and never change.`,
         `Fork replay ${fork.log} (${fork.status}) under ${fork.policy}: ${fork.events} events, ${fork.changes.length} decision${fork.changes.length === 1 ? '' : 's'} change`,
         ...changeLines(fork.changes, fork.summary),
         '',
-      ].join('\n'),
+      ]
+        .map(printable)
+        .join('\n'),
     );
     return EXIT.ok;
   },

@@ -3,7 +3,7 @@
 import { readReviewedLog } from '../../review/log.js';
 import { replayLog } from '../../review/replay.js';
 import { type Command, flag, json } from '../command.js';
-import { EXIT, table } from '../io.js';
+import { EXIT, printable, table } from '../io.js';
 
 export const replayCommand: Command = {
   name: 'replay',
@@ -48,7 +48,7 @@ gives the same report.`,
         : ['    (none)']),
       '',
     ];
-    io.stdout(lines.join('\n'));
+    io.stdout(lines.map(printable).join('\n'));
     return EXIT.ok;
   },
 };

@@ -3,7 +3,7 @@
 import { inspectLog } from '../../review/inspect.js';
 import { readReviewedLog } from '../../review/log.js';
 import { type Command, flag, json } from '../command.js';
-import { EXIT, table } from '../io.js';
+import { EXIT, printable, table } from '../io.js';
 
 function counts(record: Record<string, number>): string[] {
   const rows = Object.entries(record).map(([key, count]) => [`    ${key}`, String(count)]);
@@ -69,7 +69,7 @@ appear (the log holds only their hashes); secret-handle ids are hidden.`,
       ...counts(inspection.summary.evidence_by_type),
       '',
     ];
-    io.stdout(lines.join('\n'));
+    io.stdout(lines.map(printable).join('\n'));
     return EXIT.ok;
   },
 };

@@ -1,6 +1,7 @@
 // `agentk verify <log>`: the hash chain and the seal, streamed.
 
 import { fingerprintOf } from '../../crypto/index.js';
+import { isDevelopmentKey } from '../../evidence/keys.js';
 import { verifyLogFile } from '../../recorder/verify.js';
 import { type Command, flag, json } from '../command.js';
 import { EXIT } from '../io.js';
@@ -20,6 +21,9 @@ line and the reason. Exit 3: intact but unsealed (possibly truncated, e.g. after
     const asJson = flag(args, 'json');
     if (result.ok) {
       const signer = fingerprintOf(result.seal.seal.public_key);
+      const source = isDevelopmentKey(result.seal.seal.public_key)
+        ? 'development'
+        : result.seal.seal.key_source;
       if (asJson) {
         io.stdout(
           json({
@@ -30,12 +34,12 @@ line and the reason. Exit 3: intact but unsealed (possibly truncated, e.g. after
             head_hash: result.headHash,
             run_id: result.runId,
             seal_signer: signer,
-            seal_key_source: result.seal.seal.key_source,
+            seal_key_source: source,
           }),
         );
       } else {
         io.stdout(
-          `OK ${path}: ${result.events} events, sealed by ${signer} (${result.seal.seal.key_source} key), head ${result.headHash}\n`,
+          `OK ${path}: ${result.events} events, sealed by ${signer} (${source} key), head ${result.headHash}\n`,
         );
       }
       return EXIT.ok;
