@@ -60,6 +60,7 @@ const KIND_KEYS: Record<string, readonly string[]> = {
 const INPUT_REF: Readonly<Record<string, RegExp>> = {
   page: /^p[1-9][0-9]{0,11}$/,
   handle: /^secret_fd_[0-9a-f]{32}$/,
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused.
   memory: /^[^\u0000-\u001f]{1,256}$/u,
 };
 
@@ -198,6 +199,7 @@ export function parseRequest(value: unknown): ParsedRequest {
           !value.scope.every(
             (s) =>
               typeof s === 'string' &&
+              // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused.
               /^[a-z.*?]+:[^\u0000-\u001f]{1,500}$/u.test(s) &&
               s.isWellFormed(),
           ))

@@ -257,7 +257,7 @@ function targetsCover(earlier: PolicyRule, later: PolicyRule): boolean {
   const et = earlier.when.targets;
   if (et === undefined || et.includes('*')) return true;
   const lt = later.when.targets;
-  return lt !== undefined && lt.every((target) => et.includes(target));
+  return lt?.every((target) => et.includes(target)) === true;
 }
 
 function isCatchAll(rule: PolicyRule): boolean {

@@ -107,7 +107,7 @@ describe('small-order public keys', () => {
     for (const message of ['a', 'b', ''])
       expect(verifyEd25519(identity, message, trivial)).toBe(false);
     expect(isEd25519PublicKey(identity)).toBe(false);
-    expect(isEd25519PublicKey('ec' + 'ff'.repeat(30) + '7f')).toBe(false);
+    expect(isEd25519PublicKey(`ec${'ff'.repeat(30)}7f`)).toBe(false);
     expect(isEd25519PublicKey(`${'ff'.repeat(31)}7f`)).toBe(false);
     expect(isEd25519PublicKey(RFC_PUBLIC)).toBe(true);
   });

