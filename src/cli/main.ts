@@ -2,10 +2,7 @@
 // line on stderr and an exit code. Nothing else in the CLI decides exit codes, and no
 // user error ever prints a stack trace.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AgentkError } from '../errors.js';
-import { PACKAGE_ROOT } from '../paths.js';
 import { type Command, parseCommandArgs } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { forkReplayCommand } from './commands/fork-replay.js';
@@ -14,6 +11,8 @@ import { keyRotateCommand } from './commands/key-rotate.js';
 import { keyRotateVerifyCommand } from './commands/key-rotate-verify.js';
 import { keygenCommand } from './commands/keygen.js';
 import { mcpProxyStdioCommand } from './commands/mcp-proxy-stdio.js';
+import { mcpLinesCommand, mcpProxyCommand, mcpStdioCommand } from './commands/mcp-requests.js';
+import { mcpServerCommand } from './commands/mcp-server.js';
 import { policyCheckCommand } from './commands/policy-check.js';
 import { policyDiffCommand } from './commands/policy-diff.js';
 import { replayCommand } from './commands/replay.js';
@@ -25,6 +24,7 @@ import { trustedSignersCheckCommand } from './commands/trusted-signers-check.js'
 import { verifyCommand } from './commands/verify.js';
 import { verifySignaturesCommand } from './commands/verify-signatures.js';
 import { type CliIo, EXIT, type ExitCode, processIo, table } from './io.js';
+import { packageVersion } from './version.js';
 
 export const COMMANDS: readonly Command[] = [
   demoCommand,
@@ -44,18 +44,11 @@ export const COMMANDS: readonly Command[] = [
   secretRefsCheckCommand,
   secretRefsStoreCheckCommand,
   mcpProxyStdioCommand,
+  mcpProxyCommand,
+  mcpStdioCommand,
+  mcpLinesCommand,
+  mcpServerCommand,
 ];
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 function help(): string {
   return [
@@ -79,7 +72,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return EXIT.ok;
   }
   if (first === '--version' || first === '-V') {
-    io.stdout(`agentk ${version()}\n`);
+    io.stdout(`agentk ${packageVersion()}\n`);
     return EXIT.ok;
   }
   const name = first === undefined || first.startsWith('-') ? 'demo' : first;
