@@ -34,6 +34,7 @@ export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 const MAX_IN_FLIGHT = 4096;
 const SHUTDOWN_GRACE_MS = 2000;
+const MAX_HELD = 1024;
 
 export interface ProxyOptions {
   readonly kernel: Kernel;
@@ -50,6 +51,12 @@ export interface ProxyOptions {
   readonly maxMessageBytes?: number;
   /** Child stderr goes here if given; otherwise it is discarded. */
   readonly stderrFile?: string;
+  /**
+   * One client request at a time: later messages wait until the earlier request is
+   * answered. For replaying scripted transcripts, whose later requests were written
+   * knowing earlier answers; live clients should not need it.
+   */
+  readonly serialize?: boolean;
   /** End `output` when the session ends (false for process.stdout). */
   readonly endOutput?: boolean;
   /** Server notifications: burst size and sustained rate per second. */
@@ -104,7 +111,12 @@ export class StdioProxy {
   #resolve!: (exit: ProxyExit) => void;
   #child: ChildProcess | null = null;
   #childAlive = false;
+  /** The client's input is still open (it may send more). */
   #clientOpen = true;
+  /** The client's output can still be written. */
+  #outputOpen = true;
+  /** Client messages that arrived while initialize was in flight (pipelined sessions). */
+  #held: (string | null)[] = [];
   #state: Lifecycle = 'fresh';
   #clientCapabilities: Record<string, unknown> = {};
   #finished = false;
@@ -162,7 +174,10 @@ export class StdioProxy {
       this.#clientClosed();
     });
     options.input.on('error', () => this.#clientClosed());
-    options.output.on('error', () => this.#clientClosed());
+    options.output.on('error', () => {
+      this.#outputOpen = false;
+      this.#clientClosed();
+    });
 
     return new Promise((resolve) => {
       child.once('spawn', () => {
@@ -183,7 +198,7 @@ export class StdioProxy {
   }
 
   #toClient(line: string): void {
-    if (!this.#clientOpen) return;
+    if (!this.#outputOpen) return;
     this.#options.output.write(`${line}\n`);
   }
 
@@ -203,6 +218,19 @@ export class StdioProxy {
 
   #clientLine(text: string | null): void {
     if (this.#finished) return;
+    // A client may pipeline its session (initialize, initialized, requests) without
+    // waiting: hold what follows initialize until the server has answered it, and in
+    // serial mode everything that follows a request until it is answered.
+    if (this.#mustHold()) {
+      if (this.#held.length >= MAX_HELD) {
+        this.#reply(
+          errorLine(null, RPC.invalidRequest, 'too many messages sent before initialize completed'),
+        );
+        return;
+      }
+      this.#held.push(text);
+      return;
+    }
     if (text === null) {
       this.#reply(errorLine(null, RPC.parseError, 'Parse error: not valid UTF-8'));
       return;
@@ -299,13 +327,27 @@ export class StdioProxy {
     else this.#failPending(key, RPC.transportClosed, 'the downstream server is not running');
   }
 
+  #mustHold(): boolean {
+    return (
+      this.#state === 'initializing' || (this.#options.serialize === true && this.#pending.size > 0)
+    );
+  }
+
+  /** Process held messages in order, until one of them has to wait again. */
+  #releaseHeld(): void {
+    while (this.#held.length > 0 && !this.#mustHold() && !this.#finished) {
+      this.#clientLine(this.#held.shift() as string | null);
+    }
+  }
+
   #timedOut(key: string): void {
     const pending = this.#pending.get(key);
     if (!pending) return;
     this.#pending.delete(key);
     this.stats.timeouts += 1;
-    if (pending.request.method === 'initialize') this.#state = 'fresh';
     this.#reply(this.#mediator.timeout(pending.request, this.#timeoutMs));
+    if (pending.request.method === 'initialize') this.#state = 'fresh';
+    this.#releaseHeld();
   }
 
   #failPending(key: string, code: number, message: string): void {
@@ -313,8 +355,9 @@ export class StdioProxy {
     if (!pending) return;
     clearTimeout(pending.timer);
     this.#pending.delete(key);
-    if (pending.request.method === 'initialize') this.#state = 'fresh';
     this.#reply(errorLine(pending.request.id, code, message));
+    if (pending.request.method === 'initialize') this.#state = 'fresh';
+    this.#releaseHeld();
   }
 
   // ---- server -> client ----------------------------------------------------------------
@@ -349,10 +392,11 @@ export class StdioProxy {
         clearTimeout(pending.timer);
         this.#pending.delete(key);
         const line = this.#mediator.serverResponse(pending.request, message, text);
+        this.#toClient(line);
         if (pending.request.method === 'initialize') {
           this.#state = line === text ? 'initialized' : 'fresh';
         }
-        this.#toClient(line);
+        this.#releaseHeld();
         return;
       }
       case 'request': {
@@ -441,11 +485,11 @@ export class StdioProxy {
       this.#finish(0, 'the client closed the session');
       return;
     }
-    // Let in-flight requests settle briefly, then end the server's input and stop it.
-    const started = Date.now();
+    // Let in-flight requests finish (each has its own timeout, so this ends), then end the
+    // server's input and stop it.
     const waitForQuiet = () => {
-      if (this.#pending.size > 0 && Date.now() - started < SHUTDOWN_GRACE_MS) {
-        setTimeout(waitForQuiet, 20);
+      if (!this.#finished && (this.#pending.size > 0 || this.#held.length > 0)) {
+        setTimeout(waitForQuiet, 10);
         return;
       }
       child.stdin?.end();
@@ -467,7 +511,8 @@ export class StdioProxy {
     const seal = this.#options.kernel.closed ? null : this.#options.kernel.close();
     if (this.#child && this.#childAlive) this.#child.kill('SIGTERM');
     this.#options.input.pause();
-    if (this.#clientOpen && this.#options.endOutput !== false) this.#options.output.end();
+    if (this.#outputOpen && this.#options.endOutput !== false) this.#options.output.end();
+    this.#outputOpen = false;
     this.#resolve({ code, reason, seal, stats: this.stats });
   }
 }

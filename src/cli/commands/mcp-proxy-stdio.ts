@@ -46,6 +46,7 @@ export interface ProxyConfig {
   readonly command: string;
   readonly args: readonly string[];
   readonly stderrFile: string | undefined;
+  readonly serialize: boolean;
 }
 
 /** Every check that can fail happens here, before anything is spawned or written. */
@@ -106,6 +107,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
     command,
     args: childArgs,
     stderrFile: stringOption(args, 'stderr-file'),
+    serialize: args.values.serialize === true,
   };
 }
 
@@ -130,6 +132,8 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --allow-env NAME           pass this variable to the server (repeatable); the server
                              otherwise gets only PATH and HOME
   --stderr-file FILE         append the server's stderr here (default: discarded)
+  --serialize                one request at a time, for replaying a scripted transcript
+                             whose later requests were written knowing earlier answers
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
                              that start with a hyphen)`,
   options: {
@@ -143,6 +147,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     'stderr-file': { type: 'string' },
     command: { type: 'string' },
     arg: { type: 'string', multiple: true },
+    serialize: { type: 'boolean' },
   },
   positionals: [0, 0],
   hyphenValues: ['arg'],
@@ -173,6 +178,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       endOutput: io.stdoutStream === undefined,
       responseTimeoutMs: config.timeoutMs,
       maxMessageBytes: config.maxBytes,
+      serialize: config.serialize,
       ...(config.stderrFile !== undefined ? { stderrFile: config.stderrFile } : {}),
     });
     const stop = () => input.emit('end');
