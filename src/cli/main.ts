@@ -10,6 +10,7 @@ import { forkReplayBehaviorCommand } from './commands/fork-replay-behavior.js';
 import { keyRotateCommand } from './commands/key-rotate.js';
 import { keyRotateVerifyCommand } from './commands/key-rotate-verify.js';
 import { keygenCommand } from './commands/keygen.js';
+import { mcpKillerDemoCommand, mcpShimEvalCommand } from './commands/mcp-demos.js';
 import { mcpProxyStdioCommand } from './commands/mcp-proxy-stdio.js';
 import { mcpLinesCommand, mcpProxyCommand, mcpStdioCommand } from './commands/mcp-requests.js';
 import { mcpServerCommand } from './commands/mcp-server.js';
@@ -48,6 +49,8 @@ export const COMMANDS: readonly Command[] = [
   mcpStdioCommand,
   mcpLinesCommand,
   mcpServerCommand,
+  mcpKillerDemoCommand,
+  mcpShimEvalCommand,
 ];
 
 function help(): string {
