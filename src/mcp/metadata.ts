@@ -5,6 +5,8 @@
 // request is forwarded, so no AgentK-only field reaches a server.
 // Input distrusted: the client's params.
 
+import { isLabel } from '../labels/labels.js';
+
 export interface ClientMetadata {
   /** Labels as sent (the kernel rejects unknown ones, and ignores `trusted`). */
   readonly labels: readonly unknown[];
@@ -72,8 +74,9 @@ export function stripAgentkMetadata(params: Record<string, unknown> | undefined)
     }
     for (const [key, value] of Object.entries(block)) {
       if (key === 'labels') {
-        if (Array.isArray(value) && value.length <= 16) labels.push(...value);
-        else problem = 'AgentK metadata labels must be a short list';
+        if (Array.isArray(value) && value.length <= 16 && value.every(isLabel))
+          labels.push(...value);
+        else problem = 'AgentK metadata labels must be a short list of known labels';
       } else if (key === 'intent') {
         if (typeof value === 'string' && value.length <= 1024) intent = value;
         else problem = 'AgentK metadata intent must be a short string';

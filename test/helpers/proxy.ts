@@ -1,0 +1,130 @@
+// Run the stdio proxy in-process in front of a child, with a raw line client.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { developmentSigner } from '../../src/evidence/keys.js';
+import { Kernel } from '../../src/kernel/kernel.js';
+import { LineReader } from '../../src/mcp/framing.js';
+import { type ProxyExit, type ProxyOptions, StdioProxy } from '../../src/mcp/proxy.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { policyAt } from './kernel.js';
+
+export const FAULT_SERVER = join(PACKAGE_ROOT, 'test', 'fixtures', 'mcp', 'fault-server.mjs');
+/** The default policy with the fault server's tools classified as reads. */
+export const FAULT_POLICY = join(PACKAGE_ROOT, 'test', 'fixtures', 'mcp', 'fault-policy.toml');
+
+export interface RawSession {
+  readonly trace: string;
+  readonly proxy: StdioProxy;
+  readonly lines: Record<string, unknown>[];
+  send(line: string): void;
+  request(
+    method: string,
+    params?: Record<string, unknown>,
+    id?: string | number,
+  ): Promise<Record<string, unknown>>;
+  waitFor(
+    predicate: (message: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  initialize(): Promise<void>;
+  close(): Promise<ProxyExit>;
+}
+
+let counter = 0;
+
+export async function rawSession(
+  options: Partial<ProxyOptions> & {
+    serverArgs?: string[];
+    env?: Record<string, string>;
+    policyPath?: string;
+  } = {},
+): Promise<RawSession> {
+  const dir = mkdtempSync(join(tmpdir(), 'agentk-proxy-'));
+  const trace = join(dir, 'trace.jsonl');
+  const { serverArgs, env, policyPath, ...rest } = options;
+  const kernel = new Kernel({
+    policy: policyAt(policyPath ?? FAULT_POLICY),
+    signer: developmentSigner(),
+    trace: { path: trace },
+  });
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const proxy = new StdioProxy({
+    kernel,
+    serverId: 'fault',
+    command: process.execPath,
+    args: serverArgs ?? [FAULT_SERVER],
+    env: { PATH: process.env.PATH ?? '', ...env },
+    input,
+    output,
+    ...rest,
+  });
+  const lines: Record<string, unknown>[] = [];
+  const waiters: {
+    predicate: (m: Record<string, unknown>) => boolean;
+    resolve: (m: Record<string, unknown>) => void;
+  }[] = [];
+  const reader = new LineReader(64 * 1024 * 1024, {
+    line: (text) => {
+      const message = JSON.parse(text as string) as Record<string, unknown>;
+      lines.push(message);
+      for (const waiter of [...waiters]) {
+        if (waiter.predicate(message)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(message);
+        }
+      }
+    },
+    oversize: () => {
+      throw new Error('client got an oversized line');
+    },
+  });
+  output.on('data', (chunk: Buffer) => reader.push(chunk));
+  await proxy.start();
+  const session: RawSession = {
+    trace,
+    proxy,
+    lines,
+    send: (line) => input.write(`${line}\n`),
+    waitFor(predicate, timeoutMs = 10_000) {
+      const found = lines.find(predicate);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error('timed out waiting for a message')),
+          timeoutMs,
+        );
+        waiters.push({
+          predicate,
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m);
+          },
+        });
+      });
+    },
+    request(method, params = {}, id = `r${++counter}`) {
+      input.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+      return session.waitFor((m) => m.id === id && !('method' in m));
+    },
+    async initialize() {
+      await session.request('initialize', {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 't', version: '1' },
+      });
+      session.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    },
+    async close() {
+      input.end();
+      return proxy.done;
+    },
+  };
+  return session;
+}
+
+export function traceText(path: string): string {
+  return readFileSync(path, 'utf8');
+}
