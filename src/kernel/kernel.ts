@@ -799,9 +799,13 @@ export class Kernel {
       }
     };
 
-    /** Content that will enter the model's context: labelled by source and by scans. */
-    const content = (value: unknown, intrinsic: LabelMask) => {
-      let mask = intrinsic | this.policy.sourceLabels(request.target);
+    /**
+     * Content that will enter the model's context: labelled by source and by scans. A
+     * descriptor describes a tool; it is not what the tool returns, so the source labels
+     * of the tool's output (a mail reader's `private`) do not apply to it.
+     */
+    const content = (value: unknown, intrinsic: LabelMask, bySource = true) => {
+      let mask = intrinsic | (bySource ? this.policy.sourceLabels(request.target) : 0);
       if (value !== undefined) {
         const text = textOf(value);
         if (text === null || text.length > MAX_SCANNED_CONTENT) {
@@ -842,7 +846,7 @@ export class Kernel {
       case 'tool.describe':
       case 'resource.describe':
       case 'prompt.describe':
-        content(request.descriptor, UNTRUSTED);
+        content(request.descriptor, UNTRUSTED, false);
         break;
       case 'tool.response':
       case 'resource.response':

@@ -28,6 +28,19 @@ export const CLIENT_METHODS = new Set([
   'resources/read',
   'prompts/list',
   'prompts/get',
+  'logging/setLevel',
+]);
+
+/** RFC 5424 severities, the only thing logging/setLevel may carry. */
+const LOG_LEVELS = new Set([
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
 ]);
 
 /** Notifications forwarded client -> server. */
@@ -164,6 +177,17 @@ export class McpMediator {
         line: errorLine(id, RPC.badMetadata, `invalid AgentK metadata: ${metadata.problem}`),
       };
     }
+    if (request.method === 'logging/setLevel') {
+      // No data flows: only a severity, rebuilt so that nothing else rides along.
+      const level = params?.level;
+      if (typeof level !== 'string' || !LOG_LEVELS.has(level)) {
+        return invalid('logging/setLevel needs params.level, an RFC 5424 severity');
+      }
+      return {
+        action: 'forward',
+        line: JSON.stringify({ jsonrpc: '2.0', id, method: 'logging/setLevel', params: { level } }),
+      };
+    }
     const spec = INVOCATIONS[request.method];
     // initialize, ping and the list methods are mediated on the way back.
     if (spec === undefined) return { action: 'forward', line: forwardLine };
@@ -227,6 +251,7 @@ export class McpMediator {
         return rawLine;
       }
       case 'ping':
+      case 'logging/setLevel':
         return isRecord(result) ? rawLine : bad('not an object');
       case 'tools/list':
         return this.#descriptors(request, result, rawLine, 'tools', 'tool.describe', (d) => d.name);

@@ -1,0 +1,205 @@
+// Real MCP software through the real proxy: the official SDK client, the reference
+// servers from npm, and the inspector CLI. What a client gets through AgentK must equal
+// what it gets directly, minus what policy blocks.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { verifyLogFile } from '../../src/recorder/verify.js';
+
+const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
+const server = (name: string) =>
+  join(PACKAGE_ROOT, 'node_modules', '@modelcontextprotocol', name, 'dist', 'index.js');
+const EVERYTHING = server('server-everything');
+const FILESYSTEM = server('server-filesystem');
+const MEMORY = server('server-memory');
+const PLANTED = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
+
+const clients: Client[] = [];
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.close().catch(() => {})));
+});
+
+async function connect(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Client> {
+  const transport = new StdioClientTransport({
+    command,
+    args,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stderr: 'ignore',
+  });
+  const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+function proxied(
+  serverId: string,
+  trace: string,
+  child: string[],
+  extra: string[] = [],
+): [string, string[]] {
+  return [
+    process.execPath,
+    [
+      BIN,
+      'mcp-proxy-stdio',
+      '--server-id',
+      serverId,
+      '--trace-out',
+      trace,
+      ...extra,
+      '--',
+      process.execPath,
+      ...child,
+    ],
+  ];
+}
+
+function tempTrace(): string {
+  return join(mkdtempSync(join(tmpdir(), 'agentk-real-')), 'trace.jsonl');
+}
+
+describe('@modelcontextprotocol/server-everything through the proxy', () => {
+  it('lists and calls tools, resources and prompts as it does directly', async () => {
+    const direct = await connect(process.execPath, [EVERYTHING]);
+    const trace = tempTrace();
+    const through = await connect(...proxied('everything', trace, [EVERYTHING]));
+
+    const [a, b] = [await direct.listTools(), await through.listTools()];
+    expect(b.tools).toEqual(a.tools);
+    const echo = { name: 'echo', arguments: { message: 'hello through AgentK' } };
+    expect(await through.callTool(echo)).toEqual(await direct.callTool(echo));
+    const sum = { name: 'get-sum', arguments: { a: 2, b: 40 } };
+    expect(await through.callTool(sum)).toEqual(await direct.callTool(sum));
+    const resources = await through.listResources();
+    expect(resources).toEqual(await direct.listResources());
+    const uri = resources.resources[0]?.uri as string;
+    expect(await through.readResource({ uri })).toEqual(await direct.readResource({ uri }));
+    expect(await through.listPrompts()).toEqual(await direct.listPrompts());
+    expect(await through.getPrompt({ name: 'simple-prompt' })).toEqual(
+      await direct.getPrompt({ name: 'simple-prompt' }),
+    );
+    await through.close();
+    const chain = verifyLogFile(trace);
+    expect(chain.ok).toBe(true);
+    if (chain.ok) expect(chain.events).toBeGreaterThan(20);
+  });
+
+  it('keeps a planted credential out of the client and the trace (get-env)', async () => {
+    const trace = tempTrace();
+    const through = await connect(
+      ...proxied('everything', trace, [EVERYTHING], ['--allow-env', 'PLANTED_TOKEN']),
+      {
+        PLANTED_TOKEN: PLANTED,
+      },
+    );
+    const result = (await through.callTool({ name: 'get-env', arguments: {} })) as {
+      isError?: boolean;
+      content: { text: string }[];
+    };
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result)).not.toContain(PLANTED);
+    expect(result.content[0]?.text).toMatch(/deny-raw-secret-into-context/);
+    await through.close();
+    expect(readFileSync(trace, 'utf8')).not.toContain(PLANTED);
+    expect(verifyLogFile(trace).ok).toBe(true);
+  });
+});
+
+describe('@modelcontextprotocol/server-filesystem through the proxy', () => {
+  it('writes, reads and lists files in its directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-fs-'));
+    writeFileSync(join(dir, 'hello.txt'), 'hello from the test\n');
+    const trace = tempTrace();
+    const direct = await connect(process.execPath, [FILESYSTEM, dir]);
+    const through = await connect(...proxied('fs', trace, [FILESYSTEM, dir]));
+    expect((await through.listTools()).tools.map((t) => t.name)).toEqual(
+      (await direct.listTools()).tools.map((t) => t.name),
+    );
+    const read = { name: 'read_text_file', arguments: { path: join(dir, 'hello.txt') } };
+    expect(await through.callTool(read)).toEqual(await direct.callTool(read));
+    const written = await through.callTool({
+      name: 'write_file',
+      arguments: { path: join(dir, 'notes.md'), content: '# Notes\nwritten through AgentK\n' },
+    });
+    expect(written.isError).toBeFalsy();
+    expect(readFileSync(join(dir, 'notes.md'), 'utf8')).toBe('# Notes\nwritten through AgentK\n');
+    const listing = await through.callTool({ name: 'list_directory', arguments: { path: dir } });
+    expect(JSON.stringify(listing)).toContain('notes.md');
+    await through.close();
+    expect(verifyLogFile(trace).ok).toBe(true);
+  });
+});
+
+describe('@modelcontextprotocol/server-memory through the proxy', () => {
+  it('stores and reads a knowledge graph in the file passed by --allow-env', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-memory-'));
+    const file = join(dir, 'memory.jsonl');
+    const trace = tempTrace();
+    const through = await connect(
+      ...proxied('memory', trace, [MEMORY], ['--allow-env', 'MEMORY_FILE_PATH']),
+      { MEMORY_FILE_PATH: file },
+    );
+    const created = await through.callTool({
+      name: 'create_entities',
+      arguments: {
+        entities: [{ name: 'AgentK', entityType: 'project', observations: ['mediates MCP'] }],
+      },
+    });
+    expect(created.isError).toBeFalsy();
+    const graph = await through.callTool({ name: 'read_graph', arguments: {} });
+    expect(JSON.stringify(graph)).toContain('mediates MCP');
+    expect(readFileSync(file, 'utf8')).toContain('AgentK');
+    await through.close();
+  });
+});
+
+describe('@modelcontextprotocol/inspector-cli', () => {
+  it('drives the proxy non-interactively', () => {
+    const cwd = join(PACKAGE_ROOT, 'test');
+    mkdirSync(cwd, { recursive: true });
+    const trace = tempTrace();
+    const result = spawnSync(
+      process.execPath,
+      [
+        join(
+          PACKAGE_ROOT,
+          'node_modules',
+          '@modelcontextprotocol',
+          'inspector-cli',
+          'build',
+          'cli.js',
+        ),
+        '--cli',
+        process.execPath,
+        BIN,
+        'mcp-proxy-stdio',
+        '--server-id',
+        'everything',
+        '--trace-out',
+        trace,
+        // The inspector eats a bare `--`, so the server is given with --command/--arg.
+        '--command',
+        process.execPath,
+        '--arg',
+        EVERYTHING,
+        '--method',
+        'tools/list',
+      ],
+      { cwd, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const listed = JSON.parse(result.stdout) as { tools: { name: string }[] };
+    expect(listed.tools.map((tool) => tool.name)).toContain('echo');
+  });
+});
