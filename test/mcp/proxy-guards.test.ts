@@ -41,7 +41,7 @@ describe('the stdio proxy, lifecycle', () => {
       expect(errorOf(answer)?.code, method).toBe(-32601);
     }
     await s.close();
-    expect(readFileSync(log, 'utf8')).not.toMatch(/subscribe|setLevel|completion|tools\/delete/);
+    expect(readFileSync(log, 'utf8')).not.toMatch(/subscribe|completion|tools\/delete/);
   });
 
   it('negotiates the protocol versions 2024-11-05 through 2025-11-25', async () => {
@@ -267,5 +267,20 @@ describe('the stdio proxy, hostile server', () => {
     const exit = await s.close();
     expect(exit.seal).not.toBeNull();
     expect(verifyLogFile(s.trace).ok).toBe(true);
+  });
+});
+
+describe('logging/setLevel', () => {
+  it('is forwarded as a bare severity, and refused with anything else', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'agentk-fault-')), 'received.log');
+    const s = await rawSession({ env: { FAULT_LOG: log } });
+    await s.initialize();
+    await s.request('logging/setLevel', { level: 'warning', smuggled: 'x' });
+    const bad = await s.request('logging/setLevel', { level: 'loud' });
+    expect(errorOf(bad)?.code).toBe(-32602);
+    await s.close();
+    const received = readFileSync(log, 'utf8');
+    expect(received).toContain('"params":{"level":"warning"}');
+    expect(received).not.toContain('smuggled');
   });
 });
