@@ -33,7 +33,7 @@ describe('the stdio proxy, lifecycle', () => {
     await s.initialize();
     for (const method of [
       'resources/subscribe',
-      'logging/setLevel',
+      'resources/unsubscribe',
       'completion/complete',
       'tools/delete',
     ]) {
