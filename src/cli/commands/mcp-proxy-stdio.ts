@@ -1,5 +1,7 @@
 // `agentk mcp-proxy-stdio`: put AgentK in front of an MCP server, in an MCP client's config.
 
+import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { AgentkError } from '../../errors.js';
@@ -33,6 +35,20 @@ function integerOption(
     throw usageError(`--${name} must be a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+/**
+ * Where default traces go: the working directory, as everywhere else; but MCP clients
+ * often start servers in a directory the user cannot write (`/`), and then the home
+ * directory takes its place rather than the proxy failing to start.
+ */
+function runsBase(cwd: string): string {
+  try {
+    accessSync(cwd, constants.W_OK);
+    return cwd;
+  } catch {
+    return homedir();
+  }
 }
 
 export interface ProxyConfig {
@@ -158,7 +174,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     const signer = loadSigner(io.env);
     const runId = newRunId();
     const tracePath =
-      config.tracePath ?? join(io.cwd, RUNS_DIR, `mcp-${config.serverId}-${runId}.jsonl`);
+      config.tracePath ?? join(runsBase(io.cwd), RUNS_DIR, `mcp-${config.serverId}-${runId}.jsonl`);
     const kernel = new Kernel({
       policy,
       signer,
