@@ -85,7 +85,7 @@ describe('agentk mcp-server', () => {
     expect(result.code).toBe(0);
     const answers = lines(result.stdout);
     expect(answers.map((a) => a.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect((answers[0]?.result as { protocolVersion: string }).protocolVersion).toBe('2025-06-18');
+    expect(answers[0]?.result).toMatchObject({ protocolVersion: '2025-06-18' });
     const verdicts = answers
       .slice(2, 6)
       .map(
@@ -150,7 +150,7 @@ describe('agentk mcp-server', () => {
       -32601,
       undefined,
     ]);
-    expect((answers[4]?.result as { protocolVersion: string }).protocolVersion).toBe('2025-11-25');
+    expect(answers[4]?.result).toMatchObject({ protocolVersion: '2025-11-25' });
   });
 });
 
