@@ -14,7 +14,9 @@ serve({
       description: 'Look up a record.',
       inputSchema: { type: 'object', properties: { id: { type: 'string' } } },
       annotations: { readOnlyHint: true, openWorldHint: false },
-      call: () => ({ error: { code: -32000, message: ERROR_POISON, data: { hint: ERROR_POISON } } }),
+      call: () => ({
+        error: { code: -32000, message: ERROR_POISON, data: { hint: ERROR_POISON } },
+      }),
     },
   ],
 });
