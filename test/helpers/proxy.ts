@@ -18,6 +18,8 @@ export interface RawSession {
   readonly trace: string;
   readonly proxy: StdioProxy;
   readonly lines: Record<string, unknown>[];
+  /** Every line the client received, as bytes (decoded), before parsing. */
+  readonly rawLines: string[];
   send(line: string): void;
   request(
     method: string,
@@ -62,12 +64,14 @@ export async function rawSession(
     ...rest,
   });
   const lines: Record<string, unknown>[] = [];
+  const rawLines: string[] = [];
   const waiters: {
     predicate: (m: Record<string, unknown>) => boolean;
     resolve: (m: Record<string, unknown>) => void;
   }[] = [];
   const reader = new LineReader(64 * 1024 * 1024, {
     line: (text) => {
+      rawLines.push(text as string);
       const message = JSON.parse(text as string) as Record<string, unknown>;
       lines.push(message);
       for (const waiter of [...waiters]) {
@@ -87,6 +91,7 @@ export async function rawSession(
     trace,
     proxy,
     lines,
+    rawLines,
     send: (line) => input.write(`${line}\n`),
     waitFor(predicate, timeoutMs = 10_000) {
       const found = lines.find(predicate);

@@ -284,3 +284,73 @@ describe('logging/setLevel', () => {
     expect(received).not.toContain('smuggled');
   });
 });
+
+describe('server-to-client requests', () => {
+  async function initialized(capabilities: Record<string, unknown>) {
+    const s = await rawSession();
+    await s.request('initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities,
+      clientInfo: { name: 't', version: '1' },
+    });
+    s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    return s;
+  }
+
+  it('refuses them for a client that did not declare the capability, without bothering it', async () => {
+    const s = await initialized({});
+    for (const method of ['sampling/createMessage', 'elicitation/create', 'roots/list']) {
+      const answer = await s.request('tools/call', call('ask-client', { method }));
+      const inner = JSON.parse(resultOf(answer)?.content?.[0]?.text ?? '{}') as Msg;
+      expect(errorOf(inner)?.code, method).toBe(-32601);
+    }
+    expect(
+      s.lines.some(
+        (m) => typeof m.method === 'string' && !String(m.method).startsWith('notifications/'),
+      ),
+    ).toBe(false);
+    await s.close();
+  });
+
+  it('mediates them as syscalls and relays them to a client that declared them', async () => {
+    const s = await initialized({ sampling: {}, elicitation: {}, roots: {} });
+    for (const [method, answerResult] of [
+      [
+        'sampling/createMessage',
+        { role: 'assistant', content: { type: 'text', text: 'hello' }, model: 'm' },
+      ],
+      ['elicitation/create', { action: 'decline' }],
+      ['roots/list', { roots: [] }],
+    ] as const) {
+      const pending = s.request('tools/call', call('ask-client', { method }));
+      const asked = await s.waitFor((m) => m.method === method);
+      s.send(JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: answerResult }));
+      const inner = JSON.parse(resultOf(await pending)?.content?.[0]?.text ?? '{}') as Msg;
+      expect(inner.result, method).toEqual(answerResult);
+    }
+    await s.close();
+    const kinds = traceText(s.trace)
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line).syscall?.target);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'fault/sampling/createMessage',
+        'fault/elicitation/create',
+        'fault/roots/list',
+      ]),
+    );
+  });
+});
+
+describe('transparency', () => {
+  it('relays a clean answer byte for byte', async () => {
+    const s = await rawSession();
+    await s.initialize();
+    const answer = await s.request('tools/call', call('env', {}), 'exact-1');
+    // The fault server writes JSON.stringify of this exact object; the client got the same text.
+    const expected = JSON.stringify({ jsonrpc: '2.0', id: 'exact-1', result: resultOf(answer) });
+    expect(s.rawLines).toContain(expected);
+    await s.close();
+  });
+});
