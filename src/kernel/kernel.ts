@@ -25,7 +25,7 @@ import {
 } from '../labels/labels.js';
 import { CompiledPolicy } from '../policy/compile.js';
 import { globMatch } from '../policy/glob.js';
-import { nameWords } from '../policy/sinks.js';
+import { annotationSinks, nameWords, sourceHeuristics } from '../policy/sinks.js';
 import type { Policy } from '../policy/types.js';
 import { containsSecret, looksInjected, redactSecrets } from '../provenance/detect.js';
 import { extractValues, stringsOf, ValueIndex } from '../provenance/values.js';
@@ -68,6 +68,7 @@ export const DEFAULT_RECEIPT_TTL_MS = 5 * 60_000;
 export const DEFAULT_HANDLE_TTL_MS = 15 * 60_000;
 const MAX_SCANNED_CONTENT = 32 * 1024 * 1024;
 const MAX_PROVENANCE_HITS = 32;
+const MAX_CATALOG = 100_000;
 /** Structured content with more strings than this is refused, never scanned in part. */
 const MAX_SCANNED_STRINGS = 100_000;
 const REQUEST_DOMAIN = 'agentk/request/v1';
@@ -246,6 +247,8 @@ export class Kernel {
   readonly #sessions = new Map<string, Session>();
   readonly #pages = new Map<string, StoredPage>();
   readonly #values = new ValueIndex();
+  /** Sink classes from each described tool's MCP annotations, by target. */
+  readonly #catalog = new Map<string, SinkMask>();
   readonly #memory = new Map<string, { labels: LabelMask; sha256: string; step: number }>();
   readonly #handles = new Map<string, IssuedHandle>();
   readonly #receipts = new Map<string, IssuedReceipt>();
@@ -746,7 +749,11 @@ export class Kernel {
     const a: Analysis = {
       labels: callerLabels,
       control: callerLabels,
-      sinks: this.policy.classifySinks(request.kind, request.target),
+      sinks: this.policy.classifySinks(
+        request.kind,
+        request.target,
+        this.#catalog.get(request.target),
+      ),
       inputs: [],
       detail: {},
       provenance: [],
@@ -847,11 +854,16 @@ export class Kernel {
       case 'resource.describe':
       case 'prompt.describe':
         content(request.descriptor, UNTRUSTED, false);
+        if (request.kind === 'tool.describe' && this.#catalog.size < MAX_CATALOG) {
+          const annotations = (request.descriptor as { annotations?: unknown } | null)?.annotations;
+          this.#catalog.set(request.target, annotationSinks(annotations));
+        }
         break;
       case 'tool.response':
       case 'resource.response':
       case 'prompt.response':
-        content(request.content, UNTRUSTED);
+        // What a tool returns is untrusted; a reader of the user's own data returns private data.
+        content(request.content, UNTRUSTED | sourceHeuristics(request.target));
         if (request.isError) a.detail.is_error = true;
         break;
       case 'model.call':

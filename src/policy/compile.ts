@@ -12,10 +12,11 @@ import {
   type SinkMask,
   type SyscallKind,
   sinkBit,
+  UNCLASSIFIED_SINKS,
 } from '../vocabulary.js';
 import { compileGlobs } from './glob.js';
 import { labelsMatch, type RuleMasks, ruleMasks, sinksMatch } from './parse.js';
-import { fallbackSinks } from './sinks.js';
+import { heuristicSinks } from './sinks.js';
 import type { Policy, PolicyRule } from './types.js';
 
 /** Everything a rule can look at. The kernel computes it; the policy never sees raw data. */
@@ -102,29 +103,55 @@ export class CompiledPolicy {
     return normalizeMask(mask);
   }
 
-  /** Sink classes of a syscall: fixed per kind, or classified for tool-like targets. */
-  classifySinks(kind: SyscallKind, target: string): SinkMask {
+  /** The sink classes the policy's own `[sinks]` patterns give a target, or null if none match. */
+  patternSinks(target: string): SinkMask | null {
+    let mask = 0;
+    for (const [bits, matches] of this.#sinkMatchers) if (matches(target)) mask |= bits;
+    return mask === 0 ? null : mask;
+  }
+
+  /**
+   * Sink classes of a syscall: fixed per kind, or, for tool-like targets, the policy's
+   * patterns; failing those, the tool's MCP annotations joined with its name heuristics;
+   * failing those, the most sensitive plausible classes.
+   */
+  classifySinks(kind: SyscallKind, target: string, annotated: SinkMask = 0): SinkMask {
+    return this.explainSinks(kind, target, annotated).sinks;
+  }
+
+  explainSinks(
+    kind: SyscallKind,
+    target: string,
+    annotated: SinkMask = 0,
+  ): {
+    sinks: SinkMask;
+    by: 'kind' | 'policy' | 'annotations and name' | 'default' | 'unclassified';
+  } {
     switch (kind) {
       case 'network.send':
-        return SINK_EGRESS;
+        return { sinks: SINK_EGRESS, by: 'kind' };
       case 'memory.write':
       case 'file.patch':
-        return SINK_WRITE;
+        return { sinks: SINK_WRITE, by: 'kind' };
       case 'tool.invoke':
       case 'resource.read':
       case 'prompt.get': {
-        let mask = 0;
-        for (const [bits, matches] of this.#sinkMatchers) if (matches(target)) mask |= bits;
-        if (mask !== 0) return mask;
-        if (kind === 'tool.invoke') return fallbackSinks(target);
+        const patterns = this.patternSinks(target);
+        if (patterns !== null) return { sinks: patterns, by: 'policy' };
+        if (kind === 'tool.invoke') {
+          const inferred = annotated | heuristicSinks(target);
+          return inferred === 0
+            ? { sinks: UNCLASSIFIED_SINKS, by: 'unclassified' }
+            : { sinks: inferred, by: 'annotations and name' };
+        }
         // A resource on the open web is fetched from it: the request itself leaves the machine.
         if (kind === 'resource.read' && /^[^/]*\/(?:https?|wss?|ftp):/i.test(target)) {
-          return SINK_READ | SINK_EGRESS;
+          return { sinks: SINK_READ | SINK_EGRESS, by: 'default' };
         }
-        return SINK_READ;
+        return { sinks: SINK_READ, by: 'default' };
       }
       default:
-        return 0;
+        return { sinks: 0, by: 'kind' };
     }
   }
 

@@ -3,6 +3,7 @@
 // Input distrusted: tool names chosen by servers (a tool may call itself "read_notes" and
 // send mail; the policy's patterns override the name, and #5 adds MCP annotations).
 
+import { type LabelMask, PRIVATE, SECRET } from '../labels/labels.js';
 import {
   SINK_DESTRUCTIVE,
   SINK_EGRESS,
@@ -10,7 +11,6 @@ import {
   SINK_READ,
   SINK_WRITE,
   type SinkMask,
-  UNCLASSIFIED_SINKS,
 } from '../vocabulary.js';
 
 // Words in a tool's name, by the sink class they suggest. A name may hit several classes
@@ -68,8 +68,54 @@ export function heuristicSinks(target: string): SinkMask {
   return mask;
 }
 
-/** Classification when the policy's patterns say nothing. */
-export function fallbackSinks(target: string): SinkMask {
-  const mask = heuristicSinks(target);
-  return mask === 0 ? UNCLASSIFIED_SINKS : mask;
+/**
+ * Sink classes from a descriptor's MCP annotations (2025-03-26 and later): read-only or
+ * not, destructive or not, open world or not. Annotations are the server's claims, so
+ * they are joined with the name heuristics, never trusted to lower them. No annotations: 0.
+ */
+export function annotationSinks(annotations: unknown): SinkMask {
+  if (typeof annotations !== 'object' || annotations === null) return 0;
+  const a = annotations as Record<string, unknown>;
+  const known = ['readOnlyHint', 'destructiveHint', 'openWorldHint'].some(
+    (key) => typeof a[key] === 'boolean',
+  );
+  if (!known) return 0;
+  let mask = 0;
+  if (a.readOnlyHint === true) mask |= SINK_READ;
+  else if (a.readOnlyHint === false) {
+    mask |= SINK_WRITE;
+    // The spec's default for a tool that writes is destructive.
+    if (a.destructiveHint !== false) mask |= SINK_DESTRUCTIVE;
+  }
+  // The spec's default is open world: say otherwise to be treated as closed.
+  if (a.openWorldHint !== false) mask |= SINK_EGRESS;
+  return mask;
+}
+
+const PRIVATE_SOURCE_WORDS = new Set(
+  (
+    'mail email emails inbox message messages sms chat chats dm dms contact contacts ' +
+    'calendar calendars bank banking account accounts payment payments history'
+  ).split(' '),
+);
+const SECRET_SOURCE_WORDS = new Set(
+  (
+    'env environment secret secrets credential credentials password passwords keychain ' +
+    'token tokens cookie cookies vault'
+  ).split(' '),
+);
+
+/**
+ * Labels for what a tool returns, from the words of its name: the user's own data
+ * (mail, messages, contacts, calendar, bank) is private; environment and credential
+ * readers are private and secret.
+ */
+export function sourceHeuristics(target: string): LabelMask {
+  const name = target.slice(target.lastIndexOf('/') + 1);
+  let mask = 0;
+  for (const word of nameWords(name)) {
+    if (SECRET_SOURCE_WORDS.has(word)) mask |= PRIVATE | SECRET;
+    else if (PRIVATE_SOURCE_WORDS.has(word)) mask |= PRIVATE;
+  }
+  return mask;
 }

@@ -8,7 +8,7 @@
 import { isLabel, joinMasks, type LabelMask, maskOf } from '../labels/labels.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { SyscallEvent } from '../recorder/event.js';
-import { isSyscallKind, SINK_DESTRUCTIVE } from '../vocabulary.js';
+import { isSinkClass, isSyscallKind, sinkMaskOf } from '../vocabulary.js';
 import { increment, type ReviewedLog, sortedCounts } from './log.js';
 
 export interface Redecision {
@@ -40,9 +40,9 @@ export function redecide(
   const labels = joinMasks(recordedLabels(event), extra);
   // What flows in by a fork is not known to stay out of the control arguments.
   const control = joinMasks(maskOf(event.syscall.control_labels.filter(isLabel)), extra);
-  let sinks = policy.classifySinks(kind, target);
-  const patch = event.syscall.detail?.patch as { deleted?: number } | undefined;
-  if ((patch?.deleted ?? 0) > 0) sinks |= SINK_DESTRUCTIVE;
+  // The new policy's own patterns decide a tool's classes; otherwise what the run knew
+  // (annotations, names, the diff's deletions) stands, as recorded.
+  const sinks = policy.patternSinks(target) ?? sinkMaskOf(event.syscall.sinks.filter(isSinkClass));
   const match = policy.decide({
     kind,
     target,

@@ -21,7 +21,7 @@ describe('the stdio proxy, lifecycle', () => {
     expect((await s.request('ping')).result).toEqual({});
     await s.initialize();
     const tools = resultOf(await s.request('tools/list')) as unknown as { tools: unknown[] };
-    expect(tools.tools.length).toBe(12);
+    expect(tools.tools.length).toBe(13);
     const exit = await s.close();
     expect(exit.code).toBe(0);
     expect(exit.seal).not.toBeNull();
@@ -103,7 +103,7 @@ describe('the stdio proxy, hostile client input', () => {
     const s = await rawSession({ env: { FAULT_LOG: log } });
     await s.initialize();
     const answer = await s.request('tools/call', {
-      ...call('env', { x: 1 }),
+      ...call('show-vars', { x: 1 }),
       agentk: { labels: ['trusted'] },
       _agentk: { intent: 'x' },
       _meta: { agentk: { labels: ['private'] }, progressToken: 7 },
@@ -246,7 +246,7 @@ describe('the stdio proxy, hostile server', () => {
   it('starts the server with a cleared environment plus allowed names', async () => {
     const s = await rawSession({ env: { ALLOWED_ONE: 'yes' } });
     await s.initialize();
-    const answer = await s.request('tools/call', call('env'));
+    const answer = await s.request('tools/call', call('show-vars'));
     const names = JSON.parse(resultOf(answer)?.content?.[0]?.text ?? '[]') as string[];
     expect(names).toEqual(['ALLOWED_ONE', 'PATH']);
     await s.close();
@@ -347,7 +347,7 @@ describe('transparency', () => {
   it('relays a clean answer byte for byte', async () => {
     const s = await rawSession();
     await s.initialize();
-    const answer = await s.request('tools/call', call('env', {}), 'exact-1');
+    const answer = await s.request('tools/call', call('show-vars', {}), 'exact-1');
     // The fault server writes JSON.stringify of this exact object; the client got the same text.
     const expected = JSON.stringify({ jsonrpc: '2.0', id: 'exact-1', result: resultOf(answer) });
     expect(s.rawLines).toContain(expected);
