@@ -326,3 +326,48 @@ describe('agentk policy-diff', () => {
     }
   });
 });
+
+describe('agentk policy-check --tools', () => {
+  it('shows how a policy classifies a tool list, and why', async () => {
+    const result = await runCli([
+      'policy-check',
+      'examples/agentk.policy.toml',
+      '--tools',
+      'examples/mcp-tools.json',
+      '--server-id',
+      'work',
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    const tools = JSON.parse(result.stdout).tools as {
+      target: string;
+      sinks: string[];
+      classified_by: string;
+      response_labels: string[];
+    }[];
+    const byName = Object.fromEntries(tools.map((tool) => [tool.target, tool]));
+    expect(byName['work/read_file']).toMatchObject({
+      sinks: ['read'],
+      classified_by: 'annotations and name',
+    });
+    expect(byName['work/fetch']?.sinks).toEqual(['read', 'egress']);
+    expect(byName['work/run_command']).toMatchObject({ sinks: ['exec'], classified_by: 'policy' });
+    expect(byName['work/transfer_funds']?.sinks).toEqual(['write', 'egress', 'destructive']);
+    expect(byName['work/frobnicate']).toMatchObject({
+      classified_by: 'unclassified',
+      sinks: ['write', 'exec', 'egress', 'destructive'],
+    });
+    expect(byName['work/read_inbox']?.response_labels).toEqual(['untrusted', 'private']);
+  });
+
+  it('refuses a file that is not a tool list', async () => {
+    const result = await runCli([
+      'policy-check',
+      'examples/agentk.policy.toml',
+      '--tools',
+      'examples/mcp-tool-request.json',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/must hold a list of tool descriptors/);
+  });
+});
