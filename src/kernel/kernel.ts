@@ -27,7 +27,13 @@ import { CompiledPolicy } from '../policy/compile.js';
 import { globMatch } from '../policy/glob.js';
 import { annotationSinks, nameWords, sourceHeuristics } from '../policy/sinks.js';
 import type { Policy } from '../policy/types.js';
-import { containsSecret, looksInjected, redactSecrets } from '../provenance/detect.js';
+import {
+  containsSecret,
+  findSecrets,
+  looksInjected,
+  redactSecrets,
+  type Span,
+} from '../provenance/detect.js';
 import { extractValues, stringsOf, ValueIndex } from '../provenance/values.js';
 import { canonicalize } from '../recorder/canonical.js';
 import type {
@@ -41,7 +47,7 @@ import type {
 } from '../recorder/event.js';
 import { FlightRecorder } from '../recorder/recorder.js';
 import { type Durability, FileSink, type LogSink, MemorySink } from '../recorder/sink.js';
-import type { SecretStore } from '../secrets/store.js';
+import { CapturedSecretStore, type SecretStore } from '../secrets/store.js';
 import {
   isSyscallKind,
   SINK_DESTRUCTIVE,
@@ -141,6 +147,11 @@ interface Analysis {
 export interface SyscallOptions {
   /** The spawned agent that acts; defaults to the root agent. */
   readonly agent?: string;
+  /**
+   * The caller can put an `ask` to a person itself (an MCP client with elicitation): the
+   * ask is recorded as pending rather than turned into a deny.
+   */
+  readonly canAsk?: boolean;
 }
 
 const CONTENT_FIELDS = new Set([
@@ -201,6 +212,42 @@ export function isControlArgument(name: string, value: unknown): boolean {
   return text === null || extractValues(text).size > 0;
 }
 
+/** Where the known secret values occur in a text. */
+function knownSpans(text: string, known: ReadonlyMap<string, string>): Span[] {
+  const spans: Span[] = [];
+  for (const value of known.keys()) {
+    for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) {
+      spans.push({ start: at, end: at + value.length });
+    }
+  }
+  return spans;
+}
+
+/** A copy of a JSON-like value with every string passed through `map` (shared when unchanged). */
+export function mapStrings(value: unknown, map: (text: string) => string): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((item) => {
+      const mapped = mapStrings(item, map);
+      if (mapped !== item) changed = true;
+      return mapped;
+    });
+    return changed ? out : value;
+  }
+  if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const mapped = mapStrings(item, map);
+      if (mapped !== item) changed = true;
+      out[key] = mapped;
+    }
+    return changed ? out : value;
+  }
+  return value;
+}
+
 export function newRunId(now: number = Date.now()): string {
   const stamp = new Date(now)
     .toISOString()
@@ -240,6 +287,7 @@ export class Kernel {
   readonly signer: Signer;
   readonly #recorder: FlightRecorder;
   readonly #stores: readonly SecretStore[];
+  readonly #captured = new CapturedSecretStore();
   readonly #extraGrants: string[];
   readonly #approver: Approver | undefined;
   readonly #clock: () => number;
@@ -338,7 +386,7 @@ export class Kernel {
     request: SyscallRequest | Readonly<Record<string, unknown>>,
     options: SyscallOptions = {},
   ): SyscallResult {
-    return this.#mediate(request, options.agent ?? this.agentId, false);
+    return this.#mediate(request, options.agent ?? this.agentId, false, options.canAsk === true);
   }
 
   /**
@@ -363,6 +411,7 @@ export class Kernel {
       },
       options.agent ?? this.agentId,
       true,
+      false,
     );
   }
 
@@ -370,6 +419,7 @@ export class Kernel {
     request: SyscallRequest | Readonly<Record<string, unknown>>,
     agent: string,
     fromApprover: boolean,
+    canAsk: boolean,
   ): SyscallResult {
     if (this.#closed) {
       throw new AgentkError('RECORDER_CLOSED', 'the kernel is closed; open a new one');
@@ -477,10 +527,25 @@ export class Kernel {
         } else {
           askPending = true;
         }
-        if (askPending && !this.#approver) {
+        if (askPending && !this.#approver && !canAsk) {
           verdict = 'deny';
           reason = `${reason} (needs human approval and no approver is configured: allow it with a policy rule, or run the agent with an approver)`;
         }
+      }
+    }
+
+    // A handle goes back only to a sink its scope allows, never to egress, never stale.
+    if (verdict === 'allow' && kind !== null && analysis.handles.length > 0) {
+      const problem = this.#handleProblem(
+        analysis.handles,
+        `${kind}:${rawTarget}`,
+        analysis.sinks,
+        now,
+      );
+      if (problem) {
+        verdict = 'deny';
+        rule = 'kernel.handle-out-of-scope';
+        reason = `secret handle cannot be used here: ${problem}`;
       }
     }
 
@@ -502,7 +567,7 @@ export class Kernel {
         expires_at: new Date(now + this.#receiptTtl).toISOString(),
       });
       if (kind === 'secret.open' && parsed.ok && parsed.request.kind === 'secret.open') {
-        const store = this.#stores.find((candidate) => candidate.has(rawTarget));
+        const store = this.#allStores().find((candidate) => candidate.has(rawTarget));
         if (store) {
           handleStore = store;
           handleExpiry = now + (parsed.request.ttlMs ?? DEFAULT_HANDLE_TTL_MS);
@@ -719,6 +784,101 @@ export class Kernel {
     this.#recorder.close();
   }
 
+  #allStores(): readonly SecretStore[] {
+    return [...this.#stores, this.#captured];
+  }
+
+  #handleProblem(
+    handles: readonly string[],
+    capability: string,
+    sinks: SinkMask,
+    now: number,
+  ): string | null {
+    for (const id of handles) {
+      const handle = this.#handles.get(id);
+      if (!handle) return 'unknown handle';
+      if (handle.expiresAt < now) return 'the handle has expired';
+      if (sinks & SINK_EGRESS) return 'secrets are never revealed to an egress sink';
+      if (!handle.record.scope.some((pattern) => globMatch(pattern, capability))) {
+        return `${loggable(capability, 200)} is outside the handle's scope`;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Replace credential material in content headed to the model with secret handles: each
+   * distinct secret becomes a `secret.open` syscall (so the policy decides, and the log
+   * shows it), scoped by default to the server that produced it. Values of configured
+   * stores are recognised too. Every secret seen is indexed, raw and encoded, so that an
+   * argument echoing it is labelled secret. A secret the policy will not open stays in
+   * place, and the content, still secret, is then refused by the response syscall.
+   */
+  captureSecrets(
+    content: unknown,
+    source: string,
+    options: SyscallOptions = {},
+  ): { content: unknown; handles: readonly SecretHandleRecord[] } {
+    if (this.#closed)
+      throw new AgentkError('RECORDER_CLOSED', 'the kernel is closed; open a new one');
+    const known = this.#knownSecretValues();
+    const minted = new Map<string, SecretHandleRecord | null>();
+    const handles: SecretHandleRecord[] = [];
+    const server = source.includes('/') ? source.slice(0, source.indexOf('/')) : source;
+    const handleFor = (value: string): SecretHandleRecord | null => {
+      let handle = minted.get(value);
+      if (handle !== undefined) return handle;
+      const target = known.get(value) ?? this.#captured.add(source, value);
+      const result = this.#mediate(
+        {
+          kind: 'secret.open',
+          target,
+          scope: [`tool.invoke:${server}/*`],
+          intent: `credential material in content from ${source}`,
+        },
+        options.agent ?? this.agentId,
+        false,
+        false,
+      );
+      handle = result.secretHandle;
+      this.#values.addSecret(value, {
+        pageId: handle?.id ?? `secret@${result.step}`,
+        labels: SECRET | PRIVATE,
+      });
+      minted.set(value, handle);
+      if (handle) handles.push(handle);
+      return handle;
+    };
+    const redact = (text: string): string => {
+      const spans = [...findSecrets(text), ...knownSpans(text, known)].sort(
+        (a, b) => a.start - b.start,
+      );
+      if (spans.length === 0) return text;
+      let out = '';
+      let at = 0;
+      for (const span of spans) {
+        if (span.start < at) continue;
+        const handle = handleFor(text.slice(span.start, span.end));
+        out += text.slice(at, span.start) + (handle ? handle.id : text.slice(span.start, span.end));
+        at = span.end;
+      }
+      return out + text.slice(at);
+    };
+    return { content: mapStrings(content, redact), handles };
+  }
+
+  /** Values of configured stores that can list their targets, by value. */
+  #knownSecretValues(): Map<string, string> {
+    const known = new Map<string, string>();
+    for (const store of this.#stores) {
+      for (const target of store.targets?.() ?? []) {
+        const bytes = store.read(target);
+        if (bytes && bytes.length >= 6) known.set(Buffer.from(bytes).toString('utf8'), target);
+      }
+    }
+    return known;
+  }
+
   #pruneReceipts(now: number): void {
     for (const [id, issued] of this.#receipts) {
       if (issued.expiresAt < now) this.#receipts.delete(id);
@@ -826,6 +986,9 @@ export class Kernel {
         a.contentText = text;
         a.inputs.push({ ref: 'content', sha256: a.contentHash });
         if (containsSecret(text)) mask |= SECRET | PRIVATE;
+        // A handle stands for a secret: the content is not secret, but it is the user's.
+        HANDLE_PATTERN.lastIndex = 0;
+        if (HANDLE_PATTERN.test(text)) mask |= PRIVATE;
         if (looksInjected(text)) mask |= POISONED | UNTRUSTED;
       }
       // Content from a source no policy pattern vouches for is not trusted.
@@ -871,7 +1034,8 @@ export class Kernel {
         if (request.prompt !== undefined) flow('prompt', request.prompt, true, false);
         break;
       case 'memory.write':
-        raise(session.context);
+        // What is written derives from the context (content); the key is the agent's choice.
+        raiseArg(session.context, false);
         flow('content', request.content, true, false);
         a.contentHash = hashOf(request.content);
         break;
@@ -923,7 +1087,7 @@ export class Kernel {
       case 'secret.open':
         raise(SECRET | PRIVATE | this.policy.sourceLabels(request.target));
         a.detail.scope = (request.scope ?? ['tool.invoke:*']).map((entry) => loggable(entry, 512));
-        if (!this.#stores.some((store) => store.has(request.target))) {
+        if (!this.#allStores().some((store) => store.has(request.target))) {
           a.refusal = {
             rule: 'kernel.secret-unavailable',
             reason: 'no configured secret store holds this target',

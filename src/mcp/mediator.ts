@@ -5,7 +5,8 @@
 // Clean traffic is forwarded as the exact bytes received.
 // Input distrusted: both peers.
 
-import type { Kernel } from '../kernel/kernel.js';
+import { HANDLE_PATTERN } from '../evidence/receipts.js';
+import { type Kernel, mapStrings } from '../kernel/kernel.js';
 import type { SyscallRequest, SyscallResult } from '../kernel/types.js';
 import {
   errorLine,
@@ -198,14 +199,38 @@ export class McpMediator {
     const args = spec.key === 'uri' ? { uri: name } : (params?.arguments ?? {});
     if (!isRecord(args)) return invalid(`${request.method} params.arguments must be an object`);
     const result = this.#syscall({ kind: spec.kind, target: this.#target(name), args }, metadata);
-    if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) {
-      const line =
+    const deny = (denied: SyscallResult): Outcome => ({
+      action: 'reply',
+      line:
         spec.kind === 'tool.invoke'
-          ? this.#toolDenial(id, name, result)
-          : errorLine(id, RPC.denied, denialText(result), { agentk: denialOf(result) });
-      return { action: 'reply', line, syscall: result };
+          ? this.#toolDenial(id, name, denied)
+          : errorLine(id, RPC.denied, denialText(denied), { agentk: denialOf(denied) }),
+      syscall: denied,
+    });
+    if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) return deny(result);
+    // Secret handles in the arguments become their values, for this allowed sink only.
+    const handles = result.event.syscall.inputs
+      .filter((input) => input.ref.startsWith('handle:'))
+      .map((input) => input.ref.slice('handle:'.length));
+    if (handles.length === 0) return { action: 'forward', line: forwardLine, syscall: result };
+    const receipt = result.receipt?.id ?? '';
+    const values = new Map<string, string>();
+    try {
+      for (const handle of handles) {
+        values.set(handle, Buffer.from(this.kernel.revealSecret(handle, receipt)).toString('utf8'));
+      }
+    } catch (error) {
+      const why = error instanceof Error ? error.message : 'secret handle unusable';
+      return { action: 'reply', line: errorLine(id, RPC.denied, why), syscall: result };
     }
-    return { action: 'forward', line: forwardLine, syscall: result };
+    const substituted = mapStrings(params?.arguments ?? {}, (text) =>
+      text.replace(HANDLE_PATTERN, (match) => values.get(match) ?? match),
+    );
+    return {
+      action: 'forward',
+      line: JSON.stringify({ ...request.message, params: { ...params, arguments: substituted } }),
+      syscall: result,
+    };
   }
 
   #toolDenial(id: JsonRpcId, name: string, result: SyscallResult): string {
@@ -285,39 +310,59 @@ export class McpMediator {
       case 'tools/call': {
         if (!isRecord(result) || !Array.isArray(result.content)) return bad('no content list');
         const name = String(request.params?.name ?? '');
-        const answer = this.kernel.syscall({
-          kind: 'tool.response',
-          target: this.#target(name),
-          content: result,
-          ...(result.isError === true ? { isError: true } : {}),
-        });
-        return answer.allowed ? rawLine : this.#toolDenial(id, name, answer);
+        const { content, answer } = this.#answer('tool.response', this.#target(name), result);
+        if (!answer.allowed) return this.#toolDenial(id, name, answer);
+        return content === result ? rawLine : resultLine(id, content);
       }
       case 'resources/read': {
         if (!isRecord(result) || !Array.isArray(result.contents)) return bad('no contents list');
-        const answer = this.kernel.syscall({
-          kind: 'resource.response',
-          target: this.#target(String(request.params?.uri ?? '')),
-          content: result,
-        });
-        return answer.allowed
-          ? rawLine
-          : errorLine(id, RPC.denied, denialText(answer), { agentk: denialOf(answer) });
+        const uri = String(request.params?.uri ?? '');
+        const { content, answer } = this.#answer('resource.response', this.#target(uri), result);
+        if (!answer.allowed)
+          return errorLine(id, RPC.denied, denialText(answer), { agentk: denialOf(answer) });
+        return content === result ? rawLine : resultLine(id, content);
       }
       case 'prompts/get': {
         if (!isRecord(result) || !Array.isArray(result.messages)) return bad('no messages list');
-        const answer = this.kernel.syscall({
-          kind: 'prompt.response',
-          target: this.#target(String(request.params?.name ?? '')),
-          content: result,
-        });
-        return answer.allowed
-          ? rawLine
-          : errorLine(id, RPC.denied, denialText(answer), { agentk: denialOf(answer) });
+        const name = String(request.params?.name ?? '');
+        const { content, answer } = this.#answer('prompt.response', this.#target(name), result);
+        if (!answer.allowed)
+          return errorLine(id, RPC.denied, denialText(answer), { agentk: denialOf(answer) });
+        return content === result ? rawLine : resultLine(id, content);
       }
       default:
         return errorLine(id, RPC.internalError, 'no mediation for this method');
     }
+  }
+
+  /**
+   * A server's answer headed to the client: credential material is first replaced by
+   * secret handles (each a secret.open syscall), then the answer is a response syscall.
+   */
+  #answer(
+    kind: 'tool.response' | 'resource.response' | 'prompt.response',
+    target: string,
+    result: Record<string, unknown>,
+  ): { content: unknown; answer: SyscallResult } {
+    const { content } = this.kernel.captureSecrets(result, target);
+    const answer = this.kernel.syscall({
+      kind,
+      target,
+      content,
+      ...(kind === 'tool.response' && result.isError === true ? { isError: true } : {}),
+    });
+    return { content, answer };
+  }
+
+  /**
+   * A server notification headed to the client: log messages and progress text can carry
+   * credentials too; they are replaced by handles like any answer. Returns the line.
+   */
+  serverNotification(message: Record<string, unknown>, rawLine: string): string {
+    const params = message.params;
+    if (!isRecord(params)) return rawLine;
+    const { content } = this.kernel.captureSecrets(params, this.#target(String(message.method)));
+    return content === params ? rawLine : JSON.stringify({ ...message, params: content });
   }
 
   /** One describe syscall per descriptor; denied descriptors are hidden from the list. */

@@ -433,7 +433,7 @@ export class StdioProxy {
           return;
         }
         this.stats.notificationsForwarded += 1;
-        this.#toClient(text);
+        this.#toClient(this.#mediator.serverNotification(message.message, text));
         return;
       }
     }

@@ -95,20 +95,21 @@ export function annotationSinks(annotations: unknown): SinkMask {
 const PRIVATE_SOURCE_WORDS = new Set(
   (
     'mail email emails inbox message messages sms chat chats dm dms contact contacts ' +
-    'calendar calendars bank banking account accounts payment payments history'
+    'calendar calendars bank banking account accounts payment payments history env environment'
   ).split(' '),
 );
+// Tools whose very purpose is to return secrets. (An environment dump is private; the
+// credentials inside it are found and replaced by handles like anywhere else.)
 const SECRET_SOURCE_WORDS = new Set(
-  (
-    'env environment secret secrets credential credentials password passwords keychain ' +
-    'token tokens cookie cookies vault'
-  ).split(' '),
+  'secret secrets credential credentials password passwords keychain token tokens cookie cookies vault'.split(
+    ' ',
+  ),
 );
 
 /**
  * Labels for what a tool returns, from the words of its name: the user's own data
- * (mail, messages, contacts, calendar, bank) is private; environment and credential
- * readers are private and secret.
+ * (mail, messages, contacts, calendar, bank, environment) is private; credential readers
+ * are private and secret.
  */
 export function sourceHeuristics(target: string): LabelMask {
   const name = target.slice(target.lastIndexOf('/') + 1);

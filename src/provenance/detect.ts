@@ -14,8 +14,52 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b/g,
   /\bAIza[0-9A-Za-z_-]{35}\b/g,
   /\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b/g,
-  /\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token)\s*[:=](?!\/\/)\s*["']?[^\s"']{6,}/gi,
+  // A password line: only the value (group 1) is the secret.
+  /\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token)\s*[:=](?!\/\/)\s*["']?([^\s"']{6,})/gi,
 ];
+
+const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g;
+const PEM_END = /-----END (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g;
+const MAX_PEM = 64 * 1024;
+
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Where credential material sits in a text: whole private-key blocks (BEGIN to END, or to
+ * the end of the text when cut), tokens, and the values of password lines. Spans are
+ * sorted and do not overlap.
+ */
+export function findSecrets(text: string): Span[] {
+  const spans: Span[] = [];
+  PEM_BEGIN.lastIndex = 0;
+  for (let match = PEM_BEGIN.exec(text); match; match = PEM_BEGIN.exec(text)) {
+    PEM_END.lastIndex = match.index;
+    const end = PEM_END.exec(text);
+    const stop = end && end.index - match.index < MAX_PEM ? end.index + end[0].length : text.length;
+    spans.push({ start: match.index, end: stop });
+    PEM_BEGIN.lastIndex = stop;
+  }
+  for (const pattern of SECRET_PATTERNS.slice(1)) {
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+      const value = match[1] ?? match[0];
+      const start = match.index + match[0].length - value.length;
+      spans.push({ start, end: start + value.length });
+    }
+  }
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const merged: Span[] = [];
+  for (const span of spans) {
+    const last = merged[merged.length - 1];
+    if (last && span.start < last.end) {
+      if (span.end > last.end) merged[merged.length - 1] = { start: last.start, end: span.end };
+    } else merged.push(span);
+  }
+  return merged;
+}
 
 export function containsSecret(text: string): boolean {
   for (const pattern of SECRET_PATTERNS) {

@@ -107,6 +107,8 @@ export interface ValueOrigin {
 
 /** Fingerprints the index holds at most (about 8 bytes of page text per fingerprint). */
 export const DEFAULT_FINGERPRINT_BUDGET = 2_000_000;
+/** Encoded forms of secrets checked against every argument (beyond: fail closed). */
+const MAX_SECRET_FORMS = 10_000;
 
 export class ValueIndex {
   readonly #origins = new Map<string, ValueOrigin[]>();
@@ -116,6 +118,7 @@ export class ValueIndex {
   readonly #budget: number;
   /** Join of the labels of pages too large for the remaining budget. */
   #unindexed = 0;
+  readonly #secretForms: { form: string; caseless: boolean; origin: ValueOrigin }[] = [];
 
   constructor(maxOriginsPerValue = 8, fingerprintBudget = DEFAULT_FINGERPRINT_BUDGET) {
     this.#maxOriginsPerValue = maxOriginsPerValue;
@@ -162,9 +165,40 @@ export class ValueIndex {
     }
   }
 
+  /**
+   * A secret the kernel has seen (captured from content, or known to a store): its raw
+   * form and its common encodings (base64, base64url, hex, URL encoding) taint any
+   * argument that echoes them.
+   */
+  addSecret(value: string, origin: ValueOrigin): void {
+    if (value.length < 6 || this.#secretForms.length >= MAX_SECRET_FORMS) {
+      if (value.length >= 6) this.#unindexed |= origin.labels;
+      return;
+    }
+    const bytes = Buffer.from(value, 'utf8');
+    const forms = new Set([
+      value,
+      bytes.toString('base64').replace(/=+$/, ''),
+      bytes.toString('base64url'),
+      encodeURIComponent(value),
+    ]);
+    for (const form of forms) {
+      if (form.length >= 6 && !this.#secretForms.some((known) => known.form === form)) {
+        this.#secretForms.push({ form, caseless: false, origin });
+      }
+    }
+    this.#secretForms.push({ form: bytes.toString('hex'), caseless: true, origin });
+  }
+
   /** The pages the values and long substrings of `text` appeared in. */
   lookup(text: string): ValueOrigin[] {
     const out: ValueOrigin[] = [];
+    if (this.#secretForms.length > 0) {
+      const lower = text.toLowerCase();
+      for (const { form, caseless, origin } of this.#secretForms) {
+        if ((caseless ? lower : text).includes(form)) out.push(origin);
+      }
+    }
     for (const value of argumentValues(text)) {
       const origins = this.#origins.get(value);
       if (origins) out.push(...origins);

@@ -171,6 +171,10 @@ export class ReferenceSecretStore implements SecretStore {
     return this.#providerFor(entry)?.read(entry.reference) ?? null;
   }
 
+  targets(): readonly string[] {
+    return [...this.#entries.keys()];
+  }
+
   /** Counts only: which references a configured provider can serve now. */
   check(): AvailabilityReport {
     let available = 0;

@@ -11,6 +11,11 @@ export interface SecretStore {
   has(target: string): boolean;
   /** The secret's bytes, or null if unavailable. Called only by the kernel. */
   read(target: string): Uint8Array | null;
+  /**
+   * The targets this store can enumerate, so that their values can be recognised in
+   * content headed to the model. Optional: a vault may not list its secrets.
+   */
+  targets?(): readonly string[];
 }
 
 /**
@@ -28,6 +33,44 @@ export class StaticSecretStore implements SecretStore {
         typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
       ]),
     );
+  }
+
+  has(target: string): boolean {
+    return this.#values.has(target);
+  }
+
+  read(target: string): Uint8Array | null {
+    const value = this.#values.get(target);
+    return value ? new Uint8Array(value) : null;
+  }
+
+  targets(): readonly string[] {
+    return [...this.#values.keys()];
+  }
+
+  toJSON(): object {
+    return { provider: this.provider, targets: this.#values.size };
+  }
+}
+
+/**
+ * Secrets the kernel found in content headed to the model (a token in a tool's output):
+ * kept in memory only, under `secret://captured/<source>/<n>`, so that a handle can stand
+ * in for them and the bytes go back only to a sink the handle's scope allows.
+ */
+export class CapturedSecretStore implements SecretStore {
+  readonly provider = 'captured';
+  readonly #values = new Map<string, Uint8Array>();
+  readonly #byValue = new Map<string, string>();
+
+  /** The target for this value (the same value always gets the same target). */
+  add(source: string, value: string): string {
+    const known = this.#byValue.get(`${source}\0${value}`);
+    if (known) return known;
+    const target = `secret://captured/${source}/${this.#values.size + 1}`;
+    this.#values.set(target, Buffer.from(value, 'utf8'));
+    this.#byValue.set(`${source}\0${value}`, target);
+    return target;
   }
 
   has(target: string): boolean {

@@ -229,16 +229,23 @@ describe('agent.spawn', () => {
 });
 
 describe('human.approve', () => {
+  // A send to a URL an untrusted page gave: the default policy asks a person.
+  const LINK = {
+    kind: 'context.read' as const,
+    target: 'https://news.example/a',
+    content: 'Sign up at https://partner.example/signup',
+  };
   const DELETE = {
-    kind: 'tool.invoke' as const,
-    target: 'fs/delete_file',
-    args: { path: 'old.log' },
+    kind: 'network.send' as const,
+    target: 'https://partner.example/signup',
+    body: 'old.log',
   };
 
   it('records what was approved, by whom, bound to the request hash; valid once', () => {
     const { kernel } = memoryKernel();
+    kernel.syscall(LINK);
     const ask = kernel.syscall(DELETE);
-    expect([ask.verdict, ask.rule]).toEqual(['deny', 'ask-destructive']);
+    expect([ask.verdict, ask.rule]).toEqual(['deny', 'ask-untrusted-steered-action']);
     const approve = kernel.approve(ask.requestHash, {
       approver: 'alice@example.com',
       approved: true,
@@ -248,7 +255,7 @@ describe('human.approve', () => {
       request_hash: ask.requestHash,
       approved: true,
       approver: 'alice@example.com',
-      request: { kind: 'tool.invoke', target: 'fs/delete_file', step: ask.step },
+      request: { kind: 'network.send', target: 'https://partner.example/signup', step: ask.step },
     });
     const retry = kernel.syscall(DELETE);
     expect(retry.verdict).toBe('allow');
@@ -278,6 +285,7 @@ describe('human.approve', () => {
 
   it('never lets the agent approve its own ask with a syscall', () => {
     const { kernel } = memoryKernel();
+    kernel.syscall(LINK);
     const ask = kernel.syscall(DELETE);
     const forged = kernel.syscall({
       kind: 'human.approve',
@@ -317,10 +325,14 @@ describe('human.approve', () => {
         return { approved: true, approver: 'bob' };
       },
     });
+    kernel.syscall(LINK);
     const result = await kernel.decide(DELETE);
-    expect(asked).toEqual(['tool.invoke fs/delete_file ask-destructive']);
+    expect(asked).toEqual([
+      'network.send https://partner.example/signup ask-untrusted-steered-action',
+    ]);
     expect(result.verdict).toBe('allow');
     const refusing = memoryKernel({ approver: () => ({ approved: false, approver: 'carol' }) });
+    refusing.kernel.syscall(LINK);
     const refused = await refusing.kernel.decide(DELETE);
     expect(refused.allowed).toBe(false);
   });
@@ -353,7 +365,7 @@ describe('file.patch', () => {
       diff: '--- a/src/old.ts\n+++ /dev/null\n@@ -1 +0,0 @@\n-gone\n',
     });
     expect(result.sinks).toContain('destructive');
-    expect(result.rule).toBe('ask-destructive');
+    expect(result.rule).toBe('allow-capable-action');
   });
 
   it('refuses a diff that touches paths outside its target', () => {
@@ -464,7 +476,7 @@ describe('secret.open', () => {
       args: { auth: handle },
     });
     // git/clone is egress by name: a secret never goes to egress.
-    expect(use.verdict).toBe('deny');
+    expect([use.verdict, use.rule]).toEqual(['deny', 'deny-private-egress']);
     const status = kernel.syscall({
       kind: 'tool.invoke',
       target: 'git/status',
@@ -474,14 +486,14 @@ describe('secret.open', () => {
     const receipt = status.receipt?.id as string;
     expect(Buffer.from(kernel.revealSecret(handle, receipt)).toString()).toBe(DUMMY_SECRET);
     expect(() => kernel.revealSecret(handle, receipt)).toThrow(/already revealed/);
+    // A handle in the arguments of a sink outside its scope: refused before it is allowed.
     const other = kernel.syscall({
       kind: 'tool.invoke',
       target: 'fs/read_file',
       args: { auth: handle },
     });
-    expect(() => kernel.revealSecret(handle, other.receipt?.id as string)).toThrow(
-      /outside the handle's scope/,
-    );
+    expect([other.verdict, other.rule]).toEqual(['deny', 'kernel.handle-out-of-scope']);
+    expect(other.reason).toMatch(/outside the handle's scope/);
     const noHandle = kernel.syscall({ kind: 'tool.invoke', target: 'git/status', args: {} });
     expect(() => kernel.revealSecret(handle, noHandle.receipt?.id as string)).toThrow(AgentkError);
   });

@@ -106,7 +106,7 @@ describe('control and content arguments', () => {
       target: 'mail/send_email',
       args: { to: 'press@news.example', body: 'hello' },
     });
-    expect([steered.verdict, steered.rule]).toEqual(['deny', 'ask-untrusted-egress']);
+    expect([steered.verdict, steered.rule]).toEqual(['deny', 'ask-untrusted-steered-action']);
     expect(steered.controlLabels).toContain('untrusted');
   });
 });

@@ -54,7 +54,7 @@ describe('agentk mcp-proxy, mcp-stdio and mcp-lines', () => {
       '3:deny',
       '4:deny',
       '5:allow',
-      '6:deny',
+      '6:allow',
     ]);
     const chain = verifyLogFile(join(cwd, 'lines.jsonl'));
     expect(chain.ok && chain.events).toBe(6);

@@ -95,7 +95,7 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     if (chain.ok) expect(chain.events).toBeGreaterThan(20);
   });
 
-  it('keeps a planted credential out of the client and the trace (get-env)', async () => {
+  it('replaces a planted credential with a secret handle before the client sees it (get-env)', async () => {
     const trace = tempTrace();
     const through = await connect(
       ...proxied('everything', trace, [EVERYTHING], ['--allow-env', 'PLANTED_TOKEN']),
@@ -107,9 +107,10 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
       isError?: boolean;
       content: { text: string }[];
     };
-    expect(result.isError).toBe(true);
+    // The environment dump arrives, with the credential replaced by an opaque handle.
+    expect(result.isError).toBeFalsy();
     expect(JSON.stringify(result)).not.toContain(PLANTED);
-    expect(result.content[0]?.text).toMatch(/deny-raw-secret-into-context/);
+    expect(result.content[0]?.text).toMatch(/"PLANTED_TOKEN": "secret_fd_[0-9a-f]{32}"/);
     await through.close();
     expect(readFileSync(trace, 'utf8')).not.toContain(PLANTED);
     expect(verifyLogFile(trace).ok).toBe(true);

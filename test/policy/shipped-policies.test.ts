@@ -126,13 +126,13 @@ const SCENARIOS: Record<string, readonly Scenario[]> = {
       ],
     },
     {
-      rule: 'ask-destructive',
-      verdict: 'deny',
-      title: 'deleting a file without an approver',
+      rule: 'allow-capable-action',
+      verdict: 'allow',
+      title: 'deleting a build file: clean, so no approval needed',
       steps: [{ kind: 'tool.invoke', target: 'fs/delete_file', args: { path: 'build/tmp.txt' } }],
     },
     {
-      rule: 'ask-untrusted-egress',
+      rule: 'ask-untrusted-steered-action',
       verdict: 'deny',
       title: 'posting to a URL a page pointed at, without an approver',
       steps: [
