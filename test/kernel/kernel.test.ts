@@ -266,15 +266,12 @@ describe('human.approve', () => {
 
   it('does not carry an approval over to a different request', () => {
     const { kernel } = memoryKernel();
+    kernel.syscall(LINK);
     const ask = kernel.syscall(DELETE);
-    kernel.syscall({
-      kind: 'human.approve',
-      target: ask.requestHash,
-      approver: 'a',
-      approved: true,
-    });
-    const other = kernel.syscall({ ...DELETE, args: { path: 'important.db' } });
-    expect(other.verdict).toBe('deny');
+    expect(kernel.approve(ask.requestHash, { approver: 'a', approved: true }).allowed).toBe(true);
+    const other = kernel.syscall({ ...DELETE, body: 'important.db' });
+    expect([other.verdict, other.rule]).toEqual(['deny', 'ask-untrusted-steered-action']);
+    expect(kernel.syscall(DELETE).verdict).toBe('allow');
   });
 
   it('refuses an approval for a request nobody asked about', () => {
