@@ -10,7 +10,17 @@ import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signRecord } from './signing.js';
 
 export const RECEIPT_PREFIX = 'rcpt_';
 export const HANDLE_PREFIX = 'secret_fd_';
-export const HANDLE_PATTERN = /\bsecret_fd_[0-9a-f]{32}\b/g;
+const HANDLE_SOURCE = '\\bsecret_fd_[0-9a-f]{32}\\b';
+
+/** The secret-handle ids in a text (a fresh regex each time: no shared lastIndex). */
+export function findHandles(text: string): string[] {
+  return [...text.matchAll(new RegExp(HANDLE_SOURCE, 'g'))].map((match) => match[0]);
+}
+
+/** Replace each secret-handle id in a text. */
+export function replaceHandles(text: string, replace: (handle: string) => string): string {
+  return text.replace(new RegExp(HANDLE_SOURCE, 'g'), replace);
+}
 
 export interface ReceiptBinding {
   readonly agent_id: string;

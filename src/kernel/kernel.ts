@@ -8,7 +8,7 @@
 import { domainHash, type Signer, sha256Hex } from '../crypto/index.js';
 import { AgentkError } from '../errors.js';
 import { loadSigner } from '../evidence/keys.js';
-import { HANDLE_PATTERN, mintReceipt, mintSecretHandle } from '../evidence/receipts.js';
+import { findHandles, mintReceipt, mintSecretHandle } from '../evidence/receipts.js';
 import {
   INTEGRITY_TAINT,
   joinMasks,
@@ -946,8 +946,7 @@ export class Kernel {
       }
       if (evidence) a.inputs.push({ ref: name, sha256: hashOf(value) });
       if (containsSecret(text)) raise(SECRET | PRIVATE);
-      for (const match of text.matchAll(HANDLE_PATTERN))
-        this.#resolveInput({ handle: match[0] }, a);
+      for (const handle of findHandles(text)) this.#resolveInput({ handle }, a);
       raiseArg(this.#values.unindexedLabels, control);
       const pages = new Set<string>();
       for (const origin of this.#values.lookup(text)) {
@@ -987,8 +986,7 @@ export class Kernel {
         a.inputs.push({ ref: 'content', sha256: a.contentHash });
         if (containsSecret(text)) mask |= SECRET | PRIVATE;
         // A handle stands for a secret: the content is not secret, but it is the user's.
-        HANDLE_PATTERN.lastIndex = 0;
-        if (HANDLE_PATTERN.test(text)) mask |= PRIVATE;
+        if (findHandles(text).length > 0) mask |= PRIVATE;
         if (looksInjected(text)) mask |= POISONED | UNTRUSTED;
       }
       // Content from a source no policy pattern vouches for is not trusted.

@@ -5,7 +5,7 @@
 // Clean traffic is forwarded as the exact bytes received.
 // Input distrusted: both peers.
 
-import { HANDLE_PATTERN } from '../evidence/receipts.js';
+import { replaceHandles } from '../evidence/receipts.js';
 import { type Kernel, mapStrings } from '../kernel/kernel.js';
 import type { SyscallRequest, SyscallResult } from '../kernel/types.js';
 import {
@@ -224,7 +224,7 @@ export class McpMediator {
       return { action: 'reply', line: errorLine(id, RPC.denied, why), syscall: result };
     }
     const substituted = mapStrings(params?.arguments ?? {}, (text) =>
-      text.replace(HANDLE_PATTERN, (match) => values.get(match) ?? match),
+      replaceHandles(text, (match) => values.get(match) ?? match),
     );
     return {
       action: 'forward',

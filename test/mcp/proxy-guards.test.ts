@@ -21,7 +21,7 @@ describe('the stdio proxy, lifecycle', () => {
     expect((await s.request('ping')).result).toEqual({});
     await s.initialize();
     const tools = resultOf(await s.request('tools/list')) as unknown as { tools: unknown[] };
-    expect(tools.tools.length).toBe(13);
+    expect(tools.tools.length).toBe(15);
     const exit = await s.close();
     expect(exit.code).toBe(0);
     expect(exit.seal).not.toBeNull();
@@ -352,5 +352,28 @@ describe('transparency', () => {
     const expected = JSON.stringify({ jsonrpc: '2.0', id: 'exact-1', result: resultOf(answer) });
     expect(s.rawLines).toContain(expected);
     await s.close();
+  });
+});
+
+describe('secrets on the wire', () => {
+  it('replace a credential in an answer with a handle, and substitute it back for the same server', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'agentk-fault-')), 'received.log');
+    const s = await rawSession({ env: { FAULT_LOG: log } });
+    await s.initialize();
+    const leak = await s.request('tools/call', call('leak'));
+    const text = resultOf(leak)?.content?.[0]?.text ?? '';
+    const handle = /secret_fd_[0-9a-f]{32}/.exec(text)?.[0] as string;
+    expect(text).not.toContain('ghp_');
+    expect(handle).toBeDefined();
+    const used = await s.request('tools/call', call('record', { token: handle }));
+    expect(resultOf(used)?.isError).toBeUndefined();
+    const exfil = await s.request('tools/call', call('echo', { to: 'x', data: handle }));
+    expect(resultOf(exfil)?.isError).toBe(true);
+    await s.close();
+    const received = readFileSync(log, 'utf8');
+    expect(received).toContain('"token":"ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"');
+    expect(received).not.toContain('"data"');
+    expect(traceText(s.trace)).not.toContain('ghp_0123456789');
+    expect(JSON.stringify(s.lines)).not.toContain('ghp_0123456789');
   });
 });

