@@ -14,6 +14,7 @@ import { mcpKillerDemoCommand, mcpShimEvalCommand } from './commands/mcp-demos.j
 import { mcpProxyStdioCommand } from './commands/mcp-proxy-stdio.js';
 import { mcpLinesCommand, mcpProxyCommand, mcpStdioCommand } from './commands/mcp-requests.js';
 import { mcpServerCommand } from './commands/mcp-server.js';
+import { pinsCommand } from './commands/pins.js';
 import { policyCheckCommand } from './commands/policy-check.js';
 import { policyDiffCommand } from './commands/policy-diff.js';
 import { replayCommand } from './commands/replay.js';
@@ -51,6 +52,7 @@ export const COMMANDS: readonly Command[] = [
   mcpServerCommand,
   mcpKillerDemoCommand,
   mcpShimEvalCommand,
+  pinsCommand,
 ];
 
 function help(): string {

@@ -59,6 +59,7 @@ import {
   type Verdict,
 } from '../vocabulary.js';
 import { patchStats, patchWithinTarget } from './patch.js';
+import { type CatalogueKind, CatalogueTracker, type PinState, type PinStore } from './pins.js';
 import { parseRequest } from './request.js';
 import type {
   ApprovalAnswer,
@@ -75,6 +76,14 @@ export const DEFAULT_HANDLE_TTL_MS = 15 * 60_000;
 const MAX_SCANNED_CONTENT = 32 * 1024 * 1024;
 const MAX_PROVENANCE_HITS = 32;
 const MAX_CATALOG = 100_000;
+const CATALOGUE_OF: Partial<Record<SyscallKind, CatalogueKind>> = {
+  'tool.describe': 'tools',
+  'tool.invoke': 'tools',
+  'resource.describe': 'resources',
+  'resource.read': 'resources',
+  'prompt.describe': 'prompts',
+  'prompt.get': 'prompts',
+};
 /** Structured content with more strings than this is refused, never scanned in part. */
 const MAX_SCANNED_STRINGS = 100_000;
 const REQUEST_DOMAIN = 'agentk/request/v1';
@@ -94,6 +103,12 @@ export interface KernelOptions {
   readonly secretStores?: readonly SecretStore[];
   /** Capability patterns granted by the embedding code, on top of the policy's. */
   readonly grants?: readonly string[];
+  /**
+   * Catalogue pins: descriptors are checked against the pinned catalogue of their server
+   * (the part of the target before the first `/`), and calls to new or changed ones are
+   * refused until approved. Without a store, nothing is pinned.
+   */
+  readonly pins?: PinStore;
   /** Answers `ask` decisions. Without one, an `ask` is recorded as a deny that says why. */
   readonly approver?: Approver;
   readonly runId?: string;
@@ -288,6 +303,8 @@ export class Kernel {
   readonly #recorder: FlightRecorder;
   readonly #stores: readonly SecretStore[];
   readonly #captured = new CapturedSecretStore();
+  readonly #pins: PinStore | undefined;
+  readonly #trackers = new Map<string, CatalogueTracker | AgentkError>();
   readonly #extraGrants: string[];
   readonly #approver: Approver | undefined;
   readonly #clock: () => number;
@@ -317,6 +334,7 @@ export class Kernel {
     this.#clock = options.clock ?? Date.now;
     this.runId = options.runId ?? newRunId(this.#clock());
     this.#stores = options.secretStores ?? [];
+    this.#pins = options.pins;
     this.#extraGrants = [...(options.grants ?? [])];
     this.#approver = options.approver;
     this.#receiptTtl = options.receiptTtlMs ?? DEFAULT_RECEIPT_TTL_MS;
@@ -784,6 +802,79 @@ export class Kernel {
     this.#recorder.close();
   }
 
+  #tracker(server: string): CatalogueTracker | AgentkError | undefined {
+    if (!this.#pins) return undefined;
+    let tracker = this.#trackers.get(server);
+    if (!tracker) {
+      try {
+        tracker = new CatalogueTracker(this.#pins, server, new Date(this.#clock()).toISOString());
+      } catch (error) {
+        tracker =
+          error instanceof AgentkError
+            ? error
+            : new AgentkError('MANIFEST_INVALID', `pins of ${server} are unusable`);
+      }
+      this.#trackers.set(server, tracker);
+    }
+    return tracker;
+  }
+
+  /**
+   * Tell the kernel a server's catalogue listing is complete (the MCP proxy calls this
+   * after each tools/list, resources/list or prompts/list): a first-use catalogue becomes
+   * the reference for what the server shows later in the run.
+   */
+  endCatalogueListing(server: string): void {
+    const tracker = this.#tracker(server);
+    if (tracker instanceof CatalogueTracker) tracker.endListing();
+  }
+
+  /** Check a descriptor against its server's pins; records the state in the event. */
+  #pinCheck(
+    kind: SyscallKind,
+    target: string,
+    descriptor: unknown,
+    a: Analysis,
+  ): PinState | undefined {
+    const slash = target.indexOf('/');
+    if (slash <= 0) return undefined;
+    const tracker = this.#tracker(target.slice(0, slash));
+    if (tracker === undefined) return undefined;
+    if (tracker instanceof AgentkError) {
+      a.refusal ??= { rule: 'kernel.pins-unusable', reason: tracker.message };
+      return undefined;
+    }
+    const state = tracker.check(
+      CATALOGUE_OF[kind] as CatalogueKind,
+      target.slice(slash + 1),
+      descriptor,
+    );
+    a.detail.pin = state;
+    return state;
+  }
+
+  /** Refuse calls to descriptors that changed (or appeared) since the catalogue was pinned. */
+  #pinGate(kind: SyscallKind, target: string, a: Analysis): void {
+    const slash = target.indexOf('/');
+    if (slash <= 0) return;
+    const server = target.slice(0, slash);
+    const tracker = this.#tracker(server);
+    if (tracker === undefined) return;
+    if (tracker instanceof AgentkError) {
+      a.refusal ??= { rule: 'kernel.pins-unusable', reason: tracker.message };
+      return;
+    }
+    const name = target.slice(slash + 1);
+    const state = tracker.suspect(CATALOGUE_OF[kind] as CatalogueKind, name);
+    if (state !== undefined) {
+      a.detail.pin = state;
+      a.refusal ??= {
+        rule: 'kernel.descriptor-unapproved',
+        reason: `${loggable(name, 128)} is ${state} since ${server}'s catalogue was pinned; review it, then run agentk pins approve --server-id ${server}`,
+      };
+    }
+  }
+
   #allStores(): readonly SecretStore[] {
     return [...this.#stores, this.#captured];
   }
@@ -1013,13 +1104,17 @@ export class Kernel {
       }
       case 'tool.describe':
       case 'resource.describe':
-      case 'prompt.describe':
+      case 'prompt.describe': {
         content(request.descriptor, UNTRUSTED, false);
+        const pinned = this.#pinCheck(request.kind, request.target, request.descriptor, a);
+        // Unapproved descriptors are suspect: their text, and what it names, taints.
+        if (pinned && pinned !== 'pinned' && pinned !== 'first-use') raise(POISONED | UNTRUSTED);
         if (request.kind === 'tool.describe' && this.#catalog.size < MAX_CATALOG) {
           const annotations = (request.descriptor as { annotations?: unknown } | null)?.annotations;
           this.#catalog.set(request.target, annotationSinks(annotations));
         }
         break;
+      }
       case 'tool.response':
       case 'resource.response':
       case 'prompt.response':
@@ -1040,6 +1135,7 @@ export class Kernel {
       case 'tool.invoke':
       case 'resource.read':
       case 'prompt.get': {
+        this.#pinGate(request.kind, request.target, a);
         // A resource's URI is a control value: where it points, and what it carries out.
         if (request.kind === 'resource.read') flow('target', request.target, false);
         // Everything an exec sink takes is code; otherwise arguments are told apart by role.

@@ -134,6 +134,23 @@ function responseKind(
   return null;
 }
 
+/** The name of another tool of the same catalogue that a descriptor's text mentions, if any. */
+function mentionsOtherTool(
+  descriptor: Record<string, unknown>,
+  own: string,
+  names: readonly string[],
+): string | undefined {
+  const text = [descriptor.description, descriptor.title]
+    .filter((part): part is string => typeof part === 'string')
+    .join('\n');
+  if (text === '') return undefined;
+  return names.find((name) => {
+    if (name === own || name.length < 4) return false;
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(?<![\\w-])${escaped}(?![\\w-])`, 'i').test(text);
+  });
+}
+
 export class McpMediator {
   readonly kernel: Kernel;
   readonly serverId: string;
@@ -383,6 +400,7 @@ export class McpMediator {
       );
     }
     const kept: unknown[] = [];
+    const names: string[] = [];
     for (const descriptor of list) {
       const name = isRecord(descriptor) ? nameOf(descriptor) : undefined;
       if (
@@ -397,13 +415,27 @@ export class McpMediator {
           `downstream server returned a malformed ${request.method} entry`,
         );
       }
-      const decision = this.kernel.syscall({ kind, target: this.#target(name), descriptor });
+      names.push(name);
+    }
+    for (const descriptor of list as Record<string, unknown>[]) {
+      const name = nameOf(descriptor) as string;
+      // A description that names another tool is trying to steer the model (shadowing).
+      const mentions = mentionsOtherTool(descriptor, name, names);
+      const decision = this.kernel.syscall({
+        kind,
+        target: this.#target(name),
+        descriptor,
+        ...(mentions
+          ? { labels: ['poisoned-suspect'], intent: `its description names ${mentions}` }
+          : {}),
+      });
       if (decision.allowed) {
         kept.push(descriptor);
         if (kind === 'tool.describe' && isRecord(descriptor.outputSchema))
           this.#schemaTools.add(name);
       }
     }
+    this.kernel.endCatalogueListing(this.serverId);
     if (kept.length === list.length) return rawLine;
     return JSON.stringify({
       jsonrpc: '2.0',

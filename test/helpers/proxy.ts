@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { developmentSigner } from '../../src/evidence/keys.js';
 import { Kernel } from '../../src/kernel/kernel.js';
+import { PinStore } from '../../src/kernel/pins.js';
 import { LineReader } from '../../src/mcp/framing.js';
 import { type ProxyExit, type ProxyOptions, StdioProxy } from '../../src/mcp/proxy.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -41,15 +42,17 @@ export async function rawSession(
     serverArgs?: string[];
     env?: Record<string, string>;
     policyPath?: string;
+    pinsDir?: string;
   } = {},
 ): Promise<RawSession> {
   const dir = mkdtempSync(join(tmpdir(), 'agentk-proxy-'));
   const trace = join(dir, 'trace.jsonl');
-  const { serverArgs, env, policyPath, ...rest } = options;
+  const { serverArgs, env, policyPath, pinsDir, ...rest } = options;
   const kernel = new Kernel({
     policy: policyAt(policyPath ?? FAULT_POLICY),
     signer: developmentSigner(),
     trace: { path: trace },
+    ...(pinsDir ? { pins: new PinStore(pinsDir) } : {}),
   });
   const input = new PassThrough();
   const output = new PassThrough();

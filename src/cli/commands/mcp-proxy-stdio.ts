@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { AgentkError } from '../../errors.js';
 import { loadSigner } from '../../evidence/keys.js';
 import { Kernel, newRunId } from '../../kernel/kernel.js';
+import { PinStore } from '../../kernel/pins.js';
 import {
   childEnvironment,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -17,6 +18,7 @@ import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode } from '../io.js';
+import { DEFAULT_PINS_DIR } from './pins.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -63,6 +65,7 @@ export interface ProxyConfig {
   readonly args: readonly string[];
   readonly stderrFile: string | undefined;
   readonly serialize: boolean;
+  readonly pinsDir: string | undefined;
 }
 
 /** Every check that can fail happens here, before anything is spawned or written. */
@@ -124,6 +127,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
     args: childArgs,
     stderrFile: stringOption(args, 'stderr-file'),
     serialize: args.values.serialize === true,
+    pinsDir: stringOption(args, 'pins-dir'),
   };
 }
 
@@ -148,6 +152,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --allow-env NAME           pass this variable to the server (repeatable); the server
                              otherwise gets only PATH and HOME
   --stderr-file FILE         append the server's stderr here (default: discarded)
+  --pins-dir DIR              where catalogue pins live (default .agentk/pins; see agentk pins)
   --serialize                one request at a time, for replaying a scripted transcript
                              whose later requests were written knowing earlier answers
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
@@ -164,6 +169,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     command: { type: 'string' },
     arg: { type: 'string', multiple: true },
     serialize: { type: 'boolean' },
+    'pins-dir': { type: 'string' },
   },
   positionals: [0, 0],
   hyphenValues: ['arg'],
@@ -180,6 +186,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       signer,
       runId,
       trace: { path: tracePath },
+      pins: new PinStore(config.pinsDir ?? join(runsBase(io.cwd), DEFAULT_PINS_DIR)),
       ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
     });
     const input = io.stdin ?? new PassThrough();

@@ -1,0 +1,132 @@
+// `agentk pins list|show|approve`: the pinned MCP catalogues and their pending changes.
+
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PinStore } from '../../kernel/pins.js';
+import { type Command, flag, json, stringOption, usageError } from '../command.js';
+import { EXIT, printable, table } from '../io.js';
+
+export const DEFAULT_PINS_DIR = join('.agentk', 'pins');
+
+function diff(before: Record<string, string>, after: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(after).sort()) {
+    if (!(name in before)) out.push(`+ ${name}`);
+    else if (before[name] !== after[name]) out.push(`~ ${name}`);
+  }
+  for (const name of Object.keys(before).sort()) if (!(name in after)) out.push(`- ${name}`);
+  return out;
+}
+
+export const pinsCommand: Command = {
+  name: 'pins',
+  summary: 'list, show or approve pinned MCP catalogues (tool, resource and prompt descriptors)',
+  usage: `agentk pins list [--pins-dir DIR] [--json]
+agentk pins show --server-id ID [--pins-dir DIR] [--json]
+agentk pins approve --server-id ID [--pins-dir DIR] [--json]
+
+The proxy pins each server's catalogue the first time it sees it (canonical hashes, in
+.agentk/pins/<server-id>.json). A descriptor that is new, renamed or changed afterwards
+is labelled poisoned-suspect, and calls to it are refused until a person reviews the
+change and approves the pending catalogue: show lists the changes (+ new, ~ changed,
+- gone); approve makes the pending catalogue the pinned one.`,
+  options: {
+    'server-id': { type: 'string' },
+    'pins-dir': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: [1, 1],
+  run(args, io) {
+    const action = args.positionals[0] as string;
+    const dir = stringOption(args, 'pins-dir') ?? join(io.cwd, DEFAULT_PINS_DIR);
+    const store = new PinStore(dir);
+    const asJson = flag(args, 'json');
+    if (action === 'list') {
+      let files: string[] = [];
+      try {
+        files = readdirSync(dir).filter(
+          (name) => name.endsWith('.json') && !name.endsWith('.pending.json'),
+        );
+      } catch {
+        files = [];
+      }
+      const servers = files.map((name) => name.slice(0, -'.json'.length)).sort();
+      const rows = servers.map((server) => {
+        const pins = store.load(server);
+        const pending = store.loadPending(server);
+        return {
+          server_id: server,
+          tools: Object.keys(pins?.tools ?? {}).length,
+          resources: Object.keys(pins?.resources ?? {}).length,
+          prompts: Object.keys(pins?.prompts ?? {}).length,
+          pending: pending !== null,
+        };
+      });
+      if (asJson) io.stdout(json({ pins_dir: dir, servers: rows }));
+      else if (rows.length === 0) io.stdout(`no pinned catalogues in ${dir}\n`);
+      else {
+        io.stdout(
+          `${table(
+            rows.map((r) => [
+              `  ${r.server_id}`,
+              `${r.tools} tools, ${r.resources} resources, ${r.prompts} prompts`,
+              r.pending ? 'changes pending approval' : '',
+            ]),
+          )
+            .map(printable)
+            .join('\n')}\n`,
+        );
+      }
+      return EXIT.ok;
+    }
+    const server = stringOption(args, 'server-id');
+    if (server === undefined) throw usageError(`pins ${action} needs --server-id ID`);
+    if (action === 'show') {
+      const pins = store.load(server);
+      const pending = store.loadPending(server);
+      if (!pins) throw usageError(`no pinned catalogue for ${server} in ${dir}`);
+      const changes = pending
+        ? ['tools', 'resources', 'prompts'].flatMap((kind) =>
+            diff(pins[kind as 'tools'], pending[kind as 'tools']).map(
+              (line) => `${line.slice(0, 2)}${kind}/${line.slice(2)}`,
+            ),
+          )
+        : [];
+      if (asJson)
+        io.stdout(
+          json({ server_id: server, pinned_at: pins.pinned_at, pins, pending_changes: changes }),
+        );
+      else {
+        io.stdout(
+          [
+            `${server}: pinned ${pins.pinned_at}; ${Object.keys(pins.tools).length} tools, ${Object.keys(pins.resources).length} resources, ${Object.keys(pins.prompts).length} prompts`,
+            ...(changes.length > 0
+              ? ['pending changes:', ...changes.map((c) => `  ${c}`)]
+              : ['no pending changes']),
+            '',
+          ]
+            .map(printable)
+            .join('\n'),
+        );
+      }
+      return EXIT.ok;
+    }
+    if (action === 'approve') {
+      const { before, after } = store.approve(server, new Date().toISOString());
+      const changes = ['tools', 'resources', 'prompts'].flatMap((kind) =>
+        diff(before?.[kind as 'tools'] ?? {}, after[kind as 'tools']).map(
+          (line) => `${line.slice(0, 2)}${kind}/${line.slice(2)}`,
+        ),
+      );
+      if (asJson) io.stdout(json({ ok: true, server_id: server, approved_changes: changes }));
+      else
+        io.stdout(
+          `${[`approved ${changes.length} change${changes.length === 1 ? '' : 's'} to ${server}'s catalogue`, ...changes.map((c) => `  ${c}`), ''].map(printable).join('\n')}`,
+        );
+      return EXIT.ok;
+    }
+    throw usageError(
+      `unknown pins action ${JSON.stringify(action.slice(0, 20))} (list, show, approve)`,
+    );
+  },
+};

@@ -1,0 +1,106 @@
+// Catalogue pinning: trust on first use, a rug pull caught and refused, approval.
+
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CatalogueTracker, PinStore } from '../../src/kernel/pins.js';
+import { runCli } from '../helpers/cli.js';
+import { rawSession, traceText } from '../helpers/proxy.js';
+
+type Msg = Record<string, unknown>;
+const events = (trace: string) =>
+  traceText(trace)
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+
+describe('catalogue pinning through the proxy', () => {
+  it('pins on first use, refuses a tool that changed, and allows it once approved', async () => {
+    const pinsDir = mkdtempSync(join(tmpdir(), 'agentk-pins-'));
+    const a = await rawSession({ pinsDir });
+    await a.initialize();
+    await a.request('tools/list');
+    expect(existsSync(join(pinsDir, 'fault.json'))).toBe(true);
+    const before = await a.request('tools/call', { name: 'echo', arguments: { n: 1 } });
+    expect((before.result as { isError?: boolean }).isError).toBeUndefined();
+
+    await a.request('tools/call', { name: 'mutate', arguments: {} });
+    await a.waitFor((m) => m.method === 'notifications/tools/list_changed');
+    const listed = await a.request('tools/list');
+    expect(JSON.stringify(listed)).toContain('changed after it was trusted');
+    const after = await a.request('tools/call', { name: 'echo', arguments: { n: 2 } });
+    const denial = (after.result as { _meta: { 'agentk/denial': Msg } })._meta['agentk/denial'];
+    expect(denial).toMatchObject({ rule: 'kernel.descriptor-unapproved' });
+    expect(String(denial.reason)).toMatch(
+      /echo is changed since fault's catalogue was pinned; review it, then run agentk pins approve --server-id fault/,
+    );
+    await a.close();
+    const describe = events(a.trace).filter(
+      (e) => e.syscall?.kind === 'tool.describe' && e.syscall.target === 'fault/echo',
+    );
+    expect(describe.map((e) => e.syscall.detail.pin)).toEqual(['first-use', 'changed']);
+    expect(describe[1].syscall.labels).toContain('poisoned-suspect');
+
+    const shown = await runCli(['pins', 'show', '--server-id', 'fault', '--pins-dir', pinsDir]);
+    expect(shown.stdout).toContain('~ tools/echo');
+    const approved = await runCli([
+      'pins',
+      'approve',
+      '--server-id',
+      'fault',
+      '--pins-dir',
+      pinsDir,
+    ]);
+    expect(approved.stdout).toMatch(
+      /^approved 1 change to fault's catalogue\n {2}~ tools\/echo\n$/,
+    );
+
+    const b = await rawSession({ pinsDir, env: { FAULT_MUTATED: '1' } });
+    await b.initialize();
+    await b.request('tools/list');
+    const ok = await b.request('tools/call', { name: 'echo', arguments: { n: 3 } });
+    expect((ok.result as { isError?: boolean }).isError).toBeUndefined();
+    await b.close();
+  });
+
+  it('marks a descriptor that names another tool as poisoned-suspect', async () => {
+    const s = await rawSession({ env: { FAULT_SHADOW: '1' } });
+    await s.initialize();
+    await s.request('tools/list');
+    await s.close();
+    const shadow = events(s.trace).find((e) => e.syscall?.target === 'fault/shadow');
+    expect(shadow.syscall.labels).toContain('poisoned-suspect');
+    const echo = events(s.trace).find((e) => e.syscall?.target === 'fault/echo');
+    expect(echo.syscall.labels).not.toContain('poisoned-suspect');
+  });
+
+  it('lists pinned catalogues, and refuses to approve what is not pending', async () => {
+    const pinsDir = mkdtempSync(join(tmpdir(), 'agentk-pins-'));
+    expect((await runCli(['pins', 'list', '--pins-dir', pinsDir])).stdout).toMatch(
+      /^no pinned catalogues/,
+    );
+    const none = await runCli(['pins', 'approve', '--server-id', 'x', '--pins-dir', pinsDir]);
+    expect([none.code, none.stderr]).toEqual([
+      2,
+      'agentk pins: no pending catalogue for x: nothing to approve\n',
+    ]);
+  });
+});
+
+describe('CatalogueTracker', () => {
+  it('tells new, renamed and changed descriptors apart', () => {
+    const store = new PinStore(mkdtempSync(join(tmpdir(), 'agentk-pins-')));
+    const first = new CatalogueTracker(store, 's', 'now');
+    expect(first.check('tools', 'a', { name: 'a', description: 'x' })).toBe('first-use');
+    first.endListing();
+    expect(first.check('tools', 'n', { name: 'n' })).toBe('new');
+    const later = new CatalogueTracker(store, 's', 'later');
+    expect(later.check('tools', 'a', { name: 'a', description: 'x' })).toBe('pinned');
+    expect(later.check('tools', 'b', { name: 'a', description: 'x' })).toBe('renamed');
+    expect(later.check('tools', 'c', { name: 'c' })).toBe('new');
+    expect(later.check('tools', 'a', { name: 'a', description: 'y' })).toBe('changed');
+    expect(later.suspect('tools', 'c')).toBe('new');
+    expect(later.suspect('tools', 'zzz')).toBeUndefined();
+  });
+});
