@@ -824,9 +824,9 @@ export class Kernel {
    * after each tools/list, resources/list or prompts/list): a first-use catalogue becomes
    * the reference for what the server shows later in the run.
    */
-  endCatalogueListing(server: string): void {
+  endCatalogueListing(server: string, kind: CatalogueKind): void {
     const tracker = this.#tracker(server);
-    if (tracker instanceof CatalogueTracker) tracker.endListing();
+    if (tracker instanceof CatalogueTracker) tracker.endListing(kind);
   }
 
   /** Check a descriptor against its server's pins; records the state in the event. */

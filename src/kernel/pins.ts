@@ -146,14 +146,22 @@ export class CatalogueTracker {
   #pins: PinFile | null;
   #pending: PinFile;
   readonly #suspect = new Map<string, PinState>();
-  /** Open while the first catalogue of a never-pinned server is being listed. */
-  #firstUse: boolean;
+  /**
+   * Kinds (tools, resources, prompts) whose first listing is still open: the server had
+   * no pins for that kind, so what it shows now is pinned as it is (trust on first use).
+   */
+  readonly #firstUse: Set<CatalogueKind>;
 
   constructor(store: PinStore, serverId: string, now: string) {
     this.#store = store;
     this.#serverId = serverId;
     this.#pins = store.load(serverId);
-    this.#firstUse = this.#pins === null;
+    const pins = this.#pins;
+    this.#firstUse = new Set(
+      (['tools', 'resources', 'prompts'] as const).filter(
+        (kind) => pins === null || Object.keys(pins[kind]).length === 0,
+      ),
+    );
     this.#pending = this.#pins ? { ...this.#pins, pinned_at: now } : emptyPins(serverId, now);
   }
 
@@ -161,8 +169,9 @@ export class CatalogueTracker {
   check(kind: CatalogueKind, name: string, descriptor: unknown): PinState {
     const hash = descriptorHash(descriptor);
     this.#pending = { ...this.#pending, [kind]: { ...this.#pending[kind], [name]: hash } };
-    if (this.#firstUse) {
-      this.#pins = { ...this.#pending };
+    if (this.#firstUse.has(kind)) {
+      const pins = this.#pins ?? emptyPins(this.#serverId, this.#pending.pinned_at);
+      this.#pins = { ...pins, [kind]: { ...pins[kind], [name]: hash } };
       this.#store.save(this.#pins);
       return 'first-use';
     }
@@ -181,11 +190,12 @@ export class CatalogueTracker {
   }
 
   /**
-   * A listing is complete: a first-use catalogue is now the pinned one, and anything that
-   * appears or changes later (a rug pull in the same session) is judged against it.
+   * A listing of one kind is complete: a first-use catalogue is now the pinned one, and
+   * anything that appears or changes later (a rug pull in the same session) is judged
+   * against it.
    */
-  endListing(): void {
-    this.#firstUse = false;
+  endListing(kind: CatalogueKind): void {
+    this.#firstUse.delete(kind);
   }
 
   /** The unapproved state of a descriptor seen in this run, if any. */

@@ -435,7 +435,10 @@ export class McpMediator {
           this.#schemaTools.add(name);
       }
     }
-    this.kernel.endCatalogueListing(this.serverId);
+    this.kernel.endCatalogueListing(
+      this.serverId,
+      kind === 'tool.describe' ? 'tools' : kind === 'prompt.describe' ? 'prompts' : 'resources',
+    );
     if (kept.length === list.length) return rawLine;
     return JSON.stringify({
       jsonrpc: '2.0',

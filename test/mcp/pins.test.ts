@@ -93,7 +93,7 @@ describe('CatalogueTracker', () => {
     const store = new PinStore(mkdtempSync(join(tmpdir(), 'agentk-pins-')));
     const first = new CatalogueTracker(store, 's', 'now');
     expect(first.check('tools', 'a', { name: 'a', description: 'x' })).toBe('first-use');
-    first.endListing();
+    first.endListing('tools');
     expect(first.check('tools', 'n', { name: 'n' })).toBe('new');
     const later = new CatalogueTracker(store, 's', 'later');
     expect(later.check('tools', 'a', { name: 'a', description: 'x' })).toBe('pinned');
@@ -102,5 +102,7 @@ describe('CatalogueTracker', () => {
     expect(later.check('tools', 'a', { name: 'a', description: 'y' })).toBe('changed');
     expect(later.suspect('tools', 'c')).toBe('new');
     expect(later.suspect('tools', 'zzz')).toBeUndefined();
+    // Resources were never listed for this server: their first listing is trusted as it is.
+    expect(later.check('resources', 'r://1', { uri: 'r://1' })).toBe('first-use');
   });
 });
