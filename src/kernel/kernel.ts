@@ -109,6 +109,11 @@ export interface KernelOptions {
    * refused until approved. Without a store, nothing is pinned.
    */
   readonly pins?: PinStore;
+  /**
+   * A second policy every syscall is also decided under, enforcing nothing: its decision
+   * is recorded beside the real one (shadow mode, for trying a policy on live traffic).
+   */
+  readonly shadowPolicy?: Policy | CompiledPolicy;
   /** Answers `ask` decisions. Without one, an `ask` is recorded as a deny that says why. */
   readonly approver?: Approver;
   readonly runId?: string;
@@ -304,6 +309,7 @@ export class Kernel {
   readonly #stores: readonly SecretStore[];
   readonly #captured = new CapturedSecretStore();
   readonly #pins: PinStore | undefined;
+  readonly #shadow: CompiledPolicy | undefined;
   readonly #trackers = new Map<string, CatalogueTracker | AgentkError>();
   readonly #extraGrants: string[];
   readonly #approver: Approver | undefined;
@@ -335,6 +341,12 @@ export class Kernel {
     this.runId = options.runId ?? newRunId(this.#clock());
     this.#stores = options.secretStores ?? [];
     this.#pins = options.pins;
+    this.#shadow =
+      options.shadowPolicy === undefined
+        ? undefined
+        : options.shadowPolicy instanceof CompiledPolicy
+          ? options.shadowPolicy
+          : new CompiledPolicy(options.shadowPolicy);
     this.#extraGrants = [...(options.grants ?? [])];
     this.#approver = options.approver;
     this.#receiptTtl = options.receiptTtlMs ?? DEFAULT_RECEIPT_TTL_MS;
@@ -514,6 +526,7 @@ export class Kernel {
     // Decide.
     let verdict: Verdict;
     let effect: Verdict;
+    let shadowDecision: { effect: Verdict; rule: string } | undefined;
     let askPending = false;
     let rule: string;
     let reason: string;
@@ -523,14 +536,22 @@ export class Kernel {
       rule = analysis.refusal?.rule ?? 'kernel.unknown-syscall';
       reason = analysis.refusal?.reason ?? 'unknown syscall';
     } else {
-      const match = this.policy.decide({
+      const input = {
         kind,
         target: rawTarget,
         labels: analysis.labels,
         control: analysis.control,
         sinks: analysis.sinks,
         capability: capabilityGranted,
-      });
+      };
+      const match = this.policy.decide(input);
+      if (this.#shadow) {
+        const shadow = this.#shadow.decide({
+          ...input,
+          capability: this.#shadow.grants(capability),
+        });
+        shadowDecision = { effect: shadow.rule.effect, rule: shadow.rule.id };
+      }
       verdict = match.rule.effect;
       effect = match.rule.effect;
       rule = match.rule.id;
@@ -609,6 +630,7 @@ export class Kernel {
       receipt,
       secret_handle: handle,
       request_hash: requestHash,
+      ...(shadowDecision ? { shadow: shadowDecision } : {}),
     };
     const sessionContext = session?.context ?? 0;
     const syscall: SyscallRecord = {
@@ -1109,9 +1131,27 @@ export class Kernel {
         const pinned = this.#pinCheck(request.kind, request.target, request.descriptor, a);
         // Unapproved descriptors are suspect: their text, and what it names, taints.
         if (pinned && pinned !== 'pinned' && pinned !== 'first-use') raise(POISONED | UNTRUSTED);
-        if (request.kind === 'tool.describe' && this.#catalog.size < MAX_CATALOG) {
+        if (request.kind === 'tool.describe') {
           const annotations = (request.descriptor as { annotations?: unknown } | null)?.annotations;
-          this.#catalog.set(request.target, annotationSinks(annotations));
+          const annotated = annotationSinks(annotations);
+          if (this.#catalog.size < MAX_CATALOG) this.#catalog.set(request.target, annotated);
+          // Policy-filtered discovery: a tool no state of the policy would let the agent
+          // call is not shown to the model at all.
+          if (
+            this.policy.policy.hideAlwaysDenied &&
+            this.policy.alwaysDenies(
+              'tool.invoke',
+              request.target,
+              this.policy.classifySinks('tool.invoke', request.target, annotated),
+              this.#granted(`tool.invoke:${request.target}`),
+            )
+          ) {
+            a.refusal ??= {
+              rule: 'kernel.hidden-always-denied',
+              reason:
+                'the policy denies every call to this tool, in every state: hidden from discovery',
+            };
+          }
         }
         break;
       }

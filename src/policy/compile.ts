@@ -2,7 +2,13 @@
 // anchored regular expression for its targets, so a decision is a short loop of integer
 // operations. First match wins; parsePolicy() guarantees the last rule matches everything.
 
-import { LABELS, type LabelMask, labelBit, normalizeMask } from '../labels/labels.js';
+import {
+  allLabelStates,
+  LABELS,
+  type LabelMask,
+  labelBit,
+  normalizeMask,
+} from '../labels/labels.js';
 import {
   kindBit,
   SINK_CLASSES,
@@ -45,6 +51,8 @@ interface CompiledRule {
 }
 
 type Matcher = (value: string) => boolean;
+
+const LABEL_STATES = allLabelStates();
 
 export class CompiledPolicy {
   readonly policy: Policy;
@@ -153,6 +161,18 @@ export class CompiledPolicy {
       default:
         return { sinks: 0, by: 'kind' };
     }
+  }
+
+  /**
+   * Whether the policy denies this syscall whatever labels it carries: every pair of
+   * labels and control labels ends on a deny (no allow, no ask).
+   */
+  alwaysDenies(kind: SyscallKind, target: string, sinks: SinkMask, capability: boolean): boolean {
+    for (const [labels, control] of LABEL_STATES) {
+      if (this.decide({ kind, target, labels, control, sinks, capability }).rule.effect !== 'deny')
+        return false;
+    }
+    return true;
   }
 
   /** Whether the policy grants the capability `<kind>:<target>`. */

@@ -114,6 +114,11 @@ const policySchema = z.strictObject({
     })
     .optional(),
   capabilities: z.strictObject({ grant: z.array(capabilityPattern) }).optional(),
+  discovery: z
+    .strictObject({
+      hide_always_denied: z.boolean({ error: 'expected true or false' }).optional(),
+    })
+    .optional(),
   rules: z.array(ruleSchema).min(1, 'a policy needs at least one rule').max(MAX_RULES),
 });
 
@@ -350,6 +355,7 @@ export function parsePolicy(document: unknown): PolicyParseResult {
     })),
     sinks,
     grants: doc.capabilities?.grant ?? [],
+    hideAlwaysDenied: doc.discovery?.hide_always_denied ?? true,
     rules,
   };
   return { ok: true, policy };

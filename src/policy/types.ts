@@ -43,6 +43,11 @@ export interface Policy {
   readonly sinks: Readonly<Partial<Record<SinkClass, readonly string[]>>>;
   /** Capability patterns `<kind>:<target>` the policy grants. */
   readonly grants: readonly string[];
+  /**
+   * `[discovery] hide_always_denied` (default true): tools the policy denies in every
+   * state are left out of tools/list, and the trace records that they were hidden.
+   */
+  readonly hideAlwaysDenied: boolean;
   /** Ordered; first match wins; the last is a catch-all deny. */
   readonly rules: readonly PolicyRule[];
 }

@@ -74,6 +74,8 @@ export interface DecisionRecord {
   readonly secret_handle: SecretHandleRecord | null;
   /** Hash of the exact request; an approval binds to it. */
   readonly request_hash: string;
+  /** Shadow mode: what the shadow policy would have decided (never enforced). */
+  readonly shadow?: { readonly effect: Verdict; readonly rule: string };
 }
 
 interface EventBase {

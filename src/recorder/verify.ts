@@ -380,7 +380,7 @@ function eventShapeProblem(value: unknown): string | undefined {
       return 'a syscall input has unknown labels';
   }
   if (!isObject(decision)) return 'decision is not an object';
-  const decisionProblem = keysProblem('decision', decision, DECISION_KEYS);
+  const decisionProblem = keysProblem('decision', decision, DECISION_KEYS, ['shadow']);
   if (decisionProblem) return decisionProblem;
   if (
     !VERDICTS.includes(decision.verdict as string) ||
@@ -400,5 +400,16 @@ function eventShapeProblem(value: unknown): string | undefined {
     return 'decision secret_handle is malformed';
   }
   if (!isHex64(decision.request_hash)) return 'decision request_hash is not 64 hex digits';
+  if (decision.shadow !== undefined) {
+    const shadow = decision.shadow;
+    if (
+      !isObject(shadow) ||
+      keysProblem('shadow', shadow, ['effect', 'rule']) !== undefined ||
+      !VERDICTS.includes(shadow.effect as string) ||
+      typeof shadow.rule !== 'string'
+    ) {
+      return 'decision shadow is malformed';
+    }
+  }
   return undefined;
 }

@@ -24,6 +24,8 @@ export interface InspectedEvent {
   readonly labels: readonly string[];
   readonly evidence: readonly EvidenceRef[];
   readonly provenance: readonly string[];
+  /** Shadow mode: the shadow policy's decision, `effect:rule`. */
+  readonly shadow?: string;
 }
 
 export interface Inspection {
@@ -35,6 +37,8 @@ export interface Inspection {
     readonly blocked_by_rule: Record<string, number>;
     readonly events_by_syscall: Record<string, number>;
     readonly evidence_by_type: Record<string, number>;
+    /** Shadow mode: `effect:rule->effect:rule` -> count, where the two policies' effects differ. */
+    readonly shadow_disagreements?: Record<string, number>;
   };
 }
 
@@ -80,11 +84,23 @@ export function inspectLog(log: ReviewedLog): Inspection {
   const blocked = new Map<string, number>();
   const bySyscall = new Map<string, number>();
   const byType = new Map<string, number>();
+  const disagreements = new Map<string, number>();
+  let shadowed = false;
   const events = log.events.map((event): InspectedEvent => {
     const evidence = evidenceOf(event);
     increment(bySyscall, event.syscall.kind);
     if (event.decision.verdict !== 'allow') increment(blocked, event.decision.rule);
     for (const item of evidence) increment(byType, item.type);
+    const shadow = event.decision.shadow;
+    if (shadow) {
+      shadowed = true;
+      if (shadow.effect !== event.decision.effect) {
+        increment(
+          disagreements,
+          `${event.decision.effect}:${event.decision.rule}->${shadow.effect}:${shadow.rule}`,
+        );
+      }
+    }
     return {
       step: event.step,
       agent: event.agent_id,
@@ -98,6 +114,7 @@ export function inspectLog(log: ReviewedLog): Inspection {
       labels: event.syscall.labels,
       evidence,
       provenance: provenanceOf(event),
+      ...(shadow ? { shadow: `${shadow.effect}:${shadow.rule}` } : {}),
     };
   });
   return {
@@ -109,6 +126,9 @@ export function inspectLog(log: ReviewedLog): Inspection {
       blocked_by_rule: Object.fromEntries(sortedCounts(blocked)),
       events_by_syscall: Object.fromEntries(sortedCounts(bySyscall)),
       evidence_by_type: Object.fromEntries(sortedCounts(byType)),
+      ...(shadowed
+        ? { shadow_disagreements: Object.fromEntries(sortedCounts(disagreements)) }
+        : {}),
     },
   };
 }

@@ -90,3 +90,45 @@ describe('Kernel.captureSecrets', () => {
     expect([response.verdict, response.rule]).toEqual(['deny', 'deny-raw-secret-into-context']);
   });
 });
+
+describe('shadow mode and policy-filtered discovery', () => {
+  it('records the shadow policy beside the enforced one, enforcing only the first', async () => {
+    const { policyAt } = await import('../helpers/kernel.js');
+    const { kernel, sink } = memoryKernel({ shadowPolicy: policyAt(PROFILES[0] as string) });
+    const shell = kernel.syscall({
+      kind: 'tool.invoke',
+      target: 'shell/exec',
+      args: { command: 'ls' },
+    });
+    expect(shell.verdict).toBe('allow');
+    expect(shell.event.decision.shadow).toEqual({ effect: 'deny', rule: 'deny-exec' });
+    kernel.close();
+    const { inspectLog } = await import('../../src/review/inspect.js');
+    const { readReviewedLog } = await import('../../src/review/log.js');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const path = join(mkdtempSync(join(tmpdir(), 'agentk-shadow-')), 'log.jsonl');
+    writeFileSync(path, sink.text());
+    const summary = inspectLog(readReviewedLog(path)).summary;
+    expect(summary.shadow_disagreements).toEqual({
+      'allow:allow-capable-action->deny:deny-exec': 1,
+    });
+  });
+
+  it('hides a tool the policy denies in every state, and records that it did', () => {
+    const { kernel } = memoryKernel({ policyPath: PROFILES[0] as string });
+    const shell = kernel.syscall({
+      kind: 'tool.describe',
+      target: 'shell/exec',
+      descriptor: { name: 'exec' },
+    });
+    expect([shell.verdict, shell.rule]).toEqual(['deny', 'kernel.hidden-always-denied']);
+    const search = kernel.syscall({
+      kind: 'tool.describe',
+      target: 'search/web',
+      descriptor: { name: 'web' },
+    });
+    expect(search.verdict).toBe('allow');
+  });
+});

@@ -66,6 +66,7 @@ export interface ProxyConfig {
   readonly stderrFile: string | undefined;
   readonly serialize: boolean;
   readonly pinsDir: string | undefined;
+  readonly shadowPolicyPath: string | undefined;
 }
 
 /** Every check that can fail happens here, before anything is spawned or written. */
@@ -128,6 +129,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
     stderrFile: stringOption(args, 'stderr-file'),
     serialize: args.values.serialize === true,
     pinsDir: stringOption(args, 'pins-dir'),
+    shadowPolicyPath: stringOption(args, 'shadow-policy'),
   };
 }
 
@@ -153,6 +155,8 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              otherwise gets only PATH and HOME
   --stderr-file FILE         append the server's stderr here (default: discarded)
   --pins-dir DIR              where catalogue pins live (default .agentk/pins; see agentk pins)
+  --shadow-policy FILE       also decide every syscall under this policy and record both
+                             decisions, enforcing only --policy (trace-inspect compares)
   --serialize                one request at a time, for replaying a scripted transcript
                              whose later requests were written knowing earlier answers
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
@@ -170,6 +174,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     arg: { type: 'string', multiple: true },
     serialize: { type: 'boolean' },
     'pins-dir': { type: 'string' },
+    'shadow-policy': { type: 'string' },
   },
   positionals: [0, 0],
   hyphenValues: ['arg'],
@@ -177,6 +182,8 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   async run(args, io): Promise<ExitCode> {
     const config = proxyConfig(args);
     const policy = loadPolicyFile(config.policyPath);
+    const shadowPolicy =
+      config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
     const signer = loadSigner(io.env);
     const runId = newRunId();
     const tracePath =
@@ -187,6 +194,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       runId,
       trace: { path: tracePath },
       pins: new PinStore(config.pinsDir ?? join(runsBase(io.cwd), DEFAULT_PINS_DIR)),
+      ...(shadowPolicy ? { shadowPolicy } : {}),
       ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
     });
     const input = io.stdin ?? new PassThrough();

@@ -58,6 +58,9 @@ appear (the log holds only their hashes); secret-handle ids are hidden.`,
           );
         }
         for (const hit of event.provenance) details.push(`       provenance: ${hit}`);
+        if (event.shadow !== undefined && event.shadow !== `${event.effect}:${event.rule}`) {
+          details.push(`       shadow policy: ${event.shadow}`);
+        }
         return [row, ...details];
       }),
       '',
@@ -67,6 +70,12 @@ appear (the log holds only their hashes); secret-handle ids are hidden.`,
       ...counts(inspection.summary.events_by_syscall),
       '  evidence by reference type:',
       ...counts(inspection.summary.evidence_by_type),
+      ...(inspection.summary.shadow_disagreements
+        ? [
+            '  shadow policy disagrees (enforced -> shadow):',
+            ...counts(inspection.summary.shadow_disagreements),
+          ]
+        : []),
       '',
     ];
     io.stdout(lines.map(printable).join('\n'));
