@@ -4,6 +4,7 @@
 
 import { AgentkError } from '../errors.js';
 import { type Command, parseCommandArgs } from './command.js';
+import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
 import { forkReplayCommand } from './commands/fork-replay.js';
 import { forkReplayBehaviorCommand } from './commands/fork-replay-behavior.js';
@@ -53,6 +54,7 @@ export const COMMANDS: readonly Command[] = [
   mcpKillerDemoCommand,
   mcpShimEvalCommand,
   pinsCommand,
+  approveCommand,
 ];
 
 function help(): string {

@@ -114,6 +114,12 @@ export interface KernelOptions {
    * is recorded beside the real one (shadow mode, for trying a policy on live traffic).
    */
   readonly shadowPolicy?: Policy | CompiledPolicy;
+  /**
+   * Approvals given out of band, by request hash (the MCP proxy reads the signed files of
+   * `agentk approve`). Consulted for a request that was asked before and is retried; an
+   * answer is recorded as a human.approve syscall and allows that request once.
+   */
+  readonly approvalSource?: (requestHash: string) => ApprovalAnswer | null;
   /** Answers `ask` decisions. Without one, an `ask` is recorded as a deny that says why. */
   readonly approver?: Approver;
   readonly runId?: string;
@@ -310,6 +316,7 @@ export class Kernel {
   readonly #captured = new CapturedSecretStore();
   readonly #pins: PinStore | undefined;
   readonly #shadow: CompiledPolicy | undefined;
+  readonly #approvalSource: ((requestHash: string) => ApprovalAnswer | null) | undefined;
   readonly #trackers = new Map<string, CatalogueTracker | AgentkError>();
   readonly #extraGrants: string[];
   readonly #approver: Approver | undefined;
@@ -341,6 +348,7 @@ export class Kernel {
     this.runId = options.runId ?? newRunId(this.#clock());
     this.#stores = options.secretStores ?? [];
     this.#pins = options.pins;
+    this.#approvalSource = options.approvalSource;
     this.#shadow =
       options.shadowPolicy === undefined
         ? undefined
@@ -557,7 +565,15 @@ export class Kernel {
       rule = match.rule.id;
       reason = match.rule.reason;
       if (verdict === 'ask') {
-        const approval = this.#approvals.get(requestHash);
+        let approval = this.#approvals.get(requestHash);
+        // An approval given out of band (`agentk approve <hash>`) for a request asked before.
+        if (!approval && this.#pending.has(requestHash) && this.#approvalSource) {
+          const answer = this.#approvalSource(requestHash);
+          if (answer) {
+            this.approve(requestHash, answer, { agent });
+            approval = this.#approvals.get(requestHash);
+          }
+        }
         if (approval) {
           this.#approvals.delete(requestHash);
           verdict = 'allow';
@@ -568,7 +584,7 @@ export class Kernel {
         }
         if (askPending && !this.#approver && !canAsk) {
           verdict = 'deny';
-          reason = `${reason} (needs human approval and no approver is configured: allow it with a policy rule, or run the agent with an approver)`;
+          reason = `${reason} (needs a person's approval and nobody can be asked here: allow it with a policy rule, or approve request ${requestHash} with \`agentk approve ${requestHash}\` and retry)`;
         }
       }
     }

@@ -74,7 +74,8 @@ export const SERVER_METHODS = new Set([
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
 
 export interface Outcome {
-  readonly action: 'forward' | 'reply';
+  /** forward to the server, reply to the client, or ask the client's user first. */
+  readonly action: 'forward' | 'reply' | 'ask';
   readonly line: string;
   /** The kernel's decision, for requests that are syscalls before they are forwarded. */
   readonly syscall?: SyscallResult;
@@ -106,6 +107,7 @@ export function denialOf(result: SyscallResult): Record<string, unknown> {
     rule: result.rule,
     reason: result.reason,
     step: result.step,
+    request_hash: result.requestHash,
     ...(result.missingCapability ? { missing_capability: result.missingCapability } : {}),
     ...(result.provenance.length > 0
       ? {
@@ -166,7 +168,7 @@ export class McpMediator {
     return `${this.serverId}/${name}`;
   }
 
-  #syscall(request: SyscallRequest, metadata: ClientMetadata): SyscallResult {
+  #syscall(request: SyscallRequest, metadata: ClientMetadata, canAsk = false): SyscallResult {
     const withMeta = {
       ...request,
       ...(metadata.labels.length > 0 ? { labels: metadata.labels } : {}),
@@ -174,14 +176,14 @@ export class McpMediator {
         ? { intent: metadata.intent }
         : {}),
     };
-    return this.kernel.syscall(withMeta as SyscallRequest);
+    return this.kernel.syscall(withMeta as SyscallRequest, { canAsk });
   }
 
   /**
    * A client request (already past lifecycle checks): forward it (as received when
    * nothing was stripped) or answer it here. Invocations carry their syscall result.
    */
-  clientRequest(request: RpcRequest, rawLine: string): Outcome {
+  clientRequest(request: RpcRequest, rawLine: string, canAsk = false): Outcome {
     const { params, stripped, metadata } = stripAgentkMetadata(request.params);
     const forwardLine = stripped ? JSON.stringify({ ...request.message, params }) : rawLine;
     const id = request.id;
@@ -215,7 +217,12 @@ export class McpMediator {
     }
     const args = spec.key === 'uri' ? { uri: name } : (params?.arguments ?? {});
     if (!isRecord(args)) return invalid(`${request.method} params.arguments must be an object`);
-    const result = this.#syscall({ kind: spec.kind, target: this.#target(name), args }, metadata);
+    const result = this.#syscall(
+      { kind: spec.kind, target: this.#target(name), args },
+      metadata,
+      canAsk,
+    );
+    if (result.verdict === 'ask') return { action: 'ask', line: '', syscall: result };
     const deny = (denied: SyscallResult): Outcome => ({
       action: 'reply',
       line:
@@ -248,6 +255,41 @@ export class McpMediator {
       line: JSON.stringify({ ...request.message, params: { ...params, arguments: substituted } }),
       syscall: result,
     };
+  }
+
+  /** The elicitation/create params that put an `ask` to the client's user. */
+  approvalQuestion(asked: SyscallResult): Record<string, unknown> {
+    const taint = asked.controlLabels.filter((label) => label !== 'trusted');
+    return {
+      message: [
+        `AgentK asks for your approval of one request by the agent.`,
+        `What: ${asked.kind} ${asked.target}${taint.length > 0 ? ` (steered by ${taint.join(', ')} content)` : ''}`,
+        `Why it needs you: ${asked.reason} [rule ${asked.rule}]`,
+        `Request hash: ${asked.requestHash}`,
+        'Approving allows this exact request once.',
+      ].join('\n'),
+      requestedSchema: {
+        type: 'object',
+        properties: {
+          approve: { type: 'boolean', title: 'Allow this request, once?', default: false },
+        },
+        required: ['approve'],
+      },
+    };
+  }
+
+  /** The answer to a request a person declined (or did not answer). */
+  declined(request: RpcRequest, asked: SyscallResult, why: string): string {
+    const denied = {
+      ...asked,
+      verdict: 'deny' as const,
+      allowed: false,
+      reason: `${asked.reason} (not approved: ${why})`,
+    };
+    if (request.method === 'tools/call') {
+      return this.#toolDenial(request.id, String(request.params?.name ?? ''), denied);
+    }
+    return errorLine(request.id, RPC.denied, denialText(denied), { agentk: denialOf(denied) });
   }
 
   #toolDenial(id: JsonRpcId, name: string, result: SyscallResult): string {

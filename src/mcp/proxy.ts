@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import type { Kernel } from '../kernel/kernel.js';
+import type { SyscallResult } from '../kernel/types.js';
 import type { SealEvent } from '../recorder/event.js';
 import { LineReader } from './framing.js';
 import {
@@ -20,18 +21,21 @@ import {
   RPC,
   type RpcNotification,
   type RpcRequest,
+  type RpcResponse,
   sniffId,
 } from './jsonrpc.js';
 import {
   CLIENT_METHODS,
   CLIENT_NOTIFICATIONS,
   McpMediator,
+  type Outcome,
   SERVER_METHODS,
   SERVER_NOTIFICATIONS,
 } from './mediator.js';
 
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
 const MAX_IN_FLIGHT = 4096;
 const SHUTDOWN_GRACE_MS = 2000;
 const MAX_HELD = 1024;
@@ -57,6 +61,8 @@ export interface ProxyOptions {
    * knowing earlier answers; live clients should not need it.
    */
   readonly serialize?: boolean;
+  /** How long a person has to answer an approval request (default five minutes). */
+  readonly approvalTimeoutMs?: number;
   /** End `output` when the session ends (false for process.stdout). */
   readonly endOutput?: boolean;
   /** Server notifications: burst size and sustained rate per second. */
@@ -108,6 +114,12 @@ export class StdioProxy {
   readonly #maxBytes: number;
   readonly #pending = new Map<string, Pending>();
   readonly #serverPending = new Map<string, RpcRequest>();
+  readonly #asks = new Map<
+    string,
+    { request: RpcRequest; key: string; asked: SyscallResult; text: string; timer: NodeJS.Timeout }
+  >();
+  #askCounter = 0;
+  readonly #approvalTimeoutMs: number;
   #resolve!: (exit: ProxyExit) => void;
   #child: ChildProcess | null = null;
   #childAlive = false;
@@ -128,6 +140,7 @@ export class StdioProxy {
     this.#mediator = new McpMediator(options.kernel, options.serverId);
     this.#timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#approvalTimeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     this.#tokens = options.notificationBurst ?? 200;
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
@@ -244,6 +257,10 @@ export class StdioProxy {
         this.#clientNotification(message, text);
         return;
       case 'response': {
+        if (typeof message.id === 'string' && this.#asks.has(message.id)) {
+          this.#answered(message.id, message);
+          return;
+        }
         const key = idKey(message.id);
         if (this.#serverPending.delete(key)) this.#toChild(text);
         return;
@@ -315,16 +332,83 @@ export class StdioProxy {
       this.#reply(errorLine(id, RPC.transportClosed, 'the downstream server is not running'));
       return;
     }
-    const outcome = this.#mediator.clientRequest(request, text);
+    const canAsk =
+      typeof this.#clientCapabilities.elicitation === 'object' &&
+      this.#clientCapabilities.elicitation !== null;
+    this.#act(request, key, this.#mediator.clientRequest(request, text, canAsk), text);
+  }
+
+  /** Carry out the mediator's outcome for a client request. */
+  #act(request: RpcRequest, key: string, outcome: Outcome, text: string): void {
     if (outcome.action === 'reply') {
       this.#reply(outcome.line);
       return;
     }
+    if (outcome.action === 'ask' && outcome.syscall) {
+      this.#ask(request, key, outcome.syscall, text);
+      return;
+    }
     const timer = setTimeout(() => this.#timedOut(key), this.#timeoutMs);
     this.#pending.set(key, { request, timer });
-    if (method === 'initialize') this.#state = 'initializing';
+    if (request.method === 'initialize') this.#state = 'initializing';
     if (this.#toChild(outcome.line)) this.stats.forwarded += 1;
     else this.#failPending(key, RPC.transportClosed, 'the downstream server is not running');
+  }
+
+  /**
+   * The policy asks a person: put the question to the client's user (MCP elicitation),
+   * then record the answer as a human.approve syscall bound to the request hash.
+   */
+  #ask(request: RpcRequest, key: string, asked: SyscallResult, text: string): void {
+    const askId = `agentk-ask-${++this.#askCounter}`;
+    const timer = setTimeout(() => {
+      if (!this.#asks.delete(askId)) return;
+      this.#reply(
+        this.#mediator.declined(request, asked, 'nobody answered the approval request in time'),
+      );
+    }, this.#approvalTimeoutMs);
+    this.#asks.set(askId, { request, key, asked, text, timer });
+    this.#toClient(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: askId,
+        method: 'elicitation/create',
+        params: this.#mediator.approvalQuestion(asked),
+      }),
+    );
+  }
+
+  #answered(askId: string, message: RpcResponse): void {
+    const ask = this.#asks.get(askId);
+    if (!ask) return;
+    this.#asks.delete(askId);
+    clearTimeout(ask.timer);
+    const result = message.result as
+      | { action?: unknown; content?: { approve?: unknown } }
+      | undefined;
+    const approved = result?.action === 'accept' && result.content?.approve === true;
+    const action = typeof result?.action === 'string' ? result.action.slice(0, 20) : 'error';
+    this.#options.kernel.approve(ask.asked.requestHash, {
+      approver: 'mcp-client-user',
+      approved,
+      note: `elicitation ${action}`,
+    });
+    if (!approved) {
+      this.#reply(this.#mediator.declined(ask.request, ask.asked, `the user answered ${action}`));
+      return;
+    }
+    if (this.#finished || !this.#childAlive) {
+      this.#reply(
+        errorLine(ask.request.id, RPC.transportClosed, 'the downstream server is not running'),
+      );
+      return;
+    }
+    this.#act(
+      ask.request,
+      ask.key,
+      this.#mediator.clientRequest(ask.request, ask.text, false),
+      ask.text,
+    );
   }
 
   #mustHold(): boolean {
@@ -508,6 +592,8 @@ export class StdioProxy {
     this.#finished = true;
     for (const pending of this.#pending.values()) clearTimeout(pending.timer);
     this.#pending.clear();
+    for (const ask of this.#asks.values()) clearTimeout(ask.timer);
+    this.#asks.clear();
     const seal = this.#options.kernel.closed ? null : this.#options.kernel.close();
     if (this.#child && this.#childAlive) this.#child.kill('SIGTERM');
     this.#options.input.pause();

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { approvalFiles } from '../../src/evidence/approvals.js';
 import { developmentSigner } from '../../src/evidence/keys.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { PinStore } from '../../src/kernel/pins.js';
@@ -43,16 +44,18 @@ export async function rawSession(
     env?: Record<string, string>;
     policyPath?: string;
     pinsDir?: string;
+    approvalsDir?: string;
   } = {},
 ): Promise<RawSession> {
   const dir = mkdtempSync(join(tmpdir(), 'agentk-proxy-'));
   const trace = join(dir, 'trace.jsonl');
-  const { serverArgs, env, policyPath, pinsDir, ...rest } = options;
+  const { serverArgs, env, policyPath, pinsDir, approvalsDir, ...rest } = options;
   const kernel = new Kernel({
     policy: policyAt(policyPath ?? FAULT_POLICY),
     signer: developmentSigner(),
     trace: { path: trace },
     ...(pinsDir ? { pins: new PinStore(pinsDir) } : {}),
+    ...(approvalsDir ? { approvalSource: approvalFiles(approvalsDir, developmentSigner()) } : {}),
   });
   const input = new PassThrough();
   const output = new PassThrough();

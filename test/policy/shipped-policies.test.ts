@@ -507,7 +507,8 @@ for (const [path, scenarios] of Object.entries(SCENARIOS)) {
         expect(result.verdict).toBe(scenario.verdict);
         const rule = policyAt(path).rules.find((r) => r.id === scenario.rule);
         expect(rule).toBeDefined();
-        if (rule?.effect === 'ask') expect(result.reason).toMatch(/needs human approval/);
+        if (rule?.effect === 'ask')
+          expect(result.reason).toMatch(/needs a person's approval.*agentk approve [0-9a-f]{64}/);
         if (rule?.effect === 'allow') expect(result.receipt).not.toBeNull();
         else expect(result.receipt).toBeNull();
       });

@@ -5,11 +5,13 @@ import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { AgentkError } from '../../errors.js';
+import { approvalFiles } from '../../evidence/approvals.js';
 import { loadSigner } from '../../evidence/keys.js';
 import { Kernel, newRunId } from '../../kernel/kernel.js';
 import { PinStore } from '../../kernel/pins.js';
 import {
   childEnvironment,
+  DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RESPONSE_TIMEOUT_MS,
   StdioProxy,
@@ -18,6 +20,7 @@ import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode } from '../io.js';
+import { DEFAULT_APPROVALS_DIR } from './approve.js';
 import { DEFAULT_PINS_DIR } from './pins.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -67,6 +70,8 @@ export interface ProxyConfig {
   readonly serialize: boolean;
   readonly pinsDir: string | undefined;
   readonly shadowPolicyPath: string | undefined;
+  readonly approvalsDir: string | undefined;
+  readonly approvalTimeoutMs: number;
 }
 
 /** Every check that can fail happens here, before anything is spawned or written. */
@@ -130,6 +135,14 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
     serialize: args.values.serialize === true,
     pinsDir: stringOption(args, 'pins-dir'),
     shadowPolicyPath: stringOption(args, 'shadow-policy'),
+    approvalsDir: stringOption(args, 'approvals-dir'),
+    approvalTimeoutMs: integerOption(
+      args,
+      'approval-timeout-ms',
+      DEFAULT_APPROVAL_TIMEOUT_MS,
+      1,
+      86_400_000,
+    ),
   };
 }
 
@@ -155,6 +168,8 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              otherwise gets only PATH and HOME
   --stderr-file FILE         append the server's stderr here (default: discarded)
   --pins-dir DIR              where catalogue pins live (default .agentk/pins; see agentk pins)
+  --approvals-dir DIR        where agentk approve leaves approvals (default .agentk/approvals)
+  --approval-timeout-ms N    how long the user has to answer an approval request (default 300000)
   --shadow-policy FILE       also decide every syscall under this policy and record both
                              decisions, enforcing only --policy (trace-inspect compares)
   --serialize                one request at a time, for replaying a scripted transcript
@@ -175,6 +190,8 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     serialize: { type: 'boolean' },
     'pins-dir': { type: 'string' },
     'shadow-policy': { type: 'string' },
+    'approvals-dir': { type: 'string' },
+    'approval-timeout-ms': { type: 'string' },
   },
   positionals: [0, 0],
   hyphenValues: ['arg'],
@@ -195,6 +212,10 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       trace: { path: tracePath },
       pins: new PinStore(config.pinsDir ?? join(runsBase(io.cwd), DEFAULT_PINS_DIR)),
       ...(shadowPolicy ? { shadowPolicy } : {}),
+      approvalSource: approvalFiles(
+        config.approvalsDir ?? join(runsBase(io.cwd), DEFAULT_APPROVALS_DIR),
+        signer,
+      ),
       ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
     });
     const input = io.stdin ?? new PassThrough();
@@ -210,6 +231,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       responseTimeoutMs: config.timeoutMs,
       maxMessageBytes: config.maxBytes,
       serialize: config.serialize,
+      approvalTimeoutMs: config.approvalTimeoutMs,
       ...(config.stderrFile !== undefined ? { stderrFile: config.stderrFile } : {}),
     });
     const stop = () => input.emit('end');

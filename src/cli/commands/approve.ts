@@ -1,0 +1,43 @@
+// `agentk approve <request-hash>`: approve one pending request, out of band.
+
+import { join } from 'node:path';
+import { writeApproval } from '../../evidence/approvals.js';
+import { loadSigner } from '../../evidence/keys.js';
+import { type Command, flag, json, stringOption, usageError } from '../command.js';
+import { EXIT, printable } from '../io.js';
+
+export const DEFAULT_APPROVALS_DIR = join('.agentk', 'approvals');
+
+export const approveCommand: Command = {
+  name: 'approve',
+  summary:
+    'approve one request the policy asks a person about (by its request hash), for one retry',
+  usage: `agentk approve <request-hash> [--approver NAME] [--approvals-dir DIR] [--json]
+
+When a client cannot ask its user (no MCP elicitation), an 'ask' is denied with its
+request hash. This writes a signed approval for exactly that request
+(.agentk/approvals/<hash>.json, signed with the active signing key, valid one hour); the
+proxy records it as a human.approve syscall when the agent retries the same request, and
+spends it. Keep the signing key out of the agent's reach: whoever can run this with it can
+approve.`,
+  options: {
+    approver: { type: 'string' },
+    'approvals-dir': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: [1, 1],
+  run(args, io) {
+    const hash = args.positionals[0] as string;
+    if (!/^[0-9a-f]{64}$/.test(hash))
+      throw usageError('the request hash must be 64 lowercase hex digits (from the denial)');
+    const approver = stringOption(args, 'approver') ?? io.env.USER ?? 'operator';
+    if (approver.length === 0 || approver.length > 200 || printable(approver) !== approver) {
+      throw usageError('--approver must be a short name');
+    }
+    const dir = stringOption(args, 'approvals-dir') ?? join(io.cwd, DEFAULT_APPROVALS_DIR);
+    const path = writeApproval(dir, hash, approver, loadSigner(io.env), Date.now());
+    if (flag(args, 'json')) io.stdout(json({ ok: true, request_hash: hash, approver, file: path }));
+    else io.stdout(`approved request ${hash} for one retry (by ${approver}); written to ${path}\n`);
+    return EXIT.ok;
+  },
+};

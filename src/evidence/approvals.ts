@@ -1,0 +1,92 @@
+// Out-of-band approvals: `agentk approve <request-hash>` writes a signed approval file for
+// one pending request, under `.agentk/approvals/<hash>.json`; the MCP proxy, when the
+// agent retries that exact request, finds the file, checks it, records the approval as a
+// human.approve syscall, and spends the file. The file must be signed by the same key
+// that signs the run's evidence, and it expires.
+// Limit: anyone who can run agentk with that key can approve; keep the key (and the
+// agentk command) out of the agent's reach.
+// Input distrusted: approval files.
+
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Signer } from '../crypto/index.js';
+import type { ApprovalAnswer } from '../kernel/types.js';
+import { APPROVAL_DOMAIN, signRecord, verifyRecordSignature } from './signing.js';
+
+export const APPROVAL_TTL_MS = 60 * 60 * 1000;
+
+export interface ApprovalFile {
+  readonly request_hash: string;
+  readonly approver: string;
+  readonly approved: true;
+  readonly issued_at: string;
+  readonly expires_at: string;
+  readonly alg: 'Ed25519';
+  readonly key_source: string;
+  readonly public_key: string;
+  readonly signature: string;
+}
+
+const HASH = /^[0-9a-f]{64}$/;
+
+export function writeApproval(
+  dir: string,
+  requestHash: string,
+  approver: string,
+  signer: Signer,
+  now: number,
+): string {
+  if (!HASH.test(requestHash)) throw new RangeError('request hash must be 64 lowercase hex digits');
+  mkdirSync(dir, { recursive: true });
+  const record = signRecord(signer, APPROVAL_DOMAIN, {
+    request_hash: requestHash,
+    approver,
+    approved: true as const,
+    issued_at: new Date(now).toISOString(),
+    expires_at: new Date(now + APPROVAL_TTL_MS).toISOString(),
+    alg: signer.algorithm,
+    key_source: signer.source,
+    public_key: signer.publicKey,
+  });
+  const path = join(dir, `${requestHash}.json`);
+  writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  return path;
+}
+
+/**
+ * An approval source for the kernel: a valid, unexpired file signed by `signer`'s key for
+ * that request hash is answered once (then renamed `.used`); anything else, never.
+ */
+export function approvalFiles(dir: string, signer: Signer, clock: () => number = Date.now) {
+  return (requestHash: string): ApprovalAnswer | null => {
+    if (!HASH.test(requestHash)) return null;
+    const path = join(dir, `${requestHash}.json`);
+    if (!existsSync(path)) return null;
+    let record: Partial<ApprovalFile>;
+    try {
+      record = JSON.parse(readFileSync(path, 'utf8')) as Partial<ApprovalFile>;
+    } catch {
+      return null;
+    }
+    const now = clock();
+    const valid =
+      record.request_hash === requestHash &&
+      record.approved === true &&
+      typeof record.approver === 'string' &&
+      record.public_key === signer.publicKey &&
+      verifyRecordSignature(APPROVAL_DOMAIN, record) &&
+      Date.parse(record.issued_at ?? '') <= now &&
+      now <= Date.parse(record.expires_at ?? '');
+    if (!valid) return null;
+    try {
+      renameSync(path, `${path}.used`);
+    } catch {
+      return null; // someone else spent it first
+    }
+    return {
+      approved: true,
+      approver: String(record.approver).slice(0, 200),
+      note: 'agentk approve',
+    };
+  };
+}

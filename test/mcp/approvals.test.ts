@@ -1,0 +1,134 @@
+// Asks through the proxy: an MCP elicitation to a client that declared it, and an
+// out-of-band `agentk approve` for one that did not. Either way an approval is a signed,
+// recorded human.approve bound to the exact request hash, good for that request once.
+
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { rawSession, traceText } from '../helpers/proxy.js';
+
+type Msg = Record<string, unknown>;
+// A write steered by untrusted content: the fault policy asks a person.
+const STEERED = { name: 'record', arguments: { note: 'x' }, agentk: { labels: ['untrusted'] } };
+
+async function session(elicitation: boolean, extra: Parameters<typeof rawSession>[0] = {}) {
+  const log = join(mkdtempSync(join(tmpdir(), 'agentk-ask-')), 'received.log');
+  const s = await rawSession({ env: { FAULT_LOG: log }, ...extra });
+  await s.request('initialize', {
+    protocolVersion: '2025-06-18',
+    capabilities: elicitation ? { elicitation: {} } : {},
+    clientInfo: { name: 't', version: '1' },
+  });
+  s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+  return { s, log };
+}
+
+const events = (trace: string) =>
+  traceText(trace)
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+
+describe('an ask through MCP elicitation', () => {
+  it('asks the user what, why and the request hash, and forwards once approved', async () => {
+    const { s, log } = await session(true);
+    const answer = s.request('tools/call', STEERED, 'call-1');
+    const question = await s.waitFor((m) => m.method === 'elicitation/create');
+    const params = question.params as { message: string; requestedSchema: Msg };
+    expect(params.message).toMatch(
+      /What: tool\.invoke fault\/record \(steered by untrusted content\)/,
+    );
+    expect(params.message).toMatch(/rule ask-untrusted-steered-action/);
+    const hash = /Request hash: ([0-9a-f]{64})/.exec(params.message)?.[1];
+    expect(hash).toBeDefined();
+    s.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: question.id,
+        result: { action: 'accept', content: { approve: true } },
+      }),
+    );
+    const result = (await answer).result as { isError?: boolean; content: { text: string }[] };
+    expect(result.isError).toBeUndefined();
+    expect(result.content[0]?.text).toBe('recorded');
+    await s.close();
+    expect(readFileSync(log, 'utf8')).toContain('"name":"record"');
+    const trail = events(s.trace).filter((e) =>
+      ['tool.invoke', 'human.approve'].includes(e.syscall?.kind),
+    );
+    expect(trail.map((e) => `${e.syscall.kind}:${e.decision.verdict}`)).toEqual([
+      'tool.invoke:ask',
+      'human.approve:allow',
+      'tool.invoke:allow',
+    ]);
+    expect(trail[1].syscall.detail.approval).toMatchObject({
+      request_hash: hash,
+      approved: true,
+      approver: 'mcp-client-user',
+    });
+    expect(trail[2].decision.effect).toBe('ask');
+  });
+
+  it('answers a declined request with a denial, and never forwards it', async () => {
+    const { s, log } = await session(true);
+    const answer = s.request('tools/call', STEERED);
+    const question = await s.waitFor((m) => m.method === 'elicitation/create');
+    s.send(JSON.stringify({ jsonrpc: '2.0', id: question.id, result: { action: 'decline' } }));
+    const result = (await answer).result as { isError: boolean; content: { text: string }[] };
+    expect(result.isError).toBe(true);
+    expect(result.content[0]?.text).toMatch(/not approved: the user answered decline/);
+    await s.close();
+    expect(readFileSync(log, 'utf8')).not.toContain('"name":"record"');
+  });
+});
+
+describe('an ask without elicitation', () => {
+  it('is denied with the request hash, and allowed once after agentk approve', async () => {
+    const approvalsDir = mkdtempSync(join(tmpdir(), 'agentk-approvals-'));
+    const { s, log } = await session(false, { approvalsDir });
+    const first = (await s.request('tools/call', STEERED)).result as {
+      _meta: { 'agentk/denial': Msg };
+    };
+    const denial = first._meta['agentk/denial'];
+    expect(String(denial.reason)).toMatch(/agentk approve [0-9a-f]{64}/);
+    const hash = denial.request_hash as string;
+    const approved = await runCli([
+      'approve',
+      hash,
+      '--approvals-dir',
+      approvalsDir,
+      '--approver',
+      'alice',
+    ]);
+    expect(approved.stdout).toMatch(/^approved request [0-9a-f]{64} for one retry \(by alice\)/);
+    const retry = (await s.request('tools/call', STEERED)).result as { isError?: boolean };
+    expect(retry.isError).toBeUndefined();
+    const again = (await s.request('tools/call', STEERED)).result as { isError?: boolean };
+    expect(again.isError).toBe(true);
+    await s.close();
+    expect(readFileSync(log, 'utf8').match(/"name":"record"/g)).toHaveLength(1);
+    const approval = events(s.trace).find((e) => e.syscall?.kind === 'human.approve');
+    expect(approval.syscall.detail.approval).toMatchObject({
+      request_hash: hash,
+      approver: 'alice',
+      approved: true,
+    });
+  });
+
+  it('ignores an approval signed by another key', async () => {
+    const approvalsDir = mkdtempSync(join(tmpdir(), 'agentk-approvals-'));
+    const { s } = await session(false, { approvalsDir });
+    const first = (await s.request('tools/call', STEERED)).result as {
+      _meta: { 'agentk/denial': Msg };
+    };
+    const hash = first._meta['agentk/denial'].request_hash as string;
+    await runCli(['approve', hash, '--approvals-dir', approvalsDir], {
+      AGENTK_SIGNING_KEY_HEX: '33'.repeat(32),
+    });
+    const retry = (await s.request('tools/call', STEERED)).result as { isError?: boolean };
+    expect(retry.isError).toBe(true);
+    await s.close();
+  });
+});
