@@ -1,17 +1,147 @@
 // Newline-delimited framing with a size cap. A line longer than the cap is never
-// buffered whole: the reader keeps a short prefix (to find its id), discards the rest up
-// to the next newline, reports it once, and goes on with the next line. Memory stays
-// bounded by the cap whatever a peer sends.
+// buffered whole: the reader streams it through a small scanner that finds the value of
+// its top-level "id" member (so the sender can be answered), discards the bytes, reports
+// it once, and goes on with the next line. Memory stays bounded by the cap whatever a
+// peer sends.
 // Input distrusted: the byte stream.
 
-const PREFIX_BYTES = 4096;
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const MAX_ID_BYTES = 300;
 
 export interface FrameHandlers {
   /** A complete line (without its newline), decoded; null when it was not valid UTF-8. */
   line(text: string | null): void;
-  /** A line over the cap: its first bytes (for a best-effort id) and its full size. */
-  oversize(prefix: string, bytes: number): void;
+  /** A line over the cap: its top-level id, if it has one, and its full size. */
+  oversize(id: string | number | null, bytes: number): void;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Finds the top-level `"id"` member of a JSON object fed to it in pieces, in constant
+ * memory, ignoring any `"id"` nested deeper (an argument, a structured result). Tolerant
+ * of broken JSON: it reports what it found, or null.
+ */
+export class TopLevelIdScanner {
+  #depth = 0;
+  #inString = false;
+  #escape = false;
+  /** At depth 1: expecting a key, or a value after ':'. */
+  #state: 'key' | 'value' = 'key';
+  #capture: number[] | null = null;
+  #capturing: 'key' | 'id-string' | null = null;
+  #lastKey = '';
+  #literal: number[] | null = null;
+  #id: string | number | null = null;
+
+  feed(bytes: Uint8Array): void {
+    for (const byte of bytes) this.#byte(byte);
+  }
+
+  #append(byte: number): void {
+    if (this.#capture && this.#capture.length < MAX_ID_BYTES) this.#capture.push(byte);
+  }
+
+  #byte(byte: number): void {
+    if (this.#inString) {
+      if (this.#escape) {
+        this.#escape = false;
+        this.#append(byte);
+      } else if (byte === BACKSLASH) {
+        this.#escape = true;
+        this.#append(byte);
+      } else if (byte === QUOTE) {
+        this.#inString = false;
+        this.#endString();
+      } else this.#append(byte);
+      return;
+    }
+    if (this.#literal !== null) {
+      if (
+        (byte >= 0x30 && byte <= 0x39) ||
+        byte === 0x2d ||
+        byte === 0x2b ||
+        byte === 0x2e ||
+        byte === 0x65 ||
+        byte === 0x45
+      ) {
+        if (this.#literal.length < 32) this.#literal.push(byte);
+        return;
+      }
+      this.#endLiteral();
+    }
+    switch (byte) {
+      case QUOTE:
+        this.#inString = true;
+        if (this.#depth === 1 && this.#state === 'key') this.#startCapture('key');
+        else if (this.#depth === 1 && this.#state === 'value' && this.#lastKey === 'id') {
+          this.#startCapture('id-string');
+        }
+        return;
+      case 0x7b: // {
+      case 0x5b: // [
+        this.#depth += 1;
+        if (this.#depth === 1) this.#state = 'key';
+        return;
+      case 0x7d: // }
+      case 0x5d: // ]
+        this.#depth -= 1;
+        return;
+      case 0x3a: // :
+        if (this.#depth === 1) this.#state = 'value';
+        return;
+      case 0x2c: // ,
+        if (this.#depth === 1) {
+          this.#state = 'key';
+          this.#lastKey = '';
+        }
+        return;
+      default:
+        if (this.#depth === 1 && this.#state === 'value' && this.#lastKey === 'id') {
+          if ((byte >= 0x30 && byte <= 0x39) || byte === 0x2d) this.#literal = [byte];
+        }
+    }
+  }
+
+  #startCapture(kind: 'key' | 'id-string'): void {
+    this.#capture = [];
+    this.#capturing = kind;
+  }
+
+  #endString(): void {
+    const raw = this.#capture ? Buffer.from(this.#capture).toString('utf8') : '';
+    if (this.#capturing === 'key') this.#lastKey = raw;
+    else if (this.#capturing === 'id-string' && this.#id === null) {
+      try {
+        this.#id = JSON.parse(`"${raw}"`) as string;
+      } catch {
+        this.#id = null;
+      }
+    }
+    this.#capture = null;
+    this.#capturing = null;
+  }
+
+  #endLiteral(): void {
+    const text = Buffer.from(this.#literal ?? []).toString('latin1');
+    this.#literal = null;
+    const value = Number(text);
+    if (this.#id === null && Number.isSafeInteger(value)) this.#id = value;
+  }
+
+  /** The top-level id, once the whole message has been fed (or as far as it went). */
+  result(): string | number | null {
+    if (this.#literal !== null) this.#endLiteral();
+    return this.#id;
+  }
+}
+
+/** The top-level id of a (possibly broken) JSON text, or null. */
+export function topLevelId(text: string): string | number | null {
+  const scanner = new TopLevelIdScanner();
+  scanner.feed(Buffer.from(text, 'utf8'));
+  return scanner.result();
 }
 
 export class LineReader {
@@ -19,8 +149,7 @@ export class LineReader {
   readonly #handlers: FrameHandlers;
   #parts: Buffer[] = [];
   #size = 0;
-  #discarding = false;
-  #prefix = '';
+  #scanner: TopLevelIdScanner | null = null;
 
   constructor(maxBytes: number, handlers: FrameHandlers) {
     this.#max = maxBytes;
@@ -41,22 +170,21 @@ export class LineReader {
 
   /** End of stream: a final line without a newline still counts. */
   end(): void {
-    if (this.#size > 0 || this.#discarding) this.#emit();
+    if (this.#size > 0 || this.#scanner) this.#emit();
   }
 
   #take(piece: Buffer): void {
     if (piece.length === 0) return;
-    if (this.#discarding) {
+    if (this.#scanner) {
+      this.#scanner.feed(piece);
       this.#size += piece.length;
       return;
     }
     if (this.#size + piece.length > this.#max) {
-      const head = Buffer.concat([...this.#parts, piece.subarray(0, PREFIX_BYTES)]).subarray(
-        0,
-        PREFIX_BYTES,
-      );
-      this.#prefix = head.toString('utf8');
-      this.#discarding = true;
+      // Over the cap: from here on, bytes are scanned for the id and dropped.
+      this.#scanner = new TopLevelIdScanner();
+      for (const part of this.#parts) this.#scanner.feed(part);
+      this.#scanner.feed(piece);
       this.#parts = [];
       this.#size += piece.length;
       return;
@@ -66,11 +194,11 @@ export class LineReader {
   }
 
   #emit(): void {
-    if (this.#discarding) {
-      const prefix = this.#prefix;
+    if (this.#scanner) {
+      const id = this.#scanner.result();
       const size = this.#size;
       this.#reset();
-      this.#handlers.oversize(prefix, size);
+      this.#handlers.oversize(id, size);
       return;
     }
     let bytes = this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts);
@@ -90,7 +218,6 @@ export class LineReader {
   #reset(): void {
     this.#parts = [];
     this.#size = 0;
-    this.#discarding = false;
-    this.#prefix = '';
+    this.#scanner = null;
   }
 }

@@ -7,6 +7,20 @@
 export type JsonRpcId = string | number;
 
 export const MAX_ID_LENGTH = 256;
+/** Messages nested deeper than this are refused before anything walks them. */
+export const MAX_DEPTH = 64;
+
+/** Iterative: a hostile depth cannot overflow the stack here. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 /** Wire error codes. -32700..-32600 are JSON-RPC's; -32001..-32009 are AgentK's (docs/mcp-proxy.md). */
 export const RPC = {
@@ -86,6 +100,18 @@ export function parseMessage(line: string): RpcMessage {
       code: RPC.parseError,
       reason: 'Parse error: not valid JSON',
       id: null,
+    };
+  }
+  if (nestedDeeperThan(value, MAX_DEPTH)) {
+    const id =
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as { id?: unknown }).id
+        : null;
+    return {
+      kind: 'invalid',
+      code: RPC.invalidRequest,
+      reason: `Invalid Request: nested deeper than ${MAX_DEPTH} levels`,
+      id: isValidId(id) ? id : null,
     };
   }
   if (Array.isArray(value)) {
@@ -200,18 +226,4 @@ export function errorLine(
 
 export function resultLine(id: JsonRpcId, result: unknown): string {
   return JSON.stringify({ jsonrpc: '2.0', id, result });
-}
-
-/** Best effort: the id of a line too large or too broken to parse, from its first bytes. */
-export function sniffId(prefix: string): JsonRpcId | null {
-  const match = /"id"\s*:\s*(?:"((?:[^"\\]|\\.){0,256})"|(-?\d{1,15})\b)/.exec(prefix);
-  if (!match) return null;
-  if (match[1] !== undefined) {
-    try {
-      return JSON.parse(`"${match[1]}"`) as string;
-    } catch {
-      return null;
-    }
-  }
-  return Number(match[2]);
 }

@@ -13,16 +13,16 @@ import type { Readable, Writable } from 'node:stream';
 import type { Kernel } from '../kernel/kernel.js';
 import type { SyscallResult } from '../kernel/types.js';
 import type { SealEvent } from '../recorder/event.js';
-import { LineReader } from './framing.js';
+import { LineReader, topLevelId } from './framing.js';
 import {
   errorLine,
   idKey,
+  isValidId,
   parseMessage,
   RPC,
   type RpcNotification,
   type RpcRequest,
   type RpcResponse,
-  sniffId,
 } from './jsonrpc.js';
 import {
   CLIENT_METHODS,
@@ -32,13 +32,34 @@ import {
   SERVER_METHODS,
   SERVER_NOTIFICATIONS,
 } from './mediator.js';
+import { stripAgentkMetadata } from './metadata.js';
 
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
 const MAX_IN_FLIGHT = 4096;
 const SHUTDOWN_GRACE_MS = 2000;
+/** After the server exits, how long its stdout may stay open (held by a grandchild). */
+const EXIT_GRACE_MS = 500;
+/** Bytes the proxy queues for a server that does not read before dropping its refusals. */
+const CHILD_BUFFER_LIMIT = 8 * 1024 * 1024;
+/** Ids of requests that timed out or were cancelled, remembered so that late answers and
+ * reused ids cannot be confused with new requests. */
+const ZOMBIE_IDS = 4096;
 const MAX_HELD = 1024;
+const NOTIFICATION_MEMBERS = ['jsonrpc', 'method', 'params'] as const;
+
+/** True when a message carries top-level members beyond the ones JSON-RPC defines. */
+function hasExtraMembers(message: Record<string, unknown>, members: readonly string[]): boolean {
+  return Object.keys(message).some((key) => !members.includes(key));
+}
+
+/** The message with only the named members, in that order: nothing else goes on. */
+function rebuild(message: Record<string, unknown>, members: readonly string[]): string {
+  const out: Record<string, unknown> = {};
+  for (const member of members) if (message[member] !== undefined) out[member] = message[member];
+  return JSON.stringify(out);
+}
 
 export interface ProxyOptions {
   readonly kernel: Kernel;
@@ -79,6 +100,8 @@ export interface ProxyStats {
   notificationsDropped: number;
   malformedFromServer: number;
   unmatchedFromServer: number;
+  refusalsDropped: number;
+  faults: number;
 }
 
 export interface ProxyExit {
@@ -106,6 +129,8 @@ export class StdioProxy {
     notificationsDropped: 0,
     malformedFromServer: 0,
     unmatchedFromServer: 0,
+    refusalsDropped: 0,
+    faults: 0,
   };
   readonly done: Promise<ProxyExit>;
   readonly #options: ProxyOptions;
@@ -113,12 +138,16 @@ export class StdioProxy {
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
   readonly #pending = new Map<string, Pending>();
-  readonly #serverPending = new Map<string, RpcRequest>();
+  readonly #serverPending = new Map<string, { method: string; timer: NodeJS.Timeout }>();
+  /** Ids of client requests that timed out or were cancelled (see ZOMBIE_IDS). */
+  readonly #zombies = new Set<string>();
   readonly #asks = new Map<
     string,
     { request: RpcRequest; key: string; asked: SyscallResult; text: string; timer: NodeJS.Timeout }
   >();
   #askCounter = 0;
+  /** Client request keys waiting on a person's answer (so the id stays taken). */
+  readonly #asksByKey = new Set<string>();
   readonly #approvalTimeoutMs: number;
   #resolve!: (exit: ProxyExit) => void;
   #child: ChildProcess | null = null;
@@ -157,22 +186,26 @@ export class StdioProxy {
       windowsHide: true,
     });
     this.#child = child;
-    if (options.stderrFile && child.stderr)
-      child.stderr.pipe(createWriteStream(options.stderrFile, { flags: 'a' }));
+    if (options.stderrFile && child.stderr) {
+      const file = createWriteStream(options.stderrFile, { flags: 'a' });
+      file.on('error', () => child.stderr?.resume()); // a failing log never stops the session
+      child.stderr.pipe(file);
+    }
 
     const fromChild = new LineReader(this.#maxBytes, {
-      line: (text) => this.#childLine(text),
-      oversize: (prefix, bytes) => this.#childOversize(prefix, bytes),
+      line: (text) => this.#guard(() => this.#childLine(text), null),
+      oversize: (id, bytes) => this.#guard(() => this.#childOversize(id, bytes), null),
     });
     child.stdout?.on('data', (chunk: Buffer) => fromChild.push(chunk));
     child.stdout?.on('end', () => fromChild.end());
     child.stdin?.on('error', () => this.#childGone('the server closed its input (broken pipe)'));
+    // Backpressure: a client that does not read slows the server, instead of filling memory.
+    options.output.on('drain', () => child.stdout?.resume());
 
     const fromClient = new LineReader(this.#maxBytes, {
-      line: (text) => this.#clientLine(text),
-      oversize: (prefix, bytes) => {
-        const id = sniffId(prefix);
-        this.#toClient(
+      line: (text) => this.#guard(() => this.#clientLine(text), text),
+      oversize: (id, bytes) => {
+        this.#reply(
           errorLine(
             id,
             RPC.tooLarge,
@@ -182,6 +215,7 @@ export class StdioProxy {
       },
     });
     options.input.on('data', (chunk: Buffer) => fromClient.push(chunk));
+    child.stdin?.on('drain', () => options.input.resume());
     options.input.on('end', () => {
       fromClient.end();
       this.#clientClosed();
@@ -207,18 +241,65 @@ export class StdioProxy {
       child.once('close', (code, signal) => {
         this.#childGone(`the server exited (${signal ?? `code ${code}`})`);
       });
+      // But a grandchild can hold the server's stdout open forever: do not wait on it.
+      child.once('exit', (code, signal) => {
+        setTimeout(
+          () => this.#childGone(`the server exited (${signal ?? `code ${code}`})`),
+          EXIT_GRACE_MS,
+        ).unref();
+      });
     });
+  }
+
+  /**
+   * Run a handler; an unexpected fault becomes an answer (or a dropped line), never a
+   * crash that would leave the session unanswered and the trace unsealed.
+   */
+  #guard(work: () => void, clientText: string | null): void {
+    try {
+      work();
+    } catch (error) {
+      this.stats.faults += 1;
+      if (clientText !== null) {
+        const message = parseMessage(clientText);
+        const id = message.kind === 'request' ? message.id : null;
+        if (id !== null) {
+          const key = idKey(id);
+          const pending = this.#pending.get(key);
+          if (pending) {
+            clearTimeout(pending.timer);
+            this.#pending.delete(key);
+          }
+        }
+        this.#reply(
+          errorLine(
+            id,
+            RPC.internalError,
+            `AgentK could not mediate this message (${error instanceof Error ? error.name : 'error'}); refused`,
+          ),
+        );
+      }
+    }
   }
 
   #toClient(line: string): void {
     if (!this.#outputOpen) return;
-    this.#options.output.write(`${line}\n`);
+    if (!this.#options.output.write(`${line}\n`)) this.#child?.stdout?.pause();
   }
 
-  #toChild(line: string): boolean {
+  /**
+   * Write to the server. A client's message always goes (and pauses the client when the
+   * pipe is full); the proxy's own refusals of server requests are dropped once the server
+   * stops reading, so a server that floods and never reads cannot fill memory.
+   */
+  #toChild(line: string, refusal = false): boolean {
     const stdin = this.#child?.stdin;
     if (!this.#childAlive || !stdin || stdin.destroyed) return false;
-    stdin.write(`${line}\n`);
+    if (refusal && stdin.writableLength > CHILD_BUFFER_LIMIT) {
+      this.stats.refusalsDropped += 1;
+      return false;
+    }
+    if (!stdin.write(`${line}\n`) && !refusal) this.#options.input.pause();
     return true;
   }
 
@@ -236,9 +317,16 @@ export class StdioProxy {
     // serial mode everything that follows a request until it is answered.
     if (this.#mustHold()) {
       if (this.#held.length >= MAX_HELD) {
-        this.#reply(
-          errorLine(null, RPC.invalidRequest, 'too many messages sent before initialize completed'),
-        );
+        const held = text === null ? null : parseMessage(text);
+        if (held?.kind === 'request') {
+          this.#reply(
+            errorLine(
+              held.id,
+              RPC.invalidRequest,
+              'too many messages sent before the previous ones were answered',
+            ),
+          );
+        }
         return;
       }
       this.#held.push(text);
@@ -261,8 +349,13 @@ export class StdioProxy {
           this.#answered(message.id, message);
           return;
         }
-        const key = idKey(message.id);
-        if (this.#serverPending.delete(key)) this.#toChild(text);
+        // The client's answer to a server request: only the JSON-RPC members go on.
+        const pending = this.#serverPending.get(idKey(message.id));
+        if (pending) {
+          clearTimeout(pending.timer);
+          this.#serverPending.delete(idKey(message.id));
+          this.#toChild(rebuild(message.message, ['jsonrpc', 'id', 'result', 'error']));
+        }
         return;
       }
       case 'request':
@@ -279,7 +372,40 @@ export class StdioProxy {
     } else if (this.#state !== 'ready') {
       return; // no notification may reach the server before the session is ready
     }
-    this.#toChild(text);
+    if (message.method === 'notifications/cancelled') {
+      // The client gave up on a request: stop waiting, and never answer it later.
+      const requestId = message.params?.requestId;
+      if (isValidId(requestId)) this.#forget(idKey(requestId));
+    }
+    const { params, stripped } = stripAgentkMetadata(message.params);
+    const clean = stripped || hasExtraMembers(message.message, NOTIFICATION_MEMBERS);
+    this.#toChild(
+      clean
+        ? rebuild(
+            { ...message.message, ...(params === undefined ? {} : { params }) },
+            NOTIFICATION_MEMBERS,
+          )
+        : text,
+    );
+  }
+
+  /** Stop tracking a pending request; its id is remembered, so a late answer is dropped. */
+  #forget(key: string): void {
+    const pending = this.#pending.get(key);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.#pending.delete(key);
+    this.#zombie(key);
+    if (pending.request.method === 'initialize') this.#state = 'fresh';
+    this.#releaseHeld();
+  }
+
+  #zombie(key: string): void {
+    this.#zombies.add(key);
+    if (this.#zombies.size > ZOMBIE_IDS) {
+      const oldest = this.#zombies.values().next().value as string;
+      this.#zombies.delete(oldest);
+    }
   }
 
   #clientRequest(request: RpcRequest, text: string): void {
@@ -296,9 +422,21 @@ export class StdioProxy {
       return;
     }
     const key = idKey(id);
-    if (this.#pending.has(key)) {
+    if (this.#pending.has(key) || this.#asksByKey.has(key)) {
       this.#reply(
         errorLine(id, RPC.invalidRequest, 'Invalid Request: this id is already in flight'),
+      );
+      return;
+    }
+    if (this.#zombies.has(key)) {
+      // The server may still answer the old request with this id: never let that answer
+      // pass as the answer to a new one.
+      this.#reply(
+        errorLine(
+          id,
+          RPC.invalidRequest,
+          'Invalid Request: this id belongs to a request that timed out or was cancelled; use a new id',
+        ),
       );
       return;
     }
@@ -363,11 +501,13 @@ export class StdioProxy {
     const askId = `agentk-ask-${++this.#askCounter}`;
     const timer = setTimeout(() => {
       if (!this.#asks.delete(askId)) return;
+      this.#asksByKey.delete(key);
       this.#reply(
         this.#mediator.declined(request, asked, 'nobody answered the approval request in time'),
       );
     }, this.#approvalTimeoutMs);
     this.#asks.set(askId, { request, key, asked, text, timer });
+    this.#asksByKey.add(key);
     this.#toClient(
       JSON.stringify({
         jsonrpc: '2.0',
@@ -382,6 +522,7 @@ export class StdioProxy {
     const ask = this.#asks.get(askId);
     if (!ask) return;
     this.#asks.delete(askId);
+    this.#asksByKey.delete(ask.key);
     clearTimeout(ask.timer);
     const result = message.result as
       | { action?: unknown; content?: { approve?: unknown } }
@@ -428,6 +569,7 @@ export class StdioProxy {
     const pending = this.#pending.get(key);
     if (!pending) return;
     this.#pending.delete(key);
+    this.#zombie(key);
     this.stats.timeouts += 1;
     this.#reply(this.#mediator.timeout(pending.request, this.#timeoutMs));
     if (pending.request.method === 'initialize') this.#state = 'fresh';
@@ -456,7 +598,7 @@ export class StdioProxy {
     switch (message.kind) {
       case 'invalid': {
         this.stats.malformedFromServer += 1;
-        const id = message.id ?? sniffId(text.slice(0, 4096));
+        const id = message.id ?? topLevelId(text);
         if (id !== null) {
           this.#failPending(
             idKey(id),
@@ -470,6 +612,8 @@ export class StdioProxy {
         const key = idKey(message.id);
         const pending = this.#pending.get(key);
         if (!pending) {
+          // A late answer to a request that timed out or was cancelled, or no request at all.
+          this.#zombies.delete(key);
           this.stats.unmatchedFromServer += 1;
           return;
         }
@@ -478,32 +622,47 @@ export class StdioProxy {
         const line = this.#mediator.serverResponse(pending.request, message, text);
         this.#toClient(line);
         if (pending.request.method === 'initialize') {
-          this.#state = line === text ? 'initialized' : 'fresh';
+          this.#state =
+            (JSON.parse(line) as { error?: unknown }).error === undefined ? 'initialized' : 'fresh';
         }
         this.#releaseHeld();
         return;
       }
       case 'request': {
-        if (
-          !SERVER_METHODS.has(message.method) ||
-          this.#state === 'fresh' ||
-          this.#state === 'initializing'
-        ) {
-          this.#toChild(
-            errorLine(message.id, RPC.methodNotFound, 'not available through the AgentK proxy now'),
-          );
+        // The lifecycle binds the server too: only ping once initialized, the rest once
+        // the client has said it is ready.
+        const open =
+          this.#state === 'ready' || (this.#state === 'initialized' && message.method === 'ping');
+        const refuse = (code: number, why: string) =>
+          this.#toChild(errorLine(message.id, code, why), true);
+        if (!SERVER_METHODS.has(message.method) || !open) {
+          refuse(RPC.methodNotFound, 'not available through the AgentK proxy now');
+          return;
+        }
+        const key = idKey(message.id);
+        if (this.#serverPending.has(key)) {
+          refuse(RPC.invalidRequest, 'Invalid Request: this id is already in flight');
+          return;
+        }
+        if (this.#serverPending.size >= MAX_IN_FLIGHT) {
+          refuse(RPC.invalidRequest, 'too many requests in flight');
           return;
         }
         const outcome = this.#mediator.serverRequest(message, text, this.#clientCapabilities);
-        if (outcome.action === 'reply' || this.#serverPending.size >= MAX_IN_FLIGHT) {
-          this.#toChild(
-            outcome.action === 'reply'
-              ? outcome.line
-              : errorLine(message.id, RPC.invalidRequest, 'too many requests in flight'),
-          );
+        if (outcome.action === 'reply') {
+          this.#toChild(outcome.line, true);
           return;
         }
-        this.#serverPending.set(idKey(message.id), message);
+        // Keep only what is needed to answer; a client that never answers times it out.
+        const timer = setTimeout(() => {
+          if (this.#serverPending.delete(key)) {
+            refuse(
+              RPC.timeout,
+              `the client did not answer ${message.method} within ${this.#timeoutMs} ms`,
+            );
+          }
+        }, this.#timeoutMs);
+        this.#serverPending.set(key, { method: message.method, timer });
         this.#toClient(outcome.line);
         return;
       }
@@ -511,6 +670,7 @@ export class StdioProxy {
         if (
           !SERVER_NOTIFICATIONS.has(message.method) ||
           this.#state === 'fresh' ||
+          this.#state === 'initializing' ||
           !this.#takeToken()
         ) {
           this.stats.notificationsDropped += 1;
@@ -523,9 +683,8 @@ export class StdioProxy {
     }
   }
 
-  #childOversize(prefix: string, bytes: number): void {
+  #childOversize(id: string | number | null, bytes: number): void {
     this.stats.malformedFromServer += 1;
-    const id = sniffId(prefix);
     if (id !== null) {
       this.#failPending(
         idKey(id),

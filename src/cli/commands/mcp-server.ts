@@ -2,7 +2,7 @@
 
 import { PassThrough } from 'node:stream';
 import { LineReader } from '../../mcp/framing.js';
-import { errorLine, RPC, sniffId } from '../../mcp/jsonrpc.js';
+import { errorLine, RPC } from '../../mcp/jsonrpc.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../mcp/proxy.js';
 import { AgentkMcpServer } from '../../mcp/server.js';
 import { type Command, stringOption, usageError } from '../command.js';
@@ -45,13 +45,9 @@ lines capped. The trace is sealed when stdin ends. Example: examples/mcp-server-
     };
     const reader = new LineReader(limit, {
       line: (text) => reply(server.handle(text)),
-      oversize: (prefix, bytes) =>
+      oversize: (id, bytes) =>
         reply(
-          errorLine(
-            sniffId(prefix),
-            RPC.tooLarge,
-            `message of ${bytes} bytes exceeds the ${limit}-byte limit`,
-          ),
+          errorLine(id, RPC.tooLarge, `message of ${bytes} bytes exceeds the ${limit}-byte limit`),
         ),
     });
     const input = io.stdin ?? new PassThrough().end();
