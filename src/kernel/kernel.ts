@@ -34,7 +34,7 @@ import {
   redactSecrets,
   type Span,
 } from '../provenance/detect.js';
-import { extractValues, stringsOf, ValueIndex } from '../provenance/values.js';
+import { decodedBlob, extractValues, stringsOf, ValueIndex } from '../provenance/values.js';
 import { canonicalize } from '../recorder/canonical.js';
 import type {
   DecisionRecord,
@@ -249,9 +249,16 @@ function knownSpans(text: string, known: ReadonlyMap<string, string>): Span[] {
   return spans;
 }
 
-/** A copy of a JSON-like value with every string passed through `map` (shared when unchanged). */
-export function mapStrings(value: unknown, map: (text: string) => string): unknown {
-  if (typeof value === 'string') return map(value);
+/**
+ * A copy of a JSON-like value with every string passed through `map`, with the member
+ * name it is the value of (shared when unchanged).
+ */
+export function mapStrings(
+  value: unknown,
+  map: (text: string, key: string | undefined) => string,
+  key?: string,
+): unknown {
+  if (typeof value === 'string') return map(value, key);
   if (Array.isArray(value)) {
     let changed = false;
     const out = value.map((item) => {
@@ -264,10 +271,10 @@ export function mapStrings(value: unknown, map: (text: string) => string): unkno
   if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) {
     let changed = false;
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      const mapped = mapStrings(item, map);
+    for (const [member, item] of Object.entries(value)) {
+      const mapped = mapStrings(item, map, member);
       if (mapped !== item) changed = true;
-      out[key] = mapped;
+      out[member] = mapped;
     }
     return changed ? out : value;
   }
@@ -993,7 +1000,14 @@ export class Kernel {
       }
       return out + text.slice(at);
     };
-    return { content: mapStrings(content, redact), handles };
+    // Text inside a base64 blob is redacted too, and re-encoded.
+    const redactMember = (text: string, key: string | undefined): string => {
+      const decoded = key === 'blob' ? decodedBlob(text) : null;
+      if (decoded === null) return redact(text);
+      const redacted = redact(decoded);
+      return redacted === decoded ? text : Buffer.from(redacted, 'utf8').toString('base64');
+    };
+    return { content: mapStrings(content, redactMember), handles };
   }
 
   /** Values of configured stores that can list their targets, by value. */

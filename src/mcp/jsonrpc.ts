@@ -211,6 +211,37 @@ export function parseMessage(line: string): RpcMessage {
   return { kind: 'response', id, result: value.result, error: undefined, message: value };
 }
 
+/** The members each kind of message may carry; anything else is dropped on the way through. */
+export const MEMBERS = {
+  request: ['jsonrpc', 'id', 'method', 'params'],
+  notification: ['jsonrpc', 'method', 'params'],
+  response: ['jsonrpc', 'id', 'result', 'error'],
+} as const;
+
+/** True when a message carries top-level members beyond the ones JSON-RPC defines. */
+export function hasExtraMembers(
+  message: Record<string, unknown>,
+  members: readonly string[],
+): boolean {
+  return Object.keys(message).some((key) => !members.includes(key));
+}
+
+/** The message with only the named members, in that order: nothing else goes on. */
+export function rebuild(message: Record<string, unknown>, members: readonly string[]): string {
+  const out: Record<string, unknown> = {};
+  for (const member of members) if (message[member] !== undefined) out[member] = message[member];
+  return JSON.stringify(out);
+}
+
+/** The line as received when it carries only JSON-RPC members, else rebuilt without extras. */
+export function cleanLine(
+  message: Record<string, unknown>,
+  rawLine: string,
+  members: readonly string[],
+): string {
+  return hasExtraMembers(message, members) ? rebuild(message, members) : rawLine;
+}
+
 export function errorLine(
   id: JsonRpcId | null,
   code: number,

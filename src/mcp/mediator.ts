@@ -2,18 +2,22 @@
 // turns a client request into a syscall and either the line to forward or the answer to
 // give, and turns a server's answer into the line the client sees. Labels come from the
 // kernel; client metadata only adds restrictions and is stripped before forwarding.
-// Clean traffic is forwarded as the exact bytes received.
+// Clean traffic is forwarded as the exact bytes received; members JSON-RPC does not define
+// are dropped.
 // Input distrusted: both peers.
 
 import { replaceHandles } from '../evidence/receipts.js';
 import { type Kernel, mapStrings } from '../kernel/kernel.js';
 import type { SyscallRequest, SyscallResult } from '../kernel/types.js';
 import {
+  cleanLine,
   errorLine,
   type JsonRpcId,
+  MEMBERS,
   RPC,
   type RpcRequest,
   type RpcResponse,
+  rebuild,
   resultLine,
 } from './jsonrpc.js';
 import { type ClientMetadata, stripAgentkMetadata } from './metadata.js';
@@ -185,7 +189,9 @@ export class McpMediator {
    */
   clientRequest(request: RpcRequest, rawLine: string, canAsk = false): Outcome {
     const { params, stripped, metadata } = stripAgentkMetadata(request.params);
-    const forwardLine = stripped ? JSON.stringify({ ...request.message, params }) : rawLine;
+    const forwardLine = stripped
+      ? rebuild({ ...request.message, params }, MEMBERS.request)
+      : cleanLine(request.message, rawLine, MEMBERS.request);
     const id = request.id;
     const invalid = (message: string): Outcome => ({
       action: 'reply',
@@ -252,7 +258,10 @@ export class McpMediator {
     );
     return {
       action: 'forward',
-      line: JSON.stringify({ ...request.message, params: { ...params, arguments: substituted } }),
+      line: rebuild(
+        { ...request.message, params: { ...params, arguments: substituted } },
+        MEMBERS.request,
+      ),
       syscall: result,
     };
   }
@@ -303,8 +312,9 @@ export class McpMediator {
   }
 
   /** A server's answer to a forwarded client request: the line the client receives. */
-  serverResponse(request: RpcRequest, response: RpcResponse, rawLine: string): string {
+  serverResponse(request: RpcRequest, response: RpcResponse, received: string): string {
     const { method } = request;
+    const rawLine = cleanLine(response.message, received, MEMBERS.response);
     const id = request.id;
     if (response.error) return this.#sanitizedError(request, response);
     const result = response.result;
@@ -332,11 +342,13 @@ export class McpMediator {
             `downstream server chose protocol version ${JSON.stringify(result.protocolVersion.slice(0, 32))}, which AgentK does not mediate (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
           );
         }
-        return rawLine;
+        return this.#initializeResult(id, result, rawLine);
       }
       case 'ping':
       case 'logging/setLevel':
-        return isRecord(result) ? rawLine : bad('not an object');
+        // Empty results by contract: anything inside would be an unmediated channel.
+        if (!isRecord(result)) return bad('not an object');
+        return Object.keys(result).length === 0 ? rawLine : resultLine(id, {});
       case 'tools/list':
         return this.#descriptors(request, result, rawLine, 'tools', 'tool.describe', (d) => d.name);
       case 'resources/list':
@@ -395,6 +407,30 @@ export class McpMediator {
   }
 
   /**
+   * The server's initialize result reaches the client, and its `instructions` usually the
+   * model's context: credentials become handles, and the instructions are a
+   * prompt.response syscall (so their taint is derived and recorded), dropped if denied.
+   */
+  #initializeResult(id: JsonRpcId, result: Record<string, unknown>, rawLine: string): string {
+    const target = this.#target('initialize');
+    const { content } = this.kernel.captureSecrets(result, target);
+    let clean = content as Record<string, unknown>;
+    if (typeof clean.instructions === 'string' && clean.instructions.length > 0) {
+      const decision = this.kernel.syscall({
+        kind: 'prompt.response',
+        target,
+        content: clean.instructions,
+        intent: 'the server instructions sent at initialize',
+      });
+      if (!decision.allowed) {
+        const { instructions: _dropped, ...rest } = clean;
+        clean = rest;
+      }
+    }
+    return clean === result ? rawLine : resultLine(id, clean);
+  }
+
+  /**
    * A server's answer headed to the client: credential material is first replaced by
    * secret handles (each a secret.open syscall), then the answer is a response syscall.
    */
@@ -419,9 +455,11 @@ export class McpMediator {
    */
   serverNotification(message: Record<string, unknown>, rawLine: string): string {
     const params = message.params;
-    if (!isRecord(params)) return rawLine;
+    if (!isRecord(params)) return cleanLine(message, rawLine, MEMBERS.notification);
     const { content } = this.kernel.captureSecrets(params, this.#target(String(message.method)));
-    return content === params ? rawLine : JSON.stringify({ ...message, params: content });
+    return content === params
+      ? cleanLine(message, rawLine, MEMBERS.notification)
+      : rebuild({ ...message, params: content }, MEMBERS.notification);
   }
 
   /** One describe syscall per descriptor; denied descriptors are hidden from the list. */
@@ -494,10 +532,11 @@ export class McpMediator {
     const error = response.error as { code: number; message: string };
     this.#recordAnswer(request, response.message.error, true);
     const standard = error.code >= -32700 && error.code <= -32600;
+    const where = responseKind(request.method) === null ? '' : ' (hash in the trace)';
     return errorLine(
       request.id,
       standard ? error.code : RPC.downstreamError,
-      `downstream ${request.method} failed (error ${error.code}); its message was withheld by AgentK (hash in the trace)`,
+      `downstream ${request.method} failed (error ${error.code}); its message was withheld by AgentK${where}`,
     );
   }
 
@@ -545,7 +584,7 @@ export class McpMediator {
     });
     switch (request.method) {
       case 'ping':
-        return { action: 'forward', line: rawLine };
+        return { action: 'forward', line: cleanLine(request.message, rawLine, MEMBERS.request) };
       case 'sampling/createMessage': {
         if (!isRecord(clientCapabilities.sampling))
           return refuse(RPC.methodNotFound, 'the client did not declare sampling');
@@ -557,7 +596,7 @@ export class McpMediator {
           intent: 'a server asks the client to run its model',
         });
         return result.allowed
-          ? { action: 'forward', line: rawLine }
+          ? { action: 'forward', line: cleanLine(request.message, rawLine, MEMBERS.request) }
           : refuse(RPC.denied, denialText(result));
       }
       case 'elicitation/create': {
@@ -571,7 +610,7 @@ export class McpMediator {
           intent: 'a server asks the user a question',
         });
         return result.allowed
-          ? { action: 'forward', line: rawLine }
+          ? { action: 'forward', line: cleanLine(request.message, rawLine, MEMBERS.request) }
           : refuse(RPC.denied, denialText(result));
       }
       case 'roots/list': {
@@ -584,7 +623,7 @@ export class McpMediator {
         });
         if (result.allowed) this.kernel.redeem(result.receipt?.id ?? '');
         return result.allowed
-          ? { action: 'forward', line: rawLine }
+          ? { action: 'forward', line: cleanLine(request.message, rawLine, MEMBERS.request) }
           : refuse(RPC.denied, denialText(result));
       }
       default:

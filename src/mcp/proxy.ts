@@ -16,13 +16,16 @@ import type { SealEvent } from '../recorder/event.js';
 import { LineReader, topLevelId } from './framing.js';
 import {
   errorLine,
+  hasExtraMembers,
   idKey,
   isValidId,
+  MEMBERS,
   parseMessage,
   RPC,
   type RpcNotification,
   type RpcRequest,
   type RpcResponse,
+  rebuild,
 } from './jsonrpc.js';
 import {
   CLIENT_METHODS,
@@ -38,7 +41,10 @@ export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
 const MAX_IN_FLIGHT = 4096;
-const SHUTDOWN_GRACE_MS = 2000;
+/** How long a server may take to exit once its input ends, before SIGTERM, then SIGKILL.
+ * Short enough that a client which gives us two seconds (the MCP SDK does) gets a sealed
+ * trace. */
+const SHUTDOWN_GRACE_MS = 800;
 /** After the server exits, how long its stdout may stay open (held by a grandchild). */
 const EXIT_GRACE_MS = 500;
 /** Bytes the proxy queues for a server that does not read before dropping its refusals. */
@@ -47,19 +53,6 @@ const CHILD_BUFFER_LIMIT = 8 * 1024 * 1024;
  * reused ids cannot be confused with new requests. */
 const ZOMBIE_IDS = 4096;
 const MAX_HELD = 1024;
-const NOTIFICATION_MEMBERS = ['jsonrpc', 'method', 'params'] as const;
-
-/** True when a message carries top-level members beyond the ones JSON-RPC defines. */
-function hasExtraMembers(message: Record<string, unknown>, members: readonly string[]): boolean {
-  return Object.keys(message).some((key) => !members.includes(key));
-}
-
-/** The message with only the named members, in that order: nothing else goes on. */
-function rebuild(message: Record<string, unknown>, members: readonly string[]): string {
-  const out: Record<string, unknown> = {};
-  for (const member of members) if (message[member] !== undefined) out[member] = message[member];
-  return JSON.stringify(out);
-}
 
 export interface ProxyOptions {
   readonly kernel: Kernel;
@@ -354,7 +347,7 @@ export class StdioProxy {
         if (pending) {
           clearTimeout(pending.timer);
           this.#serverPending.delete(idKey(message.id));
-          this.#toChild(rebuild(message.message, ['jsonrpc', 'id', 'result', 'error']));
+          this.#toChild(rebuild(message.message, MEMBERS.response));
         }
         return;
       }
@@ -378,12 +371,12 @@ export class StdioProxy {
       if (isValidId(requestId)) this.#forget(idKey(requestId));
     }
     const { params, stripped } = stripAgentkMetadata(message.params);
-    const clean = stripped || hasExtraMembers(message.message, NOTIFICATION_MEMBERS);
+    const clean = stripped || hasExtraMembers(message.message, MEMBERS.notification);
     this.#toChild(
       clean
         ? rebuild(
             { ...message.message, ...(params === undefined ? {} : { params }) },
-            NOTIFICATION_MEMBERS,
+            MEMBERS.notification,
           )
         : text,
     );
@@ -746,6 +739,23 @@ export class StdioProxy {
     waitForQuiet();
   }
 
+  /**
+   * End the session now (the operator's signal): answer whatever is in flight, seal the
+   * trace, and stop the server (SIGTERM, then SIGKILL).
+   */
+  stop(reason = 'stopped'): void {
+    if (this.#finished) return;
+    for (const key of [...this.#pending.keys()]) {
+      this.#failPending(key, RPC.transportClosed, `the AgentK proxy is stopping (${reason})`);
+    }
+    for (const ask of this.#asks.values()) {
+      this.#reply(
+        errorLine(ask.request.id, RPC.transportClosed, `the AgentK proxy is stopping (${reason})`),
+      );
+    }
+    this.#finish(0, reason);
+  }
+
   #finish(code: 0 | 1 | 2, reason: string): void {
     if (this.#finished) return;
     this.#finished = true;
@@ -753,8 +763,15 @@ export class StdioProxy {
     this.#pending.clear();
     for (const ask of this.#asks.values()) clearTimeout(ask.timer);
     this.#asks.clear();
+    for (const pending of this.#serverPending.values()) clearTimeout(pending.timer);
+    this.#serverPending.clear();
     const seal = this.#options.kernel.closed ? null : this.#options.kernel.close();
-    if (this.#child && this.#childAlive) this.#child.kill('SIGTERM');
+    const child = this.#child;
+    if (child && this.#childAlive) {
+      child.kill('SIGTERM');
+      const kill = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_GRACE_MS);
+      child.once('exit', () => clearTimeout(kill));
+    }
     this.#options.input.pause();
     if (this.#outputOpen && this.#options.endOutput !== false) this.#options.output.end();
     this.#outputOpen = false;

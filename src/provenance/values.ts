@@ -74,8 +74,25 @@ export function argumentValues(text: string): Set<string> {
   return out;
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Every string inside a JSON-like value (keys included), in document order, or null when
+ * The text inside a base64 `blob` (MCP's embedded binary resources), or null when it is
+ * not base64 or does not decode to UTF-8 text. Text hidden this way is scanned like any.
+ */
+export function decodedBlob(value: string): string | null {
+  if (value.length === 0 || value.length % 4 !== 0 || !BASE64.test(value)) return null;
+  try {
+    return strictUtf8.decode(Buffer.from(value, 'base64'));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every string inside a JSON-like value (keys included, and the decoded text of base64
+ * `blob` members), in document order, or null when
  * there are more than `limit`: a caller must then refuse the value, never scan part of it.
  */
 export function stringsOf(value: unknown, limit = 100_000): string[] | null {
@@ -91,6 +108,8 @@ export function stringsOf(value: unknown, limit = 100_000): string[] | null {
       const entries = Object.entries(item);
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i] as [string, unknown];
+        const decoded = key === 'blob' && typeof child === 'string' ? decodedBlob(child) : null;
+        if (decoded !== null) stack.push(decoded);
         stack.push(child, key);
       }
     }

@@ -1,6 +1,6 @@
 // `agentk mcp-proxy-stdio`: put AgentK in front of an MCP server, in an MCP client's config.
 
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -53,6 +53,16 @@ function runsBase(cwd: string): string {
     return cwd;
   } catch {
     return homedir();
+  }
+}
+
+/** The server's stderr log must be writable before anything starts. */
+function checkAppendable(path: string): void {
+  try {
+    closeSync(openSync(path, 'a', 0o600));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw usageError(`--stderr-file ${path}: cannot open for appending (${code})`);
   }
 }
 
@@ -198,6 +208,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   takesRest: true,
   async run(args, io): Promise<ExitCode> {
     const config = proxyConfig(args);
+    if (config.stderrFile !== undefined) checkAppendable(config.stderrFile);
     const policy = loadPolicyFile(config.policyPath);
     const shadowPolicy =
       config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
@@ -234,7 +245,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       approvalTimeoutMs: config.approvalTimeoutMs,
       ...(config.stderrFile !== undefined ? { stderrFile: config.stderrFile } : {}),
     });
-    const stop = () => input.emit('end');
+    const stop = (signal: NodeJS.Signals) => proxy.stop(`stopped by ${signal}`);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     await proxy.start();
