@@ -10,6 +10,7 @@ export type AgentkErrorCode =
   | 'NOT_UTF8'
   | 'POLICY_INVALID'
   | 'MANIFEST_INVALID'
+  | 'SCENARIO_INVALID'
   | 'KEY_MALFORMED'
   | 'KEY_UNREADABLE'
   | 'KEY_EXISTS'

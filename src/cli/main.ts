@@ -6,6 +6,7 @@ import { AgentkError } from '../errors.js';
 import { type Command, parseCommandArgs } from './command.js';
 import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
 import { forkReplayCommand } from './commands/fork-replay.js';
 import { forkReplayBehaviorCommand } from './commands/fork-replay-behavior.js';
 import { keyRotateCommand } from './commands/key-rotate.js';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   forkReplayBehaviorCommand,
   policyCheckCommand,
   policyDiffCommand,
+  evalCommand,
   signingKeyCommand,
   keygenCommand,
   keyRotateCommand,

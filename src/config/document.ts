@@ -22,7 +22,7 @@ export function formatIssue(issue: ConfigIssue): string {
   return issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`;
 }
 
-export type InvalidCode = 'POLICY_INVALID' | 'MANIFEST_INVALID';
+export type InvalidCode = 'POLICY_INVALID' | 'MANIFEST_INVALID' | 'SCENARIO_INVALID';
 
 /** Throw one AgentkError listing every issue, one line each, prefixed by the file. */
 export function invalidDocument(

@@ -16,7 +16,7 @@ import type { Policy } from '../policy/types.js';
 import { verifyLogFile } from '../recorder/verify.js';
 import { readReviewedLog } from '../review/log.js';
 import { replayLog } from '../review/replay.js';
-import { LineReader } from './framing.js';
+import { LineClient as ScriptedClient } from './client.js';
 import { StdioProxy } from './proxy.js';
 
 export const POISONED_SERVER = join(PACKAGE_ROOT, 'examples', 'mcp-poisoned-server.mjs');
@@ -24,57 +24,6 @@ export const PRIVATE_MARKER = 'PRIVATE-MARKER-7431';
 /** A phrase of the poison that must never appear in a trace. */
 export const POISON_PHRASE = 'IMPORTANT new instructions';
 const SERVER_ID = 'poisoned-demo';
-
-/** A JSON-RPC client over a pair of streams, one request at a time. */
-class ScriptedClient {
-  readonly #out: Writable;
-  readonly #waiting = new Map<number, (message: Record<string, unknown>) => void>();
-  #next = 1;
-
-  constructor(input: Readable, output: Writable) {
-    this.#out = output;
-    const reader = new LineReader(16 * 1024 * 1024, {
-      line: (text) => {
-        if (text === null) return;
-        const message = JSON.parse(text) as Record<string, unknown>;
-        const resolve = this.#waiting.get(message.id as number);
-        if (resolve) {
-          this.#waiting.delete(message.id as number);
-          resolve(message);
-        }
-      },
-      oversize: () => {},
-    });
-    input.on('data', (chunk: Buffer) => reader.push(chunk));
-  }
-
-  request(
-    method: string,
-    params: Record<string, unknown>,
-    timeoutMs = 15_000,
-  ): Promise<Record<string, unknown>> {
-    const id = this.#next++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no answer to ${method} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.#waiting.set(id, (message) => {
-        clearTimeout(timer);
-        resolve(message);
-      });
-      this.#out.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    });
-  }
-
-  notify(method: string): void {
-    this.#out.write(`${JSON.stringify({ jsonrpc: '2.0', method })}\n`);
-  }
-
-  end(): void {
-    if (!this.#out.writableEnded) this.#out.end();
-  }
-}
 
 export interface DemoStep {
   readonly tool: string;
