@@ -34,7 +34,14 @@ import {
   redactSecrets,
   type Span,
 } from '../provenance/detect.js';
-import { decodedBlob, extractValues, stringsOf, ValueIndex } from '../provenance/values.js';
+import {
+  decodedBlob,
+  decodedForms,
+  extractValues,
+  stringsOf,
+  ValueIndex,
+  type ValueOrigin,
+} from '../provenance/values.js';
 import { canonicalize } from '../recorder/canonical.js';
 import type {
   DecisionRecord,
@@ -834,6 +841,14 @@ export class Kernel {
     return bytes;
   }
 
+  /**
+   * Make every event recorded so far durable. With `group` durability, call it before
+   * carrying out the effects those events allowed (group commit).
+   */
+  sync(): void {
+    this.#recorder.sync();
+  }
+
   /** Seal the log (signed count and head) and close the kernel. Idempotent. */
   close(): SealEvent | null {
     if (this.#closed) return null;
@@ -1088,11 +1103,17 @@ export class Kernel {
         return;
       }
       if (evidence) a.inputs.push({ ref: name, sha256: hashOf(value) });
-      if (containsSecret(text)) raise(SECRET | PRIVATE);
-      for (const handle of findHandles(text)) this.#resolveInput({ handle }, a);
       raiseArg(this.#values.unindexedLabels, control);
       const pages = new Set<string>();
-      for (const origin of this.#values.lookup(text)) {
+      // As written, and as decoded: an encoded copy is still a copy.
+      const forms = [text, ...decodedForms(text)];
+      const origins: ValueOrigin[] = [];
+      for (const form of forms) {
+        if (containsSecret(form)) raise(SECRET | PRIVATE);
+        for (const handle of findHandles(form)) this.#resolveInput({ handle }, a);
+        origins.push(...this.#values.lookup(form));
+      }
+      for (const origin of origins) {
         raiseArg(origin.labels, control);
         if (pages.has(origin.pageId)) continue;
         pages.add(origin.pageId);

@@ -17,7 +17,8 @@ export class LineClient {
   #next = 1;
   #closed = false;
 
-  constructor(input: Readable, output: Writable) {
+  /** `keepLines: false` keeps nothing (for long benchmark sessions). */
+  constructor(input: Readable, output: Writable, keepLines = true) {
     this.#out = output;
     output.on('error', () => {}); // a peer that exits is seen as unanswered requests
     const reader = new LineReader(MAX_LINE_BYTES, {
@@ -26,7 +27,7 @@ export class LineClient {
           this.malformed += 1;
           return;
         }
-        this.received.push(text);
+        if (keepLines) this.received.push(text);
         let message: Record<string, unknown>;
         try {
           message = JSON.parse(text) as Record<string, unknown>;

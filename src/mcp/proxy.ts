@@ -67,6 +67,11 @@ export interface ProxyOptions {
   readonly output: Writable;
   readonly responseTimeoutMs?: number;
   readonly maxMessageBytes?: number;
+  /**
+   * Group commit: hold every message until the trace events before it are fsynced (the
+   * kernel's trace must use `group` durability). Off: events are written, not fsynced.
+   */
+  readonly durable?: boolean;
   /** Child stderr goes here if given; otherwise it is discarded. */
   readonly stderrFile?: string;
   /**
@@ -155,6 +160,8 @@ export class StdioProxy {
   #clientCapabilities: Record<string, unknown> = {};
   #finished = false;
   #tokens: number;
+  #outbox: { child: boolean; line: string; refusal: boolean }[] = [];
+  #commitScheduled = false;
   #tokensAt = Date.now();
 
   constructor(options: ProxyOptions) {
@@ -276,8 +283,47 @@ export class StdioProxy {
   }
 
   #toClient(line: string): void {
+    if (this.#options.durable) {
+      this.#queue({ child: false, line, refusal: false });
+      return;
+    }
+    this.#writeClient(line);
+  }
+
+  #writeClient(line: string): void {
     if (!this.#outputOpen) return;
     if (!this.#options.output.write(`${line}\n`)) this.#child?.stdout?.pause();
+  }
+
+  /**
+   * Group commit (--fsync): messages wait in the outbox until the events that allowed
+   * them are durable; one fsync per turn of the event loop covers every event of it.
+   */
+  #queue(item: { child: boolean; line: string; refusal: boolean }): void {
+    this.#outbox.push(item);
+    if (!this.#commitScheduled) {
+      this.#commitScheduled = true;
+      setImmediate(() => this.#guard(() => this.#commit(), null));
+    }
+  }
+
+  #commit(): void {
+    this.#commitScheduled = false;
+    if (this.#outbox.length === 0) return;
+    try {
+      if (!this.#options.kernel.closed) this.#options.kernel.sync();
+    } catch (error) {
+      // Fail closed: nothing whose evidence may be lost goes out.
+      this.#outbox = [];
+      this.#finish(1, `the trace cannot be made durable: ${(error as Error).message}`);
+      return;
+    }
+    const items = this.#outbox;
+    this.#outbox = [];
+    for (const item of items) {
+      if (item.child) this.#writeChild(item.line, item.refusal);
+      else this.#writeClient(item.line);
+    }
   }
 
   /**
@@ -286,6 +332,16 @@ export class StdioProxy {
    * stops reading, so a server that floods and never reads cannot fill memory.
    */
   #toChild(line: string, refusal = false): boolean {
+    if (this.#options.durable) {
+      const stdin = this.#child?.stdin;
+      if (!this.#childAlive || !stdin || stdin.destroyed) return false;
+      this.#queue({ child: true, line, refusal });
+      return true;
+    }
+    return this.#writeChild(line, refusal);
+  }
+
+  #writeChild(line: string, refusal: boolean): boolean {
     const stdin = this.#child?.stdin;
     if (!this.#childAlive || !stdin || stdin.destroyed) return false;
     if (refusal && stdin.writableLength > CHILD_BUFFER_LIMIT) {
@@ -758,6 +814,11 @@ export class StdioProxy {
 
   #finish(code: 0 | 1 | 2, reason: string): void {
     if (this.#finished) return;
+    try {
+      this.#commit(); // answers already decided still go out, once durable
+    } catch {
+      this.#outbox = [];
+    }
     this.#finished = true;
     for (const pending of this.#pending.values()) clearTimeout(pending.timer);
     this.#pending.clear();

@@ -14,8 +14,15 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b/g,
   /\bAIza[0-9A-Za-z_-]{35}\b/g,
   /\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b/g,
-  // A password line: only the value (group 1) is the secret.
-  /\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token)\s*[:=](?!\/\/)\s*["']?([^\s"']{6,})/gi,
+  /\bwhsec_[A-Za-z0-9+/=]{20,}/g,
+  // A password in a URL's userinfo (scheme://user:password@host): group 1, which (like
+  // every group here) must end the match.
+  /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@"']{1,128}:(?!secret_fd_[0-9a-f]{32}@|\[redacted-secret\]@)([^\s@/"']{3,256})(?=@)/gi,
+  // A password line, in config, env, YAML or JSON form (DB_PASSWORD=, aws_secret_access_key =,
+  // "password": "..."): only the value (group 1) is the secret. A name may carry a prefix
+  // and a suffix joined by _ . or - (never letters: `secretary` is not a secret). A value
+  // that is already a handle or a redaction is not found again.
+  /(?<![A-Za-z0-9])(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key)(?:[_.-][A-Za-z0-9_.-]{0,64})?["']?\s*[:=](?!\/\/)\s*["']?(?!secret_fd_[0-9a-f]{32}|\[redacted-secret\])([^\s"',}]{6,})/gi,
 ];
 
 const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g;

@@ -14,6 +14,7 @@ const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\
 const PATH_RE = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]+(?:\/[\w.-]+)*/g;
 const NUMBER_RE = /(?<![\w.])\+?\d[\d -]{5,30}\d(?!\w|\.\d)/g;
 const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/g;
+const DATE_RE = /^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4})$/;
 
 const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
 
@@ -41,6 +42,7 @@ export function extractValues(text: string): Set<string> {
     if (path.length > 3 && path.split('/').some((part) => part.length > 1)) out.add(`path:${path}`);
   }
   for (const match of text.matchAll(NUMBER_RE)) {
+    if (DATE_RE.test(match[0])) continue; // a date is not an account or phone number
     const digits = match[0].replace(/\D/g, '');
     if (digits.length >= 7) out.add(`num:${digits}`);
   }
@@ -88,6 +90,65 @@ export function decodedBlob(value: string): string | null {
   } catch {
     return null;
   }
+}
+
+const ENCODED_TOKEN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
+const HEX_ONLY = /^(?:[0-9a-fA-F]{2})+$/;
+const PERCENT_ENCODED = /%[0-9A-Fa-f]{2}/;
+const MAX_DECODED_TOKENS = 64;
+const MAX_DECODED_CHARS = 256 * 1024;
+
+/** Decoded bytes, if they are text (valid UTF-8, almost all printable); else null. */
+function asText(bytes: Buffer): string | null {
+  if (bytes.length < 6) return null;
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+  let control = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) control += 1;
+  }
+  return control * 20 <= text.length ? text : null;
+}
+
+/**
+ * What an argument says once decoded, one level deep: percent-encoding, and every long
+ * base64, base64url or hex token that decodes to text. An agent that encodes what it
+ * read before sending it (a query string, a subdomain) is still traced to the page.
+ */
+export function decodedForms(text: string): string[] {
+  const out: string[] = [];
+  let budget = MAX_DECODED_CHARS;
+  const add = (decoded: string | null) => {
+    if (decoded === null || decoded.length > budget) return;
+    budget -= decoded.length;
+    out.push(decoded);
+  };
+  const sources = [text];
+  if (PERCENT_ENCODED.test(text)) {
+    try {
+      const unescaped = decodeURIComponent(text);
+      add(unescaped);
+      sources.push(unescaped);
+    } catch {
+      // malformed escapes: the raw text is still examined
+    }
+  }
+  let tokens = 0;
+  for (const source of sources) {
+    for (const match of source.matchAll(ENCODED_TOKEN)) {
+      if (++tokens > MAX_DECODED_TOKENS) return out;
+      const token = match[0];
+      if (HEX_ONLY.test(token)) add(asText(Buffer.from(token, 'hex')));
+      const base64 = token.replace(/-/g, '+').replace(/_/g, '/');
+      add(asText(Buffer.from(base64, 'base64')));
+    }
+  }
+  return out;
 }
 
 /**

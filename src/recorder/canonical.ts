@@ -46,3 +46,49 @@ export function canonicalize(value: unknown): string {
       throw new TypeError(`JCS: cannot encode a value of type ${typeof value}`);
   }
 }
+
+/**
+ * The JCS form of a value that is already in canonical key order (as every value parsed
+ * from a canonical line is), via the native JSON.stringify: ECMAScript number form and
+ * JSON's minimal escaping are what JCS specifies. Returns null when a key is out of
+ * order or a value has no JCS form, so the caller can fall back to canonicalize().
+ * Iterative: no depth overflows the stack.
+ */
+export function sortedCanonical(value: unknown): string | null {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    switch (typeof item) {
+      case 'string':
+        if (!item.isWellFormed()) return null;
+        break;
+      case 'number':
+        if (!Number.isFinite(item)) return null;
+        break;
+      case 'boolean':
+        break;
+      case 'object': {
+        if (item === null) break;
+        if (Array.isArray(item)) {
+          for (const child of item) stack.push(child);
+          break;
+        }
+        const proto = Object.getPrototypeOf(item);
+        if (proto !== Object.prototype && proto !== null) return null;
+        const keys = Object.keys(item);
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i] as string;
+          if (i > 0 && !((keys[i - 1] as string) < key)) return null;
+          if (!key.isWellFormed()) return null;
+          const child = (item as Record<string, unknown>)[key];
+          if (child === undefined) return null;
+          stack.push(child);
+        }
+        break;
+      }
+      default:
+        return null;
+    }
+  }
+  return JSON.stringify(value);
+}

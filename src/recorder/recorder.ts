@@ -85,6 +85,11 @@ export class FlightRecorder {
     return event as SealEvent;
   }
 
+  /** Make every event appended so far durable (for `group` durability; see sink.ts). */
+  sync(): void {
+    if (!this.#closed) this.#sink.sync?.();
+  }
+
   /** Close without a seal (what a crash looks like to a verifier). */
   close(): void {
     if (this.#closed) return;

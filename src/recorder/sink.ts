@@ -1,18 +1,23 @@
 // Where flight-log lines go. The file sink appends each line with one synchronous write to
 // an O_APPEND descriptor before the caller's effect runs, so a crashed process loses at
 // most the event in flight; `fsync` durability also survives power loss, at a cost.
+// `group` durability is group commit: appends are written at once, and sync() makes
+// everything written so far durable with one fsync; the caller holds its effects until
+// then (the MCP proxy's --fsync syncs once per turn of the event loop, not per event).
 
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentkError } from '../errors.js';
 
-export type Durability = 'flush' | 'fsync';
+export type Durability = 'flush' | 'fsync' | 'group';
 
 export interface LogSink {
   /** Where the log lives, or null for an in-memory log. */
   readonly path: string | null;
   /** Append one complete line (with its newline). Throws AgentkError('TRACE_IO') on failure. */
   append(line: string): void;
+  /** Make every line appended so far durable (group commit); a no-op where not needed. */
+  sync?(): void;
   close(): void;
 }
 
@@ -20,6 +25,7 @@ export class FileSink implements LogSink {
   readonly path: string;
   readonly #durability: Durability;
   #fd: number | null;
+  #dirty = false;
 
   /** Create a new log file; refuses to touch an existing one (`ax`: O_APPEND | O_EXCL). */
   constructor(path: string, durability: Durability = 'flush') {
@@ -46,9 +52,21 @@ export class FileSink implements LogSink {
         offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
       }
       if (this.#durability === 'fsync') fsyncSync(this.#fd);
+      else if (this.#durability === 'group') this.#dirty = true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
       throw new AgentkError('TRACE_IO', `cannot append to trace ${this.path} (${code})`);
+    }
+  }
+
+  sync(): void {
+    if (this.#fd === null || !this.#dirty) return;
+    try {
+      fsyncSync(this.#fd);
+      this.#dirty = false;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new AgentkError('TRACE_IO', `cannot sync trace ${this.path} (${code})`);
     }
   }
 

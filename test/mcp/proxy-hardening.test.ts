@@ -125,7 +125,7 @@ describe('the stdio proxy, structural attacks', () => {
 
 describe('the stdio proxy, request ids', () => {
   it('refuses to reuse the id of a request that timed out, and drops its late answer', async () => {
-    const s = await rawSession({ responseTimeoutMs: 300 });
+    const s = await rawSession({ responseTimeoutMs: 100 });
     await s.initialize();
     const first = await s.request('tools/call', call('slow'), 'same');
     expect(errorOf(first)?.code).toBe(-32001);
@@ -247,6 +247,43 @@ describe('mcp-proxy-stdio under the official SDK client', () => {
     // close() waits for the proxy to exit (SIGTERM after 2 s); the seal is written by then.
     const result = verifyLogFile(trace);
     expect(result.ok).toBe(true);
+  });
+
+  it('serves a session with --fsync (group commit) and leaves a verifying trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-fsync-'));
+    const trace = join(dir, 'trace.jsonl');
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [
+        join(PACKAGE_ROOT, 'bin', 'agentk.js'),
+        'mcp-proxy-stdio',
+        '--server-id',
+        'fault',
+        '--policy',
+        FAULT_POLICY,
+        '--trace-out',
+        trace,
+        '--fsync',
+        '--',
+        process.execPath,
+        FAULT_SERVER,
+      ],
+      env: { PATH: process.env.PATH ?? '' },
+      stderr: 'ignore',
+    });
+    const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });
+    await client.connect(transport);
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map((n) => client.callTool({ name: 'echo', arguments: { n } })),
+    );
+    expect(answers.map((a) => (a.content as { text: string }[])[0]?.text)).toEqual([
+      '{"n":1}',
+      '{"n":2}',
+      '{"n":3}',
+      '{"n":4}',
+    ]);
+    await client.close();
+    expect(verifyLogFile(trace).ok).toBe(true);
   });
 
   it('refuses an unwritable --stderr-file before starting anything', async () => {

@@ -78,6 +78,7 @@ export interface ProxyConfig {
   readonly args: readonly string[];
   readonly stderrFile: string | undefined;
   readonly serialize: boolean;
+  readonly fsync: boolean;
   readonly pinsDir: string | undefined;
   readonly shadowPolicyPath: string | undefined;
   readonly approvalsDir: string | undefined;
@@ -143,6 +144,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
     args: childArgs,
     stderrFile: stringOption(args, 'stderr-file'),
     serialize: args.values.serialize === true,
+    fsync: args.values.fsync === true,
     pinsDir: stringOption(args, 'pins-dir'),
     shadowPolicyPath: stringOption(args, 'shadow-policy'),
     approvalsDir: stringOption(args, 'approvals-dir'),
@@ -177,7 +179,9 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --allow-env NAME           pass this variable to the server (repeatable); the server
                              otherwise gets only PATH and HOME
   --stderr-file FILE         append the server's stderr here (default: discarded)
-  --pins-dir DIR              where catalogue pins live (default .agentk/pins; see agentk pins)
+  --fsync                    make trace events durable (fsync) before the messages they
+                             allow go out; one fsync per batch (group commit)
+  --pins-dir DIR             where catalogue pins live (default .agentk/pins; see agentk pins)
   --approvals-dir DIR        where agentk approve leaves approvals (default .agentk/approvals)
   --approval-timeout-ms N    how long the user has to answer an approval request (default 300000)
   --shadow-policy FILE       also decide every syscall under this policy and record both
@@ -195,6 +199,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     'max-message-bytes': { type: 'string' },
     'allow-env': { type: 'string', multiple: true },
     'stderr-file': { type: 'string' },
+    fsync: { type: 'boolean' },
     command: { type: 'string' },
     arg: { type: 'string', multiple: true },
     serialize: { type: 'boolean' },
@@ -220,7 +225,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       policy,
       signer,
       runId,
-      trace: { path: tracePath },
+      trace: { path: tracePath, durability: config.fsync ? 'group' : 'flush' },
       pins: new PinStore(config.pinsDir ?? join(runsBase(io.cwd), DEFAULT_PINS_DIR)),
       ...(shadowPolicy ? { shadowPolicy } : {}),
       approvalSource: approvalFiles(
@@ -242,6 +247,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       responseTimeoutMs: config.timeoutMs,
       maxMessageBytes: config.maxBytes,
       serialize: config.serialize,
+      durable: config.fsync,
       approvalTimeoutMs: config.approvalTimeoutMs,
       ...(config.stderrFile !== undefined ? { stderrFile: config.stderrFile } : {}),
     });

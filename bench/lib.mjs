@@ -1,0 +1,70 @@
+// Shared pieces of the benchmarks: statistics, and MCP sessions over child processes.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LineClient } from '../dist/mcp/client.js';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+export const TRIVIAL_SERVER = [process.execPath, join(ROOT, 'bench', 'trivial-server.mjs')];
+
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return Number.NaN;
+  const at = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[at];
+}
+
+export function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { n: sorted.length, median: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
+}
+
+/** Resident set size of a process, in MiB (Linux). */
+export function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+/** Start a command speaking MCP on stdio, initialize it, and list its tools. */
+export async function session(command, args, options = {}) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'], ...options });
+  const client = new LineClient(child.stdout, child.stdin, false);
+  await client.request('initialize', {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'bench', version: '1' },
+  });
+  client.notify('notifications/initialized');
+  await client.request('tools/list', {});
+  return {
+    child,
+    client,
+    call: (n) => client.request('tools/call', { name: 'lookup', arguments: { n } }),
+    async close() {
+      client.end();
+      await new Promise((resolve) => {
+        if (child.exitCode !== null) resolve();
+        else child.once('exit', resolve);
+      });
+    },
+  };
+}
+
+/**
+ * A typical event, as the kernel records it (an allowed tool.invoke with its signed
+ * receipt), without its chain fields: appended many times by the recorder benchmarks.
+ */
+export async function typicalEvent() {
+  const { Kernel, MemorySink, developmentSigner, loadPolicyFile } = await import(
+    '../dist/index.js'
+  );
+  const sink = new MemorySink();
+  const kernel = new Kernel({
+    policy: loadPolicyFile(join(ROOT, 'examples', 'agentk.policy.toml')),
+    signer: developmentSigner(),
+    trace: { sink },
+  });
+  kernel.syscall({ kind: 'tool.invoke', target: 'bench/lookup', args: { word: 'kernel' } });
+  const { step, previous_hash, event_hash, v, ...fields } = JSON.parse(sink.lines[0]);
+  return fields;
+}

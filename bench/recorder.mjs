@@ -1,0 +1,51 @@
+// Recorder append rate: a typical tool.invoke event, appended to a file, with each
+// durability. Prints JSON for bench/run.mjs.
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileSink } from '../dist/index.js';
+import { FlightRecorder } from '../dist/recorder/recorder.js';
+import { typicalEvent } from './lib.mjs';
+
+const work = process.env.BENCH_WORK;
+const quick = process.env.BENCH_QUICK === '1';
+const template = await typicalEvent();
+const event = (i) => ({ ...template, ts: new Date(1_800_000_000_000 + i).toISOString() });
+
+function rate(durability, n, group = 1) {
+  const sink = new FileSink(
+    join(work, `append-${durability}-${group}-${Date.now()}.jsonl`),
+    durability,
+  );
+  const recorder = new FlightRecorder(sink, template.run_id);
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    recorder.append(event(i));
+    if (durability === 'group' && (i + 1) % group === 0) sink.sync();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  sink.close();
+  return n / seconds;
+}
+
+function bareFsyncs(n) {
+  const fd = openSync(join(work, `fsync-${Date.now()}`), 'ax');
+  const line = Buffer.from(`${'x'.repeat(700)}\n`);
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    writeSync(fd, line);
+    fsyncSync(fd);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  closeSync(fd);
+  return n / seconds;
+}
+
+rate('flush', 5000); // warm up
+console.log(
+  JSON.stringify({
+    flush: rate('flush', quick ? 20_000 : 200_000),
+    fsyncEach: rate('fsync', quick ? 300 : 3000),
+    fsyncGroup: rate('group', quick ? 3000 : 30_000, 32),
+    fsyncFloor: bareFsyncs(quick ? 300 : 3000),
+  }),
+);

@@ -1,0 +1,321 @@
+// `npm run bench`: AgentK's costs measured side by side with their floors on this machine,
+// as ratios. Prints a table and writes bench/results.json. Sections: proxy round trip,
+// throughput under concurrency, recorder append rate, verification, policy evaluation,
+// provenance matching as context grows, memory of a long session. docs/performance.md
+// explains each row. BENCH_QUICK=1 runs smaller sizes (for a smoke test, not for numbers).
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, rssMiB, session, summary, TRIVIAL_SERVER } from './lib.mjs';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const BIN = join(ROOT, 'bin', 'agentk.js');
+const work = mkdtempSync(join(tmpdir(), 'agentk-bench-'));
+const results = { machine: machine(), quick: QUICK, sections: {} };
+const rows = [];
+let traceCounter = 0;
+
+function machine() {
+  const cpu = cpus();
+  return {
+    node: process.version,
+    cpu: `${cpu.length} x ${cpu[0]?.model ?? 'unknown'}`,
+    date: new Date().toISOString(),
+  };
+}
+
+function row(section, metric, value, floor, target, met) {
+  rows.push([
+    section,
+    metric,
+    value,
+    floor,
+    target,
+    met === undefined ? '' : met ? 'met' : 'MISSED',
+  ]);
+}
+
+const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
+const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+
+function agentkArgs(extra = []) {
+  return [
+    BIN,
+    'mcp-proxy-stdio',
+    '--server-id',
+    'bench',
+    '--trace-out',
+    join(work, `trace-${++traceCounter}.jsonl`),
+    '--pins-dir',
+    join(work, 'pins'),
+    '--approvals-dir',
+    join(work, 'approvals'),
+    ...extra,
+    '--',
+    ...TRIVIAL_SERVER,
+  ];
+}
+
+async function setups() {
+  return {
+    direct: await session(TRIVIAL_SERVER[0], TRIVIAL_SERVER.slice(1)),
+    passthrough: await session(process.execPath, [
+      join(ROOT, 'bench', 'passthrough.mjs'),
+      ...TRIVIAL_SERVER,
+    ]),
+    agentk: await session(process.execPath, agentkArgs()),
+  };
+}
+
+// 1. Round trip, interleaved in blocks so that drift on a shared machine hits all three.
+async function roundTrip() {
+  const s = await setups();
+  const names = Object.keys(s);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  const rounds = QUICK ? 4 : 40;
+  const block = QUICK ? 50 : 250;
+  for (const name of names) for (let i = 0; i < 300; i++) await s[name].call(i); // warm up
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names) {
+      for (let i = 0; i < block; i++) {
+        const start = process.hrtime.bigint();
+        await s[name].call(i);
+        samples[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+    }
+  }
+  for (const name of names) await s[name].close();
+  const stats = Object.fromEntries(names.map((n) => [n, summary(samples[n])]));
+  const ratio = (q) => stats.agentk[q] / stats.passthrough[q];
+  results.sections.roundTrip = { stats, ratioMedian: ratio('median'), ratioP99: ratio('p99') };
+  for (const name of names) {
+    row(
+      'round trip',
+      `${name} median / p99`,
+      `${us(stats[name].median)} / ${us(stats[name].p99)}`,
+      '',
+      '',
+      undefined,
+    );
+  }
+  row(
+    'round trip',
+    'agentk / passthrough, median',
+    `${fmt(ratio('median'))}x`,
+    '1x',
+    '<= 1.5x',
+    ratio('median') <= 1.5,
+  );
+  row(
+    'round trip',
+    'agentk / passthrough, p99',
+    `${fmt(ratio('p99'))}x`,
+    '1x',
+    '<= 2x',
+    ratio('p99') <= 2,
+  );
+}
+
+// 2. Throughput with 32 requests in flight.
+async function throughput() {
+  const s = await setups();
+  const total = QUICK ? 2000 : 20_000;
+  const rate = {};
+  const run = async (name) => {
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < total) await s[name].call(next++);
+      }),
+    );
+    return total / ((performance.now() - start) / 1000);
+  };
+  for (const name of Object.keys(s)) await run(name); // warm up
+  for (const name of Object.keys(s)) rate[name] = await run(name);
+  for (const name of Object.keys(s)) await s[name].close();
+  const ratio = rate.agentk / rate.passthrough;
+  results.sections.throughput = { callsPerSecond: rate, ratio };
+  for (const [name, value] of Object.entries(rate)) {
+    row('throughput, 32 in flight', `${name} calls/s`, value.toFixed(0), '', '', undefined);
+  }
+  row(
+    'throughput, 32 in flight',
+    'agentk / passthrough',
+    `${fmt(ratio)}x`,
+    '1x',
+    '>= 0.7x',
+    ratio >= 0.7,
+  );
+}
+
+// 3-6 run in a child process against dist/, so that their numbers are not disturbed by
+// the sessions above (and peak memory is the child's own).
+function inChild(script, args = []) {
+  const out = execFileSync(process.execPath, [join(ROOT, 'bench', script), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, BENCH_WORK: work },
+  });
+  return JSON.parse(out);
+}
+
+function recorder() {
+  const r = inChild('recorder.mjs');
+  results.sections.recorder = r;
+  row(
+    'recorder append',
+    'events/s (flush: one write per event)',
+    r.flush.toFixed(0),
+    '',
+    '>= 50k/s',
+    r.flush >= 50_000,
+  );
+  row(
+    'recorder append',
+    'events/s (fsync every event)',
+    r.fsyncEach.toFixed(0),
+    `${r.fsyncFloor.toFixed(0)} bare fsyncs/s`,
+    '',
+    undefined,
+  );
+  row(
+    'recorder append',
+    'events/s (fsync, group commit of 32)',
+    r.fsyncGroup.toFixed(0),
+    '',
+    '',
+    undefined,
+  );
+}
+
+function verification() {
+  const v = inChild('verify.mjs');
+  results.sections.verify = v;
+  row(
+    'verify',
+    `agentk verify, ${v.events} events`,
+    `${v.eventsPerSecond.toFixed(0)} events/s, ${v.mbPerSecond.toFixed(0)} MB/s`,
+    `SHA-256 ${v.shaMbPerSecond.toFixed(0)} MB/s`,
+    '',
+    undefined,
+  );
+  row(
+    'verify',
+    'peak memory of verify',
+    `${v.peakMiB.toFixed(0)} MiB`,
+    '',
+    '< 150 MiB',
+    v.peakMiB < 150,
+  );
+  row(
+    'verify',
+    'verify-signatures, receipts/s',
+    v.signaturesPerSecond.toFixed(0),
+    `Ed25519 ${v.ed25519PerSecond.toFixed(0)} verifies/s`,
+    '>= 0.8x',
+    v.signaturesPerSecond / v.ed25519PerSecond >= 0.8,
+  );
+}
+
+function policy() {
+  const p = inChild('policy.mjs');
+  results.sections.policy = p;
+  for (const [name, rate] of Object.entries(p)) {
+    row('policy decisions', name, `${(rate / 1e6).toFixed(2)}M/s`, '', '>= 1M/s', rate >= 1e6);
+  }
+}
+
+function provenance() {
+  const p = inChild('provenance.mjs');
+  results.sections.provenance = p;
+  for (const point of p.points) {
+    row(
+      'provenance',
+      `tool.invoke with ${point.label} of context`,
+      `${us(point.median)} median`,
+      '',
+      '',
+      undefined,
+    );
+  }
+  const added = p.addedAtLargestMs;
+  row(
+    'provenance',
+    `added latency at ${p.points.at(-1).label} vs ${p.points[0].label}`,
+    us(added),
+    '',
+    '< 50 µs',
+    added < 0.05,
+  );
+}
+
+async function longSession() {
+  const total = QUICK ? 10_000 : 100_000;
+  const s = await session(process.execPath, agentkArgs());
+  const pid = s.child.pid;
+  const samples = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < total) {
+        const n = next++;
+        if (n % (total / 10) === 0) samples.push({ calls: n, rssMiB: rssMiB(pid) });
+        await s.call(n);
+      }
+    }),
+  );
+  samples.push({ calls: total, rssMiB: rssMiB(pid) });
+  await s.close();
+  const early = samples[1]?.rssMiB ?? samples[0].rssMiB;
+  const last = samples.at(-1).rssMiB;
+  results.sections.longSession = { calls: total, samples };
+  row(
+    'long session',
+    `proxy RSS after ${total / 10} / ${total} calls`,
+    `${early.toFixed(0)} / ${last.toFixed(0)} MiB`,
+    '',
+    'flat',
+    last - early < 32,
+  );
+}
+
+try {
+  const sections = (
+    process.env.BENCH_ONLY ?? 'roundtrip,throughput,recorder,verify,policy,provenance,memory'
+  ).split(',');
+  if (sections.includes('roundtrip')) await roundTrip();
+  if (sections.includes('throughput')) await throughput();
+  if (sections.includes('recorder')) recorder();
+  if (sections.includes('verify')) verification();
+  if (sections.includes('policy')) policy();
+  if (sections.includes('provenance')) provenance();
+  if (sections.includes('memory')) await longSession();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const header = ['section', 'metric', 'value', 'floor', 'target', ''];
+const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => String(r[i]).length)));
+for (const r of [header, ...rows]) {
+  console.log(
+    r
+      .map((cell, i) => String(cell).padEnd(widths[i] + 2))
+      .join('')
+      .trimEnd(),
+  );
+}
+results.rows = rows.map(([section, metric, value, floor, target, met]) => ({
+  section,
+  metric,
+  value,
+  floor,
+  target,
+  met,
+}));
+if (!QUICK && !process.env.BENCH_ONLY) {
+  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('\nwritten: bench/results.json');
+}

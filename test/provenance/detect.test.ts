@@ -1,0 +1,45 @@
+// Credential scanners and exact-value extraction: what they find, and what they must not.
+import { describe, expect, it } from 'vitest';
+import { containsSecret, findSecrets, redactSecrets } from '../../src/provenance/detect.js';
+import { extractValues } from '../../src/provenance/values.js';
+
+const found = (text: string) => findSecrets(text).map((s) => text.slice(s.start, s.end));
+
+describe('findSecrets', () => {
+  it.each([
+    ['DB_PASSWORD=Tr0ub4dor-Prod-5521', 'Tr0ub4dor-Prod-5521'],
+    [
+      'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    ],
+    ['SESSION_SECRET=9f8e7d6c5b4a3', '9f8e7d6c5b4a3'],
+    ['{"user":"ana","password":"hunter2-xyz"}', 'hunter2-xyz'],
+    ['Wi-Fi password: cedar-lake-42', 'cedar-lake-42'],
+    ['DATABASE_URL=postgres://shop:s3cr3t-Pa55@db.internal:5432/shop', 's3cr3t-Pa55'],
+    ['webhook_signing_secret = "whsec_4eC39HqLyjWDarjtT1zdp7dc"', 'whsec_4eC39HqLyjWDarjtT1zdp7dc'],
+  ])('finds the credential in %s', (text, secret) => {
+    expect(found(text)).toContain(secret);
+  });
+
+  it('does not find a handle or a redaction again', () => {
+    const handle = 'secret_fd_0123456789abcdef0123456789abcdef';
+    expect(containsSecret(`password: ${handle}`)).toBe(false);
+    expect(containsSecret(`postgres://app:${handle}@db.internal/shop`)).toBe(false);
+    expect(containsSecret(redactSecrets('password: hunter2-xyz'))).toBe(false);
+  });
+
+  it('leaves words that merely contain a keyword alone', () => {
+    expect(containsSecret('secretary: Jonathan Baker')).toBe(false);
+    expect(containsSecret('passwords are stored in the vault')).toBe(false);
+    expect(containsSecret('see https://example.com/docs for details')).toBe(false);
+  });
+});
+
+describe('extractValues', () => {
+  it('does not track a date as a number, but does track phone and account numbers', () => {
+    const values = extractValues('Due 2025-04-01; call +44 7700 900123 or pay 12345678.');
+    expect(values.has('num:20250401')).toBe(false);
+    expect(values.has('num:447700900123')).toBe(true);
+    expect(values.has('num:12345678')).toBe(true);
+  });
+});
