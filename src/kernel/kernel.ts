@@ -341,6 +341,8 @@ export class Kernel {
   readonly #values = new ValueIndex();
   /** Sink classes from each described tool's MCP annotations, by target. */
   readonly #catalog = new Map<string, SinkMask>();
+  /** Tools whose current descriptor is poisoned-suspect: no secret is revealed to them. */
+  readonly #suspectTools = new Set<string>();
   readonly #memory = new Map<string, { labels: LabelMask; sha256: string; step: number }>();
   readonly #handles = new Map<string, IssuedHandle>();
   readonly #receipts = new Map<string, IssuedReceipt>();
@@ -605,12 +607,7 @@ export class Kernel {
 
     // A handle goes back only to a sink its scope allows, never to egress, never stale.
     if (verdict === 'allow' && kind !== null && analysis.handles.length > 0) {
-      const problem = this.#handleProblem(
-        analysis.handles,
-        `${kind}:${rawTarget}`,
-        analysis.sinks,
-        now,
-      );
+      const problem = this.#handleProblem(analysis.handles, kind, rawTarget, analysis.sinks, now);
       if (problem) {
         verdict = 'deny';
         rule = 'kernel.handle-out-of-scope';
@@ -941,10 +938,15 @@ export class Kernel {
 
   #handleProblem(
     handles: readonly string[],
-    capability: string,
+    kind: string,
+    target: string,
     sinks: SinkMask,
     now: number,
   ): string | null {
+    const capability = `${kind}:${target}`;
+    if (this.#suspectTools.has(target)) {
+      return "the tool's own description looks like a prompt injection; no secret is revealed to it";
+    }
     for (const id of handles) {
       const handle = this.#handles.get(id);
       if (!handle) return 'unknown handle';
@@ -1182,6 +1184,9 @@ export class Kernel {
         const pinned = this.#pinCheck(request.kind, request.target, request.descriptor, a);
         // Unapproved descriptors are suspect: their text, and what it names, taints.
         if (pinned && pinned !== 'pinned' && pinned !== 'first-use') raise(POISONED | UNTRUSTED);
+        if ((a.labels & POISONED) !== 0) {
+          if (this.#suspectTools.size < MAX_CATALOG) this.#suspectTools.add(request.target);
+        } else this.#suspectTools.delete(request.target);
         if (request.kind === 'tool.describe') {
           const annotations = (request.descriptor as { annotations?: unknown } | null)?.annotations;
           const annotated = annotationSinks(annotations);
