@@ -1,6 +1,5 @@
 // Shared pieces of the benchmarks: statistics, and MCP sessions over child processes.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineClient } from '../dist/mcp/client.js';
 
@@ -16,13 +15,6 @@ export function quantile(sorted, q) {
 export function summary(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
   return { n: sorted.length, median: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
-}
-
-/** Resident set size of a process, in MiB (Linux). */
-export function rssMiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  return kb / 1024;
 }
 
 /** Start a command speaking MCP on stdio, initialize it, and list its tools. */

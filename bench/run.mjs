@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, rssMiB, session, summary, TRIVIAL_SERVER } from './lib.mjs';
+import { ROOT, session, summary, TRIVIAL_SERVER } from './lib.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const BIN = join(ROOT, 'bin', 'agentk.js');
@@ -252,33 +252,33 @@ function provenance() {
   );
 }
 
-async function longSession() {
+function longSession() {
   const total = QUICK ? 10_000 : 100_000;
-  const s = await session(process.execPath, agentkArgs());
-  const pid = s.child.pid;
-  const samples = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < total) {
-        const n = next++;
-        if (n % (total / 10) === 0) samples.push({ calls: n, rssMiB: rssMiB(pid) });
-        await s.call(n);
-      }
-    }),
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', join(ROOT, 'bench', 'long-session.mjs'), String(total)],
+    { encoding: 'utf8', env: { ...process.env, BENCH_WORK: work } },
   );
-  samples.push({ calls: total, rssMiB: rssMiB(pid) });
-  await s.close();
-  const early = samples[1]?.rssMiB ?? samples[0].rssMiB;
-  const last = samples.at(-1).rssMiB;
+  const { samples } = JSON.parse(out);
+  const half = samples.find((s) => s.calls === total / 2) ?? samples[0];
+  const last = samples.at(-1);
   results.sections.longSession = { calls: total, samples };
+  const flat = last.heapMiB <= half.heapMiB * 1.1 + 2;
   row(
     'long session',
-    `proxy RSS after ${total / 10} / ${total} calls`,
-    `${early.toFixed(0)} / ${last.toFixed(0)} MiB`,
+    `heap after GC at ${total / 2} / ${total} calls`,
+    `${half.heapMiB.toFixed(0)} / ${last.heapMiB.toFixed(0)} MiB`,
     '',
     'flat',
-    last - early < 32,
+    flat,
+  );
+  row(
+    'long session',
+    `RSS at ${total / 2} / ${total} calls`,
+    `${half.rssMiB.toFixed(0)} / ${last.rssMiB.toFixed(0)} MiB`,
+    '',
+    '',
+    undefined,
   );
 }
 
@@ -292,7 +292,7 @@ try {
   if (sections.includes('verify')) verification();
   if (sections.includes('policy')) policy();
   if (sections.includes('provenance')) provenance();
-  if (sections.includes('memory')) await longSession();
+  if (sections.includes('memory')) longSession();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -83,6 +83,11 @@ export const DEFAULT_HANDLE_TTL_MS = 15 * 60_000;
 const MAX_SCANNED_CONTENT = 32 * 1024 * 1024;
 const MAX_PROVENANCE_HITS = 32;
 const MAX_CATALOG = 100_000;
+/** Live receipts kept for redemption; beyond, the oldest go (see #pruneReceipts). */
+const MAX_LIVE_RECEIPTS = 65_536;
+/** Context pages kept for provenance reports and `{page}` inputs. */
+const MAX_PAGES = 65_536;
+const NO_HANDLES: readonly string[] = [];
 const CATALOGUE_OF: Partial<Record<SyscallKind, CatalogueKind>> = {
   'tool.describe': 'tools',
   'tool.invoke': 'tools',
@@ -151,13 +156,14 @@ interface IssuedHandle {
   readonly expiresAt: number;
 }
 
+/** What redeeming a receipt needs (the signed record itself is in the log). */
 interface IssuedReceipt {
-  readonly record: ReceiptRecord;
+  readonly scope: string;
   readonly expiresAt: number;
   readonly sinks: SinkMask;
   readonly handles: readonly string[];
   spent: boolean;
-  revealed: Set<string>;
+  revealed: Set<string> | null;
 }
 
 /** Everything the kernel derived about a request before the policy looks at it. */
@@ -338,6 +344,7 @@ export class Kernel {
   readonly #receiptTtl: number;
   readonly #sessions = new Map<string, Session>();
   readonly #pages = new Map<string, StoredPage>();
+  #pageCount = 0;
   readonly #values = new ValueIndex();
   /** Sink classes from each described tool's MCP annotations, by target. */
   readonly #catalog = new Map<string, SinkMask>();
@@ -699,14 +706,14 @@ export class Kernel {
     let child: string | null = null;
     if (receipt) {
       this.#receipts.set(receipt.id, {
-        record: receipt,
+        scope: receipt.scope,
         expiresAt: now + this.#receiptTtl,
         sinks: analysis.sinks,
-        handles: analysis.handles,
+        handles: analysis.handles.length > 0 ? analysis.handles : NO_HANDLES,
         spent: false,
-        revealed: new Set(),
+        revealed: null,
       });
-      if (this.#receipts.size % 1024 === 0) this.#pruneReceipts(now);
+      if (this.#receipts.size > MAX_LIVE_RECEIPTS) this.#pruneReceipts(now);
     }
     if (handle && handleStore) {
       this.#handles.set(handle.id, { record: handle, store: handleStore, expiresAt: handleExpiry });
@@ -828,12 +835,13 @@ export class Kernel {
     if (!issued.handles.includes(handleId))
       return refuse('the receipt’s syscall did not take this handle');
     if (issued.sinks & SINK_EGRESS) return refuse('secrets are never revealed to an egress sink');
-    if (issued.revealed.has(handleId)) return refuse('already revealed for this receipt');
-    if (!handle.record.scope.some((pattern) => globMatch(pattern, issued.record.scope))) {
-      return refuse(`${issued.record.scope} is outside the handle's scope`);
+    if (issued.revealed?.has(handleId)) return refuse('already revealed for this receipt');
+    if (!handle.record.scope.some((pattern) => globMatch(pattern, issued.scope))) {
+      return refuse(`${issued.scope} is outside the handle's scope`);
     }
     const bytes = handle.store.read(handle.record.target);
     if (bytes === null) return refuse('the store no longer has this secret');
+    issued.revealed ??= new Set();
     issued.revealed.add(handleId);
     return bytes;
   }
@@ -1039,14 +1047,23 @@ export class Kernel {
     return known;
   }
 
+  /**
+   * Keep live receipts bounded: drop expired ones, then the oldest, down to the limit. A
+   * dropped receipt can no longer be redeemed (fail closed); its record stays in the log.
+   */
   #pruneReceipts(now: number): void {
     for (const [id, issued] of this.#receipts) {
       if (issued.expiresAt < now) this.#receipts.delete(id);
     }
+    const target = MAX_LIVE_RECEIPTS - MAX_LIVE_RECEIPTS / 8;
+    for (const id of this.#receipts.keys()) {
+      if (this.#receipts.size <= target) break;
+      this.#receipts.delete(id);
+    }
   }
 
   #addPage(session: Session, source: string, analysis: Analysis, step: number): ContextPage {
-    const id = `p${this.#pages.size + 1}`;
+    const id = `p${++this.#pageCount}`;
     const page: StoredPage = {
       id,
       sha256: analysis.contentHash ?? sha256Hex(''),
@@ -1057,6 +1074,11 @@ export class Kernel {
       mask: analysis.labels,
     };
     this.#pages.set(id, page);
+    if (this.#pages.size > MAX_PAGES) {
+      // The oldest page's labels live on in the session label and the value index; only
+      // its entry (for provenance reports and `{page}` inputs) goes.
+      this.#pages.delete(this.#pages.keys().next().value as string);
+    }
     session.context = joinMasks(session.context, analysis.labels);
     if (analysis.contentText) this.#values.add(id, analysis.labels, analysis.contentText);
     const { mask: _mask, ...info } = page;

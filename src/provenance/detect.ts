@@ -3,8 +3,8 @@
 // nature, so policies also act on source labels and the sticky context label.
 // Input distrusted: all scanned text (bounded regexes, no backtracking blow-ups).
 
-/** Credential formats: private key blocks, cloud/VCS/API tokens, password assignments. */
-const SECRET_PATTERNS: readonly RegExp[] = [
+/** Credential formats: private key blocks, cloud, VCS and API tokens. */
+const FORMAT_PATTERNS: readonly RegExp[] = [
   /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g,
   /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
   /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g,
@@ -15,6 +15,11 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\bAIza[0-9A-Za-z_-]{35}\b/g,
   /\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b/g,
   /\bwhsec_[A-Za-z0-9+/=]{20,}/g,
+];
+
+/** Every scanner: the formats, then passwords in URLs and in password lines. */
+const SECRET_PATTERNS: readonly RegExp[] = [
+  ...FORMAT_PATTERNS,
   // A password in a URL's userinfo (scheme://user:password@host): group 1, which (like
   // every group here) must end the match.
   /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@"']{1,128}:(?!secret_fd_[0-9a-f]{32}@|\[redacted-secret\]@)([^\s@/"']{3,256})(?=@)/gi,
@@ -66,6 +71,19 @@ export function findSecrets(text: string): Span[] {
     } else merged.push(span);
   }
   return merged;
+}
+
+/**
+ * Credential *formats* only (key blocks and token prefixes, never the password-line
+ * heuristic): high-confidence findings, for scanning files (agentk readiness).
+ */
+export function findCredentialFormats(text: string): string[] {
+  const out: string[] = [];
+  for (const pattern of FORMAT_PATTERNS) {
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) out.push(match[0]);
+  }
+  return out;
 }
 
 export function containsSecret(text: string): boolean {

@@ -187,6 +187,8 @@ export interface ValueOrigin {
 
 /** Fingerprints the index holds at most (about 8 bytes of page text per fingerprint). */
 export const DEFAULT_FINGERPRINT_BUDGET = 2_000_000;
+/** Distinct exact values the index holds at most (beyond: fail closed). */
+export const MAX_VALUES = 1_000_000;
 /** Encoded forms of secrets checked against every argument (beyond: fail closed). */
 const MAX_SECRET_FORMS = 10_000;
 
@@ -220,6 +222,10 @@ export class ValueIndex {
     for (const value of pageValues(text)) {
       let list = this.#origins.get(value);
       if (!list) {
+        if (this.#origins.size >= MAX_VALUES) {
+          this.#unindexed |= labels; // full: fail closed, as for fingerprints
+          continue;
+        }
         list = [];
         this.#origins.set(value, list);
       }
