@@ -19,6 +19,8 @@ import { mcpServerCommand } from './commands/mcp-server.js';
 import { pinsCommand } from './commands/pins.js';
 import { policyCheckCommand } from './commands/policy-check.js';
 import { policyDiffCommand } from './commands/policy-diff.js';
+import { readinessCommand } from './commands/readiness.js';
+import { releaseAuditCommand } from './commands/release-audit.js';
 import { replayCommand } from './commands/replay.js';
 import { secretRefsCheckCommand } from './commands/secret-refs-check.js';
 import { secretRefsStoreCheckCommand } from './commands/secret-refs-store-check.js';
@@ -42,6 +44,8 @@ export const COMMANDS: readonly Command[] = [
   policyCheckCommand,
   policyDiffCommand,
   evalCommand,
+  readinessCommand,
+  releaseAuditCommand,
   signingKeyCommand,
   keygenCommand,
   keyRotateCommand,
