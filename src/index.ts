@@ -1,5 +1,5 @@
 // AgentK's public library API. Named exports only; everything else is internal and may
-// change. See README.md ("Library API") and examples/agent-loop.ts for a whole agent loop.
+// change. See README.md ("Library API") and examples/agent-loop.mjs for a whole agent loop.
 
 // Keys and evidence.
 export type { KeySource, Signer } from './crypto/index.js';

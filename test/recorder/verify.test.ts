@@ -131,7 +131,7 @@ describe('verifyLogText', () => {
     if (!result.ok) expect([result.code, result.line]).toEqual(['not-canonical', 3]);
   });
 
-  it('rejects a seal whose signature was re-made by another key', () => {
+  it('rejects a seal whose signature does not verify', () => {
     const seal = JSON.parse(LINES[LINES.length - 1] as string);
     seal.seal.signature = 'ab'.repeat(64);
     const lines = [...LINES.slice(0, -1), JSON.stringify(seal)];

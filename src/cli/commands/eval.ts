@@ -112,7 +112,7 @@ Exit status: 0 when every target is met, 1 when not, 2 for a usage or corpus err
   --policy FILE     policy for the AgentK runs (default: examples/agentk.policy.toml)
   --scenario ID     run only this scenario (repeatable)
   --json            the full report as JSON, with every step's outcome
-  --markdown        the table as Markdown (as in the README)
+  --markdown        the per-category table as Markdown (as in docs/eval.md)
   --keep            keep the run files (traces, call logs) and print where`,
   options: {
     corpus: { type: 'string' },
