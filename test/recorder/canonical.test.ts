@@ -35,6 +35,19 @@ describe('canonicalize', () => {
     );
   });
 
+  it('orders array-index-like keys as strings, not as JavaScript orders them', () => {
+    expect(canonicalize({ a: 3, 10: 1, 9: 2, '!': 4, '01': 5 })).toBe(
+      '{"!":4,"01":5,"10":1,"9":2,"a":3}',
+    );
+    const keys = fc.oneof(fc.string({ maxLength: 4 }), fc.nat(1000).map(String));
+    fc.assert(
+      fc.property(fc.dictionary(keys, fc.jsonValue({ maxDepth: 2 })), (value) => {
+        return canonicalize(value) === canonicalizeReference(value);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('rejects what I-JSON forbids instead of encoding it', () => {
     expect(() => canonicalize(Number.NaN)).toThrow(TypeError);
     expect(() => canonicalize(Number.POSITIVE_INFINITY)).toThrow(TypeError);
