@@ -19,6 +19,7 @@ import { FAULT_POLICY, FAULT_SERVER, rawSession, traceText } from '../helpers/pr
 type Msg = Record<string, unknown>;
 const call = (name: string, args: Record<string, unknown> = {}) => ({ name, arguments: args });
 const errorOf = (m: Msg) => m.error as { code: number; message: string } | undefined;
+const resultOf = (m: Msg) => m.result as { content?: { text: string }[] } | undefined;
 const events = (path: string) =>
   traceText(path)
     .split('\n')
@@ -161,6 +162,18 @@ describe('the stdio proxy, request ids', () => {
     await s.close();
     expect(readFileSync(log, 'utf8')).toContain('"method":"notifications/cancelled"');
   });
+});
+
+describe('the stdio proxy, a server that floods requests and stops reading', () => {
+  it('drops its own refusals once the pipe backs up, instead of buffering without bound', async () => {
+    const s = await rawSession({ responseTimeoutMs: 20_000 });
+    await s.initialize();
+    const answer = await s.request('tools/call', call('request-flood'), 'flood');
+    expect(resultOf(answer)?.content?.[0]?.text).toBe('flooded requests');
+    expect(s.proxy.stats.refusalsDropped).toBeGreaterThan(0);
+    expect(s.lines.some((m) => String(m.id ?? '').startsWith('flood-'))).toBe(false);
+    await s.close();
+  }, 30_000);
 });
 
 describe('the stdio proxy, a server that speaks out of turn', () => {
