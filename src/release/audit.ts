@@ -57,7 +57,10 @@ function runTool(
     child.on('error', () => resolve({ code: 127, tail: `${bin} could not be started` }));
     child.on('close', (code) => {
       const lines = output.trim().split('\n').filter(Boolean);
-      resolve({ code: code ?? 1, tail: lines.slice(-1)[0]?.slice(0, 200) ?? '' });
+      // A test runner's count line says more than its last line (a duration).
+      const counted = lines.filter((line) => /\bTests\b.*\d+ (passed|failed)/.test(line)).at(-1);
+      const tail = (counted ?? lines.at(-1) ?? '').trim().replace(/\s+/g, ' ');
+      resolve({ code: code ?? 1, tail: tail.slice(0, 200) });
     });
   });
 }
