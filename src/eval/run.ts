@@ -29,6 +29,8 @@ export interface StepOutcome {
   readonly answered: boolean;
   /** The answer was an error or an isError result. */
   readonly refused: boolean;
+  /** The refusal is an AgentK policy denial (a denial record, or error -32003). */
+  readonly denied: boolean;
   /** The refusal's text, for blocked steps (what a person reads). */
   readonly reason: string;
   readonly ms: number;
@@ -263,6 +265,9 @@ export async function runScenario(
       answers.push(text);
       const result = answer?.result as { isError?: unknown } | undefined;
       const refused = answer !== null && (answer.error !== undefined || result?.isError === true);
+      const meta = (result as { _meta?: Record<string, unknown> } | undefined)?._meta;
+      const error = answer?.error as { code?: unknown } | undefined;
+      const denied = refused && (meta?.['agentk/denial'] !== undefined || error?.code === -32003);
       steps.push({
         step: index + 1,
         role: step.role,
@@ -272,6 +277,7 @@ export async function runScenario(
         reached: step.list ? answer !== null && !refused : callCount(files.calls) > before,
         answered: answer !== null,
         refused,
+        denied,
         reason: refused ? text.slice(0, 300) : '',
         ms,
       });

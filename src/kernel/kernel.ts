@@ -35,6 +35,7 @@ import {
   type Span,
 } from '../provenance/detect.js';
 import {
+  decodeBudget,
   decodedBlob,
   decodedForms,
   extractValues,
@@ -287,7 +288,13 @@ export function mapStrings(
     for (const [member, item] of Object.entries(value)) {
       const mapped = mapStrings(item, map, member);
       if (mapped !== item) changed = true;
-      out[member] = mapped;
+      // Defined, not assigned: a `__proto__` member stays a member.
+      Object.defineProperty(out, member, {
+        value: mapped,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return changed ? out : value;
   }
@@ -350,6 +357,8 @@ export class Kernel {
   readonly #catalog = new Map<string, SinkMask>();
   /** Tools whose current descriptor is poisoned-suspect: no secret is revealed to them. */
   readonly #suspectTools = new Set<string>();
+  /** Set when a suspect tool could not be remembered: then no tool gets secrets (fail closed). */
+  #suspectOverflow = false;
   readonly #memory = new Map<string, { labels: LabelMask; sha256: string; step: number }>();
   readonly #handles = new Map<string, IssuedHandle>();
   readonly #receipts = new Map<string, IssuedReceipt>();
@@ -952,7 +961,7 @@ export class Kernel {
     now: number,
   ): string | null {
     const capability = `${kind}:${target}`;
-    if (this.#suspectTools.has(target)) {
+    if (this.#suspectOverflow || this.#suspectTools.has(target)) {
       return "the tool's own description looks like a prompt injection; no secret is revealed to it";
     }
     for (const id of handles) {
@@ -1029,8 +1038,10 @@ export class Kernel {
     const redactMember = (text: string, key: string | undefined): string => {
       const decoded = key === 'blob' ? decodedBlob(text) : null;
       if (decoded === null) return redact(text);
-      const redacted = redact(decoded);
-      return redacted === decoded ? text : Buffer.from(redacted, 'utf8').toString('base64');
+      const redacted = redact(decoded.text);
+      return redacted === decoded.text
+        ? text
+        : Buffer.from(redacted, decoded.encoding).toString('base64');
     };
     return { content: mapStrings(content, redactMember), handles };
   }
@@ -1120,6 +1131,7 @@ export class Kernel {
      * Hash, scan and trace one value that flows into this syscall. `evidence: false` for
      * values the event already keeps verbatim (the target).
      */
+    const budget = decodeBudget();
     const flow = (name: string, value: unknown, evidence = true, control = true) => {
       const text = textOf(value);
       if (text === null || text.length > MAX_SCANNED_CONTENT) {
@@ -1129,8 +1141,11 @@ export class Kernel {
       if (evidence) a.inputs.push({ ref: name, sha256: hashOf(value) });
       raiseArg(this.#values.unindexedLabels, control);
       const pages = new Set<string>();
-      // As written, and as decoded: an encoded copy is still a copy.
-      const forms = [text, ...decodedForms(text)];
+      // As written, and as decoded: an encoded copy is still a copy. What could not be
+      // decoded within the budget counts as private (fail closed).
+      const decoded = decodedForms(text, budget);
+      if (decoded.exhausted) raiseArg(PRIVATE | UNTRUSTED, control);
+      const forms = [text, ...decoded.forms];
       const origins: ValueOrigin[] = [];
       for (const form of forms) {
         if (containsSecret(form)) raise(SECRET | PRIVATE);
@@ -1206,10 +1221,11 @@ export class Kernel {
         const pinned = this.#pinCheck(request.kind, request.target, request.descriptor, a);
         // Unapproved descriptors are suspect: their text, and what it names, taints.
         if (pinned && pinned !== 'pinned' && pinned !== 'first-use') raise(POISONED | UNTRUSTED);
-        if ((a.labels & POISONED) !== 0) {
-          if (this.#suspectTools.size < MAX_CATALOG) this.#suspectTools.add(request.target);
-        } else this.#suspectTools.delete(request.target);
         if (request.kind === 'tool.describe') {
+          // Only a tool's own descriptor decides whether it is suspect.
+          if ((a.labels & POISONED) === 0) this.#suspectTools.delete(request.target);
+          else if (this.#suspectTools.size < MAX_CATALOG) this.#suspectTools.add(request.target);
+          else this.#suspectOverflow = true;
           const annotations = (request.descriptor as { annotations?: unknown } | null)?.annotations;
           const annotated = annotationSinks(annotations);
           if (this.#catalog.size < MAX_CATALOG) this.#catalog.set(request.target, annotated);

@@ -6,7 +6,8 @@
 // Input distrusted: the byte stream.
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const MAX_ID_BYTES = 300;
+/** Enough for the longest valid id (256 characters, each up to a 6-byte `\uXXXX` escape). */
+const MAX_ID_BYTES = 2048;
 
 export interface FrameHandlers {
   /** A complete line (without its newline), decoded; null when it was not valid UTF-8. */
@@ -30,6 +31,7 @@ export class TopLevelIdScanner {
   /** At depth 1: expecting a key, or a value after ':'. */
   #state: 'key' | 'value' = 'key';
   #capture: number[] | null = null;
+  #truncated = false;
   #capturing: 'key' | 'id-string' | null = null;
   #lastKey = '';
   #literal: number[] | null = null;
@@ -40,7 +42,9 @@ export class TopLevelIdScanner {
   }
 
   #append(byte: number): void {
-    if (this.#capture && this.#capture.length < MAX_ID_BYTES) this.#capture.push(byte);
+    if (!this.#capture) return;
+    if (this.#capture.length < MAX_ID_BYTES) this.#capture.push(byte);
+    else this.#truncated = true;
   }
 
   #byte(byte: number): void {
@@ -106,19 +110,24 @@ export class TopLevelIdScanner {
 
   #startCapture(kind: 'key' | 'id-string'): void {
     this.#capture = [];
+    this.#truncated = false;
     this.#capturing = kind;
   }
 
   #endString(): void {
     const raw = this.#capture ? Buffer.from(this.#capture).toString('utf8') : '';
-    if (this.#capturing === 'key') this.#lastKey = raw;
-    else if (this.#capturing === 'id-string' && this.#id === null) {
+    // Keys and ids are compared decoded (`"\u0069d"` is `id`); a truncated one is unknown.
+    let decoded: string | null = null;
+    if (!this.#truncated) {
       try {
-        this.#id = JSON.parse(`"${raw}"`) as string;
+        decoded = JSON.parse(`"${raw}"`) as string;
       } catch {
-        this.#id = null;
+        decoded = null;
       }
     }
+    // The last top-level id wins, as in JSON.parse.
+    if (this.#capturing === 'key') this.#lastKey = decoded ?? '';
+    else if (this.#capturing === 'id-string') this.#id = decoded;
     this.#capture = null;
     this.#capturing = null;
   }
@@ -127,7 +136,7 @@ export class TopLevelIdScanner {
     const text = Buffer.from(this.#literal ?? []).toString('latin1');
     this.#literal = null;
     const value = Number(text);
-    if (this.#id === null && Number.isSafeInteger(value)) this.#id = value;
+    this.#id = Number.isSafeInteger(value) ? value : null;
   }
 
   /** The top-level id, once the whole message has been fed (or as far as it went). */

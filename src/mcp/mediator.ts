@@ -584,7 +584,8 @@ export class McpMediator {
     });
     switch (request.method) {
       case 'ping':
-        return { action: 'forward', line: cleanLine(request.message, rawLine, MEMBERS.request) };
+        // A ping carries nothing: anything in its params would be an unmediated channel.
+        return { action: 'forward', line: JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' }) };
       case 'sampling/createMessage': {
         if (!isRecord(clientCapabilities.sampling))
           return refuse(RPC.methodNotFound, 'the client did not declare sampling');

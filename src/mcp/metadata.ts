@@ -54,7 +54,15 @@ export function stripAgentkMetadata(params: Record<string, unknown> | undefined)
       if (key === 'agentk' || key.startsWith('agentk/') || key.startsWith('agentk.')) {
         changed = true;
         blocks.push(key === 'agentk' ? value : { [key.slice(7)]: value });
-      } else kept[key] = value;
+      } else {
+        // Defined, not assigned: a `__proto__` member stays a member.
+        Object.defineProperty(kept, key, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
     }
     if (changed) {
       const { _meta: _removed, ...rest } = clean;

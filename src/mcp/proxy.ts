@@ -10,6 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { randomHex } from '../crypto/index.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { SyscallResult } from '../kernel/types.js';
 import type { SealEvent } from '../recorder/event.js';
@@ -19,6 +20,7 @@ import {
   hasExtraMembers,
   idKey,
   isValidId,
+  type JsonRpcId,
   MEMBERS,
   parseMessage,
   RPC,
@@ -53,6 +55,21 @@ const CHILD_BUFFER_LIMIT = 8 * 1024 * 1024;
  * reused ids cannot be confused with new requests. */
 const ZOMBIE_IDS = 4096;
 const MAX_HELD = 1024;
+/** Characters of held client messages at most (a pipelined session may not buffer more). */
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * What answering a pending request needs (its id, method, and the tool, resource or prompt
+ * it named), without the rest of its (possibly large) params.
+ */
+function slim(request: RpcRequest): RpcRequest {
+  const params: Record<string, unknown> = {};
+  for (const key of ['name', 'uri', 'protocolVersion']) {
+    const value = request.params?.[key];
+    if (typeof value === 'string') params[key] = value;
+  }
+  return { kind: 'request', id: request.id, method: request.method, params, message: {} };
+}
 
 export interface ProxyOptions {
   readonly kernel: Kernel;
@@ -136,14 +153,22 @@ export class StdioProxy {
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
   readonly #pending = new Map<string, Pending>();
-  readonly #serverPending = new Map<string, { method: string; timer: NodeJS.Timeout }>();
+  /**
+   * Server requests relayed to the client, by the id AgentK gave them (random, so that
+   * neither peer can guess or collide with it; the client never sees the server's ids).
+   */
+  readonly #serverPending = new Map<
+    string,
+    { serverId: JsonRpcId; serverKey: string; method: string; timer: NodeJS.Timeout }
+  >();
+  /** The server's own ids of the requests in #serverPending. */
+  readonly #serverIds = new Set<string>();
   /** Ids of client requests that timed out or were cancelled (see ZOMBIE_IDS). */
   readonly #zombies = new Set<string>();
   readonly #asks = new Map<
     string,
     { request: RpcRequest; key: string; asked: SyscallResult; text: string; timer: NodeJS.Timeout }
   >();
-  #askCounter = 0;
   /** Client request keys waiting on a person's answer (so the id stays taken). */
   readonly #asksByKey = new Set<string>();
   readonly #approvalTimeoutMs: number;
@@ -161,6 +186,8 @@ export class StdioProxy {
   #finished = false;
   #tokens: number;
   #outbox: { child: boolean; line: string; refusal: boolean }[] = [];
+  #stopping = false;
+  #heldBytes = 0;
   #commitScheduled = false;
   #tokensAt = Date.now();
 
@@ -200,7 +227,10 @@ export class StdioProxy {
     child.stdout?.on('end', () => fromChild.end());
     child.stdin?.on('error', () => this.#childGone('the server closed its input (broken pipe)'));
     // Backpressure: a client that does not read slows the server, instead of filling memory.
-    options.output.on('drain', () => child.stdout?.resume());
+    options.output.on('drain', () => {
+      child.stdout?.resume();
+      if (!this.#finished && (child.stdin?.writableLength ?? 0) === 0) options.input.resume();
+    });
 
     const fromClient = new LineReader(this.#maxBytes, {
       line: (text) => this.#guard(() => this.#clientLine(text), text),
@@ -215,7 +245,9 @@ export class StdioProxy {
       },
     });
     options.input.on('data', (chunk: Buffer) => fromClient.push(chunk));
-    child.stdin?.on('drain', () => options.input.resume());
+    child.stdin?.on('drain', () => {
+      if (!this.#finished && !options.output.writableNeedDrain) options.input.resume();
+    });
     options.input.on('end', () => {
       fromClient.end();
       this.#clientClosed();
@@ -292,7 +324,11 @@ export class StdioProxy {
 
   #writeClient(line: string): void {
     if (!this.#outputOpen) return;
-    if (!this.#options.output.write(`${line}\n`)) this.#child?.stdout?.pause();
+    if (!this.#options.output.write(`${line}\n`)) {
+      // The client is not reading: stop reading the server and the client until it does.
+      this.#child?.stdout?.pause();
+      this.#options.input.pause();
+    }
   }
 
   /**
@@ -365,7 +401,7 @@ export class StdioProxy {
     // waiting: hold what follows initialize until the server has answered it, and in
     // serial mode everything that follows a request until it is answered.
     if (this.#mustHold()) {
-      if (this.#held.length >= MAX_HELD) {
+      if (this.#held.length >= MAX_HELD || this.#heldBytes + (text?.length ?? 0) > MAX_HELD_BYTES) {
         const held = text === null ? null : parseMessage(text);
         if (held?.kind === 'request') {
           this.#reply(
@@ -379,6 +415,7 @@ export class StdioProxy {
         return;
       }
       this.#held.push(text);
+      this.#heldBytes += text?.length ?? 0;
       return;
     }
     if (text === null) {
@@ -398,12 +435,15 @@ export class StdioProxy {
           this.#answered(message.id, message);
           return;
         }
-        // The client's answer to a server request: only the JSON-RPC members go on.
-        const pending = this.#serverPending.get(idKey(message.id));
+        // The client's answer to a server request: only the JSON-RPC members go on, under
+        // the server's own id.
+        const pending =
+          typeof message.id === 'string' ? this.#serverPending.get(message.id) : undefined;
         if (pending) {
           clearTimeout(pending.timer);
-          this.#serverPending.delete(idKey(message.id));
-          this.#toChild(rebuild(message.message, MEMBERS.response));
+          this.#serverPending.delete(message.id as string);
+          this.#serverIds.delete(pending.serverKey);
+          this.#toChild(rebuild({ ...message.message, id: pending.serverId }, MEMBERS.response));
         }
         return;
       }
@@ -424,7 +464,10 @@ export class StdioProxy {
     if (message.method === 'notifications/cancelled') {
       // The client gave up on a request: stop waiting, and never answer it later.
       const requestId = message.params?.requestId;
-      if (isValidId(requestId)) this.#forget(idKey(requestId));
+      if (isValidId(requestId)) {
+        this.#forget(idKey(requestId));
+        this.#dropAsk(idKey(requestId));
+      }
     }
     const { params, stripped } = stripAgentkMetadata(message.params);
     const clean = stripped || hasExtraMembers(message.message, MEMBERS.notification);
@@ -436,6 +479,16 @@ export class StdioProxy {
           )
         : text,
     );
+  }
+
+  /** A request the client cancelled while its approval was being asked: ask no more. */
+  #dropAsk(key: string): void {
+    for (const [askId, ask] of this.#asks) {
+      if (ask.key !== key) continue;
+      clearTimeout(ask.timer);
+      this.#asks.delete(askId);
+      this.#asksByKey.delete(key);
+    }
   }
 
   /** Stop tracking a pending request; its id is remembered, so a late answer is dropped. */
@@ -536,7 +589,7 @@ export class StdioProxy {
       return;
     }
     const timer = setTimeout(() => this.#timedOut(key), this.#timeoutMs);
-    this.#pending.set(key, { request, timer });
+    this.#pending.set(key, { request: slim(request), timer });
     if (request.method === 'initialize') this.#state = 'initializing';
     if (this.#toChild(outcome.line)) this.stats.forwarded += 1;
     else this.#failPending(key, RPC.transportClosed, 'the downstream server is not running');
@@ -547,7 +600,7 @@ export class StdioProxy {
    * then record the answer as a human.approve syscall bound to the request hash.
    */
   #ask(request: RpcRequest, key: string, asked: SyscallResult, text: string): void {
-    const askId = `agentk-ask-${++this.#askCounter}`;
+    const askId = `agentk-ask-${randomHex(12)}`;
     const timer = setTimeout(() => {
       if (!this.#asks.delete(askId)) return;
       this.#asksByKey.delete(key);
@@ -609,8 +662,10 @@ export class StdioProxy {
 
   /** Process held messages in order, until one of them has to wait again. */
   #releaseHeld(): void {
-    while (this.#held.length > 0 && !this.#mustHold() && !this.#finished) {
-      this.#clientLine(this.#held.shift() as string | null);
+    while (this.#held.length > 0 && !this.#mustHold() && !this.#finished && !this.#stopping) {
+      const next = this.#held.shift() as string | null;
+      this.#heldBytes -= next?.length ?? 0;
+      this.#clientLine(next);
     }
   }
 
@@ -668,7 +723,18 @@ export class StdioProxy {
         }
         clearTimeout(pending.timer);
         this.#pending.delete(key);
-        const line = this.#mediator.serverResponse(pending.request, message, text);
+        let line: string;
+        try {
+          line = this.#mediator.serverResponse(pending.request, message, text);
+        } catch (error) {
+          // Mediation failed: the answer is withheld, but the request is still answered.
+          this.stats.faults += 1;
+          line = errorLine(
+            pending.request.id,
+            RPC.internalError,
+            `AgentK could not mediate the downstream answer (${error instanceof Error ? error.name : 'error'}); withheld`,
+          );
+        }
         this.#toClient(line);
         if (pending.request.method === 'initialize') {
           this.#state =
@@ -688,8 +754,8 @@ export class StdioProxy {
           refuse(RPC.methodNotFound, 'not available through the AgentK proxy now');
           return;
         }
-        const key = idKey(message.id);
-        if (this.#serverPending.has(key)) {
+        const serverKey = idKey(message.id);
+        if (this.#serverIds.has(serverKey)) {
           refuse(RPC.invalidRequest, 'Invalid Request: this id is already in flight');
           return;
         }
@@ -703,16 +769,25 @@ export class StdioProxy {
           return;
         }
         // Keep only what is needed to answer; a client that never answers times it out.
+        const relayId = `agentk-srv-${randomHex(12)}`;
         const timer = setTimeout(() => {
-          if (this.#serverPending.delete(key)) {
+          if (this.#serverPending.delete(relayId)) {
+            this.#serverIds.delete(serverKey);
             refuse(
               RPC.timeout,
               `the client did not answer ${message.method} within ${this.#timeoutMs} ms`,
             );
           }
         }, this.#timeoutMs);
-        this.#serverPending.set(key, { method: message.method, timer });
-        this.#toClient(outcome.line);
+        this.#serverPending.set(relayId, {
+          serverId: message.id,
+          serverKey,
+          method: message.method,
+          timer,
+        });
+        this.#serverIds.add(serverKey);
+        const relayed = JSON.parse(outcome.line) as Record<string, unknown>;
+        this.#toClient(JSON.stringify({ ...relayed, id: relayId }));
         return;
       }
       case 'notification': {
@@ -784,6 +859,11 @@ export class StdioProxy {
         setTimeout(waitForQuiet, 10);
         return;
       }
+      try {
+        this.#commit(); // with --fsync, what is still queued goes before the input ends
+      } catch {
+        this.#outbox = [];
+      }
       child.stdin?.end();
       const term = setTimeout(() => child.kill('SIGTERM'), SHUTDOWN_GRACE_MS);
       const kill = setTimeout(() => child.kill('SIGKILL'), 2 * SHUTDOWN_GRACE_MS);
@@ -801,6 +881,17 @@ export class StdioProxy {
    */
   stop(reason = 'stopped'): void {
     if (this.#finished) return;
+    // Nothing held goes to the server now: held requests are answered, not forwarded.
+    this.#stopping = true;
+    this.#heldBytes = 0;
+    for (const text of this.#held.splice(0)) {
+      const held = text === null ? null : parseMessage(text);
+      if (held?.kind === 'request') {
+        this.#reply(
+          errorLine(held.id, RPC.transportClosed, `the AgentK proxy is stopping (${reason})`),
+        );
+      }
+    }
     for (const key of [...this.#pending.keys()]) {
       this.#failPending(key, RPC.transportClosed, `the AgentK proxy is stopping (${reason})`);
     }
@@ -826,17 +917,28 @@ export class StdioProxy {
     this.#asks.clear();
     for (const pending of this.#serverPending.values()) clearTimeout(pending.timer);
     this.#serverPending.clear();
-    const seal = this.#options.kernel.closed ? null : this.#options.kernel.close();
+    this.#serverIds.clear();
     const child = this.#child;
     if (child && this.#childAlive) {
       child.kill('SIGTERM');
       const kill = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_GRACE_MS);
       child.once('exit', () => clearTimeout(kill));
     }
-    this.#options.input.pause();
-    if (this.#outputOpen && this.#options.endOutput !== false) this.#options.output.end();
-    this.#outputOpen = false;
-    this.#resolve({ code, reason, seal, stats: this.stats });
+    let seal: SealEvent | null = null;
+    let finalCode = code;
+    let finalReason = reason;
+    try {
+      seal = this.#options.kernel.closed ? null : this.#options.kernel.close();
+    } catch (error) {
+      // The seal could not be written: the trace stays unsealed, and the exit says so.
+      finalCode = 1;
+      finalReason = `${reason}; the trace could not be sealed (${error instanceof Error ? error.message : 'error'})`;
+    } finally {
+      this.#options.input.pause();
+      if (this.#outputOpen && this.#options.endOutput !== false) this.#options.output.end();
+      this.#outputOpen = false;
+    }
+    this.#resolve({ code: finalCode, reason: finalReason, seal, stats: this.stats });
   }
 }
 

@@ -6,15 +6,20 @@
 /** Credential formats: private key blocks, cloud, VCS and API tokens. */
 const FORMAT_PATTERNS: readonly RegExp[] = [
   /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g,
+  // Bounded quantifiers and no trailing assertion: linear time however long a run of
+  // token characters an attacker sends (a long token is then found in pieces).
   /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g,
-  /\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g,
-  /\bglpat-[A-Za-z0-9_-]{20,}\b/g,
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g,
-  /\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b/g,
-  /\bAIza[0-9A-Za-z_-]{35}\b/g,
-  /\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b/g,
-  /\bwhsec_[A-Za-z0-9+/=]{20,}/g,
+  /\bgh[pousr]_[A-Za-z0-9]{36,255}/g,
+  /\bgithub_pat_[A-Za-z0-9_]{22,255}/g,
+  /\bglpat-[A-Za-z0-9_-]{20,255}/g,
+  /\bxox[abprs]-[A-Za-z0-9-]{10,255}/g,
+  /\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,1024}/g,
+  /\bAIza[0-9A-Za-z_-]{35}/g,
+  /\b(?:sk|rk)_live_[0-9A-Za-z]{20,255}/g,
+  /\bwhsec_[A-Za-z0-9+/=]{20,255}/g,
+  /\bnpm_[A-Za-z0-9]{36}/g,
+  /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,512}/g,
+  /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,32}/g,
 ];
 
 /** Every scanner: the formats, then passwords in URLs and in password lines. */
@@ -22,13 +27,32 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   ...FORMAT_PATTERNS,
   // A password in a URL's userinfo (scheme://user:password@host): group 1, which (like
   // every group here) must end the match.
-  /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@"']{1,128}:(?!secret_fd_[0-9a-f]{32}@|\[redacted-secret\]@)([^\s@/"']{3,256})(?=@)/gi,
+  /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@"']{1,128}:(?!secret_fd_[0-9a-f]{32}@|\[redacted-secret\]@)(?<value>[^\s@/"']{3,256})(?=@)/gi,
   // A password line, in config, env, YAML or JSON form (DB_PASSWORD=, aws_secret_access_key =,
   // "password": "..."): only the value (group 1) is the secret. A name may carry a prefix
   // and a suffix joined by _ . or - (never letters: `secretary` is not a secret). A value
   // that is already a handle or a redaction is not found again.
-  /(?<![A-Za-z0-9])(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key)(?:[_.-][A-Za-z0-9_.-]{0,64})?["']?\s*[:=](?!\/\/)\s*["']?(?!secret_fd_[0-9a-f]{32}|\[redacted-secret\])([^\s"',}]{6,})/gi,
+  /(?<![A-Za-z0-9])(?<name>(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key)(?:[_.-][A-Za-z0-9_.-]{0,64})?)["']?\s*[:=](?!\/\/)\s*["']?(?!secret_fd_[0-9a-f]{32}|\[redacted-secret\])(?<value>[^\s"',}]{6,512})/gi,
 ];
+
+/**
+ * Password-line names that describe a secret rather than hold one (`password_reset_url`,
+ * `secret_name`, `private_key_path`, `access_token_expires_in`), and values that are
+ * placeholders (`********`, `${DB_PASSWORD}`, `<your key>`): not credentials.
+ */
+const DESCRIPTIVE_NAME =
+  /[_.-](?:url|uri|path|file|dir|name|id|ttl|expires|expires_in|expiry|expiration|header|reset|length|min|max|hint|prompt|label|type|policy|rotation|count|enabled|required|format|version|algorithm|hash|field)$/i;
+const PLACEHOLDER =
+  /^(?:\*+|\$\{.*|\$\(.*|<.*|\{\{.*|x{3,}|changeme|redacted|null|none|true|false|undefined)$/i;
+
+function isCredentialLine(groups: Record<string, string | undefined>): boolean {
+  const name = groups.name;
+  if (name === undefined) return true; // not the password-line pattern
+  const value = groups.value ?? '';
+  if (DESCRIPTIVE_NAME.test(name) || PLACEHOLDER.test(value)) return false;
+  // `pwd: /home/me/project` is a working directory, not a password.
+  return !(name.toLowerCase() === 'pwd' && /^[/~]/.test(value));
+}
 
 const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g;
 const PEM_END = /-----END (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g;
@@ -57,7 +81,8 @@ export function findSecrets(text: string): Span[] {
   for (const pattern of SECRET_PATTERNS.slice(1)) {
     pattern.lastIndex = 0;
     for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-      const value = match[1] ?? match[0];
+      if (match.groups && !isCredentialLine(match.groups)) continue;
+      const value = match.groups?.value ?? match[0];
       const start = match.index + match[0].length - value.length;
       spans.push({ start, end: start + value.length });
     }
@@ -87,21 +112,20 @@ export function findCredentialFormats(text: string): string[] {
 }
 
 export function containsSecret(text: string): boolean {
-  for (const pattern of SECRET_PATTERNS) {
-    pattern.lastIndex = 0;
-    if (pattern.test(text)) return true;
-  }
-  return false;
+  return findSecrets(text).length > 0;
 }
 
 /** Replace credential material with a marker; used for the few raw strings a log keeps. */
 export function redactSecrets(text: string): string {
-  let out = text;
-  for (const pattern of SECRET_PATTERNS) {
-    pattern.lastIndex = 0;
-    out = out.replace(pattern, '[redacted-secret]');
+  const spans = findSecrets(text);
+  if (spans.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const span of spans) {
+    out += `${text.slice(at, span.start)}[redacted-secret]`;
+    at = span.end;
   }
-  return out;
+  return out + text.slice(at);
 }
 
 const INJECTION_PATTERNS: readonly RegExp[] = [

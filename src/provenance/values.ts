@@ -9,12 +9,14 @@
 
 import { normalizeText, winnow } from './fingerprints.js';
 
-const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]+/gi;
+const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
-const PATH_RE = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]+(?:\/[\w.-]+)*/g;
+const PATH_RE = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]{1,255}(?:\/[\w.-]{1,255}){0,64}/g;
 const NUMBER_RE = /(?<![\w.])\+?\d[\d -]{5,30}\d(?!\w|\.\d)/g;
 const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/g;
-const DATE_RE = /^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4})$/;
+/** A plausible calendar date (19xx or 20xx, month 1-12, day 1-31), either order. */
+const DATE_RE =
+  /^(?:(?:19|20)\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])-(?:0?[1-9]|1[0-2])-(?:19|20)\d\d)$/;
 
 const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
 
@@ -76,27 +78,65 @@ export function argumentValues(text: string): Set<string> {
   return out;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+export interface DecodedBlob {
+  readonly text: string;
+  /** How `text` maps to the bytes: UTF-8 text, or latin1 (one character per byte). */
+  readonly encoding: 'utf8' | 'latin1';
+}
+
+/** Whether every character is in the base64 or base64url alphabet (padding at the end). */
+function base64Alphabet(value: string): boolean {
+  let end = value.length;
+  while (end > 0 && value.charCodeAt(end - 1) === 0x3d) end -= 1; // trailing '='
+  if (value.length - end > 2) return false;
+  for (let i = 0; i < end; i++) {
+    const c = value.charCodeAt(i);
+    const ok =
+      (c >= 0x41 && c <= 0x5a) || // A-Z
+      (c >= 0x61 && c <= 0x7a) || // a-z
+      (c >= 0x30 && c <= 0x39) || // 0-9
+      c === 0x2b || // +
+      c === 0x2f || // /
+      c === 0x2d || // -
+      c === 0x5f; // _
+    if (!ok) return false;
+  }
+  return true;
+}
+
 /**
- * The text inside a base64 `blob` (MCP's embedded binary resources), or null when it is
- * not base64 or does not decode to UTF-8 text. Text hidden this way is scanned like any.
+ * What a base64 `blob` (MCP's embedded binary resources) holds, decoded leniently (line
+ * breaks and spaces, the url-safe alphabet, missing padding): as text when it is UTF-8,
+ * otherwise as latin1, so that a credential inside binary data is still scanned and can
+ * be replaced byte for byte. null when it is not base64 at all.
  */
-export function decodedBlob(value: string): string | null {
-  if (value.length === 0 || value.length % 4 !== 0 || !BASE64.test(value)) return null;
+export function decodedBlob(value: string): DecodedBlob | null {
+  const compact = /\s/.test(value) ? value.replace(/\s+/g, '') : value;
+  if (compact.length < 8 || !base64Alphabet(compact)) return null;
+  const bytes = Buffer.from(compact, 'base64');
+  if (bytes.length === 0) return null;
   try {
-    return strictUtf8.decode(Buffer.from(value, 'base64'));
+    return { text: strictUtf8.decode(bytes), encoding: 'utf8' };
   } catch {
-    return null;
+    return { text: bytes.toString('latin1'), encoding: 'latin1' };
   }
 }
 
-const ENCODED_TOKEN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
+const ENCODED_TOKEN = /[A-Za-z0-9+/_-]{16,65536}={0,2}/g;
 const HEX_ONLY = /^(?:[0-9a-fA-F]{2})+$/;
 const PERCENT_ENCODED = /%[0-9A-Fa-f]{2}/;
-const MAX_DECODED_TOKENS = 64;
-const MAX_DECODED_CHARS = 256 * 1024;
+
+/** How much decoding one syscall may do (shared by all its arguments). */
+export interface DecodeBudget {
+  tokens: number;
+  chars: number;
+}
+
+export function decodeBudget(): DecodeBudget {
+  return { tokens: 256, chars: 1024 * 1024 };
+}
 
 /** Decoded bytes, if they are text (valid UTF-8, almost all printable); else null. */
 function asText(bytes: Buffer): string | null {
@@ -119,14 +159,23 @@ function asText(bytes: Buffer): string | null {
  * What an argument says once decoded, one level deep: percent-encoding, and every long
  * base64, base64url or hex token that decodes to text. An agent that encodes what it
  * read before sending it (a query string, a subdomain) is still traced to the page.
+ * `exhausted` means the budget ran out before everything was decoded: the caller must
+ * then assume the worst of what it could not see (fail closed).
  */
-export function decodedForms(text: string): string[] {
-  const out: string[] = [];
-  let budget = MAX_DECODED_CHARS;
+export function decodedForms(
+  text: string,
+  budget: DecodeBudget,
+): { forms: string[]; exhausted: boolean } {
+  const forms: string[] = [];
+  let exhausted = false;
   const add = (decoded: string | null) => {
-    if (decoded === null || decoded.length > budget) return;
-    budget -= decoded.length;
-    out.push(decoded);
+    if (decoded === null) return;
+    if (decoded.length > budget.chars) {
+      exhausted = true;
+      return;
+    }
+    budget.chars -= decoded.length;
+    forms.push(decoded);
   };
   const sources = [text];
   if (PERCENT_ENCODED.test(text)) {
@@ -138,17 +187,17 @@ export function decodedForms(text: string): string[] {
       // malformed escapes: the raw text is still examined
     }
   }
-  let tokens = 0;
   for (const source of sources) {
     for (const match of source.matchAll(ENCODED_TOKEN)) {
-      if (++tokens > MAX_DECODED_TOKENS) return out;
+      if (budget.tokens <= 0) return { forms, exhausted: true };
+      budget.tokens -= 1;
       const token = match[0];
       if (HEX_ONLY.test(token)) add(asText(Buffer.from(token, 'hex')));
       const base64 = token.replace(/-/g, '+').replace(/_/g, '/');
       add(asText(Buffer.from(base64, 'base64')));
     }
   }
-  return out;
+  return { forms, exhausted };
 }
 
 /**
@@ -170,7 +219,7 @@ export function stringsOf(value: unknown, limit = 100_000): string[] | null {
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i] as [string, unknown];
         const decoded = key === 'blob' && typeof child === 'string' ? decodedBlob(child) : null;
-        if (decoded !== null) stack.push(decoded);
+        if (decoded !== null) stack.push(decoded.text);
         stack.push(child, key);
       }
     }

@@ -19,7 +19,8 @@ const MAX_FAST_DEPTH = 256;
 /**
  * A copy of a JSON value with every object's keys in JCS order, or UNORDERABLE when
  * native serialisation would not give the JCS form: an array-index-like key (JavaScript
- * lists those first), or a value JCS rejects (left to exact(), which throws).
+ * lists those first), a `__proto__` key (assignment would not create it), or a value JCS
+ * rejects (left to exact(), which throws).
  */
 function sortedCopy(value: unknown, depth: number): unknown {
   switch (typeof value) {
@@ -49,7 +50,8 @@ function sortedCopy(value: unknown, depth: number): unknown {
       for (const key of keys) {
         const item = record[key];
         if (item === undefined) continue;
-        if (INDEX_KEY.test(key) || !key.isWellFormed()) return UNORDERABLE;
+        // `__proto__` would set the copy's prototype instead of a member: exact path.
+        if (INDEX_KEY.test(key) || key === '__proto__' || !key.isWellFormed()) return UNORDERABLE;
         const copy = sortedCopy(item, depth + 1);
         if (copy === UNORDERABLE) return UNORDERABLE;
         out[key] = copy;

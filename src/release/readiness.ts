@@ -70,7 +70,10 @@ const NEGATION =
 /** The content of a key file from `agentk keygen`: a bare 32-byte seed in hex. */
 const SEED_FILE = /^\s*[0-9a-f]{64}\s*$/i;
 
-const MAX_SCANNED_BYTES = 2 * 1024 * 1024;
+/** Tracked files larger than this cannot be scanned and fail the gate. */
+const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
+/** An npm registry credential in a committed .npmrc. */
+const NPMRC_TOKEN = /_auth(?:Token)?\s*=/;
 
 const pass = (check: string, detail: string): Check => ({ status: 'PASS', check, detail });
 const warn = (check: string, detail: string): Check => ({ status: 'WARN', check, detail });
@@ -201,6 +204,32 @@ function trackedFiles(root: string): string[] | null {
   }
 }
 
+/**
+ * A tracked file's content: from the working tree, or from the index when the working
+ * copy is gone (a deleted file is still published by the next commit's parent). null when
+ * it is too large or cannot be read: the caller fails closed.
+ */
+function trackedText(root: string, file: string): string | null {
+  const path = join(root, file);
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) return ''; // a submodule
+    if (stat.size > MAX_SCANNED_BYTES) return null;
+    return readFileSync(path, 'utf8');
+  } catch {
+    try {
+      return execFileSync('git', ['show', `:${file}`], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        maxBuffer: MAX_SCANNED_BYTES,
+      });
+    } catch {
+      return null;
+    }
+  }
+}
+
 function trackedScan(root: string): Check[] {
   const files = trackedFiles(root);
   if (files === null) {
@@ -222,13 +251,14 @@ function trackedScan(root: string): Check[] {
   const found: string[] = [];
   let planted = 0;
   for (const file of files) {
-    const path = join(root, file);
-    let text: string;
-    try {
-      if (statSync(path).size > MAX_SCANNED_BYTES) continue;
-      text = readFileSync(path, 'utf8');
-    } catch {
-      continue; // deleted in the working tree, or not a file
+    const text = trackedText(root, file);
+    if (text === null) {
+      found.push(`${file} (too large or unreadable to scan)`);
+      continue;
+    }
+    if (/(^|\/)\.npmrc$/.test(file) && NPMRC_TOKEN.test(text)) {
+      found.push(`${file} (an npm auth token)`);
+      continue;
     }
     if (SEED_FILE.test(text)) {
       found.push(`${file} (a signing-key seed)`);

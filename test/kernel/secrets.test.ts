@@ -64,6 +64,14 @@ describe('Kernel.captureSecrets', () => {
       args: { token: id },
     });
     expect(clean.verdict).toBe('allow');
+    // A clean prompt or resource of the same name does not clear the tool.
+    kernel.syscall({
+      kind: 'prompt.describe',
+      target: 'ci/add',
+      descriptor: { name: 'add', description: 'A prompt that adds.' },
+    });
+    const again = kernel.syscall({ kind: 'tool.invoke', target: 'ci/add', args: { s: id } });
+    expect(again.rule).toBe('kernel.handle-out-of-scope');
   });
 
   it('gives the same secret the same handle within one answer', () => {

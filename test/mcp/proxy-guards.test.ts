@@ -324,6 +324,8 @@ describe('server-to-client requests', () => {
     ] as const) {
       const pending = s.request('tools/call', call('ask-client', { method }));
       const asked = await s.waitFor((m) => m.method === method);
+      // The client sees an id AgentK chose, never the server's own (no collisions).
+      expect(String(asked.id)).toMatch(/^agentk-srv-[0-9a-f]{24}$/);
       s.send(JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: answerResult }));
       const inner = JSON.parse(resultOf(await pending)?.content?.[0]?.text ?? '{}') as Msg;
       expect(inner.result, method).toEqual(answerResult);

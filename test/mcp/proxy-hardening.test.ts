@@ -10,10 +10,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AgentkError } from '../../src/errors.js';
+import { developmentSigner } from '../../src/evidence/keys.js';
+import { Kernel } from '../../src/kernel/kernel.js';
 import { topLevelId } from '../../src/mcp/framing.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { runCli } from '../helpers/cli.js';
+import { policyAt } from '../helpers/kernel.js';
 import { FAULT_POLICY, FAULT_SERVER, rawSession, traceText } from '../helpers/proxy.js';
 
 type Msg = Record<string, unknown>;
@@ -48,6 +52,16 @@ describe('topLevelId', () => {
     expect(topLevelId('[{"id":1}]')).toBeNull();
     expect(topLevelId('{"id":1.5}')).toBeNull();
     expect(topLevelId('not json "id": 4')).toBeNull();
+  });
+
+  it('reads escaped keys and long escaped ids exactly, and the last id wins', () => {
+    expect(topLevelId('{"\\u0069d":"x"}')).toBe('x');
+    const long = 'é'.repeat(256);
+    expect(topLevelId(JSON.stringify({ id: long }))).toBe(long);
+    const escaped = JSON.stringify({ id: long }).replace(/é/g, '\\u00e9');
+    expect(topLevelId(escaped)).toBe(long);
+    expect(topLevelId('{"id":1,"method":"x","id":2}')).toBe(2);
+    expect(topLevelId(`{"id":"${'a'.repeat(5000)}"}`)).toBeNull();
   });
 });
 
@@ -226,6 +240,69 @@ describe('the stdio proxy, payloads in unusual places', () => {
     );
     await s.close();
     expect(events(s.trace).some((e) => e.syscall?.kind === 'secret.open')).toBe(true);
+  });
+});
+
+describe('the stdio proxy, shutting down', () => {
+  it('answers held requests on stop() instead of forwarding them', async () => {
+    const log = faultLog();
+    const s = await rawSession({ serialize: true, env: { FAULT_LOG: log } });
+    await s.initialize();
+    s.send(
+      JSON.stringify({ jsonrpc: '2.0', id: 'h1', method: 'tools/call', params: call('hang') }),
+    );
+    s.send(
+      JSON.stringify({ jsonrpc: '2.0', id: 'r1', method: 'tools/call', params: call('record') }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    s.proxy.stop('test');
+    const exit = await s.proxy.done;
+    expect(exit.seal).not.toBeNull();
+    for (const id of ['h1', 'r1']) {
+      const answer = await s.waitFor((m) => m.id === id);
+      expect(errorOf(answer)?.code, id).toBe(-32004);
+    }
+    expect(readFileSync(log, 'utf8')).not.toContain('"name":"record"');
+  });
+
+  it('with group commit, delivers what was queued before the client closed', async () => {
+    const log = faultLog();
+    const s = await rawSession({ durable: true, env: { FAULT_LOG: log } });
+    await s.initialize();
+    s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }));
+    await s.close();
+    expect(readFileSync(log, 'utf8')).toContain('notifications/roots/list_changed');
+  });
+
+  it('with group commit, ends (unsealed, exit 1) when the trace cannot be made durable', async () => {
+    let failing = false;
+    const sink = {
+      path: null,
+      append(_line: string) {
+        if (failing) throw new AgentkError('TRACE_IO', 'disk full (simulated)');
+      },
+      sync() {
+        if (failing) throw new AgentkError('TRACE_IO', 'disk full (simulated)');
+      },
+      close() {},
+    };
+    const kernel = new Kernel({
+      policy: policyAt(FAULT_POLICY),
+      signer: developmentSigner(),
+      trace: { sink },
+    });
+    const s = await rawSession({ durable: true, kernel });
+    await s.initialize();
+    failing = true;
+    s.send(JSON.stringify({ jsonrpc: '2.0', id: 'p1', method: 'ping' }));
+    const exit = await Promise.race([
+      s.proxy.done,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000)),
+    ]);
+    expect(exit).not.toBeNull();
+    expect(exit?.code).toBe(1);
+    expect(exit?.seal).toBeNull();
+    expect(exit?.reason).toMatch(/durable|sealed/);
   });
 });
 

@@ -28,6 +28,24 @@ describe('findSecrets', () => {
     expect(containsSecret(redactSecrets('password: hunter2-xyz'))).toBe(false);
   });
 
+  it.each([
+    'pwd: /home/alice/project',
+    '"password_reset_url": "https://example.com/reset"',
+    'secret_name: prod-db-credentials',
+    'private_key_path = ~/.ssh/id_ed25519',
+    'access_token_expires_in: 3600000',
+    'password: ********',
+    `DB_PASSWORD=${'$'}{DB_PASSWORD}`,
+  ])('does not take %s for a credential', (text) => {
+    expect(containsSecret(text)).toBe(false);
+  });
+
+  it('finds a long run of token characters in linear time, without overflowing', () => {
+    const run = `sk-${'A'.repeat(6_000_000)}`;
+    expect(containsSecret(run)).toBe(true);
+    expect(containsSecret(`${'sk-'.repeat(200_000)}`)).toBe(true);
+  });
+
   it('leaves words that merely contain a keyword alone', () => {
     expect(containsSecret('secretary: Jonathan Baker')).toBe(false);
     expect(containsSecret('passwords are stored in the vault')).toBe(false);
@@ -39,6 +57,8 @@ describe('extractValues', () => {
   it('does not track a date as a number, but does track phone and account numbers', () => {
     const values = extractValues('Due 2025-04-01; call +44 7700 900123 or pay 12345678.');
     expect(values.has('num:20250401')).toBe(false);
+    // Shaped like a date but impossible: still a number.
+    expect(extractValues('account 1234-56-78').has('num:12345678')).toBe(true);
     expect(values.has('num:447700900123')).toBe(true);
     expect(values.has('num:12345678')).toBe(true);
   });

@@ -48,6 +48,15 @@ describe('canonicalize', () => {
     );
   });
 
+  it('keeps a __proto__ member (it must not vanish from hashes)', () => {
+    const value = JSON.parse('{"__proto__":{"mode":"rm -rf ~"},"a":2}');
+    expect(canonicalize(value)).toBe('{"__proto__":{"mode":"rm -rf ~"},"a":2}');
+    expect(canonicalize(value)).toBe(canonicalizeReference(value));
+    expect(canonicalize(JSON.parse('{"__proto__":{"mode":"safe"},"a":2}'))).not.toBe(
+      canonicalize(value),
+    );
+  });
+
   it('rejects what I-JSON forbids instead of encoding it', () => {
     expect(() => canonicalize(Number.NaN)).toThrow(TypeError);
     expect(() => canonicalize(Number.POSITIVE_INFINITY)).toThrow(TypeError);

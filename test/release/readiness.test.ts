@@ -223,6 +223,14 @@ const FAILURE_MODES: readonly FailureMode[] = [
     secret: FAKE_SEED,
   },
   {
+    name: 'a committed .npmrc with an auth token',
+    change: (root) =>
+      write(root, '.npmrc', '//registry.npmjs.org/:_authToken=0123456789abcdef01234567\n'),
+    check: 'tracked-secrets',
+    detail: /\.npmrc \(an npm auth token\)/,
+    secret: '0123456789abcdef01234567',
+  },
+  {
     name: 'a document claiming production readiness',
     change: (root) => write(root, 'docs/x.md', '# X\n\nAgentK is production-ready.\n'),
     check: 'no-readiness-claims',
@@ -257,6 +265,15 @@ describe('agentk readiness failure modes', () => {
       expect(text.stdout).toContain(`[FAIL] ${mode.check}`);
       expect(text.stdout).not.toContain(mode.secret);
     }
+  });
+
+  it('scans a tracked file that was deleted from the working tree (from the index)', async () => {
+    const root = fixture((dir) => write(dir, 'old-notes.txt', `token ${FAKE_TOKEN}\n`));
+    rmSync(join(root, 'old-notes.txt'));
+    const { report, stdout } = await readiness(root);
+    expect(failing(report)).toEqual(['tracked-secrets']);
+    expect(only(report, 'tracked-secrets').detail).toMatch(/old-notes\.txt \(1\)/);
+    expect(stdout).not.toContain(FAKE_TOKEN);
   });
 
   it('passes a document that says AgentK is not production-ready', async () => {
