@@ -4,7 +4,14 @@
 // them as they finish. docs/release-checklist.md says when to run it.
 
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -89,6 +96,7 @@ async function developmentChecks(options: AuditOptions): Promise<Check[]> {
       ? pass('typecheck', 'tsc --noEmit: no errors')
       : fail('typecheck', `tsc failed: ${types.tail}`),
   );
+  checks.push(...(await guardChecks(root, env)));
   if (options.quick) {
     checks.push(warn('test-suite', 'skipped (--quick)'));
   } else {
@@ -100,6 +108,52 @@ async function developmentChecks(options: AuditOptions): Promise<Check[]> {
     );
   }
   return checks;
+}
+
+/** The proxy's guard tests (fault injection), one check per guard, even with --quick. */
+async function guardChecks(
+  root: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Check[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'agentk-audit-guards-'));
+  const report = join(dir, 'guards.json');
+  // A config of its own, so that the checkout's report file is left alone.
+  const config = join(dir, 'vitest.config.mjs');
+  writeFileSync(
+    config,
+    `export default ${JSON.stringify({
+      test: {
+        root,
+        include: ['test/mcp/proxy-guards.test.ts', 'test/mcp/proxy-hardening.test.ts'],
+        testTimeout: 60_000,
+        reporters: [['json', { outputFile: report }]],
+      },
+    })};\n`,
+  );
+  try {
+    const ran = await runTool(root, 'vitest', ['run', '--config', config], env);
+    let results: { testResults?: { assertionResults?: { title: string; status: string }[] }[] };
+    try {
+      results = JSON.parse(readFileSync(report, 'utf8'));
+    } catch {
+      return [
+        fail('proxy-guards', `the guard tests did not report (exit ${ran.code}): ${ran.tail}`),
+      ];
+    }
+    const checks: Check[] = [];
+    for (const file of results.testResults ?? []) {
+      for (const test of file.assertionResults ?? []) {
+        checks.push(
+          test.status === 'passed'
+            ? pass('proxy-guard', test.title)
+            : fail('proxy-guard', `${test.title} (${test.status})`),
+        );
+      }
+    }
+    return checks.length > 0 ? checks : [fail('proxy-guards', 'no guard tests ran')];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 interface Ran {

@@ -85,6 +85,10 @@ describe('agentk release-audit', () => {
       expect(['PASS', 'FAIL']).toContain(only(report, 'typecheck').status);
       expect(names.indexOf('format-lint')).toBeLessThan(names.indexOf('typecheck'));
       expect(names.indexOf('typecheck')).toBeLessThan(names.indexOf('test-suite'));
+      // Each proxy guard test is a check of its own, run even with --quick.
+      const guards = report.checks.filter((check) => check.check === 'proxy-guard');
+      expect(guards.length).toBeGreaterThanOrEqual(30);
+      for (const guard of guards) expect(guard.status, guard.detail).toBe('PASS');
 
       // Readiness comes first, every check prefixed; the development key is a WARN.
       const readiness = names.slice(0, names.indexOf('format-lint'));

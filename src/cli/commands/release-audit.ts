@@ -14,7 +14,8 @@ export const releaseAuditCommand: Command = {
   usage: `agentk release-audit [--strict] [--quick] [--json]
 
 Runs, in order: the readiness gate; biome (format and lint) and tsc over the checkout;
-the test suite; then every command on the shipped examples in a fresh directory: demo
+the proxy's guard tests (fault injection; one line per guard, also with --quick); the
+test suite; then every command on the shipped examples in a fresh directory: demo
 and verify, verify-signatures pinned to the active signer, the trusted-signer and
 secret-reference manifests and the store check, trace-inspect, replay, fork-replay, the
 behaviour fork, policy-diff, the MCP server, the stdio proxy on the example sessions
