@@ -233,13 +233,21 @@ export function rebuild(message: Record<string, unknown>, members: readonly stri
   return JSON.stringify(out);
 }
 
-/** The line as received when it carries only JSON-RPC members, else rebuilt without extras. */
+/**
+ * The line to forward: as received when it is exactly the serialisation of what AgentK
+ * parsed and mediated (compact JSON, as MCP SDKs write it), otherwise re-serialised from
+ * the parsed message, so that a peer reading the bytes differently (a duplicate key whose
+ * first value JSON.parse discarded) cannot see anything AgentK did not. Members JSON-RPC
+ * does not define are dropped.
+ */
 export function cleanLine(
   message: Record<string, unknown>,
   rawLine: string,
   members: readonly string[],
 ): string {
-  return hasExtraMembers(message, members) ? rebuild(message, members) : rawLine;
+  if (hasExtraMembers(message, members)) return rebuild(message, members);
+  const serialised = JSON.stringify(message);
+  return serialised === rawLine ? rawLine : serialised;
 }
 
 export function errorLine(

@@ -2,8 +2,8 @@
 // turns a client request into a syscall and either the line to forward or the answer to
 // give, and turns a server's answer into the line the client sees. Labels come from the
 // kernel; client metadata only adds restrictions and is stripped before forwarding.
-// Clean traffic is forwarded as the exact bytes received; members JSON-RPC does not define
-// are dropped.
+// Clean traffic is forwarded as the exact bytes received when they are the compact form
+// of what was mediated (else re-serialised); members JSON-RPC does not define are dropped.
 // Input distrusted: both peers.
 
 import { replaceHandles } from '../evidence/receipts.js';

@@ -16,8 +16,8 @@ import type { SyscallResult } from '../kernel/types.js';
 import type { SealEvent } from '../recorder/event.js';
 import { LineReader, topLevelId } from './framing.js';
 import {
+  cleanLine,
   errorLine,
-  hasExtraMembers,
   idKey,
   isValidId,
   type JsonRpcId,
@@ -470,14 +470,13 @@ export class StdioProxy {
       }
     }
     const { params, stripped } = stripAgentkMetadata(message.params);
-    const clean = stripped || hasExtraMembers(message.message, MEMBERS.notification);
     this.#toChild(
-      clean
+      stripped
         ? rebuild(
             { ...message.message, ...(params === undefined ? {} : { params }) },
             MEMBERS.notification,
           )
-        : text,
+        : cleanLine(message.message, text, MEMBERS.notification),
     );
   }
 
