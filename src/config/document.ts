@@ -7,6 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type * as z from 'zod';
+import { nestedDeeperThan } from '../depth.js';
 import { AgentkError } from '../errors.js';
 
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -71,17 +72,6 @@ export function readConfigText(path: string, what: string, maxBytes = MAX_CONFIG
   }
 }
 
-function depthExceeds(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
 /** Parse TOML text into a plain value, or throw one clear AgentkError. */
 export function parseTomlText(text: string, where: string, code: InvalidCode): unknown {
   let document: unknown;
@@ -101,7 +91,7 @@ export function parseTomlText(text: string, where: string, code: InvalidCode): u
     }
     throw new AgentkError(code, `${where}: not valid TOML`);
   }
-  if (depthExceeds(document, MAX_DEPTH)) {
+  if (nestedDeeperThan(document, MAX_DEPTH)) {
     throw new AgentkError(code, `${where}: not accepted: nested deeper than ${MAX_DEPTH} levels`);
   }
   return document;

@@ -4,23 +4,13 @@
 // answered). Error codes sent to peers are wire errors, kept apart from local errors.
 // Input distrusted: every line from the client and from the server.
 
+import { nestedDeeperThan } from '../depth.js';
+
 export type JsonRpcId = string | number;
 
 export const MAX_ID_LENGTH = 256;
 /** Messages nested deeper than this are refused before anything walks them. */
 export const MAX_DEPTH = 64;
-
-/** Iterative: a hostile depth cannot overflow the stack here. */
-export function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
 
 /** Wire error codes. -32700..-32600 are JSON-RPC's; -32001..-32009 are AgentK's (docs/mcp-proxy.md). */
 export const RPC = {
