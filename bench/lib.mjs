@@ -21,12 +21,7 @@ export function summary(samples) {
 export async function session(command, args, options = {}) {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'], ...options });
   const client = new LineClient(child.stdout, child.stdin, false);
-  await client.request('initialize', {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 'bench', version: '1' },
-  });
-  client.notify('notifications/initialized');
+  await client.initialize('bench');
   await client.request('tools/list', {});
   return {
     child,

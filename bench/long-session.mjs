@@ -27,12 +27,7 @@ const proxy = new StdioProxy({
 });
 await proxy.start();
 const client = new LineClient(output, input, false);
-await client.request('initialize', {
-  protocolVersion: '2025-06-18',
-  capabilities: {},
-  clientInfo: { name: 'bench', version: '1' },
-});
-client.notify('notifications/initialized');
+await client.initialize('bench');
 await client.request('tools/list', {});
 const samples = [];
 const sample = (calls) => {

@@ -239,12 +239,8 @@ export async function runScenario(
   const answers: string[] = [];
   const steps: StepOutcome[] = [];
   try {
-    await ask('initialize', {
-      protocolVersion: '2025-06-18',
-      capabilities: {},
-      clientInfo: { name: 'agentk-eval-hijacked-agent', version: '1.0.0' },
-    });
-    client.notify('notifications/initialized');
+    // An initialize that fails leaves every step unanswered or refused: scored as such.
+    await client.initialize('agentk-eval-hijacked-agent', options.stepTimeoutMs).catch(() => null);
     await ask('tools/list', {});
     if (scenario.server.resources.length > 0) await ask('resources/list', {});
     for (const [index, step] of scenario.steps.entries()) {

@@ -79,6 +79,24 @@ export class LineClient {
     });
   }
 
+  /**
+   * The MCP handshake (initialize, then notifications/initialized), as a client that
+   * declares no capabilities. Rejects like request() when there is no answer.
+   */
+  async initialize(clientName: string, timeoutMs?: number): Promise<Record<string, unknown>> {
+    const answer = await this.request(
+      'initialize',
+      {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: clientName, version: '1.0.0' },
+      },
+      timeoutMs,
+    );
+    this.notify('notifications/initialized');
+    return answer;
+  }
+
   notify(method: string, params?: Record<string, unknown>): void {
     this.#out.write(
       `${JSON.stringify({ jsonrpc: '2.0', method, ...(params ? { params } : {}) })}\n`,

@@ -37,12 +37,7 @@ async function hijackedSession(client: ScriptedClient, withMetadata: boolean): P
   const meta = withMetadata
     ? { agentk: { labels: ['untrusted'], intent: 'demo client metadata' } }
     : {};
-  await client.request('initialize', {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 'hijacked-agent', version: '1.0.0' },
-  });
-  client.notify('notifications/initialized');
+  await client.initialize('hijacked-agent');
   await client.request('tools/list', {});
   const steps: DemoStep[] = [];
   const call = async (tool: string, args: Record<string, unknown>) => {
