@@ -328,30 +328,36 @@ describe('the stdio proxy, shutting down', () => {
   });
 });
 
+/** The official SDK client, connected to the real proxy binary in front of the fault server. */
+async function sdkThroughProxy(options: string[], env: Record<string, string> = {}) {
+  const trace = join(mkdtempSync(join(tmpdir(), 'agentk-sdk-')), 'trace.jsonl');
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [
+      join(PACKAGE_ROOT, 'bin', 'agentk.js'),
+      'mcp-proxy-stdio',
+      '--server-id',
+      'fault',
+      '--policy',
+      FAULT_POLICY,
+      '--trace-out',
+      trace,
+      ...options,
+      '--',
+      process.execPath,
+      FAULT_SERVER,
+    ],
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stderr: 'ignore',
+  });
+  const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(transport);
+  return { client, trace };
+}
+
 describe('mcp-proxy-stdio under the official SDK client', () => {
   it('leaves a sealed trace when the client closes with a request still in flight', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agentk-sdk-close-'));
-    const trace = join(dir, 'trace.jsonl');
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [
-        join(PACKAGE_ROOT, 'bin', 'agentk.js'),
-        'mcp-proxy-stdio',
-        '--server-id',
-        'fault',
-        '--policy',
-        FAULT_POLICY,
-        '--trace-out',
-        trace,
-        '--',
-        process.execPath,
-        FAULT_SERVER,
-      ],
-      env: { PATH: process.env.PATH ?? '', FAULT_IGNORE_EOF: '1' },
-      stderr: 'ignore',
-    });
-    const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });
-    await client.connect(transport);
+    const { client, trace } = await sdkThroughProxy([], { FAULT_IGNORE_EOF: '1' });
     const hung = client.callTool({ name: 'hang', arguments: {} }).catch((error: Error) => error);
     await new Promise((resolve) => setTimeout(resolve, 200));
     await client.close();
@@ -362,29 +368,7 @@ describe('mcp-proxy-stdio under the official SDK client', () => {
   });
 
   it('serves a session with --fsync (group commit) and leaves a verifying trace', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agentk-fsync-'));
-    const trace = join(dir, 'trace.jsonl');
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [
-        join(PACKAGE_ROOT, 'bin', 'agentk.js'),
-        'mcp-proxy-stdio',
-        '--server-id',
-        'fault',
-        '--policy',
-        FAULT_POLICY,
-        '--trace-out',
-        trace,
-        '--fsync',
-        '--',
-        process.execPath,
-        FAULT_SERVER,
-      ],
-      env: { PATH: process.env.PATH ?? '' },
-      stderr: 'ignore',
-    });
-    const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });
-    await client.connect(transport);
+    const { client, trace } = await sdkThroughProxy(['--fsync']);
     const answers = await Promise.all(
       [1, 2, 3, 4].map((n) => client.callTool({ name: 'echo', arguments: { n } })),
     );
