@@ -69,24 +69,7 @@ export interface Span {
  * sorted and do not overlap.
  */
 export function findSecrets(text: string): Span[] {
-  const spans: Span[] = [];
-  PEM_BEGIN.lastIndex = 0;
-  for (let match = PEM_BEGIN.exec(text); match; match = PEM_BEGIN.exec(text)) {
-    PEM_END.lastIndex = match.index;
-    const end = PEM_END.exec(text);
-    const stop = end && end.index - match.index < MAX_PEM ? end.index + end[0].length : text.length;
-    spans.push({ start: match.index, end: stop });
-    PEM_BEGIN.lastIndex = stop;
-  }
-  for (const pattern of SECRET_PATTERNS.slice(1)) {
-    pattern.lastIndex = 0;
-    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-      if (match.groups && !isCredentialLine(match.groups)) continue;
-      const value = match.groups?.value ?? match[0];
-      const start = match.index + match[0].length - value.length;
-      spans.push({ start, end: start + value.length });
-    }
-  }
+  const spans = [...credentialSpans(text)];
   spans.sort((a, b) => a.start - b.start || b.end - a.end);
   const merged: Span[] = [];
   for (const span of spans) {
@@ -96,6 +79,27 @@ export function findSecrets(text: string): Span[] {
     } else merged.push(span);
   }
   return merged;
+}
+
+/** Every credential span, unsorted and possibly overlapping, as the scanners find them. */
+function* credentialSpans(text: string): Generator<Span> {
+  PEM_BEGIN.lastIndex = 0;
+  for (let match = PEM_BEGIN.exec(text); match; match = PEM_BEGIN.exec(text)) {
+    PEM_END.lastIndex = match.index;
+    const end = PEM_END.exec(text);
+    const stop = end && end.index - match.index < MAX_PEM ? end.index + end[0].length : text.length;
+    PEM_BEGIN.lastIndex = stop;
+    yield { start: match.index, end: stop };
+  }
+  for (const pattern of SECRET_PATTERNS.slice(1)) {
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+      if (match.groups && !isCredentialLine(match.groups)) continue;
+      const value = match.groups?.value ?? match[0];
+      const start = match.index + match[0].length - value.length;
+      yield { start, end: start + value.length };
+    }
+  }
 }
 
 /**
@@ -111,8 +115,9 @@ export function findCredentialFormats(text: string): string[] {
   return out;
 }
 
+/** Whether a text holds credential material: stops at the first finding. */
 export function containsSecret(text: string): boolean {
-  return findSecrets(text).length > 0;
+  return !credentialSpans(text).next().done;
 }
 
 /** Replace credential material with a marker; used for the few raw strings a log keeps. */
