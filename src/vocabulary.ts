@@ -24,6 +24,22 @@ export const SYSCALL_KINDS = [
 
 export type SyscallKind = (typeof SYSCALL_KINDS)[number];
 
+/**
+ * Syscalls that record what a server showed the agent (a descriptor, an answer) rather
+ * than an action the agent takes. They are decided, labelled and chained like every
+ * syscall, but an allowed one carries no capability receipt: there is no capability to
+ * exercise, and the event is covered by the chain (the next receipt signs its hash as
+ * `previous_hash`) and by the seal.
+ */
+export const OBSERVATION_KINDS: ReadonlySet<SyscallKind> = new Set<SyscallKind>([
+  'tool.describe',
+  'tool.response',
+  'resource.describe',
+  'resource.response',
+  'prompt.describe',
+  'prompt.response',
+]);
+
 const KIND_INDEX = new Map<string, number>(SYSCALL_KINDS.map((kind, i) => [kind, i]));
 
 export function isSyscallKind(value: unknown): value is SyscallKind {

@@ -58,6 +58,7 @@ import { type Durability, FileSink, type LogSink, MemorySink } from '../recorder
 import { CapturedSecretStore, type SecretStore } from '../secrets/store.js';
 import {
   isSyscallKind,
+  OBSERVATION_KINDS,
   SINK_DESTRUCTIVE,
   SINK_EGRESS,
   SINK_EXEC,
@@ -637,7 +638,7 @@ export class Kernel {
     let handle: SecretHandleRecord | null = null;
     let handleStore: SecretStore | null = null;
     let handleExpiry = 0;
-    if (verdict === 'allow' && kind !== null) {
+    if (verdict === 'allow' && kind !== null && !OBSERVATION_KINDS.has(kind)) {
       receipt = mintReceipt(this.signer, {
         agent_id: agent,
         run_id: this.runId,

@@ -417,6 +417,30 @@ describe('receipts', () => {
     ).toBeNull();
   });
 
+  it('mints none for what a server shows (descriptors, answers); the next receipt signs their hash', () => {
+    const { kernel, sink } = memoryKernel();
+    const described = kernel.syscall({
+      kind: 'tool.describe',
+      target: 'fs/read_file',
+      descriptor: { name: 'read_file', description: 'Read a file.' },
+    });
+    const call = kernel.syscall({ kind: 'tool.invoke', target: 'fs/read_file', args: {} });
+    const answer = kernel.syscall({
+      kind: 'tool.response',
+      target: 'fs/read_file',
+      content: [{ type: 'text', text: 'hello' }],
+    });
+    const next = kernel.syscall({ kind: 'tool.invoke', target: 'fs/read_file', args: {} });
+    expect([described, call, answer, next].map((r) => r.allowed)).toEqual([true, true, true, true]);
+    expect(described.receipt).toBeNull();
+    expect(answer.receipt).toBeNull();
+    expect(answer.event.decision.receipt).toBeNull();
+    expect(call.receipt).not.toBeNull();
+    expect(next.receipt?.previous_hash).toBe(answer.event.event_hash);
+    kernel.close();
+    expect(verifyLogText(sink.text()).ok).toBe(true);
+  });
+
   it('lets a receipt expire', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const { kernel } = memoryKernel({ clock: () => now, receiptTtlMs: 1000 });
