@@ -223,7 +223,7 @@ export class StdioProxy {
       line: (text) => this.#guard(() => this.#childLine(text), null),
       oversize: (id, bytes) => this.#guard(() => this.#childOversize(id, bytes), null),
     });
-    child.stdout?.on('data', (chunk: Buffer) => fromChild.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => this.#batched(() => fromChild.push(chunk)));
     child.stdout?.on('end', () => fromChild.end());
     child.stdin?.on('error', () => this.#childGone('the server closed its input (broken pipe)'));
     // Backpressure: a client that does not read slows the server, instead of filling memory.
@@ -244,7 +244,7 @@ export class StdioProxy {
         );
       },
     });
-    options.input.on('data', (chunk: Buffer) => fromClient.push(chunk));
+    options.input.on('data', (chunk: Buffer) => this.#batched(() => fromClient.push(chunk)));
     child.stdin?.on('drain', () => {
       if (!this.#finished && !options.output.writableNeedDrain) options.input.resume();
     });
@@ -320,6 +320,24 @@ export class StdioProxy {
       return;
     }
     this.#writeClient(line);
+  }
+
+  /**
+   * Handle one chunk read from either side with both outputs corked: the lines a chunk
+   * carries (many, with requests in flight) leave in one write(2) per side instead of one
+   * each. Uncorked before returning, so nothing waits past the chunk.
+   */
+  #batched(handle: () => void): void {
+    const output = this.#options.output;
+    const stdin = this.#child?.stdin;
+    output.cork();
+    stdin?.cork();
+    try {
+      handle();
+    } finally {
+      output.uncork();
+      stdin?.uncork();
+    }
   }
 
   #writeClient(line: string): void {

@@ -33,30 +33,50 @@ function sortedCopy(value: unknown, depth: number): unknown {
     case 'object': {
       if (value === null) return null;
       if (depth > MAX_FAST_DEPTH) return UNORDERABLE;
+      // Copy on write: a part already in order is returned as it is, so a record built
+      // with sorted keys costs one walk and no allocation.
       if (Array.isArray(value)) {
-        const out = new Array(value.length);
+        let out: unknown[] | null = null;
         for (let i = 0; i < value.length; i++) {
-          const item = sortedCopy(value[i], depth + 1);
-          if (item === UNORDERABLE) return UNORDERABLE;
-          out[i] = item;
+          const item = value[i];
+          const copy = sortedCopy(item, depth + 1);
+          if (copy === UNORDERABLE) return UNORDERABLE;
+          if (copy !== item && out === null) out = value.slice(0, i);
+          if (out !== null) out.push(copy);
         }
-        return out;
+        return out ?? value;
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return UNORDERABLE;
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
-      const out: Record<string, unknown> = {};
-      for (const key of keys) {
-        const item = record[key];
-        if (item === undefined) continue;
+      const keys = Object.keys(record);
+      let ordered = true;
+      for (let i = 1; i < keys.length; i++) {
+        if ((keys[i - 1] as string) > (keys[i] as string)) {
+          ordered = false;
+          break;
+        }
+      }
+      if (!ordered) keys.sort();
+      let out: Record<string, unknown> | null = ordered ? null : {};
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
         // `__proto__` would set the copy's prototype instead of a member: exact path.
         if (INDEX_KEY.test(key) || key === '__proto__' || !key.isWellFormed()) return UNORDERABLE;
+        const item = record[key];
+        if (item === undefined) continue;
         const copy = sortedCopy(item, depth + 1);
         if (copy === UNORDERABLE) return UNORDERABLE;
-        out[key] = copy;
+        if (copy !== item && out === null) {
+          out = {};
+          for (let j = 0; j < i; j++) {
+            const earlier = keys[j] as string;
+            if (record[earlier] !== undefined) out[earlier] = record[earlier];
+          }
+        }
+        if (out !== null) out[key] = copy;
       }
-      return out;
+      return out ?? value;
     }
     default:
       return UNORDERABLE;

@@ -161,6 +161,25 @@ describe('the stdio proxy, structural attacks', () => {
 });
 
 describe('the stdio proxy, request ids', () => {
+  it('answers every request of a pipelined chunk, each by its own id (writes are batched per chunk)', async () => {
+    const s = await rawSession();
+    await s.initialize();
+    const ids = Array.from({ length: 300 }, (_, i) => `p${i}`);
+    s.send(
+      ids
+        .map((id, n) =>
+          JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: call('echo', { n }) }),
+        )
+        .join('\n'),
+    );
+    const answers = await Promise.all(ids.map((id) => s.waitFor((m) => m.id === id)));
+    expect(answers.map((m) => resultOf(m)?.content?.[0]?.text)).toEqual(
+      ids.map((_, n) => JSON.stringify({ n })),
+    );
+    await s.close();
+    expect(events(s.trace).filter((e) => e.syscall?.kind === 'tool.invoke')).toHaveLength(300);
+  });
+
   it('refuses to reuse the id of a request that timed out, and drops its late answer', async () => {
     const s = await rawSession({ responseTimeoutMs: 100 });
     await s.initialize();
