@@ -23,13 +23,18 @@ export function encodeEvent(fields: Readonly<Record<string, unknown>>): EncodedE
   const keys = Object.keys(fields)
     .filter((key) => key !== HASH_KEY && fields[key] !== undefined)
     .sort();
-  const parts: string[] = [];
-  let insertAt = keys.length;
+  // The members before and after `event_hash` in key order, each joined once: the hash
+  // input is `{before,after}` and the line is `{before,"event_hash":…,after}`.
+  let before = '';
+  let after = '';
   for (const key of keys) {
-    if (insertAt === keys.length && key > HASH_KEY) insertAt = parts.length;
-    parts.push(`${JSON.stringify(key)}:${canonicalize(fields[key])}`);
+    const member = `${JSON.stringify(key)}:${canonicalize(fields[key])}`;
+    if (key < HASH_KEY) before = before === '' ? member : `${before},${member}`;
+    else after = after === '' ? member : `${after},${member}`;
   }
-  const hash = domainHash(EVENT_HASH_DOMAIN, `{${parts.join(',')}}`);
-  parts.splice(insertAt, 0, `"${HASH_KEY}":"${hash}"`);
-  return { hash, line: `{${parts.join(',')}}` };
+  const joint = before !== '' && after !== '' ? ',' : '';
+  const hash = domainHash(EVENT_HASH_DOMAIN, `{${before}${joint}${after}}`);
+  const hashMember = `"${HASH_KEY}":"${hash}"`;
+  const line = `{${before === '' ? '' : `${before},`}${hashMember}${after === '' ? '' : `,${after}`}}`;
+  return { hash, line };
 }

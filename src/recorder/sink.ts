@@ -45,11 +45,16 @@ export class FileSink implements LogSink {
 
   append(line: string): void {
     if (this.#fd === null) throw new AgentkError('RECORDER_CLOSED', `trace ${this.path} is closed`);
-    const bytes = Buffer.from(line, 'utf8');
     try {
-      let offset = 0;
-      while (offset < bytes.length) {
-        offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
+      // The string goes straight to write(2); a short write (rare: a full disk, a signal)
+      // finishes from a buffer of the rest.
+      const written = writeSync(this.#fd, line);
+      if (written < Buffer.byteLength(line, 'utf8')) {
+        const bytes = Buffer.from(line, 'utf8');
+        let offset = written;
+        while (offset < bytes.length) {
+          offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
+        }
       }
       if (this.#durability === 'fsync') fsyncSync(this.#fd);
       else if (this.#durability === 'group') this.#dirty = true;
