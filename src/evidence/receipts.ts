@@ -14,11 +14,13 @@ const HANDLE_SOURCE = '\\bsecret_fd_[0-9a-f]{32}\\b';
 
 /** The secret-handle ids in a text (a fresh regex each time: no shared lastIndex). */
 export function findHandles(text: string): string[] {
+  if (!text.includes(HANDLE_PREFIX)) return [];
   return [...text.matchAll(new RegExp(HANDLE_SOURCE, 'g'))].map((match) => match[0]);
 }
 
 /** Replace each secret-handle id in a text. */
 export function replaceHandles(text: string, replace: (handle: string) => string): string {
+  if (!text.includes(HANDLE_PREFIX)) return text;
   return text.replace(new RegExp(HANDLE_SOURCE, 'g'), replace);
 }
 

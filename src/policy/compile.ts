@@ -9,6 +9,7 @@ import {
   labelBit,
   normalizeMask,
 } from '../labels/labels.js';
+import { memoized } from '../memo.js';
 import {
   kindBit,
   SINK_CLASSES,
@@ -105,18 +106,18 @@ export class CompiledPolicy {
   }
 
   /** Labels the policy attaches to content from `source` (joined over matching patterns). */
-  sourceLabels(source: string): LabelMask {
+  readonly sourceLabels: (source: string) => LabelMask = memoized((source) => {
     let mask = 0;
     for (const [bits, matches] of this.#sourceMatchers) if (matches(source)) mask |= bits;
     return normalizeMask(mask);
-  }
+  });
 
   /** The sink classes the policy's own `[sinks]` patterns give a target, or null if none match. */
-  patternSinks(target: string): SinkMask | null {
+  readonly patternSinks: (target: string) => SinkMask | null = memoized((target) => {
     let mask = 0;
     for (const [bits, matches] of this.#sinkMatchers) if (matches(target)) mask |= bits;
     return mask === 0 ? null : mask;
-  }
+  });
 
   /**
    * Sink classes of a syscall: fixed per kind, or, for tool-like targets, the policy's

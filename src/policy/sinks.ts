@@ -4,6 +4,7 @@
 // send mail; the policy's patterns override the name, and #5 adds MCP annotations).
 
 import { type LabelMask, PRIVATE, SECRET } from '../labels/labels.js';
+import { memoized } from '../memo.js';
 import {
   SINK_DESTRUCTIVE,
   SINK_EGRESS,
@@ -61,12 +62,14 @@ export function nameWords(name: string): string[] {
 }
 
 /** Sink classes from the words of a tool's own name (the part after the last `/`). */
-export function heuristicSinks(target: string): SinkMask {
+export const heuristicSinks: (target: string) => SinkMask = memoized(function heuristicSinks(
+  target: string,
+): SinkMask {
   const name = target.slice(target.lastIndexOf('/') + 1);
   let mask = 0;
   for (const word of nameWords(name)) mask |= WORD_TO_SINK.get(word) ?? 0;
   return mask;
-}
+});
 
 /**
  * Sink classes from a descriptor's MCP annotations (2025-03-26 and later): read-only or
@@ -111,7 +114,9 @@ const SECRET_SOURCE_WORDS = new Set(
  * (mail, messages, contacts, calendar, bank, environment) is private; credential readers
  * are private and secret.
  */
-export function sourceHeuristics(target: string): LabelMask {
+export const sourceHeuristics: (target: string) => LabelMask = memoized(function sourceHeuristics(
+  target: string,
+): LabelMask {
   const name = target.slice(target.lastIndexOf('/') + 1);
   let mask = 0;
   for (const word of nameWords(name)) {
@@ -119,4 +124,4 @@ export function sourceHeuristics(target: string): LabelMask {
     else if (PRIVATE_SOURCE_WORDS.has(word)) mask |= PRIVATE;
   }
   return mask;
-}
+});
