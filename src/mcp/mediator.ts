@@ -184,14 +184,16 @@ export class McpMediator {
   }
 
   /**
-   * A client request (already past lifecycle checks): forward it (as received when
-   * nothing was stripped) or answer it here. Invocations carry their syscall result.
+   * A client request (already past lifecycle checks): forward it, under `forwardId` (the
+   * id the proxy gives it downstream) and re-serialised from what was mediated, or answer
+   * it here. Invocations carry their syscall result.
    */
-  clientRequest(request: RpcRequest, rawLine: string, canAsk = false): Outcome {
+  clientRequest(request: RpcRequest, canAsk = false, forwardId: JsonRpcId = request.id): Outcome {
     const { params, stripped, metadata } = stripAgentkMetadata(request.params);
-    const forwardLine = stripped
-      ? rebuild({ ...request.message, params }, MEMBERS.request)
-      : cleanLine(request.message, rawLine, MEMBERS.request);
+    const forwardLine = rebuild(
+      { ...request.message, id: forwardId, ...(stripped ? { params } : {}) },
+      MEMBERS.request,
+    );
     const id = request.id;
     const invalid = (message: string): Outcome => ({
       action: 'reply',
@@ -211,7 +213,12 @@ export class McpMediator {
       }
       return {
         action: 'forward',
-        line: JSON.stringify({ jsonrpc: '2.0', id, method: 'logging/setLevel', params: { level } }),
+        line: JSON.stringify({
+          jsonrpc: '2.0',
+          id: forwardId,
+          method: 'logging/setLevel',
+          params: { level },
+        }),
       };
     }
     const spec = INVOCATIONS[request.method];
@@ -259,7 +266,7 @@ export class McpMediator {
     return {
       action: 'forward',
       line: rebuild(
-        { ...request.message, params: { ...params, arguments: substituted } },
+        { ...request.message, id: forwardId, params: { ...params, arguments: substituted } },
         MEMBERS.request,
       ),
       syscall: result,
@@ -311,11 +318,14 @@ export class McpMediator {
     });
   }
 
-  /** A server's answer to a forwarded client request: the line the client receives. */
-  serverResponse(request: RpcRequest, response: RpcResponse, received: string): string {
+  /**
+   * A server's answer to a forwarded client request: the line the client receives, under
+   * the client's own id, re-serialised from what was mediated.
+   */
+  serverResponse(request: RpcRequest, response: RpcResponse): string {
     const { method } = request;
-    const rawLine = cleanLine(response.message, received, MEMBERS.response);
     const id = request.id;
+    const rawLine = rebuild({ ...response.message, id }, MEMBERS.response);
     if (response.error) return this.#sanitizedError(request, response);
     const result = response.result;
     const bad = (what: string) => {

@@ -51,9 +51,6 @@ const SHUTDOWN_GRACE_MS = 800;
 const EXIT_GRACE_MS = 500;
 /** Bytes the proxy queues for a server that does not read before dropping its refusals. */
 const CHILD_BUFFER_LIMIT = 8 * 1024 * 1024;
-/** Ids of requests that timed out or were cancelled, remembered so that late answers and
- * reused ids cannot be confused with new requests. */
-const ZOMBIE_IDS = 4096;
 const MAX_HELD = 1024;
 /** Characters of held client messages at most (a pipelined session may not buffer more). */
 const MAX_HELD_BYTES = 64 * 1024 * 1024;
@@ -132,6 +129,8 @@ type Lifecycle = 'fresh' | 'initializing' | 'initialized' | 'ready';
 interface Pending {
   readonly request: RpcRequest;
   readonly timer: NodeJS.Timeout;
+  /** The id the request carries downstream (see #downstream). */
+  readonly downstreamId: number;
 }
 
 export class StdioProxy {
@@ -152,7 +151,15 @@ export class StdioProxy {
   readonly #mediator: McpMediator;
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
+  /** Forwarded client requests, by the client's id. */
   readonly #pending = new Map<string, Pending>();
+  /**
+   * The same requests by the id AgentK gave them downstream: a number used once, so an
+   * answer to a request that timed out or was cancelled can never pass as the answer to a
+   * later request, even one that reuses the client's id; it matches nothing and is dropped.
+   */
+  readonly #downstream = new Map<string, string>();
+  #nextDownstreamId = 1;
   /**
    * Server requests relayed to the client, by the id AgentK gave them (random, so that
    * neither peer can guess or collide with it; the client never sees the server's ids).
@@ -161,10 +168,8 @@ export class StdioProxy {
     string,
     { serverId: JsonRpcId; serverKey: string; method: string; timer: NodeJS.Timeout }
   >();
-  /** The server's own ids of the requests in #serverPending. */
-  readonly #serverIds = new Set<string>();
-  /** Ids of client requests that timed out or were cancelled (see ZOMBIE_IDS). */
-  readonly #zombies = new Set<string>();
+  /** The server's own ids of the requests in #serverPending, to the ids AgentK gave them. */
+  readonly #serverIds = new Map<string, string>();
   readonly #asks = new Map<
     string,
     { request: RpcRequest; key: string; asked: SyscallResult; text: string; timer: NodeJS.Timeout }
@@ -296,12 +301,7 @@ export class StdioProxy {
         const message = parseMessage(clientText);
         const id = message.kind === 'request' ? message.id : null;
         if (id !== null) {
-          const key = idKey(id);
-          const pending = this.#pending.get(key);
-          if (pending) {
-            clearTimeout(pending.timer);
-            this.#pending.delete(key);
-          }
+          this.#untrack(idKey(id));
         }
         this.#reply(
           errorLine(
@@ -480,12 +480,23 @@ export class StdioProxy {
       return; // no notification may reach the server before the session is ready
     }
     if (message.method === 'notifications/cancelled') {
-      // The client gave up on a request: stop waiting, and never answer it later.
+      // The client gave up on a request: stop waiting, and never answer it later. The
+      // server knows the request by its downstream id; one it never got is not its concern.
       const requestId = message.params?.requestId;
+      const pending = isValidId(requestId) ? this.#pending.get(idKey(requestId)) : undefined;
       if (isValidId(requestId)) {
         this.#forget(idKey(requestId));
         this.#dropAsk(idKey(requestId));
       }
+      if (!pending) return;
+      const { params } = stripAgentkMetadata(message.params);
+      this.#toChild(
+        rebuild(
+          { ...message.message, params: { ...params, requestId: pending.downstreamId } },
+          MEMBERS.notification,
+        ),
+      );
+      return;
     }
     const { params, stripped } = stripAgentkMetadata(message.params);
     this.#toChild(
@@ -508,23 +519,22 @@ export class StdioProxy {
     }
   }
 
-  /** Stop tracking a pending request; its id is remembered, so a late answer is dropped. */
-  #forget(key: string): void {
+  /** Stop tracking a pending request (a late answer then matches nothing and is dropped). */
+  #untrack(key: string): Pending | undefined {
     const pending = this.#pending.get(key);
-    if (!pending) return;
+    if (!pending) return undefined;
     clearTimeout(pending.timer);
     this.#pending.delete(key);
-    this.#zombie(key);
-    if (pending.request.method === 'initialize') this.#state = 'fresh';
-    this.#releaseHeld();
+    this.#downstream.delete(idKey(pending.downstreamId));
+    return pending;
   }
 
-  #zombie(key: string): void {
-    this.#zombies.add(key);
-    if (this.#zombies.size > ZOMBIE_IDS) {
-      const oldest = this.#zombies.values().next().value as string;
-      this.#zombies.delete(oldest);
-    }
+  /** The client cancelled a request: stop waiting for it. */
+  #forget(key: string): void {
+    const pending = this.#untrack(key);
+    if (!pending) return;
+    if (pending.request.method === 'initialize') this.#state = 'fresh';
+    this.#releaseHeld();
   }
 
   #clientRequest(request: RpcRequest, text: string): void {
@@ -544,18 +554,6 @@ export class StdioProxy {
     if (this.#pending.has(key) || this.#asksByKey.has(key)) {
       this.#reply(
         errorLine(id, RPC.invalidRequest, 'Invalid Request: this id is already in flight'),
-      );
-      return;
-    }
-    if (this.#zombies.has(key)) {
-      // The server may still answer the old request with this id: never let that answer
-      // pass as the answer to a new one.
-      this.#reply(
-        errorLine(
-          id,
-          RPC.invalidRequest,
-          'Invalid Request: this id belongs to a request that timed out or was cancelled; use a new id',
-        ),
       );
       return;
     }
@@ -592,11 +590,24 @@ export class StdioProxy {
     const canAsk =
       typeof this.#clientCapabilities.elicitation === 'object' &&
       this.#clientCapabilities.elicitation !== null;
-    this.#act(request, key, this.#mediator.clientRequest(request, text, canAsk), text);
+    const downstreamId = this.#nextDownstreamId++;
+    this.#act(
+      request,
+      key,
+      this.#mediator.clientRequest(request, canAsk, downstreamId),
+      text,
+      downstreamId,
+    );
   }
 
   /** Carry out the mediator's outcome for a client request. */
-  #act(request: RpcRequest, key: string, outcome: Outcome, text: string): void {
+  #act(
+    request: RpcRequest,
+    key: string,
+    outcome: Outcome,
+    text: string,
+    downstreamId: number,
+  ): void {
     if (outcome.action === 'reply') {
       this.#reply(outcome.line);
       return;
@@ -606,7 +617,8 @@ export class StdioProxy {
       return;
     }
     const timer = setTimeout(() => this.#timedOut(key), this.#timeoutMs);
-    this.#pending.set(key, { request: slim(request), timer });
+    this.#pending.set(key, { request: slim(request), timer, downstreamId });
+    this.#downstream.set(idKey(downstreamId), key);
     if (request.method === 'initialize') this.#state = 'initializing';
     if (this.#toChild(outcome.line)) this.stats.forwarded += 1;
     else this.#failPending(key, RPC.transportClosed, 'the downstream server is not running');
@@ -663,11 +675,13 @@ export class StdioProxy {
       );
       return;
     }
+    const downstreamId = this.#nextDownstreamId++;
     this.#act(
       ask.request,
       ask.key,
-      this.#mediator.clientRequest(ask.request, ask.text, false),
+      this.#mediator.clientRequest(ask.request, false, downstreamId),
       ask.text,
+      downstreamId,
     );
   }
 
@@ -687,10 +701,8 @@ export class StdioProxy {
   }
 
   #timedOut(key: string): void {
-    const pending = this.#pending.get(key);
+    const pending = this.#untrack(key);
     if (!pending) return;
-    this.#pending.delete(key);
-    this.#zombie(key);
     this.stats.timeouts += 1;
     this.#reply(this.#mediator.timeout(pending.request, this.#timeoutMs));
     if (pending.request.method === 'initialize') this.#state = 'fresh';
@@ -698,10 +710,8 @@ export class StdioProxy {
   }
 
   #failPending(key: string, code: number, message: string): void {
-    const pending = this.#pending.get(key);
+    const pending = this.#untrack(key);
     if (!pending) return;
-    clearTimeout(pending.timer);
-    this.#pending.delete(key);
     this.#reply(errorLine(pending.request.id, code, message));
     if (pending.request.method === 'initialize') this.#state = 'fresh';
     this.#releaseHeld();
@@ -720,9 +730,10 @@ export class StdioProxy {
       case 'invalid': {
         this.stats.malformedFromServer += 1;
         const id = message.id ?? topLevelId(text);
-        if (id !== null) {
+        const key = id === null ? undefined : this.#downstream.get(idKey(id));
+        if (key !== undefined) {
           this.#failPending(
-            idKey(id),
+            key,
             RPC.badResponse,
             'downstream server sent a malformed response (withheld by AgentK)',
           );
@@ -730,19 +741,16 @@ export class StdioProxy {
         return;
       }
       case 'response': {
-        const key = idKey(message.id);
-        const pending = this.#pending.get(key);
+        const key = this.#downstream.get(idKey(message.id));
+        const pending = key === undefined ? undefined : this.#untrack(key);
         if (!pending) {
           // A late answer to a request that timed out or was cancelled, or no request at all.
-          this.#zombies.delete(key);
           this.stats.unmatchedFromServer += 1;
           return;
         }
-        clearTimeout(pending.timer);
-        this.#pending.delete(key);
         let line: string;
         try {
-          line = this.#mediator.serverResponse(pending.request, message, text);
+          line = this.#mediator.serverResponse(pending.request, message);
         } catch (error) {
           // Mediation failed: the answer is withheld, but the request is still answered.
           this.stats.faults += 1;
@@ -802,7 +810,7 @@ export class StdioProxy {
           method: message.method,
           timer,
         });
-        this.#serverIds.add(serverKey);
+        this.#serverIds.set(serverKey, relayId);
         const relayed = JSON.parse(outcome.line) as Record<string, unknown>;
         this.#toClient(JSON.stringify({ ...relayed, id: relayId }));
         return;
@@ -817,6 +825,10 @@ export class StdioProxy {
           this.stats.notificationsDropped += 1;
           return;
         }
+        if (message.method === 'notifications/cancelled') {
+          this.#serverCancelled(message);
+          return;
+        }
         this.stats.notificationsForwarded += 1;
         this.#toClient(this.#mediator.serverNotification(message.message, text));
         return;
@@ -824,11 +836,34 @@ export class StdioProxy {
     }
   }
 
+  /**
+   * The server gave up on a request it sent the client: the client knows that request by
+   * the id AgentK gave it, and nothing else the server names is the client's concern.
+   */
+  #serverCancelled(message: RpcNotification): void {
+    const requestId = message.params?.requestId;
+    const serverKey = isValidId(requestId) ? idKey(requestId) : '';
+    const relayId = this.#serverIds.get(serverKey);
+    const relayed = relayId === undefined ? undefined : this.#serverPending.get(relayId);
+    if (relayId === undefined || !relayed) {
+      this.stats.notificationsDropped += 1;
+      return;
+    }
+    clearTimeout(relayed.timer);
+    this.#serverPending.delete(relayId);
+    this.#serverIds.delete(serverKey);
+    const translated = { ...message.message, params: { ...message.params, requestId: relayId } };
+    const line = rebuild(translated, MEMBERS.notification);
+    this.stats.notificationsForwarded += 1;
+    this.#toClient(this.#mediator.serverNotification(JSON.parse(line), line));
+  }
+
   #childOversize(id: string | number | null, bytes: number): void {
     this.stats.malformedFromServer += 1;
-    if (id !== null) {
+    const key = id === null ? undefined : this.#downstream.get(idKey(id));
+    if (key !== undefined) {
       this.#failPending(
-        idKey(id),
+        key,
         RPC.tooLarge,
         `downstream response of ${bytes} bytes exceeds the ${this.#maxBytes}-byte limit (withheld by AgentK)`,
       );
@@ -930,6 +965,7 @@ export class StdioProxy {
     this.#finished = true;
     for (const pending of this.#pending.values()) clearTimeout(pending.timer);
     this.#pending.clear();
+    this.#downstream.clear();
     for (const ask of this.#asks.values()) clearTimeout(ask.timer);
     this.#asks.clear();
     for (const pending of this.#serverPending.values()) clearTimeout(pending.timer);

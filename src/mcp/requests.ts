@@ -49,7 +49,7 @@ export function mediateRequestLine(mediator: McpMediator, line: string): Mediate
       },
     };
   }
-  const outcome = mediator.clientRequest(message, line);
+  const outcome = mediator.clientRequest(message);
   const result = outcome.syscall;
   if (!result) {
     const parsed = JSON.parse(outcome.line) as { error?: { code: number; message: string } };

@@ -312,6 +312,24 @@ describe('server-to-client requests', () => {
     await s.close();
   });
 
+  it('relays the server cancelling its question under the id the client knows it by', async () => {
+    const s = await initialized({ roots: {} });
+    const answer = await s.request(
+      'tools/call',
+      call('ask-client', { method: 'roots/list', cancel: true }),
+    );
+    expect(resultOf(answer)?.content?.[0]?.text).toBe('cancelled');
+    const asked = await s.waitFor((m) => m.method === 'roots/list');
+    const cancelled = await s.waitFor((m) => m.method === 'notifications/cancelled');
+    expect((cancelled.params as Msg).requestId).toBe(asked.id);
+    // The client's late answer goes nowhere; the cancellation of a question never asked
+    // was not passed on.
+    s.send(JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: { roots: [] } }));
+    expect((await s.request('ping')).result).toEqual({});
+    expect(s.lines.filter((m) => m.method === 'notifications/cancelled')).toHaveLength(1);
+    await s.close();
+  });
+
   it('mediates them as syscalls and relays them to a client that declared them', async () => {
     const s = await initialized({ sampling: {}, elicitation: {}, roots: {} });
     for (const [method, answerResult] of [
