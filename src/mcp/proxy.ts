@@ -54,6 +54,8 @@ const CHILD_BUFFER_LIMIT = 8 * 1024 * 1024;
 const MAX_HELD = 1024;
 /** Characters of held client messages at most (a pipelined session may not buffer more). */
 const MAX_HELD_BYTES = 64 * 1024 * 1024;
+/** Characters of requests waiting on a person's approval at most (they are kept whole). */
+const MAX_ASK_BYTES = 64 * 1024 * 1024;
 
 /**
  * What answering a pending request needs (its id, method, and the tool, resource or prompt
@@ -172,7 +174,7 @@ export class StdioProxy {
   readonly #serverIds = new Map<string, string>();
   readonly #asks = new Map<
     string,
-    { request: RpcRequest; key: string; asked: SyscallResult; text: string; timer: NodeJS.Timeout }
+    { request: RpcRequest; key: string; asked: SyscallResult; bytes: number; timer: NodeJS.Timeout }
   >();
   /** Client request keys waiting on a person's answer (so the id stays taken). */
   readonly #asksByKey = new Set<string>();
@@ -193,6 +195,7 @@ export class StdioProxy {
   #outbox: { child: boolean; line: string; refusal: boolean }[] = [];
   #stopping = false;
   #heldBytes = 0;
+  #askBytes = 0;
   #commitScheduled = false;
   #tokensAt = Date.now();
 
@@ -419,6 +422,13 @@ export class StdioProxy {
     // waiting: hold what follows initialize until the server has answered it, and in
     // serial mode everything that follows a request until it is answered.
     if (this.#mustHold()) {
+      // An answer to a question the server or AgentK asked is not new work: a request in
+      // flight may be waiting on it (serial mode), so it is never held.
+      const early = text === null ? null : parseMessage(text);
+      if (early?.kind === 'response') {
+        this.#clientResponse(early);
+        return;
+      }
       if (this.#held.length >= MAX_HELD || this.#heldBytes + (text?.length ?? 0) > MAX_HELD_BYTES) {
         const held = text === null ? null : parseMessage(text);
         if (held?.kind === 'request') {
@@ -448,26 +458,30 @@ export class StdioProxy {
       case 'notification':
         this.#clientNotification(message, text);
         return;
-      case 'response': {
-        if (typeof message.id === 'string' && this.#asks.has(message.id)) {
-          this.#answered(message.id, message);
-          return;
-        }
-        // The client's answer to a server request: only the JSON-RPC members go on, under
-        // the server's own id.
-        const pending =
-          typeof message.id === 'string' ? this.#serverPending.get(message.id) : undefined;
-        if (pending) {
-          clearTimeout(pending.timer);
-          this.#serverPending.delete(message.id as string);
-          this.#serverIds.delete(pending.serverKey);
-          this.#toChild(rebuild({ ...message.message, id: pending.serverId }, MEMBERS.response));
-        }
+      case 'response':
+        this.#clientResponse(message);
         return;
-      }
       case 'request':
         this.#clientRequest(message, text);
         return;
+    }
+  }
+
+  /** The client answers an approval question, or a server request it was relayed. */
+  #clientResponse(message: RpcResponse): void {
+    if (typeof message.id === 'string' && this.#asks.has(message.id)) {
+      this.#answered(message.id, message);
+      return;
+    }
+    // The client's answer to a server request: only the JSON-RPC members go on, under
+    // the server's own id.
+    const pending =
+      typeof message.id === 'string' ? this.#serverPending.get(message.id) : undefined;
+    if (pending) {
+      clearTimeout(pending.timer);
+      this.#serverPending.delete(message.id as string);
+      this.#serverIds.delete(pending.serverKey);
+      this.#toChild(rebuild({ ...message.message, id: pending.serverId }, MEMBERS.response));
     }
   }
 
@@ -511,12 +525,18 @@ export class StdioProxy {
 
   /** A request the client cancelled while its approval was being asked: ask no more. */
   #dropAsk(key: string): void {
-    for (const [askId, ask] of this.#asks) {
-      if (ask.key !== key) continue;
-      clearTimeout(ask.timer);
-      this.#asks.delete(askId);
-      this.#asksByKey.delete(key);
-    }
+    for (const [askId, ask] of this.#asks) if (ask.key === key) this.#takeAsk(askId);
+  }
+
+  /** Stop waiting on an approval; returns what was waiting, if anything. */
+  #takeAsk(askId: string): { request: RpcRequest; key: string; asked: SyscallResult } | null {
+    const ask = this.#asks.get(askId);
+    if (!ask) return null;
+    clearTimeout(ask.timer);
+    this.#asks.delete(askId);
+    this.#asksByKey.delete(ask.key);
+    this.#askBytes -= ask.bytes;
+    return ask;
   }
 
   /** Stop tracking a pending request (a late answer then matches nothing and is dropped). */
@@ -557,7 +577,8 @@ export class StdioProxy {
       );
       return;
     }
-    if (this.#pending.size >= MAX_IN_FLIGHT) {
+    // Requests waiting on a person count as in flight: they hold memory just the same.
+    if (this.#pending.size + this.#asks.size >= MAX_IN_FLIGHT) {
       this.#reply(
         errorLine(id, RPC.invalidRequest, `too many requests in flight (limit ${MAX_IN_FLIGHT})`),
       );
@@ -595,7 +616,7 @@ export class StdioProxy {
       request,
       key,
       this.#mediator.clientRequest(request, canAsk, downstreamId),
-      text,
+      text.length,
       downstreamId,
     );
   }
@@ -605,7 +626,7 @@ export class StdioProxy {
     request: RpcRequest,
     key: string,
     outcome: Outcome,
-    text: string,
+    bytes: number,
     downstreamId: number,
   ): void {
     if (outcome.action === 'reply') {
@@ -613,7 +634,17 @@ export class StdioProxy {
       return;
     }
     if (outcome.action === 'ask' && outcome.syscall) {
-      this.#ask(request, key, outcome.syscall, text);
+      if (this.#askBytes + bytes > MAX_ASK_BYTES) {
+        this.#reply(
+          this.#mediator.declined(
+            request,
+            outcome.syscall,
+            'too many requests are waiting for approval',
+          ),
+        );
+        return;
+      }
+      this.#ask(request, key, outcome.syscall, bytes);
       return;
     }
     const timer = setTimeout(() => this.#timedOut(key), this.#timeoutMs);
@@ -628,17 +659,17 @@ export class StdioProxy {
    * The policy asks a person: put the question to the client's user (MCP elicitation),
    * then record the answer as a human.approve syscall bound to the request hash.
    */
-  #ask(request: RpcRequest, key: string, asked: SyscallResult, text: string): void {
+  #ask(request: RpcRequest, key: string, asked: SyscallResult, bytes: number): void {
     const askId = `agentk-ask-${randomHex(12)}`;
     const timer = setTimeout(() => {
-      if (!this.#asks.delete(askId)) return;
-      this.#asksByKey.delete(key);
+      if (!this.#takeAsk(askId)) return;
       this.#reply(
         this.#mediator.declined(request, asked, 'nobody answered the approval request in time'),
       );
     }, this.#approvalTimeoutMs);
-    this.#asks.set(askId, { request, key, asked, text, timer });
+    this.#asks.set(askId, { request, key, asked, bytes, timer });
     this.#asksByKey.add(key);
+    this.#askBytes += bytes;
     this.#toClient(
       JSON.stringify({
         jsonrpc: '2.0',
@@ -650,11 +681,28 @@ export class StdioProxy {
   }
 
   #answered(askId: string, message: RpcResponse): void {
-    const ask = this.#asks.get(askId);
+    const ask = this.#takeAsk(askId);
     if (!ask) return;
-    this.#asks.delete(askId);
-    this.#asksByKey.delete(ask.key);
-    clearTimeout(ask.timer);
+    try {
+      this.#approvalAnswered(ask, message);
+    } catch (error) {
+      // The question is gone: the request it held must still be answered.
+      this.stats.faults += 1;
+      this.#untrack(ask.key);
+      this.#reply(
+        errorLine(
+          ask.request.id,
+          RPC.internalError,
+          `AgentK could not carry out the approval (${error instanceof Error ? error.name : 'error'}); refused`,
+        ),
+      );
+    }
+  }
+
+  #approvalAnswered(
+    ask: { request: RpcRequest; key: string; asked: SyscallResult },
+    message: RpcResponse,
+  ): void {
     const result = message.result as
       | { action?: unknown; content?: { approve?: unknown } }
       | undefined;
@@ -680,7 +728,7 @@ export class StdioProxy {
       ask.request,
       ask.key,
       this.#mediator.clientRequest(ask.request, false, downstreamId),
-      ask.text,
+      0, // approved: it is not asked again
       downstreamId,
     );
   }
@@ -696,7 +744,8 @@ export class StdioProxy {
     while (this.#held.length > 0 && !this.#mustHold() && !this.#finished && !this.#stopping) {
       const next = this.#held.shift() as string | null;
       this.#heldBytes -= next?.length ?? 0;
-      this.#clientLine(next);
+      // Each held message under its own guard: a fault answers that request, by its id.
+      this.#guard(() => this.#clientLine(next), next);
     }
   }
 
@@ -968,6 +1017,7 @@ export class StdioProxy {
     this.#downstream.clear();
     for (const ask of this.#asks.values()) clearTimeout(ask.timer);
     this.#asks.clear();
+    this.#askBytes = 0;
     for (const pending of this.#serverPending.values()) clearTimeout(pending.timer);
     this.#serverPending.clear();
     this.#serverIds.clear();

@@ -36,6 +36,9 @@ function sortedCopy(value: unknown, depth: number): unknown {
       // Copy on write: a part already in order is returned as it is, so a record built
       // with sorted keys costs one walk and no allocation.
       if (Array.isArray(value)) {
+        // JSON.stringify would honour an array's own or inherited toJSON: exact path.
+        if (Object.getPrototypeOf(value) !== Array.prototype || Object.hasOwn(value, 'toJSON'))
+          return UNORDERABLE;
         let out: unknown[] | null = null;
         for (let i = 0; i < value.length; i++) {
           const item = value[i];

@@ -142,6 +142,31 @@ describe('verifySignaturesText', () => {
     expect([chain.code, chain.line]).toEqual(['receipt-unexpected', denied + 1]);
   });
 
+  it('accepts observations (a descriptor, an answer) without receipts, but no action without one', () => {
+    const { kernel, sink } = memoryKernel();
+    kernel.syscall({
+      kind: 'tool.describe',
+      target: 'fs/read_file',
+      descriptor: { name: 'read_file', description: 'Read a file.' },
+    });
+    kernel.syscall({ kind: 'tool.invoke', target: 'fs/read_file', args: { path: 'a' } });
+    kernel.syscall({
+      kind: 'tool.response',
+      target: 'fs/read_file',
+      content: [{ type: 'text', text: 'hello' }],
+    });
+    kernel.close();
+    const { chain, report } = verifySignaturesText(sink.text());
+    expect(chain.ok).toBe(true);
+    expect(report.receipts).toBe(1);
+    const events = parseLog(sink.text());
+    const invoke = events.findIndex((e: Json) => e.syscall?.kind === 'tool.invoke');
+    const stripped = structuredClone(events);
+    stripped[invoke].decision.receipt = null;
+    const broken = failure(rechain(stripped));
+    expect([broken.code, broken.line]).toEqual(['receipt-missing', invoke + 1]);
+  });
+
   it('catches a receipt that expired before it was used', () => {
     const at = allowedIndexes[0] as number;
     const chain = failure(

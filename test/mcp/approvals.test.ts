@@ -84,6 +84,50 @@ describe('an ask through MCP elicitation', () => {
   });
 });
 
+describe('requests waiting on a person', () => {
+  it('are bounded: past 64 MiB of them, more are refused instead of asked', async () => {
+    const { s } = await session(true);
+    const pad = 'x'.repeat(256 * 1024);
+    const ids = Array.from({ length: 300 }, (_, i) => `big-${i}`);
+    for (const id of ids) {
+      s.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { ...STEERED, arguments: { note: 'x', pad } },
+        }),
+      );
+    }
+    // 300 x 256 KiB is 75 MiB: the first ones are asked, the rest answered at once.
+    const refused = await s.waitFor(
+      (m) => typeof m.id === 'string' && JSON.stringify(m).includes('waiting for approval'),
+    );
+    expect(JSON.stringify(refused)).toMatch(/too many requests are waiting for approval/);
+    const questions = s.lines.filter((m) => m.method === 'elicitation/create');
+    expect(questions.length).toBeGreaterThan(200);
+    expect(questions.length).toBeLessThan(300);
+    // Declining one frees its room: the next one as large is asked again.
+    s.send(JSON.stringify({ jsonrpc: '2.0', id: questions[0]?.id, result: { action: 'decline' } }));
+    s.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'after',
+        method: 'tools/call',
+        params: { ...STEERED, arguments: { note: 'y', pad } },
+      }),
+    );
+    await s.waitFor(
+      (m) =>
+        m.method === 'elicitation/create' &&
+        String((m.params as { message: string }).message).includes('fault/record') &&
+        !questions.includes(m),
+    );
+    s.proxy.stop('test over');
+    await s.close();
+  });
+});
+
 describe('an ask without elicitation', () => {
   it('is denied with the request hash, and allowed once after agentk approve', async () => {
     const approvalsDir = mkdtempSync(join(tmpdir(), 'agentk-approvals-'));

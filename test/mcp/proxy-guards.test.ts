@@ -286,8 +286,11 @@ describe('logging/setLevel', () => {
 });
 
 describe('server-to-client requests', () => {
-  async function initialized(capabilities: Record<string, unknown>) {
-    const s = await rawSession();
+  async function initialized(
+    capabilities: Record<string, unknown>,
+    options: Parameters<typeof rawSession>[0] = {},
+  ) {
+    const s = await rawSession(options);
     await s.request('initialize', {
       protocolVersion: '2025-06-18',
       capabilities,
@@ -309,6 +312,16 @@ describe('server-to-client requests', () => {
         (m) => typeof m.method === 'string' && !String(m.method).startsWith('notifications/'),
       ),
     ).toBe(false);
+    await s.close();
+  });
+
+  it('lets the answer through in serial mode, where the call waiting on it holds the rest', async () => {
+    const s = await initialized({ roots: {} }, { serialize: true });
+    const pending = s.request('tools/call', call('ask-client', { method: 'roots/list' }));
+    const asked = await s.waitFor((m) => m.method === 'roots/list');
+    s.send(JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: { roots: [] } }));
+    const inner = JSON.parse(resultOf(await pending)?.content?.[0]?.text ?? '{}') as Msg;
+    expect(inner.result).toEqual({ roots: [] });
     await s.close();
   });
 

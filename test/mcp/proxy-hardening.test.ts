@@ -431,6 +431,11 @@ describe('mcp-proxy-stdio under the official SDK client', () => {
     ]);
     await client.close();
     expect(verifyLogFile(trace).ok).toBe(true);
+    // Every signature verifies too: receipts on the four calls, none on the descriptors
+    // and answers (observations), and the seal.
+    const signatures = await runCli(['verify-signatures', trace, '--json']);
+    expect(signatures.code).toBe(0);
+    expect(JSON.parse(signatures.stdout)).toMatchObject({ ok: true, receipts: 4, seals: 1 });
   });
 
   it('refuses an unwritable --stderr-file before starting anything', async () => {

@@ -69,4 +69,16 @@ describe('canonicalize', () => {
   it('skips undefined members like JSON does', () => {
     expect(canonicalize({ b: undefined, a: 1 })).toBe('{"a":1}');
   });
+
+  it('encodes the elements of an array that has its own toJSON, not what toJSON says', () => {
+    const list = Object.assign([1, 2], { toJSON: () => 'x' });
+    expect(canonicalize(list)).toBe('[1,2]');
+    expect(canonicalize({ k: list })).toBe('{"k":[1,2]}');
+    class Tagged extends Array {
+      toJSON() {
+        return 'x';
+      }
+    }
+    expect(canonicalize({ k: Tagged.from([3]) })).toBe('{"k":[3]}');
+  });
 });
