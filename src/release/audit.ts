@@ -292,6 +292,12 @@ async function smokeChecks(options: AuditOptions): Promise<Check[]> {
       { stdinFile: example('mcp-proxy-client-session.jsonl') },
     );
     await expect(
+      'proxy-signatures',
+      ['verify-signatures', join(cwd, 'proxy-session.jsonl'), '--trusted-public-key', publicKey],
+      zero,
+      "the proxy session's trace verifies, receipts and seal signed by the active signer",
+    );
+    await expect(
       'proxy-error-redaction',
       [
         'mcp-proxy-stdio',

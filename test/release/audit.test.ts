@@ -32,6 +32,7 @@ const SMOKE = [
   'policy-diff',
   'mcp-server',
   'proxy-session',
+  'proxy-signatures',
   'proxy-error-redaction',
   'killer-demo',
   'shim-eval',
