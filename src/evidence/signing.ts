@@ -23,19 +23,30 @@ export function signRecord<T extends Record<string, unknown>>(
   return { ...fields, signature: signer.signHex(signingMessage(domain, fields)) };
 }
 
+/** What verifying a signed record takes: the key it names, the exact message, the signature. */
+export interface SignatureCheck {
+  readonly publicKey: unknown;
+  readonly message: string;
+  readonly signature: unknown;
+}
+
+/** The check a signed record calls for, or null when it is malformed (cannot verify). */
+export function signatureCheck(domain: string, record: unknown): SignatureCheck | null {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return null;
+  const { signature, ...fields } = record as Record<string, unknown>;
+  if (fields.alg !== 'Ed25519') return null;
+  try {
+    return { publicKey: fields.public_key, message: signingMessage(domain, fields), signature };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Verify a signed record against the `public_key` it names. Returns false for anything
  * malformed; trust in that key (pinning) is the caller's separate question.
  */
 export function verifyRecordSignature(domain: string, record: unknown): boolean {
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return false;
-  const { signature, ...fields } = record as Record<string, unknown>;
-  if (fields.alg !== 'Ed25519') return false;
-  let message: string;
-  try {
-    message = signingMessage(domain, fields);
-  } catch {
-    return false;
-  }
-  return verifyEd25519(fields.public_key, message, signature);
+  const check = signatureCheck(domain, record);
+  return check !== null && verifyEd25519(check.publicKey, check.message, check.signature);
 }

@@ -5,12 +5,14 @@
 // key. Anything else fails at that line with its own code.
 // Input distrusted: every field of every event.
 
+import { statSync } from 'node:fs';
 import { fingerprintOf } from '../crypto/index.js';
 import type { FlightEvent, SyscallEvent } from '../recorder/event.js';
 import { type ChainResult, verifyLogFile, verifyLogText } from '../recorder/verify.js';
 import { isSyscallKind, OBSERVATION_KINDS } from '../vocabulary.js';
 import { isDevelopmentKey } from './keys.js';
-import { HANDLE_DOMAIN, RECEIPT_DOMAIN, verifyRecordSignature } from './signing.js';
+import { SignaturePool } from './signature-pool.js';
+import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signatureCheck, verifyRecordSignature } from './signing.js';
 import type { TrustPins } from './trust.js';
 
 export type SignatureFailureCode =
@@ -71,9 +73,12 @@ class SignatureChecker {
   readonly #receiptIds = new Set<string>();
   readonly #handleIds = new Set<string>();
   readonly #pins: TrustPins | undefined;
+  /** Where signatures go to be verified later, beside this pass (see verifySignaturesFile). */
+  readonly #pool: SignaturePool | null;
 
-  constructor(pins: TrustPins | undefined) {
+  constructor(pins: TrustPins | undefined, pool: SignaturePool | null = null) {
     this.#pins = pins;
+    this.#pool = pool;
   }
 
   /** Algorithm, signature and pin of one signed record. */
@@ -84,11 +89,15 @@ class SignatureChecker {
         detail: `${what} uses algorithm ${JSON.stringify(record.alg)}; only Ed25519 is accepted`,
       };
     }
-    if (domain !== null && !verifyRecordSignature(domain, record)) {
-      return {
-        code: what === 'receipt' ? 'receipt-signature' : 'handle-signature',
-        detail: `${what} signature does not verify (forged or altered)`,
-      };
+    if (domain !== null) {
+      const check = this.#pool ? signatureCheck(domain, record) : null;
+      if (check !== null) this.#pool?.add(check);
+      else if (!verifyRecordSignature(domain, record)) {
+        return {
+          code: what === 'receipt' ? 'receipt-signature' : 'handle-signature',
+          detail: `${what} signature does not verify (forged or altered)`,
+        };
+      }
     }
     const key = record.public_key as string;
     if (this.#pins && !this.#pins.trusts(key)) {
@@ -237,8 +246,35 @@ class SignatureChecker {
   }
 }
 
-/** Verify chain and signatures of a log file in one streaming pass. */
+/** Logs from this size on verify their signatures on a second thread. */
+const PARALLEL_MIN_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Verify chain and signatures of a log file in one streaming pass. A large log first
+ * takes a fast pass with signatures verified on a worker thread beside the chain check;
+ * its result stands only when every check passed. Anything else (a failure anywhere, a
+ * worker that could not run) is decided by the exact pass below, which names the line.
+ */
 export function verifySignaturesFile(path: string, pins?: TrustPins): SignatureVerification {
+  let size = 0;
+  try {
+    size = statSync(path).size;
+  } catch {
+    // verifyLogFile reports a missing or unreadable log.
+  }
+  const pool = size >= PARALLEL_MIN_BYTES ? SignaturePool.start() : null;
+  if (pool) {
+    let fast: SignatureVerification | null = null;
+    try {
+      const checker = new SignatureChecker(pins, pool);
+      const chain = verifyLogFile<SignatureFailureCode>(path, checker.visit);
+      fast = { chain, report: checker.report() };
+    } finally {
+      const confirmed = pool.finish();
+      if (!confirmed) fast = null;
+    }
+    if (fast && (fast.chain.ok || fast.chain.code === 'unsealed')) return fast;
+  }
   const checker = new SignatureChecker(pins);
   const chain = verifyLogFile<SignatureFailureCode>(path, checker.visit);
   return { chain, report: checker.report() };
