@@ -15,8 +15,11 @@ export const DONE = 0;
 export const FAILED = 1;
 
 const BATCH = 256;
-/** How long the worker may go without finishing a batch before it is given up on. */
-const STALL_MS = 10_000;
+/** Batches posted and not yet verified, at most: the worker is the slower side. */
+const MAX_QUEUED = 16;
+/** How long the worker may go without finishing a batch (one takes ~30 ms) before it is
+ * given up on; a worker that never started is noticed after this long too. */
+const STALL_MS = 2_000;
 const WORKER_URL = new URL('./signature-worker.js', import.meta.url);
 
 export class SignaturePool {
@@ -25,6 +28,8 @@ export class SignaturePool {
   #batch: (readonly [string, string, string])[] = [];
   #posted = 0;
   #malformed = false;
+  /** The worker stopped answering: nothing more is posted, and nothing is confirmed. */
+  #stalled = false;
 
   private constructor() {
     this.#worker = new Worker(WORKER_URL, { workerData: this.#state.buffer });
@@ -54,23 +59,34 @@ export class SignaturePool {
   }
 
   #flush(): void {
-    if (this.#batch.length === 0) return;
-    this.#worker.postMessage(this.#batch);
+    const batch = this.#batch;
     this.#batch = [];
+    if (batch.length === 0 || this.#stalled) return;
+    while (!this.#stalled && this.#posted - Atomics.load(this.#state, DONE) >= MAX_QUEUED) {
+      this.#waitForProgress();
+    }
+    if (this.#stalled) return;
+    this.#worker.postMessage(batch);
     this.#posted += 1;
+  }
+
+  /** Block until the worker finishes another batch, or mark it stalled. */
+  #waitForProgress(): void {
+    const done = Atomics.load(this.#state, DONE);
+    Atomics.wait(this.#state, DONE, done, STALL_MS);
+    if (Atomics.load(this.#state, DONE) === done) this.#stalled = true;
   }
 
   /** Wait for the worker: true only if every signature added verified. Ends the worker. */
   finish(): boolean {
     this.#flush();
-    let done = Atomics.load(this.#state, DONE);
-    while (done < this.#posted) {
-      if (Atomics.wait(this.#state, DONE, done, STALL_MS) === 'timed-out') break;
-      done = Atomics.load(this.#state, DONE);
+    while (!this.#stalled && Atomics.load(this.#state, DONE) < this.#posted) {
+      this.#waitForProgress();
     }
     void this.#worker.terminate();
     return (
       !this.#malformed &&
+      !this.#stalled &&
       Atomics.load(this.#state, DONE) === this.#posted &&
       Atomics.load(this.#state, FAILED) === 0
     );

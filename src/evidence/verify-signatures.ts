@@ -50,6 +50,8 @@ export interface SignatureReport {
 export interface SignatureVerification {
   readonly chain: ChainResult<SignatureFailureCode>;
   readonly report: SignatureReport;
+  /** 2 when the result is the confirmed fast pass (signatures on a worker thread). */
+  readonly threads: 1 | 2;
 }
 
 type Problem = { readonly code: SignatureFailureCode; readonly detail: string } | undefined;
@@ -268,7 +270,7 @@ export function verifySignaturesFile(path: string, pins?: TrustPins): SignatureV
     try {
       const checker = new SignatureChecker(pins, pool);
       const chain = verifyLogFile<SignatureFailureCode>(path, checker.visit);
-      fast = { chain, report: checker.report() };
+      fast = { chain, report: checker.report(), threads: 2 };
     } finally {
       const confirmed = pool.finish();
       if (!confirmed) fast = null;
@@ -277,11 +279,11 @@ export function verifySignaturesFile(path: string, pins?: TrustPins): SignatureV
   }
   const checker = new SignatureChecker(pins);
   const chain = verifyLogFile<SignatureFailureCode>(path, checker.visit);
-  return { chain, report: checker.report() };
+  return { chain, report: checker.report(), threads: 1 };
 }
 
 export function verifySignaturesText(text: string, pins?: TrustPins): SignatureVerification {
   const checker = new SignatureChecker(pins);
   const chain = verifyLogText<SignatureFailureCode>(text, checker.visit);
-  return { chain, report: checker.report() };
+  return { chain, report: checker.report(), threads: 1 };
 }

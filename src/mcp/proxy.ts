@@ -174,7 +174,7 @@ export class StdioProxy {
   readonly #serverIds = new Map<string, string>();
   readonly #asks = new Map<
     string,
-    { request: RpcRequest; key: string; asked: SyscallResult; bytes: number; timer: NodeJS.Timeout }
+    { request: RpcRequest; key: string; asked: SyscallResult; text: string; timer: NodeJS.Timeout }
   >();
   /** Client request keys waiting on a person's answer (so the id stays taken). */
   readonly #asksByKey = new Set<string>();
@@ -422,10 +422,16 @@ export class StdioProxy {
     // waiting: hold what follows initialize until the server has answered it, and in
     // serial mode everything that follows a request until it is answered.
     if (this.#mustHold()) {
-      // An answer to a question the server or AgentK asked is not new work: a request in
-      // flight may be waiting on it (serial mode), so it is never held.
+      // An answer is not new work, and in serial mode what holds the rest may be waiting
+      // on it: the answer to a server request in flight, or to an approval question while
+      // nothing else is (its request then goes on alone). Any other answer waits its turn.
       const early = text === null ? null : parseMessage(text);
-      if (early?.kind === 'response') {
+      if (
+        early?.kind === 'response' &&
+        typeof early.id === 'string' &&
+        (this.#serverPending.has(early.id) ||
+          (this.#asks.has(early.id) && this.#pending.size === 0))
+      ) {
         this.#clientResponse(early);
         return;
       }
@@ -529,13 +535,15 @@ export class StdioProxy {
   }
 
   /** Stop waiting on an approval; returns what was waiting, if anything. */
-  #takeAsk(askId: string): { request: RpcRequest; key: string; asked: SyscallResult } | null {
+  #takeAsk(
+    askId: string,
+  ): { request: RpcRequest; key: string; asked: SyscallResult; text: string } | null {
     const ask = this.#asks.get(askId);
     if (!ask) return null;
     clearTimeout(ask.timer);
     this.#asks.delete(askId);
     this.#asksByKey.delete(ask.key);
-    this.#askBytes -= ask.bytes;
+    this.#askBytes -= ask.text.length;
     return ask;
   }
 
@@ -616,7 +624,7 @@ export class StdioProxy {
       request,
       key,
       this.#mediator.clientRequest(request, canAsk, downstreamId),
-      text.length,
+      text,
       downstreamId,
     );
   }
@@ -626,7 +634,7 @@ export class StdioProxy {
     request: RpcRequest,
     key: string,
     outcome: Outcome,
-    bytes: number,
+    text: string,
     downstreamId: number,
   ): void {
     if (outcome.action === 'reply') {
@@ -634,7 +642,7 @@ export class StdioProxy {
       return;
     }
     if (outcome.action === 'ask' && outcome.syscall) {
-      if (this.#askBytes + bytes > MAX_ASK_BYTES) {
+      if (this.#askBytes + text.length > MAX_ASK_BYTES) {
         this.#reply(
           this.#mediator.declined(
             request,
@@ -644,7 +652,7 @@ export class StdioProxy {
         );
         return;
       }
-      this.#ask(request, key, outcome.syscall, bytes);
+      this.#ask(request, key, outcome.syscall, text);
       return;
     }
     const timer = setTimeout(() => this.#timedOut(key), this.#timeoutMs);
@@ -659,25 +667,25 @@ export class StdioProxy {
    * The policy asks a person: put the question to the client's user (MCP elicitation),
    * then record the answer as a human.approve syscall bound to the request hash.
    */
-  #ask(request: RpcRequest, key: string, asked: SyscallResult, bytes: number): void {
+  #ask(request: RpcRequest, key: string, asked: SyscallResult, text: string): void {
     const askId = `agentk-ask-${randomHex(12)}`;
+    const question = JSON.stringify({
+      jsonrpc: '2.0',
+      id: askId,
+      method: 'elicitation/create',
+      params: this.#mediator.approvalQuestion(asked),
+    });
     const timer = setTimeout(() => {
       if (!this.#takeAsk(askId)) return;
       this.#reply(
         this.#mediator.declined(request, asked, 'nobody answered the approval request in time'),
       );
     }, this.#approvalTimeoutMs);
-    this.#asks.set(askId, { request, key, asked, bytes, timer });
+    // Only the request's text is kept (what the cap counts); it is parsed again if approved.
+    this.#asks.set(askId, { request: slim(request), key, asked, text, timer });
     this.#asksByKey.add(key);
-    this.#askBytes += bytes;
-    this.#toClient(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: askId,
-        method: 'elicitation/create',
-        params: this.#mediator.approvalQuestion(asked),
-      }),
-    );
+    this.#askBytes += text.length;
+    this.#toClient(question);
   }
 
   #answered(askId: string, message: RpcResponse): void {
@@ -700,7 +708,7 @@ export class StdioProxy {
   }
 
   #approvalAnswered(
-    ask: { request: RpcRequest; key: string; asked: SyscallResult },
+    ask: { request: RpcRequest; key: string; asked: SyscallResult; text: string },
     message: RpcResponse,
   ): void {
     const result = message.result as
@@ -723,19 +731,24 @@ export class StdioProxy {
       );
       return;
     }
+    // The same text as asked about, so the same request: mediated again (the approval is
+    // now on record for its hash), never asked again.
+    const request = parseMessage(ask.text);
+    if (request.kind !== 'request') throw new TypeError('an approved request no longer parses');
     const downstreamId = this.#nextDownstreamId++;
     this.#act(
-      ask.request,
+      request,
       ask.key,
-      this.#mediator.clientRequest(ask.request, false, downstreamId),
-      0, // approved: it is not asked again
+      this.#mediator.clientRequest(request, false, downstreamId),
+      '',
       downstreamId,
     );
   }
 
   #mustHold(): boolean {
     return (
-      this.#state === 'initializing' || (this.#options.serialize === true && this.#pending.size > 0)
+      this.#state === 'initializing' ||
+      (this.#options.serialize === true && this.#pending.size + this.#asks.size > 0)
     );
   }
 

@@ -33,12 +33,12 @@ function sortedCopy(value: unknown, depth: number): unknown {
     case 'object': {
       if (value === null) return null;
       if (depth > MAX_FAST_DEPTH) return UNORDERABLE;
+      // JSON.stringify would honour a toJSON method (own, hidden or inherited): exact path.
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return UNORDERABLE;
       // Copy on write: a part already in order is returned as it is, so a record built
       // with sorted keys costs one walk and no allocation.
       if (Array.isArray(value)) {
-        // JSON.stringify would honour an array's own or inherited toJSON: exact path.
-        if (Object.getPrototypeOf(value) !== Array.prototype || Object.hasOwn(value, 'toJSON'))
-          return UNORDERABLE;
+        if (Object.getPrototypeOf(value) !== Array.prototype) return UNORDERABLE;
         let out: unknown[] | null = null;
         for (let i = 0; i < value.length; i++) {
           const item = value[i];

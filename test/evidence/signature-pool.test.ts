@@ -1,22 +1,30 @@
 // Signature verification on a second thread, as `agentk verify-signatures` runs it on a
-// large log: the compiled pool (the worker is a built file, so these use dist/ and the
-// real bin) confirms only a log whose every signature verifies; a forged one is decided
-// by the exact single-threaded pass, which names its line.
+// large log. The worker is a compiled file, so the pool itself is exercised from dist/
+// (built before the tests); from src/ (no compiled worker) the exact pass runs alone.
+// The pool only confirms: a forged log is decided by the exact pass, which names its line.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SignaturePool } from '../../src/evidence/signature-pool.js';
 import { RECEIPT_DOMAIN, signatureCheck } from '../../src/evidence/signing.js';
+import { verifySignaturesFile } from '../../src/evidence/verify-signatures.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { type Json, parseLog, rechain } from '../helpers/forge.js';
 import { memoryKernel } from '../helpers/kernel.js';
 
-const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
-const POOL = join(PACKAGE_ROOT, 'dist', 'evidence', 'signature-pool.js');
+const DIST = join(PACKAGE_ROOT, 'dist', 'evidence');
+type Built = {
+  pool: typeof import('../../src/evidence/signature-pool.js');
+  verify: typeof import('../../src/evidence/verify-signatures.js');
+};
+const built = async (): Promise<Built> => ({
+  pool: await import(join(DIST, 'signature-pool.js')),
+  verify: await import(join(DIST, 'verify-signatures.js')),
+});
 
-/** A sealed log of `n` receipt-bearing events, well over the 2 MiB parallel threshold. */
+/** A sealed log of `n` receipt-bearing events (2,000 is well over the 2 MiB threshold). */
 function bigLog(n: number): string {
   const { kernel, sink } = memoryKernel();
   for (let i = 0; i < n; i++) {
@@ -26,52 +34,58 @@ function bigLog(n: number): string {
   return sink.text();
 }
 
-function verifySignatures(text: string) {
+function file(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'agentk-pool-')), 'log.jsonl');
   writeFileSync(path, text);
-  const ran = spawnSync(process.execPath, [BIN, 'verify-signatures', path, '--json'], {
-    encoding: 'utf8',
-  });
-  return { code: ran.status, report: JSON.parse(ran.stdout) as Json };
+  return path;
 }
 
-describe('the signature pool', () => {
+const LOG = bigLog(2000);
+
+describe('the signature pool (compiled)', () => {
   it('confirms good signatures and refuses to confirm a bad or malformed one', async () => {
-    const { SignaturePool } = (await import(
-      POOL
-    )) as typeof import('../../src/evidence/signature-pool.js');
-    const record = JSON.parse(bigLog(1).split('\n')[0] as string).decision.receipt as Json;
+    const { SignaturePool: Pool } = (await built()).pool;
+    const record = JSON.parse(LOG.split('\n')[0] as string).decision.receipt as Json;
     const good = signatureCheck(RECEIPT_DOMAIN, record);
     if (good === null) throw new Error('the receipt should be well formed');
     const confirm = (checks: (typeof good)[]) => {
-      const pool = SignaturePool.start();
+      const pool = Pool.start();
       expect(pool, 'the compiled worker starts').not.toBeNull();
       for (const check of checks) pool?.add(check);
       return pool?.finish();
     };
-    expect(confirm(Array.from({ length: 600 }, () => good))).toBe(true);
+    // 6,000 checks: more batches than the queue holds, so posting waits on the worker.
+    expect(confirm(Array.from({ length: 6000 }, () => good))).toBe(true);
+    expect(confirm([])).toBe(true);
     const forged = { ...good, message: `${good.message} ` };
     expect(confirm([...Array.from({ length: 300 }, () => good), forged, good])).toBe(false);
     expect(confirm([{ ...good, signature: 7 }])).toBe(false);
   });
 
-  it('verifies a large intact log, and a forged receipt in it fails at its own line', () => {
-    const text = bigLog(2000);
-    expect(text.length).toBeGreaterThan(2 * 1024 * 1024);
-    const intact = verifySignatures(text);
-    expect(intact.code).toBe(0);
-    expect(intact.report).toMatchObject({ ok: true, receipts: 2000, seals: 1 });
+  it('decides a large intact log on two threads, and a forged one the exact way, at its line', async () => {
+    const { verify } = await built();
+    expect(LOG.length).toBeGreaterThan(2 * 1024 * 1024);
+    const intact = verify.verifySignaturesFile(file(LOG));
+    expect(intact.threads).toBe(2);
+    expect(intact.chain.ok).toBe(true);
+    expect(intact.report).toMatchObject({ receipts: 2000, seals: 1 });
 
-    const events = parseLog(text);
+    const events = parseLog(LOG);
     const receipt = events[1499].decision.receipt;
-    receipt.signature = `${receipt.signature.slice(0, 127)}${receipt.signature.endsWith('0') ? '1' : '0'}`;
-    const forged = verifySignatures(rechain(events));
-    expect(forged.code).toBe(1);
-    expect(forged.report).toMatchObject({
-      ok: false,
-      status: 'failed',
-      code: 'receipt-signature',
-      line: 1500,
-    });
+    const last = receipt.signature.at(-1) === '0' ? '1' : '0';
+    receipt.signature = `${receipt.signature.slice(0, 127)}${last}`;
+    const forged = verify.verifySignaturesFile(file(rechain(events)));
+    expect(forged.threads).toBe(1);
+    expect(forged.chain).toMatchObject({ ok: false, code: 'receipt-signature', line: 1500 });
+  });
+});
+
+describe('without the compiled worker (running from src/)', () => {
+  it('has no pool, and verifies the same large log the exact way', () => {
+    expect(SignaturePool.start()).toBeNull();
+    const result = verifySignaturesFile(file(LOG));
+    expect(result.threads).toBe(1);
+    expect(result.chain.ok).toBe(true);
+    expect(result.report.receipts).toBe(2000);
   });
 });

@@ -128,6 +128,34 @@ describe('requests waiting on a person', () => {
   });
 });
 
+describe('an ask in serial mode (--serialize)', () => {
+  it('holds what follows the asked request until that request has been answered', async () => {
+    const { s, log } = await session(true, { serialize: true });
+    const asked = s.request('tools/call', STEERED, 'first');
+    const question = await s.waitFor((m) => m.method === 'elicitation/create');
+    const next = s.request('tools/call', { name: 'echo', arguments: { n: 2 } }, 'second');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(readFileSync(log, 'utf8')).not.toContain('"name":"echo"');
+    s.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: question.id,
+        result: { action: 'accept', content: { approve: true } },
+      }),
+    );
+    expect(((await asked).result as { content: { text: string }[] }).content[0]?.text).toBe(
+      'recorded',
+    );
+    expect(((await next).result as { content: { text: string }[] }).content[0]?.text).toBe(
+      '{"n":2}',
+    );
+    await s.close();
+    const received = readFileSync(log, 'utf8');
+    expect(received.indexOf('"name":"record"')).toBeGreaterThan(-1);
+    expect(received.indexOf('"name":"record"')).toBeLessThan(received.indexOf('"name":"echo"'));
+  });
+});
+
 describe('an ask without elicitation', () => {
   it('is denied with the request hash, and allowed once after agentk approve', async () => {
     const approvalsDir = mkdtempSync(join(tmpdir(), 'agentk-approvals-'));

@@ -70,7 +70,7 @@ describe('canonicalize', () => {
     expect(canonicalize({ b: undefined, a: 1 })).toBe('{"a":1}');
   });
 
-  it('encodes the elements of an array that has its own toJSON, not what toJSON says', () => {
+  it('encodes the members of a value that has a toJSON method, not what toJSON says', () => {
     const list = Object.assign([1, 2], { toJSON: () => 'x' });
     expect(canonicalize(list)).toBe('[1,2]');
     expect(canonicalize({ k: list })).toBe('{"k":[1,2]}');
@@ -80,5 +80,7 @@ describe('canonicalize', () => {
       }
     }
     expect(canonicalize({ k: Tagged.from([3]) })).toBe('{"k":[3]}');
+    const hidden = Object.defineProperty({ a: 1 }, 'toJSON', { value: () => 'x' });
+    expect(canonicalize(hidden)).toBe('{"a":1}');
   });
 });
