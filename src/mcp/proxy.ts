@@ -675,6 +675,8 @@ export class StdioProxy {
       method: 'elicitation/create',
       params: this.#mediator.approvalQuestion(asked),
     });
+    // Sent first: if sending fails, nothing is left waiting (the fault answers the request).
+    this.#toClient(question);
     const timer = setTimeout(() => {
       if (!this.#takeAsk(askId)) return;
       this.#reply(
@@ -685,7 +687,6 @@ export class StdioProxy {
     this.#asks.set(askId, { request: slim(request), key, asked, text, timer });
     this.#asksByKey.add(key);
     this.#askBytes += text.length;
-    this.#toClient(question);
   }
 
   #answered(askId: string, message: RpcResponse): void {
