@@ -599,16 +599,31 @@ export class McpMediator {
       case 'sampling/createMessage': {
         if (!isRecord(clientCapabilities.sampling))
           return refuse(RPC.methodNotFound, 'the client did not declare sampling');
+        // The model's answer goes back to the server unmediated, so the server may not have
+        // the client add the session's context to the call (`thisServer`, `allServers`):
+        // that would be a channel for everything the agent has read. The MCP spec lets a
+        // client ignore the request; AgentK makes it `none`.
+        const params = request.params ?? {};
+        const widened = params.includeContext !== undefined && params.includeContext !== 'none';
         const result = this.kernel.syscall({
           kind: 'model.call',
           target: this.#target('sampling/createMessage'),
-          prompt: JSON.stringify(request.params ?? {}),
+          prompt: JSON.stringify(params),
           labels: ['untrusted'],
-          intent: 'a server asks the client to run its model',
+          intent: widened
+            ? `a server asks the client to run its model (its includeContext ${JSON.stringify(String(params.includeContext).slice(0, 32))} becomes "none")`
+            : 'a server asks the client to run its model',
         });
-        return result.allowed
-          ? { action: 'forward', line: cleanLine(request.message, rawLine, MEMBERS.request) }
-          : refuse(RPC.denied, denialText(result));
+        if (!result.allowed) return refuse(RPC.denied, denialText(result));
+        return {
+          action: 'forward',
+          line: widened
+            ? rebuild(
+                { ...request.message, params: { ...params, includeContext: 'none' } },
+                MEMBERS.request,
+              )
+            : cleanLine(request.message, rawLine, MEMBERS.request),
+        };
       }
       case 'elicitation/create': {
         if (!isRecord(clientCapabilities.elicitation)) {

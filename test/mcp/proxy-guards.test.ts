@@ -325,6 +325,38 @@ describe('server-to-client requests', () => {
     await s.close();
   });
 
+  it("never lets a server's sampling request pull the session's context into the call", async () => {
+    const s = await initialized({ sampling: {} });
+    const answer = { role: 'assistant', content: { type: 'text', text: 'ok' }, model: 'm' };
+    const seen = new Set<unknown>();
+    for (const includeContext of ['allServers', 'thisServer', undefined]) {
+      const pending = s.request(
+        'tools/call',
+        call('ask-client', { method: 'sampling/createMessage', includeContext }),
+      );
+      const asked = await s.waitFor(
+        (m) => m.method === 'sampling/createMessage' && !seen.has(m.id),
+      );
+      seen.add(asked.id);
+      const params = asked.params as Msg;
+      if (includeContext === undefined) expect(params).not.toHaveProperty('includeContext');
+      else expect(params.includeContext, includeContext).toBe('none');
+      expect(params.maxTokens).toBe(5);
+      s.send(JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: answer }));
+      await pending;
+    }
+    await s.close();
+    const intents = traceText(s.trace)
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line).syscall)
+      .filter((syscall) => syscall?.kind === 'model.call')
+      .map((syscall) => syscall.intent);
+    expect(intents).toHaveLength(3);
+    expect(intents[0]).toMatch(/includeContext "allServers" becomes "none"/);
+    expect(intents[2]).not.toMatch(/includeContext/);
+  });
+
   it('relays the server cancelling its question under the id the client knows it by', async () => {
     const s = await initialized({ roots: {} });
     const answer = await s.request(
