@@ -1,6 +1,6 @@
 // Recorder append rate: a typical tool.invoke event, appended to a file, with each
 // durability. Prints JSON for bench/run.mjs.
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSink } from '../dist/index.js';
 import { FlightRecorder } from '../dist/recorder/recorder.js';
@@ -27,6 +27,17 @@ function rate(durability, n, group = 1) {
   return n / seconds;
 }
 
+/** The floor of the default durability: bare write(2)s of a line as long as the event's. */
+function bareWrites(n) {
+  const fd = openSync(join(work, `writes-${Date.now()}`), 'ax');
+  const line = Buffer.from(`${'x'.repeat(lineBytes - 1)}\n`);
+  const start = performance.now();
+  for (let i = 0; i < n; i++) writeSync(fd, line);
+  const seconds = (performance.now() - start) / 1000;
+  closeSync(fd);
+  return n / seconds;
+}
+
 function bareFsyncs(n) {
   const fd = openSync(join(work, `fsync-${Date.now()}`), 'ax');
   const line = Buffer.from(`${'x'.repeat(700)}\n`);
@@ -41,9 +52,18 @@ function bareFsyncs(n) {
 }
 
 rate('flush', 5000); // warm up
+let lineBytes = 1500;
+{
+  const sink = new FileSink(join(work, `measure-${Date.now()}.jsonl`), 'flush');
+  const recorder = new FlightRecorder(sink, template.run_id);
+  recorder.append(event(0));
+  sink.close();
+  lineBytes = statSync(sink.path).size;
+}
 console.log(
   JSON.stringify({
     flush: rate('flush', quick ? 20_000 : 200_000),
+    writeFloor: bareWrites(quick ? 20_000 : 200_000),
     fsyncEach: rate('fsync', quick ? 300 : 3000),
     fsyncGroup: rate('group', quick ? 3000 : 30_000, 32),
     fsyncFloor: bareFsyncs(quick ? 300 : 3000),

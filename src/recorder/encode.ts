@@ -2,7 +2,7 @@
 // hash, the verifier uses it to recompute both from a parsed line. Because they share it,
 // a line verifies only if it is byte-for-byte what the writer would have produced.
 
-import { domainHash } from '../crypto/index.js';
+import { domainHash, randomHex } from '../crypto/index.js';
 import { canonicalize } from './canonical.js';
 import { EVENT_HASH_DOMAIN } from './event.js';
 
@@ -14,27 +14,27 @@ export interface EncodedEvent {
   readonly line: string;
 }
 
+// Where event_hash goes is found by encoding the event once with a stand-in value, 64 hex
+// digits drawn at random per process: as an unescaped `"event_hash":"<stand-in>"` it can
+// only be the top-level member (a nested key with the same value would need the stand-in,
+// which nothing outside this module ever sees).
+const STAND_IN = randomHex(32);
+const STAND_IN_MEMBER = `"${HASH_KEY}":"${STAND_IN}"`;
+
 /**
  * Encode the fields of an event (everything but `event_hash`): the hash is taken over the
  * RFC 8785 form of those fields with domain separation, and the line is the RFC 8785 form
- * of the fields plus `event_hash`. Top-level members are canonicalised once and spliced.
+ * of the fields plus `event_hash`. One canonical encoding serves both.
  */
 export function encodeEvent(fields: Readonly<Record<string, unknown>>): EncodedEvent {
-  const keys = Object.keys(fields)
-    .filter((key) => key !== HASH_KEY && fields[key] !== undefined)
-    .sort();
-  // The members before and after `event_hash` in key order, each joined once: the hash
-  // input is `{before,after}` and the line is `{before,"event_hash":…,after}`.
-  let before = '';
-  let after = '';
-  for (const key of keys) {
-    const member = `${JSON.stringify(key)}:${canonicalize(fields[key])}`;
-    if (key < HASH_KEY) before = before === '' ? member : `${before},${member}`;
-    else after = after === '' ? member : `${after},${member}`;
-  }
-  const joint = before !== '' && after !== '' ? ',' : '';
-  const hash = domainHash(EVENT_HASH_DOMAIN, `{${before}${joint}${after}}`);
-  const hashMember = `"${HASH_KEY}":"${hash}"`;
-  const line = `{${before === '' ? '' : `${before},`}${hashMember}${after === '' ? '' : `,${after}`}}`;
-  return { hash, line };
+  const encoded = canonicalize({ ...fields, [HASH_KEY]: STAND_IN });
+  const at = encoded.indexOf(STAND_IN_MEMBER);
+  const end = at + STAND_IN_MEMBER.length;
+  // The member leaves with the comma that joins it to a neighbour (if it has one).
+  const hashed =
+    encoded[at - 1] === ','
+      ? encoded.slice(0, at - 1) + encoded.slice(end)
+      : encoded.slice(0, at) + encoded.slice(encoded[end] === ',' ? end + 1 : end);
+  const hash = domainHash(EVENT_HASH_DOMAIN, hashed);
+  return { hash, line: `${encoded.slice(0, at)}"${HASH_KEY}":"${hash}"${encoded.slice(end)}` };
 }

@@ -1,7 +1,10 @@
 import canonicalizeModule from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { domainHash } from '../../src/crypto/index.js';
 import { canonicalize } from '../../src/recorder/canonical.js';
+import { encodeEvent } from '../../src/recorder/encode.js';
+import { EVENT_HASH_DOMAIN } from '../../src/recorder/event.js';
 
 // canonicalize@2 is CommonJS whose typings claim an ES default export.
 const canonicalizeReference = canonicalizeModule as unknown as (value: unknown) => string;
@@ -82,5 +85,26 @@ describe('canonicalize', () => {
     expect(canonicalize({ k: Tagged.from([3]) })).toBe('{"k":[3]}');
     const hidden = Object.defineProperty({ a: 1 }, 'toJSON', { value: () => 'x' });
     expect(canonicalize(hidden)).toBe('{"a":1}');
+  });
+});
+
+describe('encodeEvent', () => {
+  it('is its definition: hash over the fields without event_hash, line with it', () => {
+    const key = fc.oneof(
+      fc.constantFrom('agent_id', 'decision', 'event_hash', 'previous_hash', 'v', '', 'event'),
+      fc.string({ maxLength: 6 }),
+    );
+    const value = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)));
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: 8 }), (fields) => {
+        const { event_hash: _ignored, ...rest } = fields as Record<string, unknown>;
+        const hash = domainHash(EVENT_HASH_DOMAIN, canonicalize(rest));
+        expect(encodeEvent(fields)).toEqual({
+          hash,
+          line: canonicalize({ ...rest, event_hash: hash }),
+        });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
