@@ -10,8 +10,6 @@ type OptionSpec =
 
 export interface Command {
   readonly name: string;
-  /** One line for `agentk help`. */
-  readonly summary: string;
   /** Usage and options, shown by `agentk <command> --help`. */
   readonly usage: string;
   readonly options: Readonly<Record<string, OptionSpec>>;

@@ -4,63 +4,168 @@
 
 import { AgentkError } from '../errors.js';
 import { type Command, parseCommandArgs } from './command.js';
-import { approveCommand } from './commands/approve.js';
-import { demoCommand } from './commands/demo.js';
-import { evalCommand } from './commands/eval.js';
-import { forkReplayCommand } from './commands/fork-replay.js';
-import { forkReplayBehaviorCommand } from './commands/fork-replay-behavior.js';
-import { keyRotateCommand } from './commands/key-rotate.js';
-import { keyRotateVerifyCommand } from './commands/key-rotate-verify.js';
-import { keygenCommand } from './commands/keygen.js';
-import { mcpKillerDemoCommand, mcpShimEvalCommand } from './commands/mcp-demos.js';
-import { mcpProxyStdioCommand } from './commands/mcp-proxy-stdio.js';
-import { mcpLinesCommand, mcpProxyCommand, mcpStdioCommand } from './commands/mcp-requests.js';
-import { mcpServerCommand } from './commands/mcp-server.js';
-import { pinsCommand } from './commands/pins.js';
-import { policyCheckCommand } from './commands/policy-check.js';
-import { policyDiffCommand } from './commands/policy-diff.js';
-import { readinessCommand } from './commands/readiness.js';
-import { releaseAuditCommand } from './commands/release-audit.js';
-import { replayCommand } from './commands/replay.js';
-import { secretRefsCheckCommand } from './commands/secret-refs-check.js';
-import { secretRefsStoreCheckCommand } from './commands/secret-refs-store-check.js';
-import { signingKeyCommand } from './commands/signing-key.js';
-import { traceInspectCommand } from './commands/trace-inspect.js';
-import { trustedSignersCheckCommand } from './commands/trusted-signers-check.js';
-import { verifyCommand } from './commands/verify.js';
-import { verifySignaturesCommand } from './commands/verify-signatures.js';
 import { type CliIo, EXIT, type ExitCode, processIo, table } from './io.js';
 import { packageVersion } from './version.js';
 
-export const COMMANDS: readonly Command[] = [
-  demoCommand,
-  verifyCommand,
-  verifySignaturesCommand,
-  trustedSignersCheckCommand,
-  traceInspectCommand,
-  replayCommand,
-  forkReplayCommand,
-  forkReplayBehaviorCommand,
-  policyCheckCommand,
-  policyDiffCommand,
-  evalCommand,
-  readinessCommand,
-  releaseAuditCommand,
-  signingKeyCommand,
-  keygenCommand,
-  keyRotateCommand,
-  keyRotateVerifyCommand,
-  secretRefsCheckCommand,
-  secretRefsStoreCheckCommand,
-  mcpProxyStdioCommand,
-  mcpProxyCommand,
-  mcpStdioCommand,
-  mcpLinesCommand,
-  mcpServerCommand,
-  mcpKillerDemoCommand,
-  mcpShimEvalCommand,
-  pinsCommand,
-  approveCommand,
+/**
+ * The commands, with the line `agentk help` shows. A command's module (and everything it
+ * imports) is loaded only when that command runs, so each starts without loading the rest.
+ */
+export const COMMANDS: readonly {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}[] = [
+  {
+    name: 'demo',
+    summary: 'run the first demo: a poisoned web page tries to exfiltrate ~/.ssh/id_rsa',
+    load: async () => (await import('./commands/demo.js')).demoCommand,
+  },
+  {
+    name: 'verify',
+    summary: 'verify a flight log: hash chain, canonical encoding and signed seal',
+    load: async () => (await import('./commands/verify.js')).verifyCommand,
+  },
+  {
+    name: 'verify-signatures',
+    summary:
+      'verify every receipt, secret handle and seal of a log, optionally pinned to trusted keys',
+    load: async () => (await import('./commands/verify-signatures.js')).verifySignaturesCommand,
+  },
+  {
+    name: 'trusted-signers-check',
+    summary: 'validate a trusted-signer manifest (counts and labels; never the keys)',
+    load: async () =>
+      (await import('./commands/trusted-signers-check.js')).trustedSignersCheckCommand,
+  },
+  {
+    name: 'trace-inspect',
+    summary: 'show a verified flight log for review: decisions, labels and hash evidence, redacted',
+    load: async () => (await import('./commands/trace-inspect.js')).traceInspectCommand,
+  },
+  {
+    name: 'replay',
+    summary: 'replay a verified log without side effects (stub outputs by hash, blocked rules)',
+    load: async () => (await import('./commands/replay.js')).replayCommand,
+  },
+  {
+    name: 'fork-replay',
+    summary: 're-decide every syscall of a verified log under another policy; list the changes',
+    load: async () => (await import('./commands/fork-replay.js')).forkReplayCommand,
+  },
+  {
+    name: 'fork-replay-behavior',
+    summary:
+      'fork a verified log with changed model/tool outputs (by hash) and show where it diverges',
+    load: async () =>
+      (await import('./commands/fork-replay-behavior.js')).forkReplayBehaviorCommand,
+  },
+  {
+    name: 'policy-check',
+    summary: 'validate a policy file and summarise its rules',
+    load: async () => (await import('./commands/policy-check.js')).policyCheckCommand,
+  },
+  {
+    name: 'policy-diff',
+    summary: 'list every cell of the decision space where two policies reach different effects',
+    load: async () => (await import('./commands/policy-diff.js')).policyDiffCommand,
+  },
+  {
+    name: 'eval',
+    summary:
+      'run the attack corpus without and with AgentK, and score blocks, false blocks and leaks',
+    load: async () => (await import('./commands/eval.js')).evalCommand,
+  },
+  {
+    name: 'readiness',
+    summary:
+      'the public-readiness gate: files, shipped policies, signing key, tracked secrets, claims',
+    load: async () => (await import('./commands/readiness.js')).readinessCommand,
+  },
+  {
+    name: 'release-audit',
+    summary: 'readiness, format, lint, types, the test suite, and a smoke run of every command',
+    load: async () => (await import('./commands/release-audit.js')).releaseAuditCommand,
+  },
+  {
+    name: 'signing-key',
+    summary: 'show the active signing public key, its source and whether it is production-ready',
+    load: async () => (await import('./commands/signing-key.js')).signingKeyCommand,
+  },
+  {
+    name: 'keygen',
+    summary: 'generate an Ed25519 signing key file (mode 0600); prints only the public key',
+    load: async () => (await import('./commands/keygen.js')).keygenCommand,
+  },
+  {
+    name: 'key-rotate',
+    summary: 'rotate a signing key: a new key file plus a public, signed rotation manifest',
+    load: async () => (await import('./commands/key-rotate.js')).keyRotateCommand,
+  },
+  {
+    name: 'key-rotate-verify',
+    summary: 'verify a key-rotation manifest (any changed byte fails)',
+    load: async () => (await import('./commands/key-rotate-verify.js')).keyRotateVerifyCommand,
+  },
+  {
+    name: 'secret-refs-check',
+    summary: 'validate a secret-reference manifest (counts only; never references or values)',
+    load: async () => (await import('./commands/secret-refs-check.js')).secretRefsCheckCommand,
+  },
+  {
+    name: 'secret-refs-store-check',
+    summary: 'check that every secret reference is available from its store (counts only)',
+    load: async () =>
+      (await import('./commands/secret-refs-store-check.js')).secretRefsStoreCheckCommand,
+  },
+  {
+    name: 'mcp-proxy-stdio',
+    summary:
+      'run an MCP server behind AgentK: every descriptor, call, resource and prompt is mediated',
+    load: async () => (await import('./commands/mcp-proxy-stdio.js')).mcpProxyStdioCommand,
+  },
+  {
+    name: 'mcp-proxy',
+    summary: 'mediate one MCP-shaped request from a file without executing it',
+    load: async () => (await import('./commands/mcp-requests.js')).mcpProxyCommand,
+  },
+  {
+    name: 'mcp-stdio',
+    summary: 'mediate one bounded MCP-shaped request from stdin without executing it',
+    load: async () => (await import('./commands/mcp-requests.js')).mcpStdioCommand,
+  },
+  {
+    name: 'mcp-lines',
+    summary: 'mediate newline-delimited MCP-shaped requests from stdin, one hash-chained kernel',
+    load: async () => (await import('./commands/mcp-requests.js')).mcpLinesCommand,
+  },
+  {
+    name: 'mcp-server',
+    summary:
+      'serve the kernel over MCP (stdio): agentk.mediate, agentk.mediate_descriptor, agentk.record_response',
+    load: async () => (await import('./commands/mcp-server.js')).mcpServerCommand,
+  },
+  {
+    name: 'mcp-killer-demo',
+    summary: 'poisoned MCP tool output tries to exfiltrate a private marker and patch the repo',
+    load: async () => (await import('./commands/mcp-demos.js')).mcpKillerDemoCommand,
+  },
+  {
+    name: 'mcp-shim-eval',
+    summary: 'before/after scorecard: the poisoned MCP flow without AgentK and through it',
+    load: async () => (await import('./commands/mcp-demos.js')).mcpShimEvalCommand,
+  },
+  {
+    name: 'pins',
+    summary: 'list, show or approve pinned MCP catalogues (tool, resource and prompt descriptors)',
+    load: async () => (await import('./commands/pins.js')).pinsCommand,
+  },
+  {
+    name: 'approve',
+    summary:
+      'approve one request the policy asks a person about (by its request hash), for one retry',
+    load: async () => (await import('./commands/approve.js')).approveCommand,
+  },
 ];
 
 function help(): string {
@@ -80,8 +185,8 @@ function help(): string {
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCode> {
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h' || first === 'help') {
-    const command = COMMANDS.find((candidate) => candidate.name === rest[0]);
-    io.stdout(command ? `${command.usage}\n` : help());
+    const entry = COMMANDS.find((candidate) => candidate.name === rest[0]);
+    io.stdout(entry ? `${(await entry.load()).usage}\n` : help());
     return EXIT.ok;
   }
   if (first === '--version' || first === '-V') {
@@ -90,11 +195,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
   const name = first === undefined || first.startsWith('-') ? 'demo' : first;
   const args = first === undefined || first.startsWith('-') ? argv : rest;
-  const command = COMMANDS.find((candidate) => candidate.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((candidate) => candidate.name === name);
+  if (!entry) {
     io.stderr(`agentk: unknown command ${JSON.stringify(name)} (run agentk help)\n`);
     return EXIT.usage;
   }
+  const command = await entry.load();
   try {
     const parsed = parseCommandArgs(command, args);
     if (parsed.values.help === true) {

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/cli/main.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
@@ -200,5 +201,14 @@ describe('the command line', () => {
     const usage = agentk(['verify', '--help']);
     expect(usage.stdout).toMatch(/^agentk verify <log> \[--json\]/);
     expect(agentk(['--version']).stdout).toMatch(/^agentk \d+\.\d+\.\d+\n$/);
+  });
+
+  it('loads, for every command in the help, the command of that name, with its usage', async () => {
+    expect(COMMANDS.length).toBeGreaterThan(20);
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      expect(command.name).toBe(entry.name);
+      expect(command.usage, entry.name).toMatch(new RegExp(`^agentk ${entry.name}\\b`));
+    }
   });
 });

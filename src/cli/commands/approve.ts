@@ -10,8 +10,6 @@ export const DEFAULT_APPROVALS_DIR = join('.agentk', 'approvals');
 
 export const approveCommand: Command = {
   name: 'approve',
-  summary:
-    'approve one request the policy asks a person about (by its request hash), for one retry',
   usage: `agentk approve <request-hash> [--approver NAME] [--approvals-dir DIR] [--json]
 
 When a client cannot ask its user (no MCP elicitation), an 'ask' is denied with its

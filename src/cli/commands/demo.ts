@@ -11,7 +11,6 @@ import { EXIT, printable, table } from '../io.js';
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run the first demo: a poisoned web page tries to exfiltrate ~/.ssh/id_rsa',
   usage: `agentk demo [--policy FILE] [--json]
 
 Runs a scripted, hijacked agent through the kernel. Nothing real is read or sent: the

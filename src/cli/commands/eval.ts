@@ -94,8 +94,6 @@ function render(
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary:
-    'run the attack corpus without and with AgentK, and score blocks, false blocks and leaks',
   usage: `agentk eval [--corpus DIR] [--policy FILE] [--scenario ID]... [--json] [--markdown] [--keep]
 
 Each scenario (examples/attacks/**/*.toml, format in docs/eval.md) is a scripted MCP

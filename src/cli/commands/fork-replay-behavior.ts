@@ -11,8 +11,6 @@ import { changeLines } from './fork-replay.js';
 
 export const forkReplayBehaviorCommand: Command = {
   name: 'fork-replay-behavior',
-  summary:
-    'fork a verified log with changed model/tool outputs (by hash) and show where it diverges',
   usage: `agentk fork-replay-behavior <log> --behavior FILE [--policy FILE] [--json]
 
 The behaviour file (JSON, version 1) overrides the outputs of allowed model.call,

@@ -33,7 +33,6 @@ export function changeLines(
 
 export const forkReplayCommand: Command = {
   name: 'fork-replay',
-  summary: 're-decide every syscall of a verified log under another policy; list the changes',
   usage: `agentk fork-replay <log> --policy FILE [--json]
 
 Re-decides every recorded syscall (its kind, target and recorded labels) under the given

@@ -8,7 +8,6 @@ import { EXIT } from '../io.js';
 
 export const keyRotateVerifyCommand: Command = {
   name: 'key-rotate-verify',
-  summary: 'verify a key-rotation manifest (any changed byte fails)',
   usage: `agentk key-rotate-verify --manifest FILE [--json]
 
 Checks that the manifest is exactly the canonical JSON that key-rotate wrote, that its

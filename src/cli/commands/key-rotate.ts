@@ -10,7 +10,6 @@ import { EXIT } from '../io.js';
 
 export const keyRotateCommand: Command = {
   name: 'key-rotate',
-  summary: 'rotate a signing key: a new key file plus a public, signed rotation manifest',
   usage: `agentk key-rotate --current FILE --next-out FILE --manifest FILE [--json]
 
 Reads the current key, writes a new key to --next-out (mode 0600, never overwriting), and

@@ -6,7 +6,6 @@ import { EXIT } from '../io.js';
 
 export const keygenCommand: Command = {
   name: 'keygen',
-  summary: 'generate an Ed25519 signing key file (mode 0600); prints only the public key',
   usage: `agentk keygen --out FILE [--force] [--json]
 
 Writes a new Ed25519 seed (64 hex digits) to FILE with mode 0600. Refuses to overwrite

@@ -10,7 +10,6 @@ import { EXIT, printable, table } from '../io.js';
 
 export const mcpKillerDemoCommand: Command = {
   name: 'mcp-killer-demo',
-  summary: 'poisoned MCP tool output tries to exfiltrate a private marker and patch the repo',
   usage: `agentk mcp-killer-demo [--policy FILE] [--json]
 
 Starts examples/mcp-poisoned-server.mjs behind the real stdio proxy and drives a hijacked
@@ -58,7 +57,6 @@ sees them. Trace: .agentk/runs/mcp-killer-demo.jsonl (replaced on each run).`,
 
 export const mcpShimEvalCommand: Command = {
   name: 'mcp-shim-eval',
-  summary: 'before/after scorecard: the poisoned MCP flow without AgentK and through it',
   usage: `agentk mcp-shim-eval [--policy FILE] [--json]
 
 Drives the same hijacked session into examples/mcp-poisoned-server.mjs twice: straight

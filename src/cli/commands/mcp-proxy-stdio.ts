@@ -160,8 +160,6 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
 
 export const mcpProxyStdioCommand: Command = {
   name: 'mcp-proxy-stdio',
-  summary:
-    'run an MCP server behind AgentK: every descriptor, call, resource and prompt is mediated',
   usage: `agentk mcp-proxy-stdio --server-id ID [options] -- CMD [ARGS]...
 agentk mcp-proxy-stdio --server-id ID [options] --command CMD [--arg ARG]...
 

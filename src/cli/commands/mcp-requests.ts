@@ -47,7 +47,6 @@ function mediateAll(args: ParsedArgs, io: CliIo, prefix: string, lines: readonly
 
 export const mcpProxyCommand: Command = {
   name: 'mcp-proxy',
-  summary: 'mediate one MCP-shaped request from a file without executing it',
   usage: `agentk mcp-proxy --request FILE [--server-id ID] [--policy FILE] [--trace-out FILE]
 
 Reads one JSON-RPC request (tools/call, resources/read or prompts/get; see
@@ -76,7 +75,6 @@ ${COMMON_USAGE}`,
 
 export const mcpStdioCommand: Command = {
   name: 'mcp-stdio',
-  summary: 'mediate one bounded MCP-shaped request from stdin without executing it',
   usage: `agentk mcp-stdio [--server-id ID] [--policy FILE] [--trace-out FILE] < request.json
 
 Reads one JSON-RPC request of at most ${MAX_REQUEST_BYTES} bytes from stdin.
@@ -92,7 +90,6 @@ ${COMMON_USAGE}`,
 
 export const mcpLinesCommand: Command = {
   name: 'mcp-lines',
-  summary: 'mediate newline-delimited MCP-shaped requests from stdin, one hash-chained kernel',
   usage: `agentk mcp-lines [--server-id ID] [--policy FILE] [--trace-out FILE] < requests.jsonl
 
 Reads newline-delimited JSON-RPC requests (at most ${MAX_LINES_BYTES} bytes in all, see

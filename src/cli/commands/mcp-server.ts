@@ -12,8 +12,6 @@ import { packageVersion } from '../version.js';
 
 export const mcpServerCommand: Command = {
   name: 'mcp-server',
-  summary:
-    'serve the kernel over MCP (stdio): agentk.mediate, agentk.mediate_descriptor, agentk.record_response',
   usage: `agentk mcp-server [--policy FILE] [--trace-out FILE] [--max-message-bytes N] < session.jsonl
 
 An MCP server (newline-delimited JSON-RPC on stdin/stdout) whose tools ask the kernel to

@@ -20,7 +20,6 @@ function diff(before: Record<string, string>, after: Record<string, string>): st
 
 export const pinsCommand: Command = {
   name: 'pins',
-  summary: 'list, show or approve pinned MCP catalogues (tool, resource and prompt descriptors)',
   usage: `agentk pins list [--pins-dir DIR] [--json]
 agentk pins show --server-id ID [--pins-dir DIR] [--json]
 agentk pins approve --server-id ID [--pins-dir DIR] [--json]

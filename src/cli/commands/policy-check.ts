@@ -64,7 +64,6 @@ function classifyTools(
 
 export const policyCheckCommand: Command = {
   name: 'policy-check',
-  summary: 'validate a policy file and summarise its rules',
   usage: `agentk policy-check <file> [--tools FILE] [--server-id ID] [--json]
 
 Exit 0 with a one-line summary when the policy is valid; exit 1 with one line per problem

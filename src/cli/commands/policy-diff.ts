@@ -8,7 +8,6 @@ import { EXIT, table } from '../io.js';
 
 export const policyDiffCommand: Command = {
   name: 'policy-diff',
-  summary: 'list every cell of the decision space where two policies reach different effects',
   usage: `agentk policy-diff <a> <b> [--json]
 
 Decides every combination of syscall x label set x capability present/missing x sink

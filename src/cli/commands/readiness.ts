@@ -16,8 +16,6 @@ export function runReadiness(root: string, io: CliIo): Check[] {
 
 export const readinessCommand: Command = {
   name: 'readiness',
-  summary:
-    'the public-readiness gate: files, shipped policies, signing key, tracked secrets, claims',
   usage: `agentk readiness [--root DIR] [--json]
 
 One line per check, [PASS|WARN|FAIL] check detail: required files are present; .gitignore

@@ -10,7 +10,6 @@ import { checkLines } from './readiness.js';
 
 export const releaseAuditCommand: Command = {
   name: 'release-audit',
-  summary: 'readiness, format, lint, types, the test suite, and a smoke run of every command',
   usage: `agentk release-audit [--strict] [--quick] [--json]
 
 Runs, in order: the readiness gate; biome (format and lint) and tsc over the checkout;

@@ -7,7 +7,6 @@ import { EXIT, printable, table } from '../io.js';
 
 export const replayCommand: Command = {
   name: 'replay',
-  summary: 'replay a verified log without side effects (stub outputs by hash, blocked rules)',
   usage: `agentk replay <log> [--json]
 
 Verifies the log, then re-walks it. Nothing is executed and no output is invented: each

@@ -6,7 +6,6 @@ import { EXIT } from '../io.js';
 
 export const secretRefsCheckCommand: Command = {
   name: 'secret-refs-check',
-  summary: 'validate a secret-reference manifest (counts only; never references or values)',
   usage: `agentk secret-refs-check --manifest FILE [--json]
 
 Checks a manifest (version = 1, [[secrets]] with target, provider, reference): unique

@@ -6,7 +6,6 @@ import { EXIT } from '../io.js';
 
 export const secretRefsStoreCheckCommand: Command = {
   name: 'secret-refs-store-check',
-  summary: 'check that every secret reference is available from its store (counts only)',
   usage: `agentk secret-refs-store-check --manifest FILE [--json]
 
 Asks the configured stores (the environment-backed store; others plug in through the

@@ -7,7 +7,6 @@ import { EXIT } from '../io.js';
 
 export const signingKeyCommand: Command = {
   name: 'signing-key',
-  summary: 'show the active signing public key, its source and whether it is production-ready',
   usage: `agentk signing-key [--json]
 
 Prints the public key that signs evidence (64 hex digits), its fingerprint, where it

@@ -12,7 +12,6 @@ function counts(record: Record<string, number>): string[] {
 
 export const traceInspectCommand: Command = {
   name: 'trace-inspect',
-  summary: 'show a verified flight log for review: decisions, labels and hash evidence, redacted',
   usage: `agentk trace-inspect <log> [--json]
 
 Verifies the log, then lists each event (step, syscall, target, verdict, rule, reason,

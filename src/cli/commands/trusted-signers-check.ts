@@ -6,7 +6,6 @@ import { EXIT } from '../io.js';
 
 export const trustedSignersCheckCommand: Command = {
   name: 'trusted-signers-check',
-  summary: 'validate a trusted-signer manifest (counts and labels; never the keys)',
   usage: `agentk trusted-signers-check --manifest FILE [--json]
 
 Checks a manifest of pinned signing keys (version = 1, [[trusted_keys]] with public_key

@@ -7,8 +7,6 @@ import { EXIT } from '../io.js';
 
 export const verifySignaturesCommand: Command = {
   name: 'verify-signatures',
-  summary:
-    'verify every receipt, secret handle and seal of a log, optionally pinned to trusted keys',
   usage: `agentk verify-signatures <log> [--trusted-public-key HEX]... [--trusted-key-manifest FILE] [--json]
 
 Verifies the hash chain, then every receipt, secret handle and seal: Ed25519 only, the

@@ -8,7 +8,6 @@ import { EXIT } from '../io.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'verify a flight log: hash chain, canonical encoding and signed seal',
   usage: `agentk verify <log> [--json]
 
 Exit 0: every line intact and the log is sealed. Exit 1: tampered or malformed, with the
