@@ -316,6 +316,46 @@ describe('the stdio proxy, payloads in unusual places', () => {
   });
 });
 
+describe('the stdio proxy, a fault while it mediates', () => {
+  it('answers a held request that faults by its own id, and goes on with the rest', async () => {
+    // A kernel that fails on one request, as a bug would: the proxy must answer it anyway.
+    class FaultyKernel extends Kernel {
+      override syscall(
+        request: Parameters<Kernel['syscall']>[0],
+        options?: Parameters<Kernel['syscall']>[1],
+      ) {
+        if (JSON.stringify(request).includes('"boom"')) throw new TypeError('injected fault');
+        return super.syscall(request, options);
+      }
+    }
+    const kernel = new FaultyKernel({
+      policy: policyAt(FAULT_POLICY),
+      signer: developmentSigner(),
+      trace: { path: join(mkdtempSync(join(tmpdir(), 'agentk-faulty-')), 'trace.jsonl') },
+    });
+    // Serial mode: the second and third requests are held while the first is in flight,
+    // then released one by one when it is answered.
+    const s = await rawSession({ serialize: true, kernel });
+    await s.initialize();
+    const send = (id: string, args: Record<string, unknown>) =>
+      s.send(
+        JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: call('echo', args) }),
+      );
+    send('first', { n: 1 });
+    send('faulty', { boom: true });
+    send('after', { n: 3 });
+    const [first, faulty, after] = await Promise.all(
+      ['first', 'faulty', 'after'].map((id) => s.waitFor((m) => m.id === id)),
+    );
+    expect(resultOf(first as Msg)?.content?.[0]?.text).toBe('{"n":1}');
+    expect(errorOf(faulty as Msg)?.code).toBe(-32603);
+    expect(errorOf(faulty as Msg)?.message).toMatch(/could not mediate this message \(TypeError\)/);
+    expect(resultOf(after as Msg)?.content?.[0]?.text).toBe('{"n":3}');
+    expect(s.proxy.stats.faults).toBe(1);
+    await s.close();
+  });
+});
+
 describe('the stdio proxy, shutting down', () => {
   it('answers held requests on stop() instead of forwarding them', async () => {
     const log = faultLog();
