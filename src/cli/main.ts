@@ -200,7 +200,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     io.stderr(`agentk: unknown command ${JSON.stringify(name)} (run agentk help)\n`);
     return EXIT.usage;
   }
-  const command = await entry.load();
+  let command: Command;
+  try {
+    command = await entry.load();
+  } catch (error) {
+    // A broken install (a missing or unbuilt file), not a user error: one line, no stack.
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
+    io.stderr(`agentk ${name}: cannot load this command (${code}); run \`npm ci\` again\n`);
+    return EXIT.failed;
+  }
   try {
     const parsed = parseCommandArgs(command, args);
     if (parsed.values.help === true) {
