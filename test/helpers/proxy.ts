@@ -10,6 +10,7 @@ import { PinStore } from '../../src/kernel/pins.js';
 import { LineReader } from '../../src/mcp/framing.js';
 import { type ProxyExit, type ProxyOptions, StdioProxy } from '../../src/mcp/proxy.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { type Json, parseLog } from './forge.js';
 import { policyAt } from './kernel.js';
 
 export const FAULT_SERVER = join(PACKAGE_ROOT, 'test', 'fixtures', 'mcp', 'fault-server.mjs');
@@ -138,4 +139,9 @@ export async function rawSession(
 
 export function traceText(path: string): string {
   return readFileSync(path, 'utf8');
+}
+
+/** The events of a trace, parsed, in order. */
+export function traceEvents(path: string): Json[] {
+  return parseLog(traceText(path));
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { rawSession, traceText } from '../helpers/proxy.js';
+import { rawSession, traceEvents } from '../helpers/proxy.js';
 
 type Msg = Record<string, unknown>;
 // A write steered by untrusted content: the fault policy asks a person.
@@ -24,12 +24,6 @@ async function session(elicitation: boolean, extra: Parameters<typeof rawSession
   s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
   return { s, log };
 }
-
-const events = (trace: string) =>
-  traceText(trace)
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
 
 describe('an ask through MCP elicitation', () => {
   it('asks the user what, why and the request hash, and forwards once approved', async () => {
@@ -55,7 +49,7 @@ describe('an ask through MCP elicitation', () => {
     expect(result.content[0]?.text).toBe('recorded');
     await s.close();
     expect(readFileSync(log, 'utf8')).toContain('"name":"record"');
-    const trail = events(s.trace).filter((e) =>
+    const trail = traceEvents(s.trace).filter((e) =>
       ['tool.invoke', 'human.approve'].includes(e.syscall?.kind),
     );
     expect(trail.map((e) => `${e.syscall.kind}:${e.decision.verdict}`)).toEqual([
@@ -181,7 +175,7 @@ describe('an ask without elicitation', () => {
     expect(again.isError).toBe(true);
     await s.close();
     expect(readFileSync(log, 'utf8').match(/"name":"record"/g)).toHaveLength(1);
-    const approval = events(s.trace).find((e) => e.syscall?.kind === 'human.approve');
+    const approval = traceEvents(s.trace).find((e) => e.syscall?.kind === 'human.approve');
     expect(approval.syscall.detail.approval).toMatchObject({
       request_hash: hash,
       approver: 'alice',

@@ -6,14 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CatalogueTracker, PinStore } from '../../src/kernel/pins.js';
 import { runCli } from '../helpers/cli.js';
-import { rawSession, traceText } from '../helpers/proxy.js';
+import { rawSession, traceEvents } from '../helpers/proxy.js';
 
 type Msg = Record<string, unknown>;
-const events = (trace: string) =>
-  traceText(trace)
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
 
 describe('catalogue pinning through the proxy', () => {
   it('pins on first use, refuses a tool that changed, and allows it once approved', async () => {
@@ -36,7 +31,7 @@ describe('catalogue pinning through the proxy', () => {
       /echo is changed since fault's catalogue was pinned; review it, then run agentk pins approve --server-id fault/,
     );
     await a.close();
-    const describe = events(a.trace).filter(
+    const describe = traceEvents(a.trace).filter(
       (e) => e.syscall?.kind === 'tool.describe' && e.syscall.target === 'fault/echo',
     );
     expect(describe.map((e) => e.syscall.detail.pin)).toEqual(['first-use', 'changed']);
@@ -69,9 +64,9 @@ describe('catalogue pinning through the proxy', () => {
     await s.initialize();
     await s.request('tools/list');
     await s.close();
-    const shadow = events(s.trace).find((e) => e.syscall?.target === 'fault/shadow');
+    const shadow = traceEvents(s.trace).find((e) => e.syscall?.target === 'fault/shadow');
     expect(shadow.syscall.labels).toContain('poisoned-suspect');
-    const echo = events(s.trace).find((e) => e.syscall?.target === 'fault/echo');
+    const echo = traceEvents(s.trace).find((e) => e.syscall?.target === 'fault/echo');
     expect(echo.syscall.labels).not.toContain('poisoned-suspect');
   });
 

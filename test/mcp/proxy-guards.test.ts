@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyLogFile } from '../../src/recorder/verify.js';
-import { rawSession, traceText } from '../helpers/proxy.js';
+import { rawSession, traceEvents, traceText } from '../helpers/proxy.js';
 
 type Msg = Record<string, unknown>;
 const call = (name: string, args: Record<string, unknown> = {}) => ({ name, arguments: args });
@@ -118,10 +118,7 @@ describe('the stdio proxy, hostile client input', () => {
     const received = readFileSync(log, 'utf8');
     expect(received).not.toMatch(/agentk/i);
     expect(received).toContain('"progressToken":7');
-    const events = traceText(s.trace)
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    const events = traceEvents(s.trace);
     const echo = events.find((e) => e.syscall?.kind === 'tool.invoke');
     expect(echo.syscall.labels).toEqual(['private']);
   });
@@ -346,10 +343,8 @@ describe('server-to-client requests', () => {
       await pending;
     }
     await s.close();
-    const intents = traceText(s.trace)
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line).syscall)
+    const intents = traceEvents(s.trace)
+      .map((event) => event.syscall)
       .filter((syscall) => syscall?.kind === 'model.call')
       .map((syscall) => syscall.intent);
     expect(intents).toHaveLength(3);
@@ -394,10 +389,7 @@ describe('server-to-client requests', () => {
       expect(inner.result, method).toEqual(answerResult);
     }
     await s.close();
-    const kinds = traceText(s.trace)
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line).syscall?.target);
+    const kinds = traceEvents(s.trace).map((event) => event.syscall?.target);
     expect(kinds).toEqual(
       expect.arrayContaining([
         'fault/sampling/createMessage',

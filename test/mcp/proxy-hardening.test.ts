@@ -18,17 +18,18 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { runCli } from '../helpers/cli.js';
 import { policyAt } from '../helpers/kernel.js';
-import { FAULT_POLICY, FAULT_SERVER, rawSession, traceText } from '../helpers/proxy.js';
+import {
+  FAULT_POLICY,
+  FAULT_SERVER,
+  rawSession,
+  traceEvents,
+  traceText,
+} from '../helpers/proxy.js';
 
 type Msg = Record<string, unknown>;
 const call = (name: string, args: Record<string, unknown> = {}) => ({ name, arguments: args });
 const errorOf = (m: Msg) => m.error as { code: number; message: string } | undefined;
 const resultOf = (m: Msg) => m.result as { content?: { text: string }[] } | undefined;
-const events = (path: string) =>
-  traceText(path)
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Msg & { syscall?: Msg & { kind: string } });
 const faultLog = () => join(mkdtempSync(join(tmpdir(), 'agentk-fault-')), 'received.log');
 const PLANTED = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
 
@@ -177,7 +178,7 @@ describe('the stdio proxy, request ids', () => {
       ids.map((_, n) => JSON.stringify({ n })),
     );
     await s.close();
-    expect(events(s.trace).filter((e) => e.syscall?.kind === 'tool.invoke')).toHaveLength(300);
+    expect(traceEvents(s.trace).filter((e) => e.syscall?.kind === 'tool.invoke')).toHaveLength(300);
   });
 
   it('drops the late answer of a request that timed out, even when its id is reused', async () => {
@@ -293,7 +294,7 @@ describe('the stdio proxy, payloads in unusual places', () => {
     expect(given).not.toContain(PLANTED);
     expect(given).toMatch(/secret_fd_[0-9a-f]{32}/);
     await s.close();
-    const recorded = events(s.trace).find(
+    const recorded = traceEvents(s.trace).find(
       (e) => e.syscall?.kind === 'prompt.response' && e.syscall.target === 'fault/initialize',
     );
     expect(recorded?.syscall?.labels).toEqual(expect.arrayContaining(['poisoned-suspect']));
@@ -312,7 +313,7 @@ describe('the stdio proxy, payloads in unusual places', () => {
       Buffer.from(PLANTED).toString('base64').slice(0, 20),
     );
     await s.close();
-    expect(events(s.trace).some((e) => e.syscall?.kind === 'secret.open')).toBe(true);
+    expect(traceEvents(s.trace).some((e) => e.syscall?.kind === 'secret.open')).toBe(true);
   });
 });
 
