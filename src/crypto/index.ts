@@ -14,6 +14,7 @@ import {
   timingSafeEqual,
   verify,
 } from 'node:crypto';
+import { memoized } from '../memo.js';
 
 const HEX_64 = /^[0-9a-f]{64}$/;
 const HEX_128 = /^[0-9a-f]{128}$/;
@@ -160,25 +161,19 @@ function nonCanonical(publicKeyHex: string): boolean {
   );
 }
 
-const publicKeyCache = new Map<string, KeyObject | null>();
-
-function publicKeyObject(publicKeyHex: string): KeyObject | null {
-  let key = publicKeyCache.get(publicKeyHex);
-  if (key !== undefined) return key;
+/** Imported keys, by hex: logs name the same few signers over and over. */
+const publicKeyObject = memoized((publicKeyHex): KeyObject | null => {
   if (SMALL_ORDER.has(publicKeyHex) || nonCanonical(publicKeyHex)) return null;
   try {
-    key = createPublicKey({
+    return createPublicKey({
       key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(publicKeyHex, 'hex')]),
       format: 'der',
       type: 'spki',
     });
   } catch {
-    key = null;
+    return null;
   }
-  if (publicKeyCache.size > 1024) publicKeyCache.clear();
-  publicKeyCache.set(publicKeyHex, key);
-  return key;
-}
+}, 1024);
 
 /**
  * Whether 64 hex digits encode a usable Ed25519 public key: importable, not of small
