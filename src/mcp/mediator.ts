@@ -580,22 +580,27 @@ export class McpMediator {
 
   /**
    * A request from the server to the client: mediated before the client (and its user or
-   * model) sees it. `clientCapabilities` are what the client declared at initialize.
+   * model) sees it, and forwarded under `relayId` (the id the proxy gives it towards the
+   * client), re-serialised from what was mediated. `clientCapabilities` are what the
+   * client declared at initialize.
    */
   serverRequest(
     request: RpcRequest,
-    rawLine: string,
     clientCapabilities: Record<string, unknown>,
+    relayId: JsonRpcId = request.id,
   ): Outcome {
-    const id = request.id;
     const refuse = (code: number, message: string): Outcome => ({
       action: 'reply',
-      line: errorLine(id, code, message),
+      line: errorLine(request.id, code, message),
+    });
+    const forward = (params: unknown = request.params): Outcome => ({
+      action: 'forward',
+      line: rebuild({ ...request.message, id: relayId, params }, MEMBERS.request),
     });
     switch (request.method) {
       case 'ping':
         // A ping carries nothing: anything in its params would be an unmediated channel.
-        return { action: 'forward', line: JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' }) };
+        return forward(undefined);
       case 'sampling/createMessage': {
         if (!isRecord(clientCapabilities.sampling))
           return refuse(RPC.methodNotFound, 'the client did not declare sampling');
@@ -615,15 +620,7 @@ export class McpMediator {
             : 'a server asks the client to run its model',
         });
         if (!result.allowed) return refuse(RPC.denied, denialText(result));
-        return {
-          action: 'forward',
-          line: widened
-            ? rebuild(
-                { ...request.message, params: { ...params, includeContext: 'none' } },
-                MEMBERS.request,
-              )
-            : cleanLine(request.message, rawLine, MEMBERS.request),
-        };
+        return widened ? forward({ ...params, includeContext: 'none' }) : forward();
       }
       case 'elicitation/create': {
         if (!isRecord(clientCapabilities.elicitation)) {
@@ -635,9 +632,7 @@ export class McpMediator {
           question: request.params ?? {},
           intent: 'a server asks the user a question',
         });
-        return result.allowed
-          ? { action: 'forward', line: cleanLine(request.message, rawLine, MEMBERS.request) }
-          : refuse(RPC.denied, denialText(result));
+        return result.allowed ? forward() : refuse(RPC.denied, denialText(result));
       }
       case 'roots/list': {
         if (!isRecord(clientCapabilities.roots))
@@ -648,9 +643,7 @@ export class McpMediator {
           intent: "a server asks for the client's roots",
         });
         if (result.allowed) this.kernel.redeem(result.receipt?.id ?? '');
-        return result.allowed
-          ? { action: 'forward', line: cleanLine(request.message, rawLine, MEMBERS.request) }
-          : refuse(RPC.denied, denialText(result));
+        return result.allowed ? forward() : refuse(RPC.denied, denialText(result));
       }
       default:
         return refuse(

@@ -851,13 +851,13 @@ export class StdioProxy {
           refuse(RPC.invalidRequest, 'too many requests in flight');
           return;
         }
-        const outcome = this.#mediator.serverRequest(message, text, this.#clientCapabilities);
+        const relayId = `agentk-srv-${randomHex(12)}`;
+        const outcome = this.#mediator.serverRequest(message, this.#clientCapabilities, relayId);
         if (outcome.action === 'reply') {
           this.#toChild(outcome.line, true);
           return;
         }
         // Keep only what is needed to answer; a client that never answers times it out.
-        const relayId = `agentk-srv-${randomHex(12)}`;
         const timer = setTimeout(() => {
           if (this.#serverPending.delete(relayId)) {
             this.#serverIds.delete(serverKey);
@@ -874,8 +874,7 @@ export class StdioProxy {
           timer,
         });
         this.#serverIds.set(serverKey, relayId);
-        const relayed = JSON.parse(outcome.line) as Record<string, unknown>;
-        this.#toClient(JSON.stringify({ ...relayed, id: relayId }));
+        this.#toClient(outcome.line);
         return;
       }
       case 'notification': {
