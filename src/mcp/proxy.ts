@@ -915,9 +915,9 @@ export class StdioProxy {
     this.#serverPending.delete(relayId);
     this.#serverIds.delete(serverKey);
     const translated = { ...message.message, params: { ...message.params, requestId: relayId } };
-    const line = rebuild(translated, MEMBERS.notification);
     this.stats.notificationsForwarded += 1;
-    this.#toClient(this.#mediator.serverNotification(JSON.parse(line), line));
+    // No bytes were received in this form: serialised once, from what is mediated.
+    this.#toClient(this.#mediator.serverNotification(translated, ''));
   }
 
   #childOversize(id: string | number | null, bytes: number): void {
