@@ -1092,7 +1092,10 @@ export class Kernel {
       this.#pages.delete(this.#pages.keys().next().value as string);
     }
     session.context = joinMasks(session.context, analysis.labels);
-    if (analysis.contentText) this.#values.add(id, analysis.labels, analysis.contentText);
+    if (analysis.contentText) {
+      // A clean, trusted page (the user's request) names values the user chose.
+      this.#values.add(id, analysis.labels, analysis.contentText, analysis.labels === TRUSTED);
+    }
     const { mask: _mask, ...info } = page;
     return info;
   }
@@ -1140,6 +1143,25 @@ export class Kernel {
         return;
       }
       if (evidence) a.inputs.push({ ref: name, sha256: hashOf(value) });
+      const named = this.#namedBy(value);
+      if (named !== undefined) {
+        // The user's own request named this very value: it is their choice, whatever
+        // untrusted or private page also shows it. Credential material is still found.
+        raiseArg(named.labels, control);
+        if (containsSecret(text)) raise(SECRET | PRIVATE);
+        for (const handle of findHandles(text)) this.#resolveInput({ handle }, a);
+        const earlier = (a.detail.user_named as string[] | undefined) ?? [];
+        a.detail.user_named = [...earlier, name];
+        if (a.provenance.length < MAX_PROVENANCE_HITS) {
+          a.provenance.push({
+            arg: name,
+            page: named.pageId,
+            pageSha256: this.#pages.get(named.pageId)?.sha256 ?? '',
+            labels: labelsOf(named.labels),
+          });
+        }
+        return;
+      }
       raiseArg(this.#values.unindexedLabels, control);
       const pages = new Set<string>();
       // As written, and as decoded: an encoded copy is still a copy. What could not be
@@ -1374,6 +1396,27 @@ export class Kernel {
   }
 
   /** Add an input reference's evidence and labels; unknown references fail closed. */
+  /**
+   * The trusted page that named this argument as a whole (a string or number, or a list
+   * of them all named), or undefined: a value that merely contains a named one is not.
+   */
+  #namedBy(value: unknown): { pageId: string; labels: LabelMask } | undefined {
+    if (typeof value === 'string' || typeof value === 'number') {
+      return this.#values.named(String(value));
+    }
+    if (!Array.isArray(value) || value.length === 0 || value.length > 64) return undefined;
+    let first: { pageId: string; labels: LabelMask } | undefined;
+    for (const item of value) {
+      const named =
+        typeof item === 'string' || typeof item === 'number'
+          ? this.#values.named(String(item))
+          : undefined;
+      if (named === undefined) return undefined;
+      first ??= named;
+    }
+    return first;
+  }
+
   #resolveInput(ref: InputRef, a: Analysis): void {
     if ('page' in ref) {
       const page = this.#pages.get(ref.page);

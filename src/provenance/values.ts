@@ -70,6 +70,46 @@ export function pageValues(text: string): Set<string> {
   return out;
 }
 
+const QUOTED_RE = /"([^"\n]{1,300})"|“([^”\n]{1,300})”|'([^'\n]{2,300})'(?!\w)/g;
+/** What surrounds a value in prose without being part of it: quotes, brackets, end punctuation. */
+const WRAPPING = /^[\s"'“”‘’([{<]+|[\s"'“”‘’)\]}>.,;:!?]+$/g;
+const MAX_NAMED_VALUE = 300;
+
+/**
+ * The key under which a whole value is compared with what a trusted page named: case- and
+ * space-folded, without wrapping quotes, brackets or end punctuation, and without a leading
+ * `#` or `@` (a channel or a handle is named either way). Null when empty or too long.
+ */
+export function namedKey(text: string): string | null {
+  const key = normalizeText(text).replace(WRAPPING, '').replace(/^[#@]/, '');
+  return key.length > 0 && key.length <= MAX_NAMED_VALUE ? key : null;
+}
+
+/**
+ * Every whole value a trusted page (the user's own request) names: each word, each quoted
+ * or code span, each command span, each URL, address and path. An argument that *is* one
+ * of these was chosen by the user, whatever else also shows it.
+ */
+export function namedValues(text: string): Set<string> {
+  const spans: string[] = text.split(/\s+/);
+  for (const re of [QUOTED_RE, INLINE_CODE_RE, PROMPT_LINE_RE, RUN_RE]) {
+    for (const match of text.matchAll(re)) {
+      const span = match.slice(1).find((group) => group !== undefined);
+      if (span !== undefined) spans.push(span);
+    }
+  }
+  for (const match of text.matchAll(FENCE_RE)) spans.push(...(match[1] as string).split('\n'));
+  for (const re of [URL_RE, EMAIL_RE, PATH_RE]) {
+    for (const match of text.matchAll(re)) spans.push(match[0]);
+  }
+  const out = new Set<string>();
+  for (const span of spans) {
+    const key = namedKey(span.replace(/^\s*[$>#]\s+/, ''));
+    if (key !== null) out.add(key);
+  }
+  return out;
+}
+
 /** An argument's exact values, with the argument itself as a command. */
 export function argumentValues(text: string): Set<string> {
   const out = extractValues(text);
@@ -238,6 +278,8 @@ export interface ValueOrigin {
 export const DEFAULT_FINGERPRINT_BUDGET = 2_000_000;
 /** Distinct exact values the index holds at most (beyond: fail closed). */
 export const MAX_VALUES = 1_000_000;
+/** Whole values named by trusted pages the index holds at most (beyond: not named). */
+const MAX_NAMED = 100_000;
 /** Encoded forms of secrets checked against every argument (beyond: fail closed). */
 const MAX_SECRET_FORMS = 10_000;
 
@@ -250,6 +292,8 @@ export class ValueIndex {
   /** Join of the labels of pages too large for the remaining budget. */
   #unindexed = 0;
   readonly #secretForms: { form: string; caseless: boolean; origin: ValueOrigin }[] = [];
+  /** Whole values that trusted pages named -> the first such page. */
+  readonly #named = new Map<string, ValueOrigin>();
 
   constructor(maxOriginsPerValue = 8, fingerprintBudget = DEFAULT_FINGERPRINT_BUDGET) {
     this.#maxOriginsPerValue = maxOriginsPerValue;
@@ -265,9 +309,19 @@ export class ValueIndex {
     return this.#unindexed;
   }
 
-  /** Index the values and fingerprints of a page's text. */
-  add(pageId: string, labels: number, text: string): void {
+  /**
+   * Index the values and fingerprints of a page's text. `named`: the page is the user's
+   * (or the operator's) own words, clean and trusted, so the whole values it names are
+   * recorded as theirs too (see named()).
+   */
+  add(pageId: string, labels: number, text: string, named = false): void {
     const origin: ValueOrigin = { pageId, labels };
+    if (named) {
+      for (const key of namedValues(text)) {
+        if (this.#named.size >= MAX_NAMED) break; // beyond: simply not named (fails closed)
+        if (!this.#named.has(key)) this.#named.set(key, origin);
+      }
+    }
     for (const value of pageValues(text)) {
       let list = this.#origins.get(value);
       if (!list) {
@@ -323,6 +377,16 @@ export class ValueIndex {
       }
     }
     this.#secretForms.push({ form: bytes.toString('hex'), caseless: true, origin });
+  }
+
+  /**
+   * The trusted page that named `text` as a whole value, if one did. Only exact whole
+   * values count: a longer text that merely contains a named value is looked up as usual.
+   */
+  named(text: string): ValueOrigin | undefined {
+    if (this.#named.size === 0) return undefined;
+    const key = namedKey(text);
+    return key === null ? undefined : this.#named.get(key);
   }
 
   /** The pages the values and long substrings of `text` appeared in. */
