@@ -76,19 +76,21 @@ const WRAPPING = /^[\s"'“”‘’([{<]+|[\s"'“”‘’)\]}>.,;:!?]+$/g;
 const MAX_NAMED_VALUE = 300;
 
 /**
- * The key under which a whole value is compared with what a trusted page named: case- and
- * space-folded, without wrapping quotes, brackets or end punctuation, and without a leading
- * `#` or `@` (a channel or a handle is named either way). Null when empty or too long.
+ * The key under which a whole value is compared with what a trusted page named: the exact
+ * text, whitespace collapsed (case is kept: `/srv/Tmp` is not `/srv/tmp`). Null when
+ * empty or too long.
  */
 export function namedKey(text: string): string | null {
-  const key = normalizeText(text).replace(WRAPPING, '').replace(/^[#@]/, '');
+  const key = text.replace(/\s+/g, ' ').trim();
   return key.length > 0 && key.length <= MAX_NAMED_VALUE ? key : null;
 }
 
 /**
  * Every whole value a trusted page (the user's own request) names: each word, each quoted
- * or code span, each command span, each URL, address and path. An argument that *is* one
- * of these was chosen by the user, whatever else also shows it.
+ * or code span, each command span, each URL, address and path; each as written and
+ * without the quotes, brackets or end punctuation of the prose around it, and a channel
+ * or handle with and without its `#` or `@`. An argument that *is* one of these was
+ * chosen by the user, whatever else also shows it.
  */
 export function namedValues(text: string): Set<string> {
   const spans: string[] = text.split(/\s+/);
@@ -103,9 +105,17 @@ export function namedValues(text: string): Set<string> {
     for (const match of text.matchAll(re)) spans.push(match[0]);
   }
   const out = new Set<string>();
+  const add = (value: string) => {
+    const key = namedKey(value);
+    if (key === null) return;
+    out.add(key);
+    if (/^[#@][\w.-]+$/.test(key)) out.add(key.slice(1));
+    else if (/^[\w.-]+$/.test(key)) out.add(`#${key}`).add(`@${key}`);
+  };
   for (const span of spans) {
-    const key = namedKey(span.replace(/^\s*[$>#]\s+/, ''));
-    if (key !== null) out.add(key);
+    const bare = span.replace(/^\s*[$>#]\s+/, '');
+    add(bare);
+    add(bare.replace(WRAPPING, ''));
   }
   return out;
 }
