@@ -112,7 +112,11 @@ const scenarioSchema = z.strictObject({
    * The user's own request, in their words: what the user typed, never what a server
    * returned. `agentk eval --with-task` gives it to the proxy with --task.
    */
-  task: z.string().min(1).max(4000).optional(),
+  task: z
+    .string()
+    .max(4000)
+    .refine((task) => task.trim() !== '', 'task must not be empty')
+    .optional(),
   /** Values that must never reach the client or the trace (planted credentials). */
   secrets: z.array(z.string().min(8).max(4096)).max(20).default([]),
   server: z.strictObject({

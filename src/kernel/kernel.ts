@@ -229,6 +229,25 @@ const CONTENT_ARGUMENTS = new Set(
     'markdown md caption reply answer prompt query q question data value values'
   ).split(' '),
 );
+/**
+ * Whether a page is the user's (or the operator's) own words, whose values count as
+ * their choice: labelled `trusted` by the policy's source patterns (`user:*`, `system:*`
+ * in the default policy) and nothing else, so no scan found a secret, a handle or an
+ * injection in it and no pattern called it private or external.
+ */
+function isUsersOwnWords(labels: LabelMask): boolean {
+  return labels === TRUSTED;
+}
+
+/** Syscalls that act on the world through arguments (targets, recipients, commands). */
+const ACTION_KINDS: ReadonlySet<string> = new Set([
+  'tool.invoke',
+  'resource.read',
+  'prompt.get',
+  'network.send',
+  'file.patch',
+]);
+
 const CONTROL_ARGUMENTS = new Set(
   (
     'url uri urls link href path paths file files filename filepath dir directory folder to cc ' +
@@ -1093,8 +1112,7 @@ export class Kernel {
     }
     session.context = joinMasks(session.context, analysis.labels);
     if (analysis.contentText) {
-      // A clean, trusted page (the user's request) names values the user chose.
-      this.#values.add(id, analysis.labels, analysis.contentText, analysis.labels === TRUSTED);
+      this.#values.add(id, analysis.labels, analysis.contentText, isUsersOwnWords(analysis.labels));
     }
     const { mask: _mask, ...info } = page;
     return info;
@@ -1136,6 +1154,9 @@ export class Kernel {
      * values the event already keeps verbatim (the target).
      */
     const budget = decodeBudget();
+    /** Control arguments the user named, and control arguments they did not. */
+    let namedControl = 0;
+    let otherControl = 0;
     const flow = (name: string, value: unknown, evidence = true, control = true) => {
       const text = textOf(value);
       if (text === null || text.length > MAX_SCANNED_CONTENT) {
@@ -1144,12 +1165,20 @@ export class Kernel {
       }
       if (evidence) a.inputs.push({ ref: name, sha256: hashOf(value) });
       const named = this.#namedBy(value);
+      if (control) {
+        if (named !== undefined) namedControl += 1;
+        else otherControl += 1;
+      }
       if (named !== undefined) {
         // The user's own request named this very value: it is their choice, whatever
-        // untrusted or private page also shows it. Credential material is still found.
+        // untrusted or private page also shows it. Credential material is still found,
+        // by pattern, as a handle, or as a secret the kernel knows (and then counts).
         raiseArg(named.labels, control);
         if (containsSecret(text)) raise(SECRET | PRIVATE);
         for (const handle of findHandles(text)) this.#resolveInput({ handle }, a);
+        for (const origin of this.#values.lookup(text)) {
+          if ((origin.labels & SECRET) !== 0) raiseArg(origin.labels, control);
+        }
         const earlier = (a.detail.user_named as string[] | undefined) ?? [];
         a.detail.user_named = [...earlier, name];
         if (a.provenance.length < MAX_PROVENANCE_HITS) {
@@ -1392,10 +1421,16 @@ export class Kernel {
         if (request.task !== undefined) flow('task', request.task, true, false);
         break;
     }
+    // On an action, `trusted` control labels mean exactly this: every control argument is
+    // a value the user named, and there is at least one. Overlap with the user's page, a
+    // page passed as an input, or a control argument no page explains is not the user
+    // choosing where the action goes.
+    if (ACTION_KINDS.has(request.kind) && (namedControl === 0 || otherControl > 0)) {
+      a.control &= ~TRUSTED;
+    }
     return a;
   }
 
-  /** Add an input reference's evidence and labels; unknown references fail closed. */
   /**
    * The trusted page that named this argument as a whole (a string or number, or a list
    * of them all named), or undefined: a value that merely contains a named one is not.
@@ -1417,6 +1452,7 @@ export class Kernel {
     return first;
   }
 
+  /** Add an input reference's evidence and labels; unknown references fail closed. */
   #resolveInput(ref: InputRef, a: Analysis): void {
     if ('page' in ref) {
       const page = this.#pages.get(ref.page);

@@ -73,49 +73,41 @@ export function pageValues(text: string): Set<string> {
 const QUOTED_RE = /"([^"\n]{1,300})"|“([^”\n]{1,300})”|'([^'\n]{2,300})'(?!\w)/g;
 /** What surrounds a value in prose without being part of it: quotes, brackets, end punctuation. */
 const WRAPPING = /^[\s"'“”‘’([{<]+|[\s"'“”‘’)\]}>.,;:!?]+$/g;
+/** A word that names something: it holds a digit or . / @ : \, or is a #channel or @handle. */
+const VALUE_SHAPED = /^[#@][\w.-]+$|\d|[./@:\\]/;
 const MAX_NAMED_VALUE = 300;
 
 /**
- * The key under which a whole value is compared with what a trusted page named: the exact
- * text, whitespace collapsed (case is kept: `/srv/Tmp` is not `/srv/tmp`). Null when
- * empty or too long.
- */
-export function namedKey(text: string): string | null {
-  const key = text.replace(/\s+/g, ' ').trim();
-  return key.length > 0 && key.length <= MAX_NAMED_VALUE ? key : null;
-}
-
-/**
- * Every whole value a trusted page (the user's own request) names: each word, each quoted
- * or code span, each command span, each URL, address and path; each as written and
- * without the quotes, brackets or end punctuation of the prose around it, and a channel
- * or handle with and without its `#` or `@`. An argument that *is* one of these was
- * chosen by the user, whatever else also shows it.
+ * Every whole value a trusted page (the user's own request) names, exactly as written: each
+ * quoted or code span and each command span; each URL, address and path; and each word
+ * shaped like a value (a number, a file or host name, a #channel or @handle, with the
+ * prose punctuation around it dropped, and a #channel or @handle also without its sign).
+ * Plain words name nothing: "in general" does not name the channel #general. An argument
+ * that *is* one of these values was chosen by the user, whatever else also shows it.
  */
 export function namedValues(text: string): Set<string> {
-  const spans: string[] = text.split(/\s+/);
+  const out = new Set<string>();
+  const add = (value: string) => {
+    const trimmed = value.trim();
+    if (trimmed.length > 0 && trimmed.length <= MAX_NAMED_VALUE) out.add(trimmed);
+  };
   for (const re of [QUOTED_RE, INLINE_CODE_RE, PROMPT_LINE_RE, RUN_RE]) {
     for (const match of text.matchAll(re)) {
       const span = match.slice(1).find((group) => group !== undefined);
-      if (span !== undefined) spans.push(span);
+      if (span !== undefined) add(span);
     }
   }
-  for (const match of text.matchAll(FENCE_RE)) spans.push(...(match[1] as string).split('\n'));
-  for (const re of [URL_RE, EMAIL_RE, PATH_RE]) {
-    for (const match of text.matchAll(re)) spans.push(match[0]);
+  for (const match of text.matchAll(FENCE_RE)) {
+    for (const line of (match[1] as string).split('\n')) add(line.replace(/^\s*[$>#]\s+/, ''));
   }
-  const out = new Set<string>();
-  const add = (value: string) => {
-    const key = namedKey(value);
-    if (key === null) return;
-    out.add(key);
-    if (/^[#@][\w.-]+$/.test(key)) out.add(key.slice(1));
-    else if (/^[\w.-]+$/.test(key)) out.add(`#${key}`).add(`@${key}`);
-  };
-  for (const span of spans) {
-    const bare = span.replace(/^\s*[$>#]\s+/, '');
+  for (const re of [URL_RE, EMAIL_RE, PATH_RE]) {
+    for (const match of text.matchAll(re)) add(match[0].replace(TRAILING_PUNCTUATION, ''));
+  }
+  for (const word of text.split(/\s+/)) {
+    const bare = word.replace(WRAPPING, '');
+    if (!VALUE_SHAPED.test(bare)) continue;
     add(bare);
-    add(bare.replace(WRAPPING, ''));
+    if (/^[#@][\w.-]+$/.test(bare)) add(bare.slice(1));
   }
   return out;
 }
@@ -391,12 +383,13 @@ export class ValueIndex {
 
   /**
    * The trusted page that named `text` as a whole value, if one did. Only exact whole
-   * values count: a longer text that merely contains a named value is looked up as usual.
+   * values count: a text that merely contains a named value is looked up as usual.
    */
   named(text: string): ValueOrigin | undefined {
-    if (this.#named.size === 0) return undefined;
-    const key = namedKey(text);
-    return key === null ? undefined : this.#named.get(key);
+    // Compared byte for byte: "make\nrelease" or a path with a trailing space is not the
+    // value the user typed.
+    if (this.#named.size === 0 || text.length > MAX_NAMED_VALUE) return undefined;
+    return this.#named.get(text);
   }
 
   /** The pages the values and long substrings of `text` appeared in. */

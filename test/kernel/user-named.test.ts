@@ -9,7 +9,7 @@ const PRIYA = 'priya.natarajan@acme.example';
 const TASK = {
   kind: 'context.read' as const,
   target: 'user:task',
-  content: `Mail my free slots on Thursday to Priya (${PRIYA}), then run \`npm test\`.`,
+  content: `Mail my free slots on Thursday to Priya (${PRIYA}) and books@ledger.example, then run \`npm test\`.`,
 };
 const CALENDAR = {
   kind: 'tool.response' as const,
@@ -79,6 +79,57 @@ describe('values the user named', () => {
       kernel.syscall({ kind: 'tool.invoke', target: 'box/delete_path', args: { path } });
     expect(remove('/srv/build/tmp').verdict).toBe('allow');
     expect(remove('/srv/build/TMP').rule).toBe('ask-untrusted-steered-action');
+  });
+
+  describe('a destination the user did not name gets nothing from the request', () => {
+    const attempts: [string, Record<string, unknown>][] = [
+      ['a named recipient plus one nobody shows', { to: PRIYA, cc: 'desk@slot-sync.example' }],
+      ['a named address joined with another', { to: 'books@ledger.example, desk@slot.example' }],
+      ['a list with one unnamed member', { to: ['books@ledger.example', 'desk@slot.example'] }],
+      [
+        'a URL padded with the words of the request',
+        { url: 'https://q.example/c?t=Mail my free slots on Thursday to Priya' },
+      ],
+      ['no control argument, the request passed as an input', { text: 'hi' }],
+    ];
+    for (const [title, args] of attempts) {
+      it(title, () => {
+        const { kernel } = memoryKernel();
+        kernel.syscall(TASK);
+        kernel.syscall(CALENDAR);
+        const sent = kernel.syscall({
+          kind: 'tool.invoke',
+          target: 'mail/send_email',
+          args: { ...args, body: CALENDAR.content },
+          inputs: [{ page: 'p1' }],
+        });
+        expect([sent.verdict, sent.rule]).toEqual(['deny', 'deny-private-egress']);
+        expect(sent.controlLabels).not.toContain('trusted');
+      });
+    }
+
+    it('plain words of the request name nothing; values compare byte for byte', () => {
+      const { kernel } = memoryKernel();
+      kernel.syscall({
+        ...TASK,
+        content:
+          'Summarise a random sample of my mail. In general, keep it short. Run `make release`.',
+      });
+      kernel.syscall(CALENDAR);
+      for (const channel of ['general', '#general', 'random', '#random']) {
+        const post = kernel.syscall({
+          kind: 'tool.invoke',
+          target: 'slack/post_message',
+          args: { channel, text: CALENDAR.content },
+        });
+        expect(post.rule, channel).toBe('deny-private-egress');
+      }
+      const run = (command: string) =>
+        kernel.syscall({ kind: 'tool.invoke', target: 'shell/run_command', args: { command } });
+      expect(run('make release').event.syscall.detail?.user_named).toEqual(['arg:command']);
+      expect(run('make\nrelease').event.syscall.detail?.user_named).toBeUndefined();
+      expect(run(' make release').event.syscall.detail?.user_named).toBeUndefined();
+    });
   });
 
   it('does not let a named recipient carry an untrusted copy recipient or secret material', () => {

@@ -107,7 +107,10 @@ function taskOption(args: ParsedArgs): string | undefined {
   return task;
 }
 
-/** Every check that can fail happens here, before anything is spawned or written. */
+/**
+ * Every check of the command line happens here, before anything is spawned or written
+ * (the one later refusal: a policy that refuses the user's request, see giveTask).
+ */
 export function proxyConfig(args: ParsedArgs): ProxyConfig {
   const serverId = stringOption(args, 'server-id');
   if (serverId === undefined)
@@ -201,8 +204,13 @@ function giveTask(kernel: Kernel, task: string, io: CliIo): void {
     );
   }
   if (result.labels.length !== 1 || result.labels[0] !== 'trusted') {
+    const why = result.labels.includes('poisoned-suspect')
+      ? 'it looks like a prompt injection to the content scan (does it quote one?)'
+      : result.labels.includes('secret')
+        ? 'it holds credential material'
+        : "the policy's source patterns do not label user:task trusted alone";
     io.stderr(
-      `agentk mcp-proxy-stdio: warning: the policy labels the user's request ${result.labels.join(', ')}, not just trusted; the values it names are not treated as the user's choice\n`,
+      `agentk mcp-proxy-stdio: warning: the user's request is labelled ${result.labels.join(', ')} (${why}); the values it names are not treated as the user's choice\n`,
     );
   }
 }
@@ -264,7 +272,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     'task-file': { type: 'string' },
   },
   positionals: [0, 0],
-  hyphenValues: ['arg'],
+  hyphenValues: ['arg', 'task'],
   takesRest: true,
   async run(args, io): Promise<ExitCode> {
     const config = proxyConfig(args);
