@@ -52,8 +52,6 @@ export interface RunOptions {
   readonly workDir: string;
   /** How long a step may wait for its answer. */
   readonly stepTimeoutMs: number;
-  /** Give the proxy the scenario's user request (--task), when the scenario has one. */
-  readonly withTask?: boolean;
 }
 
 /** The text an answer carries, as an agent would read it. */
@@ -163,7 +161,6 @@ function childFor(mode: Mode, scenario: Scenario, options: RunOptions, files: Fi
       join(options.workDir, 'pins'),
       '--approvals-dir',
       join(options.workDir, 'approvals'),
-      ...(options.withTask && scenario.task !== undefined ? ['--task', scenario.task] : []),
       '--',
       process.execPath,
       ...server,

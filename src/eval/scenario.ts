@@ -108,15 +108,6 @@ const scenarioSchema = z.strictObject({
   title: z.string().min(1).max(200),
   /** The public benchmark family the case is ported from, in our own words. */
   inspired_by: z.string().max(200).default(''),
-  /**
-   * The user's own request, in their words: what the user typed, never what a server
-   * returned. `agentk eval --with-task` gives it to the proxy with --task.
-   */
-  task: z
-    .string()
-    .max(4000)
-    .refine((task) => task.trim() !== '', 'task must not be empty')
-    .optional(),
   /** Values that must never reach the client or the trace (planted credentials). */
   secrets: z.array(z.string().min(8).max(4096)).max(20).default([]),
   server: z.strictObject({

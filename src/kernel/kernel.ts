@@ -229,25 +229,6 @@ const CONTENT_ARGUMENTS = new Set(
     'markdown md caption reply answer prompt query q question data value values'
   ).split(' '),
 );
-/**
- * Whether a page is the user's (or the operator's) own words, whose values count as
- * their choice: labelled `trusted` by the policy's source patterns (`user:*`, `system:*`
- * in the default policy) and nothing else, so no scan found a secret, a handle or an
- * injection in it and no pattern called it private or external.
- */
-function isUsersOwnWords(labels: LabelMask): boolean {
-  return labels === TRUSTED;
-}
-
-/** Syscalls that act on the world through arguments (targets, recipients, commands). */
-const ACTION_KINDS: ReadonlySet<string> = new Set([
-  'tool.invoke',
-  'resource.read',
-  'prompt.get',
-  'network.send',
-  'file.patch',
-]);
-
 const CONTROL_ARGUMENTS = new Set(
   (
     'url uri urls link href path paths file files filename filepath dir directory folder to cc ' +
@@ -1111,9 +1092,7 @@ export class Kernel {
       this.#pages.delete(this.#pages.keys().next().value as string);
     }
     session.context = joinMasks(session.context, analysis.labels);
-    if (analysis.contentText) {
-      this.#values.add(id, analysis.labels, analysis.contentText, isUsersOwnWords(analysis.labels));
-    }
+    if (analysis.contentText) this.#values.add(id, analysis.labels, analysis.contentText);
     const { mask: _mask, ...info } = page;
     return info;
   }
@@ -1154,9 +1133,6 @@ export class Kernel {
      * values the event already keeps verbatim (the target).
      */
     const budget = decodeBudget();
-    /** Control arguments the user named, and control arguments they did not. */
-    let namedControl = 0;
-    let otherControl = 0;
     const flow = (name: string, value: unknown, evidence = true, control = true) => {
       const text = textOf(value);
       if (text === null || text.length > MAX_SCANNED_CONTENT) {
@@ -1164,33 +1140,6 @@ export class Kernel {
         return;
       }
       if (evidence) a.inputs.push({ ref: name, sha256: hashOf(value) });
-      const named = this.#namedBy(value);
-      if (control) {
-        if (named !== undefined) namedControl += 1;
-        else otherControl += 1;
-      }
-      if (named !== undefined) {
-        // The user's own request named this very value: it is their choice, whatever
-        // untrusted or private page also shows it. Credential material is still found,
-        // by pattern, as a handle, or as a secret the kernel knows (and then counts).
-        raiseArg(named.labels, control);
-        if (containsSecret(text)) raise(SECRET | PRIVATE);
-        for (const handle of findHandles(text)) this.#resolveInput({ handle }, a);
-        for (const origin of this.#values.lookup(text)) {
-          if ((origin.labels & SECRET) !== 0) raiseArg(origin.labels, control);
-        }
-        const earlier = (a.detail.user_named as string[] | undefined) ?? [];
-        a.detail.user_named = [...earlier, name];
-        if (a.provenance.length < MAX_PROVENANCE_HITS) {
-          a.provenance.push({
-            arg: name,
-            page: named.pageId,
-            pageSha256: this.#pages.get(named.pageId)?.sha256 ?? '',
-            labels: labelsOf(named.labels),
-          });
-        }
-        return;
-      }
       raiseArg(this.#values.unindexedLabels, control);
       const pages = new Set<string>();
       // As written, and as decoded: an encoded copy is still a copy. What could not be
@@ -1421,35 +1370,7 @@ export class Kernel {
         if (request.task !== undefined) flow('task', request.task, true, false);
         break;
     }
-    // On an action, `trusted` control labels mean exactly this: every control argument is
-    // a value the user named, and there is at least one. Overlap with the user's page, a
-    // page passed as an input, or a control argument no page explains is not the user
-    // choosing where the action goes.
-    if (ACTION_KINDS.has(request.kind) && (namedControl === 0 || otherControl > 0)) {
-      a.control &= ~TRUSTED;
-    }
     return a;
-  }
-
-  /**
-   * The trusted page that named this argument as a whole (a string or number, or a list
-   * of them all named), or undefined: a value that merely contains a named one is not.
-   */
-  #namedBy(value: unknown): { pageId: string; labels: LabelMask } | undefined {
-    if (typeof value === 'string' || typeof value === 'number') {
-      return this.#values.named(String(value));
-    }
-    if (!Array.isArray(value) || value.length === 0 || value.length > 64) return undefined;
-    let first: { pageId: string; labels: LabelMask } | undefined;
-    for (const item of value) {
-      const named =
-        typeof item === 'string' || typeof item === 'number'
-          ? this.#values.named(String(item))
-          : undefined;
-      if (named === undefined) return undefined;
-      first ??= named;
-    }
-    return first;
   }
 
   /** Add an input reference's evidence and labels; unknown references fail closed. */

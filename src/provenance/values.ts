@@ -70,48 +70,6 @@ export function pageValues(text: string): Set<string> {
   return out;
 }
 
-const QUOTED_RE = /"([^"\n]{1,300})"|“([^”\n]{1,300})”|'([^'\n]{2,300})'(?!\w)/g;
-/** What surrounds a value in prose without being part of it: quotes, brackets, end punctuation. */
-const WRAPPING = /^[\s"'“”‘’([{<]+|[\s"'“”‘’)\]}>.,;:!?]+$/g;
-/** A word that names something: it holds a digit or . / @ : \, or is a #channel or @handle. */
-const VALUE_SHAPED = /^[#@][\w.-]+$|\d|[./@:\\]/;
-const MAX_NAMED_VALUE = 300;
-
-/**
- * Every whole value a trusted page (the user's own request) names, exactly as written: each
- * quoted or code span and each command span; each URL, address and path; and each word
- * shaped like a value (a number, a file or host name, a #channel or @handle, with the
- * prose punctuation around it dropped, and a #channel or @handle also without its sign).
- * Plain words name nothing: "in general" does not name the channel #general. An argument
- * that *is* one of these values was chosen by the user, whatever else also shows it.
- */
-export function namedValues(text: string): Set<string> {
-  const out = new Set<string>();
-  const add = (value: string) => {
-    const trimmed = value.trim();
-    if (trimmed.length > 0 && trimmed.length <= MAX_NAMED_VALUE) out.add(trimmed);
-  };
-  for (const re of [QUOTED_RE, INLINE_CODE_RE, PROMPT_LINE_RE, RUN_RE]) {
-    for (const match of text.matchAll(re)) {
-      const span = match.slice(1).find((group) => group !== undefined);
-      if (span !== undefined) add(span);
-    }
-  }
-  for (const match of text.matchAll(FENCE_RE)) {
-    for (const line of (match[1] as string).split('\n')) add(line.replace(/^\s*[$>#]\s+/, ''));
-  }
-  for (const re of [URL_RE, EMAIL_RE, PATH_RE]) {
-    for (const match of text.matchAll(re)) add(match[0].replace(TRAILING_PUNCTUATION, ''));
-  }
-  for (const word of text.split(/\s+/)) {
-    const bare = word.replace(WRAPPING, '');
-    if (!VALUE_SHAPED.test(bare)) continue;
-    add(bare);
-    if (/^[#@][\w.-]+$/.test(bare)) add(bare.slice(1));
-  }
-  return out;
-}
-
 /** An argument's exact values, with the argument itself as a command. */
 export function argumentValues(text: string): Set<string> {
   const out = extractValues(text);
@@ -280,8 +238,6 @@ export interface ValueOrigin {
 export const DEFAULT_FINGERPRINT_BUDGET = 2_000_000;
 /** Distinct exact values the index holds at most (beyond: fail closed). */
 export const MAX_VALUES = 1_000_000;
-/** Whole values named by trusted pages the index holds at most (beyond: not named). */
-const MAX_NAMED = 100_000;
 /** Encoded forms of secrets checked against every argument (beyond: fail closed). */
 const MAX_SECRET_FORMS = 10_000;
 
@@ -294,8 +250,6 @@ export class ValueIndex {
   /** Join of the labels of pages too large for the remaining budget. */
   #unindexed = 0;
   readonly #secretForms: { form: string; caseless: boolean; origin: ValueOrigin }[] = [];
-  /** Whole values that trusted pages named -> the first such page. */
-  readonly #named = new Map<string, ValueOrigin>();
 
   constructor(maxOriginsPerValue = 8, fingerprintBudget = DEFAULT_FINGERPRINT_BUDGET) {
     this.#maxOriginsPerValue = maxOriginsPerValue;
@@ -311,19 +265,9 @@ export class ValueIndex {
     return this.#unindexed;
   }
 
-  /**
-   * Index the values and fingerprints of a page's text. `named`: the page is the user's
-   * (or the operator's) own words, clean and trusted, so the whole values it names are
-   * recorded as theirs too (see named()).
-   */
-  add(pageId: string, labels: number, text: string, named = false): void {
+  /** Index the values and fingerprints of a page's text. */
+  add(pageId: string, labels: number, text: string): void {
     const origin: ValueOrigin = { pageId, labels };
-    if (named) {
-      for (const key of namedValues(text)) {
-        if (this.#named.size >= MAX_NAMED) break; // beyond: simply not named (fails closed)
-        if (!this.#named.has(key)) this.#named.set(key, origin);
-      }
-    }
     for (const value of pageValues(text)) {
       let list = this.#origins.get(value);
       if (!list) {
@@ -379,17 +323,6 @@ export class ValueIndex {
       }
     }
     this.#secretForms.push({ form: bytes.toString('hex'), caseless: true, origin });
-  }
-
-  /**
-   * The trusted page that named `text` as a whole value, if one did. Only exact whole
-   * values count: a text that merely contains a named value is looked up as usual.
-   */
-  named(text: string): ValueOrigin | undefined {
-    // Compared byte for byte: "make\nrelease" or a path with a trailing space is not the
-    // value the user typed.
-    if (this.#named.size === 0 || text.length > MAX_NAMED_VALUE) return undefined;
-    return this.#named.get(text);
   }
 
   /** The pages the values and long substrings of `text` appeared in. */

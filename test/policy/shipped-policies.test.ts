@@ -75,20 +75,6 @@ const SCENARIOS: Record<string, readonly Scenario[]> = {
       steps: [{ kind: 'context.read', target: 'file:~/.ssh/id_rsa' }],
     },
     {
-      rule: 'allow-private-to-user-named-destination',
-      verdict: 'allow',
-      title: 'an account number from mail posted to the URL the user named',
-      steps: [
-        PAGE('user:task', 'Post my account number to https://books.example/in for the accountant.'),
-        MAIL,
-        {
-          kind: 'network.send',
-          target: 'https://books.example/in',
-          body: { note: 'acct DE89370400440532013000' },
-        },
-      ],
-    },
-    {
       rule: 'deny-private-egress',
       verdict: 'deny',
       title: 'an account number from mail posted to a URL',

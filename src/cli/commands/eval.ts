@@ -20,7 +20,6 @@ async function runAll(
   policyPath: string,
   work: string,
   jobs: number,
-  withTask: boolean,
 ): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = new Array(scenarios.length);
   let next = 0;
@@ -29,7 +28,7 @@ async function runAll(
       const index = next++;
       const scenario = scenarios[index] as Scenario;
       const dir = (mode: string) => join(work, scenario.id, mode);
-      const options = { policyPath, stepTimeoutMs: STEP_TIMEOUT_MS, withTask };
+      const options = { policyPath, stepTimeoutMs: STEP_TIMEOUT_MS };
       const baseline = await runScenario(scenario, 'baseline', {
         ...options,
         workDir: dir('baseline'),
@@ -44,22 +43,16 @@ async function runAll(
 
 function render(
   report: EvalReport,
-  scenarios: readonly Scenario[],
+  count: number,
   policyPath: string,
   kept: string | null,
-  withTask: boolean,
 ): string {
-  const count = scenarios.length;
-  const tasks = scenarios.filter((s) => s.task !== undefined).length;
   const t = report.total;
   const pct = (part: number, whole: number) =>
     whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(1)}%`;
   const lines = [
     `AgentK eval: ${count} scenarios, each run without AgentK (plain passthrough) and through mcp-proxy-stdio`,
     `policy: ${policyPath}`,
-    withTask
-      ? `the user's request given to the proxy (--task) in ${tasks} of ${count} scenarios`
-      : "the user's request not given to the proxy (see --with-task)",
     '',
     ...table([
       [
@@ -101,7 +94,7 @@ function render(
 
 export const evalCommand: Command = {
   name: 'eval',
-  usage: `agentk eval [--corpus DIR] [--policy FILE] [--scenario ID]... [--with-task] [--json] [--markdown] [--keep]
+  usage: `agentk eval [--corpus DIR] [--policy FILE] [--scenario ID]... [--json] [--markdown] [--keep]
 
 Each scenario (examples/attacks/**/*.toml, format in docs/eval.md) is a scripted MCP
 server plus the transcript of a fully hijacked agent. It runs twice: straight into the
@@ -116,8 +109,6 @@ Exit status: 0 when every target is met, 1 when not, 2 for a usage or corpus err
   --corpus DIR      scenario directory (default: the shipped examples/attacks)
   --policy FILE     policy for the AgentK runs (default: examples/agentk.policy.toml)
   --scenario ID     run only this scenario (repeatable)
-  --with-task       give the proxy each scenario's user request (its task, with
-                    mcp-proxy-stdio --task), as a launcher that knows it would
   --json            the full report as JSON, with every step's outcome
   --markdown        the per-category table as Markdown (as in docs/eval.md)
   --keep            keep the run files (traces, call logs) and print where`,
@@ -128,7 +119,6 @@ Exit status: 0 when every target is met, 1 when not, 2 for a usage or corpus err
     json: { type: 'boolean' },
     markdown: { type: 'boolean' },
     keep: { type: 'boolean' },
-    'with-task': { type: 'boolean' },
   },
   positionals: [0, 0],
   async run(args, io) {
@@ -147,7 +137,6 @@ Exit status: 0 when every target is met, 1 when not, 2 for a usage or corpus err
     }
     const work = mkdtempSync(join(tmpdir(), 'agentk-eval-'));
     const keep = flag(args, 'keep');
-    const withTask = flag(args, 'with-task');
     let results: ScenarioResult[];
     try {
       results = await runAll(
@@ -155,7 +144,6 @@ Exit status: 0 when every target is met, 1 when not, 2 for a usage or corpus err
         policyPath,
         work,
         Math.max(1, Math.min(4, availableParallelism())),
-        withTask,
       );
     } finally {
       if (!keep) rmSync(work, { recursive: true, force: true });
@@ -166,7 +154,6 @@ Exit status: 0 when every target is met, 1 when not, 2 for a usage or corpus err
         json({
           ...report,
           policy: policyPath,
-          with_task: withTask,
           scenarios: results.map((r) => ({
             id: r.scenario.id,
             category: r.scenario.category,
@@ -187,7 +174,7 @@ Exit status: 0 when every target is met, 1 when not, 2 for a usage or corpus err
     } else if (flag(args, 'markdown')) {
       io.stdout(`${markdownTable(report).join('\n')}\n`);
     } else {
-      io.stdout(render(report, scenarios, policyPath, keep ? work : null, withTask));
+      io.stdout(render(report, scenarios.length, policyPath, keep ? work : null));
     }
     return report.ok ? EXIT.ok : EXIT.failed;
   },

@@ -4,7 +4,6 @@ import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { readConfigText } from '../../config/document.js';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
 import { loadSigner } from '../../evidence/keys.js';
@@ -20,7 +19,7 @@ import {
 import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, type ParsedArgs, stringOption, usageError } from '../command.js';
-import { type CliIo, EXIT, type ExitCode } from '../io.js';
+import { EXIT, type ExitCode } from '../io.js';
 import { DEFAULT_APPROVALS_DIR } from './approve.js';
 import { DEFAULT_PINS_DIR } from './pins.js';
 
@@ -84,33 +83,9 @@ export interface ProxyConfig {
   readonly shadowPolicyPath: string | undefined;
   readonly approvalsDir: string | undefined;
   readonly approvalTimeoutMs: number;
-  /** The user's own request for this session (--task or --task-file), if given. */
-  readonly task: string | undefined;
 }
 
-/** The most text --task or --task-file may give (a request, not a document). */
-export const MAX_TASK_BYTES = 64 * 1024;
-
-function taskOption(args: ParsedArgs): string | undefined {
-  const text = stringOption(args, 'task');
-  const file = stringOption(args, 'task-file');
-  if (text !== undefined && file !== undefined) {
-    throw usageError("give the user's request with --task or --task-file, not both");
-  }
-  const task = file !== undefined ? readConfigText(file, '--task-file', MAX_TASK_BYTES) : text;
-  if (task === undefined) return undefined;
-  if (task.trim() === '')
-    throw usageError(`${file !== undefined ? '--task-file' : '--task'} is empty`);
-  if (Buffer.byteLength(task) > MAX_TASK_BYTES) {
-    throw usageError(`--task is longer than ${MAX_TASK_BYTES} bytes`);
-  }
-  return task;
-}
-
-/**
- * Every check of the command line happens here, before anything is spawned or written
- * (the one later refusal: a policy that refuses the user's request, see giveTask).
- */
+/** Every check that can fail happens here, before anything is spawned or written. */
 export function proxyConfig(args: ParsedArgs): ProxyConfig {
   const serverId = stringOption(args, 'server-id');
   if (serverId === undefined)
@@ -180,39 +155,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
       1,
       86_400_000,
     ),
-    task: taskOption(args),
   };
-}
-
-/**
- * The user's request enters the kernel as a context page before any traffic, so that its
- * values are known to be the user's before any server shows them. A policy that refuses
- * it stops the proxy (the user asked for something that cannot be honoured); one that
- * does not label it trusted is warned about (its values then count as nobody's choice).
- */
-function giveTask(kernel: Kernel, task: string, io: CliIo): void {
-  const result = kernel.syscall({
-    kind: 'context.read',
-    target: 'user:task',
-    intent: "the user's request for this session (--task)",
-    content: task,
-  });
-  if (!result.allowed) {
-    kernel.close();
-    throw usageError(
-      `--task: the policy refuses the user's request as context [rule ${result.rule}]: ${result.reason}`,
-    );
-  }
-  if (result.labels.length !== 1 || result.labels[0] !== 'trusted') {
-    const why = result.labels.includes('poisoned-suspect')
-      ? 'it looks like a prompt injection to the content scan (does it quote one?)'
-      : result.labels.includes('secret')
-        ? 'it holds credential material'
-        : "the policy's source patterns do not label user:task trusted alone";
-    io.stderr(
-      `agentk mcp-proxy-stdio: warning: the user's request is labelled ${result.labels.join(', ')} (${why}); the values it names are not treated as the user's choice\n`,
-    );
-  }
 }
 
 export const mcpProxyStdioCommand: Command = {
@@ -239,12 +182,6 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --pins-dir DIR             where catalogue pins live (default .agentk/pins; see agentk pins)
   --approvals-dir DIR        where agentk approve leaves approvals (default .agentk/approvals)
   --approval-timeout-ms N    how long the user has to answer an approval request (default 300000)
-  --task TEXT                the user's own request for this session, in their words: it
-                             enters the kernel as a trusted page (user:task), and values
-                             it names (a recipient, a channel, a path, a command) count as
-                             the user's choice even where untrusted or private content
-                             also shows them (docs/mcp-proxy.md, "The user's request")
-  --task-file FILE           the same, read from a UTF-8 file (at most 64 KiB)
   --shadow-policy FILE       also decide every syscall under this policy and record both
                              decisions, enforcing only --policy (trace-inspect compares)
   --serialize                one request at a time, for replaying a scripted transcript
@@ -268,11 +205,9 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     'shadow-policy': { type: 'string' },
     'approvals-dir': { type: 'string' },
     'approval-timeout-ms': { type: 'string' },
-    task: { type: 'string' },
-    'task-file': { type: 'string' },
   },
   positionals: [0, 0],
-  hyphenValues: ['arg', 'task'],
+  hyphenValues: ['arg'],
   takesRest: true,
   async run(args, io): Promise<ExitCode> {
     const config = proxyConfig(args);
@@ -297,7 +232,6 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       ),
       ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
     });
-    if (config.task !== undefined) giveTask(kernel, config.task, io);
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
       kernel,
