@@ -235,7 +235,9 @@ const CONTROL_ARGUMENTS = new Set(
     'bcc recipient recipients email emails address addresses phone number account iban command ' +
     'cmd script code exec program args argv host hostname domain server endpoint dest ' +
     'destination target repo repository branch remote channel user username amount currency ' +
-    'method webhook'
+    'method webhook chat room conversation thread space group contact contacts member members ' +
+    'participant participants attendee attendees invitee invitees payee beneficiary assignee ' +
+    'assignees reviewer reviewers owner'
   ).split(' '),
 );
 
@@ -246,11 +248,57 @@ const CONTROL_ARGUMENTS = new Set(
  * value (a URL, address, path or long number).
  */
 export function isControlArgument(name: string, value: unknown): boolean {
+  if (isControlName(name)) return true;
   const words = nameWords(name);
-  if (words.some((word) => CONTROL_ARGUMENTS.has(word))) return true;
   if (words.length > 0 && words.every((word) => CONTENT_ARGUMENTS.has(word))) return false;
   const text = textOf(value);
-  return text === null || extractValues(text).size > 0;
+  if (text === null || extractValues(text).size > 0) return true;
+  // An encoded value (a base64 raw mail with its Bcc header) is judged by what it says.
+  const decoded = decodedForms(text, decodeBudget());
+  return decoded.exhausted || decoded.forms.some((form) => extractValues(form).size > 0);
+}
+
+/**
+ * How an argument's (or member's) name appears in the log: as written when it looks like
+ * a name (an identifier without long digit runs or credential material), otherwise by
+ * hash. A hijacked agent can put anything in a name; the log keeps no raw content.
+ */
+function argRef(key: string): string {
+  if (/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(key) && !/\d{5}/.test(key)) {
+    return loggable(key, 64);
+  }
+  return `~${sha256Hex(key).slice(0, 16)}`;
+}
+
+function isControlName(name: string): boolean {
+  return nameWords(name).some((word) => CONTROL_ARGUMENTS.has(word));
+}
+
+/** Members of one structured argument that are checked as control values, at most. */
+const MAX_NESTED_CONTROL = 256;
+
+/**
+ * The members inside a structured argument whose own name says they steer (a Graph-style
+ * `message.toRecipients[0].emailAddress.address`, a `personalizations[].to`), with their
+ * paths: a recipient is a recipient however deep it sits. Null when there are more than
+ * MAX_NESTED_CONTROL (the caller then treats the whole argument as control).
+ */
+function nestedControlValues(name: string, value: unknown): [string, unknown][] | null {
+  const out: [string, unknown][] = [];
+  const stack: [string, unknown][] = [[name, value]];
+  while (stack.length > 0) {
+    const [path, item] = stack.pop() as [string, unknown];
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) stack.push([`${path}[${i}]`, item[i]]);
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, child] of Object.entries(item)) {
+        const at = `${path}.${argRef(key)}`;
+        if (!isControlName(key)) stack.push([at, child]);
+        else if (out.push([at, child]) > MAX_NESTED_CONTROL) return null;
+      }
+    }
+  }
+  return out;
 }
 
 /** Where the known secret values occur in a text. */
@@ -1275,8 +1323,18 @@ export class Kernel {
         if (request.kind === 'resource.read') flow('target', request.target, false);
         // Everything an exec sink takes is code; otherwise arguments are told apart by role.
         const exec = (a.sinks & SINK_EXEC) !== 0;
-        for (const [name, value] of Object.entries(request.args ?? {})) {
-          flow(`arg:${name}`, value, true, exec || isControlArgument(name, value));
+        for (const [key, value] of Object.entries(request.args ?? {})) {
+          // The name is the agent's text too: traced like a value, logged only as a name.
+          const name = argRef(key);
+          flow(`arg-name:${name}`, key, false, false);
+          const control = exec || isControlArgument(key, value);
+          flow(`arg:${name}`, value, true, control);
+          if (control || typeof value !== 'object' || value === null) continue;
+          const nested = nestedControlValues(name, value);
+          if (nested === null) flow(`arg:${name}`, value, false, true);
+          else
+            for (const [path, member] of nested)
+              flow(`arg:${loggable(path, 256)}`, member, false, true);
         }
         break;
       }

@@ -26,6 +26,8 @@ const HEURISTICS: readonly (readonly [SinkMask, string])[] = [
     SINK_EGRESS,
     'send post upload email mail http https fetch request webhook publish share tweet message ' +
       'notify slack sms invite comment curl wget browse navigate url api push forward reply ' +
+      // Issues, gists and tickets are published to others (a public tracker, a helpdesk).
+      'issue issues gist gists ticket tickets ' +
       // Searches and lookups usually reach the open world: their arguments leave the machine.
       'search lookup query web',
   ],
