@@ -80,6 +80,11 @@ import type {
   SyscallResult,
 } from './types.js';
 
+/**
+ * Captured secrets looked for, raw, in everything headed to the client (each costs a scan
+ * of every answer). Beyond this many, later captures are found only by their patterns.
+ */
+const MAX_KNOWN_ECHOES = 10_000;
 export const DEFAULT_RECEIPT_TTL_MS = 5 * 60_000;
 export const DEFAULT_HANDLE_TTL_MS = 15 * 60_000;
 const MAX_SCANNED_CONTENT = 32 * 1024 * 1024;
@@ -1095,9 +1100,17 @@ export class Kernel {
     return { content: mapStrings(content, redactMember), handles };
   }
 
-  /** Values of configured stores that can list their targets, by value. */
+  /**
+   * Values of configured stores that can list their targets, and every secret captured
+   * so far, by value: a captured password that comes back without its `password:` line
+   * (echoed, written and read back) is still a secret.
+   */
   #knownSecretValues(): Map<string, string> {
     const known = new Map<string, string>();
+    for (const [value, target] of this.#captured.entries()) {
+      if (known.size >= MAX_KNOWN_ECHOES) break;
+      if (value.length >= 6 && !known.has(value)) known.set(value, target);
+    }
     for (const store of this.#stores) {
       for (const target of store.targets?.() ?? []) {
         const bytes = store.read(target);

@@ -32,6 +32,16 @@ describe('Kernel.captureSecrets', () => {
     expect(open.syscall.target).toBe('secret://captured/ci/get_config/1');
   });
 
+  it('finds a captured secret again when it comes back without its password line', () => {
+    const { kernel } = memoryKernel();
+    const first = kernel.captureSecrets('password: "Tr0ub4dor&3xQ"', 'notes/read_config');
+    expect(first.handles).toHaveLength(1);
+    // Echoed back by a tool of the same server (written, then read), the bare value.
+    const again = kernel.captureSecrets('saved Tr0ub4dor&3xQ', 'notes/read_note');
+    expect(JSON.stringify(again.content)).not.toContain('Tr0ub4dor');
+    expect(again.handles).toHaveLength(1);
+  });
+
   it('reveals no secret to a tool whose own description looks like an injection', () => {
     const { kernel } = memoryKernel();
     kernel.syscall({
