@@ -97,6 +97,22 @@ const INVOCATIONS: Readonly<
   'prompts/get': { kind: 'prompt.get', key: 'name', maxLength: 256 },
 };
 
+/** The params members MCP defines for each client request the proxy forwards. */
+const PARAM_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  ping: [],
+  'tools/list': ['cursor'],
+  'resources/list': ['cursor'],
+  'resources/templates/list': ['cursor'],
+  'prompts/list': ['cursor'],
+  'tools/call': ['name', 'arguments'],
+  'resources/read': ['uri'],
+  'prompts/get': ['name', 'arguments'],
+};
+/** A progress token that can carry no content: an integer, or a short plain id. */
+const PROGRESS_TOKEN = /^[\w.:-]{1,64}$/;
+/** List cursors remembered per session (only cursors the server issued are forwarded). */
+const MAX_CURSORS = 4096;
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -162,6 +178,8 @@ export class McpMediator {
   readonly serverId: string;
   /** Tools that declared an output schema: their denials carry no structuredContent. */
   readonly #schemaTools = new Set<string>();
+  /** `method\0cursor` for every nextCursor the server returned. */
+  readonly #cursors = new Set<string>();
 
   constructor(kernel: Kernel, serverId: string) {
     this.kernel = kernel;
@@ -190,15 +208,27 @@ export class McpMediator {
    */
   clientRequest(request: RpcRequest, canAsk = false, forwardId: JsonRpcId = request.id): Outcome {
     const { params, stripped, metadata } = stripAgentkMetadata(request.params);
-    const forwardLine = rebuild(
-      { ...request.message, id: forwardId, ...(stripped ? { params } : {}) },
-      MEMBERS.request,
-    );
     const id = request.id;
     const invalid = (message: string): Outcome => ({
       action: 'reply',
       line: errorLine(id, RPC.invalidParams, message),
     });
+    const permitted = this.#permittedParams(request.method, params);
+    if (typeof permitted === 'string') return invalid(permitted);
+    const forwardLine = rebuild(
+      {
+        ...request.message,
+        id: forwardId,
+        ...(permitted === undefined
+          ? stripped
+            ? { params }
+            : {}
+          : params === undefined && Object.keys(permitted).length === 0
+            ? {}
+            : { params: permitted }),
+      },
+      MEMBERS.request,
+    );
     if (metadata.problem !== undefined) {
       return {
         action: 'reply',
@@ -266,11 +296,40 @@ export class McpMediator {
     return {
       action: 'forward',
       line: rebuild(
-        { ...request.message, id: forwardId, params: { ...params, arguments: substituted } },
+        { ...request.message, id: forwardId, params: { ...permitted, arguments: substituted } },
         MEMBERS.request,
       ),
       syscall: result,
     };
+  }
+
+  /**
+   * The params to forward for a mediated request: only the members MCP defines for its
+   * method, a list cursor only if the server issued it, and `_meta` only as a progress
+   * token that carries no content (anything else in params would reach the server without
+   * the kernel seeing it). Undefined for methods forwarded as they are (initialize); a
+   * string names what is wrong.
+   */
+  #permittedParams(
+    method: string,
+    params: Record<string, unknown> | undefined,
+  ): Record<string, unknown> | string | undefined {
+    const members = PARAM_MEMBERS[method];
+    if (members === undefined) return undefined;
+    const out: Record<string, unknown> = {};
+    for (const member of members) if (params?.[member] !== undefined) out[member] = params[member];
+    if (out.cursor !== undefined && !this.#cursors.has(`${method}\0${String(out.cursor)}`)) {
+      return `${method} params.cursor was not issued by the server in this session`;
+    }
+    const meta = params?._meta;
+    const token = isRecord(meta) ? meta.progressToken : undefined;
+    if (
+      (typeof token === 'number' && Number.isSafeInteger(token)) ||
+      (typeof token === 'string' && PROGRESS_TOKEN.test(token))
+    ) {
+      out._meta = { progressToken: token };
+    }
+    return out;
   }
 
   /** The elicitation/create params that put an `ask` to the client's user. */
@@ -488,6 +547,10 @@ export class McpMediator {
         RPC.badResponse,
         `downstream server returned a malformed ${request.method} result (no ${key} list)`,
       );
+    }
+    const next = isRecord(result) ? result.nextCursor : undefined;
+    if (typeof next === 'string' && next.length <= 4096 && this.#cursors.size < MAX_CURSORS) {
+      this.#cursors.add(`${request.method}\0${next}`);
     }
     const kept: unknown[] = [];
     const names: string[] = [];

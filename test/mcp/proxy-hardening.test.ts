@@ -499,3 +499,43 @@ describe('mcp-proxy-stdio under the official SDK client', () => {
     expect(() => readFileSync(join(dir, 'trace.jsonl'))).toThrow();
   });
 });
+
+describe('what a mediated request may carry to the server', () => {
+  it('forwards only the params MCP defines (and a plain progress token), never extra members', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'agentk-params-')), 'server.log');
+    const s = await rawSession({ env: { FAULT_LOG: log } });
+    await s.initialize();
+    const answer = await s.request('tools/call', {
+      name: 'echo',
+      arguments: { note: 'hi' },
+      body: 'SMUGGLED-BODY private text',
+      _meta: { progressToken: 7, 'vendor/extra': 'SMUGGLED-META private text' },
+    });
+    expect(answer.result).toBeDefined();
+    const longToken = await s.request('tools/call', {
+      name: 'echo',
+      arguments: {},
+      _meta: { progressToken: 'SMUGGLED TOKEN with spaces and private text' },
+    });
+    expect(longToken.result).toBeDefined();
+    // A list cursor the server never issued is refused, not forwarded.
+    const cursor = await s.request('tools/list', { cursor: 'SMUGGLED-CURSOR private text' });
+    expect((cursor.error as { code: number; message: string }).message).toMatch(
+      /params\.cursor was not issued by the server/,
+    );
+    await s.close();
+    const received = readFileSync(log, 'utf8');
+    expect(received).not.toContain('SMUGGLED');
+    expect(received).toContain('"progressToken":7');
+  });
+
+  it('forwards a list cursor the server issued', async () => {
+    const s = await rawSession({ env: { FAULT_PAGES: '1' } });
+    await s.initialize();
+    const first = (await s.request('tools/list')).result as { nextCursor?: string };
+    expect(first.nextCursor).toBe('page-2');
+    const second = await s.request('tools/list', { cursor: first.nextCursor });
+    expect((second.result as { nextCursor?: string; tools: unknown[] }).nextCursor).toBeUndefined();
+    await s.close();
+  });
+});
