@@ -275,6 +275,15 @@ function argRef(key: string): string {
   return `~${sha256Hex(key).slice(0, 16)}`;
 }
 
+const REMOTE_URL =
+  /\b(?:https?|ftp|wss?):\/\/(?!(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])(?:[:/]|$))[^\s/?#"'<>]/i;
+
+/** Whether an argument holds a URL of a remote host (anywhere in it, nested or not). */
+function holdsRemoteUrl(value: unknown): boolean {
+  const text = textOf(value);
+  return text === null || REMOTE_URL.test(text);
+}
+
 function isControlName(name: string): boolean {
   return nameWords(name).some((word) => CONTROL_ARGUMENTS.has(word));
 }
@@ -1336,6 +1345,9 @@ export class Kernel {
         if (request.kind === 'resource.read') flow('target', request.target, false);
         // Everything an exec sink takes is code; otherwise arguments are told apart by role.
         const exec = (a.sinks & SINK_EXEC) !== 0;
+        // Whatever its name says, a call given a remote URL reaches the open world: its
+        // arguments leave the machine (a read tool fetching ?d=<private> is egress too).
+        if (Object.values(request.args ?? {}).some(holdsRemoteUrl)) a.sinks |= SINK_EGRESS;
         for (const [key, value] of Object.entries(request.args ?? {})) {
           // The name is the agent's text too: traced like a value, logged only as a name.
           const name = argRef(key);
