@@ -689,13 +689,17 @@ export class McpMediator {
         if (!isRecord(clientCapabilities.elicitation)) {
           return refuse(RPC.methodNotFound, 'the client did not declare elicitation');
         }
+        // What reaches the client's user is headed to the client: credentials become
+        // handles first, as in answers and notifications.
+        const target = this.#target('elicitation/create');
+        const { content: question } = this.kernel.captureSecrets(request.params ?? {}, target);
         const result = this.kernel.syscall({
           kind: 'human.approve',
-          target: this.#target('elicitation/create'),
-          question: request.params ?? {},
+          target,
+          question,
           intent: 'a server asks the user a question',
         });
-        return result.allowed ? forward() : refuse(RPC.denied, denialText(result));
+        return result.allowed ? forward(question) : refuse(RPC.denied, denialText(result));
       }
       case 'roots/list': {
         if (!isRecord(clientCapabilities.roots))

@@ -322,6 +322,23 @@ describe('server-to-client requests', () => {
     await s.close();
   });
 
+  it("replaces a credential in a server's question to the user with a handle", async () => {
+    const s = await initialized({ elicitation: {} });
+    const token = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
+    const pending = s.request(
+      'tools/call',
+      call('ask-client', { method: 'elicitation/create', message: `Is ${token} yours?` }),
+    );
+    const asked = await s.waitFor((m) => m.method === 'elicitation/create');
+    const message = String((asked.params as Msg).message);
+    expect(message).not.toContain(token);
+    expect(message).toMatch(/^Is secret_fd_[0-9a-f]{32} yours\?$/);
+    s.send(JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: { action: 'decline' } }));
+    await pending;
+    await s.close();
+    expect(readFileSync(s.trace, 'utf8')).not.toContain(token);
+  });
+
   it("never lets a server's sampling request pull the session's context into the call", async () => {
     const s = await initialized({ sampling: {} });
     const answer = { role: 'assistant', content: { type: 'text', text: 'ok' }, model: 'm' };
