@@ -1349,6 +1349,7 @@ export class Kernel {
         // arguments leave the machine (a read tool fetching ?d=<private> is egress too).
         if (Object.values(request.args ?? {}).some(holdsRemoteUrl)) a.sinks |= SINK_EGRESS;
         for (const [key, value] of Object.entries(request.args ?? {})) {
+          if (value === undefined) continue; // absent, as in the JSON that is sent
           // The name is the agent's text too: traced like a value, logged only as a name.
           const name = argRef(key);
           flow(`arg-name:${name}`, key, false, false);

@@ -305,6 +305,17 @@ describe('argument roles and names (review of 2026-11-26)', () => {
     expect(local.sinks).not.toContain('egress');
   });
 
+  it('treats an undefined argument as absent instead of throwing', () => {
+    const { kernel } = memoryKernel();
+    const call = kernel.syscall({
+      kind: 'tool.invoke',
+      target: 'notes/get_x',
+      args: { a: undefined },
+    });
+    expect(call.verdict).toBe('allow');
+    expect(call.event.syscall.inputs).toEqual([]);
+  });
+
   it('counts an issue or a gist as published: private data may not go there', () => {
     const { kernel } = memoryKernel();
     kernel.syscall(PRIVATE);
