@@ -13,7 +13,22 @@ export const W = 16;
 export const GUARANTEED_MATCH = K + W - 1;
 
 export function normalizeText(text: string): string {
-  return text.toLowerCase().replace(/\s+/g, ' ').trim();
+  return canonicalText(text).toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/** Characters that render as nothing (zero-width, soft hyphen, bidi marks, BOM). */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
+/** Anything outside printable ASCII: only such text needs the (slower) full treatment. */
+const NON_ASCII = /[^\x20-\x7e\t\n\r]/;
+
+/**
+ * Text as a reader sees it: compatibility forms folded (fullwidth `ｅｖｉｌ` is `evil`, `①`
+ * is `1`) and invisible characters dropped, so that a copy dressed up that way is still a
+ * copy. Pages and arguments both go through it.
+ */
+export function canonicalText(text: string): string {
+  if (!NON_ASCII.test(text)) return text;
+  return text.normalize('NFKC').replace(INVISIBLE, '');
 }
 
 const SEGMENT = 1 << 20;

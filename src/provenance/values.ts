@@ -7,7 +7,7 @@
 // every lookup instead (fail closed: a copy from an unindexed page cannot slip through).
 // Input distrusted: page text and argument values.
 
-import { normalizeText, winnow } from './fingerprints.js';
+import { canonicalText, normalizeText, winnow } from './fingerprints.js';
 
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
@@ -32,7 +32,8 @@ function command(text: string): string | null {
 }
 
 /** Exact values worth tracking, normalised (case-folded URLs/addresses, digits only). */
-export function extractValues(text: string): Set<string> {
+export function extractValues(raw: string): Set<string> {
+  const text = canonicalText(raw);
   const out = new Set<string>();
   for (const match of text.matchAll(URL_RE)) {
     const url = match[0].replace(TRAILING_PUNCTUATION, '');
@@ -53,7 +54,8 @@ export function extractValues(text: string): Set<string> {
 }
 
 /** A page's exact values, with the command spans it shows. */
-export function pageValues(text: string): Set<string> {
+export function pageValues(raw: string): Set<string> {
+  const text = canonicalText(raw);
   const out = extractValues(text);
   for (const re of [INLINE_CODE_RE, PROMPT_LINE_RE, RUN_RE]) {
     for (const match of text.matchAll(re)) {
@@ -71,7 +73,8 @@ export function pageValues(text: string): Set<string> {
 }
 
 /** An argument's exact values, with the argument itself as a command. */
-export function argumentValues(text: string): Set<string> {
+export function argumentValues(raw: string): Set<string> {
+  const text = canonicalText(raw);
   const out = extractValues(text);
   const whole = command(text);
   if (whole) out.add(whole);
