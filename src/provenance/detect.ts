@@ -18,6 +18,9 @@ const FORMAT_PATTERNS: readonly RegExp[] = [
   /\b(?:sk|rk)_live_[0-9A-Za-z]{20,255}/g,
   /\bwhsec_[A-Za-z0-9+/=]{20,255}/g,
   /\bnpm_[A-Za-z0-9]{36}/g,
+  /\bhf_[A-Za-z0-9]{30,255}/g,
+  // A JSON Web Token: header and payload are base64url JSON objects ({" is eyJ).
+  /\beyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,4096}/g,
   /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,512}/g,
   /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,32}/g,
 ];
@@ -25,6 +28,8 @@ const FORMAT_PATTERNS: readonly RegExp[] = [
 /** Every scanner: the formats, then passwords in URLs and in password lines. */
 const SECRET_PATTERNS: readonly RegExp[] = [
   ...FORMAT_PATTERNS,
+  // An HTTP bearer credential (Authorization: Bearer …): the token is the secret.
+  /\bBearer[ \t]+(?!secret_fd_[0-9a-f]{32})(?<value>[A-Za-z0-9._~+/-]{20,4096}=*)/g,
   // A password in a URL's userinfo (scheme://user:password@host): group 1, which (like
   // every group here) must end the match.
   /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@"']{1,128}:(?!secret_fd_[0-9a-f]{32}@|\[redacted-secret\]@)(?<value>[^\s@/"']{3,256})(?=@)/gi,

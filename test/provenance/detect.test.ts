@@ -63,3 +63,24 @@ describe('extractValues', () => {
     expect(values.has('num:12345678')).toBe(true);
   });
 });
+
+describe('token formats added after the red-team review', () => {
+  const JWT =
+    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkphbmUifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
+  it('finds bearer tokens, JWTs and Hugging Face tokens, and only the secret part', () => {
+    expect(redactSecrets(`Authorization: Bearer ${JWT}`)).toBe(
+      'Authorization: Bearer [redacted-secret]',
+    );
+    expect(redactSecrets(`Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345`)).toBe(
+      'Authorization: Bearer [redacted-secret]',
+    );
+    expect(redactSecrets(`session=${JWT};`)).toBe('session=[redacted-secret];');
+    expect(redactSecrets('HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyzABCDEFGH')).toBe(
+      'HF_TOKEN=[redacted-secret]',
+    );
+  });
+  it('leaves prose about bearers and short words alone', () => {
+    expect(containsSecret('The bearer of this letter is trusted.')).toBe(false);
+    expect(containsSecret('Bearer tokens expire after an hour')).toBe(false);
+  });
+});
