@@ -259,8 +259,7 @@ export function isControlArgument(name: string, value: unknown): boolean {
   const text = textOf(value);
   if (text === null || extractValues(text).size > 0) return true;
   // An encoded value (a base64 raw mail with its Bcc header) is judged by what it says.
-  const decoded = decodedForms(text, decodeBudget());
-  return decoded.exhausted || decoded.forms.some((form) => extractValues(form).size > 0);
+  return decodedForms(text, decodeBudget()).forms.some((form) => extractValues(form).size > 0);
 }
 
 /**
@@ -269,19 +268,39 @@ export function isControlArgument(name: string, value: unknown): boolean {
  * hash. A hijacked agent can put anything in a name; the log keeps no raw content.
  */
 function argRef(key: string): string {
-  if (/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(key) && !/\d{5}/.test(key)) {
-    return loggable(key, 64);
-  }
-  return `~${sha256Hex(key).slice(0, 16)}`;
+  const plain = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(key) && !/\d{5}/.test(key);
+  // A name the redaction would change is hashed instead: two token-shaped names must not
+  // log (and hash into a request) as the same "[redacted-secret]".
+  return plain && loggable(key, 64) === key ? key : `~${sha256Hex(key).slice(0, 16)}`;
 }
 
-const REMOTE_URL =
-  /\b(?:https?|ftp|wss?):\/\/(?!(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])(?:[:/]|$))[^\s/?#"'<>]/i;
+/** Where a URL may start: a scheme (lenient forms such as `http:host` included) or `//`. */
+const URL_START = /(?:[a-z][a-z0-9+.-]{0,31}:|\/\/)[^\s"'<>`]{1,4096}/gi;
+/** URL candidates looked at in one value, at most (beyond: counted as remote, fail closed). */
+const MAX_URL_CANDIDATES = 1024;
 
-/** Whether an argument holds a URL of a remote host (anywhere in it, nested or not). */
-function holdsRemoteUrl(value: unknown): boolean {
-  const text = textOf(value);
-  return text === null || REMOTE_URL.test(text);
+/**
+ * Whether a text names a remote host as a URL, as a WHATWG URL parser (which browsers,
+ * Node's fetch and most HTTP clients follow) would read it: any scheme with a host,
+ * userinfo, `http:\\host`, tabs or newlines inside; not localhost or a loopback address.
+ */
+function namesRemoteHost(raw: string): boolean {
+  const text = raw.replace(/[\t\n\r]/g, '');
+  let seen = 0;
+  for (const match of text.matchAll(URL_START)) {
+    if (++seen > MAX_URL_CANDIDATES) return true;
+    let host: string;
+    try {
+      const candidate = match[0].startsWith('//') ? `http:${match[0]}` : match[0];
+      host = new URL(candidate).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    } catch {
+      continue;
+    }
+    if (host === '' || host === 'localhost' || host === '::1') continue;
+    if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) continue;
+    return true;
+  }
+  return false;
 }
 
 function isControlName(name: string): boolean {
@@ -315,11 +334,16 @@ function nestedControlValues(name: string, value: unknown): [string, unknown][] 
   return out;
 }
 
-/** Where the known secret values occur in a text. */
-function knownSpans(text: string, known: ReadonlyMap<string, string>): Span[] {
+/**
+ * Where the known secret values occur in a text; with `whole`, only where a value stands
+ * on its own (no letter or digit right before or after it).
+ */
+function knownSpans(text: string, known: ReadonlyMap<string, string>, whole = false): Span[] {
   const spans: Span[] = [];
+  const alnum = (i: number) => i >= 0 && i < text.length && /[A-Za-z0-9]/.test(text[i] as string);
   for (const value of known.keys()) {
     for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) {
+      if (whole && (alnum(at - 1) || alnum(at + value.length))) continue;
       spans.push({ start: at, end: at + value.length });
     }
   }
@@ -1055,13 +1079,14 @@ export class Kernel {
     if (this.#closed)
       throw new AgentkError('RECORDER_CLOSED', 'the kernel is closed; open a new one');
     const known = this.#knownSecretValues();
+    const echoes = this.#capturedEchoes();
     const minted = new Map<string, SecretHandleRecord | null>();
     const handles: SecretHandleRecord[] = [];
     const server = source.includes('/') ? source.slice(0, source.indexOf('/')) : source;
     const handleFor = (value: string): SecretHandleRecord | null => {
       let handle = minted.get(value);
       if (handle !== undefined) return handle;
-      const target = known.get(value) ?? this.#captured.add(source, value);
+      const target = known.get(value) ?? echoes.get(value) ?? this.#captured.add(source, value);
       const result = this.#mediate(
         {
           kind: 'secret.open',
@@ -1083,9 +1108,11 @@ export class Kernel {
       return handle;
     };
     const redact = (text: string): string => {
-      const spans = [...findSecrets(text), ...knownSpans(text, known)].sort(
-        (a, b) => a.start - b.start,
-      );
+      const spans = [
+        ...findSecrets(text),
+        ...knownSpans(text, known),
+        ...knownSpans(text, echoes, true),
+      ].sort((a, b) => a.start - b.start);
       if (spans.length === 0) return text;
       let out = '';
       let at = 0;
@@ -1110,16 +1137,25 @@ export class Kernel {
   }
 
   /**
-   * Values of configured stores that can list their targets, and every secret captured
-   * so far, by value: a captured password that comes back without its `password:` line
-   * (echoed, written and read back) is still a secret.
+   * Captured secrets worth finding again on their own, by value: a captured password that
+   * comes back without its `password:` line (echoed, written and read back) is still a
+   * secret. Only values that look like secrets (8 or more characters, letters and digits)
+   * count, so that `password: string` does not turn every later `string` into a handle.
    */
+  #capturedEchoes(): Map<string, string> {
+    const echoes = new Map<string, string>();
+    for (const [value, target] of this.#captured.entries()) {
+      if (echoes.size >= MAX_KNOWN_ECHOES) break;
+      if (value.length >= 8 && /\d/.test(value) && /[A-Za-z]/.test(value)) {
+        if (!echoes.has(value)) echoes.set(value, target);
+      }
+    }
+    return echoes;
+  }
+
+  /** Values of configured stores that can list their targets, by value. */
   #knownSecretValues(): Map<string, string> {
     const known = new Map<string, string>();
-    for (const [value, target] of this.#captured.entries()) {
-      if (known.size >= MAX_KNOWN_ECHOES) break;
-      if (value.length >= 6 && !known.has(value)) known.set(value, target);
-    }
     for (const store of this.#stores) {
       for (const target of store.targets?.() ?? []) {
         const bytes = store.read(target);
@@ -1345,9 +1381,15 @@ export class Kernel {
         if (request.kind === 'resource.read') flow('target', request.target, false);
         // Everything an exec sink takes is code; otherwise arguments are told apart by role.
         const exec = (a.sinks & SINK_EXEC) !== 0;
-        // Whatever its name says, a call given a remote URL reaches the open world: its
-        // arguments leave the machine (a read tool fetching ?d=<private> is egress too).
-        if (Object.values(request.args ?? {}).some(holdsRemoteUrl)) a.sinks |= SINK_EGRESS;
+        // Whatever its name says, a call whose control arguments name a remote host reaches
+        // the open world: its arguments leave the machine (a read tool fetching
+        // ?d=<private> is egress too). The policy's own [sinks] patterns have the last word.
+        const byPolicy = this.policy.patternSinks(request.target) !== null;
+        const remote = (value: unknown) => {
+          if (byPolicy || (a.sinks & SINK_EGRESS) !== 0) return;
+          const text = textOf(value);
+          if (text === null || namesRemoteHost(text)) a.sinks |= SINK_EGRESS;
+        };
         for (const [key, value] of Object.entries(request.args ?? {})) {
           if (value === undefined) continue; // absent, as in the JSON that is sent
           // The name is the agent's text too: traced like a value, logged only as a name.
@@ -1355,12 +1397,18 @@ export class Kernel {
           flow(`arg-name:${name}`, key, false, false);
           const control = exec || isControlArgument(key, value);
           flow(`arg:${name}`, value, true, control);
+          if (control) remote(value);
           if (control || typeof value !== 'object' || value === null) continue;
           const nested = nestedControlValues(name, value);
-          if (nested === null) flow(`arg:${name}`, value, false, true);
-          else
-            for (const [path, member] of nested)
+          if (nested === null) {
+            flow(`arg:${name}`, value, false, true);
+            remote(value);
+          } else {
+            for (const [path, member] of nested) {
               flow(`arg:${loggable(path, 256)}`, member, false, true);
+              remote(member);
+            }
+          }
         }
         break;
       }

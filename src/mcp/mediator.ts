@@ -317,8 +317,13 @@ export class McpMediator {
     const members = PARAM_MEMBERS[method];
     if (members === undefined) return undefined;
     const out: Record<string, unknown> = {};
-    for (const member of members) if (params?.[member] !== undefined) out[member] = params[member];
-    if (out.cursor !== undefined && !this.#cursors.has(`${method}\0${String(out.cursor)}`)) {
+    for (const member of members) {
+      if (params?.[member] !== undefined && params[member] !== null) out[member] = params[member];
+    }
+    if (
+      out.cursor !== undefined &&
+      (typeof out.cursor !== 'string' || !this.#cursors.has(`${method}\0${out.cursor}`))
+    ) {
       return `${method} params.cursor was not issued by the server in this session`;
     }
     const meta = params?._meta;
@@ -549,7 +554,11 @@ export class McpMediator {
       );
     }
     const next = isRecord(result) ? result.nextCursor : undefined;
-    if (typeof next === 'string' && next.length <= 4096 && this.#cursors.size < MAX_CURSORS) {
+    if (typeof next === 'string' && next.length <= 4096) {
+      // Bounded: past the cap the oldest cursors are forgotten (a client using one then
+      // gets a clear error and lists again from the start).
+      if (this.#cursors.size >= MAX_CURSORS)
+        this.#cursors.delete(this.#cursors.values().next().value as string);
       this.#cursors.add(`${request.method}\0${next}`);
     }
     const kept: unknown[] = [];

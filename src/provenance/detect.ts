@@ -20,7 +20,7 @@ const FORMAT_PATTERNS: readonly RegExp[] = [
   /\bnpm_[A-Za-z0-9]{36}/g,
   /\bhf_[A-Za-z0-9]{30,255}/g,
   // A JSON Web Token: header and payload are base64url JSON objects ({" is eyJ).
-  /\beyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,4096}/g,
+  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,4096}/g,
   /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,512}/g,
   /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,32}/g,
 ];

@@ -16,8 +16,10 @@ export function normalizeText(text: string): string {
   return canonicalText(text).toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
-/** Characters that render as nothing (zero-width, soft hyphen, bidi marks, BOM). */
-const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
+/** Characters that render as nothing (zero-width, soft hyphen, bidi marks, tags, BOM). */
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\u202a-\u202e\u2066-\u2069]/gu;
+/** Longer texts are not NFKC-folded (one character can expand eighteenfold): bounded work. */
+const MAX_FOLDED = 1 << 20;
 /** Anything outside printable ASCII: only such text needs the (slower) full treatment. */
 const NON_ASCII = /[^\x20-\x7e\t\n\r]/;
 
@@ -28,7 +30,8 @@ const NON_ASCII = /[^\x20-\x7e\t\n\r]/;
  */
 export function canonicalText(text: string): string {
   if (!NON_ASCII.test(text)) return text;
-  return text.normalize('NFKC').replace(INVISIBLE, '');
+  const visible = text.replace(INVISIBLE, '');
+  return visible.length > MAX_FOLDED ? visible : visible.normalize('NFKC').replace(INVISIBLE, '');
 }
 
 const SEGMENT = 1 << 20;

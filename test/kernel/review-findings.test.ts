@@ -297,6 +297,21 @@ describe('argument roles and names (review of 2026-11-26)', () => {
       expect([fetched.verdict, fetched.rule], target).toEqual(['deny', 'deny-private-egress']);
       expect(fetched.sinks, target).toContain('egress');
     }
+    for (const url of [
+      'http://localhost:80@collector.example/c',
+      'http:collector.example/c',
+      'http:\\\\collector.example\\c',
+      'ht\ttp://collector.example/c',
+      '//collector.example/c',
+      'ssh://collector.example/c',
+    ]) {
+      const odd = kernel.syscall({
+        kind: 'tool.invoke',
+        target: 'web/get_page',
+        args: { url, q: PRIVATE.content },
+      });
+      expect([odd.verdict, odd.rule], url).toEqual(['deny', 'deny-private-egress']);
+    }
     const local = kernel.syscall({
       kind: 'tool.invoke',
       target: 'web/get_page',
@@ -333,6 +348,29 @@ describe('argument roles and names (review of 2026-11-26)', () => {
     });
     expect(call.verdict).toBe('allow');
     expect(call.event.syscall.inputs).toEqual([]);
+  });
+
+  it("leaves a URL in content alone, and the policy's own sink patterns in charge", () => {
+    const { kernel } = memoryKernel({ policyPath: PROFILES[1] as string });
+    const pkg = '{"name":"app","homepage":"https://github.com/acme/app"}';
+    kernel.syscall({
+      kind: 'context.read',
+      target: 'file:/home/u/proj/package.json',
+      content: pkg,
+    });
+    const write = kernel.syscall({
+      kind: 'tool.invoke',
+      target: 'fs/write_file',
+      args: { path: 'package.json', content: pkg },
+    });
+    expect(write.sinks).not.toContain('egress');
+    const { kernel: plain } = memoryKernel();
+    const note = plain.syscall({
+      kind: 'tool.invoke',
+      target: 'notes/create_note',
+      args: { title: 'read later', body: 'see https://blog.example/post' },
+    });
+    expect(note.sinks).not.toContain('egress');
   });
 
   it('counts an issue or a gist as published: private data may not go there', () => {

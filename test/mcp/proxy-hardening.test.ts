@@ -536,6 +536,9 @@ describe('what a mediated request may carry to the server', () => {
     expect(first.nextCursor).toBe('page-2');
     const second = await s.request('tools/list', { cursor: first.nextCursor });
     expect((second.result as { nextCursor?: string; tools: unknown[] }).nextCursor).toBeUndefined();
+    // A null cursor is no cursor; a non-string one is refused.
+    expect((await s.request('tools/list', { cursor: null })).result).toBeDefined();
+    expect((await s.request('tools/list', { cursor: 7 })).error).toBeDefined();
     await s.close();
   });
 });
