@@ -85,6 +85,7 @@ import type {
  * of every answer). Beyond this many, later captures are found only by their patterns.
  */
 const MAX_KNOWN_ECHOES = 10_000;
+
 export const DEFAULT_RECEIPT_TTL_MS = 5 * 60_000;
 export const DEFAULT_HANDLE_TTL_MS = 15 * 60_000;
 const MAX_SCANNED_CONTENT = 32 * 1024 * 1024;

@@ -108,7 +108,10 @@ const PARAM_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   'resources/read': ['uri'],
   'prompts/get': ['name', 'arguments'],
 };
-/** A progress token that can carry no content: an integer, or a short plain id. */
+/**
+ * A progress token of a plain shape: an integer (as the MCP SDKs send it), or a short
+ * plain id (which can still carry a few bytes; docs/mcp-proxy.md says so).
+ */
 const PROGRESS_TOKEN = /^[\w.:-]{1,64}$/;
 /** List cursors remembered per session (only cursors the server issued are forwarded). */
 const MAX_CURSORS = 4096;
@@ -305,9 +308,9 @@ export class McpMediator {
 
   /**
    * The params to forward for a mediated request: only the members MCP defines for its
-   * method, a list cursor only if the server issued it, and `_meta` only as a progress
-   * token that carries no content (anything else in params would reach the server without
-   * the kernel seeing it). Undefined for methods forwarded as they are (initialize); a
+   * method, a list cursor only if the server issued it, and `_meta` only as a plain
+   * progress token (anything else in params would reach the server without the kernel
+   * seeing it). Undefined for methods forwarded as they are (initialize); a
    * string names what is wrong.
    */
   #permittedParams(
