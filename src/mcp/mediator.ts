@@ -113,6 +113,29 @@ const PARAM_MEMBERS: Readonly<Record<string, readonly string[]>> = {
  * plain id (which can still carry a few bytes; docs/mcp-proxy.md says so).
  */
 const PROGRESS_TOKEN = /^[\w.:-]{1,64}$/;
+function isPlainProgressToken(token: unknown): token is string | number {
+  return (
+    (typeof token === 'number' && Number.isSafeInteger(token)) ||
+    (typeof token === 'string' && PROGRESS_TOKEN.test(token))
+  );
+}
+
+/**
+ * What a client notification may carry to the server: only the members MCP defines, no
+ * free text (a progress `message`, a cancellation `reason`). Undefined: forward it without
+ * params; null: drop it (a progress report whose token or numbers are not plain). The
+ * cancellation of a request is rebuilt by the proxy, which knows the downstream id.
+ */
+export function clientNotificationParams(
+  method: string,
+  params: Record<string, unknown> | undefined,
+): Record<string, unknown> | null | undefined {
+  if (method !== 'notifications/progress') return undefined;
+  const { progressToken, progress, total } = params ?? {};
+  if (!isPlainProgressToken(progressToken) || typeof progress !== 'number') return null;
+  return { progressToken, progress, ...(typeof total === 'number' ? { total } : {}) };
+}
+
 /** List cursors remembered per session (only cursors the server issued are forwarded). */
 const MAX_CURSORS = 4096;
 
@@ -331,12 +354,7 @@ export class McpMediator {
     }
     const meta = params?._meta;
     const token = isRecord(meta) ? meta.progressToken : undefined;
-    if (
-      (typeof token === 'number' && Number.isSafeInteger(token)) ||
-      (typeof token === 'string' && PROGRESS_TOKEN.test(token))
-    ) {
-      out._meta = { progressToken: token };
-    }
+    if (isPlainProgressToken(token)) out._meta = { progressToken: token };
     return out;
   }
 

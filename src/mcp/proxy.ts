@@ -16,7 +16,6 @@ import type { SyscallResult } from '../kernel/types.js';
 import type { SealEvent } from '../recorder/event.js';
 import { LineReader, topLevelId } from './framing.js';
 import {
-  cleanLine,
   errorLine,
   idKey,
   isValidId,
@@ -32,6 +31,7 @@ import {
 import {
   CLIENT_METHODS,
   CLIENT_NOTIFICATIONS,
+  clientNotificationParams,
   McpMediator,
   type Outcome,
   SERVER_METHODS,
@@ -462,7 +462,7 @@ export class StdioProxy {
         this.#reply(errorLine(message.id, message.code, message.reason));
         return;
       case 'notification':
-        this.#clientNotification(message, text);
+        this.#clientNotification(message);
         return;
       case 'response':
         this.#clientResponse(message);
@@ -491,7 +491,7 @@ export class StdioProxy {
     }
   }
 
-  #clientNotification(message: RpcNotification, text: string): void {
+  #clientNotification(message: RpcNotification): void {
     if (!CLIENT_NOTIFICATIONS.has(message.method)) return;
     if (message.method === 'notifications/initialized') {
       if (this.#state !== 'initialized') return;
@@ -509,23 +509,23 @@ export class StdioProxy {
         this.#dropAsk(idKey(requestId));
       }
       if (!pending) return;
-      const { params } = stripAgentkMetadata(message.params);
+      // Only the id: a free-text `reason` would be a channel past the kernel.
       this.#toChild(
         rebuild(
-          { ...message.message, params: { ...params, requestId: pending.downstreamId } },
+          { ...message.message, params: { requestId: pending.downstreamId } },
           MEMBERS.notification,
         ),
       );
       return;
     }
-    const { params, stripped } = stripAgentkMetadata(message.params);
+    const { params } = stripAgentkMetadata(message.params);
+    const forwarded = clientNotificationParams(message.method, params);
+    if (forwarded === null) return;
     this.#toChild(
-      stripped
-        ? rebuild(
-            { ...message.message, ...(params === undefined ? {} : { params }) },
-            MEMBERS.notification,
-          )
-        : cleanLine(message.message, text, MEMBERS.notification),
+      rebuild(
+        { ...message.message, params: forwarded === undefined ? undefined : forwarded },
+        MEMBERS.notification,
+      ),
     );
   }
 

@@ -529,6 +529,28 @@ describe('what a mediated request may carry to the server', () => {
     expect(received).toContain('"progressToken":7');
   });
 
+  it('forwards client notifications with their defined members only, never free text', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'agentk-notes-')), 'server.log');
+    const s = await rawSession({ env: { FAULT_LOG: log } });
+    await s.initialize();
+    const slow = s.request('tools/call', { name: 'slow', arguments: {} }, 'slow-1');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const note = (method: string, params: Record<string, unknown>) =>
+      s.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+    note('notifications/cancelled', { requestId: 'slow-1', reason: 'SMUGGLED reason' });
+    note('notifications/progress', { progressToken: 3, progress: 1, message: 'SMUGGLED note' });
+    note('notifications/progress', { progressToken: 'SMUGGLED token with spaces', progress: 1 });
+    note('notifications/roots/list_changed', { extra: 'SMUGGLED extra' });
+    await Promise.race([slow, new Promise((resolve) => setTimeout(resolve, 500))]);
+    await s.request('ping');
+    await s.close();
+    const received = readFileSync(log, 'utf8');
+    expect(received).not.toContain('SMUGGLED');
+    expect(received).toContain('"method":"notifications/cancelled"');
+    expect(received).toContain('{"progressToken":3,"progress":1}');
+    expect(received).toContain('"method":"notifications/roots/list_changed"');
+  });
+
   it('forwards a list cursor the server issued', async () => {
     const s = await rawSession({ env: { FAULT_PAGES: '1' } });
     await s.initialize();
