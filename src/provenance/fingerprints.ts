@@ -13,7 +13,12 @@ export const W = 16;
 export const GUARANTEED_MATCH = K + W - 1;
 
 export function normalizeText(text: string): string {
-  return canonicalText(text).toLowerCase().replace(/\s+/g, ' ').trim();
+  return foldText(canonicalText(text));
+}
+
+/** normalizeText for text already made canonical (canonicalText): case and spaces folded. */
+export function foldText(canonical: string): string {
+  return canonical.toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
 /** Characters that render as nothing (zero-width, soft hyphen, bidi marks, tags, BOM). */

@@ -7,7 +7,7 @@
 // every lookup instead (fail closed: a copy from an unindexed page cannot slip through).
 // Input distrusted: page text and argument values.
 
-import { canonicalText, normalizeText, winnow } from './fingerprints.js';
+import { canonicalText, foldText, normalizeText, winnow } from './fingerprints.js';
 
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
@@ -39,7 +39,11 @@ function command(text: string): string | null {
 
 /** Exact values worth tracking, normalised (case-folded URLs/addresses, digits only). */
 export function extractValues(raw: string): Set<string> {
-  const text = canonicalText(raw);
+  return valuesIn(canonicalText(raw));
+}
+
+/** extractValues for text already made canonical (canonicalText). */
+function valuesIn(text: string): Set<string> {
   const out = new Set<string>();
   for (const match of text.matchAll(URL_RE)) {
     const url = match[0].replace(TRAILING_PUNCTUATION, '');
@@ -63,10 +67,9 @@ export function extractValues(raw: string): Set<string> {
   return out;
 }
 
-/** A page's exact values, with the command spans it shows. */
-export function pageValues(raw: string): Set<string> {
-  const text = canonicalText(raw);
-  const out = extractValues(text);
+/** A page's exact values, with the command spans it shows; `text` is canonical. */
+function pageValues(text: string): Set<string> {
+  const out = valuesIn(text);
   for (const re of [INLINE_CODE_RE, PROMPT_LINE_RE, RUN_RE]) {
     for (const match of text.matchAll(re)) {
       const value = command(match[1] as string);
@@ -82,10 +85,9 @@ export function pageValues(raw: string): Set<string> {
   return out;
 }
 
-/** An argument's exact values, with the argument itself as a command. */
-export function argumentValues(raw: string): Set<string> {
-  const text = canonicalText(raw);
-  const out = extractValues(text);
+/** An argument's exact values, with the argument itself as a command; `text` is canonical. */
+function argumentValues(text: string): Set<string> {
+  const out = valuesIn(text);
   const whole = command(text);
   if (whole) out.add(whole);
   return out;
@@ -281,7 +283,9 @@ export class ValueIndex {
   /** Index the values and fingerprints of a page's text. */
   add(pageId: string, labels: number, text: string): void {
     const origin: ValueOrigin = { pageId, labels };
-    for (const value of pageValues(text)) {
+    // Made canonical once: the values and the fingerprints are both taken from it.
+    const canonical = canonicalText(text);
+    for (const value of pageValues(canonical)) {
       let list = this.#origins.get(value);
       if (!list) {
         if (this.#origins.size >= MAX_VALUES) {
@@ -300,7 +304,7 @@ export class ValueIndex {
         list.push(origin);
       }
     }
-    const prints = winnow(normalizeText(text));
+    const prints = winnow(foldText(canonical));
     if (this.#fingerprints.size + prints.size > this.#budget) {
       this.#unindexed |= labels;
       return;
@@ -347,12 +351,13 @@ export class ValueIndex {
         if ((caseless ? lower : text).includes(form)) out.push(origin);
       }
     }
-    for (const value of argumentValues(text)) {
+    const canonical = canonicalText(text);
+    for (const value of argumentValues(canonical)) {
       const origins = this.#origins.get(value);
       if (origins) out.push(...origins);
     }
     const seen = new Set<string>();
-    for (const print of winnow(normalizeText(text))) {
+    for (const print of winnow(foldText(canonical))) {
       const origin = this.#fingerprints.get(print);
       if (origin && !seen.has(origin.pageId)) {
         seen.add(origin.pageId);
