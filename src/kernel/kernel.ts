@@ -250,14 +250,13 @@ const CONTROL_ARGUMENTS = new Set(
 /**
  * Whether a tool argument is a control argument (it decides where or what: a URL, a
  * recipient, a path, a command, an amount) rather than content carried along. By its
- * name, and when the name says nothing, by whether its value holds a control-shaped
- * value (a URL, address, path or long number).
+ * name, and when the name says nothing, by whether its value's text (textOf; null when
+ * it cannot be scanned) holds a control-shaped value (a URL, address, path or number).
  */
-export function isControlArgument(name: string, value: unknown): boolean {
+export function isControlArgument(name: string, text: string | null): boolean {
   if (isControlName(name)) return true;
   const words = nameWords(name);
   if (words.length > 0 && words.every((word) => CONTENT_ARGUMENTS.has(word))) return false;
-  const text = textOf(value);
   if (text === null || extractValues(text).size > 0) return true;
   // An encoded value (a base64 raw mail with its Bcc header) is judged by what it says.
   return decodedForms(text, decodeBudget()).forms.some((form) => extractValues(form).size > 0);
@@ -429,6 +428,14 @@ export class Kernel {
   readonly #recorder: FlightRecorder;
   readonly #stores: readonly SecretStore[];
   readonly #captured = new CapturedSecretStore();
+  /**
+   * Captured secrets worth finding again on their own, by value -> target (first capture
+   * wins): a captured password that comes back without its `password:` line (echoed,
+   * written and read back) is still a secret. Only values that look like secrets (8 or
+   * more characters, letters and digits) count, so that `password: string` does not turn
+   * every later `string` into a handle. Grown as secrets are captured, up to a bound.
+   */
+  readonly #echoes = new Map<string, string>();
   readonly #pins: PinStore | undefined;
   readonly #shadow: CompiledPolicy | undefined;
   readonly #approvalSource: ((requestHash: string) => ApprovalAnswer | null) | undefined;
@@ -1080,14 +1087,20 @@ export class Kernel {
     if (this.#closed)
       throw new AgentkError('RECORDER_CLOSED', 'the kernel is closed; open a new one');
     const known = this.#knownSecretValues();
-    const echoes = this.#capturedEchoes();
+    // The echoes known when the call began; what it captures joins them when it ends.
+    const echoes = this.#echoes;
+    const captured: [string, string][] = [];
     const minted = new Map<string, SecretHandleRecord | null>();
     const handles: SecretHandleRecord[] = [];
     const server = source.includes('/') ? source.slice(0, source.indexOf('/')) : source;
     const handleFor = (value: string): SecretHandleRecord | null => {
       let handle = minted.get(value);
       if (handle !== undefined) return handle;
-      const target = known.get(value) ?? echoes.get(value) ?? this.#captured.add(source, value);
+      let target = known.get(value) ?? echoes.get(value);
+      if (target === undefined) {
+        target = this.#captured.add(source, value);
+        captured.push([value, target]);
+      }
       const result = this.#mediate(
         {
           kind: 'secret.open',
@@ -1134,24 +1147,14 @@ export class Kernel {
         ? text
         : Buffer.from(redacted, decoded.encoding).toString('base64');
     };
-    return { content: mapStrings(content, redactMember), handles };
-  }
-
-  /**
-   * Captured secrets worth finding again on their own, by value: a captured password that
-   * comes back without its `password:` line (echoed, written and read back) is still a
-   * secret. Only values that look like secrets (8 or more characters, letters and digits)
-   * count, so that `password: string` does not turn every later `string` into a handle.
-   */
-  #capturedEchoes(): Map<string, string> {
-    const echoes = new Map<string, string>();
-    for (const [value, target] of this.#captured.entries()) {
+    const redacted = mapStrings(content, redactMember);
+    for (const [value, target] of captured) {
       if (echoes.size >= MAX_KNOWN_ECHOES) break;
-      if (value.length >= 8 && /\d/.test(value) && /[A-Za-z]/.test(value)) {
-        if (!echoes.has(value)) echoes.set(value, target);
+      if (value.length >= 8 && /\d/.test(value) && /[A-Za-z]/.test(value) && !echoes.has(value)) {
+        echoes.set(value, target);
       }
     }
-    return echoes;
+    return { content: redacted, handles };
   }
 
   /** Values of configured stores that can list their targets, by value. */
@@ -1386,9 +1389,8 @@ export class Kernel {
         // the open world: its arguments leave the machine (a read tool fetching
         // ?d=<private> is egress too). The policy's own [sinks] patterns have the last word.
         const byPolicy = this.policy.patternSinks(request.target) !== null;
-        const remote = (value: unknown) => {
+        const remote = (text: string | null) => {
           if (byPolicy || (a.sinks & SINK_EGRESS) !== 0) return;
-          const text = textOf(value);
           if (text === null || namesRemoteHost(text)) a.sinks |= SINK_EGRESS;
         };
         for (const [key, value] of Object.entries(request.args ?? {})) {
@@ -1396,18 +1398,19 @@ export class Kernel {
           // The name is the agent's text too: traced like a value, logged only as a name.
           const name = argRef(key);
           flow(`arg-name:${name}`, key, false, false);
-          const control = exec || isControlArgument(key, value);
+          const text = textOf(value);
+          const control = exec || isControlArgument(key, text);
           flow(`arg:${name}`, value, true, control);
-          if (control) remote(value);
+          if (control) remote(text);
           if (control || typeof value !== 'object' || value === null) continue;
           const nested = nestedControlValues(name, value);
           if (nested === null) {
             flow(`arg:${name}`, value, false, true);
-            remote(value);
+            remote(text);
           } else {
             for (const [path, member] of nested) {
               flow(`arg:${loggable(path, 256)}`, member, false, true);
-              remote(member);
+              remote(textOf(member));
             }
           }
         }

@@ -77,11 +77,6 @@ export class CapturedSecretStore implements SecretStore {
     return this.#values.has(target);
   }
 
-  /** Every captured value with its target (first capture wins), for finding echoes. */
-  *entries(): Generator<readonly [string, string]> {
-    for (const [key, target] of this.#byValue) yield [key.slice(key.indexOf('\0') + 1), target];
-  }
-
   read(target: string): Uint8Array | null {
     const value = this.#values.get(target);
     return value ? new Uint8Array(value) : null;
