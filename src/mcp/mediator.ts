@@ -233,7 +233,7 @@ export class McpMediator {
    * it here. Invocations carry their syscall result.
    */
   clientRequest(request: RpcRequest, canAsk = false, forwardId: JsonRpcId = request.id): Outcome {
-    const { params, stripped, metadata } = stripAgentkMetadata(request.params);
+    const { params, metadata } = stripAgentkMetadata(request.params);
     const id = request.id;
     const invalid = (message: string): Outcome => ({
       action: 'reply',
@@ -241,18 +241,14 @@ export class McpMediator {
     });
     const permitted = this.#permittedParams(request.method, params);
     if (typeof permitted === 'string') return invalid(permitted);
+    // What the kernel saw, nothing more: AgentK metadata stripped, and for mediated methods
+    // only their permitted members (none at all if the client sent no params).
+    const forwarded =
+      permitted === undefined || (params === undefined && Object.keys(permitted).length === 0)
+        ? params
+        : permitted;
     const forwardLine = rebuild(
-      {
-        ...request.message,
-        id: forwardId,
-        ...(permitted === undefined
-          ? stripped
-            ? { params }
-            : {}
-          : params === undefined && Object.keys(permitted).length === 0
-            ? {}
-            : { params: permitted }),
-      },
+      { ...request.message, id: forwardId, params: forwarded },
       MEMBERS.request,
     );
     if (metadata.problem !== undefined) {
