@@ -521,12 +521,7 @@ export class StdioProxy {
     const { params } = stripAgentkMetadata(message.params);
     const forwarded = clientNotificationParams(message.method, params);
     if (forwarded === null) return;
-    this.#toChild(
-      rebuild(
-        { ...message.message, params: forwarded === undefined ? undefined : forwarded },
-        MEMBERS.notification,
-      ),
-    );
+    this.#toChild(rebuild({ ...message.message, params: forwarded }, MEMBERS.notification));
   }
 
   /** A request the client cancelled while its approval was being asked: ask no more. */
