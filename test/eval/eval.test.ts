@@ -1,13 +1,46 @@
 // `agentk eval` on the shipped corpus, end to end (real proxy binary, real child
 // servers), and the scenario format's error handling.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/demo/poisoned-page.js';
 import { fillTemplates } from '../../src/eval/run.js';
 import { loadCorpus } from '../../src/eval/scenario.js';
+import { developmentSigner } from '../../src/evidence/keys.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
+import { decisionLines } from '../helpers/decisions.js';
+import { DEFAULT_POLICY, policyAt } from '../helpers/kernel.js';
+
+// What the kernel decided, event by event, in every eval trace and in the demo's: a
+// refactoring must leave these exactly as they were. After an intended change of
+// behaviour, regenerate with UPDATE_GOLDEN=1 and review the diff line by line.
+const GOLDEN = join(PACKAGE_ROOT, 'test', 'fixtures', 'golden');
+
+function matchesGolden(name: string, text: string): void {
+  const path = join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, text);
+  const expected = readFileSync(path, 'utf8').split('\n');
+  const actual = text.split('\n');
+  // The first differing line, named, rather than a diff of thousands of lines.
+  const at = actual.findIndex((line, i) => line !== expected[i]);
+  if (at !== -1 || actual.length !== expected.length) {
+    const i = at === -1 ? Math.min(actual.length, expected.length) : at;
+    expect(`${name}:${i + 1}: ${actual[i] ?? '<end>'}`).toBe(
+      `${name}:${i + 1}: ${expected[i] ?? '<end>'}`,
+    );
+  }
+}
 
 interface Tally {
   scenarios: number;
@@ -25,13 +58,22 @@ interface Tally {
 }
 
 describe('agentk eval on the shipped corpus', () => {
-  it('runs every scenario both ways and scores what the server actually received', async () => {
-    const result = await runCli(['eval', '--json']);
-    const report = JSON.parse(result.stdout) as {
-      ok: boolean;
-      total: Tally;
-      failures: { scenario: string; problem: string }[];
-    };
+  let result: { code: number; stdout: string; stderr: string };
+  let report: {
+    ok: boolean;
+    total: Tally;
+    failures: { scenario: string; problem: string }[];
+    run_files: string;
+  };
+  beforeAll(async () => {
+    result = await runCli(['eval', '--json', '--keep']);
+    report = JSON.parse(result.stdout);
+  }, 120_000);
+  afterAll(() => {
+    if (report?.run_files) rmSync(report.run_files, { recursive: true, force: true });
+  });
+
+  it('runs every scenario both ways and scores what the server actually received', () => {
     const t = report.total;
     expect(t.scenarios).toBeGreaterThanOrEqual(40);
     // The scenarios are real attacks: without AgentK every one executes, secrets leak.
@@ -47,7 +89,31 @@ describe('agentk eval on the shipped corpus', () => {
     // The exit status follows the targets, and the known miss is named.
     expect(result.code).toBe(report.ok ? 0 : 1);
     for (const failure of report.failures) expect(failure.problem.length).toBeGreaterThan(10);
-  }, 120_000);
+  });
+
+  it('decides every event of every scenario as recorded in golden/eval-decisions.txt', () => {
+    const sections: string[] = [];
+    for (const id of readdirSync(report.run_files).sort()) {
+      const trace = readFileSync(join(report.run_files, id, 'agentk', 'trace.jsonl'), 'utf8');
+      sections.push(`## ${id}`, ...decisionLines(trace));
+    }
+    matchesGolden('eval-decisions.txt', `${sections.join('\n')}\n`);
+  });
+});
+
+describe('the demo', () => {
+  it('decides every event as recorded in golden/demo-decisions.txt', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-demo-'));
+    try {
+      const run = runDemo(policyAt(DEFAULT_POLICY), dir, developmentSigner());
+      matchesGolden(
+        'demo-decisions.txt',
+        `${decisionLines(readFileSync(run.trace, 'utf8')).join('\n')}\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('scenario files', () => {

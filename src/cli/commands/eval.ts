@@ -154,6 +154,7 @@ Exit status: 0 when every target is met, 1 when not, 2 for a usage or corpus err
         json({
           ...report,
           policy: policyPath,
+          ...(keep ? { run_files: work } : {}),
           scenarios: results.map((r) => ({
             id: r.scenario.id,
             category: r.scenario.category,

@@ -1,0 +1,88 @@
+// A flight log's decisions, one line per event, with what varies from run to run (times,
+// run ids, random receipt and handle ids, hashes over them, signatures) taken out: what
+// a refactoring of the kernel or the proxy must leave exactly as it was. Used by the
+// golden comparison of the eval's and the demo's traces (test/eval/decisions.test.ts).
+
+/** Stable stand-ins for the random parts of a trace, numbered by first appearance. */
+class Renumber {
+  readonly #seen = new Map<string, number>();
+  constructor(readonly prefix: string) {}
+  name(id: string): string {
+    let n = this.#seen.get(id);
+    if (n === undefined) {
+      n = this.#seen.size + 1;
+      this.#seen.set(id, n);
+    }
+    return `${this.prefix}#${n}`;
+  }
+}
+
+function normalized(text: string, handles: Renumber, receipts: Renumber): string {
+  return text
+    .replace(/secret_fd_[0-9a-f]{32}/g, (id) => handles.name(id))
+    .replace(/rcpt_[0-9a-f]{32}/g, (id) => receipts.name(id))
+    .replace(/\b[0-9a-f]{64}\b/g, '<sha256>')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, '<time>');
+}
+
+/** Keys in sorted order, so that the line does not depend on how an object was built. */
+function sorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sorted);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
+/** One line per event of a JSONL flight log: what was decided, on what, and why. */
+export function decisionLines(trace: string): string[] {
+  const handles = new Renumber('secret_fd_');
+  const receipts = new Renumber('rcpt_');
+  const out: string[] = [];
+  for (const line of trace.split('\n')) {
+    if (line.trim() === '') continue;
+    const event = JSON.parse(line) as Record<string, any>;
+    if (event.type === 'seal') {
+      out.push(`${event.step} seal count=${event.seal.event_count}`);
+      continue;
+    }
+    const { syscall, decision } = event;
+    const receipt = decision.receipt
+      ? { scope: decision.receipt.scope, step: decision.receipt.step }
+      : null;
+    const handle = decision.secret_handle
+      ? {
+          id: decision.secret_handle.id,
+          target: decision.secret_handle.target,
+          scope: decision.secret_handle.scope,
+          labels: decision.secret_handle.labels,
+        }
+      : null;
+    const projected = {
+      agent: event.agent_id,
+      kind: syscall.kind,
+      target: syscall.target,
+      intent: syscall.intent,
+      capability: syscall.capability,
+      verdict: decision.verdict,
+      effect: decision.effect,
+      rule: decision.rule,
+      reason: decision.reason,
+      missing: decision.missing_capability,
+      shadow: decision.shadow ?? null,
+      labels: syscall.labels,
+      control: syscall.control_labels,
+      sinks: syscall.sinks,
+      inputs: syscall.inputs,
+      detail: syscall.detail ?? null,
+      receipt,
+      handle,
+    };
+    out.push(`${event.step} ${normalized(JSON.stringify(sorted(projected)), handles, receipts)}`);
+  }
+  return out;
+}
