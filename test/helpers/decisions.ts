@@ -3,6 +3,8 @@
 // a refactoring of the kernel or the proxy must leave exactly as it was. Used by the
 // golden comparison of the eval's and the demo's traces (test/eval/decisions.test.ts).
 
+import type { FlightEvent } from '../../src/recorder/event.js';
+
 /** Stable stand-ins for the random parts of a trace, numbered by first appearance. */
 class Renumber {
   readonly #seen = new Map<string, number>();
@@ -45,7 +47,7 @@ export function decisionLines(trace: string): string[] {
   const out: string[] = [];
   for (const line of trace.split('\n')) {
     if (line.trim() === '') continue;
-    const event = JSON.parse(line) as Record<string, any>;
+    const event = JSON.parse(line) as FlightEvent;
     if (event.type === 'seal') {
       out.push(`${event.step} seal count=${event.seal.event_count}`);
       continue;
