@@ -1,19 +1,19 @@
 // AgentK's public library API. Named exports only; everything else is internal and may
 // change. See README.md ("Library API") and examples/agent-loop.mjs for a whole agent loop.
 
+export { canonicalize } from './crypto/canonical.js';
 // Keys and evidence.
 export type { KeySource, Signer } from './crypto/index.js';
 export { fingerprintOf, generateSeedHex, signerFromSeedHex } from './crypto/index.js';
-export type { AgentkErrorCode } from './errors.js';
-export { AgentkError, isAgentkError } from './errors.js';
-export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.js';
 export {
   HANDLE_DOMAIN,
   RECEIPT_DOMAIN,
   SEAL_DOMAIN,
   verifyRecordSignature,
-} from './evidence/signing.js';
-
+} from './crypto/signing.js';
+export type { AgentkErrorCode } from './errors.js';
+export { AgentkError, isAgentkError } from './errors.js';
+export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.js';
 // The kernel and its syscalls.
 export type { KernelOptions } from './kernel/kernel.js';
 export { Kernel, newRunId } from './kernel/kernel.js';
@@ -46,7 +46,6 @@ export { CompiledPolicy } from './policy/compile.js';
 export { loadPolicyFile, parsePolicyText } from './policy/load.js';
 export { parsePolicy } from './policy/parse.js';
 export type { Policy, PolicyIssue, PolicyRule, RuleConditions } from './policy/types.js';
-export { canonicalize } from './recorder/canonical.js';
 // Flight recorder and verification.
 export type {
   DecisionRecord,

@@ -19,7 +19,12 @@ export interface Command {
   readonly hyphenValues?: readonly string[];
   /** Whether the command takes a command line after `--` (in `rest`). */
   readonly takesRest?: boolean;
-  run(args: ParsedArgs, io: CliIo): ExitCode | Promise<ExitCode>;
+  run(args: ParsedArgs, io: CliIo, cli: CliRunner): ExitCode | Promise<ExitCode>;
+}
+
+/** The CLI itself, for a command that runs others in-process (release-audit). */
+export interface CliRunner {
+  run(argv: readonly string[], io: CliIo): Promise<ExitCode>;
 }
 
 export interface ParsedArgs {

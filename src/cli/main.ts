@@ -215,7 +215,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       io.stdout(`${command.usage}\n`);
       return EXIT.ok;
     }
-    return await command.run(parsed, io);
+    return await command.run(parsed, io, { run: main });
   } catch (error) {
     if (error instanceof AgentkError) {
       io.stderr(`agentk ${command.name}: ${error.message}\n`);

@@ -10,8 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Signer } from '../crypto/index.js';
-import type { ApprovalAnswer } from '../kernel/types.js';
-import { APPROVAL_DOMAIN, signRecord, verifyRecordSignature } from './signing.js';
+import { APPROVAL_DOMAIN, signRecord, verifyRecordSignature } from '../crypto/signing.js';
 
 export const APPROVAL_TTL_MS = 60 * 60 * 1000;
 
@@ -53,12 +52,19 @@ export function writeApproval(
   return path;
 }
 
+/** What an approval file grants (the kernel takes it as an ApprovalAnswer). */
+export interface FileApproval {
+  readonly approved: true;
+  readonly approver: string;
+  readonly note: string;
+}
+
 /**
  * An approval source for the kernel: a valid, unexpired file signed by `signer`'s key for
  * that request hash is answered once (then renamed `.used`); anything else, never.
  */
 export function approvalFiles(dir: string, signer: Signer, clock: () => number = Date.now) {
-  return (requestHash: string): ApprovalAnswer | null => {
+  return (requestHash: string): FileApproval | null => {
     if (!HASH.test(requestHash)) return null;
     const path = join(dir, `${requestHash}.json`);
     if (!existsSync(path)) return null;

@@ -4,9 +4,9 @@
 // be replayed into another log position, and a handle cannot be moved to another receipt.
 
 import { randomHex, type Signer } from '../crypto/index.js';
+import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signRecord } from '../crypto/signing.js';
 import { labelsOf, PRIVATE, SECRET } from '../labels/labels.js';
 import type { ReceiptRecord, SecretHandleRecord } from '../recorder/event.js';
-import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signRecord } from './signing.js';
 
 export const RECEIPT_PREFIX = 'rcpt_';
 export const HANDLE_PREFIX = 'secret_fd_';

@@ -4,6 +4,7 @@
 // material ever enters the manifest.
 // Input distrusted: the manifest file.
 
+import { canonicalize } from '../crypto/canonical.js';
 import {
   domainHash,
   isEd25519PublicKey,
@@ -11,8 +12,7 @@ import {
   type Signer,
   verifyEd25519,
 } from '../crypto/index.js';
-import { canonicalize } from '../recorder/canonical.js';
-import { signingMessage } from './signing.js';
+import { signingMessage } from '../crypto/signing.js';
 
 export const ROTATION_DOMAIN = 'agentk/key-rotation/v1';
 export const MAX_ROTATION_BYTES = 64 * 1024;

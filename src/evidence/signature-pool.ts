@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { SignatureCheck } from './signing.js';
+import type { SignatureCheck } from '../crypto/signing.js';
 
 /** Indexes into the shared state. */
 export const DONE = 0;

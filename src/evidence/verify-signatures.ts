@@ -7,12 +7,17 @@
 
 import { statSync } from 'node:fs';
 import { fingerprintOf } from '../crypto/index.js';
+import {
+  HANDLE_DOMAIN,
+  RECEIPT_DOMAIN,
+  signatureCheck,
+  verifyRecordSignature,
+} from '../crypto/signing.js';
 import type { FlightEvent, SyscallEvent } from '../recorder/event.js';
 import { type ChainResult, verifyLogFile, verifyLogText } from '../recorder/verify.js';
 import { isSyscallKind, OBSERVATION_KINDS } from '../vocabulary.js';
 import { isDevelopmentKey } from './keys.js';
 import { SignaturePool } from './signature-pool.js';
-import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signatureCheck, verifyRecordSignature } from './signing.js';
 import type { TrustPins } from './trust.js';
 
 export type SignatureFailureCode =

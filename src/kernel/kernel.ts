@@ -5,6 +5,7 @@
 // its evidence. If the event cannot be recorded, syscall() throws and nothing is allowed.
 // Input distrusted: every request (see parseRequest) and every byte of content.
 
+import { canonicalize } from '../crypto/canonical.js';
 import { domainHash, type Signer, sha256Hex } from '../crypto/index.js';
 import { AgentkError } from '../errors.js';
 import { loadSigner } from '../evidence/keys.js';
@@ -43,7 +44,6 @@ import {
   ValueIndex,
   type ValueOrigin,
 } from '../provenance/values.js';
-import { canonicalize } from '../recorder/canonical.js';
 import type {
   DecisionRecord,
   InputEvidence,

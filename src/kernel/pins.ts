@@ -9,9 +9,9 @@
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { canonicalize } from '../crypto/canonical.js';
 import { domainHash, randomHex } from '../crypto/index.js';
 import { AgentkError } from '../errors.js';
-import { canonicalize } from '../recorder/canonical.js';
 
 export type CatalogueKind = 'tools' | 'resources' | 'prompts';
 

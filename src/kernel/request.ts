@@ -2,8 +2,8 @@
 // client, a plugin) is `unknown` until this says otherwise; a malformed one becomes a
 // recorded denial, never an exception that could skip the log.
 
+import { canonicalize } from '../crypto/canonical.js';
 import { isLabel } from '../labels/labels.js';
-import { canonicalize } from '../recorder/canonical.js';
 import { isSyscallKind } from '../vocabulary.js';
 import type { SyscallRequest } from './types.js';
 

@@ -2,8 +2,8 @@
 // hash, the verifier uses it to recompute both from a parsed line. Because they share it,
 // a line verifies only if it is byte-for-byte what the writer would have produced.
 
+import { canonicalize } from '../crypto/canonical.js';
 import { domainHash, randomHex } from '../crypto/index.js';
-import { canonicalize } from './canonical.js';
 import { EVENT_HASH_DOMAIN } from './event.js';
 
 const HASH_KEY = 'event_hash';

@@ -3,8 +3,8 @@
 // evidence. A run that ends normally is sealed with a signed seal event (count and head).
 
 import type { Signer } from '../crypto/index.js';
+import { SEAL_DOMAIN, signRecord } from '../crypto/signing.js';
 import { AgentkError } from '../errors.js';
-import { SEAL_DOMAIN, signRecord } from '../evidence/signing.js';
 import { encodeEvent } from './encode.js';
 import {
   EVENT_FORMAT_VERSION,

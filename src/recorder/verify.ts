@@ -6,12 +6,12 @@
 // Input distrusted: every byte of the log.
 
 import { existsSync, statSync } from 'node:fs';
+import { sortedCanonical } from '../crypto/canonical.js';
 import { domainHash, isHex64 } from '../crypto/index.js';
+import { SEAL_DOMAIN, verifyRecordSignature } from '../crypto/signing.js';
 import { AgentkError } from '../errors.js';
-import { SEAL_DOMAIN, verifyRecordSignature } from '../evidence/signing.js';
 import { isLabel } from '../labels/labels.js';
 import { isSinkClass } from '../vocabulary.js';
-import { sortedCanonical } from './canonical.js';
 import { type EncodedEvent, encodeEvent } from './encode.js';
 import {
   EVENT_FORMAT_VERSION,

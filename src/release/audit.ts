@@ -14,10 +14,20 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { PassThrough } from 'node:stream';
-import type { CliIo } from '../cli/io.js';
 import { loadSigner } from '../evidence/keys.js';
 import { type Check, readiness } from './readiness.js';
+
+/** What a command run by the audit is given (the CLI's own io has this shape). */
+export interface CommandIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdin?: Readable;
+  readonly stdoutStream?: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
 
 export interface AuditOptions {
   /** The checkout (its examples are what the smoke checks run). */
@@ -25,8 +35,8 @@ export interface AuditOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Skip the test suite (the format, lint and type checks still run). */
   readonly quick: boolean;
-  /** Runs one CLI command in-process (cli/main.ts passes its own `main`). */
-  readonly runCommand: (argv: readonly string[], io: CliIo) => Promise<number>;
+  /** Runs one CLI command in-process (the CLI passes its own dispatcher). */
+  readonly runCommand: (argv: readonly string[], io: CommandIo) => Promise<number>;
 }
 
 /**
@@ -177,7 +187,7 @@ async function smokeChecks(options: AuditOptions): Promise<Check[]> {
     stdoutStream.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
     });
-    const io: CliIo = {
+    const io: CommandIo = {
       stdout: (text) => {
         stdout += text;
       },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { signerFromSeedHex } from '../../src/crypto/index.js';
+import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signRecord } from '../../src/crypto/signing.js';
 import { demoSteps } from '../../src/demo/poisoned-page.js';
 import { developmentSigner } from '../../src/evidence/keys.js';
-import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signRecord } from '../../src/evidence/signing.js';
 import { TrustPins } from '../../src/evidence/trust.js';
 import { verifySignaturesText } from '../../src/evidence/verify-signatures.js';
 import type { SyscallResult } from '../../src/kernel/types.js';

@@ -3,8 +3,8 @@
 // public development key). Signature checks and pins are what must catch this.
 
 import type { Signer } from '../../src/crypto/index.js';
+import { SEAL_DOMAIN, signRecord } from '../../src/crypto/signing.js';
 import { developmentSigner } from '../../src/evidence/keys.js';
-import { SEAL_DOMAIN, signRecord } from '../../src/evidence/signing.js';
 import { encodeEvent } from '../../src/recorder/encode.js';
 import { GENESIS_HASH } from '../../src/recorder/event.js';
 

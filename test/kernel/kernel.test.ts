@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { HANDLE_DOMAIN, RECEIPT_DOMAIN, verifyRecordSignature } from '../../src/crypto/signing.js';
 import { AgentkError } from '../../src/errors.js';
-import {
-  HANDLE_DOMAIN,
-  RECEIPT_DOMAIN,
-  verifyRecordSignature,
-} from '../../src/evidence/signing.js';
 import { verifyLogText } from '../../src/recorder/verify.js';
 import { StaticSecretStore } from '../../src/secrets/store.js';
 import { memoryKernel } from '../helpers/kernel.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HANDLE_DOMAIN, verifyRecordSignature } from '../../src/evidence/signing.js';
+import { HANDLE_DOMAIN, verifyRecordSignature } from '../../src/crypto/signing.js';
 import { StaticSecretStore } from '../../src/secrets/store.js';
 import { memoryKernel, PROFILES } from '../helpers/kernel.js';
 

@@ -33,16 +33,15 @@ WARN, or a FAIL with AGENTK_REQUIRE_SIGNING_KEY=1).
     json: { type: 'boolean' },
   },
   positionals: [0, 0],
-  async run(args, io) {
+  async run(args, io, cli) {
     const asJson = flag(args, 'json');
     const strict = flag(args, 'strict');
-    const { main } = await import('../main.js');
     const checks = await releaseAudit(
       {
         root: PACKAGE_ROOT,
         env: io.env,
         quick: flag(args, 'quick'),
-        runCommand: (argv, commandIo) => main([...argv], commandIo),
+        runCommand: (argv, commandIo) => cli.run(argv, commandIo),
       },
       (check) => {
         if (!asJson) io.stdout(`${checkLines([check])[0]}\n`);

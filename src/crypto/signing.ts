@@ -2,8 +2,8 @@
 // `fields` is the signed record without its `signature`. Domains keep a receipt from ever
 // verifying as a handle or a seal.
 
-import { type Signer, verifyEd25519 } from '../crypto/index.js';
-import { canonicalize } from '../recorder/canonical.js';
+import { canonicalize } from './canonical.js';
+import { type Signer, verifyEd25519 } from './index.js';
 
 export const RECEIPT_DOMAIN = 'agentk/receipt/v1';
 export const HANDLE_DOMAIN = 'agentk/secret-handle/v1';

@@ -1,8 +1,8 @@
 import canonicalizeModule from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonicalize } from '../../src/crypto/canonical.js';
 import { domainHash } from '../../src/crypto/index.js';
-import { canonicalize } from '../../src/recorder/canonical.js';
 import { encodeEvent } from '../../src/recorder/encode.js';
 import { EVENT_HASH_DOMAIN } from '../../src/recorder/event.js';
 
