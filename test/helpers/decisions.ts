@@ -40,6 +40,17 @@ function sorted(value: unknown): unknown {
   return value;
 }
 
+/** An event's detail with its provenance hits folded to the labels each argument got. */
+function tracedArguments(detail: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { provenance, ...rest } = detail as { provenance?: { arg: string; labels: string[] }[] };
+  if (provenance === undefined) return rest;
+  const byArg: Record<string, string[]> = {};
+  for (const hit of provenance) {
+    byArg[hit.arg] = [...new Set([...(byArg[hit.arg] ?? []), ...hit.labels])].sort();
+  }
+  return { ...rest, provenance: byArg };
+}
+
 /** One line per event of a JSONL flight log: what was decided, on what, and why. */
 export function decisionLines(trace: string): string[] {
   const handles = new Renumber('secret_fd_');
@@ -65,6 +76,10 @@ export function decisionLines(trace: string): string[] {
         }
       : null;
     const projected = {
+      // Which pages an argument was traced to, as the labels they gave it: the pages
+      // themselves can vary from run to run, because a shared substring shorter than the
+      // fingerprints' guaranteed length is found or not depending on the text around it,
+      // and that text holds random handle ids (docs/architecture.md, "Golden decisions").
       agent: event.agent_id,
       kind: syscall.kind,
       target: syscall.target,
@@ -80,7 +95,7 @@ export function decisionLines(trace: string): string[] {
       control: syscall.control_labels,
       sinks: syscall.sinks,
       inputs: syscall.inputs,
-      detail: syscall.detail ?? null,
+      detail: syscall.detail ? tracedArguments(syscall.detail) : null,
       receipt,
       handle,
     };
