@@ -2,9 +2,9 @@
 // client, a plugin) is `unknown` until this says otherwise; a malformed one becomes a
 // recorded denial, never an exception that could skip the log.
 
-import { canonicalize } from '../crypto/canonical.js';
 import { isLabel } from '../labels/labels.js';
-import { isSyscallKind } from '../vocabulary.js';
+import { isSyscallKind, type SyscallKind } from '../vocabulary.js';
+import { ContentReader } from './content.js';
 import type { SyscallRequest } from './types.js';
 
 export const MAX_TARGET_CHARS = 4096;
@@ -25,15 +25,6 @@ export type ParsedRequest =
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isJsonData(value: unknown): boolean {
-  try {
-    canonicalize(value);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const COMMON_KEYS = ['kind', 'target', 'intent', 'labels', 'inputs'];
@@ -101,8 +92,172 @@ function wellFormed(value: unknown): boolean {
   return typeof value === 'string' && value.isWellFormed();
 }
 
-/** Check an untrusted request's shape. Unknown kinds pass through (the kernel denies them). */
-export function parseRequest(value: unknown): ParsedRequest {
+/** Whether a value is JSON data (has a canonical form), through the syscall's reader. */
+type JsonCheck = (value: unknown) => boolean;
+
+function isContent(value: unknown): boolean {
+  return typeof value === 'string' || value instanceof Uint8Array;
+}
+
+/** The problem with the fields every request has (target, intent, labels, inputs), if any. */
+function commonProblem(value: Record<string, unknown>): string | undefined {
+  if (
+    typeof value.target !== 'string' ||
+    value.target.length === 0 ||
+    !value.target.isWellFormed()
+  ) {
+    return 'target must be a non-empty, well-formed string';
+  }
+  if (value.target.length > MAX_TARGET_CHARS)
+    return `target longer than ${MAX_TARGET_CHARS} characters`;
+  if (
+    value.intent !== undefined &&
+    (typeof value.intent !== 'string' ||
+      value.intent.length > MAX_INTENT_CHARS ||
+      !value.intent.isWellFormed())
+  ) {
+    return `intent must be a string of at most ${MAX_INTENT_CHARS} characters`;
+  }
+  if (value.labels !== undefined) {
+    if (!Array.isArray(value.labels) || value.labels.length > 16)
+      return 'labels must be a short list';
+    // The offending value is never echoed: it may be anything, a credential included.
+    const bad = value.labels.findIndex((label) => !isLabel(label));
+    if (bad !== -1) return `labels[${bad}] is not a known label`;
+  }
+  if (value.inputs !== undefined) {
+    if (!Array.isArray(value.inputs) || value.inputs.length > MAX_INPUTS) {
+      return `inputs must be a list of at most ${MAX_INPUTS} references`;
+    }
+    for (let i = 0; i < value.inputs.length; i++) {
+      const problem = inputProblem(value.inputs[i], i);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+type KindCheck = (value: Record<string, unknown>, json: JsonCheck) => string | undefined;
+
+const descriptorCheck: KindCheck = (value, json) =>
+  value.descriptor === undefined || !json(value.descriptor)
+    ? 'descriptor must be JSON data'
+    : undefined;
+const argsCheck: KindCheck = (value, json) =>
+  value.args !== undefined && (!isRecord(value.args) || !json(value.args))
+    ? 'args must be an object of JSON data'
+    : undefined;
+const responseCheck: KindCheck = (value, json) => {
+  if (value.content === undefined || !(isContent(value.content) || json(value.content))) {
+    return 'content must be a string, bytes or JSON data';
+  }
+  if (value.isError !== undefined && typeof value.isError !== 'boolean')
+    return 'isError must be a boolean';
+  return undefined;
+};
+
+function scopeProblem(scope: unknown): string | undefined {
+  const valid =
+    Array.isArray(scope) &&
+    scope.length > 0 &&
+    scope.length <= 32 &&
+    scope.every(
+      (s) =>
+        typeof s === 'string' &&
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused.
+        /^[a-z.*?]+:[^\u0000-\u001f]{1,500}$/u.test(s) &&
+        s.isWellFormed(),
+    );
+  return valid
+    ? undefined
+    : 'scope must be a non-empty list of capability patterns like "tool.invoke:git/*"';
+}
+
+function approvalProblem(value: Record<string, unknown>, json: JsonCheck): string | undefined {
+  if (value.approver === undefined && value.approved === undefined) {
+    // A question for a person (an MCP server's elicitation): mediated before it is shown.
+    return value.question !== undefined && !json(value.question)
+      ? 'question must be JSON data'
+      : undefined;
+  }
+  if (
+    typeof value.approver !== 'string' ||
+    value.approver.length === 0 ||
+    value.approver.length > 256
+  ) {
+    return 'approver must name who approved';
+  }
+  if (typeof value.approved !== 'boolean') return 'approved must be true or false';
+  if (value.note !== undefined && typeof value.note !== 'string') return 'note must be a string';
+  if (!/^[0-9a-f]{64}$/.test(value.target as string)) {
+    return 'target must be the request hash being answered';
+  }
+  return undefined;
+}
+
+/** The checks of each kind's own fields. */
+const KIND_CHECKS: Readonly<Record<SyscallKind, KindCheck>> = {
+  'context.read': (value) =>
+    value.content !== undefined && !isContent(value.content)
+      ? 'content must be a string or bytes'
+      : undefined,
+  'memory.write': (value) =>
+    isContent(value.content) ? undefined : 'content must be a string or bytes',
+  'model.call': (value) =>
+    value.prompt !== undefined && typeof value.prompt !== 'string'
+      ? 'prompt must be a string'
+      : undefined,
+  'tool.describe': descriptorCheck,
+  'resource.describe': descriptorCheck,
+  'prompt.describe': descriptorCheck,
+  'tool.invoke': argsCheck,
+  'resource.read': argsCheck,
+  'prompt.get': argsCheck,
+  'tool.response': responseCheck,
+  'resource.response': responseCheck,
+  'prompt.response': responseCheck,
+  'secret.open': (value) => {
+    if (value.scope !== undefined) {
+      const problem = scopeProblem(value.scope);
+      if (problem) return problem;
+    }
+    const ttl = value.ttlMs;
+    return ttl !== undefined &&
+      !(Number.isSafeInteger(ttl) && (ttl as number) > 0 && (ttl as number) <= MAX_HANDLE_TTL_MS)
+      ? `ttlMs must be a whole number of milliseconds up to ${MAX_HANDLE_TTL_MS}`
+      : undefined;
+  },
+  'network.send': (value, json) => {
+    if (
+      value.method !== undefined &&
+      (typeof value.method !== 'string' || !/^[A-Za-z]{1,16}$/.test(value.method))
+    ) {
+      return 'method must be an HTTP method name';
+    }
+    return value.body !== undefined && !(isContent(value.body) || json(value.body))
+      ? 'body must be a string, bytes or JSON data'
+      : undefined;
+  },
+  'file.patch': (value) =>
+    typeof value.diff === 'string' ? undefined : 'diff must be a string (a unified diff)',
+  'human.approve': approvalProblem,
+  'agent.spawn': (value) => {
+    if (!AGENT_ID_PATTERN.test(value.target as string)) return 'target must be the child agent id';
+    return value.task !== undefined && typeof value.task !== 'string'
+      ? 'task must be a string'
+      : undefined;
+  },
+};
+
+/**
+ * Check an untrusted request's shape. Unknown kinds pass through (the kernel denies them).
+ * JSON data is checked by encoding it through `reader`, whose encoding the kernel then
+ * hashes: one encoding per value.
+ */
+export function parseRequest(
+  value: unknown,
+  reader: Pick<ContentReader, 'canonical'> = new ContentReader(),
+): ParsedRequest {
   if (!isRecord(value))
     return { ok: false, kind: 'invalid', target: '', problem: 'request is not an object' };
   const kind =
@@ -113,39 +268,8 @@ export function parseRequest(value: unknown): ParsedRequest {
   const fail = (problem: string): ParsedRequest => ({ ok: false, kind, target, problem });
 
   if (kind === 'invalid') return fail('kind must be a syscall name');
-  if (
-    typeof value.target !== 'string' ||
-    value.target.length === 0 ||
-    !value.target.isWellFormed()
-  ) {
-    return fail('target must be a non-empty, well-formed string');
-  }
-  if (value.target.length > MAX_TARGET_CHARS)
-    return fail(`target longer than ${MAX_TARGET_CHARS} characters`);
-  if (
-    value.intent !== undefined &&
-    (typeof value.intent !== 'string' ||
-      value.intent.length > MAX_INTENT_CHARS ||
-      !value.intent.isWellFormed())
-  ) {
-    return fail(`intent must be a string of at most ${MAX_INTENT_CHARS} characters`);
-  }
-  if (value.labels !== undefined) {
-    if (!Array.isArray(value.labels) || value.labels.length > 16)
-      return fail('labels must be a short list');
-    // The offending value is never echoed: it may be anything, a credential included.
-    const bad = value.labels.findIndex((label) => !isLabel(label));
-    if (bad !== -1) return fail(`labels[${bad}] is not a known label`);
-  }
-  if (value.inputs !== undefined) {
-    if (!Array.isArray(value.inputs) || value.inputs.length > MAX_INPUTS) {
-      return fail(`inputs must be a list of at most ${MAX_INPUTS} references`);
-    }
-    for (let i = 0; i < value.inputs.length; i++) {
-      const problem = inputProblem(value.inputs[i], i);
-      if (problem) return fail(problem);
-    }
-  }
+  const common = commonProblem(value);
+  if (common !== undefined) return fail(common);
   if (!isSyscallKind(kind)) return { ok: true, request: value as unknown as SyscallRequest };
 
   const allowed = new Set([...COMMON_KEYS, ...(KIND_KEYS[kind] ?? [])]);
@@ -154,113 +278,16 @@ export function parseRequest(value: unknown): ParsedRequest {
     const hint = unknownKey === 'agent' ? " (the acting agent is the harness's to set)" : '';
     return fail(`unknown field for ${kind}${hint}`);
   }
-
-  const isContent = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
-  switch (kind) {
-    case 'context.read':
-      if (value.content !== undefined && !isContent(value.content))
-        return fail('content must be a string or bytes');
-      break;
-    case 'memory.write':
-      if (!isContent(value.content)) return fail('content must be a string or bytes');
-      break;
-    case 'model.call':
-      if (value.prompt !== undefined && typeof value.prompt !== 'string')
-        return fail('prompt must be a string');
-      break;
-    case 'tool.describe':
-    case 'resource.describe':
-    case 'prompt.describe':
-      if (value.descriptor === undefined || !isJsonData(value.descriptor))
-        return fail('descriptor must be JSON data');
-      break;
-    case 'tool.invoke':
-    case 'resource.read':
-    case 'prompt.get':
-      if (value.args !== undefined && (!isRecord(value.args) || !isJsonData(value.args))) {
-        return fail('args must be an object of JSON data');
-      }
-      break;
-    case 'tool.response':
-    case 'resource.response':
-    case 'prompt.response':
-      if (value.content === undefined || !(isContent(value.content) || isJsonData(value.content))) {
-        return fail('content must be a string, bytes or JSON data');
-      }
-      if (value.isError !== undefined && typeof value.isError !== 'boolean')
-        return fail('isError must be a boolean');
-      break;
-    case 'secret.open':
-      if (
-        value.scope !== undefined &&
-        (!Array.isArray(value.scope) ||
-          value.scope.length === 0 ||
-          value.scope.length > 32 ||
-          !value.scope.every(
-            (s) =>
-              typeof s === 'string' &&
-              // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused.
-              /^[a-z.*?]+:[^\u0000-\u001f]{1,500}$/u.test(s) &&
-              s.isWellFormed(),
-          ))
-      ) {
-        return fail(
-          'scope must be a non-empty list of capability patterns like "tool.invoke:git/*"',
-        );
-      }
-      if (
-        value.ttlMs !== undefined &&
-        !(
-          Number.isSafeInteger(value.ttlMs) &&
-          (value.ttlMs as number) > 0 &&
-          (value.ttlMs as number) <= MAX_HANDLE_TTL_MS
-        )
-      ) {
-        return fail(`ttlMs must be a whole number of milliseconds up to ${MAX_HANDLE_TTL_MS}`);
-      }
-      break;
-    case 'network.send':
-      if (
-        value.method !== undefined &&
-        (typeof value.method !== 'string' || !/^[A-Za-z]{1,16}$/.test(value.method))
-      ) {
-        return fail('method must be an HTTP method name');
-      }
-      if (value.body !== undefined && !(isContent(value.body) || isJsonData(value.body))) {
-        return fail('body must be a string, bytes or JSON data');
-      }
-      break;
-    case 'file.patch':
-      if (typeof value.diff !== 'string') return fail('diff must be a string (a unified diff)');
-      break;
-    case 'human.approve':
-      if (value.approver === undefined && value.approved === undefined) {
-        // A question for a person (an MCP server's elicitation): mediated before it is shown.
-        if (value.question !== undefined && !isJsonData(value.question)) {
-          return fail('question must be JSON data');
-        }
-        break;
-      }
-      if (
-        typeof value.approver !== 'string' ||
-        value.approver.length === 0 ||
-        value.approver.length > 256
-      ) {
-        return fail('approver must name who approved');
-      }
-      if (typeof value.approved !== 'boolean') return fail('approved must be true or false');
-      if (value.note !== undefined && typeof value.note !== 'string') {
-        return fail('note must be a string');
-      }
-      if (!/^[0-9a-f]{64}$/.test(value.target)) {
-        return fail('target must be the request hash being answered');
-      }
-      break;
-    case 'agent.spawn':
-      if (!AGENT_ID_PATTERN.test(value.target)) return fail('target must be the child agent id');
-      if (value.task !== undefined && typeof value.task !== 'string')
-        return fail('task must be a string');
-      break;
-  }
-  return { ok: true, request: value as unknown as SyscallRequest };
+  const json: JsonCheck = (data) => {
+    try {
+      reader.canonical(data);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const problem = KIND_CHECKS[kind](value, json);
+  return problem === undefined
+    ? { ok: true, request: value as unknown as SyscallRequest }
+    : fail(problem);
 }

@@ -7,7 +7,8 @@
 // Input distrusted: both peers.
 
 import { replaceHandles } from '../evidence/receipts.js';
-import { type Kernel, mapStrings } from '../kernel/kernel.js';
+import { mapStrings } from '../kernel/content.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { SyscallRequest, SyscallResult } from '../kernel/types.js';
 import {
   cleanLine,

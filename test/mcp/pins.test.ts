@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CatalogueTracker, PinStore } from '../../src/kernel/pins.js';
+import { CatalogueTracker, PinStore } from '../../src/kernel/catalogue/pins.js';
 import { runCli } from '../helpers/cli.js';
 import { rawSession, traceEvents } from '../helpers/proxy.js';
 

@@ -7,8 +7,8 @@ import { PassThrough } from 'node:stream';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
 import { loadSigner } from '../../evidence/keys.js';
+import { PinStore } from '../../kernel/catalogue/pins.js';
 import { Kernel, newRunId } from '../../kernel/kernel.js';
-import { PinStore } from '../../kernel/pins.js';
 import {
   childEnvironment,
   DEFAULT_APPROVAL_TIMEOUT_MS,

@@ -2,7 +2,7 @@
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PinStore } from '../../kernel/pins.js';
+import { PinStore } from '../../kernel/catalogue/pins.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
 import { EXIT, printable, table } from '../io.js';
 

@@ -1,0 +1,281 @@
+// The analysis stage: what one well-formed syscall is, kind by kind. Labels come from the
+// caller (restrictions only), the references it names, its values (Labeller), its sink
+// classes (the policy), and what the catalogue stage found of its descriptor's pins.
+// Reads kernel state through AnalysisState; writes none, does no I/O.
+
+import { sha256Hex } from '../../crypto/index.js';
+import {
+  type LabelMask,
+  labelsOf,
+  maskOf,
+  POISONED,
+  PRIVATE,
+  restrictionsOnly,
+  SECRET,
+  UNTRUSTED,
+} from '../../labels/labels.js';
+import { annotationSinks, sourceHeuristics } from '../../policy/sinks.js';
+import { SINK_DESTRUCTIVE, SINK_EGRESS, SINK_EXEC } from '../../vocabulary.js';
+import type { ContentReader } from '../content.js';
+import { argRef, loggable } from '../loggable.js';
+import type {
+  AgentSpawnRequest,
+  ContextReadRequest,
+  DescribeRequest,
+  FilePatchRequest,
+  HumanApproveRequest,
+  InvokeRequest,
+  SyscallRequest,
+} from '../types.js';
+import {
+  Analysis,
+  type AnalysisState,
+  type CatalogueVerdict,
+  type SessionView,
+} from './analysis.js';
+import { isControlArgument, namesRemoteHost, nestedControlValues } from './arguments.js';
+import { Labeller } from './labeller.js';
+import { patchStats, patchWithinTarget } from './patch.js';
+
+/** One syscall under analysis: what each kind's analysis works with. */
+interface Call<R extends SyscallRequest = SyscallRequest> {
+  readonly request: R;
+  readonly session: SessionView;
+  readonly state: AnalysisState;
+  readonly a: Analysis;
+  readonly labeller: Labeller;
+  readonly catalogue: CatalogueVerdict | undefined;
+}
+
+/** Derive labels, sinks and evidence for a well-formed request from a known session. */
+export function analyze(
+  request: SyscallRequest,
+  session: SessionView,
+  state: AnalysisState,
+  reader: ContentReader,
+  catalogue?: CatalogueVerdict,
+): Analysis {
+  const a = new Analysis(
+    restrictionsOnly(maskOf(request.labels ?? [])),
+    state.policy.classifySinks(request.kind, request.target, state.annotatedSinks(request.target)),
+  );
+  const labeller = new Labeller(a, state, reader);
+  for (const ref of request.inputs ?? []) labeller.input(ref);
+  const call = { request, session, state, a, labeller, catalogue };
+  switch (request.kind) {
+    case 'context.read':
+      contextRead({ ...call, request });
+      break;
+    case 'tool.describe':
+    case 'resource.describe':
+    case 'prompt.describe':
+      describe({ ...call, request });
+      break;
+    case 'tool.response':
+    case 'resource.response':
+    case 'prompt.response':
+      // What a tool returns is untrusted; a reader of the user's own data returns private data.
+      labeller.content(
+        request.target,
+        request.content,
+        UNTRUSTED | sourceHeuristics(request.target),
+      );
+      if (request.isError) a.detail.is_error = true;
+      break;
+    case 'model.call':
+      a.raise(session.context);
+      if (request.prompt !== undefined) labeller.flow('prompt', request.prompt, true, false);
+      break;
+    case 'memory.write':
+      // What is written derives from the context (content); the key is the agent's choice.
+      a.raiseArg(session.context, false);
+      labeller.flow('content', request.content, true, false);
+      a.contentHash = reader.hash(request.content);
+      break;
+    case 'tool.invoke':
+    case 'resource.read':
+    case 'prompt.get':
+      invoke({ ...call, request });
+      break;
+    case 'network.send':
+      labeller.flow('target', request.target, false);
+      if (request.body !== undefined) labeller.flow('body', request.body, true, false);
+      if (request.method !== undefined) a.detail.method = request.method.toUpperCase();
+      break;
+    case 'file.patch':
+      filePatch({ ...call, request });
+      break;
+    case 'secret.open':
+      a.raise(SECRET | PRIVATE | state.policy.sourceLabels(request.target));
+      a.detail.scope = (request.scope ?? ['tool.invoke:*']).map((entry) => loggable(entry, 512));
+      if (!state.hasSecret(request.target)) {
+        a.refuse('kernel.secret-unavailable', 'no configured secret store holds this target');
+      }
+      break;
+    case 'human.approve':
+      humanApprove({ ...call, request });
+      break;
+    case 'agent.spawn':
+      agentSpawn({ ...call, request });
+      break;
+  }
+  return a;
+}
+
+/** The catalogue's finding: recorded, and a refusal unless an earlier one stands. */
+function applyCatalogue({ a, catalogue }: Call): void {
+  if (catalogue?.refusal) a.refuseUnlessRefused(catalogue.refusal.rule, catalogue.refusal.reason);
+  if (catalogue?.pin !== undefined) a.detail.pin = catalogue.pin;
+}
+
+function contextRead(call: Call<ContextReadRequest>): void {
+  const { request, a, state, labeller } = call;
+  if (request.target.startsWith('memory:')) {
+    const memory = state.memory(request.target.slice('memory:'.length));
+    if (memory) {
+      a.raise(memory.labels);
+      a.inputs.push({ ref: loggable(request.target, 300), sha256: memory.sha256 });
+      if (request.content !== undefined && labeller.hash(request.content) !== memory.sha256) {
+        // Changed outside the kernel since it was written: treat as tampered.
+        a.raise(UNTRUSTED | POISONED);
+        a.detail.memory_changed = true;
+      }
+    }
+  }
+  labeller.content(request.target, request.content, 0);
+}
+
+function describe(call: Call<DescribeRequest>): void {
+  const { request, a, state, labeller, catalogue } = call;
+  labeller.content(request.target, request.descriptor, UNTRUSTED, false);
+  applyCatalogue(call);
+  // Unapproved descriptors are suspect: their text, and what it names, taints.
+  const pin = catalogue?.pin;
+  if (pin !== undefined && pin !== 'pinned' && pin !== 'first-use') a.raise(POISONED | UNTRUSTED);
+  if (request.kind !== 'tool.describe') return;
+  const annotations = (request.descriptor as { annotations?: unknown } | null)?.annotations;
+  a.annotated = annotationSinks(annotations);
+  // Policy-filtered discovery: a tool no state of the policy would let the agent call is
+  // not shown to the model at all.
+  const policy = state.policy;
+  if (
+    policy.policy.hideAlwaysDenied &&
+    policy.alwaysDenies(
+      'tool.invoke',
+      request.target,
+      policy.classifySinks('tool.invoke', request.target, a.annotated),
+      state.granted(`tool.invoke:${request.target}`),
+    )
+  ) {
+    a.refuseUnlessRefused(
+      'kernel.hidden-always-denied',
+      'the policy denies every call to this tool, in every state: hidden from discovery',
+    );
+  }
+}
+
+/**
+ * A call: arguments told apart by role (control arguments steer, content arguments only
+ * carry), names traced like values, and egress found from remote URLs in control values.
+ */
+function invoke(call: Call<InvokeRequest>): void {
+  const { request, a, state, labeller } = call;
+  applyCatalogue(call);
+  // A resource's URI is a control value: where it points, and what it carries out.
+  if (request.kind === 'resource.read') labeller.flow('target', request.target, false);
+  // Everything an exec sink takes is code; otherwise arguments are told apart by role.
+  const exec = (a.sinks & SINK_EXEC) !== 0;
+  // Whatever its name says, a call whose control arguments name a remote host reaches the
+  // open world: its arguments leave the machine (a read tool fetching ?d=<private> is
+  // egress too). The policy's own [sinks] patterns have the last word.
+  const byPolicy = state.policy.patternSinks(request.target) !== null;
+  const remote = (text: string | null) => {
+    if (byPolicy || (a.sinks & SINK_EGRESS) !== 0) return;
+    if (text === null || namesRemoteHost(text)) a.sinks |= SINK_EGRESS;
+  };
+  for (const [key, value] of Object.entries(request.args ?? {})) {
+    if (value === undefined) continue; // absent, as in the JSON that is sent
+    // The name is the agent's text too: traced like a value, logged only as a name.
+    const name = argRef(key);
+    labeller.flow(`arg-name:${name}`, key, false, false);
+    const text = labeller.text(value);
+    const control = exec || isControlArgument(key, text);
+    labeller.flow(`arg:${name}`, value, true, control);
+    if (control) remote(text);
+    if (control || typeof value !== 'object' || value === null) continue;
+    const nested = nestedControlValues(name, value);
+    if (nested === null) {
+      labeller.flow(`arg:${name}`, value, false, true);
+      remote(text);
+      continue;
+    }
+    for (const [path, member] of nested) {
+      labeller.flow(`arg:${loggable(path, 256)}`, member, false, true);
+      remote(labeller.text(member));
+    }
+  }
+}
+
+function filePatch(call: Call<FilePatchRequest>): void {
+  const { request, a, labeller } = call;
+  const stats = patchStats(request.diff);
+  labeller.flow('target', request.target, false);
+  labeller.flow('diff', request.diff, true, false);
+  a.detail.patch = {
+    sha256: sha256Hex(request.diff),
+    files: stats.files,
+    hunks: stats.hunks,
+    additions: stats.additions,
+    deletions: stats.deletions,
+    created: stats.created,
+    deleted: stats.deleted,
+    paths: stats.paths.slice(0, 64).map((path) => loggable(path, 512)),
+  };
+  if (stats.deleted > 0) a.sinks |= SINK_DESTRUCTIVE;
+  if (stats.tooManyPaths) {
+    a.refuse('kernel.patch-outside-target', 'the diff touches too many paths to check');
+  } else if (!patchWithinTarget(stats, request.target)) {
+    a.refuse('kernel.patch-outside-target', 'the diff touches paths outside its target');
+  }
+}
+
+function humanApprove(call: Call<HumanApproveRequest>): void {
+  const { request, a, state, labeller } = call;
+  if (request.approver === undefined) {
+    // A question for a person from `target`: untrusted content the policy must clear.
+    labeller.content(request.target, request.question, UNTRUSTED);
+    a.detail.question = true;
+    return;
+  }
+  const pending = state.pendingAsk(request.target);
+  a.detail.approval = {
+    request_hash: request.target,
+    approved: request.approved,
+    approver: loggable(request.approver, 256),
+    ...(pending
+      ? {
+          request: {
+            kind: pending.kind,
+            target: loggable(pending.target, 512),
+            step: pending.step,
+          },
+        }
+      : {}),
+    ...(request.note !== undefined ? { note_sha256: sha256Hex(request.note) } : {}),
+  };
+  if (!pending) a.refuse('kernel.no-pending-request', 'no pending ask has this request hash');
+}
+
+function agentSpawn(call: Call<AgentSpawnRequest>): void {
+  const { request, a, state, session, labeller } = call;
+  a.raise(session.context);
+  if (state.hasAgent(request.target)) {
+    a.refuse('kernel.agent-exists', 'an agent with this id already exists');
+  }
+  a.detail.spawn = {
+    child: request.target,
+    parent: session.id,
+    inherited_labels: labelsOf(session.context as LabelMask),
+  };
+  if (request.task !== undefined) labeller.flow('task', request.task, true, false);
+}

@@ -1,0 +1,184 @@
+// How a value gets its labels. Three ways in: a value flowing into a syscall (an argument,
+// a body, a prompt) takes the labels of the earlier pages it came from (value provenance)
+// and of what scanning it finds; content entering the model's context is labelled by its
+// source and by scans; a reference to something the kernel already knows (a page, a
+// handle, a memory) brings that thing's labels along.
+// Input distrusted: every value and reference (unknown references fail closed).
+
+import { sha256Hex } from '../../crypto/index.js';
+import { findHandles } from '../../evidence/receipts.js';
+import {
+  INTEGRITY_TAINT,
+  type LabelMask,
+  labelsOf,
+  maskOf,
+  POISONED,
+  PRIVATE,
+  restrictionsOnly,
+  SECRET,
+  TRUSTED,
+  UNTRUSTED,
+} from '../../labels/labels.js';
+import { containsSecret, looksInjected } from '../../provenance/detect.js';
+import {
+  type DecodeBudget,
+  decodeBudget,
+  decodedForms,
+  type ValueOrigin,
+} from '../../provenance/values.js';
+import { type ContentReader, MAX_SCANNED_CONTENT } from '../content.js';
+import { loggable } from '../loggable.js';
+import type { InputRef } from '../types.js';
+import type { Analysis, AnalysisState } from './analysis.js';
+
+/** Pages named as the origin of a syscall's values, at most (the labels count them all). */
+const MAX_PROVENANCE_HITS = 32;
+
+/** Derives the labels of the values one syscall carries, into its Analysis. */
+export class Labeller {
+  readonly #a: Analysis;
+  readonly #state: AnalysisState;
+  readonly #reader: ContentReader;
+  /** Decoding work shared by every value of the syscall (beyond it: fail closed). */
+  readonly #budget: DecodeBudget = decodeBudget();
+
+  constructor(analysis: Analysis, state: AnalysisState, reader: ContentReader) {
+    this.#a = analysis;
+    this.#state = state;
+    this.#reader = reader;
+  }
+
+  /** The text of a value, read once per syscall (null: it cannot be scanned). */
+  text(value: unknown): string | null {
+    return this.#reader.text(value);
+  }
+
+  /** The hash the log keeps of a value, computed once per syscall. */
+  hash(value: unknown): string {
+    return this.#reader.hash(value);
+  }
+
+  /**
+   * Hash, scan and trace one value that flows into this syscall. `evidence: false` for
+   * values the event already keeps verbatim (the target); `control: false` for content
+   * arguments, whose labels do not steer.
+   */
+  flow(name: string, value: unknown, evidence = true, control = true): void {
+    const a = this.#a;
+    const text = this.#reader.text(value);
+    if (text === null || text.length > MAX_SCANNED_CONTENT) {
+      a.refuse('kernel.content-too-large', `${name} exceeds the scan limit`);
+      return;
+    }
+    if (evidence) a.inputs.push({ ref: name, sha256: this.#reader.hash(value) });
+    a.raiseArg(this.#state.unindexedLabels, control);
+    // As written, and as decoded: an encoded copy is still a copy. What could not be
+    // decoded within the budget counts as private (fail closed).
+    const decoded = decodedForms(text, this.#budget);
+    if (decoded.exhausted) a.raiseArg(PRIVATE | UNTRUSTED, control);
+    const origins: ValueOrigin[] = [];
+    for (const form of [text, ...decoded.forms]) {
+      if (containsSecret(form)) a.raise(SECRET | PRIVATE);
+      for (const handle of findHandles(form)) this.input({ handle });
+      origins.push(...this.#state.lookupValues(form));
+    }
+    const pages = new Set<string>();
+    for (const origin of origins) {
+      a.raiseArg(origin.labels, control);
+      if (pages.has(origin.pageId)) continue;
+      pages.add(origin.pageId);
+      if (a.provenance.length < MAX_PROVENANCE_HITS) {
+        a.provenance.push({
+          arg: name,
+          page: origin.pageId,
+          pageSha256: this.#state.page(origin.pageId)?.sha256 ?? '',
+          labels: labelsOf(origin.labels),
+        });
+      }
+    }
+  }
+
+  /**
+   * Content that will enter the model's context: labelled by its source (`target`, unless
+   * `bySource` is false), by `intrinsic` labels and by scans. A descriptor describes a
+   * tool; it is not what the tool returns, so the source labels of the tool's output (a
+   * mail reader's `private`) do not apply to it.
+   */
+  content(target: string, value: unknown, intrinsic: LabelMask, bySource = true): void {
+    const a = this.#a;
+    let mask = intrinsic | (bySource ? this.#state.policy.sourceLabels(target) : 0);
+    if (value !== undefined) {
+      const text = this.#reader.text(value);
+      if (text === null || text.length > MAX_SCANNED_CONTENT) {
+        a.refuse('kernel.content-too-large', 'content exceeds the scan limit');
+        return;
+      }
+      a.contentHash = this.#reader.hash(value);
+      a.contentText = text;
+      a.inputs.push({ ref: 'content', sha256: a.contentHash });
+      if (containsSecret(text)) mask |= SECRET | PRIVATE;
+      // A handle stands for a secret: the content is not secret, but it is the user's.
+      if (findHandles(text).length > 0) mask |= PRIVATE;
+      if (looksInjected(text)) mask |= POISONED | UNTRUSTED;
+    }
+    // Content from a source no policy pattern vouches for is not trusted.
+    if ((mask & (TRUSTED | INTEGRITY_TAINT)) === 0) mask |= UNTRUSTED;
+    a.raise(mask);
+  }
+
+  /** Add an input reference's evidence and labels; unknown references fail closed. */
+  input(ref: InputRef): void {
+    if ('page' in ref) this.#page(ref.page);
+    else if ('handle' in ref) this.#handle(ref.handle);
+    else if ('memory' in ref) this.#memory(ref.memory);
+    else {
+      const mask = restrictionsOnly(maskOf(ref.labels ?? []));
+      this.#a.raise(mask);
+      this.#a.inputs.push({
+        ref: 'sha256',
+        sha256: ref.sha256,
+        ...(mask ? { labels: labelsOf(mask) } : {}),
+      });
+    }
+  }
+
+  #page(id: string): void {
+    const page = this.#state.page(id);
+    if (!page) {
+      this.#a.refuseUnlessRefused('kernel.unknown-input', `no page ${id} in this run`);
+      return;
+    }
+    this.#a.raise(page.mask);
+    this.#a.inputs.push({ ref: `page:${page.id}`, sha256: page.sha256, labels: page.labels });
+  }
+
+  #handle(id: string): void {
+    const a = this.#a;
+    if (a.handles.includes(id)) return;
+    a.raise(SECRET | PRIVATE);
+    const labels = this.#state.handleLabels(id);
+    if (!labels) {
+      a.refuseUnlessRefused('kernel.unknown-input', 'unknown secret handle');
+      return;
+    }
+    a.handles.push(id);
+    a.inputs.push({ ref: `handle:${id}`, sha256: sha256Hex(id), labels });
+  }
+
+  #memory(key: string): void {
+    const memory = this.#state.memory(key);
+    if (!memory) {
+      this.#a.refuseUnlessRefused(
+        'kernel.unknown-input',
+        `no memory ${JSON.stringify(loggable(key, 256))}`,
+      );
+      return;
+    }
+    this.#a.raise(memory.labels);
+    this.#a.inputs.push({
+      ref: `memory:${loggable(key, 256)}`,
+      sha256: memory.sha256,
+      labels: labelsOf(memory.labels),
+    });
+  }
+}

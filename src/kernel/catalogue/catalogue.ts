@@ -1,0 +1,119 @@
+// The catalogue stage: what servers have shown of their tools, resources and prompts.
+// Descriptors are checked against each server's pins (pins.ts: trust on first use, then
+// anything new or changed is suspect) and calls to unapproved ones are refused; a tool's
+// MCP annotations feed its sink classes; a tool whose own descriptor looks poisoned is
+// remembered, so that no secret is ever revealed to it.
+// Input distrusted: descriptors (the server's) and the pin files on disk.
+
+import { AgentkError } from '../../errors.js';
+import type { SinkMask, SyscallKind } from '../../vocabulary.js';
+import type { CatalogueVerdict } from '../analysis/analysis.js';
+import { loggable } from '../loggable.js';
+import { type CatalogueKind, CatalogueTracker, type PinStore } from './pins.js';
+
+/** Described tools remembered at most (annotations, suspects); beyond, fail closed. */
+const MAX_CATALOG = 100_000;
+
+const CATALOGUE_OF: Partial<Record<SyscallKind, CatalogueKind>> = {
+  'tool.describe': 'tools',
+  'tool.invoke': 'tools',
+  'resource.describe': 'resources',
+  'resource.read': 'resources',
+  'prompt.describe': 'prompts',
+  'prompt.get': 'prompts',
+};
+
+export class Catalogue {
+  readonly #pins: PinStore | undefined;
+  readonly #clock: () => number;
+  readonly #trackers = new Map<string, CatalogueTracker | AgentkError>();
+  /** Sink classes from each described tool's MCP annotations, by target. */
+  readonly #annotated = new Map<string, SinkMask>();
+  /** Tools whose current descriptor is poisoned-suspect: no secret is revealed to them. */
+  readonly #suspect = new Set<string>();
+  /** Set when a suspect tool could not be remembered: then no tool gets secrets (fail closed). */
+  #suspectOverflow = false;
+
+  constructor(pins: PinStore | undefined, clock: () => number) {
+    this.#pins = pins;
+    this.#clock = clock;
+  }
+
+  /** The tracker of a target's server (the part before the first `/`), if pins are kept. */
+  #tracker(target: string): { tracker: CatalogueTracker; name: string } | CatalogueVerdict | null {
+    const slash = target.indexOf('/');
+    if (slash <= 0 || !this.#pins) return null;
+    const server = target.slice(0, slash);
+    let tracker = this.#trackers.get(server);
+    if (!tracker) {
+      try {
+        tracker = new CatalogueTracker(this.#pins, server, new Date(this.#clock()).toISOString());
+      } catch (error) {
+        tracker =
+          error instanceof AgentkError
+            ? error
+            : new AgentkError('MANIFEST_INVALID', `pins of ${server} are unusable`);
+      }
+      this.#trackers.set(server, tracker);
+    }
+    if (tracker instanceof AgentkError) {
+      return { refusal: { rule: 'kernel.pins-unusable', reason: tracker.message } };
+    }
+    return { tracker, name: target.slice(slash + 1) };
+  }
+
+  /** Check a descriptor against its server's pins (recording it in the pending catalogue). */
+  check(kind: SyscallKind, target: string, descriptor: unknown): CatalogueVerdict | undefined {
+    const found = this.#tracker(target);
+    if (found === null || !('tracker' in found)) return found ?? undefined;
+    return {
+      pin: found.tracker.check(CATALOGUE_OF[kind] as CatalogueKind, found.name, descriptor),
+    };
+  }
+
+  /** Refuse calls to descriptors that changed (or appeared) since the catalogue was pinned. */
+  gate(kind: SyscallKind, target: string): CatalogueVerdict | undefined {
+    const found = this.#tracker(target);
+    if (found === null || !('tracker' in found)) return found ?? undefined;
+    const { tracker, name } = found;
+    const state = tracker.suspect(CATALOGUE_OF[kind] as CatalogueKind, name);
+    if (state === undefined) return undefined;
+    return {
+      pin: state,
+      refusal: {
+        rule: 'kernel.descriptor-unapproved',
+        reason: `${loggable(name, 128)} is ${state} since ${tracker.serverId}'s catalogue was pinned; review it, then run agentk pins approve --server-id ${tracker.serverId}`,
+      },
+    };
+  }
+
+  /**
+   * A tool was described: remember whether its descriptor is suspect (only a tool's own
+   * descriptor decides that) and the sink classes its annotations declare.
+   */
+  described(target: string, suspect: boolean, annotated: SinkMask): void {
+    if (!suspect) this.#suspect.delete(target);
+    else if (this.#suspect.size < MAX_CATALOG) this.#suspect.add(target);
+    else this.#suspectOverflow = true;
+    if (this.#annotated.size < MAX_CATALOG) this.#annotated.set(target, annotated);
+  }
+
+  /** Whether a tool may not be given secrets: its descriptor looked like an injection. */
+  isSuspect(target: string): boolean {
+    return this.#suspectOverflow || this.#suspect.has(target);
+  }
+
+  annotatedSinks(target: string): SinkMask | undefined {
+    return this.#annotated.get(target);
+  }
+
+  /**
+   * A server's listing of one kind is complete: a first-use catalogue becomes the reference
+   * for what the server shows later in the run.
+   */
+  endListing(server: string, kind: CatalogueKind): void {
+    if (!this.#pins) return;
+    const found = this.#tracker(`${server}/`);
+    if (found !== null && 'tracker' in found) found.tracker.endListing(kind);
+  }
+}

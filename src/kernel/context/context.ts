@@ -1,0 +1,113 @@
+// The context stage: what each agent's model has seen. Content that entered a context is
+// a page (id, hash, source, labels); a session's context label is the join of its pages
+// and only grows; the value index remembers the pages' values (and every secret seen), so
+// that a later argument carrying one takes that page's labels. Also the agents spawned in
+// the run (a child inherits its parent's context label) and the memories written.
+// Input distrusted: page text (indexed within budgets; beyond them, fail closed).
+
+import { sha256Hex } from '../../crypto/index.js';
+import { joinMasks, type LabelMask, labelsOf } from '../../labels/labels.js';
+import { ValueIndex, type ValueOrigin } from '../../provenance/values.js';
+import type { MemoryEntry, StoredPage } from '../analysis/analysis.js';
+import { loggable } from '../loggable.js';
+import type { ContextPage } from '../types.js';
+
+/** Context pages kept for provenance reports and `{page}` inputs. */
+const MAX_PAGES = 65_536;
+
+export interface Session {
+  readonly id: string;
+  readonly parent: string | null;
+  context: LabelMask;
+}
+
+/** What a page is made of: the labels, hash and text the analysis derived. */
+export interface PageContent {
+  readonly labels: LabelMask;
+  readonly contentHash: string | null;
+  readonly contentText: string | null;
+}
+
+function publicPage(page: StoredPage): ContextPage {
+  const { mask: _mask, ...info } = page;
+  return info;
+}
+
+export class ContextStore {
+  readonly #sessions = new Map<string, Session>();
+  readonly #pages = new Map<string, StoredPage>();
+  #pageCount = 0;
+  readonly #values = new ValueIndex();
+  readonly #memory = new Map<string, MemoryEntry>();
+
+  constructor(rootAgent: string) {
+    this.#sessions.set(rootAgent, { id: rootAgent, parent: null, context: 0 });
+  }
+
+  session(agent: string): Session | undefined {
+    return this.#sessions.get(agent);
+  }
+
+  hasAgent(id: string): boolean {
+    return this.#sessions.has(id);
+  }
+
+  /** A child agent starts with its parent's context label. */
+  spawn(child: string, parent: Session): void {
+    this.#sessions.set(child, { id: child, parent: parent.id, context: parent.context });
+  }
+
+  page(id: string): StoredPage | undefined {
+    return this.#pages.get(id);
+  }
+
+  /** A page as callers see it (without its mask). */
+  publicPage(id: string): ContextPage | undefined {
+    const page = this.#pages.get(id);
+    return page ? publicPage(page) : undefined;
+  }
+
+  memory(key: string): MemoryEntry | undefined {
+    return this.#memory.get(key);
+  }
+
+  writeMemory(key: string, entry: MemoryEntry): void {
+    this.#memory.set(key, entry);
+  }
+
+  lookupValues(text: string): ValueOrigin[] {
+    return this.#values.lookup(text);
+  }
+
+  get unindexedLabels(): LabelMask {
+    return this.#values.unindexedLabels;
+  }
+
+  /** A secret seen in content: an argument echoing it (raw or encoded) is secret. */
+  addSecret(value: string, origin: ValueOrigin): void {
+    this.#values.addSecret(value, origin);
+  }
+
+  /** Content entered `session`'s context: a new page, and the session's label joins it. */
+  addPage(session: Session, source: string, content: PageContent, step: number): ContextPage {
+    const id = `p${++this.#pageCount}`;
+    const page: StoredPage = {
+      id,
+      sha256: content.contentHash ?? sha256Hex(''),
+      source: loggable(source, 512),
+      labels: labelsOf(content.labels),
+      step,
+      agent: session.id,
+      mask: content.labels,
+    };
+    this.#pages.set(id, page);
+    if (this.#pages.size > MAX_PAGES) {
+      // The oldest page's labels live on in the session label and the value index; only
+      // its entry (for provenance reports and `{page}` inputs) goes.
+      this.#pages.delete(this.#pages.keys().next().value as string);
+    }
+    session.context = joinMasks(session.context, content.labels);
+    if (content.contentText) this.#values.add(id, content.labels, content.contentText);
+    return publicPage(page);
+  }
+}

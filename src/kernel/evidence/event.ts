@@ -1,0 +1,224 @@
+// The evidence stage: how a syscall is named in the log (credential material redacted),
+// the hash of its exact request (what an approval binds to), the signed receipt of an
+// allowed action and the secret handle of an opened secret, and the event records the
+// flight recorder chains and appends before anything takes effect.
+
+import { canonicalize } from '../../crypto/canonical.js';
+import { domainHash, type Signer } from '../../crypto/index.js';
+import { mintReceipt, mintSecretHandle } from '../../evidence/receipts.js';
+import { type LabelMask, labelsOf } from '../../labels/labels.js';
+import type {
+  DecisionRecord,
+  ReceiptRecord,
+  SecretHandleRecord,
+  SyscallRecord,
+} from '../../recorder/event.js';
+import type { SecretStore } from '../../secrets/store.js';
+import { isSyscallKind, OBSERVATION_KINDS, sinksOf } from '../../vocabulary.js';
+import type { Analysis } from '../analysis/analysis.js';
+import type { Decision, DecisionSubject } from '../decision/decide.js';
+import { loggable } from '../loggable.js';
+import type { ParsedRequest } from '../request.js';
+import type { SyscallRequest } from '../types.js';
+
+export const DEFAULT_RECEIPT_TTL_MS = 5 * 60_000;
+export const DEFAULT_HANDLE_TTL_MS = 15 * 60_000;
+const REQUEST_DOMAIN = 'agentk/request/v1';
+
+/** Request fields that are content (kept in the log only as input hashes). */
+const CONTENT_FIELDS = new Set([
+  'kind',
+  'target',
+  'intent',
+  'inputs',
+  'content',
+  'args',
+  'body',
+  'diff',
+  'descriptor',
+  'prompt',
+  'question',
+  'task',
+  'note',
+]);
+
+/**
+ * The fields of a request that shape what it does but are not content (content is in the
+ * input hashes): labels, scope, ttlMs, method, approval answers, isError.
+ */
+function requestShape(request: SyscallRequest): Record<string, unknown> {
+  const shape: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(request)) {
+    if (!CONTENT_FIELDS.has(key) && value !== undefined) shape[key] = value;
+  }
+  return shape;
+}
+
+/** A syscall as the log names it, and as the decision stage sees it. */
+export interface Subject extends DecisionSubject {
+  readonly agent: string;
+  /** The kind as requested (any string, for a kind the kernel does not know). */
+  readonly kindText: string;
+  readonly loggedKind: string;
+  readonly loggedTarget: string;
+  readonly intent: string;
+  readonly loggedCapability: string;
+}
+
+/** Name a syscall for the log and hash its exact request (everything that shapes it). */
+export function subjectOf(
+  parsed: ParsedRequest,
+  agent: string,
+  analysis: Analysis,
+  granted: (capability: string) => boolean,
+  how: { readonly canAsk: boolean; readonly now: number },
+): Subject {
+  const kindText = parsed.ok ? parsed.request.kind : parsed.kind;
+  const kind = isSyscallKind(kindText) ? kindText : null;
+  const loggedKind = kind ?? loggable(kindText, 64);
+  const target = parsed.ok ? parsed.request.target : parsed.target;
+  const loggedTarget = loggable(target, 4096);
+  const intent = parsed.ok ? loggable(parsed.request.intent ?? '', 512) : '';
+  const capability = `${kindText}:${target}`;
+  const requestHash = domainHash(
+    REQUEST_DOMAIN,
+    canonicalize({
+      agent,
+      kind: loggedKind,
+      target: target.toWellFormed(),
+      intent,
+      inputs: analysis.inputs,
+      shape: parsed.ok ? requestShape(parsed.request) : {},
+    }),
+  );
+  return {
+    agent,
+    kind,
+    kindText,
+    loggedKind,
+    target,
+    loggedTarget,
+    intent,
+    capability,
+    // What the log keeps: the same capability with credential material redacted.
+    loggedCapability: `${loggedKind}:${loggedTarget}`,
+    capabilityGranted: kind !== null && granted(capability),
+    requestHash,
+    canAsk: how.canAsk,
+    now: how.now,
+  };
+}
+
+/** Where the event will sit in the chain, and when. */
+export interface Place {
+  readonly runId: string;
+  readonly step: number;
+  readonly previousHash: string;
+  readonly now: number;
+  readonly ts: string;
+}
+
+export interface Minted {
+  readonly receipt: ReceiptRecord | null;
+  readonly handle: SecretHandleRecord | null;
+  /** Where the handle's bytes are, and until when it lives. */
+  readonly handleStore: SecretStore | null;
+  readonly handleExpiresAt: number;
+}
+
+const NOTHING_MINTED: Minted = {
+  receipt: null,
+  handle: null,
+  handleStore: null,
+  handleExpiresAt: 0,
+};
+
+/**
+ * Sign what an allowed action carries: a receipt bound to the run, the step and the
+ * previous event hash, and for an opened secret a handle bound to that receipt.
+ */
+export function mintEvidence(
+  signer: Signer,
+  subject: Subject,
+  parsed: ParsedRequest,
+  decision: Decision,
+  place: Place,
+  options: { receiptTtlMs: number; storeFor: (target: string) => SecretStore | undefined },
+): Minted {
+  const { kind } = subject;
+  if (decision.verdict !== 'allow' || kind === null || OBSERVATION_KINDS.has(kind)) {
+    return NOTHING_MINTED;
+  }
+  const receipt = mintReceipt(signer, {
+    agent_id: subject.agent,
+    run_id: place.runId,
+    step: place.step,
+    syscall: kind,
+    target: subject.loggedTarget,
+    previous_hash: place.previousHash,
+    issued_at: place.ts,
+    expires_at: new Date(place.now + options.receiptTtlMs).toISOString(),
+  });
+  const request = parsed.ok ? parsed.request : null;
+  const store = request?.kind === 'secret.open' ? options.storeFor(subject.target) : undefined;
+  if (request?.kind !== 'secret.open' || !store) {
+    return { ...NOTHING_MINTED, receipt };
+  }
+  const handleExpiresAt = place.now + (request.ttlMs ?? DEFAULT_HANDLE_TTL_MS);
+  const handle = mintSecretHandle(signer, {
+    receipt_id: receipt.id,
+    target: subject.loggedTarget,
+    scope: request.scope ?? ['tool.invoke:*'],
+    issued_at: place.ts,
+    expires_at: new Date(handleExpiresAt).toISOString(),
+  });
+  return { receipt, handle, handleStore: store, handleExpiresAt };
+}
+
+/** The syscall and decision records of the event. */
+export function eventRecords(
+  subject: Subject,
+  analysis: Analysis,
+  decision: Decision,
+  minted: Minted,
+  contextLabels: LabelMask,
+): { syscall: SyscallRecord; decision: DecisionRecord } {
+  return {
+    decision: {
+      verdict: decision.verdict,
+      effect: decision.effect,
+      rule: decision.rule,
+      reason: decision.reason,
+      missing_capability:
+        subject.kind !== null && !subject.capabilityGranted ? subject.loggedCapability : null,
+      receipt: minted.receipt,
+      secret_handle: minted.handle,
+      request_hash: subject.requestHash,
+      ...(decision.shadow ? { shadow: decision.shadow } : {}),
+    },
+    syscall: {
+      kind: subject.loggedKind,
+      target: subject.loggedTarget,
+      intent: subject.intent,
+      labels: labelsOf(analysis.labels),
+      control_labels: labelsOf(analysis.control),
+      inputs: analysis.inputs,
+      capability: subject.loggedCapability,
+      sinks: sinksOf(analysis.sinks),
+      detail: {
+        ...analysis.detail,
+        context_labels: labelsOf(contextLabels),
+        ...(analysis.provenance.length > 0
+          ? {
+              provenance: analysis.provenance.map((hit) => ({
+                arg: hit.arg,
+                page: hit.page,
+                page_sha256: hit.pageSha256,
+                labels: hit.labels,
+              })),
+            }
+          : {}),
+      },
+    },
+  };
+}

@@ -1,0 +1,247 @@
+// The secrets stage: credential material never reaches the model raw. In content headed
+// to the model, each secret found (by its format, as a configured store's value, or as a
+// value captured earlier and coming back alone) is replaced by an opaque, signed secret
+// handle, each one a `secret.open` syscall the policy decides. A handle's bytes go back
+// only to an allowed, non-egress syscall in its scope, once per receipt.
+// Input distrusted: all content scanned, and every handle id an agent sends back.
+
+import { AgentkError } from '../../errors.js';
+import { globMatch } from '../../policy/glob.js';
+import { findSecrets, type Span } from '../../provenance/detect.js';
+import { decodedBlob } from '../../provenance/values.js';
+import type { SecretHandleRecord } from '../../recorder/event.js';
+import { CapturedSecretStore, type SecretStore } from '../../secrets/store.js';
+import { SINK_EGRESS, type SinkMask } from '../../vocabulary.js';
+import { walkAnswer } from '../content.js';
+import { loggable } from '../loggable.js';
+import type { SecretOpenRequest } from '../types.js';
+
+/**
+ * Captured secrets looked for, raw, in everything headed to the client (each costs a scan
+ * of every answer). Beyond this many, later captures are found only by their patterns.
+ */
+const MAX_KNOWN_ECHOES = 10_000;
+
+interface IssuedHandle {
+  readonly record: SecretHandleRecord;
+  readonly store: SecretStore;
+  readonly expiresAt: number;
+}
+
+/** What revealing a handle needs of the receipt of the syscall that uses it. */
+export interface RevealingReceipt {
+  readonly scope: string;
+  readonly expiresAt: number;
+  readonly sinks: SinkMask;
+  readonly handles: readonly string[];
+  revealed: Set<string> | null;
+}
+
+/**
+ * Opens a secret for content headed to the model: the `secret.open` syscall, decided and
+ * recorded; the handle minted, or null when the policy would not open it.
+ */
+export type OpenSecret = (request: SecretOpenRequest, value: string) => SecretHandleRecord | null;
+
+/** What capturing the secrets of a value gives back. */
+export interface Captured {
+  /** The value with every secret it held replaced by its handle (shared when unchanged). */
+  readonly content: unknown;
+  readonly handles: readonly SecretHandleRecord[];
+  /** The text of `content`, as textOf() reads it (null: too large to scan). */
+  readonly text: string | null;
+}
+
+/**
+ * Where the known secret values occur in a text; with `whole`, only where a value stands
+ * on its own (no letter or digit right before or after it).
+ */
+function knownSpans(text: string, known: ReadonlyMap<string, string>, whole = false): Span[] {
+  const spans: Span[] = [];
+  const alnum = (i: number) => i >= 0 && i < text.length && /[A-Za-z0-9]/.test(text[i] as string);
+  for (const value of known.keys()) {
+    for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) {
+      if (whole && (alnum(at - 1) || alnum(at + value.length))) continue;
+      spans.push({ start: at, end: at + value.length });
+    }
+  }
+  return spans;
+}
+
+export class SecretVault {
+  readonly #stores: readonly SecretStore[];
+  readonly #captured = new CapturedSecretStore();
+  /**
+   * Captured secrets worth finding again on their own, by value -> target (first capture
+   * wins): a captured password that comes back without its `password:` line (echoed,
+   * written and read back) is still a secret. Only values that look like secrets (8 or
+   * more characters, letters and digits) count, so that `password: string` does not turn
+   * every later `string` into a handle. Grown as secrets are captured, up to a bound.
+   */
+  readonly #echoes = new Map<string, string>();
+  readonly #handles = new Map<string, IssuedHandle>();
+
+  constructor(stores: readonly SecretStore[]) {
+    this.#stores = stores;
+  }
+
+  /** The store that holds a target (configured stores first, then captured secrets). */
+  storeFor(target: string): SecretStore | undefined {
+    return (
+      this.#stores.find((store) => store.has(target)) ??
+      (this.#captured.has(target) ? this.#captured : undefined)
+    );
+  }
+
+  /** A handle the kernel minted, now live. */
+  issue(record: SecretHandleRecord, store: SecretStore, expiresAt: number): void {
+    this.#handles.set(record.id, { record, store, expiresAt });
+  }
+
+  /** The record of a handle this kernel issued. */
+  handle(id: string): SecretHandleRecord | undefined {
+    return this.#handles.get(id)?.record;
+  }
+
+  /**
+   * Why an allowed syscall may not take these handles, or null: a suspect tool, an
+   * unknown or expired handle, an egress sink, a capability outside a handle's scope.
+   */
+  problem(
+    handles: readonly string[],
+    capability: string,
+    sinks: SinkMask,
+    suspect: boolean,
+    now: number,
+  ): string | null {
+    if (suspect) {
+      return "the tool's own description looks like a prompt injection; no secret is revealed to it";
+    }
+    for (const id of handles) {
+      const handle = this.#handles.get(id);
+      if (!handle) return 'unknown handle';
+      if (handle.expiresAt < now) return 'the handle has expired';
+      if (sinks & SINK_EGRESS) return 'secrets are never revealed to an egress sink';
+      if (!handle.record.scope.some((pattern) => globMatch(pattern, capability))) {
+        return `${loggable(capability, 200)} is outside the handle's scope`;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The bytes behind a handle, for the allowed syscall that used it (see Kernel.revealSecret).
+   * Throws HANDLE_INVALID, naming why, for anything else.
+   */
+  reveal(handleId: string, issued: RevealingReceipt | undefined, now: number): Uint8Array {
+    const handle = this.#handles.get(handleId);
+    const refuse = (why: string): never => {
+      throw new AgentkError('HANDLE_INVALID', `secret handle cannot be redeemed: ${why}`);
+    };
+    if (!handle) return refuse('unknown handle');
+    if (handle.expiresAt < now) return refuse('the handle has expired');
+    if (!issued || issued.expiresAt < now) return refuse('unknown or expired receipt');
+    if (!issued.handles.includes(handleId))
+      return refuse('the receipt’s syscall did not take this handle');
+    if (issued.sinks & SINK_EGRESS) return refuse('secrets are never revealed to an egress sink');
+    if (issued.revealed?.has(handleId)) return refuse('already revealed for this receipt');
+    if (!handle.record.scope.some((pattern) => globMatch(pattern, issued.scope))) {
+      return refuse(`${issued.scope} is outside the handle's scope`);
+    }
+    const bytes = handle.store.read(handle.record.target);
+    if (bytes === null) return refuse('the store no longer has this secret');
+    issued.revealed ??= new Set();
+    issued.revealed.add(handleId);
+    return bytes;
+  }
+
+  /**
+   * Replace credential material in content headed to the model with secret handles, each
+   * opened by `open` (so the policy decides, and the log shows it), scoped by default to
+   * the server that produced it. A secret the policy will not open stays in place (the
+   * content, still secret, is then refused by the syscall that carries it). The value is
+   * walked once: with `collect`, its text comes back with it.
+   */
+  capture(content: unknown, source: string, open: OpenSecret, collect = false): Captured {
+    const known = this.#knownSecretValues();
+    // The echoes known when the call began; what it captures joins them when it ends.
+    const echoes = this.#echoes;
+    const captured: [string, string][] = [];
+    const minted = new Map<string, SecretHandleRecord | null>();
+    const handles: SecretHandleRecord[] = [];
+    const server = source.includes('/') ? source.slice(0, source.indexOf('/')) : source;
+    const handleFor = (value: string): SecretHandleRecord | null => {
+      let handle = minted.get(value);
+      if (handle !== undefined) return handle;
+      let target = known.get(value) ?? echoes.get(value);
+      if (target === undefined) {
+        target = this.#captured.add(source, value);
+        captured.push([value, target]);
+      }
+      handle = open(
+        {
+          kind: 'secret.open',
+          target,
+          scope: [`tool.invoke:${server}/*`],
+          intent: `credential material in content from ${source}`,
+        },
+        value,
+      );
+      minted.set(value, handle);
+      if (handle) handles.push(handle);
+      return handle;
+    };
+    const redact = (text: string): string => {
+      const spans = [
+        ...findSecrets(text),
+        ...knownSpans(text, known),
+        ...knownSpans(text, echoes, true),
+      ].sort((a, b) => a.start - b.start);
+      if (spans.length === 0) return text;
+      let out = '';
+      let at = 0;
+      for (const span of spans) {
+        if (span.start < at) continue;
+        const handle = handleFor(text.slice(span.start, span.end));
+        out += text.slice(at, span.start) + (handle ? handle.id : text.slice(span.start, span.end));
+        at = span.end;
+      }
+      return out + text.slice(at);
+    };
+    // Text inside a base64 blob is redacted too, and re-encoded.
+    const redactMember = (text: string, key: string | undefined): string => {
+      const decoded = key === 'blob' ? decodedBlob(text) : null;
+      if (decoded === null) return redact(text);
+      const redacted = redact(decoded.text);
+      return redacted === decoded.text
+        ? text
+        : Buffer.from(redacted, decoded.encoding).toString('base64');
+    };
+    const walked = walkAnswer(content, redactMember, undefined, collect);
+    this.#remember(captured);
+    return { content: walked.value, handles, text: walked.text };
+  }
+
+  /** Captured values that look like secrets are looked for again, on their own. */
+  #remember(captured: readonly [string, string][]): void {
+    const echoes = this.#echoes;
+    for (const [value, target] of captured) {
+      if (echoes.size >= MAX_KNOWN_ECHOES) break;
+      if (value.length >= 8 && /\d/.test(value) && /[A-Za-z]/.test(value) && !echoes.has(value)) {
+        echoes.set(value, target);
+      }
+    }
+  }
+
+  /** Values of configured stores that can list their targets, by value. */
+  #knownSecretValues(): Map<string, string> {
+    const known = new Map<string, string>();
+    for (const store of this.#stores) {
+      for (const target of store.targets?.() ?? []) {
+        const bytes = store.read(target);
+        if (bytes && bytes.length >= 6) known.set(Buffer.from(bytes).toString('utf8'), target);
+      }
+    }
+    return known;
+  }
+}
