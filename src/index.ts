@@ -15,10 +15,12 @@ export type { AgentkErrorCode } from './errors.js';
 export { AgentkError, isAgentkError } from './errors.js';
 export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.js';
 // The kernel and its syscalls.
-export type { KernelOptions } from './kernel/kernel.js';
-export { Kernel, newRunId } from './kernel/kernel.js';
+export { Kernel } from './kernel/kernel.js';
+export type { KernelOptions } from './kernel/options.js';
+export { newRunId } from './kernel/options.js';
 export type {
   AgentSpawnRequest,
+  Answered,
   ApprovalAnswer,
   ApprovalRequest,
   Approver,
@@ -35,6 +37,7 @@ export type {
   ProvenanceHit,
   ResponseRequest,
   SecretOpenRequest,
+  SyscallOptions,
   SyscallRequest,
   SyscallResult,
 } from './kernel/types.js';

@@ -2,7 +2,8 @@
 
 import { join } from 'node:path';
 import { loadSigner } from '../evidence/keys.js';
-import { Kernel, newRunId } from '../kernel/kernel.js';
+import { Kernel } from '../kernel/kernel.js';
+import { newRunId } from '../kernel/options.js';
 import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../paths.js';
 import { loadPolicyFile } from '../policy/load.js';
 import { type ParsedArgs, stringOption, usageError } from './command.js';

@@ -5,7 +5,8 @@
 import { copyFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Signer } from '../crypto/index.js';
-import { Kernel, newRunId } from '../kernel/kernel.js';
+import { Kernel } from '../kernel/kernel.js';
+import { newRunId } from '../kernel/options.js';
 import type { SyscallRequest, SyscallResult } from '../kernel/types.js';
 import type { Policy } from '../policy/types.js';
 import type { SealEvent } from '../recorder/event.js';

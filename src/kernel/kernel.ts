@@ -1,6 +1,7 @@
 // The kernel: every action an agent takes is one syscall through Kernel.syscall(). This
 // class coordinates; the work is done by stages, in this order (docs/architecture.md):
-//   request.ts        parse the untrusted request; preconditions (closed, unknown kind or agent)
+//   request.ts        parse the untrusted request
+//   analysis/         admit it (known kind and agent, answers only from the approver)
 //   catalogue/        check a descriptor against its server's pins, or gate a call on them
 //   analysis/         derive labels, sinks, provenance and evidence (reads state, writes none)
 //   evidence/event.ts name the syscall for the log and hash its exact request
@@ -12,24 +13,20 @@
 // Input distrusted: every request (see parseRequest) and every byte of content.
 
 import type { Signer } from '../crypto/index.js';
-import { sha256Hex } from '../crypto/index.js';
 import { AgentkError } from '../errors.js';
 import { loadSigner } from '../evidence/keys.js';
 import { type Label, labelsOf, POISONED, PRIVATE, SECRET } from '../labels/labels.js';
-import { CompiledPolicy } from '../policy/compile.js';
+import type { CompiledPolicy } from '../policy/compile.js';
 import { globMatch } from '../policy/glob.js';
-import type { Policy } from '../policy/types.js';
 import type { SealEvent, SecretHandleRecord, SyscallEvent } from '../recorder/event.js';
 import { FlightRecorder } from '../recorder/recorder.js';
-import { type Durability, FileSink, type LogSink, MemorySink } from '../recorder/sink.js';
-import type { SecretStore } from '../secrets/store.js';
-import { isSyscallKind, type SyscallKind, sinksOf } from '../vocabulary.js';
-import { Analysis, type AnalysisState } from './analysis/analysis.js';
-import { analyze } from './analysis/analyze.js';
+import { type SyscallKind, sinksOf } from '../vocabulary.js';
+import type { Analysis, AnalysisState } from './analysis/analysis.js';
+import { admit, analyze } from './analysis/analyze.js';
 import { Catalogue } from './catalogue/catalogue.js';
-import type { CatalogueKind, PinStore } from './catalogue/pins.js';
+import type { CatalogueKind } from './catalogue/pins.js';
 import { ContentReader } from './content.js';
-import { ContextStore, type Session } from './context/context.js';
+import { type ContextEffect, ContextStore, NO_EFFECT, type Session } from './context/context.js';
 import { Approvals } from './decision/approvals.js';
 import { type Decision, type DecisionContext, decide } from './decision/decide.js';
 import { ReceiptBook } from './decision/receipts.js';
@@ -41,76 +38,19 @@ import {
   type Subject,
   subjectOf,
 } from './evidence/event.js';
-import { loggable } from './loggable.js';
+import { compiled, type KernelOptions, newRunId, sinkOf } from './options.js';
 import { type ParsedRequest, parseRequest } from './request.js';
 import { SecretVault } from './secrets/vault.js';
 import type {
+  Answered,
   ApprovalAnswer,
   Approver,
   ContextPage,
   ResponseRequest,
+  SyscallOptions,
   SyscallRequest,
   SyscallResult,
 } from './types.js';
-
-export interface KernelOptions {
-  /** A parsed policy (see loadPolicyFile) or a compiled one. */
-  readonly policy: Policy | CompiledPolicy;
-  /** The root agent's id; defaults to the policy's `[agent] id`. */
-  readonly agentId?: string;
-  /** Where the flight log goes: a new file, a sink of your own, or (default) memory. */
-  readonly trace?:
-    | { readonly path: string; readonly durability?: Durability }
-    | { readonly sink: LogSink };
-  /** The evidence signer; defaults to loadSigner() (environment, key file, development key). */
-  readonly signer?: Signer;
-  /** Stores that can serve `secret.open` targets. None: every secret.open is denied. */
-  readonly secretStores?: readonly SecretStore[];
-  /** Capability patterns granted by the embedding code, on top of the policy's. */
-  readonly grants?: readonly string[];
-  /**
-   * Catalogue pins: descriptors are checked against the pinned catalogue of their server
-   * (the part of the target before the first `/`), and calls to new or changed ones are
-   * refused until approved. Without a store, nothing is pinned.
-   */
-  readonly pins?: PinStore;
-  /**
-   * A second policy every syscall is also decided under, enforcing nothing: its decision
-   * is recorded beside the real one (shadow mode, for trying a policy on live traffic).
-   */
-  readonly shadowPolicy?: Policy | CompiledPolicy;
-  /**
-   * Approvals given out of band, by request hash (the MCP proxy reads the signed files of
-   * `agentk approve`). Consulted for a request that was asked before and is retried; an
-   * answer is recorded as a human.approve syscall and allows that request once.
-   */
-  readonly approvalSource?: (requestHash: string) => ApprovalAnswer | null;
-  /** Answers `ask` decisions. Without one, an `ask` is recorded as a deny that says why. */
-  readonly approver?: Approver;
-  readonly runId?: string;
-  readonly receiptTtlMs?: number;
-  /** Milliseconds since the epoch; injectable for tests. */
-  readonly clock?: () => number;
-}
-
-/** What the harness, not the request, decides about a syscall. */
-export interface SyscallOptions {
-  /** The spawned agent that acts; defaults to the root agent. */
-  readonly agent?: string;
-  /**
-   * The caller can put an `ask` to a person itself (an MCP client with elicitation): the
-   * ask is recorded as pending rather than turned into a deny.
-   */
-  readonly canAsk?: boolean;
-}
-
-/** What Kernel.answer() gives back: the answer as the client may see it, and its syscall. */
-export interface Answered {
-  /** The answer with credential material replaced by secret handles. */
-  readonly content: unknown;
-  readonly handles: readonly SecretHandleRecord[];
-  readonly result: SyscallResult;
-}
 
 /** How one mediation is called (the harness's side of a syscall). */
 interface Mediation {
@@ -120,23 +60,6 @@ interface Mediation {
   readonly canAsk: boolean;
   /** The content reader of this syscall (pre-filled by an answer's one walk). */
   readonly reader: ContentReader;
-}
-
-function compiled(policy: Policy | CompiledPolicy): CompiledPolicy {
-  return policy instanceof CompiledPolicy ? policy : new CompiledPolicy(policy);
-}
-
-export function newRunId(now: number = Date.now()): string {
-  const stamp = new Date(now)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${sha256Hex(`${now}:${Math.random()}:${process.pid}`).slice(0, 8)}`;
-}
-
-function sinkOf(trace: KernelOptions['trace']): LogSink {
-  if (trace === undefined) return new MemorySink();
-  return 'sink' in trace ? trace.sink : new FileSink(trace.path, trace.durability ?? 'flush');
 }
 
 export class Kernel {
@@ -438,39 +361,12 @@ export class Kernel {
    * finding and the analysis stage's, and the catalogue learns what a tool described.
    */
   #analyze(parsed: ParsedRequest, session: Session | undefined, how: Mediation): Analysis {
-    if (!parsed.ok)
-      return Analysis.refused('kernel.invalid-request', `invalid request: ${parsed.problem}`);
-    const { request } = parsed;
-    if (!isSyscallKind(request.kind)) {
-      return Analysis.refused(
-        'kernel.unknown-syscall',
-        `unknown syscall ${JSON.stringify(loggable(request.kind, 64))}: denied by default`,
-      );
-    }
-    if (!session) {
-      return Analysis.refused(
-        'kernel.unknown-agent',
-        `agent ${JSON.stringify(loggable(how.agent, 128))} was never spawned in this run`,
-      );
-    }
-    if (request.kind === 'human.approve' && request.approver !== undefined && !how.fromApprover) {
-      return Analysis.refused(
-        'kernel.approval-not-from-approver',
-        'an answer to an ask comes from the approver (Kernel.approve), never from a syscall the agent can make',
-      );
-    }
+    const refused = admit(parsed, session, how.agent, how.fromApprover);
+    if (refused !== null) return refused;
+    const request = (parsed as { readonly request: SyscallRequest }).request;
     const catalogue = this.#catalogue;
-    const verdict =
-      request.kind === 'tool.describe' ||
-      request.kind === 'resource.describe' ||
-      request.kind === 'prompt.describe'
-        ? catalogue.check(request.kind, request.target, request.descriptor)
-        : request.kind === 'tool.invoke' ||
-            request.kind === 'resource.read' ||
-            request.kind === 'prompt.get'
-          ? catalogue.gate(request.kind, request.target)
-          : undefined;
-    const analysis = analyze(request, session, this.#state, how.reader, verdict);
+    const verdict = catalogue.verdict(request);
+    const analysis = analyze(request, session as Session, this.#state, how.reader, verdict);
     if (request.kind === 'tool.describe') {
       catalogue.described(
         request.target,
@@ -490,7 +386,7 @@ export class Kernel {
     decision: Decision,
     minted: Minted,
     place: { step: number; now: number },
-  ): { page: ContextPage | null; child: string | null } {
+  ): ContextEffect {
     const { receipt, handle, handleStore } = minted;
     if (receipt) {
       this.#receipts.issue(
@@ -513,42 +409,18 @@ export class Kernel {
         step: place.step,
       });
     }
-    if (decision.verdict !== 'allow' || !parsed.ok || !session) return { page: null, child: null };
+    if (decision.verdict !== 'allow' || !parsed.ok || !session) return NO_EFFECT;
     const request = parsed.request;
-    switch (request.kind) {
-      case 'context.read':
-      case 'tool.describe':
-      case 'resource.describe':
-      case 'prompt.describe':
-      case 'tool.response':
-      case 'resource.response':
-      case 'prompt.response':
-        return {
-          page: this.#context.addPage(session, request.target, analysis, place.step),
-          child: null,
-        };
-      case 'memory.write':
-        this.#context.writeMemory(request.target, {
-          labels: analysis.labels,
-          sha256: analysis.contentHash ?? '',
-          step: place.step,
-        });
-        break;
-      case 'agent.spawn':
-        this.#context.spawn(request.target, session);
-        return { page: null, child: request.target };
-      case 'human.approve':
-        this.#approvals.answered(
-          request.target,
-          request.approved === true,
-          request.approver,
-          place.step,
-        );
-        break;
-      default:
-        break;
+    if (request.kind === 'human.approve') {
+      this.#approvals.answered(
+        request.target,
+        request.approved === true,
+        request.approver,
+        place.step,
+      );
+      return NO_EFFECT;
     }
-    return { page: null, child: null };
+    return this.#context.take(request, session, analysis, place.step);
   }
 
   /**

@@ -177,3 +177,22 @@ export interface ApprovalAnswer {
 }
 
 export type Approver = (request: ApprovalRequest) => ApprovalAnswer | Promise<ApprovalAnswer>;
+
+/** What the harness, not the request, decides about a syscall. */
+export interface SyscallOptions {
+  /** The spawned agent that acts; defaults to the root agent. */
+  readonly agent?: string;
+  /**
+   * The caller can put an `ask` to a person itself (an MCP client with elicitation): the
+   * ask is recorded as pending rather than turned into a deny.
+   */
+  readonly canAsk?: boolean;
+}
+
+/** What Kernel.answer() gives back: the answer as the client may see it, and its syscall. */
+export interface Answered {
+  /** The answer with credential material replaced by secret handles. */
+  readonly content: unknown;
+  readonly handles: readonly SecretHandleRecord[];
+  readonly result: SyscallResult;
+}

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { developmentSigner } from '../../src/evidence/keys.js';
-import { Kernel, type KernelOptions } from '../../src/kernel/kernel.js';
+import { Kernel } from '../../src/kernel/kernel.js';
+import type { KernelOptions } from '../../src/kernel/options.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { loadPolicyFile } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/types.js';

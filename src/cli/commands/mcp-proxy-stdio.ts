@@ -8,7 +8,8 @@ import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
 import { loadSigner } from '../../evidence/keys.js';
 import { PinStore } from '../../kernel/catalogue/pins.js';
-import { Kernel, newRunId } from '../../kernel/kernel.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { newRunId } from '../../kernel/options.js';
 import {
   childEnvironment,
   DEFAULT_APPROVAL_TIMEOUT_MS,

@@ -15,9 +15,10 @@ import {
   UNTRUSTED,
 } from '../../labels/labels.js';
 import { annotationSinks, sourceHeuristics } from '../../policy/sinks.js';
-import { SINK_DESTRUCTIVE, SINK_EGRESS, SINK_EXEC } from '../../vocabulary.js';
+import { isSyscallKind, SINK_DESTRUCTIVE, SINK_EGRESS, SINK_EXEC } from '../../vocabulary.js';
 import type { ContentReader } from '../content.js';
 import { argRef, loggable } from '../loggable.js';
+import type { ParsedRequest } from '../request.js';
 import type {
   AgentSpawnRequest,
   ContextReadRequest,
@@ -45,6 +46,41 @@ interface Call<R extends SyscallRequest = SyscallRequest> {
   readonly a: Analysis;
   readonly labeller: Labeller;
   readonly catalogue: CatalogueVerdict | undefined;
+}
+
+/**
+ * The refusal of a request no analysis may look at, or null: a malformed request, an
+ * unknown syscall or agent, or an answer to an ask that does not come from the approver.
+ */
+export function admit(
+  parsed: ParsedRequest,
+  session: SessionView | undefined,
+  agent: string,
+  fromApprover: boolean,
+): Analysis | null {
+  if (!parsed.ok) {
+    return Analysis.refused('kernel.invalid-request', `invalid request: ${parsed.problem}`);
+  }
+  const { request } = parsed;
+  if (!isSyscallKind(request.kind)) {
+    return Analysis.refused(
+      'kernel.unknown-syscall',
+      `unknown syscall ${JSON.stringify(loggable(request.kind, 64))}: denied by default`,
+    );
+  }
+  if (!session) {
+    return Analysis.refused(
+      'kernel.unknown-agent',
+      `agent ${JSON.stringify(loggable(agent, 128))} was never spawned in this run`,
+    );
+  }
+  if (request.kind === 'human.approve' && request.approver !== undefined && !fromApprover) {
+    return Analysis.refused(
+      'kernel.approval-not-from-approver',
+      'an answer to an ask comes from the approver (Kernel.approve), never from a syscall the agent can make',
+    );
+  }
+  return null;
 }
 
 /** Derive labels, sinks and evidence for a well-formed request from a known session. */

@@ -9,6 +9,7 @@ import { AgentkError } from '../../errors.js';
 import type { SinkMask, SyscallKind } from '../../vocabulary.js';
 import type { CatalogueVerdict } from '../analysis/analysis.js';
 import { loggable } from '../loggable.js';
+import type { SyscallRequest } from '../types.js';
 import { type CatalogueKind, CatalogueTracker, type PinStore } from './pins.js';
 
 /** Described tools remembered at most (annotations, suspects); beyond, fail closed. */
@@ -60,6 +61,22 @@ export class Catalogue {
       return { refusal: { rule: 'kernel.pins-unusable', reason: tracker.message } };
     }
     return { tracker, name: target.slice(slash + 1) };
+  }
+
+  /** What the pins say of a request's descriptor: checked if it describes, gated if it uses. */
+  verdict(request: SyscallRequest): CatalogueVerdict | undefined {
+    switch (request.kind) {
+      case 'tool.describe':
+      case 'resource.describe':
+      case 'prompt.describe':
+        return this.check(request.kind, request.target, request.descriptor);
+      case 'tool.invoke':
+      case 'resource.read':
+      case 'prompt.get':
+        return this.gate(request.kind, request.target);
+      default:
+        return undefined;
+    }
   }
 
   /** Check a descriptor against its server's pins (recording it in the pending catalogue). */

@@ -10,7 +10,7 @@ import { joinMasks, type LabelMask, labelsOf } from '../../labels/labels.js';
 import { ValueIndex, type ValueOrigin } from '../../provenance/values.js';
 import type { MemoryEntry, StoredPage } from '../analysis/analysis.js';
 import { loggable } from '../loggable.js';
-import type { ContextPage } from '../types.js';
+import type { ContextPage, SyscallRequest } from '../types.js';
 
 /** Context pages kept for provenance reports and `{page}` inputs. */
 const MAX_PAGES = 65_536;
@@ -27,6 +27,14 @@ export interface PageContent {
   readonly contentHash: string | null;
   readonly contentText: string | null;
 }
+
+/** What an allowed syscall did to the context: a page entered, or an agent was spawned. */
+export interface ContextEffect {
+  readonly page: ContextPage | null;
+  readonly child: string | null;
+}
+
+export const NO_EFFECT: ContextEffect = { page: null, child: null };
 
 function publicPage(page: StoredPage): ContextPage {
   const { mask: _mask, ...info } = page;
@@ -52,11 +60,6 @@ export class ContextStore {
     return this.#sessions.has(id);
   }
 
-  /** A child agent starts with its parent's context label. */
-  spawn(child: string, parent: Session): void {
-    this.#sessions.set(child, { id: child, parent: parent.id, context: parent.context });
-  }
-
   page(id: string): StoredPage | undefined {
     return this.#pages.get(id);
   }
@@ -71,10 +74,6 @@ export class ContextStore {
     return this.#memory.get(key);
   }
 
-  writeMemory(key: string, entry: MemoryEntry): void {
-    this.#memory.set(key, entry);
-  }
-
   lookupValues(text: string): ValueOrigin[] {
     return this.#values.lookup(text);
   }
@@ -86,6 +85,44 @@ export class ContextStore {
   /** A secret seen in content: an argument echoing it (raw or encoded) is secret. */
   addSecret(value: string, origin: ValueOrigin): void {
     this.#values.addSecret(value, origin);
+  }
+
+  /**
+   * An allowed syscall takes effect on the context (its event is on record): content it
+   * brings becomes a page, a memory is written, a child agent starts.
+   */
+  take(
+    request: SyscallRequest,
+    session: Session,
+    analysis: PageContent,
+    step: number,
+  ): ContextEffect {
+    switch (request.kind) {
+      case 'context.read':
+      case 'tool.describe':
+      case 'resource.describe':
+      case 'prompt.describe':
+      case 'tool.response':
+      case 'resource.response':
+      case 'prompt.response':
+        return { page: this.addPage(session, request.target, analysis, step), child: null };
+      case 'memory.write':
+        this.#memory.set(request.target, {
+          labels: analysis.labels,
+          sha256: analysis.contentHash ?? '',
+          step,
+        });
+        return NO_EFFECT;
+      case 'agent.spawn':
+        this.#sessions.set(request.target, {
+          id: request.target,
+          parent: session.id,
+          context: session.context,
+        });
+        return { page: null, child: request.target };
+      default:
+        return NO_EFFECT;
+    }
   }
 
   /** Content entered `session`'s context: a new page, and the session's label joins it. */

@@ -1,0 +1,67 @@
+// How a kernel is configured: its policy, its log, its signer, secret stores, pins,
+// approvals and clock (all optional but the policy), and the defaults it falls back on.
+
+import { type Signer, sha256Hex } from '../crypto/index.js';
+import { CompiledPolicy } from '../policy/compile.js';
+import type { Policy } from '../policy/types.js';
+import { type Durability, FileSink, type LogSink, MemorySink } from '../recorder/sink.js';
+import type { SecretStore } from '../secrets/store.js';
+import type { PinStore } from './catalogue/pins.js';
+import type { ApprovalAnswer, Approver } from './types.js';
+
+export interface KernelOptions {
+  /** A parsed policy (see loadPolicyFile) or a compiled one. */
+  readonly policy: Policy | CompiledPolicy;
+  /** The root agent's id; defaults to the policy's `[agent] id`. */
+  readonly agentId?: string;
+  /** Where the flight log goes: a new file, a sink of your own, or (default) memory. */
+  readonly trace?:
+    | { readonly path: string; readonly durability?: Durability }
+    | { readonly sink: LogSink };
+  /** The evidence signer; defaults to loadSigner() (environment, key file, development key). */
+  readonly signer?: Signer;
+  /** Stores that can serve `secret.open` targets. None: every secret.open is denied. */
+  readonly secretStores?: readonly SecretStore[];
+  /** Capability patterns granted by the embedding code, on top of the policy's. */
+  readonly grants?: readonly string[];
+  /**
+   * Catalogue pins: descriptors are checked against the pinned catalogue of their server
+   * (the part of the target before the first `/`), and calls to new or changed ones are
+   * refused until approved. Without a store, nothing is pinned.
+   */
+  readonly pins?: PinStore;
+  /**
+   * A second policy every syscall is also decided under, enforcing nothing: its decision
+   * is recorded beside the real one (shadow mode, for trying a policy on live traffic).
+   */
+  readonly shadowPolicy?: Policy | CompiledPolicy;
+  /**
+   * Approvals given out of band, by request hash (the MCP proxy reads the signed files of
+   * `agentk approve`). Consulted for a request that was asked before and is retried; an
+   * answer is recorded as a human.approve syscall and allows that request once.
+   */
+  readonly approvalSource?: (requestHash: string) => ApprovalAnswer | null;
+  /** Answers `ask` decisions. Without one, an `ask` is recorded as a deny that says why. */
+  readonly approver?: Approver;
+  readonly runId?: string;
+  readonly receiptTtlMs?: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly clock?: () => number;
+}
+
+export function compiled(policy: Policy | CompiledPolicy): CompiledPolicy {
+  return policy instanceof CompiledPolicy ? policy : new CompiledPolicy(policy);
+}
+
+export function newRunId(now: number = Date.now()): string {
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${sha256Hex(`${now}:${Math.random()}:${process.pid}`).slice(0, 8)}`;
+}
+
+export function sinkOf(trace: KernelOptions['trace']): LogSink {
+  if (trace === undefined) return new MemorySink();
+  return 'sink' in trace ? trace.sink : new FileSink(trace.path, trace.durability ?? 'flush');
+}
