@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { developmentSigner, Kernel, loadPolicyFile } from '../dist/index.js';
 import { LineClient } from '../dist/mcp/client.js';
-import { StdioProxy } from '../dist/mcp/proxy.js';
+import { StdioProxy } from '../dist/mcp/proxy/stdio.js';
 import { ROOT, TRIVIAL_SERVER } from './lib.mjs';
 
 const total = Number(process.argv[2] ?? 100_000);

@@ -17,7 +17,7 @@ import { verifyLogFile } from '../recorder/verify.js';
 import { readReviewedLog } from '../review/log.js';
 import { replayLog } from '../review/replay.js';
 import { LineClient as ScriptedClient } from './client.js';
-import { StdioProxy } from './proxy.js';
+import { StdioProxy } from './proxy/stdio.js';
 
 export const POISONED_SERVER = join(PACKAGE_ROOT, 'examples', 'mcp-poisoned-server.mjs');
 export const PRIVATE_MARKER = 'PRIVATE-MARKER-7431';

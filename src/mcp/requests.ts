@@ -5,7 +5,7 @@
 // Input distrusted: the request lines.
 
 import { parseMessage } from './jsonrpc.js';
-import type { McpMediator } from './mediator.js';
+import type { McpMediator } from './mediation/mediator.js';
 
 const MEDIATED = new Set(['tools/call', 'resources/read', 'prompts/get']);
 

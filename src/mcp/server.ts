@@ -10,7 +10,8 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { SyscallRequest, SyscallResult } from '../kernel/types.js';
 import { errorLine, type JsonRpcId, parseMessage, RPC, resultLine } from './jsonrpc.js';
-import { denialOf, SUPPORTED_PROTOCOL_VERSIONS } from './mediator.js';
+import { denialOf } from './mediation/denials.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from './mediation/methods.js';
 
 const LATEST = SUPPORTED_PROTOCOL_VERSIONS[SUPPORTED_PROTOCOL_VERSIONS.length - 1] as string;
 const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -3,7 +3,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { AgentkError } from '../../errors.js';
-import { McpMediator } from '../../mcp/mediator.js';
+import { McpMediator } from '../../mcp/mediation/mediator.js';
 import { mediateRequestLine } from '../../mcp/requests.js';
 import { type Command, type ParsedArgs, stringOption, usageError } from '../command.js';
 import type { CliIo } from '../io.js';

@@ -1,0 +1,86 @@
+// What a client sees when AgentK says no, or asks: a denial a person (and the agent) can
+// read and act on (syscall, target, rule, reason, step, request hash, which pages tainted
+// it), as a tool result with isError for tools/call and as error -32003 otherwise; and the
+// elicitation that puts an `ask` to the client's user.
+
+import type { SyscallResult } from '../../kernel/types.js';
+import { errorLine, type JsonRpcId, RPC, resultLine } from '../jsonrpc.js';
+
+/** The denial a person (and the agent) can read and act on. */
+export function denialOf(result: SyscallResult): Record<string, unknown> {
+  return {
+    denied: true,
+    syscall: result.kind,
+    target: result.target,
+    verdict: result.verdict,
+    rule: result.rule,
+    reason: result.reason,
+    step: result.step,
+    request_hash: result.requestHash,
+    ...(result.missingCapability ? { missing_capability: result.missingCapability } : {}),
+    ...(result.provenance.length > 0
+      ? {
+          tainted_by: result.provenance.map((hit) => ({
+            argument: hit.arg,
+            page: hit.page,
+            page_sha256: hit.pageSha256,
+          })),
+        }
+      : {}),
+  };
+}
+
+export function denialText(result: SyscallResult): string {
+  const what = result.kind === 'tool.response' ? 'the result of' : '';
+  return `AgentK denied ${what ? `${what} ` : ''}${result.kind} ${result.target}: ${result.reason} [rule ${result.rule}, step ${result.step}]`;
+}
+
+/**
+ * A denied tools/call, as a tool result with isError (what agents show the model). A tool
+ * that declared an output schema gets no structuredContent: the denial would not match it.
+ */
+export function toolDenialLine(id: JsonRpcId, result: SyscallResult, hasSchema: boolean): string {
+  const denial = denialOf(result);
+  return resultLine(id, {
+    content: [{ type: 'text', text: denialText(result) }],
+    isError: true,
+    ...(hasSchema ? {} : { structuredContent: { agentk: denial } }),
+    _meta: { 'agentk/denial': denial },
+  });
+}
+
+/** A denied request other than tools/call: error -32003 with the denial as its data. */
+export function errorDenialLine(id: JsonRpcId, result: SyscallResult): string {
+  return errorLine(id, RPC.denied, denialText(result), { agentk: denialOf(result) });
+}
+
+/** The elicitation/create params that put an `ask` to the client's user. */
+export function approvalQuestion(asked: SyscallResult): Record<string, unknown> {
+  const taint = asked.controlLabels.filter((label) => label !== 'trusted');
+  return {
+    message: [
+      `AgentK asks for your approval of one request by the agent.`,
+      `What: ${asked.kind} ${asked.target}${taint.length > 0 ? ` (steered by ${taint.join(', ')} content)` : ''}`,
+      `Why it needs you: ${asked.reason} [rule ${asked.rule}]`,
+      `Request hash: ${asked.requestHash}`,
+      'Approving allows this exact request once.',
+    ].join('\n'),
+    requestedSchema: {
+      type: 'object',
+      properties: {
+        approve: { type: 'boolean', title: 'Allow this request, once?', default: false },
+      },
+      required: ['approve'],
+    },
+  };
+}
+
+/** An asked request that a person declined (or did not answer), as a denial. */
+export function declinedResult(asked: SyscallResult, why: string): SyscallResult {
+  return {
+    ...asked,
+    verdict: 'deny',
+    allowed: false,
+    reason: `${asked.reason} (not approved: ${why})`,
+  };
+}

@@ -1,0 +1,399 @@
+// MCP messages as kernel syscalls. This is the policy half of the proxy, with no I/O: it
+// turns a client request into a syscall and either the line to forward or the answer to
+// give, and turns a server's answer into the line the client sees. Labels come from the
+// kernel; client metadata only adds restrictions and is stripped before forwarding.
+// Clean traffic is forwarded as the exact bytes received when they are the compact form
+// of what was mediated (else re-serialised); members JSON-RPC does not define are dropped.
+// Input distrusted: both peers.
+
+import { replaceHandles } from '../../evidence/receipts.js';
+import { mapStrings } from '../../kernel/content.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { SyscallRequest, SyscallResult } from '../../kernel/types.js';
+import {
+  cleanLine,
+  errorLine,
+  type JsonRpcId,
+  MEMBERS,
+  RPC,
+  type RpcRequest,
+  type RpcResponse,
+  rebuild,
+  resultLine,
+} from '../jsonrpc.js';
+import { type ClientMetadata, stripAgentkMetadata } from '../metadata.js';
+import { approvalQuestion, declinedResult, errorDenialLine, toolDenialLine } from './denials.js';
+import { isListing, Listings } from './listings.js';
+import {
+  INVOCATIONS,
+  isPlainProgressToken,
+  isRecord,
+  LOG_LEVELS,
+  type Outcome,
+  PARAM_MEMBERS,
+  responseKind,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from './methods.js';
+import { mediateServerRequest } from './server-requests.js';
+
+/** Answers that are response syscalls: where their content is, and what names them. */
+const ANSWERS: Readonly<
+  Record<
+    string,
+    {
+      kind: 'tool.response' | 'resource.response' | 'prompt.response';
+      list: string;
+      key: 'name' | 'uri';
+    }
+  >
+> = {
+  'tools/call': { kind: 'tool.response', list: 'content', key: 'name' },
+  'resources/read': { kind: 'resource.response', list: 'contents', key: 'uri' },
+  'prompts/get': { kind: 'prompt.response', list: 'messages', key: 'name' },
+};
+
+export class McpMediator {
+  readonly kernel: Kernel;
+  readonly serverId: string;
+  readonly #listings: Listings;
+
+  constructor(kernel: Kernel, serverId: string) {
+    this.kernel = kernel;
+    this.serverId = serverId;
+    this.#listings = new Listings(kernel, serverId);
+  }
+
+  #target(name: string): string {
+    return `${this.serverId}/${name}`;
+  }
+
+  /**
+   * A client request (already past lifecycle checks): forward it, under `forwardId` (the
+   * id the proxy gives it downstream) and re-serialised from what was mediated, or answer
+   * it here. Invocations carry their syscall result.
+   */
+  clientRequest(request: RpcRequest, canAsk = false, forwardId: JsonRpcId = request.id): Outcome {
+    const { params, metadata } = stripAgentkMetadata(request.params);
+    const permitted = this.#permittedParams(request.method, params);
+    if (typeof permitted === 'string') return invalidParams(request.id, permitted);
+    // What the kernel saw, nothing more: AgentK metadata stripped, and for mediated methods
+    // only their permitted members (none at all if the client sent no params).
+    const forwarded =
+      permitted === undefined || (params === undefined && Object.keys(permitted).length === 0)
+        ? params
+        : permitted;
+    if (metadata.problem !== undefined) {
+      return {
+        action: 'reply',
+        line: errorLine(
+          request.id,
+          RPC.badMetadata,
+          `invalid AgentK metadata: ${metadata.problem}`,
+        ),
+      };
+    }
+    if (request.method === 'logging/setLevel') {
+      // No data flows: only a severity, rebuilt so that nothing else rides along.
+      const level = params?.level;
+      if (typeof level !== 'string' || !LOG_LEVELS.has(level)) {
+        return invalidParams(
+          request.id,
+          'logging/setLevel needs params.level, an RFC 5424 severity',
+        );
+      }
+      const line = rebuild(
+        { jsonrpc: '2.0', id: forwardId, method: 'logging/setLevel', params: { level } },
+        MEMBERS.request,
+      );
+      return { action: 'forward', line };
+    }
+    const forward = (sent: unknown) =>
+      rebuild({ ...request.message, id: forwardId, params: sent }, MEMBERS.request);
+    // initialize, ping and the list methods are mediated on the way back.
+    if (INVOCATIONS[request.method] === undefined)
+      return { action: 'forward', line: forward(forwarded) };
+    return this.#invoke(request, params, permitted ?? {}, metadata, canAsk, forward);
+  }
+
+  /** tools/call, resources/read, prompts/get: a syscall before anything is forwarded. */
+  #invoke(
+    request: RpcRequest,
+    params: Record<string, unknown> | undefined,
+    permitted: Record<string, unknown>,
+    metadata: ClientMetadata,
+    canAsk: boolean,
+    forward: (sent: unknown) => string,
+  ): Outcome {
+    const spec = INVOCATIONS[request.method] as (typeof INVOCATIONS)[string];
+    const id = request.id;
+    const name = params?.[spec.key];
+    if (typeof name !== 'string' || name.length === 0 || name.length > spec.maxLength) {
+      return invalidParams(id, `${request.method} needs params.${spec.key}`);
+    }
+    const args = spec.key === 'uri' ? { uri: name } : (params?.arguments ?? {});
+    if (!isRecord(args))
+      return invalidParams(id, `${request.method} params.arguments must be an object`);
+    const result = this.#syscall(
+      { kind: spec.kind, target: this.#target(name), args },
+      metadata,
+      canAsk,
+    );
+    if (result.verdict === 'ask') return { action: 'ask', line: '', syscall: result };
+    if (!result.allowed || !this.kernel.redeem(result.receipt?.id ?? '')) {
+      return { action: 'reply', line: this.#denial(request, result), syscall: result };
+    }
+    // Secret handles in the arguments become their values, for this allowed sink only.
+    const handles = result.event.syscall.inputs
+      .filter((input) => input.ref.startsWith('handle:'))
+      .map((input) => input.ref.slice('handle:'.length));
+    if (handles.length === 0)
+      return { action: 'forward', line: forward(permitted), syscall: result };
+    const receipt = result.receipt?.id ?? '';
+    const values = new Map<string, string>();
+    try {
+      for (const handle of handles) {
+        values.set(handle, Buffer.from(this.kernel.revealSecret(handle, receipt)).toString('utf8'));
+      }
+    } catch (error) {
+      const why = error instanceof Error ? error.message : 'secret handle unusable';
+      return { action: 'reply', line: errorLine(id, RPC.denied, why), syscall: result };
+    }
+    const substituted = mapStrings(params?.arguments ?? {}, (text) =>
+      replaceHandles(text, (match) => values.get(match) ?? match),
+    );
+    return {
+      action: 'forward',
+      line: forward({ ...permitted, arguments: substituted }),
+      syscall: result,
+    };
+  }
+
+  #syscall(request: SyscallRequest, metadata: ClientMetadata, canAsk = false): SyscallResult {
+    const withMeta = {
+      ...request,
+      ...(metadata.labels.length > 0 ? { labels: metadata.labels } : {}),
+      ...(metadata.intent !== undefined && request.intent === undefined
+        ? { intent: metadata.intent }
+        : {}),
+    };
+    return this.kernel.syscall(withMeta as SyscallRequest, { canAsk });
+  }
+
+  /**
+   * The params to forward for a mediated request: only the members MCP defines for its
+   * method, a list cursor only if the server issued it, and `_meta` only as a plain
+   * progress token (anything else in params would reach the server without the kernel
+   * seeing it). Undefined for methods forwarded as they are (initialize); a
+   * string names what is wrong.
+   */
+  #permittedParams(
+    method: string,
+    params: Record<string, unknown> | undefined,
+  ): Record<string, unknown> | string | undefined {
+    const members = PARAM_MEMBERS[method];
+    if (members === undefined) return undefined;
+    const out: Record<string, unknown> = {};
+    for (const member of members) {
+      if (params?.[member] !== undefined && params[member] !== null) out[member] = params[member];
+    }
+    if (
+      out.cursor !== undefined &&
+      (typeof out.cursor !== 'string' || !this.#listings.issued(method, out.cursor))
+    ) {
+      return `${method} params.cursor was not issued by the server in this session`;
+    }
+    const meta = params?._meta;
+    const token = isRecord(meta) ? meta.progressToken : undefined;
+    if (isPlainProgressToken(token)) out._meta = { progressToken: token };
+    return out;
+  }
+
+  /** The elicitation/create params that put an `ask` to the client's user. */
+  approvalQuestion(asked: SyscallResult): Record<string, unknown> {
+    return approvalQuestion(asked);
+  }
+
+  /** The answer to a request a person declined (or did not answer). */
+  declined(request: RpcRequest, asked: SyscallResult, why: string): string {
+    return this.#denial(request, declinedResult(asked, why));
+  }
+
+  /** A denied request, as its method calls for: a tool result, or error -32003. */
+  #denial(request: RpcRequest, result: SyscallResult): string {
+    if (request.method !== 'tools/call') return errorDenialLine(request.id, result);
+    const name = String(request.params?.name ?? '');
+    return toolDenialLine(request.id, result, this.#listings.hasSchema(name));
+  }
+
+  /**
+   * A server's answer to a forwarded client request: the line the client receives, under
+   * the client's own id, re-serialised from what was mediated.
+   */
+  serverResponse(request: RpcRequest, response: RpcResponse): string {
+    const { method, id } = request;
+    // The answer as received, under the client's id (serialised only if it goes as it is).
+    const rawLine = () => rebuild({ ...response.message, id }, MEMBERS.response);
+    if (response.error) return this.#sanitizedError(request, response);
+    const result = response.result;
+    const bad = (what: string) => {
+      this.#recordAnswer(request, result ?? null, true);
+      return errorLine(
+        id,
+        RPC.badResponse,
+        `downstream server returned a malformed ${method} result (${what})`,
+      );
+    };
+    if (isListing(method)) return this.#listings.answer(request, result, rawLine);
+    if (ANSWERS[method] !== undefined) return this.#answer(request, result, rawLine, bad);
+    switch (method) {
+      case 'initialize':
+        return this.#initializeResult(id, result, rawLine, bad);
+      case 'ping':
+      case 'logging/setLevel':
+        // Empty results by contract: anything inside would be an unmediated channel.
+        if (!isRecord(result)) return bad('not an object');
+        return Object.keys(result).length === 0 ? rawLine() : resultLine(id, {});
+      default:
+        return errorLine(id, RPC.internalError, 'no mediation for this method');
+    }
+  }
+
+  /**
+   * The server's initialize result reaches the client, and its `instructions` usually the
+   * model's context: credentials become handles, and the instructions are a
+   * prompt.response syscall (so their taint is derived and recorded), dropped if denied.
+   */
+  #initializeResult(
+    id: JsonRpcId,
+    result: unknown,
+    rawLine: () => string,
+    bad: (what: string) => string,
+  ): string {
+    if (
+      !isRecord(result) ||
+      typeof result.protocolVersion !== 'string' ||
+      !isRecord(result.capabilities)
+    ) {
+      return bad('no protocolVersion or capabilities');
+    }
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(result.protocolVersion)) {
+      return errorLine(
+        id,
+        RPC.unsupportedVersion,
+        `downstream server chose protocol version ${JSON.stringify(result.protocolVersion.slice(0, 32))}, which AgentK does not mediate (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      );
+    }
+    const target = this.#target('initialize');
+    const { content } = this.kernel.captureSecrets(result, target);
+    let clean = content as Record<string, unknown>;
+    if (typeof clean.instructions === 'string' && clean.instructions.length > 0) {
+      const decision = this.kernel.syscall({
+        kind: 'prompt.response',
+        target,
+        content: clean.instructions,
+        intent: 'the server instructions sent at initialize',
+      });
+      if (!decision.allowed) {
+        const { instructions: _dropped, ...rest } = clean;
+        clean = rest;
+      }
+    }
+    return clean === result ? rawLine() : resultLine(id, clean);
+  }
+
+  /**
+   * A tool's result, a resource's contents or a prompt headed to the client: credential
+   * material is first replaced by secret handles (each a secret.open syscall), then the
+   * answer is a response syscall (one walk of the answer for both).
+   */
+  #answer(
+    request: RpcRequest,
+    result: unknown,
+    rawLine: () => string,
+    bad: (what: string) => string,
+  ): string {
+    const spec = ANSWERS[request.method] as (typeof ANSWERS)[string];
+    if (!isRecord(result) || !Array.isArray(result[spec.list])) return bad(`no ${spec.list} list`);
+    const name = String(request.params?.[spec.key] ?? '');
+    const answered = this.kernel.answer({
+      kind: spec.kind,
+      target: this.#target(name),
+      content: result,
+      ...(spec.kind === 'tool.response' && result.isError === true ? { isError: true } : {}),
+    });
+    if (!answered.result.allowed) return this.#denial(request, answered.result);
+    return answered.content === result ? rawLine() : resultLine(request.id, answered.content);
+  }
+
+  /**
+   * A server notification headed to the client: log messages and progress text can carry
+   * credentials too; they are replaced by handles like any answer. Returns the line.
+   */
+  serverNotification(message: Record<string, unknown>, rawLine: string): string {
+    const params = message.params;
+    if (!isRecord(params)) return cleanLine(message, rawLine, MEMBERS.notification);
+    const { content } = this.kernel.captureSecrets(params, this.#target(String(message.method)));
+    return content === params
+      ? cleanLine(message, rawLine, MEMBERS.notification)
+      : rebuild({ ...message, params: content }, MEMBERS.notification);
+  }
+
+  /** Error bodies are downstream content: the client gets a summary, the trace a hash. */
+  #sanitizedError(request: RpcRequest, response: RpcResponse): string {
+    const error = response.error as { code: number; message: string };
+    this.#recordAnswer(request, response.message.error, true);
+    const standard = error.code >= -32700 && error.code <= -32600;
+    const where = responseKind(request.method) === null ? '' : ' (hash in the trace)';
+    return errorLine(
+      request.id,
+      standard ? error.code : RPC.downstreamError,
+      `downstream ${request.method} failed (error ${error.code}); its message was withheld by AgentK${where}`,
+    );
+  }
+
+  /** Record an answer for the families that have response syscalls. */
+  #recordAnswer(request: RpcRequest, content: unknown, isError: boolean): void {
+    const kind = responseKind(request.method);
+    if (kind === null) return;
+    const name =
+      typeof request.params?.name === 'string'
+        ? request.params.name
+        : typeof request.params?.uri === 'string'
+          ? request.params.uri
+          : request.method;
+    this.kernel.syscall({
+      kind,
+      target: this.#target(name),
+      content: content ?? null,
+      isError,
+    });
+  }
+
+  /** The client's request timed out downstream: answer it, and record it for tools. */
+  timeout(request: RpcRequest, ms: number): string {
+    this.#recordAnswer(request, { agentk_timeout_ms: ms }, true);
+    return errorLine(
+      request.id,
+      RPC.timeout,
+      `downstream server did not answer ${request.method} within ${ms} ms`,
+    );
+  }
+
+  /**
+   * A request from the server to the client: mediated before the client (and its user or
+   * model) sees it, and forwarded under `relayId` (the id the proxy gives it towards the
+   * client), re-serialised from what was mediated. `clientCapabilities` are what the
+   * client declared at initialize.
+   */
+  serverRequest(
+    request: RpcRequest,
+    clientCapabilities: Record<string, unknown>,
+    relayId: JsonRpcId = request.id,
+  ): Outcome {
+    return mediateServerRequest(this.kernel, this.serverId, request, clientCapabilities, relayId);
+  }
+}
+
+function invalidParams(id: JsonRpcId, message: string): Outcome {
+  return { action: 'reply', line: errorLine(id, RPC.invalidParams, message) };
+}

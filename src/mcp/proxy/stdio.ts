@@ -1,0 +1,238 @@
+// The stdio transport of the proxy: an MCP client speaks to us on a byte stream (our
+// stdin and stdout) as if we were its server; we start the real server as a child and
+// speak to it on its stdin and stdout. This module owns only the bytes and the process:
+// line framing with size caps in both directions, backpressure (a side that does not read
+// slows the other), one write per side per chunk read, the child's stderr, its exit, and
+// stopping it (SIGTERM, then SIGKILL). Everything else is the session's (session.ts).
+// Input distrusted: the client's bytes, the child's bytes, and the child's behaviour.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { LineReader } from '../framing.js';
+import {
+  type ClientChannel,
+  type ProxyExit,
+  ProxySession,
+  type ProxyStats,
+  type ServerChannel,
+  type SessionOptions,
+} from './session.js';
+
+/**
+ * How long a server may take to exit once its input ends, before SIGTERM, then SIGKILL.
+ * Short enough that a client which gives us two seconds (the MCP SDK does) gets a sealed
+ * trace.
+ */
+const SHUTDOWN_GRACE_MS = 800;
+/** After the server exits, how long its stdout may stay open (held by a grandchild). */
+const EXIT_GRACE_MS = 500;
+/** Bytes the proxy queues for a server that does not read before dropping its refusals. */
+const CHILD_BUFFER_LIMIT = 8 * 1024 * 1024;
+
+export interface ProxyOptions extends SessionOptions {
+  readonly command: string;
+  readonly args: readonly string[];
+  /** The child's whole environment (see childEnvironment). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Where the client's messages come from and where ours go. */
+  readonly input: Readable;
+  readonly output: Writable;
+  /** Child stderr goes here if given; otherwise it is discarded. */
+  readonly stderrFile?: string;
+  /** End `output` when the session ends (false for process.stdout). */
+  readonly endOutput?: boolean;
+}
+
+export class StdioProxy {
+  readonly done: Promise<ProxyExit>;
+  readonly #options: ProxyOptions;
+  readonly #session: ProxySession;
+  #child: ChildProcess | null = null;
+  /** The client's output can still be written. */
+  #outputOpen = true;
+
+  constructor(options: ProxyOptions) {
+    this.#options = options;
+    this.#session = new ProxySession(options);
+    this.done = this.#session.done;
+  }
+
+  get stats(): ProxyStats {
+    return this.#session.stats;
+  }
+
+  /** Start the child and begin relaying. Resolves once the child is running. */
+  start(): Promise<void> {
+    const options = this.#options;
+    const session = this.#session;
+    const child = spawn(options.command, [...options.args], {
+      env: { ...options.env },
+      stdio: ['pipe', 'pipe', options.stderrFile ? 'pipe' : 'ignore'],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      windowsHide: true,
+    });
+    this.#child = child;
+    session.attach(this.#clientChannel(), this.#serverChannel(child));
+    if (options.stderrFile && child.stderr) {
+      const file = createWriteStream(options.stderrFile, { flags: 'a' });
+      file.on('error', () => child.stderr?.resume()); // a failing log never stops the session
+      child.stderr.pipe(file);
+    }
+    this.#relay(child);
+    return new Promise((resolve) => {
+      let started = false;
+      child.once('spawn', () => {
+        started = true;
+        session.serverStarted();
+        resolve();
+      });
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        if (!started) {
+          session.serverFailed(`cannot start ${options.command}: ${error.code ?? error.message}`);
+          resolve();
+        } else session.serverGone(`the server failed: ${error.code ?? 'error'}`);
+      });
+      // 'close', not 'exit': every byte the server wrote before exiting is relayed first.
+      child.once('close', (code, signal) => {
+        session.serverGone(`the server exited (${signal ?? `code ${code}`})`);
+      });
+      // But a grandchild can hold the server's stdout open forever: do not wait on it.
+      child.once('exit', (code, signal) => {
+        setTimeout(
+          () => session.serverGone(`the server exited (${signal ?? `code ${code}`})`),
+          EXIT_GRACE_MS,
+        ).unref();
+      });
+    });
+  }
+
+  /**
+   * End the session now (the operator's signal): answer whatever is in flight, seal the
+   * trace, and stop the server (SIGTERM, then SIGKILL).
+   */
+  stop(reason = 'stopped'): void {
+    this.#session.stop(reason);
+  }
+
+  /** Lines both ways, framed with the session's size cap, and backpressure between them. */
+  #relay(child: ChildProcess): void {
+    const { input, output } = this.#options;
+    const session = this.#session;
+    const limit = session.maxMessageBytes;
+    const fromChild = new LineReader(limit, {
+      line: (text) => session.fromServer(text),
+      oversize: (id, bytes) => session.serverOversize(id, bytes),
+    });
+    child.stdout?.on('data', (chunk: Buffer) => this.#batched(() => fromChild.push(chunk)));
+    child.stdout?.on('end', () => fromChild.end());
+    child.stdin?.on('error', () => session.serverGone('the server closed its input (broken pipe)'));
+    // Backpressure: a client that does not read slows the server, instead of filling memory.
+    output.on('drain', () => {
+      child.stdout?.resume();
+      if (!session.finished && (child.stdin?.writableLength ?? 0) === 0) input.resume();
+    });
+    const fromClient = new LineReader(limit, {
+      line: (text) => session.fromClient(text),
+      oversize: (id, bytes) => session.clientOversize(id, bytes),
+    });
+    input.on('data', (chunk: Buffer) => this.#batched(() => fromClient.push(chunk)));
+    child.stdin?.on('drain', () => {
+      if (!session.finished && !output.writableNeedDrain) input.resume();
+    });
+    input.on('end', () => {
+      fromClient.end();
+      session.clientClosed();
+    });
+    input.on('error', () => session.clientClosed());
+    output.on('error', () => {
+      this.#outputOpen = false;
+      session.clientClosed();
+    });
+  }
+
+  /**
+   * Handle one chunk read from either side with both outputs corked: the lines a chunk
+   * carries (many, with requests in flight) leave in one write(2) per side instead of one
+   * each. Uncorked before returning, so nothing waits past the chunk.
+   */
+  #batched(handle: () => void): void {
+    const output = this.#options.output;
+    const stdin = this.#child?.stdin;
+    output.cork();
+    stdin?.cork();
+    try {
+      handle();
+    } finally {
+      output.uncork();
+      stdin?.uncork();
+    }
+  }
+
+  #clientChannel(): ClientChannel {
+    const { input, output } = this.#options;
+    return {
+      send: (line) => {
+        if (!this.#outputOpen) return;
+        if (!output.write(`${line}\n`)) {
+          // The client is not reading: stop reading the server and the client until it does.
+          this.#child?.stdout?.pause();
+          input.pause();
+        }
+      },
+      close: () => {
+        input.pause();
+        if (this.#outputOpen && this.#options.endOutput !== false) output.end();
+        this.#outputOpen = false;
+      },
+    };
+  }
+
+  #serverChannel(child: ChildProcess): ServerChannel {
+    const input = this.#options.input;
+    return {
+      get writable() {
+        return child.stdin !== null && !child.stdin.destroyed;
+      },
+      send: (line, refusal) => {
+        const stdin = child.stdin;
+        if (!stdin || stdin.destroyed) return 'closed';
+        if (refusal && stdin.writableLength > CHILD_BUFFER_LIMIT) return 'dropped';
+        // The server is not reading: stop reading the client until it drains.
+        if (!stdin.write(`${line}\n`) && !refusal) input.pause();
+        return 'sent';
+      },
+      shutdown: () => {
+        child.stdin?.end();
+        const term = setTimeout(() => child.kill('SIGTERM'), SHUTDOWN_GRACE_MS);
+        const kill = setTimeout(() => child.kill('SIGKILL'), 2 * SHUTDOWN_GRACE_MS);
+        child.once('exit', () => {
+          clearTimeout(term);
+          clearTimeout(kill);
+        });
+      },
+      terminate: () => {
+        child.kill('SIGTERM');
+        const kill = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_GRACE_MS);
+        child.once('exit', () => clearTimeout(kill));
+      },
+    };
+  }
+}
+
+/**
+ * The child's environment: empty except PATH and HOME (so that `npx`, `node` and `uvx`
+ * resolve and can use their caches) and the names the operator allowed.
+ */
+export function childEnvironment(
+  parent: Readonly<Record<string, string | undefined>>,
+  allowed: readonly string[],
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['PATH', 'HOME', ...allowed]) {
+    const value = parent[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
