@@ -10,12 +10,12 @@ import { loadSigner } from '../../evidence/keys.js';
 import { PinStore } from '../../kernel/catalogue/pins.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { newRunId } from '../../kernel/options.js';
+import { childEnvironment, StdioProxy } from '../../mcp/proxy/stdio.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RESPONSE_TIMEOUT_MS,
-} from '../../mcp/proxy/session.js';
-import { childEnvironment, StdioProxy } from '../../mcp/proxy/stdio.js';
+} from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, type ParsedArgs, stringOption, usageError } from '../command.js';

@@ -3,7 +3,7 @@
 import { PassThrough } from 'node:stream';
 import { LineReader } from '../../mcp/framing.js';
 import { errorLine, RPC } from '../../mcp/jsonrpc.js';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../../mcp/proxy/session.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../mcp/proxy/types.js';
 import { AgentkMcpServer } from '../../mcp/server.js';
 import { type Command, stringOption, usageError } from '../command.js';
 import { EXIT } from '../io.js';

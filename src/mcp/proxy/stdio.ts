@@ -10,14 +10,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { LineReader } from '../framing.js';
-import {
-  type ClientChannel,
-  type ProxyExit,
-  ProxySession,
-  type ProxyStats,
-  type ServerChannel,
-  type SessionOptions,
-} from './session.js';
+import { ProxySession } from './session.js';
+import type {
+  ClientChannel,
+  ProxyExit,
+  ProxyStats,
+  ServerChannel,
+  SessionOptions,
+} from './types.js';
 
 /**
  * How long a server may take to exit once its input ends, before SIGTERM, then SIGKILL.

@@ -1,0 +1,82 @@
+// Client requests forwarded to the server and not yet answered, by the client's id and by
+// the id AgentK gave them downstream: a number used once, so an answer to a request that
+// timed out or was cancelled can never pass as the answer to a later request, even one
+// that reuses the client's id; it matches nothing and is dropped.
+
+import { idKey, type JsonRpcId, type RpcRequest } from '../jsonrpc.js';
+
+/** A forwarded client request waiting for the server's answer. */
+export interface Pending {
+  readonly request: RpcRequest;
+  readonly timer: NodeJS.Timeout;
+  /** The id the request carries downstream. */
+  readonly downstreamId: number;
+}
+
+/**
+ * What answering a pending request needs (its id, method, and the tool, resource or prompt
+ * it named), without the rest of its (possibly large) params.
+ */
+export function slim(request: RpcRequest): RpcRequest {
+  const params: Record<string, unknown> = {};
+  for (const key of ['name', 'uri', 'protocolVersion']) {
+    const value = request.params?.[key];
+    if (typeof value === 'string') params[key] = value;
+  }
+  return { kind: 'request', id: request.id, method: request.method, params, message: {} };
+}
+
+export class PendingRequests {
+  /** By the client's id (idKey). */
+  readonly #byKey = new Map<string, Pending>();
+  /** Client keys by downstream id (idKey). */
+  readonly #byDownstream = new Map<string, string>();
+  #nextId = 1;
+
+  /** A fresh downstream id. */
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  has(key: string): boolean {
+    return this.#byKey.has(key);
+  }
+
+  get(key: string): Pending | undefined {
+    return this.#byKey.get(key);
+  }
+
+  keys(): string[] {
+    return [...this.#byKey.keys()];
+  }
+
+  /** The client key of the request the server knows by `downstreamId`. */
+  keyOf(downstreamId: JsonRpcId): string | undefined {
+    return this.#byDownstream.get(idKey(downstreamId));
+  }
+
+  track(key: string, pending: Pending): void {
+    this.#byKey.set(key, pending);
+    this.#byDownstream.set(idKey(pending.downstreamId), key);
+  }
+
+  /** Stop tracking a request (its timer stops; a late answer then matches nothing). */
+  untrack(key: string): Pending | undefined {
+    const pending = this.#byKey.get(key);
+    if (!pending) return undefined;
+    clearTimeout(pending.timer);
+    this.#byKey.delete(key);
+    this.#byDownstream.delete(idKey(pending.downstreamId));
+    return pending;
+  }
+
+  clear(): void {
+    for (const pending of this.#byKey.values()) clearTimeout(pending.timer);
+    this.#byKey.clear();
+    this.#byDownstream.clear();
+  }
+}

@@ -1,0 +1,243 @@
+// Everything a session receives from the server: answers to forwarded requests (matched by
+// downstream id, mediated, sent under the client's id), requests to the client (mediated,
+// relayed under a random id, answered or timed out), and notifications (mediated, rate
+// limited). The lifecycle binds the server too: nothing but ping before the client is
+// ready, no notification before initialize is answered.
+// Input distrusted: every message from the server.
+
+import { randomHex } from '../../crypto/index.js';
+import { topLevelId } from '../framing.js';
+import {
+  errorLine,
+  idKey,
+  isValidId,
+  type JsonRpcId,
+  MEMBERS,
+  parseMessage,
+  RPC,
+  type RpcNotification,
+  type RpcRequest,
+  type RpcResponse,
+  rebuild,
+} from '../jsonrpc.js';
+import type { McpMediator } from '../mediation/mediator.js';
+import { SERVER_METHODS, SERVER_NOTIFICATIONS } from '../mediation/methods.js';
+import { TokenBucket } from './holds.js';
+import type { SessionOutput } from './output.js';
+import type { Pending, PendingRequests } from './pending.js';
+import { ServerRequestRelay } from './relay.js';
+import {
+  faultName,
+  type Lifecycle,
+  MAX_IN_FLIGHT,
+  type ProxyStats,
+  type SessionOptions,
+} from './types.js';
+
+/** What the server side may see and do of the session it belongs to. */
+export interface SessionPort {
+  readonly stats: ProxyStats;
+  readonly mediator: McpMediator;
+  readonly output: SessionOutput;
+  readonly pending: PendingRequests;
+  readonly timeoutMs: number;
+  lifecycle(): Lifecycle;
+  /** An initialize was answered: the session is initialized, or fresh again. */
+  initialized(ok: boolean): void;
+  clientCapabilities(): Record<string, unknown>;
+  finished(): boolean;
+  /** Stop tracking a forwarded request (by the client's key). */
+  untrack(key: string): Pending | undefined;
+  /** Answer a forwarded request with an error and stop tracking it. */
+  failPending(key: string, code: number, message: string): void;
+  /** Let held client messages go on, as far as they may. */
+  releaseHeld(): void;
+}
+
+export class ServerSide {
+  readonly #session: SessionPort;
+  readonly #relay = new ServerRequestRelay();
+  readonly #notifications: TokenBucket;
+
+  constructor(session: SessionPort, options: SessionOptions) {
+    this.#session = session;
+    this.#notifications = new TokenBucket(
+      options.notificationBurst ?? 200,
+      options.notificationsPerSecond ?? 100,
+    );
+  }
+
+  /** Whether `id` is a server request relayed to the client and not yet answered. */
+  relays(id: string): boolean {
+    return this.#relay.has(id);
+  }
+
+  /**
+   * The client answered a relayed server request: only the JSON-RPC members go on, under
+   * the server's own id. False when the answer matches no relayed request.
+   */
+  clientAnswered(message: RpcResponse): boolean {
+    const relayed = typeof message.id === 'string' ? this.#relay.take(message.id) : undefined;
+    if (!relayed) return false;
+    this.#session.output.toServer(
+      rebuild({ ...message.message, id: relayed.serverId }, MEMBERS.response),
+    );
+    return true;
+  }
+
+  clear(): void {
+    this.#relay.clear();
+  }
+
+  /** A message over the size limit: the request it answers fails. */
+  oversize(id: JsonRpcId | null, bytes: number, limit: number): void {
+    this.#session.stats.malformedFromServer += 1;
+    const key = id === null ? undefined : this.#session.pending.keyOf(id);
+    if (key === undefined) return;
+    this.#session.failPending(
+      key,
+      RPC.tooLarge,
+      `downstream response of ${bytes} bytes exceeds the ${limit}-byte limit (withheld by AgentK)`,
+    );
+  }
+
+  /** One message from the server (null: its bytes were not valid UTF-8). */
+  line(text: string | null): void {
+    const { stats } = this.#session;
+    if (this.#session.finished()) return;
+    if (text === null) {
+      stats.malformedFromServer += 1;
+      return;
+    }
+    const message = parseMessage(text);
+    switch (message.kind) {
+      case 'invalid': {
+        stats.malformedFromServer += 1;
+        const id = message.id ?? topLevelId(text);
+        const key = id === null ? undefined : this.#session.pending.keyOf(id);
+        if (key !== undefined) {
+          this.#session.failPending(
+            key,
+            RPC.badResponse,
+            'downstream server sent a malformed response (withheld by AgentK)',
+          );
+        }
+        return;
+      }
+      case 'response':
+        this.#response(message);
+        return;
+      case 'request':
+        this.#request(message);
+        return;
+      case 'notification':
+        this.#notification(message, text);
+        return;
+    }
+  }
+
+  #response(message: RpcResponse): void {
+    const session = this.#session;
+    const key = session.pending.keyOf(message.id);
+    const pending = key === undefined ? undefined : session.untrack(key);
+    if (!pending) {
+      // A late answer to a request that timed out or was cancelled, or no request at all.
+      session.stats.unmatchedFromServer += 1;
+      return;
+    }
+    let line: string;
+    try {
+      line = session.mediator.serverResponse(pending.request, message);
+    } catch (error) {
+      // Mediation failed: the answer is withheld, but the request is still answered.
+      session.stats.faults += 1;
+      line = errorLine(
+        pending.request.id,
+        RPC.internalError,
+        `AgentK could not mediate the downstream answer (${faultName(error)}); withheld`,
+      );
+    }
+    session.output.toClient(line);
+    if (pending.request.method === 'initialize') {
+      session.initialized((JSON.parse(line) as { error?: unknown }).error === undefined);
+    }
+    session.releaseHeld();
+  }
+
+  #request(message: RpcRequest): void {
+    const session = this.#session;
+    const state = session.lifecycle();
+    // Only ping once initialized, the rest once the client has said it is ready.
+    const open = state === 'ready' || (state === 'initialized' && message.method === 'ping');
+    const refuse = (code: number, why: string) =>
+      session.output.toServer(errorLine(message.id, code, why), true);
+    if (!SERVER_METHODS.has(message.method) || !open) {
+      refuse(RPC.methodNotFound, 'not available through the AgentK proxy now');
+      return;
+    }
+    const serverKey = idKey(message.id);
+    if (this.#relay.inFlight(serverKey)) {
+      refuse(RPC.invalidRequest, 'Invalid Request: this id is already in flight');
+      return;
+    }
+    if (this.#relay.size >= MAX_IN_FLIGHT) {
+      refuse(RPC.invalidRequest, 'too many requests in flight');
+      return;
+    }
+    const relayId = `agentk-srv-${randomHex(12)}`;
+    const outcome = session.mediator.serverRequest(message, session.clientCapabilities(), relayId);
+    if (outcome.action === 'reply') {
+      session.output.toServer(outcome.line, true);
+      return;
+    }
+    // Keep only what is needed to answer; a client that never answers times it out.
+    const timer = setTimeout(() => {
+      if (!this.#relay.take(relayId)) return;
+      refuse(
+        RPC.timeout,
+        `the client did not answer ${message.method} within ${session.timeoutMs} ms`,
+      );
+    }, session.timeoutMs);
+    this.#relay.track(relayId, { serverId: message.id, serverKey, method: message.method, timer });
+    session.output.toClient(outcome.line);
+  }
+
+  #notification(message: RpcNotification, text: string): void {
+    const session = this.#session;
+    const state = session.lifecycle();
+    if (
+      !SERVER_NOTIFICATIONS.has(message.method) ||
+      state === 'fresh' ||
+      state === 'initializing' ||
+      !this.#notifications.take()
+    ) {
+      session.stats.notificationsDropped += 1;
+      return;
+    }
+    if (message.method === 'notifications/cancelled') {
+      this.#cancelled(message);
+      return;
+    }
+    session.stats.notificationsForwarded += 1;
+    session.output.toClient(session.mediator.serverNotification(message.message, text));
+  }
+
+  /**
+   * The server gave up on a request it sent the client: the client knows that request by
+   * the id AgentK gave it, and nothing else the server names is the client's concern.
+   */
+  #cancelled(message: RpcNotification): void {
+    const session = this.#session;
+    const requestId = message.params?.requestId;
+    const serverKey = isValidId(requestId) ? idKey(requestId) : '';
+    const relayId = this.#relay.relayIdOf(serverKey);
+    if (relayId === undefined || !this.#relay.take(relayId)) {
+      session.stats.notificationsDropped += 1;
+      return;
+    }
+    const translated = { ...message.message, params: { ...message.params, requestId: relayId } };
+    session.stats.notificationsForwarded += 1;
+    // No bytes were received in this form: serialised once, from what is mediated.
+    session.output.toClient(session.mediator.serverNotification(translated, ''));
+  }
+}
