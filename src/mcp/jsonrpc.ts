@@ -79,90 +79,59 @@ export function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? `n:${id}` : `s:${id}`;
 }
 
+function invalid(code: number, reason: string, id: JsonRpcId | null = null): RpcInvalid {
+  return { kind: 'invalid', code, reason, id };
+}
+
 /** Classify one line. Never throws. */
 export function parseMessage(line: string): RpcMessage {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return {
-      kind: 'invalid',
-      code: RPC.parseError,
-      reason: 'Parse error: not valid JSON',
-      id: null,
-    };
+    return invalid(RPC.parseError, 'Parse error: not valid JSON');
   }
   if (nestedDeeperThan(value, MAX_DEPTH)) {
-    const id =
-      typeof value === 'object' && value !== null && !Array.isArray(value)
-        ? (value as { id?: unknown }).id
-        : null;
-    return {
-      kind: 'invalid',
-      code: RPC.invalidRequest,
-      reason: `Invalid Request: nested deeper than ${MAX_DEPTH} levels`,
-      id: isValidId(id) ? id : null,
-    };
+    const id = isRecord(value) ? value.id : null;
+    return invalid(
+      RPC.invalidRequest,
+      `Invalid Request: nested deeper than ${MAX_DEPTH} levels`,
+      isValidId(id) ? id : null,
+    );
   }
   if (Array.isArray(value)) {
-    return {
-      kind: 'invalid',
-      code: RPC.invalidRequest,
-      reason: 'Invalid Request: batches are not supported',
-      id: null,
-    };
+    return invalid(RPC.invalidRequest, 'Invalid Request: batches are not supported');
   }
   if (!isRecord(value) || value.jsonrpc !== '2.0') {
-    return {
-      kind: 'invalid',
-      code: RPC.invalidRequest,
-      reason: 'Invalid Request: not a JSON-RPC 2.0 message',
-      id: null,
-    };
+    return invalid(RPC.invalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message');
   }
   const hasId = 'id' in value && value.id !== undefined;
   if (hasId && !isValidId(value.id)) {
-    return {
-      kind: 'invalid',
-      code: RPC.invalidRequest,
-      reason: `Invalid Request: id must be a string of at most ${MAX_ID_LENGTH} characters or a safe integer`,
-      id: null,
-    };
+    return invalid(
+      RPC.invalidRequest,
+      `Invalid Request: id must be a string of at most ${MAX_ID_LENGTH} characters or a safe integer`,
+    );
   }
   const id = hasId ? (value.id as JsonRpcId) : null;
-  if ('method' in value) {
-    if (
-      typeof value.method !== 'string' ||
-      value.method.length === 0 ||
-      value.method.length > 256
-    ) {
-      return {
-        kind: 'invalid',
-        code: RPC.invalidRequest,
-        reason: 'Invalid Request: method must be a short string',
-        id,
-      };
-    }
-    if (value.params !== undefined && !isRecord(value.params)) {
-      return {
-        kind: 'invalid',
-        code: RPC.invalidRequest,
-        reason: 'Invalid Request: params must be an object',
-        id,
-      };
-    }
-    const params = value.params as Record<string, unknown> | undefined;
-    if (id === null) return { kind: 'notification', method: value.method, params, message: value };
-    return { kind: 'request', id, method: value.method, params, message: value };
+  return 'method' in value ? classifyCall(value, id) : classifyResponse(value, id);
+}
+
+/** A message with a method: a request (with an id) or a notification. */
+function classifyCall(value: Record<string, unknown>, id: JsonRpcId | null): RpcMessage {
+  if (typeof value.method !== 'string' || value.method.length === 0 || value.method.length > 256) {
+    return invalid(RPC.invalidRequest, 'Invalid Request: method must be a short string', id);
   }
-  if (id === null) {
-    return {
-      kind: 'invalid',
-      code: RPC.invalidRequest,
-      reason: 'Invalid Request: a response needs an id',
-      id: null,
-    };
+  if (value.params !== undefined && !isRecord(value.params)) {
+    return invalid(RPC.invalidRequest, 'Invalid Request: params must be an object', id);
   }
+  const params = value.params as Record<string, unknown> | undefined;
+  if (id === null) return { kind: 'notification', method: value.method, params, message: value };
+  return { kind: 'request', id, method: value.method, params, message: value };
+}
+
+/** A message without a method: a response, with a result or an error. */
+function classifyResponse(value: Record<string, unknown>, id: JsonRpcId | null): RpcMessage {
+  if (id === null) return invalid(RPC.invalidRequest, 'Invalid Request: a response needs an id');
   if ('error' in value) {
     const error = value.error;
     if (
@@ -171,12 +140,7 @@ export function parseMessage(line: string): RpcMessage {
       typeof error.message !== 'string' ||
       'result' in value
     ) {
-      return {
-        kind: 'invalid',
-        code: RPC.invalidRequest,
-        reason: 'Invalid Request: malformed error response',
-        id,
-      };
+      return invalid(RPC.invalidRequest, 'Invalid Request: malformed error response', id);
     }
     return {
       kind: 'response',
@@ -191,12 +155,11 @@ export function parseMessage(line: string): RpcMessage {
     };
   }
   if (!('result' in value)) {
-    return {
-      kind: 'invalid',
-      code: RPC.invalidRequest,
-      reason: 'Invalid Request: a response needs a result or an error',
+    return invalid(
+      RPC.invalidRequest,
+      'Invalid Request: a response needs a result or an error',
       id,
-    };
+    );
   }
   return { kind: 'response', id, result: value.result, error: undefined, message: value };
 }

@@ -172,15 +172,14 @@ interface Ran {
   stderr: string;
 }
 
-/** Every command, smoke-run on the shipped examples in a fresh working directory. */
-async function smokeChecks(options: AuditOptions): Promise<Check[]> {
-  const { root, env } = options;
-  const cwd = mkdtempSync(join(tmpdir(), 'agentk-audit-'));
-  const example = (file: string) => join(root, 'examples', file);
-  const run = async (
-    argv: readonly string[],
-    extra: { env?: Record<string, string>; stdinFile?: string } = {},
-  ): Promise<Ran> => {
+type Run = (
+  argv: readonly string[],
+  extra?: { env?: Record<string, string>; stdinFile?: string },
+) => Promise<Ran>;
+
+/** Runs commands in-process in `cwd`, capturing what they print; a throw is exit 70. */
+function commandRunner(options: AuditOptions, cwd: string): Run {
+  return async (argv, extra = {}) => {
     let stdout = '';
     let stderr = '';
     const stdoutStream = new PassThrough();
@@ -194,7 +193,7 @@ async function smokeChecks(options: AuditOptions): Promise<Check[]> {
       stderr: (text) => {
         stderr += text;
       },
-      env: { ...env, ...extra.env },
+      env: { ...options.env, ...extra.env },
       cwd,
       ...(extra.stdinFile ? { stdin: createReadStream(extra.stdinFile), stdoutStream } : {}),
     };
@@ -205,127 +204,142 @@ async function smokeChecks(options: AuditOptions): Promise<Check[]> {
       return { code: 70, stdout, stderr: `${stderr}${(error as Error).message}` };
     }
   };
-  const checks: Check[] = [];
-  const expect = async (
-    name: string,
-    argv: readonly string[],
-    ok: (ran: Ran) => boolean,
-    what: string,
-    extra?: { env?: Record<string, string>; stdinFile?: string },
-  ) => {
-    const ran = await run(argv, extra);
-    const firstError = ran.stderr.trim().split('\n')[0] ?? '';
-    checks.push(
-      ok(ran)
-        ? pass(name, what)
-        : fail(
-            name,
-            `agentk ${argv[0]} exited ${ran.code}${firstError ? `: ${firstError.slice(0, 200)}` : ''}`,
-          ),
-    );
-    return ran;
-  };
-  const zero = (ran: Ran) => ran.code === 0;
+}
+
+/** One smoke check: a command line, what success looks like, and what it shows. */
+interface Smoke {
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly ok?: (ran: Ran) => boolean;
+  readonly what: string;
+  readonly env?: Record<string, string>;
+  readonly stdinFile?: string;
+}
+
+/** The smoke checks, in order: each later one may read what an earlier one wrote. */
+function smokes(example: (file: string) => string, cwd: string, publicKey: string): Smoke[] {
   const log = join(cwd, '.agentk', 'runs', 'latest.jsonl');
-  try {
-    await expect('demo', ['demo'], zero, 'the first demo ran and sealed its trace');
-    await expect('verify', ['verify', log], zero, 'the demo trace verifies');
-    const publicKey = loadSigner(env).publicKey;
-    await expect(
-      'signatures-pinning',
-      ['verify-signatures', log, '--trusted-public-key', publicKey],
-      zero,
-      'receipts, handle and seal verify, pinned to the active signer',
-    );
-    await expect(
-      'trusted-signers',
-      ['trusted-signers-check', '--manifest', example('trusted-signers.toml')],
-      zero,
-      'the trusted-signer manifest validates',
-    );
-    await expect(
-      'secret-refs',
-      ['secret-refs-check', '--manifest', example('secret-refs.toml')],
-      zero,
-      'the secret-reference manifest validates',
-    );
-    await expect(
-      'secret-store',
-      ['secret-refs-store-check', '--manifest', example('secret-refs.toml')],
-      zero,
-      'every reference is available from its store',
-      { env: { AGENTK_DEMO_REF: 'present' } },
-    );
-    await expect('inspect', ['trace-inspect', log], zero, 'trace-inspect reads the demo trace');
-    await expect('replay', ['replay', log], zero, 'replay is deterministic and side-effect free');
-    await expect(
-      'fork-replay',
-      ['fork-replay', log, '--policy', example('policies/research-agent.toml')],
-      zero,
-      're-decided under the research profile',
-    );
-    await expect(
-      'behavior-fork',
-      ['fork-replay-behavior', log, '--behavior', example('replay-behavior-overrides.json')],
-      zero,
-      'forked with changed outputs',
-    );
-    await expect(
-      'policy-diff',
-      ['policy-diff', example('agentk.policy.toml'), example('policies/coding-agent.toml')],
-      zero,
-      'the default and coding profiles compared',
-    );
-    await expect(
-      'mcp-server',
-      ['mcp-server'],
-      (ran) => ran.code === 0 && ran.stdout.includes('"result"'),
-      'the MCP server answered the example session',
-      { stdinFile: example('mcp-server-session.jsonl') },
-    );
-    await expect(
-      'proxy-session',
-      [
-        'mcp-proxy-stdio',
-        '--serialize',
-        '--server-id',
-        'poisoned-demo',
-        '--trace-out',
+  const proxy = (serverId: string, trace: string, server: string, serialize: boolean) => [
+    'mcp-proxy-stdio',
+    ...(serialize ? ['--serialize'] : []),
+    '--server-id',
+    serverId,
+    '--trace-out',
+    join(cwd, trace),
+    '--command',
+    process.execPath,
+    '--arg',
+    example(server),
+  ];
+  return [
+    { name: 'demo', argv: ['demo'], what: 'the first demo ran and sealed its trace' },
+    { name: 'verify', argv: ['verify', log], what: 'the demo trace verifies' },
+    {
+      name: 'signatures-pinning',
+      argv: ['verify-signatures', log, '--trusted-public-key', publicKey],
+      what: 'receipts, handle and seal verify, pinned to the active signer',
+    },
+    {
+      name: 'trusted-signers',
+      argv: ['trusted-signers-check', '--manifest', example('trusted-signers.toml')],
+      what: 'the trusted-signer manifest validates',
+    },
+    {
+      name: 'secret-refs',
+      argv: ['secret-refs-check', '--manifest', example('secret-refs.toml')],
+      what: 'the secret-reference manifest validates',
+    },
+    {
+      name: 'secret-store',
+      argv: ['secret-refs-store-check', '--manifest', example('secret-refs.toml')],
+      what: 'every reference is available from its store',
+      env: { AGENTK_DEMO_REF: 'present' },
+    },
+    { name: 'inspect', argv: ['trace-inspect', log], what: 'trace-inspect reads the demo trace' },
+    {
+      name: 'replay',
+      argv: ['replay', log],
+      what: 'replay is deterministic and side-effect free',
+    },
+    {
+      name: 'fork-replay',
+      argv: ['fork-replay', log, '--policy', example('policies/research-agent.toml')],
+      what: 're-decided under the research profile',
+    },
+    {
+      name: 'behavior-fork',
+      argv: ['fork-replay-behavior', log, '--behavior', example('replay-behavior-overrides.json')],
+      what: 'forked with changed outputs',
+    },
+    {
+      name: 'policy-diff',
+      argv: ['policy-diff', example('agentk.policy.toml'), example('policies/coding-agent.toml')],
+      what: 'the default and coding profiles compared',
+    },
+    {
+      name: 'mcp-server',
+      argv: ['mcp-server'],
+      ok: (ran) => ran.code === 0 && ran.stdout.includes('"result"'),
+      what: 'the MCP server answered the example session',
+      stdinFile: example('mcp-server-session.jsonl'),
+    },
+    {
+      name: 'proxy-session',
+      argv: proxy('poisoned-demo', 'proxy-session.jsonl', 'mcp-poisoned-server.mjs', true),
+      ok: (ran) => ran.code === 0 && ran.stdout.includes('AgentK denied'),
+      what: 'the proxy mediated the example session and denied its injected calls',
+      stdinFile: example('mcp-proxy-client-session.jsonl'),
+    },
+    {
+      name: 'proxy-signatures',
+      argv: [
+        'verify-signatures',
         join(cwd, 'proxy-session.jsonl'),
-        '--command',
-        process.execPath,
-        '--arg',
-        example('mcp-poisoned-server.mjs'),
+        '--trusted-public-key',
+        publicKey,
       ],
-      (ran) => ran.code === 0 && ran.stdout.includes('AgentK denied'),
-      'the proxy mediated the example session and denied its injected calls',
-      { stdinFile: example('mcp-proxy-client-session.jsonl') },
-    );
-    await expect(
-      'proxy-signatures',
-      ['verify-signatures', join(cwd, 'proxy-session.jsonl'), '--trusted-public-key', publicKey],
-      zero,
-      "the proxy session's trace verifies, receipts and seal signed by the active signer",
-    );
-    await expect(
-      'proxy-error-redaction',
-      [
-        'mcp-proxy-stdio',
-        '--server-id',
+      what: "the proxy session's trace verifies, receipts and seal signed by the active signer",
+    },
+    {
+      name: 'proxy-error-redaction',
+      argv: proxy(
         'poisoned-error-demo',
-        '--trace-out',
-        join(cwd, 'proxy-error.jsonl'),
-        '--command',
-        process.execPath,
-        '--arg',
-        example('mcp-poisoned-error-server.mjs'),
-      ],
-      (ran) => ran.code === 0 && !/ignore (all )?previous/i.test(ran.stdout),
-      'a poisoned downstream error body was withheld',
-      { stdinFile: example('mcp-proxy-poisoned-error-session.jsonl') },
-    );
-    await expect('killer-demo', ['mcp-killer-demo'], zero, 'both dangerous calls blocked');
-    await expect('shim-eval', ['mcp-shim-eval'], zero, 'every scorecard row passes');
+        'proxy-error.jsonl',
+        'mcp-poisoned-error-server.mjs',
+        false,
+      ),
+      ok: (ran) => ran.code === 0 && !/ignore (all )?previous/i.test(ran.stdout),
+      what: 'a poisoned downstream error body was withheld',
+      stdinFile: example('mcp-proxy-poisoned-error-session.jsonl'),
+    },
+    { name: 'killer-demo', argv: ['mcp-killer-demo'], what: 'both dangerous calls blocked' },
+    { name: 'shim-eval', argv: ['mcp-shim-eval'], what: 'every scorecard row passes' },
+  ];
+}
+
+/** Every command, smoke-run on the shipped examples in a fresh working directory. */
+async function smokeChecks(options: AuditOptions): Promise<Check[]> {
+  const cwd = mkdtempSync(join(tmpdir(), 'agentk-audit-'));
+  const run = commandRunner(options, cwd);
+  const example = (file: string) => join(options.root, 'examples', file);
+  const checks: Check[] = [];
+  try {
+    for (const smoke of smokes(example, cwd, loadSigner(options.env).publicKey)) {
+      const ran = await run(smoke.argv, {
+        ...(smoke.env ? { env: smoke.env } : {}),
+        ...(smoke.stdinFile ? { stdinFile: smoke.stdinFile } : {}),
+      });
+      const ok = smoke.ok ? smoke.ok(ran) : ran.code === 0;
+      const firstError = ran.stderr.trim().split('\n')[0] ?? '';
+      checks.push(
+        ok
+          ? pass(smoke.name, smoke.what)
+          : fail(
+              smoke.name,
+              `agentk ${smoke.argv[0]} exited ${ran.code}${firstError ? `: ${firstError.slice(0, 200)}` : ''}`,
+            ),
+      );
+    }
     checks.push(await evalCheck(run));
   } finally {
     rmSync(cwd, { recursive: true, force: true });

@@ -133,14 +133,10 @@ export interface BehaviorFork {
   readonly summary: Record<string, number>;
 }
 
-export function forkBehavior(
-  log: ReviewedLog,
-  behavior: BehaviorFile,
-  behaviorPath: string,
-  policy: CompiledPolicy,
-  policyPath: string,
-): BehaviorFork {
-  const byStep = new Map(log.events.map((event) => [event.step, event]));
+type LogEvent = ReviewedLog['events'][number];
+
+/** What in the behaviour file does not fit the log: a problem per line, with its index. */
+function misfits(byStep: ReadonlyMap<number, LogEvent>, behavior: BehaviorFile): string[] {
   const problems: string[] = [];
   behavior.overrides.forEach((override, i) => {
     const event = byStep.get(override.step);
@@ -159,14 +155,20 @@ export function forkBehavior(
         problems.push(`overrides[${i}]: flows_to names step ${step}, which the log does not have`);
     }
   });
-  if (problems.length > 0) {
-    throw new AgentkError(
-      'MANIFEST_INVALID',
-      `${behaviorPath} does not fit ${log.path}`,
-      problems.map((p) => `${behaviorPath}: ${p}`),
-    );
-  }
+  return problems;
+}
 
+/**
+ * Re-decide every event with the labels the changed outputs add: those that flow to it
+ * directly, and, for syscalls that act on the context, the agent's context as the fork
+ * changed it (a child spawned inherits its parent's).
+ */
+function divergences(
+  log: ReviewedLog,
+  behavior: BehaviorFile,
+  byStep: ReadonlyMap<number, LogEvent>,
+  policy: CompiledPolicy,
+): (DecisionChange & { added_labels: string[] })[] {
   const flowLabels = new Map<number, LabelMask>();
   const contextFrom = new Map<number, { agent: string; labels: LabelMask }>();
   for (const override of behavior.overrides) {
@@ -174,11 +176,10 @@ export function forkBehavior(
     for (const step of override.flows_to)
       flowLabels.set(step, joinMasks(flowLabels.get(step) ?? 0, labels));
     contextFrom.set(override.step, {
-      agent: (byStep.get(override.step) as (typeof log.events)[number]).agent_id,
+      agent: (byStep.get(override.step) as LogEvent).agent_id,
       labels,
     });
   }
-
   const context = new Map<string, LabelMask>();
   const changes: (DecisionChange & { added_labels: string[] })[] = [];
   for (const event of log.events) {
@@ -211,6 +212,26 @@ export function forkBehavior(
       context.set(spawn.child, context.get(agent) ?? 0);
     }
   }
+  return changes;
+}
+
+export function forkBehavior(
+  log: ReviewedLog,
+  behavior: BehaviorFile,
+  behaviorPath: string,
+  policy: CompiledPolicy,
+  policyPath: string,
+): BehaviorFork {
+  const byStep = new Map(log.events.map((event) => [event.step, event]));
+  const problems = misfits(byStep, behavior);
+  if (problems.length > 0) {
+    throw new AgentkError(
+      'MANIFEST_INVALID',
+      `${behaviorPath} does not fit ${log.path}`,
+      problems.map((p) => `${behaviorPath}: ${p}`),
+    );
+  }
+  const changes = divergences(log, behavior, byStep, policy);
   return {
     log: log.path,
     status: log.status,
@@ -219,7 +240,7 @@ export function forkBehavior(
     overrides: behavior.overrides.map((override) => ({
       step: override.step,
       syscall: override.syscall,
-      stub_output_sha256: stubOutputHash(byStep.get(override.step) as (typeof log.events)[number]),
+      stub_output_sha256: stubOutputHash(byStep.get(override.step) as LogEvent),
       output_sha256: override.output_sha256,
     })),
     first_divergence: changes[0]?.step ?? null,

@@ -2,9 +2,9 @@
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PinStore } from '../../kernel/catalogue/pins.js';
+import { type PinFile, PinStore } from '../../kernel/catalogue/pins.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
-import { EXIT, printable, table } from '../io.js';
+import { type CliIo, EXIT, type ExitCode, printable, table } from '../io.js';
 
 export const DEFAULT_PINS_DIR = join('.agentk', 'pins');
 
@@ -40,92 +40,105 @@ change and approves the pending catalogue: show lists the changes (+ new, ~ chan
     const dir = stringOption(args, 'pins-dir') ?? join(io.cwd, DEFAULT_PINS_DIR);
     const store = new PinStore(dir);
     const asJson = flag(args, 'json');
-    if (action === 'list') {
-      let files: string[] = [];
-      try {
-        files = readdirSync(dir).filter(
-          (name) => name.endsWith('.json') && !name.endsWith('.pending.json'),
-        );
-      } catch {
-        files = [];
-      }
-      const servers = files.map((name) => name.slice(0, -'.json'.length)).sort();
-      const rows = servers.map((server) => {
-        const pins = store.load(server);
-        const pending = store.loadPending(server);
-        return {
-          server_id: server,
-          tools: Object.keys(pins?.tools ?? {}).length,
-          resources: Object.keys(pins?.resources ?? {}).length,
-          prompts: Object.keys(pins?.prompts ?? {}).length,
-          pending: pending !== null,
-        };
-      });
-      if (asJson) io.stdout(json({ pins_dir: dir, servers: rows }));
-      else if (rows.length === 0) io.stdout(`no pinned catalogues in ${dir}\n`);
-      else {
-        io.stdout(
-          `${table(
-            rows.map((r) => [
-              `  ${r.server_id}`,
-              `${r.tools} tools, ${r.resources} resources, ${r.prompts} prompts`,
-              r.pending ? 'changes pending approval' : '',
-            ]),
-          )
-            .map(printable)
-            .join('\n')}\n`,
-        );
-      }
-      return EXIT.ok;
-    }
+    if (action === 'list') return list(store, dir, asJson, io);
     const server = stringOption(args, 'server-id');
     if (server === undefined) throw usageError(`pins ${action} needs --server-id ID`);
-    if (action === 'show') {
-      const pins = store.load(server);
-      const pending = store.loadPending(server);
-      if (!pins) throw usageError(`no pinned catalogue for ${server} in ${dir}`);
-      const changes = pending
-        ? ['tools', 'resources', 'prompts'].flatMap((kind) =>
-            diff(pins[kind as 'tools'], pending[kind as 'tools']).map(
-              (line) => `${line.slice(0, 2)}${kind}/${line.slice(2)}`,
-            ),
-          )
-        : [];
-      if (asJson)
-        io.stdout(
-          json({ server_id: server, pinned_at: pins.pinned_at, pins, pending_changes: changes }),
-        );
-      else {
-        io.stdout(
-          [
-            `${server}: pinned ${pins.pinned_at}; ${Object.keys(pins.tools).length} tools, ${Object.keys(pins.resources).length} resources, ${Object.keys(pins.prompts).length} prompts`,
-            ...(changes.length > 0
-              ? ['pending changes:', ...changes.map((c) => `  ${c}`)]
-              : ['no pending changes']),
-            '',
-          ]
-            .map(printable)
-            .join('\n'),
-        );
-      }
-      return EXIT.ok;
-    }
-    if (action === 'approve') {
-      const { before, after } = store.approve(server, new Date().toISOString());
-      const changes = ['tools', 'resources', 'prompts'].flatMap((kind) =>
-        diff(before?.[kind as 'tools'] ?? {}, after[kind as 'tools']).map(
-          (line) => `${line.slice(0, 2)}${kind}/${line.slice(2)}`,
-        ),
-      );
-      if (asJson) io.stdout(json({ ok: true, server_id: server, approved_changes: changes }));
-      else
-        io.stdout(
-          `${[`approved ${changes.length} change${changes.length === 1 ? '' : 's'} to ${server}'s catalogue`, ...changes.map((c) => `  ${c}`), ''].map(printable).join('\n')}`,
-        );
-      return EXIT.ok;
-    }
+    if (action === 'show') return show(store, dir, server, asJson, io);
+    if (action === 'approve') return approve(store, server, asJson, io);
     throw usageError(
       `unknown pins action ${JSON.stringify(action.slice(0, 20))} (list, show, approve)`,
     );
   },
 };
+
+const KINDS = ['tools', 'resources', 'prompts'] as const;
+
+/** Every change from one catalogue to another, as `+ tools/name` lines. */
+function changesBetween(before: PinFile | null, after: PinFile): string[] {
+  return KINDS.flatMap((kind) =>
+    diff(before?.[kind] ?? {}, after[kind]).map(
+      (line) => `${line.slice(0, 2)}${kind}/${line.slice(2)}`,
+    ),
+  );
+}
+
+function list(store: PinStore, dir: string, asJson: boolean, io: CliIo): ExitCode {
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter(
+      (name) => name.endsWith('.json') && !name.endsWith('.pending.json'),
+    );
+  } catch {
+    files = [];
+  }
+  const servers = files.map((name) => name.slice(0, -'.json'.length)).sort();
+  const rows = servers.map((server) => {
+    const pins = store.load(server);
+    return {
+      server_id: server,
+      tools: Object.keys(pins?.tools ?? {}).length,
+      resources: Object.keys(pins?.resources ?? {}).length,
+      prompts: Object.keys(pins?.prompts ?? {}).length,
+      pending: store.loadPending(server) !== null,
+    };
+  });
+  if (asJson) io.stdout(json({ pins_dir: dir, servers: rows }));
+  else if (rows.length === 0) io.stdout(`no pinned catalogues in ${dir}\n`);
+  else {
+    const lines = table(
+      rows.map((r) => [
+        `  ${r.server_id}`,
+        `${r.tools} tools, ${r.resources} resources, ${r.prompts} prompts`,
+        r.pending ? 'changes pending approval' : '',
+      ]),
+    );
+    io.stdout(`${lines.map(printable).join('\n')}\n`);
+  }
+  return EXIT.ok;
+}
+
+function show(store: PinStore, dir: string, server: string, asJson: boolean, io: CliIo): ExitCode {
+  const pins = store.load(server);
+  const pending = store.loadPending(server);
+  if (!pins) throw usageError(`no pinned catalogue for ${server} in ${dir}`);
+  const changes = pending ? changesBetween(pins, pending) : [];
+  if (asJson) {
+    io.stdout(
+      json({ server_id: server, pinned_at: pins.pinned_at, pins, pending_changes: changes }),
+    );
+    return EXIT.ok;
+  }
+  const counts = KINDS.map((kind) => `${Object.keys(pins[kind]).length} ${kind}`).join(', ');
+  io.stdout(
+    [
+      `${server}: pinned ${pins.pinned_at}; ${counts}`,
+      ...(changes.length > 0
+        ? ['pending changes:', ...changes.map((c) => `  ${c}`)]
+        : ['no pending changes']),
+      '',
+    ]
+      .map(printable)
+      .join('\n'),
+  );
+  return EXIT.ok;
+}
+
+function approve(store: PinStore, server: string, asJson: boolean, io: CliIo): ExitCode {
+  const { before, after } = store.approve(server, new Date().toISOString());
+  const changes = changesBetween(before, after);
+  if (asJson) {
+    io.stdout(json({ ok: true, server_id: server, approved_changes: changes }));
+    return EXIT.ok;
+  }
+  const plural = changes.length === 1 ? '' : 's';
+  io.stdout(
+    [
+      `approved ${changes.length} change${plural} to ${server}'s catalogue`,
+      ...changes.map((c) => `  ${c}`),
+      '',
+    ]
+      .map(printable)
+      .join('\n'),
+  );
+  return EXIT.ok;
+}
