@@ -189,6 +189,23 @@ function exited(child: ChildProcess, ms: number): Promise<void> {
   });
 }
 
+/** The request a scripted step sends: a listing, a resource read or a tool call. */
+function stepRequest(
+  step: Scenario['steps'][number],
+  answers: readonly string[],
+): [method: string, params: Record<string, unknown>] {
+  if (step.list) return ['tools/list', {}];
+  if (step.read !== undefined) return ['resources/read', { uri: step.read }];
+  return [
+    'tools/call',
+    {
+      name: step.call,
+      arguments: fillTemplates(step.arguments, answers),
+      ...(step.claim_labels ? { agentk: { labels: step.claim_labels } } : {}),
+    },
+  ];
+}
+
 /** Which steps come after attacker-controlled content (the scenario's ground truth). */
 function untrustedBefore(scenario: Scenario): boolean[] {
   const untrustedTools = new Set(
@@ -246,16 +263,7 @@ export async function runScenario(
     for (const [index, step] of scenario.steps.entries()) {
       const before = callCount(files.calls);
       const started = performance.now();
-      let answer: Record<string, unknown> | null;
-      if (step.list) answer = await ask('tools/list', {});
-      else if (step.read !== undefined) answer = await ask('resources/read', { uri: step.read });
-      else {
-        answer = await ask('tools/call', {
-          name: step.call,
-          arguments: fillTemplates(step.arguments, answers),
-          ...(step.claim_labels ? { agentk: { labels: step.claim_labels } } : {}),
-        });
-      }
+      const answer = await ask(...stepRequest(step, answers));
       const ms = performance.now() - started;
       const text = answerText(answer);
       answers.push(text);

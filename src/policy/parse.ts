@@ -122,6 +122,8 @@ const policySchema = z.strictObject({
   rules: z.array(ruleSchema).min(1, 'a policy needs at least one rule').max(MAX_RULES),
 });
 
+type PolicyDocument = z.infer<typeof policySchema>;
+
 /** Label, kind and sink conditions of a rule as masks (null = no condition). */
 export interface RuleMasks {
   readonly kinds: number;
@@ -274,8 +276,6 @@ export function parsePolicy(document: unknown): PolicyParseResult {
   const parsed = policySchema.safeParse(document, { error: typeErrorMap() });
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
   const doc = parsed.data;
-  const issues: PolicyIssue[] = [];
-
   const rules: PolicyRule[] = doc.rules.map((rule) => ({
     id: rule.id,
     effect: rule.effect,
@@ -285,6 +285,17 @@ export function parsePolicy(document: unknown): PolicyParseResult {
     ) as RuleConditions,
   }));
 
+  const issues = ruleIssues(rules);
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, policy: policyOf(doc, rules) };
+}
+
+/**
+ * What makes a rule list unusable: duplicate ids, empty lists, rules that can never match or
+ * never fire behind earlier ones, and a missing final catch-all deny.
+ */
+function ruleIssues(rules: readonly PolicyRule[]): PolicyIssue[] {
+  const issues: PolicyIssue[] = [];
   const seen = new Map<string, number>();
   const masks = rules.map((rule) => ruleMasks(rule.when));
   rules.forEach((rule, i) => {
@@ -340,13 +351,15 @@ export function parsePolicy(document: unknown): PolicyParseResult {
     });
   }
 
-  if (issues.length > 0) return { ok: false, issues };
+  return issues;
+}
 
+function policyOf(doc: PolicyDocument, rules: readonly PolicyRule[]): Policy {
   const sinks: Record<string, readonly string[]> = {};
   for (const [sink, patterns] of Object.entries(doc.sinks ?? {})) {
     if (patterns !== undefined) sinks[sink] = patterns;
   }
-  const policy: Policy = {
+  return {
     version: 1,
     agent: { id: doc.agent.id },
     sources: Object.entries(doc.labels?.sources ?? {}).map(([sourcePattern, labels]) => ({
@@ -358,5 +371,4 @@ export function parsePolicy(document: unknown): PolicyParseResult {
     hideAlwaysDenied: doc.discovery?.hide_always_denied ?? true,
     rules,
   };
-  return { ok: true, policy };
 }

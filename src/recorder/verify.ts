@@ -113,81 +113,68 @@ export class ChainVerifier<C extends string = never> {
         'after-seal',
         'a line follows the seal: the log was appended to after it was sealed',
       );
-    let text: string;
-    try {
-      text = decoder.decode(bytes);
-    } catch {
-      return this.#fail('not-utf8', 'line is not valid UTF-8');
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return terminated
-        ? this.#fail('not-json', 'line is not valid JSON')
-        : this.#fail('torn-tail', 'last line is incomplete (cut off mid-write)');
-    }
-    const shapeProblem = eventShapeProblem(value);
-    if (shapeProblem) return this.#fail('bad-shape', shapeProblem);
-    const event = value as FlightEvent;
+    const read = readLine(bytes, terminated);
+    if ('code' in read) return this.#fail(read.code, read.detail);
+    const { event, text } = read;
+    const problem =
+      this.#chainProblem(event) ??
+      integrityProblem(event, text, terminated) ??
+      this.#runProblem(event) ??
+      (event.type === 'seal' ? this.#sealProblem(event) : undefined);
+    if (problem) return this.#fail(problem.code, problem.detail);
+    if (event.type === 'seal') this.#seal = event;
+    else this.#events += 1;
+    this.#head = event.event_hash;
+    const visited = this.#visit?.(event, this.#line);
+    if (visited !== undefined) return this.#fail(visited.code, visited.detail);
+    return true;
+  }
+
+  /** Whether the event is the next link: its step and previous hash follow the line before. */
+  #chainProblem(event: FlightEvent): LineProblem | undefined {
     if (event.step !== this.#events + 1) {
-      return this.#fail(
-        'step-mismatch',
-        `expected step ${this.#events + 1}, found ${event.step}: a line was deleted, inserted or reordered`,
-      );
+      return {
+        code: 'step-mismatch',
+        detail: `expected step ${this.#events + 1}, found ${event.step}: a line was deleted, inserted or reordered`,
+      };
     }
     if (event.previous_hash !== this.#head) {
-      return this.#fail('chain-broken', 'previous_hash does not match the hash of the line before');
+      return {
+        code: 'chain-broken',
+        detail: 'previous_hash does not match the hash of the line before',
+      };
     }
-    let encoded: ReturnType<typeof encodeEvent>;
-    try {
-      encoded = fastEncoding(event) ?? encodeEvent(event as unknown as Record<string, unknown>);
-    } catch {
-      return this.#fail('not-canonical', 'line holds a value with no canonical encoding');
-    }
-    if (encoded.hash !== event.event_hash) {
-      return this.#fail(
-        'hash-mismatch',
-        'event content does not match its event_hash (changed after writing)',
-      );
-    }
-    if (encoded.line !== text) {
-      return this.#fail(
-        'not-canonical',
-        'line bytes differ from the canonical encoding of its event',
-      );
-    }
-    if (!terminated) return this.#fail('torn-tail', 'last line has no newline (cut off mid-write)');
+    return undefined;
+  }
+
+  /** Whether the event belongs to the run the first line named. */
+  #runProblem(event: FlightEvent): LineProblem | undefined {
     if (this.#runId === null) this.#runId = event.run_id;
     else if (event.run_id !== this.#runId) {
-      return this.#fail('run-mismatch', 'event belongs to another run (run_id differs)');
+      return { code: 'run-mismatch', detail: 'event belongs to another run (run_id differs)' };
     }
-    if (event.type === 'seal') {
-      const seal = event.seal;
-      if (seal.event_count !== this.#events || seal.head_hash !== this.#head) {
-        return this.#fail(
-          'seal-mismatch',
-          'seal count or head hash does not match the events before it',
-        );
-      }
-      if (
-        seal.run_id !== event.run_id ||
-        seal.ts !== event.ts ||
-        seal.agent_id !== event.agent_id
-      ) {
-        return this.#fail('seal-mismatch', 'seal run_id, ts or agent_id does not match its event');
-      }
-      if (!verifyRecordSignature(SEAL_DOMAIN, seal)) {
-        return this.#fail('seal-signature', 'seal signature does not verify');
-      }
-      this.#seal = event;
-    } else {
-      this.#events += 1;
+    return undefined;
+  }
+
+  /** Whether a seal closes exactly the events before it, for its own run, and is signed. */
+  #sealProblem(event: SealEvent): LineProblem | undefined {
+    const seal = event.seal;
+    if (seal.event_count !== this.#events || seal.head_hash !== this.#head) {
+      return {
+        code: 'seal-mismatch',
+        detail: 'seal count or head hash does not match the events before it',
+      };
     }
-    this.#head = event.event_hash;
-    const problem = this.#visit?.(event, this.#line);
-    if (problem !== undefined) return this.#fail(problem.code, problem.detail);
-    return true;
+    if (seal.run_id !== event.run_id || seal.ts !== event.ts || seal.agent_id !== event.agent_id) {
+      return {
+        code: 'seal-mismatch',
+        detail: 'seal run_id, ts or agent_id does not match its event',
+      };
+    }
+    if (!verifyRecordSignature(SEAL_DOMAIN, seal)) {
+      return { code: 'seal-signature', detail: 'seal signature does not verify' };
+    }
+    return undefined;
   }
 
   finish(): ChainResult<C> {
@@ -329,6 +316,65 @@ function isStringList(value: unknown, allowed?: (item: string) => boolean): bool
   );
 }
 
+interface LineProblem {
+  readonly code: ChainFailureCode;
+  readonly detail: string;
+}
+
+/** A line's bytes as text and a well-shaped event, or what is wrong with them. */
+function readLine(
+  bytes: Uint8Array,
+  terminated: boolean,
+): { readonly event: FlightEvent; readonly text: string } | LineProblem {
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    return { code: 'not-utf8', detail: 'line is not valid UTF-8' };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return terminated
+      ? { code: 'not-json', detail: 'line is not valid JSON' }
+      : { code: 'torn-tail', detail: 'last line is incomplete (cut off mid-write)' };
+  }
+  const shapeProblem = eventShapeProblem(value);
+  if (shapeProblem) return { code: 'bad-shape', detail: shapeProblem };
+  return { event: value as FlightEvent, text };
+}
+
+/** Whether the line is its event's canonical encoding, its hash matches, and it is whole. */
+function integrityProblem(
+  event: FlightEvent,
+  text: string,
+  terminated: boolean,
+): LineProblem | undefined {
+  let encoded: ReturnType<typeof encodeEvent>;
+  try {
+    encoded = fastEncoding(event) ?? encodeEvent(event as unknown as Record<string, unknown>);
+  } catch {
+    return { code: 'not-canonical', detail: 'line holds a value with no canonical encoding' };
+  }
+  if (encoded.hash !== event.event_hash) {
+    return {
+      code: 'hash-mismatch',
+      detail: 'event content does not match its event_hash (changed after writing)',
+    };
+  }
+  if (encoded.line !== text) {
+    return {
+      code: 'not-canonical',
+      detail: 'line bytes differ from the canonical encoding of its event',
+    };
+  }
+  if (!terminated) {
+    return { code: 'torn-tail', detail: 'last line has no newline (cut off mid-write)' };
+  }
+  return undefined;
+}
+
 /**
  * Structural check of a parsed event: exactly the fields the writer produces, with the
  * right types, so that a verified log can be read by review tools without surprises and
@@ -353,17 +399,21 @@ function eventShapeProblem(value: unknown): string | undefined {
   if (typeof value.agent_id !== 'string') return 'agent_id is not a string';
   if (!isHex64(value.previous_hash)) return 'previous_hash is not 64 hex digits';
   if (!isHex64(value.event_hash)) return 'event_hash is not 64 hex digits';
-  if (value.type === 'seal') {
-    const { seal } = value;
-    if (!isObject(seal)) return 'seal is not an object';
-    const problem = keysProblem('seal', seal, SEAL_KEYS);
-    if (problem) return problem;
-    if (!Number.isSafeInteger(seal.event_count) || !isHex64(seal.head_hash)) {
-      return 'seal event_count or head_hash is malformed';
-    }
-    return undefined;
+  if (value.type === 'seal') return sealShapeProblem(value.seal);
+  return syscallShapeProblem(value.syscall) ?? decisionShapeProblem(value.decision);
+}
+
+function sealShapeProblem(seal: unknown): string | undefined {
+  if (!isObject(seal)) return 'seal is not an object';
+  const problem = keysProblem('seal', seal, SEAL_KEYS);
+  if (problem) return problem;
+  if (!Number.isSafeInteger(seal.event_count) || !isHex64(seal.head_hash)) {
+    return 'seal event_count or head_hash is malformed';
   }
-  const { syscall, decision } = value;
+  return undefined;
+}
+
+function syscallShapeProblem(syscall: unknown): string | undefined {
   if (!isObject(syscall)) return 'syscall is not an object';
   const syscallProblem = keysProblem('syscall', syscall, SYSCALL_KEYS, ['detail']);
   if (syscallProblem) return syscallProblem;
@@ -386,6 +436,10 @@ function eventShapeProblem(value: unknown): string | undefined {
     if (input.labels !== undefined && !isStringList(input.labels, isLabel))
       return 'a syscall input has unknown labels';
   }
+  return undefined;
+}
+
+function decisionShapeProblem(decision: unknown): string | undefined {
   if (!isObject(decision)) return 'decision is not an object';
   const decisionProblem = keysProblem('decision', decision, DECISION_KEYS, ['shadow']);
   if (decisionProblem) return decisionProblem;
@@ -407,16 +461,15 @@ function eventShapeProblem(value: unknown): string | undefined {
     return 'decision secret_handle is malformed';
   }
   if (!isHex64(decision.request_hash)) return 'decision request_hash is not 64 hex digits';
-  if (decision.shadow !== undefined) {
-    const shadow = decision.shadow;
-    if (
-      !isObject(shadow) ||
+  const shadow = decision.shadow;
+  if (
+    shadow !== undefined &&
+    (!isObject(shadow) ||
       keysProblem('shadow', shadow, ['effect', 'rule']) !== undefined ||
       !VERDICTS.includes(shadow.effect as string) ||
-      typeof shadow.rule !== 'string'
-    ) {
-      return 'decision shadow is malformed';
-    }
+      typeof shadow.rule !== 'string')
+  ) {
+    return 'decision shadow is malformed';
   }
   return undefined;
 }

@@ -52,3 +52,16 @@ export function admissionRefusal(
   }
   return null;
 }
+
+/** The capabilities a client declares in its initialize request ({} where malformed). */
+export function capabilitiesOf(request: RpcRequest): Record<string, unknown> {
+  const capabilities = request.params?.capabilities;
+  return typeof capabilities === 'object' && capabilities !== null && !Array.isArray(capabilities)
+    ? (capabilities as Record<string, unknown>)
+    : {};
+}
+
+/** Whether the client can put a question to its user (MCP elicitation). */
+export function canElicit(capabilities: Record<string, unknown>): boolean {
+  return typeof capabilities.elicitation === 'object' && capabilities.elicitation !== null;
+}

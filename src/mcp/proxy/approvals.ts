@@ -111,10 +111,15 @@ export class ApprovalFlow {
 
   /**
    * The policy asks a person: put the question to the client's user (MCP elicitation),
-   * and hold the request until the answer comes (or the time is up).
+   * and hold the request until the answer comes (or the time is up); declined at once when
+   * too many already wait.
    */
   ask(request: RpcRequest, key: string, asked: SyscallResult, text: string): void {
     const { output, mediator } = this.#session;
+    if (!this.holds.fits(text.length)) {
+      output.reply(mediator.declined(request, asked, 'too many requests are waiting for approval'));
+      return;
+    }
     const askId = `agentk-ask-${randomHex(12)}`;
     const question = JSON.stringify({
       jsonrpc: '2.0',

@@ -2,6 +2,8 @@
 // in serial mode, behind the request in flight), and the budget of server notifications
 // (a token bucket, so a flood costs constant memory).
 
+import { type JsonRpcId, parseMessage } from '../jsonrpc.js';
+
 const MAX_HELD = 1024;
 /** Characters of held client messages at most (a pipelined session may not buffer more). */
 const MAX_HELD_BYTES = 64 * 1024 * 1024;
@@ -30,10 +32,13 @@ export class HeldMessages {
     return text;
   }
 
-  /** Every held message, which are held no longer. */
-  drain(): (string | null)[] {
+  /** Hold nothing more: the ids of the held requests, each still to be answered. */
+  drainRequestIds(): JsonRpcId[] {
     this.#bytes = 0;
-    return this.#held.splice(0);
+    return this.#held.splice(0).flatMap((text) => {
+      const held = text === null ? null : parseMessage(text);
+      return held?.kind === 'request' ? [held.id] : [];
+    });
   }
 }
 

@@ -1,12 +1,11 @@
 // One proxied MCP session, whatever carries it: messages from the client and from the
-// server come in as text (one JSON-RPC message each), and go out through two channels the
+// server come in as text (one JSON-RPC message each) and go out through two channels the
 // transport provides (output.ts). This module owns the session and what the client sends:
 // lifecycle (initialize, initialized, ready), requests forwarded under fresh downstream ids
 // with timeouts (pending.ts), messages held while initialize is in flight (holds.ts),
 // cancellations, and a sealed trace on every way out. What the server sends is
-// server-side.ts's; an `ask` put to the client's user is approvals.ts's. It knows nothing
-// of pipes, processes or sockets: stdio.ts is one transport.
-// Input distrusted: the client's messages, the server's messages, and the server's behaviour.
+// server-side.ts's, an `ask` put to the client's user approvals.ts's. It knows nothing of
+// pipes, processes or sockets. Input distrusted: both peers' messages and the server's acts.
 
 import type { Kernel } from '../../kernel/kernel.js';
 import type { SealEvent } from '../../recorder/event.js';
@@ -30,7 +29,7 @@ import {
   type Outcome,
 } from '../mediation/methods.js';
 import { stripAgentkMetadata } from '../metadata.js';
-import { admissionRefusal } from './admission.js';
+import { admissionRefusal, canElicit, capabilitiesOf } from './admission.js';
 import { ApprovalFlow } from './approvals.js';
 import { HeldMessages } from './holds.js';
 import { SessionOutput } from './output.js';
@@ -154,12 +153,9 @@ export class ProxySession {
 
   /** A client message over the size limit (its id, if one could be read). */
   clientOversize(id: JsonRpcId | null, bytes: number): void {
+    const limit = `${this.maxMessageBytes}-byte limit`;
     this.#output.reply(
-      errorLine(
-        id,
-        RPC.tooLarge,
-        `message of ${bytes} bytes exceeds the ${this.maxMessageBytes}-byte limit`,
-      ),
+      errorLine(id, RPC.tooLarge, `message of ${bytes} bytes exceeds the ${limit}`),
     );
   }
 
@@ -180,10 +176,8 @@ export class ProxySession {
     for (const key of [...this.#pending.keys()]) {
       this.#failPending(key, RPC.transportClosed, `the downstream server is gone: ${reason}`);
     }
-    this.#finish(
-      this.#clientOpen ? 1 : 0,
-      this.#clientOpen ? reason : 'the client closed the session',
-    );
+    if (this.#clientOpen) this.#finish(1, reason);
+    else this.#finish(0, 'the client closed the session');
   }
 
   /**
@@ -210,10 +204,8 @@ export class ProxySession {
     // Nothing held goes to the server now: held requests are answered, not forwarded.
     this.#stopping = true;
     const stopping = `the AgentK proxy is stopping (${reason})`;
-    for (const text of this.#held.drain()) {
-      const held = text === null ? null : parseMessage(text);
-      if (held?.kind === 'request')
-        this.#output.reply(errorLine(held.id, RPC.transportClosed, stopping));
+    for (const id of this.#held.drainRequestIds()) {
+      this.#output.reply(errorLine(id, RPC.transportClosed, stopping));
     }
     for (const key of [...this.#pending.keys()]) {
       this.#failPending(key, RPC.transportClosed, stopping);
@@ -305,16 +297,14 @@ export class ProxySession {
       this.#clientResponse(early);
       return;
     }
-    if (!this.#held.hold(text)) {
-      if (early?.kind === 'request') {
-        this.#output.reply(
-          errorLine(
-            early.id,
-            RPC.invalidRequest,
-            'too many messages sent before the previous ones were answered',
-          ),
-        );
-      }
+    if (!this.#held.hold(text) && early?.kind === 'request') {
+      this.#output.reply(
+        errorLine(
+          early.id,
+          RPC.invalidRequest,
+          'too many messages sent before the previous ones were answered',
+        ),
+      );
     }
   }
 
@@ -394,17 +384,9 @@ export class ProxySession {
       this.#output.reply(errorLine(id, refusal.code, refusal.message));
       return;
     }
-    if (method === 'initialize') {
-      const capabilities = request.params?.capabilities;
-      this.#clientCapabilities =
-        typeof capabilities === 'object' && capabilities !== null && !Array.isArray(capabilities)
-          ? (capabilities as Record<string, unknown>)
-          : {};
-    }
-    const canAsk =
-      typeof this.#clientCapabilities.elicitation === 'object' &&
-      this.#clientCapabilities.elicitation !== null;
+    if (method === 'initialize') this.#clientCapabilities = capabilitiesOf(request);
     const downstreamId = this.#pending.nextId();
+    const canAsk = canElicit(this.#clientCapabilities);
     const outcome = this.#mediator.clientRequest(request, canAsk, downstreamId);
     this.#act(request, key, outcome, text, downstreamId);
   }
@@ -422,16 +404,6 @@ export class ProxySession {
       return;
     }
     if (outcome.action === 'ask' && outcome.syscall) {
-      if (!this.#approvals.holds.fits(text.length)) {
-        this.#output.reply(
-          this.#mediator.declined(
-            request,
-            outcome.syscall,
-            'too many requests are waiting for approval',
-          ),
-        );
-        return;
-      }
       this.#approvals.ask(request, key, outcome.syscall, text);
       return;
     }
@@ -454,25 +426,27 @@ export class ProxySession {
 
   /** The client cancelled a request: stop waiting for it. */
   #forget(key: string): void {
-    const pending = this.#untrack(key);
-    if (!pending) return;
-    if (pending.request.method === 'initialize') this.#state = 'fresh';
-    this.#releaseHeld();
+    this.#settle(key, () => {});
   }
 
   #timedOut(key: string): void {
-    const pending = this.#untrack(key);
-    if (!pending) return;
-    this.stats.timeouts += 1;
-    this.#output.reply(this.#mediator.timeout(pending.request, this.#timeoutMs));
-    if (pending.request.method === 'initialize') this.#state = 'fresh';
-    this.#releaseHeld();
+    this.#settle(key, (pending) => {
+      this.stats.timeouts += 1;
+      this.#output.reply(this.#mediator.timeout(pending.request, this.#timeoutMs));
+    });
   }
 
   #failPending(key: string, code: number, message: string): void {
+    this.#settle(key, (pending) =>
+      this.#output.reply(errorLine(pending.request.id, code, message)),
+    );
+  }
+
+  /** A request ends without its answer: say so, then take what waited behind it. */
+  #settle(key: string, answer: (pending: Pending) => void): void {
     const pending = this.#untrack(key);
     if (!pending) return;
-    this.#output.reply(errorLine(pending.request.id, code, message));
+    answer(pending);
     if (pending.request.method === 'initialize') this.#state = 'fresh';
     this.#releaseHeld();
   }
