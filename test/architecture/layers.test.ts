@@ -27,6 +27,29 @@ const LAYERS: readonly (readonly string[])[] = [
   ['index'],
 ];
 
+/**
+ * Direction inside an area: the kernel's stages never reach back into the coordinator that
+ * runs them, the mediation of MCP messages knows nothing of the proxy that carries them,
+ * and the proxy core knows no transport.
+ */
+const INNER_RULES: readonly {
+  readonly from: (file: string) => boolean;
+  readonly forbids: (target: string) => boolean;
+}[] = [
+  {
+    from: (file) => file.startsWith('kernel/') && file !== 'kernel/kernel.ts',
+    forbids: (target) => target === 'kernel/kernel.ts',
+  },
+  {
+    from: (file) => file.startsWith('mcp/mediation/'),
+    forbids: (target) => target.startsWith('mcp/proxy/'),
+  },
+  {
+    from: (file) => file.startsWith('mcp/proxy/') && file !== 'mcp/proxy/stdio.ts',
+    forbids: (target) => target === 'mcp/proxy/stdio.ts',
+  },
+];
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -74,6 +97,18 @@ describe('the layers of src/', () => {
       for (const target of targets) {
         const [from, to] = [areaOf(file), areaOf(target)];
         if (from !== to && layerOf(to) >= layerOf(from)) upward.push(`${file} -> ${target}`);
+      }
+    }
+    expect(upward).toEqual([]);
+  });
+
+  it('keeps each coordinator above the stages it runs', () => {
+    const upward: string[] = [];
+    for (const [file, targets] of graph) {
+      for (const target of targets) {
+        for (const rule of INNER_RULES) {
+          if (rule.from(file) && rule.forbids(target)) upward.push(`${file} -> ${target}`);
+        }
       }
     }
     expect(upward).toEqual([]);
