@@ -1,17 +1,10 @@
-import type { Readable, Writable } from 'node:stream';
+import type { CommandIo } from '../release/audit.js';
 
 // What a command may touch: its output streams, environment and working directory. Tests
 // pass their own; the real CLI passes the process's.
 
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  /** Raw streams, for commands that speak a protocol (the MCP proxy and server). */
-  readonly stdin?: Readable;
-  readonly stdoutStream?: Writable;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly cwd: string;
-}
+/** The audit runs commands with the same io, so the shape is defined once, where it is. */
+export type CliIo = CommandIo;
 
 export function processIo(): CliIo {
   return {

@@ -19,10 +19,14 @@ import { PassThrough } from 'node:stream';
 import { loadSigner } from '../evidence/keys.js';
 import { type Check, readiness } from './readiness.js';
 
-/** What a command run by the audit is given (the CLI's own io has this shape). */
+/**
+ * What a command may touch: its output streams, environment and working directory. Tests
+ * pass their own; the real CLI passes the process's (cli/io.ts names it CliIo).
+ */
 export interface CommandIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Raw streams, for commands that speak a protocol (the MCP proxy and server). */
   readonly stdin?: Readable;
   readonly stdoutStream?: Writable;
   readonly env: Readonly<Record<string, string | undefined>>;
