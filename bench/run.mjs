@@ -1,7 +1,7 @@
 // `npm run bench`: AgentK's costs measured side by side with their floors on this machine,
 // as ratios. Prints a table and writes bench/results.json. Sections: proxy round trip,
 // throughput under concurrency, recorder append rate, verification, policy evaluation,
-// provenance matching as context grows, memory of a long session. docs/performance.md
+// provenance matching as context grows, memory of a long session, a large catalogue. docs/performance.md
 // explains each row. BENCH_QUICK=1 runs smaller sizes (for a smoke test, not for numbers).
 
 import { execFileSync } from 'node:child_process';
@@ -286,9 +286,53 @@ function longSession() {
   );
 }
 
+// 8. A large catalogue: tools/list of many tools, a describe syscall each (the session's
+// first listing pins them; the timed second one checks every pin), and a ping sent right
+// behind it: how long the proxy is busy with it.
+async function catalogue() {
+  const count = QUICK ? 1000 : 10_000;
+  const env = { ...process.env, BENCH_TOOLS: String(count) };
+  const timed = async (command, args) => {
+    const s = await session(command, args, { env });
+    const start = performance.now();
+    const listed = s.client.request('tools/list', {});
+    const ping = s.client.request('ping', {}).then(() => performance.now() - start);
+    await listed;
+    const listMs = performance.now() - start;
+    const pingMs = await ping;
+    await s.close();
+    return { listMs, pingMs };
+  };
+  const passthrough = await timed(process.execPath, [
+    join(ROOT, 'bench', 'passthrough.mjs'),
+    ...TRIVIAL_SERVER,
+  ]);
+  const agentk = await timed(process.execPath, agentkArgs(['--allow-env', 'BENCH_TOOLS']));
+  results.sections.catalogue = { tools: count, passthrough, agentk };
+  const perTool = (agentk.listMs - passthrough.listMs) / count;
+  row(
+    'catalogue',
+    `tools/list of ${count} pinned tools, passthrough / agentk`,
+    `${passthrough.listMs.toFixed(0)} / ${agentk.listMs.toFixed(0)} ms`,
+    '',
+    '',
+    undefined,
+  );
+  row('catalogue', 'added per tool (linear)', us(perTool), '', '< 200 µs', perTool < 0.2);
+  row(
+    'catalogue',
+    'a ping sent behind the listing waits',
+    `${agentk.pingMs.toFixed(0)} ms`,
+    `${passthrough.pingMs.toFixed(0)} ms`,
+    '',
+    undefined,
+  );
+}
+
 try {
   const sections = (
-    process.env.BENCH_ONLY ?? 'roundtrip,throughput,recorder,verify,policy,provenance,memory'
+    process.env.BENCH_ONLY ??
+    'roundtrip,throughput,recorder,verify,policy,provenance,memory,catalogue'
   ).split(',');
   if (sections.includes('roundtrip')) await roundTrip();
   if (sections.includes('throughput')) await throughput();
@@ -297,6 +341,7 @@ try {
   if (sections.includes('policy')) policy();
   if (sections.includes('provenance')) provenance();
   if (sections.includes('memory')) longSession();
+  if (sections.includes('catalogue')) await catalogue();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -17,6 +17,16 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       },
     });
   }
+  if (method === 'tools/list' && process.env.BENCH_TOOLS) {
+    // A large catalogue: BENCH_TOOLS tools whose descriptions name a helper and a sibling.
+    const count = Number(process.env.BENCH_TOOLS);
+    const tools = Array.from({ length: count }, (_, i) => ({
+      name: `tool_${i}`,
+      description: `Does task ${i} of the workspace, with files.read and the options it takes.`,
+      inputSchema: { type: 'object', properties: { path: { type: 'string' } } },
+    }));
+    return out({ jsonrpc: '2.0', id, result: { tools } });
+  }
   if (method === 'tools/list') {
     return out({
       jsonrpc: '2.0',

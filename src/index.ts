@@ -15,6 +15,8 @@ export type { AgentkErrorCode } from './errors.js';
 export { AgentkError, isAgentkError } from './errors.js';
 export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.js';
 // The kernel and its syscalls.
+export type { CatalogueListings } from './kernel/catalogue/catalogue.js';
+export type { CatalogueKind } from './kernel/catalogue/pins.js';
 export { Kernel } from './kernel/kernel.js';
 export type { KernelOptions } from './kernel/options.js';
 export { newRunId } from './kernel/options.js';

@@ -23,8 +23,7 @@ import { FlightRecorder } from '../recorder/recorder.js';
 import { type SyscallKind, sinksOf } from '../vocabulary.js';
 import type { Analysis, AnalysisState } from './analysis/analysis.js';
 import { admit, analyze } from './analysis/analyze.js';
-import { Catalogue } from './catalogue/catalogue.js';
-import type { CatalogueKind } from './catalogue/pins.js';
+import { Catalogue, type CatalogueListings } from './catalogue/catalogue.js';
 import { ContentReader } from './content.js';
 import { type ContextEffect, ContextStore, NO_EFFECT, type Session } from './context/context.js';
 import { Approvals } from './decision/approvals.js';
@@ -464,13 +463,9 @@ export class Kernel {
     return this.#vault.reveal(handleId, this.#receipts.get(receiptId), this.#clock());
   }
 
-  /**
-   * Tell the kernel a server's catalogue listing is complete (the MCP proxy calls this
-   * after each tools/list, resources/list or prompts/list): a first-use catalogue becomes
-   * the reference for what the server shows later in the run.
-   */
-  endCatalogueListing(server: string, kind: CatalogueKind): void {
-    this.#catalogue.endListing(server, kind);
+  /** Where a proxy tells the catalogue stage where listings and their pages begin and end. */
+  get listings(): CatalogueListings {
+    return this.#catalogue;
   }
 
   /**
@@ -485,7 +480,13 @@ export class Kernel {
   close(): SealEvent | null {
     if (this.#closed) return null;
     this.#closed = true;
-    return this.#recorder.seal(this.signer, this.agentId, new Date(this.#clock()).toISOString());
+    const seal = this.#recorder.seal(
+      this.signer,
+      this.agentId,
+      new Date(this.#clock()).toISOString(),
+    );
+    this.#catalogue.flush(); // pins described outside a listing (library use)
+    return seal;
   }
 
   /** Close the log without a seal: what a crash leaves behind (for tests and fault drills). */

@@ -71,53 +71,15 @@ export async function rawSession(
     output,
     ...rest,
   });
-  const lines: Record<string, unknown>[] = [];
-  const rawLines: string[] = [];
-  const waiters: {
-    predicate: (m: Record<string, unknown>) => boolean;
-    resolve: (m: Record<string, unknown>) => void;
-  }[] = [];
-  const reader = new LineReader(64 * 1024 * 1024, {
-    line: (text) => {
-      rawLines.push(text as string);
-      const message = JSON.parse(text as string) as Record<string, unknown>;
-      lines.push(message);
-      for (const waiter of [...waiters]) {
-        if (waiter.predicate(message)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(message);
-        }
-      }
-    },
-    oversize: () => {
-      throw new Error('client got an oversized line');
-    },
-  });
-  output.on('data', (chunk: Buffer) => reader.push(chunk));
+  const tap = lineTap(output);
   await proxy.start();
   const session: RawSession = {
     trace,
     proxy,
-    lines,
-    rawLines,
+    lines: tap.lines,
+    rawLines: tap.rawLines,
     send: (line) => input.write(`${line}\n`),
-    waitFor(predicate, timeoutMs = 10_000) {
-      const found = lines.find(predicate);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error('timed out waiting for a message')),
-          timeoutMs,
-        );
-        waiters.push({
-          predicate,
-          resolve: (m) => {
-            clearTimeout(timer);
-            resolve(m);
-          },
-        });
-      });
-    },
+    waitFor: tap.waitFor,
     request(method, params = {}, id = `r${++counter}`) {
       input.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
       return session.waitFor((m) => m.id === id && !('method' in m));
@@ -145,4 +107,57 @@ export function traceText(path: string): string {
 /** The events of a trace, parsed, in order. */
 export function traceEvents(path: string): Json[] {
   return parseLog(traceText(path));
+}
+
+type Message = Record<string, unknown>;
+
+/** Every JSON line a stream carries, kept in order, with a wait for one that matches. */
+export interface LineTap {
+  readonly lines: Message[];
+  readonly rawLines: string[];
+  waitFor(predicate: (message: Message) => boolean, timeoutMs?: number): Promise<Message>;
+}
+
+export function lineTap(stream: NodeJS.ReadableStream): LineTap {
+  const lines: Message[] = [];
+  const rawLines: string[] = [];
+  const waiters: { predicate: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+  const reader = new LineReader(64 * 1024 * 1024, {
+    line: (text) => {
+      rawLines.push(text as string);
+      const message = JSON.parse(text as string) as Message;
+      lines.push(message);
+      for (const waiter of [...waiters]) {
+        if (waiter.predicate(message)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(message);
+        }
+      }
+    },
+    oversize: () => {
+      throw new Error('client got an oversized line');
+    },
+  });
+  stream.on('data', (chunk: Buffer) => reader.push(chunk));
+  return {
+    lines,
+    rawLines,
+    waitFor(predicate, timeoutMs = 10_000) {
+      const found = lines.find(predicate);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error('timed out waiting for a message')),
+          timeoutMs,
+        );
+        waiters.push({
+          predicate,
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m);
+          },
+        });
+      });
+    },
+  };
 }

@@ -181,7 +181,8 @@ describe('the stdio proxy, hostile server', () => {
   it('serves concurrent requests as they complete', async () => {
     const s = await rawSession();
     await s.initialize();
-    const slow = s.request('tools/call', call('slow'));
+    // Seconds slower, so that a busy machine cannot reorder them.
+    const slow = s.request('tools/call', call('slow', { ms: 2500 }));
     const fast = s.request('tools/call', call('echo', { fast: true }));
     const first = await Promise.race([slow.then(() => 'slow'), fast.then(() => 'fast')]);
     expect(first).toBe('fast');

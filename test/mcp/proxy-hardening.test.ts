@@ -33,6 +33,14 @@ const resultOf = (m: Msg) => m.result as { content?: { text: string }[] } | unde
 const faultLog = () => join(mkdtempSync(join(tmpdir(), 'agentk-fault-')), 'received.log');
 const PLANTED = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
 
+/** Wait for a condition the proxy reaches by itself (checked every 20 ms, for up to 20 s). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 20) {
+    if (waited > 20_000) throw new Error('condition not reached in 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('topLevelId', () => {
   it('finds the top-level id of any message, wherever it is, ignoring nested ids', () => {
     const id = fc.oneof(fc.string({ maxLength: 40 }), fc.integer());
@@ -183,9 +191,10 @@ describe('the stdio proxy, request ids', () => {
 
   it('drops the late answer of a request that timed out, even when its id is reused', async () => {
     const log = faultLog();
-    const s = await rawSession({ responseTimeoutMs: 100, env: { FAULT_LOG: log } });
+    // Seconds apart, so that a busy machine cannot blur a timeout into an answer.
+    const s = await rawSession({ responseTimeoutMs: 1500, env: { FAULT_LOG: log } });
     await s.initialize();
-    const first = await s.request('tools/call', call('slow'), 'same');
+    const first = await s.request('tools/call', call('slow', { ms: 4000 }), 'same');
     expect(errorOf(first)?.code).toBe(-32001);
     // The same id again, at once: a new request, answered by its own answer.
     s.send(
@@ -198,8 +207,8 @@ describe('the stdio proxy, request ids', () => {
     );
     const again = await s.waitFor((m) => m.id === 'same' && m !== first);
     expect(resultOf(again)?.content?.[0]?.text).toBe('{"second":true}');
-    // The slow answer (300 ms) arrives late and matches nothing: dropped, never sent on.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The slow answer arrives late and matches nothing: dropped, never sent on.
+    await until(() => s.proxy.stats.unmatchedFromServer > 0);
     expect(s.lines.filter((m) => m.id === 'same')).toHaveLength(2);
     expect(s.proxy.stats.unmatchedFromServer).toBe(1);
     await s.close();

@@ -39,7 +39,7 @@ const SMOKE = [
   'eval',
 ];
 
-const AUDIT_TIMEOUT = 180_000;
+const AUDIT_TIMEOUT = 420_000;
 
 const scratch: string[] = [];
 

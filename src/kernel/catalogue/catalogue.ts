@@ -24,7 +24,19 @@ const CATALOGUE_OF: Partial<Record<SyscallKind, CatalogueKind>> = {
   'prompt.get': 'prompts',
 };
 
-export class Catalogue {
+/**
+ * Catalogue listings as the MCP proxy sees them (tools/list, resources/list, prompts/list,
+ * page by page). Before a page's describes, its names: a name a server lists twice in one
+ * listing (the first page starts one) is refused, with every use of it for the rest of the
+ * run. After them, the page's pin changes are written; after the last page, a first-use
+ * catalogue becomes the reference for the rest of the run.
+ */
+export interface CatalogueListings {
+  beginPage(server: string, kind: CatalogueKind, names: readonly string[], first: boolean): void;
+  endPage(server: string, kind: CatalogueKind, last: boolean): void;
+}
+
+export class Catalogue implements CatalogueListings {
   readonly #pins: PinStore | undefined;
   readonly #clock: () => number;
   readonly #trackers = new Map<string, CatalogueTracker | AgentkError>();
@@ -34,6 +46,12 @@ export class Catalogue {
   readonly #suspect = new Set<string>();
   /** Set when a suspect tool could not be remembered: then no tool gets secrets (fail closed). */
   #suspectOverflow = false;
+  /** Names in each server's open listing of each kind (`server/kind`). */
+  readonly #listed = new Map<string, Set<string>>();
+  /** `kind/target` of every name a server listed twice in one listing: refused for the run. */
+  readonly #duplicated = new Set<string>();
+  /** Set when a duplicated name could not be remembered: then every use is refused. */
+  #duplicatedOverflow = false;
 
   constructor(pins: PinStore | undefined, clock: () => number) {
     this.#pins = pins;
@@ -79,8 +97,15 @@ export class Catalogue {
     }
   }
 
-  /** Check a descriptor against its server's pins (recording it in the pending catalogue). */
+  /**
+   * Check a descriptor against its server's pins (recording it in the pending catalogue).
+   * A name described twice in one listing is refused, and so is every later use of it in
+   * this run: which of its descriptors would run is the server's choice, not what was judged.
+   */
   check(kind: SyscallKind, target: string, descriptor: unknown): CatalogueVerdict | undefined {
+    if (this.#isDuplicated(CATALOGUE_OF[kind] as CatalogueKind, target)) {
+      return { pin: 'duplicate', refusal: duplicateRefusal(target) };
+    }
     const found = this.#tracker(target);
     if (found === null || !('tracker' in found)) return found ?? undefined;
     return {
@@ -90,6 +115,9 @@ export class Catalogue {
 
   /** Refuse calls to descriptors that changed (or appeared) since the catalogue was pinned. */
   gate(kind: SyscallKind, target: string): CatalogueVerdict | undefined {
+    if (this.#isDuplicated(CATALOGUE_OF[kind] as CatalogueKind, target)) {
+      return { pin: 'duplicate', refusal: duplicateRefusal(target) };
+    }
     const found = this.#tracker(target);
     if (found === null || !('tracker' in found)) return found ?? undefined;
     const { tracker, name } = found;
@@ -124,13 +152,59 @@ export class Catalogue {
     return this.#annotated.get(target);
   }
 
+  #isDuplicated(kind: CatalogueKind, target: string): boolean {
+    return this.#duplicatedOverflow || this.#duplicated.has(`${kind}/${target}`);
+  }
+
   /**
-   * A server's listing of one kind is complete: a first-use catalogue becomes the reference
-   * for what the server shows later in the run.
+   * A page of a server's listing of one kind is about to be described, with these names
+   * (the first page starts a new listing). A name seen twice in one listing, on this page
+   * or an earlier one, is a duplicate: every descriptor of it is refused, and so is every
+   * use of it for the rest of the run, since which of them the server would run is its
+   * choice and not what was judged. Describes outside a listing are not compared.
    */
-  endListing(server: string, kind: CatalogueKind): void {
+  beginPage(server: string, kind: CatalogueKind, names: readonly string[], first: boolean): void {
+    const key = `${server}/${kind}`;
+    let listed = this.#listed.get(key);
+    if (first || !listed) {
+      listed = new Set();
+      if (this.#listed.size < MAX_CATALOG) this.#listed.set(key, listed);
+    }
+    for (const name of names) {
+      const target = `${server}/${name}`;
+      if (!listed.has(target)) {
+        if (listed.size < MAX_CATALOG) listed.add(target);
+      } else if (this.#duplicated.size < MAX_CATALOG) this.#duplicated.add(`${kind}/${target}`);
+      else this.#duplicatedOverflow = true;
+    }
+  }
+
+  /**
+   * A page has been described: what it changed in the pins is written. After the last page
+   * a first-use catalogue becomes the reference for what the server shows later in the run,
+   * and the next listing starts afresh.
+   */
+  endPage(server: string, kind: CatalogueKind, last: boolean): void {
+    if (last) this.#listed.delete(`${server}/${kind}`);
     if (!this.#pins) return;
     const found = this.#tracker(`${server}/`);
-    if (found !== null && 'tracker' in found) found.tracker.endListing(kind);
+    if (found === null || !('tracker' in found)) return;
+    if (last) found.tracker.endListing(kind);
+    else found.tracker.flush();
   }
+
+  /** Write every tracker's unsaved pins (at close). */
+  flush(): void {
+    for (const tracker of this.#trackers.values()) {
+      if (!(tracker instanceof AgentkError)) tracker.flush();
+    }
+  }
+}
+
+function duplicateRefusal(target: string): { rule: string; reason: string } {
+  const slash = target.indexOf('/');
+  return {
+    rule: 'kernel.descriptor-unapproved',
+    reason: `${loggable(target.slice(slash + 1), 128)} was listed more than once in one listing of ${loggable(target.slice(0, slash), 64)}: which descriptor would run is unknown, so it is refused for this run`,
+  };
 }

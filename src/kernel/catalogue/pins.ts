@@ -38,6 +38,14 @@ function emptyPins(serverId: string, at: string): PinFile {
   return { version: 1, server_id: serverId, pinned_at: at, tools: {}, resources: {}, prompts: {} };
 }
 
+function copyHashes(pins: PinFile): Record<CatalogueKind, Record<string, string>> {
+  return {
+    tools: { ...pins.tools },
+    resources: { ...pins.resources },
+    prompts: { ...pins.prompts },
+  };
+}
+
 function isRecordOfHashes(value: unknown): value is Record<string, string> {
   return (
     typeof value === 'object' &&
@@ -143,9 +151,17 @@ export class PinStore {
 export class CatalogueTracker {
   readonly #store: PinStore;
   readonly #serverId: string;
-  #pins: PinFile | null;
-  #pending: PinFile;
+  /** The pins, and the catalogue as this run has seen it: owned here, written on flush. */
+  #pins: Record<CatalogueKind, Record<string, string>> | null;
+  readonly #pending: Record<CatalogueKind, Record<string, string>>;
+  readonly #pinnedAt: string;
+  readonly #runAt: string;
+  /** Unsaved changes: to the pins (first use), to the pending catalogue (something differs). */
+  #pinsDirty = false;
+  #pendingDirty = false;
   readonly #suspect = new Map<string, PinState>();
+  /** Pinned hashes per kind, as sets (for renames), built when first needed. */
+  readonly #hashes = new Map<CatalogueKind, Set<string>>();
   /**
    * Kinds (tools, resources, prompts) whose first listing is still open: the server had
    * no pins for that kind, so what it shows now is pinned as it is (trust on first use).
@@ -155,38 +171,69 @@ export class CatalogueTracker {
   constructor(store: PinStore, serverId: string, now: string) {
     this.#store = store;
     this.#serverId = serverId;
-    this.#pins = store.load(serverId);
-    const pins = this.#pins;
+    const pins = store.load(serverId);
+    this.#pins = pins && copyHashes(pins);
+    this.#pinnedAt = pins?.pinned_at ?? now;
+    this.#runAt = now;
     this.#firstUse = new Set(
       (['tools', 'resources', 'prompts'] as const).filter(
         (kind) => pins === null || Object.keys(pins[kind]).length === 0,
       ),
     );
-    this.#pending = this.#pins ? { ...this.#pins, pinned_at: now } : emptyPins(serverId, now);
+    this.#pending = pins ? copyHashes(pins) : { tools: {}, resources: {}, prompts: {} };
   }
 
-  /** Check one descriptor; records it in the pending catalogue (or the pins, on first use). */
+  /**
+   * Check one descriptor; records it in the pending catalogue (or the pins, on first use).
+   * Constant work per descriptor: the files are written by flush(), once per page.
+   */
   check(kind: CatalogueKind, name: string, descriptor: unknown): PinState {
     const hash = descriptorHash(descriptor);
-    this.#pending = { ...this.#pending, [kind]: { ...this.#pending[kind], [name]: hash } };
+    this.#pending[kind][name] = hash;
     if (this.#firstUse.has(kind)) {
-      const pins = this.#pins ?? emptyPins(this.#serverId, this.#pending.pinned_at);
-      this.#pins = { ...pins, [kind]: { ...pins[kind], [name]: hash } };
-      this.#store.save(this.#pins);
+      this.#pins ??= { tools: {}, resources: {}, prompts: {} };
+      this.#pins[kind][name] = hash;
+      this.#pinsDirty = true;
       return 'first-use';
     }
     const pinned = this.#pins?.[kind][name];
     let state: PinState;
     if (pinned === hash) state = 'pinned';
     else if (pinned !== undefined) state = 'changed';
-    else if (Object.values(this.#pins?.[kind] ?? {}).includes(hash)) state = 'renamed';
+    else if (this.#pinnedHashes(kind).has(hash)) state = 'renamed';
     else state = 'new';
     if (state === 'pinned') this.#suspect.delete(`${kind}/${name}`);
     else {
       this.#suspect.set(`${kind}/${name}`, state);
-      this.#store.savePending(this.#pending);
+      this.#pendingDirty = true;
     }
     return state;
+  }
+
+  /** The hashes pinned for a kind, as a set (the pins do not change after first use). */
+  #pinnedHashes(kind: CatalogueKind): Set<string> {
+    let hashes = this.#hashes.get(kind);
+    if (!hashes) {
+      hashes = new Set(Object.values(this.#pins?.[kind] ?? {}));
+      this.#hashes.set(kind, hashes);
+    }
+    return hashes;
+  }
+
+  /** Write what changed: the pins on first use, the pending catalogue when it differs. */
+  flush(): void {
+    if (this.#pinsDirty && this.#pins) {
+      this.#store.save({ ...this.#file(this.#pinnedAt), ...this.#pins });
+      this.#pinsDirty = false;
+    }
+    if (this.#pendingDirty) {
+      this.#store.savePending({ ...this.#file(this.#runAt), ...this.#pending });
+      this.#pendingDirty = false;
+    }
+  }
+
+  #file(at: string): PinFile {
+    return emptyPins(this.#serverId, at);
   }
 
   /**
@@ -195,7 +242,9 @@ export class CatalogueTracker {
    * against it.
    */
   endListing(kind: CatalogueKind): void {
+    this.flush();
     this.#firstUse.delete(kind);
+    this.#hashes.delete(kind);
   }
 
   /** The unapproved state of a descriptor seen in this run, if any. */

@@ -1,13 +1,17 @@
 // Catalogue listings (tools/list, resources/list, resources/templates/list, prompts/list):
 // each descriptor is a describe syscall, so its text is labelled and pinned, and a
-// descriptor the kernel denies (poisoned, changed since pinned, always denied) is hidden
-// from the list. A description that names another tool of the server is shadowing and is
-// marked poisoned-suspect. Cursors the server issues are remembered, so that a client can
-// only page with those.
+// descriptor the kernel denies (poisoned, changed since pinned, listed twice, always
+// denied) is hidden from the list. A description that names another tool of the server is
+// shadowing (mentions.ts) and is marked poisoned-suspect; a name listed twice in one
+// listing is refused by the kernel (its catalogue stage). What a result carries besides its descriptors (`_meta`,
+// `nextCursor`) is checked for credentials like any answer. A listing runs from a request
+// without a cursor to the page without a `nextCursor`; cursors the server issues are
+// remembered, so that a client can only page with those.
 // Input distrusted: the server's listing.
 
 import type { Kernel } from '../../kernel/kernel.js';
 import { errorLine, RPC, type RpcRequest } from '../jsonrpc.js';
+import { ToolMentions } from './mentions.js';
 import { isRecord } from './methods.js';
 
 /** List cursors remembered per session (only cursors the server issued are forwarded). */
@@ -53,30 +57,13 @@ export function isListing(method: string): boolean {
   return LISTS[method] !== undefined;
 }
 
-/** The name of another tool of the same catalogue that a descriptor's text mentions, if any. */
-function mentionsOtherTool(
-  descriptor: Record<string, unknown>,
-  own: string,
-  names: readonly string[],
-): string | undefined {
-  const text = [descriptor.description, descriptor.title]
-    .filter((part): part is string => typeof part === 'string')
-    .join('\n');
-  if (text === '') return undefined;
-  return names.find((name) => {
-    if (name === own || name.length < 4) return false;
-    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return new RegExp(`(?<![\\w-])${escaped}(?![\\w-])`, 'i').test(text);
-  });
-}
-
 export class Listings {
   readonly #kernel: Kernel;
   readonly #serverId: string;
   /** Tools that declared an output schema: their denials carry no structuredContent. */
   readonly #schemaTools = new Set<string>();
-  /** `method\0cursor` for every nextCursor the server returned. */
-  readonly #cursors = new Set<string>();
+  /** `method\0cursor` as the client saw it -> the server's cursor, for every nextCursor. */
+  readonly #cursors = new Map<string, string>();
 
   constructor(kernel: Kernel, serverId: string) {
     this.#kernel = kernel;
@@ -87,50 +74,53 @@ export class Listings {
     return this.#schemaTools.has(tool);
   }
 
-  /** Whether the server issued this cursor for this method in this session. */
-  issued(method: string, cursor: string): boolean {
-    return this.#cursors.has(`${method}\0${cursor}`);
+  /** The server's cursor for one the client pages with, if the server issued it. */
+  serverCursor(method: string, cursor: string): string | undefined {
+    return this.#cursors.get(`${method}\0${cursor}`);
   }
 
   /** A listing headed to the client: one describe syscall per entry, denied ones hidden. */
   answer(request: RpcRequest, result: unknown, rawLine: () => string): string {
     const spec = LISTS[request.method] as ListSpec;
     const list = isRecord(result) ? result[spec.key] : undefined;
-    if (!Array.isArray(list) || list.length > MAX_ENTRIES) {
+    const names =
+      Array.isArray(list) && list.length <= MAX_ENTRIES ? this.#names(list, spec) : null;
+    if (!isRecord(result) || names === null) {
+      const what = Array.isArray(list) ? 'entry' : `result (no ${spec.key} list)`;
       return errorLine(
         request.id,
         RPC.badResponse,
-        `downstream server returned a malformed ${request.method} result (no ${spec.key} list)`,
+        `downstream server returned a malformed ${request.method} ${what}`,
       );
     }
-    this.#remember(request.method, isRecord(result) ? result.nextCursor : undefined);
-    const names = this.#names(list, spec);
-    if (names === null) {
-      return errorLine(
-        request.id,
-        RPC.badResponse,
-        `downstream server returned a malformed ${request.method} entry`,
-      );
-    }
+    const first = request.params?.cursor === undefined;
+    this.#kernel.listings.beginPage(this.#serverId, spec.catalogue, names, first);
+    // Everything but the descriptors: credentials in it become handles, as in any answer.
+    const { [spec.key]: _list, ...rest } = result;
+    const { content } = this.#kernel.captureSecrets(rest, `${this.#serverId}/${request.method}`);
+    const others = content as Record<string, unknown>;
     const kept = this.#describe(list as Record<string, unknown>[], names, spec);
-    this.#kernel.endCatalogueListing(this.#serverId, spec.catalogue);
-    if (kept.length === list.length) return rawLine();
+    const next = rest.nextCursor;
+    this.#kernel.listings.endPage(this.#serverId, spec.catalogue, typeof next !== 'string');
+    if (typeof next === 'string') this.#remember(request.method, next, others.nextCursor);
+    if (kept.length === names.length && others === rest) return rawLine();
     return JSON.stringify({
       jsonrpc: '2.0',
       id: request.id,
-      result: { ...(result as object), [spec.key]: kept },
+      result: { ...others, [spec.key]: kept },
     });
   }
 
   /**
-   * Bounded: past the cap the oldest cursors are forgotten (a client using one then gets a
-   * clear error and lists again from the start).
+   * Remember a cursor the server issued, under what the client was shown of it (a handle,
+   * if it held a credential). Bounded: past the cap the oldest cursors are forgotten (a
+   * client using one then gets a clear error and lists again from the start).
    */
-  #remember(method: string, next: unknown): void {
-    if (typeof next !== 'string' || next.length > 4096) return;
+  #remember(method: string, next: string, shown: unknown): void {
+    if (next.length > 4096 || typeof shown !== 'string') return;
     if (this.#cursors.size >= MAX_CURSORS)
-      this.#cursors.delete(this.#cursors.values().next().value as string);
-    this.#cursors.add(`${method}\0${next}`);
+      this.#cursors.delete(this.#cursors.keys().next().value as string);
+    this.#cursors.set(`${method}\0${shown}`, next);
   }
 
   /** Every entry's name, or null when an entry is not a descriptor with a name. */
@@ -147,16 +137,17 @@ export class Listings {
   /** The entries the kernel allows into context, in order. */
   #describe(list: readonly Record<string, unknown>[], names: string[], spec: ListSpec): unknown[] {
     const kept: unknown[] = [];
+    const mentions = new ToolMentions(names);
     list.forEach((descriptor, i) => {
       const name = names[i] as string;
       // A description that names another tool is trying to steer the model (shadowing).
-      const mentions = mentionsOtherTool(descriptor, name, names);
+      const mentioned = mentions.mentionedIn(descriptor, name);
       const decision = this.#kernel.syscall({
         kind: spec.kind,
         target: `${this.#serverId}/${name}`,
         descriptor,
-        ...(mentions
-          ? { labels: ['poisoned-suspect'], intent: `its description names ${mentions}` }
+        ...(mentioned
+          ? { labels: ['poisoned-suspect'], intent: `its description names ${mentioned}` }
           : {}),
       });
       if (!decision.allowed) return;

@@ -196,11 +196,15 @@ export class McpMediator {
     for (const member of members) {
       if (params?.[member] !== undefined && params[member] !== null) out[member] = params[member];
     }
-    if (
-      out.cursor !== undefined &&
-      (typeof out.cursor !== 'string' || !this.#listings.issued(method, out.cursor))
-    ) {
-      return `${method} params.cursor was not issued by the server in this session`;
+    if (out.cursor !== undefined) {
+      const issued =
+        typeof out.cursor === 'string'
+          ? this.#listings.serverCursor(method, out.cursor)
+          : undefined;
+      if (issued === undefined) {
+        return `${method} params.cursor was not issued by the server in this session`;
+      }
+      out.cursor = issued;
     }
     const meta = params?._meta;
     const token = isRecord(meta) ? meta.progressToken : undefined;

@@ -14,12 +14,12 @@ export interface Pending {
 }
 
 /**
- * What answering a pending request needs (its id, method, and the tool, resource or prompt
- * it named), without the rest of its (possibly large) params.
+ * What answering a pending request needs (its id, method, the tool, resource or prompt it
+ * named, and the page of a listing it asked for), without the rest of its params.
  */
 export function slim(request: RpcRequest): RpcRequest {
   const params: Record<string, unknown> = {};
-  for (const key of ['name', 'uri', 'protocolVersion']) {
+  for (const key of ['name', 'uri', 'protocolVersion', 'cursor']) {
     const value = request.params?.[key];
     if (typeof value === 'string') params[key] = value;
   }

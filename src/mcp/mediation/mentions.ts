@@ -1,0 +1,78 @@
+// Shadowing: a descriptor whose description or title names another tool of the same
+// server is trying to steer how the model uses that tool. A name is mentioned where it
+// appears, case-insensitively, with no word character or hyphen right before or after it.
+// Linear in the listing: the names go into one index, and each text is cut once into its
+// runs of word characters and hyphens; a name made of several runs (`files.read`) is found
+// by joining up to its number of runs, so the work per text is its length times the most
+// runs any name has (bounded), never the number of names.
+// Input distrusted: the names and the texts (the server's).
+
+/** Names shorter than this are common words; they are not looked for. */
+const MIN_NAME = 4;
+/** Runs per name looked for at most: a name cut into more pieces is not looked for. */
+const MAX_RUNS = 16;
+
+const RUN = /[\w-]+/g;
+
+interface Run {
+  readonly start: number;
+  readonly end: number;
+}
+
+function runsOf(text: string): Run[] {
+  const runs: Run[] = [];
+  for (const match of text.matchAll(RUN)) {
+    runs.push({ start: match.index, end: match.index + match[0].length });
+  }
+  return runs;
+}
+
+/** The tool names of one listing page, indexed for finding them in text. */
+export class ToolMentions {
+  /** Lower-cased name -> indices in the listing (in order) of the names that fold to it. */
+  readonly #index = new Map<string, number[]>();
+  readonly #names: readonly string[];
+  #maxRuns = 0;
+
+  constructor(names: readonly string[]) {
+    this.#names = names;
+    names.forEach((name, i) => {
+      if (name.length < MIN_NAME) return;
+      const runs = runsOf(name);
+      // Only a name that starts and ends with a run can be bounded by non-run characters.
+      const first = runs[0];
+      const last = runs[runs.length - 1];
+      if (!first || !last || first.start !== 0 || last.end !== name.length) return;
+      if (runs.length > MAX_RUNS) return;
+      this.#maxRuns = Math.max(this.#maxRuns, runs.length);
+      const key = name.toLowerCase();
+      const indices = this.#index.get(key);
+      if (indices) indices.push(i);
+      else this.#index.set(key, [i]);
+    });
+  }
+
+  /**
+   * The first tool (in listing order) other than `own` whose name a descriptor's
+   * description or title mentions, if any.
+   */
+  mentionedIn(descriptor: Record<string, unknown>, own: string): string | undefined {
+    if (this.#index.size === 0) return undefined;
+    const text = [descriptor.description, descriptor.title]
+      .filter((part): part is string => typeof part === 'string')
+      .join('\n')
+      .toLowerCase();
+    const runs = runsOf(text);
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < runs.length; i++) {
+      const start = (runs[i] as Run).start;
+      for (let j = i; j < runs.length && j < i + this.#maxRuns; j++) {
+        const indices = this.#index.get(text.slice(start, (runs[j] as Run).end));
+        for (const index of indices ?? []) {
+          if (index < best && this.#names[index] !== own) best = index;
+        }
+      }
+    }
+    return Number.isFinite(best) ? this.#names[best] : undefined;
+  }
+}
