@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // The `agentk` command: a tiny shim over the compiled CLI in dist/ (built by `npm ci`).
+// SIGUSR1 would open the Node inspector in a process that may hold the signing key, for any
+// same-user process (the proxied server included) to attach: a listener turns that off.
+process.on('SIGUSR1', () => {});
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;

@@ -36,7 +36,7 @@ export function writeApproval(
   now: number,
 ): string {
   if (!HASH.test(requestHash)) throw new RangeError('request hash must be 64 lowercase hex digits');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const record = signRecord(signer, APPROVAL_DOMAIN, {
     request_hash: requestHash,
     approver,

@@ -35,7 +35,8 @@ export type SignatureFailureCode =
   | 'handle-expired'
   | 'handle-reused'
   | 'algorithm'
-  | 'untrusted-signer';
+  | 'untrusted-signer'
+  | 'signer-changed';
 
 export interface SignerSummary {
   readonly fingerprint: string;
@@ -111,6 +112,15 @@ class SignatureChecker {
       return {
         code: 'untrusted-signer',
         detail: `${what} signed by ${fingerprintOf(key)}, which is not a pinned trusted key`,
+      };
+    }
+    // One run is signed by one key: a second one means records were re-signed (a tail
+    // edited and sealed again by another key), pins or not. (A rotation starts a new run.)
+    const first = this.#signers.keys().next().value;
+    if (first !== undefined && first !== key) {
+      return {
+        code: 'signer-changed',
+        detail: `${what} signed by ${fingerprintOf(key)}, but this run was signed by ${fingerprintOf(first)} before: one run has one signer`,
       };
     }
     const signer = this.#signers.get(key) ?? { sources: new Set<string>(), count: 0 };

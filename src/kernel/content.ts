@@ -130,32 +130,40 @@ function blobOf(key: string, child: unknown): DecodedBlob | null {
 }
 
 /**
- * One walk of an answer headed to the model: every string passed through `map` (secret
- * capture, in document order), and the text of the mapped value collected on the way (as
- * textOf() would read it, or null past its bounds). With `collect` false, only the map.
+ * How a walk rewrites a string: `key` is the member that holds it (undefined in an array,
+ * and for a member name itself), `owner` the member that holds the object it is in.
+ */
+export type StringMap = (text: string, key: string | undefined, owner?: string) => string;
+
+/**
+ * One walk of an answer headed to the model: every string, member names included, passed
+ * through `map` (secret capture, in document order), and the text of the mapped value
+ * collected on the way (as textOf() would read it, or null past its bounds). With
+ * `collect` false, only the map.
  */
 export function walkAnswer(
   value: unknown,
-  map: (text: string, key: string | undefined) => string,
+  map: StringMap,
   key?: string,
   collect = true,
 ): { value: unknown; text: string | null } {
   // Bytes are text to the scanners (textOf), and are never rewritten.
   if (value instanceof Uint8Array) return { value, text: collect ? textOf(value) : null };
   const collector = new Collector(collect);
-  const mapped = walk(value, map, key, collector);
+  const mapped = walk(value, map, key, undefined, collector);
   const strings = collector.strings;
   return { value: mapped, text: strings === null ? null : strings.join('\n') };
 }
 
 function walk(
   value: unknown,
-  map: (text: string, key: string | undefined) => string,
+  map: StringMap,
   key: string | undefined,
+  owner: string | undefined,
   collector: Collector,
 ): unknown {
   if (typeof value === 'string') {
-    const mapped = map(value, key);
+    const mapped = map(value, key, owner);
     collector.read(mapped);
     return mapped;
   }
@@ -168,7 +176,7 @@ function walk(
     let out: unknown[] | null = null;
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      const mapped = walk(item, map, undefined, collector);
+      const mapped = walk(item, map, undefined, key, collector);
       if (mapped !== item && out === null) out = value.slice(0, i);
       if (out !== null) out.push(mapped);
     }
@@ -187,19 +195,21 @@ function walk(
   if (value instanceof Uint8Array) {
     for (const [member, child] of entries) {
       collector.read(member);
-      walk(child, (text) => text, member, collector);
+      walk(child, (text) => text, member, key, collector);
     }
     return value;
   }
   let changed = false;
   const out: Record<string, unknown> = {};
   for (const [member, child] of entries) {
-    collector.read(member);
-    const mapped = walk(child, map, member, collector);
+    // A member name is text the model reads too: a credential used as a key is replaced.
+    const name = map(member, undefined, key);
+    collector.read(name);
+    const mapped = walk(child, map, member, key, collector);
     const decoded = collecting ? blobOf(member, mapped) : null;
     if (decoded !== null) collector.read(decoded.text);
-    if (mapped !== child) changed = true;
-    define(out, member, mapped);
+    if (mapped !== child || name !== member) changed = true;
+    define(out, name, mapped);
   }
   return changed ? out : value;
 }

@@ -59,6 +59,23 @@ function isCredentialLine(groups: Record<string, string | undefined>): boolean {
   return !(name.toLowerCase() === 'pwd' && /^[/~]/.test(value));
 }
 
+/** A member name that holds a credential (the password-line names, with any prefix or suffix). */
+const CREDENTIAL_MEMBER =
+  /(?:^|[_.-])(?<name>(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key)(?:[_.-][A-Za-z0-9_.-]{0,64})?)$/i;
+
+/**
+ * Whether a JSON member's value is a credential by its name, as a password line would be
+ * (`"password": "…"`, `"AWS_SECRET_ACCESS_KEY": "…"`): the scanners see name and value
+ * apart in structured data, so the name is judged here. Descriptive names and placeholder
+ * values are not credentials; nor is a value shorter than a password line's.
+ */
+export function isCredentialMember(member: string, value: string): boolean {
+  if (member.length > 128 || value.length < 6 || value.length > 4096) return false;
+  if (/^secret_fd_[0-9a-f]{32}$/.test(value)) return false;
+  const name = CREDENTIAL_MEMBER.exec(member)?.groups?.name;
+  return name !== undefined && isCredentialLine({ name, value });
+}
+
 const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g;
 const PEM_END = /-----END (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g;
 const MAX_PEM = 64 * 1024;

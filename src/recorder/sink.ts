@@ -32,8 +32,10 @@ export class FileSink implements LogSink {
     this.path = path;
     this.#durability = durability;
     try {
-      mkdirSync(dirname(path), { recursive: true });
-      this.#fd = openSync(path, 'ax');
+      // Only the user reads a trace (targets, intents, hashes): 0600, in a 0700 directory
+      // when AgentK creates it. O_EXCL never follows a symlink.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      this.#fd = openSync(path, 'ax', 0o600);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') {

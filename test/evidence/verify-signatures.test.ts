@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { signerFromSeedHex } from '../../src/crypto/index.js';
 import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signRecord } from '../../src/crypto/signing.js';
@@ -8,6 +11,7 @@ import { verifySignaturesText } from '../../src/evidence/verify-signatures.js';
 import type { SyscallResult } from '../../src/kernel/types.js';
 import { verifyLogText } from '../../src/recorder/verify.js';
 import { StaticSecretStore } from '../../src/secrets/store.js';
+import { runCli } from '../helpers/cli.js';
 import { type Json, parseLog, rechain } from '../helpers/forge.js';
 import { memoryKernel } from '../helpers/kernel.js';
 
@@ -255,6 +259,33 @@ describe('verifySignaturesText', () => {
     const chain = failure(forged, pins);
     expect([chain.code, chain.line]).toEqual(['untrusted-signer', events.length]);
     expect(chain.detail).toMatch(/^seal signed by/);
+  });
+});
+
+describe('a run with two signers', () => {
+  // A log signed by one key whose tail is edited and re-sealed by another: without pins,
+  // both keys are "valid", but one run has one signer.
+  const forged = () => {
+    const events = parseLog(demoLog(other));
+    events[events.length - 2].syscall.intent = 'edited after the fact';
+    return { events, text: rechain(events, dev) };
+  };
+
+  it('fails, pins or not, at the first record of the second key', () => {
+    const { events, text } = forged();
+    const chain = failure(text);
+    expect([chain.code, chain.line]).toEqual(['signer-changed', events.length]);
+    expect(chain.detail).toContain(dev.fingerprint);
+    expect(chain.detail).toContain(other.fingerprint);
+  });
+
+  it('makes agentk verify-signatures exit 1 with one line naming both keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-two-signers-'));
+    const path = join(dir, 'trace.jsonl');
+    writeFileSync(path, forged().text);
+    const result = await runCli(['verify-signatures', path]);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toMatch(/one run has one signer/);
   });
 });
 

@@ -25,6 +25,8 @@ export interface BinarySession extends LineTap {
   close(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
   /** The lines the server received, as it received them. */
   received(): string[];
+  /** The server's process id, once it has started. */
+  serverPid(): number | undefined;
 }
 
 export interface BinaryOptions {
@@ -101,6 +103,10 @@ export function binarySession(script: Message, options: BinaryOptions = {}): Bin
       child.stdin?.end();
       const { code, signal } = await exited;
       return { code, signal, stderr };
+    },
+    serverPid() {
+      const file = `${receivedLog}.pid`;
+      return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : undefined;
     },
     received() {
       if (!existsSync(receivedLog)) return [];

@@ -1,6 +1,6 @@
 // `agentk mcp-proxy-stdio`: put AgentK in front of an MCP server, in an MCP client's config.
 
-import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import { accessSync, closeSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -10,7 +10,7 @@ import { loadSigner } from '../../evidence/keys.js';
 import { PinStore } from '../../kernel/catalogue/pins.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { newRunId } from '../../kernel/options.js';
-import { childEnvironment, StdioProxy } from '../../mcp/proxy/stdio.js';
+import { childEnvironment, openAppendOnly, StdioProxy } from '../../mcp/proxy/stdio.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -42,6 +42,15 @@ function integerOption(
   return value;
 }
 
+/** Signals whose default action would end the proxy with the trace unsealed. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR2',
+];
+
 /**
  * Where default traces go: the working directory, as everywhere else; but MCP clients
  * often start servers in a directory the user cannot write (`/`), and then the home
@@ -56,13 +65,15 @@ function runsBase(cwd: string): string {
   }
 }
 
-/** The server's stderr log must be writable before anything starts. */
+/** The server's stderr log must be writable, and not a symbolic link, before anything starts. */
 function checkAppendable(path: string): void {
   try {
-    closeSync(openSync(path, 'a', 0o600));
+    closeSync(openAppendOnly(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw usageError(`--stderr-file ${path}: cannot open for appending (${code})`);
+    const why =
+      code === 'ELOOP' ? 'it is a symbolic link, refused' : `cannot open for appending (${code})`;
+    throw usageError(`--stderr-file ${path}: ${why}`);
   }
 }
 
@@ -249,13 +260,13 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       approvalTimeoutMs: config.approvalTimeoutMs,
       ...(config.stderrFile !== undefined ? { stderrFile: config.stderrFile } : {}),
     });
+    // Every signal that would end the process ends the session instead: answered, sealed,
+    // and the server stopped.
     const stop = (signal: NodeJS.Signals) => proxy.stop(`stopped by ${signal}`);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    for (const signal of STOP_SIGNALS) process.once(signal, stop);
     await proxy.start();
     const exit = await proxy.done;
-    process.off('SIGTERM', stop);
-    process.off('SIGINT', stop);
+    for (const signal of STOP_SIGNALS) process.off(signal, stop);
     const shown = relative(io.cwd, tracePath).startsWith('..')
       ? tracePath
       : relative(io.cwd, tracePath);

@@ -84,7 +84,7 @@ function parsePins(text: string, serverId: string, path: string): PinFile {
 
 function writeAtomic(path: string, value: unknown): void {
   const temp = `${path}.${randomHex(6)}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o644 });
+  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
   renameSync(temp, path);
 }
 
@@ -115,12 +115,12 @@ export class PinStore {
   }
 
   save(pins: PinFile): void {
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     writeAtomic(this.#path(pins.server_id), pins);
   }
 
   savePending(pins: PinFile): void {
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     writeAtomic(this.#path(pins.server_id, true), pins);
   }
 

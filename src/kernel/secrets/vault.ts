@@ -7,7 +7,7 @@
 
 import { AgentkError } from '../../errors.js';
 import { globMatch } from '../../policy/glob.js';
-import { findSecrets, type Span } from '../../provenance/detect.js';
+import { findSecrets, isCredentialMember, type Span } from '../../provenance/detect.js';
 import { decodedBlob } from '../../provenance/values.js';
 import type { SecretHandleRecord } from '../../recorder/event.js';
 import { CapturedSecretStore, type SecretStore } from '../../secrets/store.js';
@@ -21,6 +21,13 @@ import type { SecretOpenRequest } from '../types.js';
  * of every answer). Beyond this many, later captures are found only by their patterns.
  */
 const MAX_KNOWN_ECHOES = 10_000;
+/**
+ * A secret captured in an answer is replaced wherever else it stands in that answer, if it
+ * is at least this long (shorter ones would match ordinary words).
+ */
+const MIN_FRESH_ECHO = 6;
+/** JSON Schema members whose value is an instance of the property that holds them. */
+const SCHEMA_VALUES = new Set(['default', 'const', 'example']);
 
 interface IssuedHandle {
   readonly record: SecretHandleRecord;
@@ -66,6 +73,28 @@ function knownSpans(text: string, known: ReadonlyMap<string, string>, whole = fa
     }
   }
   return spans;
+}
+
+/**
+ * A text with each span (the first of overlapping ones) replaced by its handle's id; a
+ * span whose secret the policy would not open stays as it is.
+ */
+function replaceSpans(
+  text: string,
+  spans: Span[],
+  handleFor: (value: string) => SecretHandleRecord | null,
+): string {
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = 0;
+  for (const span of spans) {
+    if (span.start < at) continue;
+    const value = text.slice(span.start, span.end);
+    out += text.slice(at, span.start) + (handleFor(value)?.id ?? value);
+    at = span.end;
+  }
+  return out + text.slice(at);
 }
 
 export class SecretVault {
@@ -191,25 +220,20 @@ export class SecretVault {
       if (handle) handles.push(handle);
       return handle;
     };
-    const redact = (text: string): string => {
-      const spans = [
-        ...findSecrets(text),
-        ...knownSpans(text, known),
-        ...knownSpans(text, echoes, true),
-      ].sort((a, b) => a.start - b.start);
-      if (spans.length === 0) return text;
-      let out = '';
-      let at = 0;
-      for (const span of spans) {
-        if (span.start < at) continue;
-        const handle = handleFor(text.slice(span.start, span.end));
-        out += text.slice(at, span.start) + (handle ? handle.id : text.slice(span.start, span.end));
-        at = span.end;
+    const redact = (text: string): string =>
+      replaceSpans(
+        text,
+        [...findSecrets(text), ...knownSpans(text, known), ...knownSpans(text, echoes, true)],
+        handleFor,
+      );
+    // A member is judged by its name and value together (`"password": "…"`), a schema's
+    // default or example by the property it describes; text inside a base64 blob is
+    // redacted too, and re-encoded.
+    const redactMember = (text: string, key: string | undefined, owner?: string): string => {
+      const holder = key !== undefined && SCHEMA_VALUES.has(key) ? owner : key;
+      if (holder !== undefined && isCredentialMember(holder, text)) {
+        return handleFor(text)?.id ?? text;
       }
-      return out + text.slice(at);
-    };
-    // Text inside a base64 blob is redacted too, and re-encoded.
-    const redactMember = (text: string, key: string | undefined): string => {
       const decoded = key === 'blob' ? decodedBlob(text) : null;
       if (decoded === null) return redact(text);
       const redacted = redact(decoded.text);
@@ -217,7 +241,16 @@ export class SecretVault {
         ? text
         : Buffer.from(redacted, decoded.encoding).toString('base64');
     };
-    const walked = walkAnswer(content, redactMember, undefined, collect);
+    let walked = walkAnswer(content, redactMember, undefined, collect);
+    if (captured.length > 0) {
+      // Capture first, then redact: a secret found in one place of the answer (the JSON
+      // text) is replaced wherever else it stands in it (the same object as
+      // structuredContent), before any of it goes out. Its handle is the one just minted.
+      const fresh = new Map(captured.filter(([value]) => value.length >= MIN_FRESH_ECHO));
+      const again = (text: string): string =>
+        replaceSpans(text, knownSpans(text, fresh, true), handleFor);
+      if (fresh.size > 0) walked = walkAnswer(walked.value, again, undefined, collect);
+    }
     this.#remember(captured);
     return { content: walked.value, handles, text: walked.text };
   }

@@ -7,7 +7,7 @@
 // Input distrusted: the client's bytes, the child's bytes, and the child's behaviour.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { constants, createWriteStream, openSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { LineReader } from '../framing.js';
 import { ProxySession } from './session.js';
@@ -76,9 +76,17 @@ export class StdioProxy {
     this.#child = child;
     session.attach(this.#clientChannel(), this.#serverChannel(child));
     if (options.stderrFile && child.stderr) {
-      const file = createWriteStream(options.stderrFile, { flags: 'a' });
-      file.on('error', () => child.stderr?.resume()); // a failing log never stops the session
-      child.stderr.pipe(file);
+      let fd: number | null = null;
+      try {
+        fd = openAppendOnly(options.stderrFile);
+      } catch {
+        child.stderr.resume(); // a failing log never stops the session
+      }
+      if (fd !== null) {
+        const file = createWriteStream('', { fd });
+        file.on('error', () => child.stderr?.resume());
+        child.stderr.pipe(file);
+      }
     }
     this.#relay(child);
     return new Promise((resolve) => {
@@ -235,4 +243,13 @@ export function childEnvironment(
     if (value !== undefined) env[name] = value;
   }
   return env;
+}
+
+/**
+ * Open a log for appending, created 0600, never through a symbolic link (O_NOFOLLOW: a
+ * link planted at the path could point the server's output at another file).
+ */
+export function openAppendOnly(path: string): number {
+  const { O_APPEND, O_CREAT, O_NOFOLLOW, O_WRONLY } = constants;
+  return openSync(path, O_APPEND | O_CREAT | O_NOFOLLOW | O_WRONLY, 0o600);
 }

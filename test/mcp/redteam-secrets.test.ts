@@ -1,0 +1,103 @@
+// The red-team findings about credentials (issue 13), through the proxy binary: a secret
+// the kernel detects must not reach the client raw anywhere in the same answer.
+
+import { describe, expect, it } from 'vitest';
+import { binarySession } from '../helpers/binary.js';
+import { traceText } from '../helpers/proxy.js';
+
+const PASSWORD = 'Tr0ub4dor&3-correct-horse';
+const WORDS = 'correcthorsebatterystaple';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const GITHUB_TOKEN = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
+const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
+const tool = {
+  name: 'get_config',
+  description: 'Read the configuration.',
+  inputSchema: { type: 'object' },
+};
+
+describe('a credential in a structured answer', () => {
+  it('is replaced in structuredContent on the first call, as in the text copy', async () => {
+    const config = { host: 'db.internal', password: PASSWORD };
+    const s = binarySession({
+      'tools/list': { tools: [tool] },
+      'tools/call': {
+        get_config: {
+          content: [{ type: 'text', text: JSON.stringify(config) }],
+          structuredContent: config,
+        },
+      },
+    });
+    await s.initialize();
+    await s.request('tools/list');
+    const answer = await s.request('tools/call', { name: 'get_config', arguments: {} });
+    await s.close();
+    const line = s.rawLines.find((raw) => raw.includes('"structuredContent"')) ?? '';
+    expect(line).not.toBe('');
+    expect(line).not.toContain(PASSWORD);
+    const result = answer.result as {
+      structuredContent: { password: string };
+      content: { text: string }[];
+    };
+    // The same handle stands in both copies.
+    expect(result.structuredContent.password).toMatch(/^secret_fd_/);
+    expect(result.content[0]?.text).toContain(result.structuredContent.password);
+    expect(traceText(s.trace)).not.toContain(PASSWORD);
+  });
+});
+
+describe('credentials in structured JSON, on every channel', () => {
+  it('judges a member by its name and value together, and rewrites credentials used as keys', async () => {
+    const s = binarySession({
+      initialize: {
+        protocolVersion: '2025-06-18',
+        capabilities: { tools: {}, logging: {} },
+        serverInfo: { name: 'leaky', version: '1' },
+        config: { password: WORDS, [GITHUB_TOKEN]: 'token as a key' },
+      },
+      'tools/list': { tools: [tool] },
+      'tools/call': {
+        get_config: {
+          content: [{ type: 'text', text: 'see structured content' }],
+          structuredContent: { password: WORDS, env: { AWS_SECRET_ACCESS_KEY: AWS_SECRET } },
+        },
+      },
+      after_initialized: [
+        {
+          jsonrpc: '2.0',
+          method: 'notifications/message',
+          params: { level: 'info', data: { password: WORDS, [AWS_KEY]: 'key as a key' } },
+        },
+        {
+          jsonrpc: '2.0',
+          id: 'ask-1',
+          method: 'elicitation/create',
+          params: {
+            message: 'Confirm the login',
+            requestedSchema: {
+              type: 'object',
+              properties: {
+                password: { type: 'string', default: WORDS },
+                [GITHUB_TOKEN]: { type: 'string' },
+              },
+            },
+          },
+        },
+      ],
+    });
+    const init = await s.initialize({ elicitation: {} });
+    await s.waitFor((m) => m.method === 'notifications/message');
+    await s.waitFor((m) => m.method === 'elicitation/create');
+    await s.request('tools/list');
+    await s.request('tools/call', { name: 'get_config', arguments: {} });
+    await s.close();
+    const seen = [JSON.stringify(init), ...s.rawLines].join('\n');
+    for (const secret of [WORDS, AWS_SECRET, GITHUB_TOKEN, AWS_KEY]) {
+      expect(seen).not.toContain(secret);
+    }
+    // Ordinary members stay as they are.
+    expect(seen).toContain('"level":"info"');
+    expect(seen).toContain('Confirm the login');
+    expect(traceText(s.trace)).not.toContain(WORDS);
+  });
+});
