@@ -307,8 +307,11 @@ export class Kernel {
     const session = this.#context.session(how.agent);
     const analysis = this.#analyze(parsed, session, how);
     const granted = (capability: string) => this.#granted(capability);
-    const subject = subjectOf(parsed, how.agent, analysis, granted, { canAsk: how.canAsk, now });
-    const decision = decide(subject, analysis, this.#decisions);
+    const scrub = (text: string) => this.#vault.scrub(text);
+    const subject = subjectOf(parsed, how.agent, analysis, granted, { ...how, now, scrub });
+    const found = decide(subject, analysis, this.#decisions);
+    const reason = scrub(found.reason);
+    const decision = reason === found.reason ? found : { ...found, reason };
     // Evidence: signed, chained and durably appended before anything takes effect.
     const ts = new Date(now).toISOString();
     const place = {

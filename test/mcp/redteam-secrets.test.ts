@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { binarySession } from '../helpers/binary.js';
+import { runCli } from '../helpers/cli.js';
 import { traceText } from '../helpers/proxy.js';
 
 const PASSWORD = 'Tr0ub4dor&3-correct-horse';
@@ -99,5 +100,30 @@ describe('credentials in structured JSON, on every channel', () => {
     expect(seen).toContain('"level":"info"');
     expect(seen).toContain('Confirm the login');
     expect(traceText(s.trace)).not.toContain(WORDS);
+  });
+});
+
+describe('a captured secret sent back by the agent', () => {
+  it('never appears in the trace, nor in what trace-inspect prints', async () => {
+    const s = binarySession({
+      'tools/list': { tools: [tool] },
+      'tools/call': {
+        get_config: { content: [{ type: 'text', text: `db_password=${WORDS}` }] },
+      },
+      'resources/read': { contents: [{ uri: 'mem://x', text: 'nothing here' }] },
+      'prompts/get': { messages: [] },
+    });
+    await s.initialize();
+    await s.request('tools/list');
+    const captured = await s.request('tools/call', { name: 'get_config', arguments: {} });
+    expect(JSON.stringify(captured)).not.toContain(WORDS);
+    // A hijacked agent that learned the value elsewhere puts it where the log keeps text.
+    await s.request('resources/read', { uri: `mem://notes/${WORDS}` });
+    await s.request('prompts/get', { name: `prompt-${WORDS}` });
+    await s.close();
+    expect(traceText(s.trace)).not.toContain(WORDS);
+    const inspected = await runCli(['trace-inspect', s.trace]);
+    expect(inspected.stdout + inspected.stderr).not.toContain(WORDS);
+    expect(traceText(s.trace)).toContain('mem://notes/[redacted-secret]');
   });
 });

@@ -71,14 +71,19 @@ export function subjectOf(
   agent: string,
   analysis: Analysis,
   granted: (capability: string) => boolean,
-  how: { readonly canAsk: boolean; readonly now: number },
+  how: {
+    readonly canAsk: boolean;
+    readonly now: number;
+    /** Removes the secrets the kernel has captured from text the log keeps. */
+    readonly scrub: (text: string) => string;
+  },
 ): Subject {
   const kindText = parsed.ok ? parsed.request.kind : parsed.kind;
   const kind = isSyscallKind(kindText) ? kindText : null;
   const loggedKind = kind ?? loggable(kindText, 64);
   const target = parsed.ok ? parsed.request.target : parsed.target;
-  const loggedTarget = loggable(target, 4096);
-  const intent = parsed.ok ? loggable(parsed.request.intent ?? '', 512) : '';
+  const loggedTarget = how.scrub(loggable(target, 4096));
+  const intent = parsed.ok ? how.scrub(loggable(parsed.request.intent ?? '', 512)) : '';
   const capability = `${kindText}:${target}`;
   const requestHash = domainHash(
     REQUEST_DOMAIN,

@@ -109,6 +109,13 @@ export class SecretVault {
    */
   readonly #echoes = new Map<string, string>();
   readonly #handles = new Map<string, IssuedHandle>();
+  /**
+   * Every captured value (of MIN_FRESH_ECHO characters or more, longest first), by its
+   * first MIN_FRESH_ECHO characters: what the log keeps verbatim (targets, intents,
+   * reasons) loses them, whatever form the text around them has. Bounded like the echoes.
+   */
+  readonly #logIndex = new Map<string, string[]>();
+  #logged = 0;
 
   constructor(stores: readonly SecretStore[]) {
     this.#stores = stores;
@@ -255,8 +262,40 @@ export class SecretVault {
     return { content: walked.value, handles, text: walked.text };
   }
 
+  /**
+   * A text the log keeps verbatim, with every secret captured so far replaced by
+   * `[redacted-secret]` (credential formats are loggable()'s). Linear in the text.
+   */
+  scrub(text: string): string {
+    if (this.#logIndex.size === 0 || text.length < MIN_FRESH_ECHO) return text;
+    let out = '';
+    let at = 0;
+    for (let i = 0; i + MIN_FRESH_ECHO <= text.length; ) {
+      const candidates = this.#logIndex.get(text.slice(i, i + MIN_FRESH_ECHO));
+      const hit = candidates?.find((value) => text.startsWith(value, i));
+      if (hit === undefined) {
+        i += 1;
+        continue;
+      }
+      out += `${text.slice(at, i)}[redacted-secret]`;
+      i += hit.length;
+      at = i;
+    }
+    return at === 0 ? text : out + text.slice(at);
+  }
+
   /** Captured values that look like secrets are looked for again, on their own. */
   #remember(captured: readonly [string, string][]): void {
+    for (const [value] of captured) {
+      if (value.length < MIN_FRESH_ECHO || this.#logged >= MAX_KNOWN_ECHOES) continue;
+      const key = value.slice(0, MIN_FRESH_ECHO);
+      const values = this.#logIndex.get(key) ?? [];
+      if (values.includes(value)) continue;
+      values.push(value);
+      values.sort((a, b) => b.length - a.length);
+      this.#logIndex.set(key, values);
+      this.#logged += 1;
+    }
     const echoes = this.#echoes;
     for (const [value, target] of captured) {
       if (echoes.size >= MAX_KNOWN_ECHOES) break;
