@@ -4,7 +4,7 @@
 // answered). Error codes sent to peers are wire errors, kept apart from local errors.
 // Input distrusted: every line from the client and from the server.
 
-import { nestedDeeperThan } from '../depth.js';
+import { holdsInexactNumber, nestedDeeperThan } from '../depth.js';
 
 export type JsonRpcId = string | number;
 
@@ -83,6 +83,10 @@ function invalid(code: number, reason: string, id: JsonRpcId | null = null): Rpc
   return { kind: 'invalid', code, reason, id };
 }
 
+/** Why a message with an integer beyond 2^53 is refused (the same words both ways). */
+export const INEXACT_NUMBER =
+  'Invalid params: a number beyond 2^53 would be rounded in transit; send it as a string';
+
 /** Classify one line. Never throws. */
 export function parseMessage(line: string): RpcMessage {
   let value: unknown;
@@ -101,6 +105,12 @@ export function parseMessage(line: string): RpcMessage {
   }
   if (Array.isArray(value)) {
     return invalid(RPC.invalidRequest, 'Invalid Request: batches are not supported');
+  }
+  if (holdsInexactNumber(line, value)) {
+    // Rounded, a message id of one object would name another (a delete hits the wrong
+    // message): refused, never passed on changed.
+    const id = isRecord(value) ? value.id : null;
+    return invalid(RPC.invalidParams, INEXACT_NUMBER, isValidId(id) ? id : null);
   }
   if (!isRecord(value) || value.jsonrpc !== '2.0') {
     return invalid(RPC.invalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message');

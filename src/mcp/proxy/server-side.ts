@@ -9,6 +9,7 @@ import { randomHex } from '../../crypto/index.js';
 import { topLevelId } from '../framing.js';
 import {
   errorLine,
+  INEXACT_NUMBER,
   idKey,
   isValidId,
   type JsonRpcId,
@@ -116,10 +117,12 @@ export class ServerSide {
         const id = message.id ?? topLevelId(text);
         const key = id === null ? undefined : this.#session.pending.keyOf(id);
         if (key !== undefined) {
+          // Only AgentK's own words of why: the server's are withheld.
+          const why = message.reason === INEXACT_NUMBER ? `: ${INEXACT_NUMBER}` : '';
           this.#session.failPending(
             key,
             RPC.badResponse,
-            'downstream server sent a malformed response (withheld by AgentK)',
+            `downstream server sent a malformed response (withheld by AgentK)${why}`,
           );
         }
         return;

@@ -1,0 +1,49 @@
+// The red-team finding about numbers (issue 13: 14), through the proxy binary: an integer
+// beyond 2^53 is never rounded in transit; the message that holds it is refused, clearly.
+
+import { describe, expect, it } from 'vitest';
+import { INEXACT_NUMBER } from '../../src/mcp/jsonrpc.js';
+import { binarySession } from '../helpers/binary.js';
+
+const BIG = '9876543210987654321';
+const tools = [
+  { name: 'delete_message', description: 'Delete a message.', inputSchema: { type: 'object' } },
+  { name: 'list_messages', description: 'List the messages.', inputSchema: { type: 'object' } },
+];
+
+describe('integers beyond 2^53', () => {
+  it('refuses a client request that holds one, and the server never sees it', async () => {
+    const s = binarySession({
+      'tools/list': { tools },
+      'tools/call': { delete_message: { content: [{ type: 'text', text: 'deleted' }] } },
+    });
+    await s.initialize();
+    await s.request('tools/list');
+    s.send(
+      `{"jsonrpc":"2.0","id":"del","method":"tools/call","params":{"name":"delete_message","arguments":{"id":${BIG}}}}`,
+    );
+    const refused = await s.waitFor((m) => m.id === 'del');
+    await s.close();
+    expect(refused.error).toEqual({ code: -32602, message: INEXACT_NUMBER });
+    expect(s.received().some((line) => line.includes('delete_message'))).toBe(false);
+  });
+
+  it('refuses a server answer that holds one instead of passing it on rounded', async () => {
+    const s = binarySession({
+      'tools/list': { tools },
+      'tools/call': {
+        list_messages: {
+          $raw: `{"content":[{"type":"text","text":"two messages"}],"structuredContent":{"ids":[${BIG},9876543210987654322]}}`,
+        },
+      },
+    });
+    await s.initialize();
+    await s.request('tools/list');
+    const answer = await s.request('tools/call', { name: 'list_messages', arguments: {} });
+    await s.close();
+    const error = answer.error as { code: number; message: string };
+    expect(error.code).toBe(-32005);
+    expect(error.message).toContain(INEXACT_NUMBER);
+    expect(s.rawLines.join('\n')).not.toContain('9876543210987655000');
+  });
+});
