@@ -35,6 +35,7 @@ describe('an ask through MCP elicitation', () => {
       /What: tool\.invoke fault\/record \(steered by untrusted content\)/,
     );
     expect(params.message).toMatch(/rule ask-untrusted-steered-action/);
+    expect(params.message).toContain('Arguments:\n  note: "x"');
     const hash = /Request hash: ([0-9a-f]{64})/.exec(params.message)?.[1];
     expect(hash).toBeDefined();
     s.send(

@@ -3,7 +3,8 @@
 // it), as a tool result with isError for tools/call and as error -32003 otherwise; and the
 // elicitation that puts an `ask` to the client's user.
 
-import type { SyscallResult } from '../../kernel/types.js';
+import type { ContextPage, SyscallResult } from '../../kernel/types.js';
+import { redactSecrets } from '../../provenance/detect.js';
 import { errorLine, type JsonRpcId, RPC, resultLine } from '../jsonrpc.js';
 
 /** The denial a person (and the agent) can read and act on. */
@@ -54,13 +55,59 @@ export function errorDenialLine(id: JsonRpcId, result: SyscallResult): string {
   return errorLine(id, RPC.denied, denialText(result), { agentk: denialOf(result) });
 }
 
-/** The elicitation/create params that put an `ask` to the client's user. */
-export function approvalQuestion(asked: SyscallResult): Record<string, unknown> {
+/** Arguments shown in a question at most, and characters of each value. */
+const SHOWN_ARGUMENTS = 12;
+const SHOWN_VALUE = 300;
+const SHOWN_ORIGINS = 8;
+
+/**
+ * The request's arguments as a person reads them: one line each, clipped, credential
+ * material redacted (secrets the agent holds are handles already).
+ */
+function argumentLines(args: unknown): string[] {
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return [];
+  const entries = Object.entries(args);
+  const lines = entries.slice(0, SHOWN_ARGUMENTS).map(([name, value]) => {
+    const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? '');
+    const clipped = text.length > SHOWN_VALUE ? `${text.slice(0, SHOWN_VALUE)}…` : text;
+    return `  ${redactSecrets(name.slice(0, 64))}: ${redactSecrets(clipped)}`;
+  });
+  if (entries.length > SHOWN_ARGUMENTS)
+    lines.push(`  … and ${entries.length - SHOWN_ARGUMENTS} more`);
+  return lines.length > 0 ? ['Arguments:', ...lines] : [];
+}
+
+/** Where each tainted argument's labels came from: the page, its step and its source. */
+function originLines(
+  asked: SyscallResult,
+  pageOf: (id: string) => ContextPage | undefined,
+): string[] {
+  const hits = asked.provenance.filter((hit) => hit.labels.some((label) => label !== 'trusted'));
+  const lines = hits.slice(0, SHOWN_ORIGINS).map((hit) => {
+    const page = pageOf(hit.page);
+    const where = page ? `step ${page.step}, from ${page.source}` : `page ${hit.page}`;
+    return `  ${hit.arg.replace(/^arg:/, '')} <- ${where} (${hit.labels.join(', ')}; sha256 ${hit.pageSha256.slice(0, 12)})`;
+  });
+  if (hits.length > SHOWN_ORIGINS) lines.push(`  … and ${hits.length - SHOWN_ORIGINS} more`);
+  return lines.length > 0 ? ['Where the taint came from:', ...lines] : [];
+}
+
+/**
+ * The elicitation/create params that put an `ask` to the client's user: what would run,
+ * with its arguments, why it needs a person, and which pages steered it.
+ */
+export function approvalQuestion(
+  asked: SyscallResult,
+  args: unknown = undefined,
+  pageOf: (id: string) => ContextPage | undefined = () => undefined,
+): Record<string, unknown> {
   const taint = asked.controlLabels.filter((label) => label !== 'trusted');
   return {
     message: [
       `AgentK asks for your approval of one request by the agent.`,
       `What: ${asked.kind} ${asked.target}${taint.length > 0 ? ` (steered by ${taint.join(', ')} content)` : ''}`,
+      ...argumentLines(args),
+      ...originLines(asked, pageOf),
       `Why it needs you: ${asked.reason} [rule ${asked.rule}]`,
       `Request hash: ${asked.requestHash}`,
       'Approving allows this exact request once.',

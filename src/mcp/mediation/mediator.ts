@@ -213,8 +213,10 @@ export class McpMediator {
   }
 
   /** The elicitation/create params that put an `ask` to the client's user. */
-  approvalQuestion(asked: SyscallResult): Record<string, unknown> {
-    return approvalQuestion(asked);
+  approvalQuestion(asked: SyscallResult, request?: RpcRequest): Record<string, unknown> {
+    const params = request?.params;
+    const args = params?.arguments ?? (params?.uri !== undefined ? { uri: params.uri } : undefined);
+    return approvalQuestion(asked, args, (id) => this.kernel.page(id));
   }
 
   /** The answer to a request a person declined (or did not answer). */

@@ -125,7 +125,7 @@ export class ApprovalFlow {
       jsonrpc: '2.0',
       id: askId,
       method: 'elicitation/create',
-      params: mediator.approvalQuestion(asked),
+      params: mediator.approvalQuestion(asked, request),
     });
     // Sent first: if sending fails, nothing is left waiting (the fault answers the request).
     output.toClient(question);
