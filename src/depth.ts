@@ -27,7 +27,9 @@ export function holdsInexactNumber(text: string, value: unknown): boolean {
   while (stack.length > 0) {
     const item = stack.pop();
     if (typeof item === 'number' && Math.abs(item) > Number.MAX_SAFE_INTEGER) return true;
-    if (typeof item === 'object' && item !== null) stack.push(...Object.values(item));
+    // One push each: spreading a large array into push() would overflow the call stack.
+    if (typeof item === 'object' && item !== null)
+      for (const child of Object.values(item)) stack.push(child);
   }
   return false;
 }

@@ -142,17 +142,33 @@ export function containsSecret(text: string): boolean {
   return !credentialSpans(text).next().done;
 }
 
-/** Replace credential material with a marker; used for the few raw strings a log keeps. */
-export function redactSecrets(text: string): string {
-  const spans = findSecrets(text);
+/** What stands in a log, or a question, where credential material was. */
+export const REDACTED = '[redacted-secret]';
+
+/**
+ * A text with each span replaced by `replace(value)`: in order, the first of overlapping
+ * spans winning. Returns the text itself when there is nothing to replace.
+ */
+export function replaceSpans(
+  text: string,
+  spans: Span[],
+  replace: (value: string) => string,
+): string {
   if (spans.length === 0) return text;
+  spans.sort((a, b) => a.start - b.start);
   let out = '';
   let at = 0;
   for (const span of spans) {
-    out += `${text.slice(at, span.start)}[redacted-secret]`;
+    if (span.start < at) continue;
+    out += text.slice(at, span.start) + replace(text.slice(span.start, span.end));
     at = span.end;
   }
   return out + text.slice(at);
+}
+
+/** Replace credential material with a marker; used for the few raw strings a log keeps. */
+export function redactSecrets(text: string): string {
+  return replaceSpans(text, findSecrets(text), () => REDACTED);
 }
 
 const INJECTION_PATTERNS: readonly RegExp[] = [

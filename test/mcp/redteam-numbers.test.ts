@@ -2,7 +2,7 @@
 // beyond 2^53 is never rounded in transit; the message that holds it is refused, clearly.
 
 import { describe, expect, it } from 'vitest';
-import { INEXACT_NUMBER } from '../../src/mcp/jsonrpc.js';
+import { INEXACT_NUMBER, parseMessage } from '../../src/mcp/jsonrpc.js';
 import { binarySession } from '../helpers/binary.js';
 
 const BIG = '9876543210987654321';
@@ -45,5 +45,13 @@ describe('integers beyond 2^53', () => {
     expect(error.code).toBe(-32005);
     expect(error.message).toContain(INEXACT_NUMBER);
     expect(s.rawLines.join('\n')).not.toContain('9876543210987655000');
+  });
+});
+
+describe('parseMessage', () => {
+  it('looks through a very large array without overflowing the stack', () => {
+    const ids = Array.from({ length: 300_000 }, (_, i) => i);
+    const line = `{"jsonrpc":"2.0","id":1,"result":{"note":"1234567890123456","ids":[${ids.join(',')},${BIG}]}}`;
+    expect(parseMessage(line)).toMatchObject({ kind: 'invalid', reason: INEXACT_NUMBER, id: 1 });
   });
 });

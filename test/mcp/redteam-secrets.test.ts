@@ -2,6 +2,8 @@
 // the kernel detects must not reach the client raw anywhere in the same answer.
 
 import { describe, expect, it } from 'vitest';
+import type { SyscallResult } from '../../src/kernel/types.js';
+import { approvalQuestion } from '../../src/mcp/mediation/denials.js';
 import { binarySession } from '../helpers/binary.js';
 import { runCli } from '../helpers/cli.js';
 import { traceText } from '../helpers/proxy.js';
@@ -169,5 +171,17 @@ describe('the approval question', () => {
     expect(message).toMatch(
       /Where the taint came from:\n {2}path <- step \d+, from srv\/fetch_page \(untrusted/,
     );
+  });
+});
+
+describe('approvalQuestion', () => {
+  it('redacts a credential before clipping a long value, so no part of it shows', () => {
+    const asked = { kind: 'tool.invoke', target: 'srv/post', controlLabels: [], provenance: [] };
+    const body = `${'x'.repeat(290)} ${GITHUB_TOKEN}`;
+    const { message } = approvalQuestion(asked as unknown as SyscallResult, { body }) as {
+      message: string;
+    };
+    expect(message).toContain('  body: "');
+    expect(message).not.toContain(GITHUB_TOKEN.slice(0, 8));
   });
 });

@@ -7,7 +7,13 @@
 
 import { AgentkError } from '../../errors.js';
 import { globMatch } from '../../policy/glob.js';
-import { findSecrets, isCredentialMember, type Span } from '../../provenance/detect.js';
+import {
+  findSecrets,
+  isCredentialMember,
+  REDACTED,
+  replaceSpans,
+  type Span,
+} from '../../provenance/detect.js';
 import { decodedBlob } from '../../provenance/values.js';
 import type { SecretHandleRecord } from '../../recorder/event.js';
 import { CapturedSecretStore, type SecretStore } from '../../secrets/store.js';
@@ -73,28 +79,6 @@ function knownSpans(text: string, known: ReadonlyMap<string, string>, whole = fa
     }
   }
   return spans;
-}
-
-/**
- * A text with each span (the first of overlapping ones) replaced by its handle's id; a
- * span whose secret the policy would not open stays as it is.
- */
-function replaceSpans(
-  text: string,
-  spans: Span[],
-  handleFor: (value: string) => SecretHandleRecord | null,
-): string {
-  if (spans.length === 0) return text;
-  spans.sort((a, b) => a.start - b.start);
-  let out = '';
-  let at = 0;
-  for (const span of spans) {
-    if (span.start < at) continue;
-    const value = text.slice(span.start, span.end);
-    out += text.slice(at, span.start) + (handleFor(value)?.id ?? value);
-    at = span.end;
-  }
-  return out + text.slice(at);
 }
 
 export class SecretVault {
@@ -227,11 +211,13 @@ export class SecretVault {
       if (handle) handles.push(handle);
       return handle;
     };
+    // A secret the policy would not open stays as it is.
+    const toHandle = (value: string): string => handleFor(value)?.id ?? value;
     const redact = (text: string): string =>
       replaceSpans(
         text,
         [...findSecrets(text), ...knownSpans(text, known), ...knownSpans(text, echoes, true)],
-        handleFor,
+        toHandle,
       );
     // A member is judged by its name and value together (`"password": "…"`), a schema's
     // default or example by the property it describes; text inside a base64 blob is
@@ -239,7 +225,7 @@ export class SecretVault {
     const redactMember = (text: string, key: string | undefined, owner?: string): string => {
       const holder = key !== undefined && SCHEMA_VALUES.has(key) ? owner : key;
       if (holder !== undefined && isCredentialMember(holder, text)) {
-        return handleFor(text)?.id ?? text;
+        return toHandle(text);
       }
       const decoded = key === 'blob' ? decodedBlob(text) : null;
       if (decoded === null) return redact(text);
@@ -255,7 +241,7 @@ export class SecretVault {
       // structuredContent), before any of it goes out. Its handle is the one just minted.
       const fresh = new Map(captured.filter(([value]) => value.length >= MIN_FRESH_ECHO));
       const again = (text: string): string =>
-        replaceSpans(text, knownSpans(text, fresh, true), handleFor);
+        replaceSpans(text, knownSpans(text, fresh, true), toHandle);
       if (fresh.size > 0) walked = walkAnswer(walked.value, again, undefined, collect);
     }
     this.#remember(captured);
@@ -268,20 +254,17 @@ export class SecretVault {
    */
   scrub(text: string): string {
     if (this.#logIndex.size === 0 || text.length < MIN_FRESH_ECHO) return text;
-    let out = '';
-    let at = 0;
+    const spans: Span[] = [];
     for (let i = 0; i + MIN_FRESH_ECHO <= text.length; ) {
       const candidates = this.#logIndex.get(text.slice(i, i + MIN_FRESH_ECHO));
       const hit = candidates?.find((value) => text.startsWith(value, i));
-      if (hit === undefined) {
-        i += 1;
-        continue;
+      if (hit === undefined) i += 1;
+      else {
+        spans.push({ start: i, end: i + hit.length });
+        i += hit.length;
       }
-      out += `${text.slice(at, i)}[redacted-secret]`;
-      i += hit.length;
-      at = i;
     }
-    return at === 0 ? text : out + text.slice(at);
+    return replaceSpans(text, spans, () => REDACTED);
   }
 
   /** Captured values that look like secrets are looked for again, on their own. */

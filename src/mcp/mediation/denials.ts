@@ -68,9 +68,10 @@ function argumentLines(args: unknown): string[] {
   if (typeof args !== 'object' || args === null || Array.isArray(args)) return [];
   const entries = Object.entries(args);
   const lines = entries.slice(0, SHOWN_ARGUMENTS).map(([name, value]) => {
-    const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? '');
+    // Redacted before it is clipped: a cut would leave the start of a credential unfound.
+    const text = redactSecrets(JSON.stringify(value) ?? '');
     const clipped = text.length > SHOWN_VALUE ? `${text.slice(0, SHOWN_VALUE)}…` : text;
-    return `  ${redactSecrets(name.slice(0, 64))}: ${redactSecrets(clipped)}`;
+    return `  ${redactSecrets(name).slice(0, 64)}: ${clipped}`;
   });
   if (entries.length > SHOWN_ARGUMENTS)
     lines.push(`  … and ${entries.length - SHOWN_ARGUMENTS} more`);
