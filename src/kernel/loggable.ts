@@ -6,10 +6,18 @@
 import { sha256Hex } from '../crypto/index.js';
 import { redactSecrets } from '../provenance/detect.js';
 
+/**
+ * Characters past the clip that are still scanned, so that a credential cut by the clip
+ * is found whole (the longest token format is 4096 characters; key blocks are found from
+ * their first line).
+ */
+const SCAN_MARGIN = 4096;
+
 /** A string kept verbatim in the log: clipped to `limit`, credential material redacted. */
 export function loggable(text: string, limit: number): string {
-  const clipped = text.length > limit ? `${text.slice(0, limit)}…` : text;
-  return redactSecrets(clipped.toWellFormed());
+  // Redacted before it is clipped: a cut would leave the start of a credential unfound.
+  const redacted = redactSecrets(text.slice(0, limit + SCAN_MARGIN).toWellFormed());
+  return text.length > limit ? `${redacted.slice(0, limit).toWellFormed()}…` : redacted;
 }
 
 /**
