@@ -21,7 +21,7 @@ import { globMatch } from '../policy/glob.js';
 import type { SealEvent, SecretHandleRecord, SyscallEvent } from '../recorder/event.js';
 import { FlightRecorder } from '../recorder/recorder.js';
 import { type SyscallKind, sinksOf } from '../vocabulary.js';
-import type { Analysis, AnalysisState } from './analysis/analysis.js';
+import type { Analysis, AnalysisState, Refusal } from './analysis/analysis.js';
 import { admit, analyze } from './analysis/analyze.js';
 import { Catalogue, type CatalogueListings } from './catalogue/catalogue.js';
 import { ContentReader } from './content.js';
@@ -59,6 +59,8 @@ interface Mediation {
   readonly canAsk: boolean;
   /** The content reader of this syscall (pre-filled by an answer's one walk). */
   readonly reader: ContentReader;
+  /** The kernel refuses this syscall whatever its analysis finds (a spent budget). */
+  readonly refusal?: Refusal;
 }
 
 export class Kernel {
@@ -245,9 +247,17 @@ export class Kernel {
     const captured = this.#capture(request.content, request.target, agent, true);
     const reader = new ContentReader();
     reader.know(captured.content, captured.text);
+    // A secret the policy would not open is still in the content: it is secret.
+    const labels = captured.unopened ? [...(request.labels ?? []), 'secret' as const] : undefined;
     const result = this.#mediate(
-      { ...request, content: captured.content },
-      { agent, fromApprover: false, canAsk: false, reader },
+      { ...request, content: captured.content, ...(labels ? { labels } : {}) },
+      {
+        agent,
+        fromApprover: false,
+        canAsk: false,
+        reader,
+        ...(captured.withheld ? { refusal: captured.withheld } : {}),
+      },
     );
     return { content: captured.content, handles: captured.handles, result };
   }
@@ -279,13 +289,16 @@ export class Kernel {
     return this.#vault.capture(
       content,
       source,
-      (request, value) => {
+      (request, value, refusal) => {
         const result = this.#mediate(request, {
           agent,
           fromApprover: false,
           canAsk: false,
           reader: new ContentReader(),
+          ...(refusal ? { refusal } : {}),
         });
+        // A withheld secret never reaches the client: nothing to index, nothing kept.
+        if (refusal) return null;
         const handle = result.secretHandle;
         this.#context.addSecret(value, {
           pageId: handle?.id ?? `secret@${result.step}`,
@@ -369,6 +382,7 @@ export class Kernel {
     const catalogue = this.#catalogue;
     const verdict = catalogue.verdict(request);
     const analysis = analyze(request, session as Session, this.#state, how.reader, verdict);
+    if (how.refusal) analysis.refuse(how.refusal.rule, how.refusal.reason);
     if (request.kind === 'tool.describe') {
       catalogue.described(
         request.target,
@@ -402,7 +416,9 @@ export class Kernel {
         place.now,
       );
     }
-    if (handle && handleStore) this.#vault.issue(handle, handleStore, minted.handleExpiresAt);
+    if (handle && handleStore) {
+      this.#vault.issue(handle, handleStore, minted.handleExpiresAt, place.now);
+    }
     if (decision.askPending && subject.kind !== null) {
       this.#approvals.asked(subject.requestHash, {
         kind: subject.kind,

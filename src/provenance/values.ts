@@ -253,8 +253,12 @@ export interface ValueOrigin {
 export const DEFAULT_FINGERPRINT_BUDGET = 2_000_000;
 /** Distinct exact values the index holds at most (beyond: fail closed). */
 export const MAX_VALUES = 1_000_000;
-/** Encoded forms of secrets checked against every argument (beyond: fail closed). */
-const MAX_SECRET_FORMS = 10_000;
+/**
+ * Encoded forms of secrets checked against every argument (beyond: fail closed). Room for
+ * the five forms of each secret a run may capture (the vault's MAX_CAPTURED_SECRETS, 2,000)
+ * and of the values of configured stores.
+ */
+const MAX_SECRET_FORMS = 12_000;
 
 export class ValueIndex {
   readonly #origins = new Map<string, ValueOrigin[]>();
@@ -265,6 +269,9 @@ export class ValueIndex {
   /** Join of the labels of pages too large for the remaining budget. */
   #unindexed = 0;
   readonly #secretForms: { form: string; caseless: boolean; origin: ValueOrigin }[] = [];
+  /** The secrets whose forms are indexed (a secret seen again adds nothing), and the forms. */
+  readonly #secretValues = new Set<string>();
+  readonly #formsSeen = new Set<string>();
 
   constructor(maxOriginsPerValue = 8, fingerprintBudget = DEFAULT_FINGERPRINT_BUDGET) {
     this.#maxOriginsPerValue = maxOriginsPerValue;
@@ -323,10 +330,12 @@ export class ValueIndex {
    * argument that echoes them.
    */
   addSecret(value: string, origin: ValueOrigin): void {
+    if (this.#secretValues.has(value)) return;
     if (value.length < 6 || this.#secretForms.length >= MAX_SECRET_FORMS) {
       if (value.length >= 6) this.#unindexed |= origin.labels;
       return;
     }
+    this.#secretValues.add(value);
     const bytes = Buffer.from(value, 'utf8');
     const forms = new Set([
       value,
@@ -335,7 +344,8 @@ export class ValueIndex {
       encodeURIComponent(value),
     ]);
     for (const form of forms) {
-      if (form.length >= 6 && !this.#secretForms.some((known) => known.form === form)) {
+      if (form.length >= 6 && !this.#formsSeen.has(form)) {
+        this.#formsSeen.add(form);
         this.#secretForms.push({ form, caseless: false, origin });
       }
     }

@@ -63,9 +63,19 @@ export class CapturedSecretStore implements SecretStore {
   readonly #values = new Map<string, Uint8Array>();
   readonly #byValue = new Map<string, string>();
 
+  /** How many distinct secrets the store holds. */
+  get size(): number {
+    return this.#values.size;
+  }
+
+  /** The target this value from this source was captured under, if it was. */
+  targetOf(source: string, value: string): string | undefined {
+    return this.#byValue.get(`${source}\0${value}`);
+  }
+
   /** The target for this value (the same value always gets the same target). */
   add(source: string, value: string): string {
-    const known = this.#byValue.get(`${source}\0${value}`);
+    const known = this.targetOf(source, value);
     if (known) return known;
     const target = `secret://captured/${source}/${this.#values.size + 1}`;
     this.#values.set(target, Buffer.from(value, 'utf8'));

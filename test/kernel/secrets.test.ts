@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HANDLE_DOMAIN, verifyRecordSignature } from '../../src/crypto/signing.js';
+import { type OpenSecret, SecretVault, WITHHELD } from '../../src/kernel/secrets/vault.js';
+import type { SecretHandleRecord } from '../../src/recorder/event.js';
 import { StaticSecretStore } from '../../src/secrets/store.js';
 import { memoryKernel, PROFILES } from '../helpers/kernel.js';
 
@@ -165,6 +167,73 @@ describe('Kernel.captureSecrets', () => {
     expect(handles).toEqual([]);
     const response = kernel.syscall({ kind: 'tool.response', target: 'docs/read_file', content });
     expect([response.verdict, response.rule]).toEqual(['deny', 'deny-raw-secret-into-context']);
+  });
+
+  it('refuses an answer whose password member the policy will not open (no format to scan for)', () => {
+    const { kernel } = memoryKernel({ policyPath: PROFILES[0] as string });
+    const answered = kernel.answer({
+      kind: 'tool.response',
+      target: 'docs/read_file',
+      content: { content: [], structuredContent: { password: 'Tr0ub4dor&3xQ' } },
+    });
+    expect(answered.handles).toEqual([]);
+    expect([answered.result.verdict, answered.result.rule]).toEqual([
+      'deny',
+      'deny-raw-secret-into-context',
+    ]);
+  });
+});
+
+describe('SecretVault limits', () => {
+  const record = (id: string) =>
+    ({ id, target: 'secret://t', scope: ['tool.invoke:*'] }) as unknown as SecretHandleRecord;
+  const store = new StaticSecretStore({ 'secret://t': 'value-123456' });
+
+  it('keeps a bounded number of live handles: expired ones go first, then the oldest', () => {
+    const vault = new SecretVault([store], { maxCaptured: 10, maxLiveHandles: 8 });
+    vault.issue(record('h-expired'), store, 50, 0);
+    for (let i = 0; i < 8; i++) vault.issue(record(`h${i}`), store, 1_000, 100);
+    // Nine handles: over the limit, so the expired one and then the oldest went.
+    expect(vault.handle('h-expired')).toBeUndefined();
+    expect(vault.handle('h0')).toBeUndefined();
+    expect(vault.handle('h7')).toBeDefined();
+    const receipt = {
+      scope: 'tool.invoke:x/y',
+      expiresAt: 1_000,
+      sinks: 0,
+      handles: ['h0'],
+      revealed: null,
+    };
+    expect(() => vault.reveal('h0', receipt, 200)).toThrow(/unknown handle/);
+  });
+
+  it('withholds a new secret beyond the capture budget, and still replaces known ones', () => {
+    const vault = new SecretVault([], { maxCaptured: 2, maxLiveHandles: 100 });
+    const refusals: string[] = [];
+    let n = 0;
+    const open: OpenSecret = (_request, _value, refusal) => {
+      if (refusal) {
+        refusals.push(refusal.rule);
+        return null;
+      }
+      return record(`secret_fd_${++n}`);
+    };
+    const first = vault.capture({ a: { password: 'first-pass-1' } }, 's/t', open);
+    const second = vault.capture(
+      { b: { password: 'second-pass-2' }, c: { password: 'third-pass-3' } },
+      's/t',
+      open,
+    );
+    expect(first.withheld).toBeNull();
+    expect(second.content).toEqual({
+      b: { password: 'secret_fd_2' },
+      c: { password: WITHHELD },
+    });
+    expect(second.withheld?.rule).toBe('kernel.secret-budget');
+    expect(refusals).toEqual(['kernel.secret-budget']);
+    const again = vault.capture({ d: { password: 'first-pass-1' } }, 's/t', open);
+    expect(again.withheld).toBeNull();
+    expect(again.content).toEqual({ d: { password: 'secret_fd_3' } });
   });
 });
 

@@ -6,7 +6,7 @@ import type { SyscallResult } from '../../src/kernel/types.js';
 import { approvalQuestion } from '../../src/mcp/mediation/denials.js';
 import { binarySession } from '../helpers/binary.js';
 import { runCli } from '../helpers/cli.js';
-import { traceText } from '../helpers/proxy.js';
+import { traceEvents, traceText } from '../helpers/proxy.js';
 
 const PASSWORD = 'Tr0ub4dor&3-correct-horse';
 const WORDS = 'correcthorsebatterystaple';
@@ -184,4 +184,64 @@ describe('approvalQuestion', () => {
     expect(message).toContain('  body: "');
     expect(message).not.toContain(GITHUB_TOKEN.slice(0, 8));
   });
+});
+
+describe('the secret budget', () => {
+  it('withholds a secret beyond it, naming the cause, and clean work goes on', async () => {
+    const users = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        user: `u${i}`,
+        password: `Pw${i}-budget-${i * 7919}`,
+      }));
+    const dump = (n: number) => ({
+      content: [{ type: 'text', text: 'see structured content' }],
+      structuredContent: { users: users(n) },
+    });
+    const s = binarySession({
+      'tools/list': {
+        tools: [
+          { name: 'dump_users', description: 'List users.', inputSchema: { type: 'object' } },
+          { name: 'few_users', description: 'List a few users.', inputSchema: { type: 'object' } },
+          { name: 'send_message', description: 'Send a message.', inputSchema: { type: 'object' } },
+        ],
+      },
+      'tools/call': {
+        dump_users: dump(2001),
+        few_users: dump(3),
+        send_message: { content: [{ type: 'text', text: 'sent' }] },
+      },
+    });
+    await s.initialize();
+    await s.request('tools/list');
+    const over = await s.request('tools/call', { name: 'dump_users', arguments: {} });
+    // Secrets captured before the budget was spent still become handles.
+    const few = await s.request('tools/call', { name: 'few_users', arguments: {} });
+    const sent = await s.request('tools/call', {
+      name: 'send_message',
+      arguments: { channel: 'general', text: 'the build is green' },
+    });
+    await s.close();
+    expect(JSON.stringify(over)).toContain('kernel.secret-budget');
+    expect(JSON.stringify(over)).toContain('2000 secrets');
+    const last = 'Pw2000-budget-15838000';
+    expect(s.rawLines.join('\n')).not.toContain(last);
+    expect(traceText(s.trace)).not.toContain(last);
+    const fewUsers = (few.result as { structuredContent: { users: { password: string }[] } })
+      .structuredContent.users;
+    expect(fewUsers.map((u) => u.password)).toEqual([
+      expect.stringMatching(/^secret_fd_/),
+      expect.stringMatching(/^secret_fd_/),
+      expect.stringMatching(/^secret_fd_/),
+    ]);
+    expect(sent.error).toBeUndefined();
+    expect(JSON.stringify(sent.result)).toContain('sent');
+    const refused = traceEvents(s.trace).filter(
+      (e) => (e as { decision?: { rule?: string } }).decision?.rule === 'kernel.secret-budget',
+    );
+    // The withheld secret's secret.open and the answer that held it.
+    expect(refused.map((e) => (e as { syscall: { kind: string } }).syscall.kind).sort()).toEqual([
+      'secret.open',
+      'tool.response',
+    ]);
+  }, 60_000);
 });

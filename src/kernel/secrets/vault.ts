@@ -18,6 +18,7 @@ import { decodedBlob } from '../../provenance/values.js';
 import type { SecretHandleRecord } from '../../recorder/event.js';
 import { CapturedSecretStore, type SecretStore } from '../../secrets/store.js';
 import { SINK_EGRESS, type SinkMask } from '../../vocabulary.js';
+import type { Refusal } from '../analysis/analysis.js';
 import { walkAnswer } from '../content.js';
 import { loggable } from '../loggable.js';
 import type { SecretOpenRequest } from '../types.js';
@@ -32,6 +33,16 @@ const MAX_KNOWN_ECHOES = 10_000;
  * is at least this long (shorter ones would match ordinary words).
  */
 const MIN_FRESH_ECHO = 6;
+/**
+ * Distinct secrets one run captures at most (each is held in memory, and indexed raw and
+ * encoded, for the whole run: a few KB each). Beyond, a new secret is withheld: replaced by
+ * WITHHELD, never shown, its `secret.open` denied by rule `kernel.secret-budget`.
+ */
+export const MAX_CAPTURED_SECRETS = 2_000;
+/** Live handles kept for redemption; beyond, the expired and then the oldest go. */
+export const MAX_LIVE_HANDLES = 65_536;
+/** What stands in the content for a secret over the budget. */
+export const WITHHELD = '[secret withheld: secret budget spent]';
 /** JSON Schema members whose value is an instance of the property that holds them. */
 const SCHEMA_VALUES = new Set(['default', 'const', 'example']);
 
@@ -54,7 +65,17 @@ export interface RevealingReceipt {
  * Opens a secret for content headed to the model: the `secret.open` syscall, decided and
  * recorded; the handle minted, or null when the policy would not open it.
  */
-export type OpenSecret = (request: SecretOpenRequest, value: string) => SecretHandleRecord | null;
+export type OpenSecret = (
+  request: SecretOpenRequest,
+  value: string,
+  refusal?: Refusal,
+) => SecretHandleRecord | null;
+
+/** How much a vault holds at most (the defaults are documented above). */
+export interface VaultLimits {
+  readonly maxCaptured: number;
+  readonly maxLiveHandles: number;
+}
 
 /** What capturing the secrets of a value gives back. */
 export interface Captured {
@@ -63,6 +84,10 @@ export interface Captured {
   readonly handles: readonly SecretHandleRecord[];
   /** The text of `content`, as textOf() reads it (null: too large to scan). */
   readonly text: string | null;
+  /** A secret the policy would not open stayed in `content` as it was. */
+  readonly unopened: boolean;
+  /** Why a secret was withheld (the budget was spent), or null. */
+  readonly withheld: Refusal | null;
 }
 
 /**
@@ -100,9 +125,14 @@ export class SecretVault {
    */
   readonly #logIndex = new Map<string, string[]>();
   #logged = 0;
+  readonly #limits: VaultLimits;
 
-  constructor(stores: readonly SecretStore[]) {
+  constructor(
+    stores: readonly SecretStore[],
+    limits: VaultLimits = { maxCaptured: MAX_CAPTURED_SECRETS, maxLiveHandles: MAX_LIVE_HANDLES },
+  ) {
     this.#stores = stores;
+    this.#limits = limits;
   }
 
   /** The store that holds a target (configured stores first, then captured secrets). */
@@ -114,8 +144,24 @@ export class SecretVault {
   }
 
   /** A handle the kernel minted, now live. */
-  issue(record: SecretHandleRecord, store: SecretStore, expiresAt: number): void {
+  issue(record: SecretHandleRecord, store: SecretStore, expiresAt: number, now: number): void {
     this.#handles.set(record.id, { record, store, expiresAt });
+    if (this.#handles.size > this.#limits.maxLiveHandles) this.#prune(now);
+  }
+
+  /**
+   * Drop expired handles, then the oldest, down to seven eighths of the limit: a handle
+   * pruned is unknown from then on, and redeeming it fails (closed).
+   */
+  #prune(now: number): void {
+    for (const [id, handle] of this.#handles) {
+      if (handle.expiresAt < now) this.#handles.delete(id);
+    }
+    const target = this.#limits.maxLiveHandles - Math.floor(this.#limits.maxLiveHandles / 8);
+    for (const id of this.#handles.keys()) {
+      if (this.#handles.size <= target) break;
+      this.#handles.delete(id);
+    }
   }
 
   /** The record of a handle this kernel issued. */
@@ -187,37 +233,48 @@ export class SecretVault {
     // The echoes known when the call began; what it captures joins them when it ends.
     const echoes = this.#echoes;
     const captured: [string, string][] = [];
-    const minted = new Map<string, SecretHandleRecord | null>();
+    // Each distinct value's replacement in this answer: its handle's id, WITHHELD, or the
+    // value itself when the policy would not open it.
+    const replaced = new Map<string, string>();
     const handles: SecretHandleRecord[] = [];
+    let unopened = false;
+    let withheld: Refusal | null = null;
     const server = source.includes('/') ? source.slice(0, source.indexOf('/')) : source;
-    const handleFor = (value: string): SecretHandleRecord | null => {
-      let handle = minted.get(value);
-      if (handle !== undefined) return handle;
-      let target = known.get(value) ?? echoes.get(value);
+    const request = (target: string): SecretOpenRequest => ({
+      kind: 'secret.open',
+      target,
+      scope: [`tool.invoke:${server}/*`],
+      intent: `credential material in content from ${source}`,
+    });
+    const replace = (value: string): string => {
+      let replacement = replaced.get(value);
+      if (replacement !== undefined) return replacement;
+      let target = known.get(value) ?? echoes.get(value) ?? this.#captured.targetOf(source, value);
+      if (target === undefined && this.#captured.size >= this.#limits.maxCaptured) {
+        withheld = {
+          rule: 'kernel.secret-budget',
+          reason: `this run has captured ${this.#limits.maxCaptured} secrets, as many as it holds; a new one is withheld from the client (start a new session to capture more)`,
+        };
+        open(request(`secret://captured/${source}/over-budget`), value, withheld);
+        replaced.set(value, WITHHELD);
+        return WITHHELD;
+      }
       if (target === undefined) {
         target = this.#captured.add(source, value);
         captured.push([value, target]);
       }
-      handle = open(
-        {
-          kind: 'secret.open',
-          target,
-          scope: [`tool.invoke:${server}/*`],
-          intent: `credential material in content from ${source}`,
-        },
-        value,
-      );
-      minted.set(value, handle);
+      const handle = open(request(target), value);
       if (handle) handles.push(handle);
-      return handle;
+      else unopened = true;
+      replacement = handle?.id ?? value;
+      replaced.set(value, replacement);
+      return replacement;
     };
-    // A secret the policy would not open stays as it is.
-    const toHandle = (value: string): string => handleFor(value)?.id ?? value;
     const redact = (text: string): string =>
       replaceSpans(
         text,
         [...findSecrets(text), ...knownSpans(text, known), ...knownSpans(text, echoes, true)],
-        toHandle,
+        replace,
       );
     // A member is judged by its name and value together (`"password": "…"`), a schema's
     // default or example by the property it describes; text inside a base64 blob is
@@ -225,7 +282,7 @@ export class SecretVault {
     const redactMember = (text: string, key: string | undefined, owner?: string): string => {
       const holder = key !== undefined && SCHEMA_VALUES.has(key) ? owner : key;
       if (holder !== undefined && isCredentialMember(holder, text)) {
-        return toHandle(text);
+        return replace(text);
       }
       const decoded = key === 'blob' ? decodedBlob(text) : null;
       if (decoded === null) return redact(text);
@@ -241,11 +298,11 @@ export class SecretVault {
       // structuredContent), before any of it goes out. Its handle is the one just minted.
       const fresh = new Map(captured.filter(([value]) => value.length >= MIN_FRESH_ECHO));
       const again = (text: string): string =>
-        replaceSpans(text, knownSpans(text, fresh, true), toHandle);
+        replaceSpans(text, knownSpans(text, fresh, true), replace);
       if (fresh.size > 0) walked = walkAnswer(walked.value, again, undefined, collect);
     }
     this.#remember(captured);
-    return { content: walked.value, handles, text: walked.text };
+    return { content: walked.value, handles, text: walked.text, unopened, withheld };
   }
 
   /**
