@@ -39,7 +39,7 @@ import {
 } from './evidence/event.js';
 import { compiled, type KernelOptions, newRunId, sinkOf } from './options.js';
 import { type ParsedRequest, parseRequest } from './request.js';
-import { SecretVault } from './secrets/vault.js';
+import { type OpenSecret, SecretVault } from './secrets/vault.js';
 import type {
   Answered,
   ApprovalAnswer,
@@ -55,12 +55,12 @@ import type {
 interface Mediation {
   readonly agent: string;
   /** The request comes from Kernel.approve() (a person's answer), not from the agent. */
-  readonly fromApprover: boolean;
-  readonly canAsk: boolean;
+  readonly fromApprover?: boolean;
+  readonly canAsk?: boolean;
   /** The content reader of this syscall (pre-filled by an answer's one walk). */
-  readonly reader: ContentReader;
+  readonly reader?: ContentReader;
   /** The kernel refuses this syscall whatever its analysis finds (a spent budget). */
-  readonly refusal?: Refusal;
+  readonly refusal?: Refusal | null;
 }
 
 export class Kernel {
@@ -201,9 +201,7 @@ export class Kernel {
   ): SyscallResult {
     return this.#mediate(request, {
       agent: options.agent ?? this.agentId,
-      fromApprover: false,
       canAsk: options.canAsk === true,
-      reader: new ContentReader(),
     });
   }
 
@@ -227,12 +225,7 @@ export class Kernel {
         intent: 'a person answered an ask',
         ...(answer.note !== undefined ? { note: answer.note } : {}),
       },
-      {
-        agent: options.agent ?? this.agentId,
-        fromApprover: true,
-        canAsk: false,
-        reader: new ContentReader(),
-      },
+      { agent: options.agent ?? this.agentId, fromApprover: true },
     );
   }
 
@@ -251,13 +244,7 @@ export class Kernel {
     const labels = captured.unopened ? [...(request.labels ?? []), 'secret' as const] : undefined;
     const result = this.#mediate(
       { ...request, content: captured.content, ...(labels ? { labels } : {}) },
-      {
-        agent,
-        fromApprover: false,
-        canAsk: false,
-        reader,
-        ...(captured.withheld ? { refusal: captured.withheld } : {}),
-      },
+      { agent, reader, refusal: captured.withheld },
     );
     return { content: captured.content, handles: captured.handles, result };
   }
@@ -276,38 +263,20 @@ export class Kernel {
     options: SyscallOptions = {},
   ): { content: unknown; handles: readonly SecretHandleRecord[] } {
     this.#assertOpen();
-    const { content: redacted, handles } = this.#capture(
-      content,
-      source,
-      options.agent ?? this.agentId,
-      false,
-    );
-    return { content: redacted, handles };
+    const captured = this.#capture(content, source, options.agent ?? this.agentId, false);
+    return { content: captured.content, handles: captured.handles };
   }
 
   #capture(content: unknown, source: string, agent: string, collect: boolean) {
-    return this.#vault.capture(
-      content,
-      source,
-      (request, value, refusal) => {
-        const result = this.#mediate(request, {
-          agent,
-          fromApprover: false,
-          canAsk: false,
-          reader: new ContentReader(),
-          ...(refusal ? { refusal } : {}),
-        });
-        // A withheld secret never reaches the client: nothing to index, nothing kept.
-        if (refusal) return null;
-        const handle = result.secretHandle;
-        this.#context.addSecret(value, {
-          pageId: handle?.id ?? `secret@${result.step}`,
-          labels: SECRET | PRIVATE,
-        });
-        return handle;
-      },
-      collect,
-    );
+    const open: OpenSecret = (request, value, refusal) => {
+      const result = this.#mediate(request, { agent, refusal });
+      // A withheld secret never reaches the client: nothing to index, nothing kept.
+      if (refusal) return null;
+      const pageId = result.secretHandle?.id ?? `secret@${result.step}`;
+      this.#context.addSecret(value, { pageId, labels: SECRET | PRIVATE });
+      return result.secretHandle;
+    };
+    return this.#vault.capture(content, source, open, collect);
   }
 
   #mediate(
@@ -316,12 +285,17 @@ export class Kernel {
   ): SyscallResult {
     this.#assertOpen();
     const now = this.#clock();
-    const parsed = parseRequest(request, how.reader);
+    const reader = how.reader ?? new ContentReader();
+    const parsed = parseRequest(request, reader);
     const session = this.#context.session(how.agent);
-    const analysis = this.#analyze(parsed, session, how);
+    const analysis = this.#analyze(parsed, session, { ...how, reader });
     const granted = (capability: string) => this.#granted(capability);
     const scrub = (text: string) => this.#vault.scrub(text);
-    const subject = subjectOf(parsed, how.agent, analysis, granted, { ...how, now, scrub });
+    const subject = subjectOf(parsed, how.agent, analysis, granted, {
+      canAsk: how.canAsk === true,
+      now,
+      scrub,
+    });
     const found = decide(subject, analysis, this.#decisions);
     const reason = scrub(found.reason);
     const decision = reason === found.reason ? found : { ...found, reason };
@@ -375,8 +349,12 @@ export class Kernel {
    * kind or agent, an answer to an ask not from the approver), else the catalogue's
    * finding and the analysis stage's, and the catalogue learns what a tool described.
    */
-  #analyze(parsed: ParsedRequest, session: Session | undefined, how: Mediation): Analysis {
-    const refused = admit(parsed, session, how.agent, how.fromApprover);
+  #analyze(
+    parsed: ParsedRequest,
+    session: Session | undefined,
+    how: Mediation & { readonly reader: ContentReader },
+  ): Analysis {
+    const refused = admit(parsed, session, how.agent, how.fromApprover === true);
     if (refused !== null) return refused;
     const request = (parsed as { readonly request: SyscallRequest }).request;
     const catalogue = this.#catalogue;

@@ -68,7 +68,7 @@ export interface RevealingReceipt {
 export type OpenSecret = (
   request: SecretOpenRequest,
   value: string,
-  refusal?: Refusal,
+  refusal: Refusal | null,
 ) => SecretHandleRecord | null;
 
 /** How much a vault holds at most (the defaults are documented above). */
@@ -263,7 +263,7 @@ export class SecretVault {
         target = this.#captured.add(source, value);
         captured.push([value, target]);
       }
-      const handle = open(request(target), value);
+      const handle = open(request(target), value, null);
       if (handle) handles.push(handle);
       else unopened = true;
       replacement = handle?.id ?? value;

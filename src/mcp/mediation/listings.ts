@@ -79,8 +79,26 @@ export class Listings {
     return this.#cursors.get(`${method}\0${cursor}`);
   }
 
+  /** How many entries a listing's result holds (0 when it holds no list). */
+  static entries(method: string, result: unknown): number {
+    const spec = LISTS[method];
+    const list = spec && isRecord(result) ? result[spec.key] : undefined;
+    return Array.isArray(list) ? list.length : 0;
+  }
+
   /** A listing headed to the client: one describe syscall per entry, denied ones hidden. */
   answer(request: RpcRequest, result: unknown, rawLine: () => string): string {
+    const job = this.start(request, result, rawLine);
+    if (typeof job === 'string') return job;
+    job.step(Number.POSITIVE_INFINITY);
+    return job.finish();
+  }
+
+  /**
+   * Begin a listing's answer: the line for the client at once if the result is malformed,
+   * else the job that describes its entries (see ListingJob).
+   */
+  start(request: RpcRequest, result: unknown, rawLine: () => string): string | ListingJob {
     const spec = LISTS[request.method] as ListSpec;
     const list = isRecord(result) ? result[spec.key] : undefined;
     const names =
@@ -98,12 +116,47 @@ export class Listings {
     // Everything but the descriptors: credentials in it become handles, as in any answer.
     const { [spec.key]: _list, ...rest } = result;
     const { content } = this.#kernel.captureSecrets(rest, `${this.#serverId}/${request.method}`);
-    const others = content as Record<string, unknown>;
-    const kept = this.#describe(list as Record<string, unknown>[], names, spec);
+    const page: Page = {
+      request,
+      spec,
+      list: list as Record<string, unknown>[],
+      names,
+      rest,
+      others: content as Record<string, unknown>,
+      rawLine,
+    };
+    return new ListingJob(this, page);
+  }
+
+  /** The entry at `i` of a page, described: whether the kernel lets it into context. */
+  describe(page: Page, mentions: ToolMentions, i: number): boolean {
+    const { spec, names } = page;
+    const descriptor = page.list[i] as Record<string, unknown>;
+    const name = names[i] as string;
+    // A description that names another tool is trying to steer the model (shadowing).
+    const mentioned = mentions.mentionedIn(descriptor, name);
+    const decision = this.#kernel.syscall({
+      kind: spec.kind,
+      target: `${this.#serverId}/${name}`,
+      descriptor,
+      ...(mentioned
+        ? { labels: ['poisoned-suspect'], intent: `its description names ${mentioned}` }
+        : {}),
+    });
+    if (!decision.allowed) return false;
+    if (spec.kind === 'tool.describe' && isRecord(descriptor.outputSchema)) {
+      this.#schemaTools.add(name);
+    }
+    return true;
+  }
+
+  /** Every entry of a page has been described: the page ends, and the client's line. */
+  end(page: Page, kept: readonly unknown[]): string {
+    const { request, spec, rest, others } = page;
     const next = rest.nextCursor;
     this.#kernel.listings.endPage(this.#serverId, spec.catalogue, typeof next !== 'string');
     if (typeof next === 'string') this.#remember(request.method, next, others.nextCursor);
-    if (kept.length === names.length && others === rest) return rawLine();
+    if (kept.length === page.names.length && others === rest) return page.rawLine();
     return JSON.stringify({
       jsonrpc: '2.0',
       id: request.id,
@@ -133,29 +186,58 @@ export class Listings {
     }
     return names;
   }
+}
 
-  /** The entries the kernel allows into context, in order. */
-  #describe(list: readonly Record<string, unknown>[], names: string[], spec: ListSpec): unknown[] {
-    const kept: unknown[] = [];
-    const mentions = new ToolMentions(names);
-    list.forEach((descriptor, i) => {
-      const name = names[i] as string;
-      // A description that names another tool is trying to steer the model (shadowing).
-      const mentioned = mentions.mentionedIn(descriptor, name);
-      const decision = this.#kernel.syscall({
-        kind: spec.kind,
-        target: `${this.#serverId}/${name}`,
-        descriptor,
-        ...(mentioned
-          ? { labels: ['poisoned-suspect'], intent: `its description names ${mentioned}` }
-          : {}),
-      });
-      if (!decision.allowed) return;
-      kept.push(descriptor);
-      if (spec.kind === 'tool.describe' && isRecord(descriptor.outputSchema)) {
-        this.#schemaTools.add(name);
+/** One page of a listing, as received and checked. */
+interface Page {
+  readonly request: RpcRequest;
+  readonly spec: ListSpec;
+  readonly list: readonly Record<string, unknown>[];
+  readonly names: readonly string[];
+  /** The result without its descriptors, as received, and as the client may see it. */
+  readonly rest: Record<string, unknown>;
+  readonly others: Record<string, unknown>;
+  readonly rawLine: () => string;
+}
+
+/**
+ * A listing's entries, described a slice at a time, in order: a proxy can give the event
+ * loop back between slices (timers, signals, other messages), so that a listing of
+ * thousands of tools does not stall the session. Between slices, each entry described so
+ * far is judged and recorded, the rest not yet; the names of the whole page were
+ * registered when it began (a duplicate is refused wherever it stands).
+ */
+export class ListingJob {
+  readonly #listings: Listings;
+  readonly #page: Page;
+  readonly #mentions: ToolMentions;
+  readonly #kept: unknown[] = [];
+  #next = 0;
+
+  constructor(listings: Listings, page: Page) {
+    this.#listings = listings;
+    this.#page = page;
+    this.#mentions = new ToolMentions(page.names);
+  }
+
+  /** Entries still to describe. */
+  get remaining(): number {
+    return this.#page.names.length - this.#next;
+  }
+
+  /** Describe up to `max` more entries; true once every entry has been. */
+  step(max: number): boolean {
+    const end = Math.min(this.#page.names.length, this.#next + max);
+    for (; this.#next < end; this.#next += 1) {
+      if (this.#listings.describe(this.#page, this.#mentions, this.#next)) {
+        this.#kept.push(this.#page.list[this.#next]);
       }
-    });
-    return kept;
+    }
+    return this.remaining === 0;
+  }
+
+  /** After the last step: the page ends, and the line the client receives. */
+  finish(): string {
+    return this.#listings.end(this.#page, this.#kept);
   }
 }

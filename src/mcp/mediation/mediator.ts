@@ -23,7 +23,7 @@ import {
 } from '../jsonrpc.js';
 import { type ClientMetadata, stripAgentkMetadata } from '../metadata.js';
 import { approvalQuestion, declinedResult, errorDenialLine, toolDenialLine } from './denials.js';
-import { isListing, Listings } from './listings.js';
+import { isListing, type ListingJob, Listings } from './listings.js';
 import {
   INVOCATIONS,
   isPlainProgressToken,
@@ -229,6 +229,18 @@ export class McpMediator {
     if (request.method !== 'tools/call') return errorDenialLine(request.id, result);
     const name = String(request.params?.name ?? '');
     return toolDenialLine(request.id, result, this.#listings.hasSchema(name));
+  }
+
+  /**
+   * A listing answer of more than `longer` entries, as a job that describes them a slice at
+   * a time (ListingJob); null for any other answer, which serverResponse() gives at once.
+   */
+  longListing(request: RpcRequest, response: RpcResponse, longer: number): ListingJob | null {
+    if (response.error || !isListing(request.method)) return null;
+    if (Listings.entries(request.method, response.result) <= longer) return null;
+    const rawLine = () => rebuild({ ...response.message, id: request.id }, MEMBERS.response);
+    const job = this.#listings.start(request, response.result, rawLine);
+    return typeof job === 'string' ? null : job;
   }
 
   /**

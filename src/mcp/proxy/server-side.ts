@@ -21,6 +21,7 @@ import {
   type RpcResponse,
   rebuild,
 } from '../jsonrpc.js';
+import { isListing, type ListingJob } from '../mediation/listings.js';
 import type { McpMediator } from '../mediation/mediator.js';
 import { SERVER_METHODS, SERVER_NOTIFICATIONS } from '../mediation/methods.js';
 import { TokenBucket } from './holds.js';
@@ -55,10 +56,20 @@ export interface SessionPort {
   releaseHeld(): void;
 }
 
+/**
+ * Entries of a listing described per turn of the event loop: a longer listing is described
+ * a slice at a time, so that timers, signals and other messages are not held up by it.
+ */
+const LISTING_SLICE = 256;
+
 export class ServerSide {
   readonly #session: SessionPort;
   readonly #relay = new ServerRequestRelay();
   readonly #notifications: TokenBucket;
+  /** The long listing being described, by the client's key of its request. */
+  #listing: { readonly key: string; readonly pending: Pending } | null = null;
+  /** Answers to other listings, waiting for it (the catalogue takes one at a time). */
+  #queued: RpcResponse[] = [];
 
   constructor(session: SessionPort, options: SessionOptions) {
     this.#session = session;
@@ -88,6 +99,8 @@ export class ServerSide {
 
   clear(): void {
     this.#relay.clear();
+    this.#listing = null;
+    this.#queued = [];
   }
 
   /** A message over the size limit: the request it answers fails. */
@@ -142,6 +155,18 @@ export class ServerSide {
   #response(message: RpcResponse): void {
     const session = this.#session;
     const key = session.pending.keyOf(message.id);
+    const tracked = key === undefined ? undefined : session.pending.get(key);
+    if (tracked && this.#listing) {
+      if (key === this.#listing.key) {
+        session.stats.unmatchedFromServer += 1; // answered already, still being described
+        return;
+      }
+      if (isListing(tracked.request.method)) {
+        this.#queued.push(message);
+        return;
+      }
+    }
+    if (key !== undefined && tracked && this.#longListing(key, tracked, message)) return;
     const pending = key === undefined ? undefined : session.untrack(key);
     if (!pending) {
       // A late answer to a request that timed out or was cancelled, or no request at all.
@@ -152,19 +177,76 @@ export class ServerSide {
     try {
       line = session.mediator.serverResponse(pending.request, message);
     } catch (error) {
-      // Mediation failed: the answer is withheld, but the request is still answered.
-      session.stats.faults += 1;
-      line = errorLine(
-        pending.request.id,
-        RPC.internalError,
-        `AgentK could not mediate the downstream answer (${faultName(error)}); withheld`,
-      );
+      line = this.#fault(pending, error);
     }
     session.output.toClient(line);
     if (pending.request.method === 'initialize') {
       session.initialized((JSON.parse(line) as { error?: unknown }).error === undefined);
     }
     session.releaseHeld();
+  }
+
+  /** A long listing starts being described, a slice at a time (false: not a long one). */
+  #longListing(key: string, pending: Pending, message: RpcResponse): boolean {
+    let job: ListingJob | null;
+    try {
+      job = this.#session.mediator.longListing(pending.request, message, LISTING_SLICE);
+    } catch (error) {
+      this.#listing = { key, pending };
+      this.#deliver(this.#fault(pending, error));
+      return true;
+    }
+    if (job === null) return false;
+    this.#listing = { key, pending };
+    this.#slice(job);
+    return true;
+  }
+
+  /** Describe one slice of the long listing; once done, its answer goes to the client. */
+  #slice(job: ListingJob): void {
+    const session = this.#session;
+    const listing = this.#listing;
+    if (!listing) return;
+    // Stopped, timed out or cancelled meanwhile: its request was answered, or not wanted.
+    if (session.finished() || session.pending.get(listing.key) !== listing.pending) {
+      this.#listingDone();
+      return;
+    }
+    let line: string | null = null;
+    try {
+      if (job.step(LISTING_SLICE)) line = job.finish();
+    } catch (error) {
+      line = this.#fault(listing.pending, error);
+    }
+    if (line === null) setImmediate(() => this.#slice(job));
+    else this.#deliver(line);
+  }
+
+  /** The long listing's answer goes to the client, and what waited for it goes on. */
+  #deliver(line: string): void {
+    const session = this.#session;
+    if (this.#listing) session.untrack(this.#listing.key);
+    session.output.toClient(line);
+    this.#listingDone();
+    session.releaseHeld();
+  }
+
+  /** Mediation failed: the answer is withheld, but the request is still answered. */
+  #fault(pending: Pending, error: unknown): string {
+    this.#session.stats.faults += 1;
+    return errorLine(
+      pending.request.id,
+      RPC.internalError,
+      `AgentK could not mediate the downstream answer (${faultName(error)}); withheld`,
+    );
+  }
+
+  /** The long listing is done with: the listing answers that waited for it, in order. */
+  #listingDone(): void {
+    this.#listing = null;
+    while (this.#queued.length > 0 && this.#listing === null && !this.#session.finished()) {
+      this.#response(this.#queued.shift() as RpcResponse);
+    }
   }
 
   #request(message: RpcRequest): void {
