@@ -18,6 +18,7 @@ export type AgentkErrorCode =
   | 'TRACE_EXISTS'
   | 'LOG_TAMPERED'
   | 'TRACE_IO'
+  | 'PINS_IO'
   | 'RECORDER_CLOSED'
   | 'SECRET_UNAVAILABLE'
   | 'HANDLE_INVALID';

@@ -84,6 +84,7 @@ export class Kernel {
   readonly #state: AnalysisState;
   readonly #decisions: DecisionContext;
   #closed = false;
+  #seal: SealEvent | null = null;
 
   constructor(options: KernelOptions) {
     this.policy = compiled(options.policy);
@@ -477,13 +478,16 @@ export class Kernel {
   close(): SealEvent | null {
     if (this.#closed) return null;
     this.#closed = true;
-    const seal = this.#recorder.seal(
-      this.signer,
-      this.agentId,
-      new Date(this.#clock()).toISOString(),
-    );
-    this.#catalogue.flush(); // pins described outside a listing (library use)
-    return seal;
+    const at = new Date(this.#clock()).toISOString();
+    this.#seal = this.#recorder.seal(this.signer, this.agentId, at);
+    // Pins described outside a listing (library use); the log is sealed whatever happens.
+    this.#catalogue.flush();
+    return this.#seal;
+  }
+
+  /** The seal close() wrote (also when saving the pins then failed), or null. */
+  get seal(): SealEvent | null {
+    return this.#seal;
   }
 
   /** Close the log without a seal: what a crash leaves behind (for tests and fault drills). */

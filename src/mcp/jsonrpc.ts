@@ -61,6 +61,8 @@ export interface RpcInvalid {
   readonly reason: string;
   /** The id, if one could be read, so the error can be addressed. */
   readonly id: JsonRpcId | null;
+  /** It named a method: with an id, a request that is owed an error answer. */
+  readonly call: boolean;
 }
 
 export type RpcMessage = RpcRequest | RpcNotification | RpcResponse | RpcInvalid;
@@ -79,9 +81,17 @@ export function idKey(id: JsonRpcId): string {
   return typeof id === 'number' ? `n:${id}` : `s:${id}`;
 }
 
-function invalid(code: number, reason: string, id: JsonRpcId | null = null): RpcInvalid {
-  return { kind: 'invalid', code, reason, id };
+function invalid(
+  code: number,
+  reason: string,
+  id: JsonRpcId | null = null,
+  call = false,
+): RpcInvalid {
+  return { kind: 'invalid', code, reason, id, call };
 }
+
+/** Whether a parsed value names a method (a request or a notification). */
+const namesMethod = (value: unknown): boolean => isRecord(value) && 'method' in value;
 
 /** Why a message with an integer beyond 2^53 is refused (the same words both ways). */
 export const INEXACT_NUMBER =
@@ -101,6 +111,7 @@ export function parseMessage(line: string): RpcMessage {
       RPC.invalidRequest,
       `Invalid Request: nested deeper than ${MAX_DEPTH} levels`,
       isValidId(id) ? id : null,
+      namesMethod(value),
     );
   }
   if (Array.isArray(value)) {
@@ -110,7 +121,12 @@ export function parseMessage(line: string): RpcMessage {
     // Rounded, a message id of one object would name another (a delete hits the wrong
     // message): refused, never passed on changed.
     const id = isRecord(value) ? value.id : null;
-    return invalid(RPC.invalidParams, INEXACT_NUMBER, isValidId(id) ? id : null);
+    return invalid(
+      RPC.invalidParams,
+      INEXACT_NUMBER,
+      isValidId(id) ? id : null,
+      namesMethod(value),
+    );
   }
   if (!isRecord(value) || value.jsonrpc !== '2.0') {
     return invalid(RPC.invalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message');
@@ -129,10 +145,10 @@ export function parseMessage(line: string): RpcMessage {
 /** A message with a method: a request (with an id) or a notification. */
 function classifyCall(value: Record<string, unknown>, id: JsonRpcId | null): RpcMessage {
   if (typeof value.method !== 'string' || value.method.length === 0 || value.method.length > 256) {
-    return invalid(RPC.invalidRequest, 'Invalid Request: method must be a short string', id);
+    return invalid(RPC.invalidRequest, 'Invalid Request: method must be a short string', id, true);
   }
   if (value.params !== undefined && !isRecord(value.params)) {
-    return invalid(RPC.invalidRequest, 'Invalid Request: params must be an object', id);
+    return invalid(RPC.invalidRequest, 'Invalid Request: params must be an object', id, true);
   }
   const params = value.params as Record<string, unknown> | undefined;
   if (id === null) return { kind: 'notification', method: value.method, params, message: value };

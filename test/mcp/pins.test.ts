@@ -1,11 +1,12 @@
 // Catalogue pinning: trust on first use, a rug pull caught and refused, approval.
 
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CatalogueTracker, PinStore } from '../../src/kernel/catalogue/pins.js';
 import { runCli } from '../helpers/cli.js';
+import { memoryKernel } from '../helpers/kernel.js';
 import { rawSession, traceEvents } from '../helpers/proxy.js';
 
 type Msg = Record<string, unknown>;
@@ -99,5 +100,19 @@ describe('CatalogueTracker', () => {
     expect(later.suspect('tools', 'zzz')).toBeUndefined();
     // Resources were never listed for this server: their first listing is trusted as it is.
     expect(later.check('resources', 'r://1', { uri: 'r://1' })).toBe('first-use');
+  });
+});
+
+describe('pins that cannot be saved', () => {
+  it('fail with PINS_IO naming the file, and the log is sealed all the same', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-pins-'));
+    const pinsDir = join(dir, 'pins');
+    const { kernel, sink } = memoryKernel({ pins: new PinStore(pinsDir) });
+    // Described outside a listing (library use): saved when the kernel closes.
+    kernel.syscall({ kind: 'tool.describe', target: 's/a', descriptor: { name: 'a' } });
+    writeFileSync(pinsDir, 'not a directory'); // the directory cannot be made
+    expect(() => kernel.close()).toThrow(/could not write pin file .*pins.*s\.json/);
+    expect(kernel.seal).not.toBeNull();
+    expect(JSON.parse(sink.lines.at(-1) as string).type).toBe('seal');
   });
 });

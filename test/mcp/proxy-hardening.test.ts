@@ -24,6 +24,7 @@ import {
   rawSession,
   traceEvents,
   traceText,
+  until,
 } from '../helpers/proxy.js';
 
 type Msg = Record<string, unknown>;
@@ -32,14 +33,6 @@ const errorOf = (m: Msg) => m.error as { code: number; message: string } | undef
 const resultOf = (m: Msg) => m.result as { content?: { text: string }[] } | undefined;
 const faultLog = () => join(mkdtempSync(join(tmpdir(), 'agentk-fault-')), 'received.log');
 const PLANTED = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
-
-/** Wait for a condition the proxy reaches by itself (checked every 20 ms, for up to 20 s). */
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 20) {
-    if (waited > 20_000) throw new Error('condition not reached in 20 s');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('topLevelId', () => {
   it('finds the top-level id of any message, wherever it is, ignoring nested ids', () => {

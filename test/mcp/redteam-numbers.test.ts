@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { INEXACT_NUMBER, parseMessage } from '../../src/mcp/jsonrpc.js';
 import { binarySession } from '../helpers/binary.js';
+import { until } from '../helpers/proxy.js';
 
 const BIG = '9876543210987654321';
 const tools = [
@@ -45,6 +46,26 @@ describe('integers beyond 2^53', () => {
     expect(error.code).toBe(-32005);
     expect(error.message).toContain(INEXACT_NUMBER);
     expect(s.rawLines.join('\n')).not.toContain('9876543210987655000');
+  });
+
+  it('answers a server request that holds one with an error, and never relays it', async () => {
+    const s = binarySession({
+      'tools/list': { tools },
+      after_initialized: [
+        `{"jsonrpc":"2.0","id":"srv-1","method":"sampling/createMessage","params":{"maxTokens":${BIG},"messages":[]}}`,
+      ],
+    });
+    await s.initialize({ sampling: {} });
+    const refusal = () => s.received().find((line) => line.includes('"srv-1"'));
+    await until(() => refusal() !== undefined);
+    await s.request('tools/list');
+    await s.close();
+    expect(JSON.parse(refusal() as string)).toEqual({
+      jsonrpc: '2.0',
+      id: 'srv-1',
+      error: { code: -32602, message: INEXACT_NUMBER },
+    });
+    expect(s.rawLines.some((line) => line.includes('sampling/createMessage'))).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@
 // trusted) is caught the next time the client lists the tools.
 // Input distrusted: descriptors (hashed, never stored raw) and the pin files on disk.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalize } from '../../crypto/canonical.js';
 import { domainHash, randomHex } from '../../crypto/index.js';
@@ -82,10 +82,22 @@ function parsePins(text: string, serverId: string, path: string): PinFile {
   return pins as PinFile;
 }
 
-function writeAtomic(path: string, value: unknown): void {
+/** Write a pin file whole or not at all; a failure names the file and the cause. */
+function writeAtomic(dir: string, path: string, value: unknown): void {
   const temp = `${path}.${randomHex(6)}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  renameSync(temp, path);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // nothing was written there
+    }
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new AgentkError('PINS_IO', `could not write pin file ${path} (${code})`);
+  }
 }
 
 /** Pin files of one directory. */
@@ -115,13 +127,11 @@ export class PinStore {
   }
 
   save(pins: PinFile): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeAtomic(this.#path(pins.server_id), pins);
+    writeAtomic(this.dir, this.#path(pins.server_id), pins);
   }
 
   savePending(pins: PinFile): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeAtomic(this.#path(pins.server_id, true), pins);
+    writeAtomic(this.dir, this.#path(pins.server_id, true), pins);
   }
 
   /** Promote the pending catalogue: the changes a person has reviewed become the pins. */

@@ -127,6 +127,16 @@ export class ServerSide {
     switch (message.kind) {
       case 'invalid': {
         stats.malformedFromServer += 1;
+        if (message.call) {
+          // A server request AgentK will not carry is still owed an answer, in its words.
+          if (message.id !== null) {
+            this.#session.output.toServer(
+              errorLine(message.id, message.code, message.reason),
+              true,
+            );
+          }
+          return;
+        }
         const id = message.id ?? topLevelId(text);
         const key = id === null ? undefined : this.#session.pending.keyOf(id);
         if (key !== undefined) {

@@ -8,7 +8,6 @@
 // pipes, processes or sockets. Input distrusted: both peers' messages and the server's acts.
 
 import type { Kernel } from '../../kernel/kernel.js';
-import type { SealEvent } from '../../recorder/event.js';
 import {
   errorLine,
   idKey,
@@ -477,19 +476,20 @@ export class ProxySession {
     this.#draining = false;
     this.#clearTimers();
     this.#output.terminateServer();
-    let seal: SealEvent | null = null;
-    let finalCode = code;
-    let finalReason = reason;
+    let ended = { code: code as 0 | 1 | 2, reason };
     try {
-      seal = this.#kernel.closed ? null : this.#kernel.close();
+      if (!this.#kernel.closed) this.#kernel.close();
     } catch (error) {
-      // The seal could not be written: the trace stays unsealed, and the exit says so.
-      finalCode = 1;
-      finalReason = `${reason}; the trace could not be sealed (${error instanceof Error ? error.message : 'error'})`;
+      // The seal, or the pins after it, could not be written: the exit says which.
+      const why = error instanceof Error ? error.message : 'error';
+      const sealed = this.#kernel.seal
+        ? 'the trace is sealed, but'
+        : 'the trace could not be sealed:';
+      ended = { code: 1, reason: `${reason}; ${sealed} ${why}` };
     } finally {
       this.#output.closeClient();
     }
-    this.#resolve({ code: finalCode, reason: finalReason, seal, stats: this.stats });
+    this.#resolve({ ...ended, seal: this.#kernel.seal, stats: this.stats });
   }
 
   #clearTimers(): void {
