@@ -12,6 +12,7 @@ import {
   PRIVATE,
   restrictionsOnly,
   SECRET,
+  TRUSTED,
   UNTRUSTED,
 } from '../../labels/labels.js';
 import { annotationSinks, sourceHeuristics } from '../../policy/sinks.js';
@@ -110,11 +111,13 @@ export function analyze(
     case 'tool.response':
     case 'resource.response':
     case 'prompt.response':
-      // What a tool returns is untrusted; a reader of the user's own data returns private data.
+      // What a tool returns is untrusted unless the policy vouches for its source (a
+      // listing of the user's own workspace); a reader of the user's data returns private data.
       labeller.content(
         request.target,
         request.content,
-        UNTRUSTED | sourceHeuristics(request.target),
+        (state.policy.sourceLabels(request.target) & TRUSTED ? 0 : UNTRUSTED) |
+          sourceHeuristics(request.target),
       );
       if (request.isError) a.detail.is_error = true;
       break;
