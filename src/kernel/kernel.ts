@@ -97,7 +97,7 @@ export class Kernel {
     this.#approver = options.approver;
     this.#receiptTtl = options.receiptTtlMs ?? DEFAULT_RECEIPT_TTL_MS;
     this.#recorder = new FlightRecorder(sinkOf(options.trace), this.runId);
-    this.#context = new ContextStore(this.agentId);
+    this.#context = new ContextStore(this.agentId, options.roots);
     this.#catalogue = new Catalogue(options.pins, this.#clock);
     this.#vault = new SecretVault(options.secretStores ?? []);
     this.#approvals = new Approvals(options.approvalSource);
@@ -407,6 +407,7 @@ export class Kernel {
       });
     }
     if (decision.verdict !== 'allow' || !parsed.ok || !session) return NO_EFFECT;
+    this.#context.noteClean(analysis.cleanValues, place.step);
     const request = parsed.request;
     if (request.kind === 'human.approve') {
       this.#approvals.answered(

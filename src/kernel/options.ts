@@ -31,6 +31,11 @@ export interface KernelOptions {
    */
   readonly pins?: PinStore;
   /**
+   * Directories the user configured for the servers (a filesystem server's roots): paths
+   * under them share that prefix by structure, not because one was copied from a page.
+   */
+  readonly roots?: readonly string[];
+  /**
    * A second policy every syscall is also decided under, enforcing nothing: its decision
    * is recorded beside the real one (shadow mode, for trying a policy on live traffic).
    */

@@ -7,7 +7,9 @@
 // every lookup instead (fail closed: a copy from an unindexed page cannot slip through).
 // Input distrusted: page text and argument values.
 
-import { canonicalText, foldText, normalizeText, winnow } from './fingerprints.js';
+import { INTEGRITY_TAINT } from '../labels/labels.js';
+import { canonicalText, normalizeText } from './fingerprints.js';
+import { LineageBook, winnowOutside } from './lineage.js';
 
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
@@ -260,8 +262,30 @@ export const MAX_VALUES = 1_000_000;
  */
 const MAX_SECRET_FORMS = 12_000;
 
+/** A value of an argument whose lineage kept an untrusted echo of it apart. */
+export interface LineageHit {
+  readonly value: string;
+  /** `argument`, or `page:<id>` (a trusted page). */
+  readonly from: string;
+  readonly step: number;
+}
+
+/** What a lookup finds of one argument. */
+export interface Lookup {
+  /** The pages its values and long substrings came from. */
+  readonly origins: ValueOrigin[];
+  /** Untrusted pages that only echoed a value whose lineage is clean. */
+  readonly echoes: readonly ValueOrigin[];
+  readonly lineage: readonly LineageHit[];
+  /** Its exact values (where lineage starts, if the syscall is allowed). */
+  readonly values: ReadonlySet<string>;
+}
+
 export class ValueIndex {
   readonly #origins = new Map<string, ValueOrigin[]>();
+  /** Untrusted sightings of values whose lineage is clean (lineage.ts). */
+  readonly #echoes = new Map<string, ValueOrigin[]>();
+  readonly #lineage = new LineageBook();
   /** Fingerprint -> the page that contributed it (most restrictive kept on collision). */
   readonly #fingerprints = new Map<number, ValueOrigin>();
   readonly #maxOriginsPerValue: number;
@@ -287,31 +311,30 @@ export class ValueIndex {
     return this.#unindexed;
   }
 
-  /** Index the values and fingerprints of a page's text. */
-  add(pageId: string, labels: number, text: string): void {
+  /**
+   * Index the values and fingerprints of a page's text. A value whose lineage is clean (see
+   * lineage.ts) and that an untrusted page shows again is kept apart as an echo.
+   */
+  add(pageId: string, labels: number, text: string, step = 0): void {
     const origin: ValueOrigin = { pageId, labels };
+    const tainted = (labels & INTEGRITY_TAINT) !== 0;
     // Made canonical once: the values and the fingerprints are both taken from it.
     const canonical = canonicalText(text);
+    const echoed: string[] = [];
     for (const value of pageValues(canonical)) {
-      let list = this.#origins.get(value);
-      if (!list) {
-        if (this.#origins.size >= MAX_VALUES) {
-          this.#unindexed |= labels; // full: fail closed, as for fingerprints
-          continue;
-        }
-        list = [];
-        this.#origins.set(value, list);
+      const first = this.#lineage.get(value);
+      if (first && tainted) {
+        first.echoed = true;
+        echoed.push(value);
+        this.#remember(this.#echoes, value, origin);
+        continue;
       }
-      // Keep the first pages a value appeared in; later repeats add no new provenance
-      // unless they carry labels the kept ones do not.
-      if (
-        list.length < this.#maxOriginsPerValue ||
-        list.every((o) => (o.labels | labels) !== o.labels)
-      ) {
-        list.push(origin);
+      if (!first && !tainted && !this.#origins.has(value)) {
+        this.#lineage.note(value, `page:${pageId}`, step);
       }
+      this.#remember(this.#origins, value, origin);
     }
-    const prints = winnow(foldText(canonical));
+    const prints = winnowOutside(canonical, this.#lineage.spans(canonical, echoed, false));
     if (this.#fingerprints.size + prints.size > this.#budget) {
       this.#unindexed |= labels;
       return;
@@ -321,6 +344,40 @@ export class ValueIndex {
       if (!kept || (kept.labels | labels) !== kept.labels) {
         this.#fingerprints.set(print, kept ? { pageId, labels: kept.labels | labels } : origin);
       }
+    }
+  }
+
+  /** Values an allowed syscall carried in clean control arguments: their lineage starts. */
+  noteClean(values: Iterable<string>, step: number): void {
+    for (const value of values) {
+      if (!this.#origins.has(value)) this.#lineage.note(value, 'argument', step);
+    }
+  }
+
+  /** A directory the user configured (a server's root): structure, not content. */
+  addStructure(dir: string): void {
+    this.#lineage.addStructure(canonicalText(dir));
+  }
+
+  /** Record where a value was seen (bounded: beyond MAX_VALUES values, fail closed). */
+  #remember(index: Map<string, ValueOrigin[]>, value: string, origin: ValueOrigin): void {
+    let list = index.get(value);
+    if (!list) {
+      if (index.size >= MAX_VALUES) {
+        this.#unindexed |= origin.labels; // full: fail closed, as for fingerprints
+        return;
+      }
+      list = [];
+      index.set(value, list);
+    }
+    // Keep the first pages a value appeared in; later repeats add no new provenance
+    // unless they carry labels the kept ones do not.
+    const { labels } = origin;
+    if (
+      list.length < this.#maxOriginsPerValue ||
+      list.every((o) => (o.labels | labels) !== o.labels)
+    ) {
+      list.push(origin);
     }
   }
 
@@ -352,8 +409,11 @@ export class ValueIndex {
     this.#secretForms.push({ form: bytes.toString('hex'), caseless: true, origin });
   }
 
-  /** The pages the values and long substrings of `text` appeared in. */
-  lookup(text: string): ValueOrigin[] {
+  /**
+   * The pages the values and long substrings of `text` appeared in; the echoes of its
+   * values whose lineage is clean, apart; and its exact values.
+   */
+  lookup(text: string): Lookup {
     const out: ValueOrigin[] = [];
     if (this.#secretForms.length > 0) {
       const lower = text.toLowerCase();
@@ -362,18 +422,29 @@ export class ValueIndex {
       }
     }
     const canonical = canonicalText(text);
-    for (const value of argumentValues(canonical)) {
+    const values = argumentValues(canonical);
+    const echoes: ValueOrigin[] = [];
+    const lineage: LineageHit[] = [];
+    const clean: string[] = [];
+    for (const value of values) {
       const origins = this.#origins.get(value);
       if (origins) out.push(...origins);
+      const first = this.#lineage.get(value);
+      if (!first) continue;
+      clean.push(value);
+      if (!first.echoed) continue;
+      lineage.push({ value, from: first.from, step: first.step });
+      echoes.push(...(this.#echoes.get(value) ?? []));
     }
+    // What the agent had cleanly, and the structure its paths sit in, is no copy of a page.
     const seen = new Set<string>();
-    for (const print of winnow(foldText(canonical))) {
+    for (const print of winnowOutside(canonical, this.#lineage.spans(canonical, clean, true))) {
       const origin = this.#fingerprints.get(print);
       if (origin && !seen.has(origin.pageId)) {
         seen.add(origin.pageId);
         out.push(origin);
       }
     }
-    return out;
+    return { origins: out, echoes, lineage, values };
   }
 }

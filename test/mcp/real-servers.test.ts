@@ -6,68 +6,20 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
+import {
+  BIN,
+  connect,
+  EVERYTHING,
+  FILESYSTEM,
+  MEMORY,
+  proxied,
+  tempTrace,
+} from '../helpers/real.js';
 
-const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
-const server = (name: string) =>
-  join(PACKAGE_ROOT, 'node_modules', '@modelcontextprotocol', name, 'dist', 'index.js');
-const EVERYTHING = server('server-everything');
-const FILESYSTEM = server('server-filesystem');
-const MEMORY = server('server-memory');
 const PLANTED = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
-
-const clients: Client[] = [];
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close().catch(() => {})));
-});
-
-async function connect(
-  command: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<Client> {
-  const transport = new StdioClientTransport({
-    command,
-    args,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stderr: 'ignore',
-  });
-  const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });
-  await client.connect(transport);
-  clients.push(client);
-  return client;
-}
-
-function proxied(
-  serverId: string,
-  trace: string,
-  child: string[],
-  extra: string[] = [],
-): [string, string[]] {
-  return [
-    process.execPath,
-    [
-      BIN,
-      'mcp-proxy-stdio',
-      '--server-id',
-      serverId,
-      '--trace-out',
-      trace,
-      ...extra,
-      '--',
-      process.execPath,
-      ...child,
-    ],
-  ];
-}
-
-function tempTrace(): string {
-  return join(mkdtempSync(join(tmpdir(), 'agentk-real-')), 'trace.jsonl');
-}
 
 describe('@modelcontextprotocol/server-everything through the proxy', () => {
   it('lists and calls tools, resources and prompts as it does directly', async () => {

@@ -1,8 +1,8 @@
 // `agentk mcp-proxy-stdio`: put AgentK in front of an MCP server, in an MCP client's config.
 
-import { accessSync, closeSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
@@ -242,6 +242,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
         signer,
       ),
       ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
+      roots: serverRoots(config.args, io.cwd),
     });
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
@@ -277,3 +278,23 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
+
+/**
+ * The directories the server's own command line names (a filesystem server's roots, a git
+ * server's repository): the user configured them, so they are structure (as given, and as
+ * the real path the server resolves them to).
+ */
+function serverRoots(args: readonly string[], cwd: string): string[] {
+  const roots: string[] = [];
+  for (const arg of args) {
+    if (arg.startsWith('-') || !(isAbsolute(arg) || arg.startsWith('.'))) continue;
+    const path = resolve(cwd, arg);
+    try {
+      if (!statSync(path).isDirectory()) continue;
+      roots.push(path, realpathSync(path));
+    } catch {
+      // not a directory on this machine: not a root
+    }
+  }
+  return roots;
+}

@@ -6,10 +6,20 @@
 
 import { joinMasks, type Label, type LabelMask } from '../../labels/labels.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
-import type { ValueOrigin } from '../../provenance/values.js';
+import type { Lookup } from '../../provenance/values.js';
 import type { InputEvidence } from '../../recorder/event.js';
 import type { SinkMask, SyscallKind } from '../../vocabulary.js';
 import type { ContextPage, ProvenanceHit } from '../types.js';
+
+/** A value whose untrusted echo did not steer: which argument, what, first seen where. */
+export interface LineageRecord {
+  readonly arg: string;
+  readonly kind: string;
+  readonly sha256: string;
+  /** `argument` (a clean argument of an allowed syscall), or the trusted page's id. */
+  readonly first_seen: string;
+  readonly first_seen_step: number;
+}
 
 /** A kernel precondition that failed: the syscall is denied before the policy is asked. */
 export interface Refusal {
@@ -56,7 +66,7 @@ export interface AnalysisState {
   page(id: string): StoredPage | undefined;
   memory(key: string): MemoryEntry | undefined;
   hasAgent(id: string): boolean;
-  lookupValues(text: string): ValueOrigin[];
+  lookupValues(text: string): Lookup;
   /** Labels of pages the value index could not hold (joined into every lookup). */
   readonly unindexedLabels: LabelMask;
   /** Secrets: the labels of an issued handle, and whether any store holds a target. */
@@ -77,6 +87,15 @@ export class Analysis {
   readonly inputs: InputEvidence[] = [];
   readonly detail: Record<string, unknown> = {};
   readonly provenance: ProvenanceHit[] = [];
+  /** Untrusted echoes that lineage kept from steering (recorded as `detail.lineage`). */
+  readonly lineage: LineageRecord[] = [];
+  /**
+   * Whether an untrusted echo of a value with clean lineage still steers this syscall (an
+   * exec, a delete); unset: any destructive or exec sink.
+   */
+  strictLineage: boolean | undefined = undefined;
+  /** Exact values of clean control arguments: where lineage starts if this is allowed. */
+  readonly cleanValues: string[] = [];
   readonly handles: string[] = [];
   /** For tool.describe: the sink classes the tool's MCP annotations declare. */
   annotated: SinkMask | null = null;

@@ -15,7 +15,7 @@ import {
   TRUSTED,
   UNTRUSTED,
 } from '../../labels/labels.js';
-import { annotationSinks, sourceHeuristics } from '../../policy/sinks.js';
+import { annotationSinks, heuristicSinks, sourceHeuristics } from '../../policy/sinks.js';
 import { isSyscallKind, SINK_DESTRUCTIVE, SINK_EGRESS, SINK_EXEC } from '../../vocabulary.js';
 import type { ContentReader } from '../content.js';
 import { argRef, loggable } from '../loggable.js';
@@ -228,6 +228,11 @@ function invoke(call: Call<InvokeRequest>): void {
   // open world: its arguments leave the machine (a read tool fetching ?d=<private> is
   // egress too). The policy's own [sinks] patterns have the last word.
   const byPolicy = state.policy.patternSinks(request.target) !== null;
+  // A write that overwrites (write_file, edit_file: destructive by annotation) may act on
+  // a value the agent had before an untrusted page echoed it; an exec, or an action whose
+  // name or policy pattern says it deletes, pays or transfers, may not (lineage.ts).
+  const named = heuristicSinks(request.target) | (state.policy.patternSinks(request.target) ?? 0);
+  a.strictLineage = exec || (named & SINK_DESTRUCTIVE) !== 0;
   const remote = (text: string | null) => {
     if (byPolicy || (a.sinks & SINK_EGRESS) !== 0) return;
     if (text === null || namesRemoteHost(text)) a.sinks |= SINK_EGRESS;

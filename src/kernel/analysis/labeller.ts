@@ -24,8 +24,10 @@ import {
   type DecodeBudget,
   decodeBudget,
   decodedForms,
+  type LineageHit,
   type ValueOrigin,
 } from '../../provenance/values.js';
+import { SINK_DESTRUCTIVE, SINK_EXEC } from '../../vocabulary.js';
 import { type ContentReader, MAX_SCANNED_CONTENT } from '../content.js';
 import { loggable } from '../loggable.js';
 import type { InputRef } from '../types.js';
@@ -77,11 +79,26 @@ export class Labeller {
     const decoded = decodedForms(text, this.#budget);
     if (decoded.exhausted) a.raiseArg(PRIVATE | UNTRUSTED, control);
     const origins: ValueOrigin[] = [];
+    // An untrusted echo of a value the agent had cleanly before (lineage.ts) does not steer
+    // a write or a send; a destructive or exec action still takes its labels.
+    const strict = a.strictLineage ?? (a.sinks & (SINK_DESTRUCTIVE | SINK_EXEC)) !== 0;
+    let values: ReadonlySet<string> = new Set();
     for (const form of [text, ...decoded.forms]) {
       if (containsSecret(form)) a.raise(SECRET | PRIVATE);
       for (const handle of findHandles(form)) this.input({ handle });
-      origins.push(...this.#state.lookupValues(form));
+      const found = this.#state.lookupValues(form);
+      origins.push(...found.origins);
+      if (strict) origins.push(...found.echoes);
+      else this.#lineage(name, found.lineage);
+      if (form === text) values = found.values;
     }
+    // A clean control argument: if the syscall is allowed, its values' lineage starts here.
+    const clean =
+      !decoded.exhausted &&
+      ((this.#state.unindexedLabels | origins.reduce((m, o) => m | o.labels, 0)) &
+        INTEGRITY_TAINT) ===
+        0;
+    if (control && clean) a.cleanValues.push(...values);
     const pages = new Set<string>();
     for (const origin of origins) {
       a.raiseArg(origin.labels, control);
@@ -95,6 +112,21 @@ export class Labeller {
           labels: labelsOf(origin.labels),
         });
       }
+    }
+  }
+
+  /** Echoes kept apart by lineage, as the event records them (hashes, never values). */
+  #lineage(name: string, hits: readonly LineageHit[]): void {
+    for (const hit of hits) {
+      if (this.#a.lineage.length >= MAX_PROVENANCE_HITS) return;
+      this.#a.detail.lineage ??= this.#a.lineage;
+      this.#a.lineage.push({
+        arg: name,
+        kind: hit.value.slice(0, hit.value.indexOf(':')),
+        sha256: sha256Hex(hit.value),
+        first_seen: hit.from === 'argument' ? 'argument' : hit.from.slice('page:'.length),
+        first_seen_step: hit.step,
+      });
     }
   }
 

@@ -7,7 +7,7 @@
 
 import { sha256Hex } from '../../crypto/index.js';
 import { joinMasks, type LabelMask, labelsOf } from '../../labels/labels.js';
-import { ValueIndex, type ValueOrigin } from '../../provenance/values.js';
+import { type Lookup, ValueIndex, type ValueOrigin } from '../../provenance/values.js';
 import type { MemoryEntry, StoredPage } from '../analysis/analysis.js';
 import { loggable } from '../loggable.js';
 import type { ContextPage, SyscallRequest } from '../types.js';
@@ -48,8 +48,9 @@ export class ContextStore {
   readonly #values = new ValueIndex();
   readonly #memory = new Map<string, MemoryEntry>();
 
-  constructor(rootAgent: string) {
+  constructor(rootAgent: string, roots: readonly string[] = []) {
     this.#sessions.set(rootAgent, { id: rootAgent, parent: null, context: 0 });
+    for (const root of roots) this.#values.addStructure(root);
   }
 
   session(agent: string): Session | undefined {
@@ -74,8 +75,13 @@ export class ContextStore {
     return this.#memory.get(key);
   }
 
-  lookupValues(text: string): ValueOrigin[] {
+  lookupValues(text: string): Lookup {
     return this.#values.lookup(text);
+  }
+
+  /** Values an allowed syscall carried in clean control arguments (their lineage starts). */
+  noteClean(values: Iterable<string>, step: number): void {
+    this.#values.noteClean(values, step);
   }
 
   get unindexedLabels(): LabelMask {
@@ -144,7 +150,7 @@ export class ContextStore {
       this.#pages.delete(this.#pages.keys().next().value as string);
     }
     session.context = joinMasks(session.context, content.labels);
-    if (content.contentText) this.#values.add(id, content.labels, content.contentText);
+    if (content.contentText) this.#values.add(id, content.labels, content.contentText, step);
     return publicPage(page);
   }
 }

@@ -1,0 +1,124 @@
+// Value lineage: where a value first entered the session. A value the agent first sent in a
+// clean argument, or first read in a trusted page, keeps that origin when an untrusted page
+// shows it again later (a server's "wrote to X", a listing that includes the file just
+// created): that echo is kept apart, and only destructive and exec actions still take its
+// labels. The directories of such paths, and the roots the user configured, are structure:
+// a prefix an argument shares with an untrusted page is not a copy of that page.
+// Input distrusted: values come from pages and arguments; lineage only ever records where
+// a value was seen first, never lowers what a page that showed it first gave it.
+
+import { foldText, winnow } from './fingerprints.js';
+
+/** Where a value was first seen: `argument` (a clean argument) or `page:<id>` (a trusted page). */
+export interface FirstSeen {
+  readonly from: string;
+  readonly step: number;
+  /** An untrusted page has shown it since. */
+  echoed: boolean;
+}
+
+/** A span of text, [start, end). */
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Values whose first sighting is remembered, at most (beyond: no lineage, taint stays). */
+const MAX_LINEAGE = 100_000;
+/** Structure directories remembered, at most. */
+const MAX_STRUCTURE = 10_000;
+/** A directory counts as structure from this many components on (`/home/u`, not `/home`). */
+const MIN_STRUCTURE_DEPTH = 2;
+
+const PATH_IN_TEXT = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]{1,255}(?:\/[\w.-]{1,255}){0,64}/g;
+
+/** The raw text a normalised value stands for, and whether to look for it caselessly. */
+function rawOf(value: string): { raw: string; caseless: boolean } | null {
+  const colon = value.indexOf(':');
+  const kind = value.slice(0, colon);
+  const raw = value.slice(colon + 1);
+  if (kind === 'path') return { raw, caseless: false };
+  if (kind === 'url' || kind === 'email') return { raw, caseless: true };
+  return null;
+}
+
+export class LineageBook {
+  readonly #first = new Map<string, FirstSeen>();
+  readonly #structure = new Set<string>();
+
+  get(value: string): FirstSeen | undefined {
+    return this.#first.get(value);
+  }
+
+  /** A value seen clean for the first time (a path's directories become structure). */
+  note(value: string, from: string, step: number): void {
+    if (this.#first.has(value) || this.#first.size >= MAX_LINEAGE) return;
+    this.#first.set(value, { from, step, echoed: false });
+    if (value.startsWith('path:')) {
+      const path = value.slice('path:'.length);
+      for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
+        this.addStructure(path.slice(0, end));
+      }
+    }
+  }
+
+  /** A directory that is structure (a configured root, or where the agent works). */
+  addStructure(dir: string): void {
+    const trimmed = dir.replace(/\/+$/, '');
+    const depth = trimmed.split('/').filter((part) => part.length > 0).length;
+    if (depth < MIN_STRUCTURE_DEPTH || this.#structure.size >= MAX_STRUCTURE) return;
+    this.#structure.add(trimmed);
+  }
+
+  /**
+   * Spans a fingerprint must not cover in `canonical`: where `values` stand in it, and the
+   * structure prefix of each path in it (with `structure`).
+   */
+  spans(canonical: string, values: Iterable<string>, structure: boolean): Span[] {
+    const spans: Span[] = [];
+    let lower: string | null = null;
+    for (const value of values) {
+      const found = rawOf(value);
+      if (!found || found.raw.length === 0) continue;
+      if (found.caseless) lower ??= canonical.toLowerCase();
+      // A caseless search needs positions that mean the same in both texts.
+      const text = found.caseless ? (lower as string) : canonical;
+      if (text.length !== canonical.length) continue;
+      for (let at = text.indexOf(found.raw); at !== -1; at = text.indexOf(found.raw, at + 1)) {
+        spans.push({ start: at, end: at + found.raw.length });
+      }
+    }
+    if (structure && this.#structure.size > 0) {
+      for (const match of canonical.matchAll(PATH_IN_TEXT)) {
+        const prefix = this.#longestStructure(match[0]);
+        if (prefix > 0) spans.push({ start: match.index, end: match.index + prefix });
+      }
+    }
+    return spans;
+  }
+
+  /** Length of the longest structure directory `path` starts with (0: none). */
+  #longestStructure(path: string): number {
+    for (let end = path.length; end > 0; end = path.lastIndexOf('/', end - 1)) {
+      if ((end === path.length || path[end] === '/') && this.#structure.has(path.slice(0, end))) {
+        return end;
+      }
+    }
+    return 0;
+  }
+}
+
+/** Winnowed fingerprints of canonical text, no window covering any of `spans`. */
+export function winnowOutside(canonical: string, spans: readonly Span[]): Set<number> {
+  if (spans.length === 0) return winnow(foldText(canonical));
+  const sorted = [...spans].sort((a, b) => a.start - b.start);
+  const out = new Set<number>();
+  let from = 0;
+  for (const span of [...sorted, { start: canonical.length, end: canonical.length }]) {
+    if (span.start > from) {
+      for (const print of winnow(foldText(canonical.slice(from, span.start)))) out.add(print);
+    }
+    from = Math.max(from, span.end);
+  }
+  return out;
+}
