@@ -235,6 +235,34 @@ describe('SecretVault limits', () => {
     expect(again.withheld).toBeNull();
     expect(again.content).toEqual({ d: { password: 'secret_fd_3' } });
   });
+
+  it('withholds a secret over the budget wherever it stands, then and later', () => {
+    const vault = new SecretVault([], { maxCaptured: 1, maxLiveHandles: 100 });
+    let n = 0;
+    const open: OpenSecret = (_request, _value, refusal) =>
+      refusal ? null : record(`secret_fd_${++n}`);
+    vault.capture({ password: 'first-pass-1' }, 's/t', open);
+    const over = vault.capture(
+      { _meta: { password: 'second-pass-2', hint: 'log in with second-pass-2 today' } },
+      's/t',
+      open,
+    );
+    expect(over.content).toEqual({
+      _meta: { password: WITHHELD, hint: `log in with ${WITHHELD} today` },
+    });
+    // Quoted alone in a later answer, it is still withheld.
+    const later = vault.capture({ note: 'the login is second-pass-2' }, 's/t', open);
+    expect(later.content).toEqual({ note: `the login is ${WITHHELD}` });
+  });
+
+  it('withholds a single secret larger than it holds, without keeping it', () => {
+    const vault = new SecretVault([]);
+    const open: OpenSecret = (_request, _value, refusal) => (refusal ? null : record('h'));
+    const huge = `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(100_000)}`;
+    const captured = vault.capture({ text: huge }, 's/t', open);
+    expect(captured.withheld?.rule).toBe('kernel.secret-budget');
+    expect(JSON.stringify(captured.content)).not.toContain('AAAAAAAAAAAAAAAA');
+  });
 });
 
 describe('shadow mode and policy-filtered discovery', () => {

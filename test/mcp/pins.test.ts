@@ -116,3 +116,15 @@ describe('pins that cannot be saved', () => {
     expect(JSON.parse(sink.lines.at(-1) as string).type).toBe('seal');
   });
 });
+
+describe('a listing whose pins cannot be written', () => {
+  it('still closes the first-use window: a changed descriptor is judged against it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-pins-'));
+    const pinsDir = join(dir, 'pins');
+    writeFileSync(pinsDir, 'not a directory');
+    const tracker = new CatalogueTracker(new PinStore(pinsDir), 's', 'now');
+    expect(tracker.check('tools', 'a', { name: 'a', description: 'x' })).toBe('first-use');
+    expect(() => tracker.endListing('tools')).toThrow(/could not write pin file/);
+    expect(tracker.check('tools', 'a', { name: 'a', description: 'changed' })).toBe('changed');
+  });
+});

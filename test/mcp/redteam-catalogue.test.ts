@@ -202,5 +202,25 @@ describe('a long listing', () => {
     expect(s.rawLines.filter((line) => line.includes('"list-1"'))).toHaveLength(1);
     expect(exit.code).toBe(0);
     expect(verifyLogFile(s.trace).ok).toBe(true);
+    // A first use cut short pins none of the page: the next session does not find the
+    // tools it never reached "new since pinned".
+    const next = binarySession(
+      { 'tools/list': { tools: manyTools(10_000) }, 'tools/call': { tool_9999: OK } },
+      { dir: s.dir },
+    );
+    await next.initialize();
+    expect(toolsOf(await next.request('tools/list'))).toHaveLength(10_000);
+    const called = await next.request('tools/call', { name: 'tool_9999', arguments: {} });
+    await next.close();
+    expect(deniedRule(called)).toBeUndefined();
+  }, 60_000);
+
+  it('is still delivered whole when the server exits right after sending it', async () => {
+    const s = binarySession({ 'tools/list': { tools: manyTools(5000) }, exit_after: 'tools/list' });
+    await s.initialize();
+    const listed = await s.request('tools/list', {}, 'list-1');
+    await s.close();
+    expect(listed.error).toBeUndefined();
+    expect(toolsOf(listed)).toHaveLength(5000);
   }, 60_000);
 });

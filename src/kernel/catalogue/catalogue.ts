@@ -48,6 +48,8 @@ export class Catalogue implements CatalogueListings {
   #suspectOverflow = false;
   /** Names in each server's open listing of each kind (`server/kind`). */
   readonly #listed = new Map<string, Set<string>>();
+  /** The names of each page being described (`server/kind`), until it ends. */
+  readonly #openPages = new Map<string, readonly string[]>();
   /** `kind/target` of every name a server listed twice in one listing: refused for the run. */
   readonly #duplicated = new Set<string>();
   /** Set when a duplicated name could not be remembered: then every use is refused. */
@@ -165,6 +167,7 @@ export class Catalogue implements CatalogueListings {
    */
   beginPage(server: string, kind: CatalogueKind, names: readonly string[], first: boolean): void {
     const key = `${server}/${kind}`;
+    this.#openPages.set(key, names);
     let listed = this.#listed.get(key);
     if (first || !listed) {
       listed = new Set();
@@ -185,6 +188,7 @@ export class Catalogue implements CatalogueListings {
    * and the next listing starts afresh.
    */
   endPage(server: string, kind: CatalogueKind, last: boolean): void {
+    this.#openPages.delete(`${server}/${kind}`);
     if (last) this.#listed.delete(`${server}/${kind}`);
     if (!this.#pins) return;
     const found = this.#tracker(`${server}/`);
@@ -193,8 +197,13 @@ export class Catalogue implements CatalogueListings {
     else found.tracker.flush();
   }
 
-  /** Write every tracker's unsaved pins (at close). */
+  /** Write every tracker's unsaved pins (at close); a first-use page cut short pins nothing. */
   flush(): void {
+    for (const [key, names] of this.#openPages) {
+      const found = this.#tracker(`${key.slice(0, key.indexOf('/'))}/`);
+      const kind = key.slice(key.indexOf('/') + 1) as CatalogueKind;
+      if (found !== null && 'tracker' in found) found.tracker.abandonPage(kind, names);
+    }
     for (const tracker of this.#trackers.values()) {
       if (!(tracker instanceof AgentkError)) tracker.flush();
     }

@@ -252,9 +252,17 @@ export class CatalogueTracker {
    * against it.
    */
   endListing(kind: CatalogueKind): void {
-    this.flush();
+    // The window closes even if the pins cannot be written: this run judges against them.
     this.#firstUse.delete(kind);
     this.#hashes.delete(kind);
+    this.flush();
+  }
+
+  /** A first-use page cut short (the session stopped while describing it): none of it is pinned. */
+  abandonPage(kind: CatalogueKind, names: readonly string[]): void {
+    if (!this.#firstUse.has(kind) || !this.#pins) return;
+    for (const name of names) delete this.#pins[kind][name];
+    this.#pinsDirty = true;
   }
 
   /** The unapproved state of a descriptor seen in this run, if any. */

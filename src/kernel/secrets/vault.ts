@@ -39,6 +39,11 @@ const MIN_FRESH_ECHO = 6;
  * WITHHELD, never shown, its `secret.open` denied by rule `kernel.secret-budget`.
  */
 export const MAX_CAPTURED_SECRETS = 2_000;
+/** Characters of captured secrets one run holds at most, and of one secret (PEM blocks). */
+export const MAX_CAPTURED_CHARS = 4 * 1024 * 1024;
+export const MAX_SECRET_CHARS = 64 * 1024;
+/** Target of a withheld value looked for again on its own (never opened, never a handle). */
+const WITHHELD_TARGET = '';
 /** Live handles kept for redemption; beyond, the expired and then the oldest go. */
 export const MAX_LIVE_HANDLES = 65_536;
 /** What stands in the content for a secret over the budget. */
@@ -75,6 +80,7 @@ export type OpenSecret = (
 export interface VaultLimits {
   readonly maxCaptured: number;
   readonly maxLiveHandles: number;
+  readonly maxChars?: number;
 }
 
 /** What capturing the secrets of a value gives back. */
@@ -125,6 +131,8 @@ export class SecretVault {
    */
   readonly #logIndex = new Map<string, string[]>();
   #logged = 0;
+  /** Characters of the captured secrets held. */
+  #chars = 0;
   readonly #limits: VaultLimits;
 
   constructor(
@@ -250,17 +258,19 @@ export class SecretVault {
       let replacement = replaced.get(value);
       if (replacement !== undefined) return replacement;
       let target = known.get(value) ?? echoes.get(value) ?? this.#captured.targetOf(source, value);
-      if (target === undefined && this.#captured.size >= this.#limits.maxCaptured) {
-        withheld = {
-          rule: 'kernel.secret-budget',
-          reason: `this run has captured ${this.#limits.maxCaptured} secrets, as many as it holds; a new one is withheld from the client (start a new session to capture more)`,
-        };
-        open(request(`secret://captured/${source}/over-budget`), value, withheld);
+      const over = target === undefined ? this.#overBudget(value) : null;
+      if (over !== null || target === WITHHELD_TARGET) {
+        if (over !== null) {
+          withheld = { rule: 'kernel.secret-budget', reason: over };
+          open(request(`secret://captured/${source}/over-budget`), value, withheld);
+          captured.push([value, WITHHELD_TARGET]); // replaced wherever else it stands
+        }
         replaced.set(value, WITHHELD);
         return WITHHELD;
       }
       if (target === undefined) {
         target = this.#captured.add(source, value);
+        this.#chars += value.length;
         captured.push([value, target]);
       }
       const handle = open(request(target), value, null);
@@ -324,9 +334,23 @@ export class SecretVault {
     return replaceSpans(text, spans, () => REDACTED);
   }
 
-  /** Captured values that look like secrets are looked for again, on their own. */
+  /** Why a new secret cannot be held (the budget is spent), or null. */
+  #overBudget(value: string): string | null {
+    const { maxCaptured, maxChars = MAX_CAPTURED_CHARS } = this.#limits;
+    if (value.length > MAX_SECRET_CHARS) {
+      return `a secret of ${value.length} characters is more than one secret AgentK holds (${MAX_SECRET_CHARS}); it is withheld from the client`;
+    }
+    if (this.#captured.size < maxCaptured && this.#chars + value.length <= maxChars) return null;
+    return `this run has captured as many secrets as it holds (${maxCaptured} secrets, ${maxChars} characters); a new one is withheld from the client (start a new session to capture more)`;
+  }
+
+  /**
+   * Captured values that look like secrets are looked for again, on their own (withheld
+   * ones too, to be withheld again); those the log might keep are scrubbed from it.
+   */
   #remember(captured: readonly [string, string][]): void {
-    for (const [value] of captured) {
+    for (const [value, target] of captured) {
+      if (target === WITHHELD_TARGET) continue;
       if (value.length < MIN_FRESH_ECHO || this.#logged >= MAX_KNOWN_ECHOES) continue;
       const key = value.slice(0, MIN_FRESH_ECHO);
       const values = this.#logIndex.get(key) ?? [];
@@ -339,6 +363,7 @@ export class SecretVault {
     const echoes = this.#echoes;
     for (const [value, target] of captured) {
       if (echoes.size >= MAX_KNOWN_ECHOES) break;
+      if (value.length > MAX_SECRET_CHARS) continue;
       if (value.length >= 8 && /\d/.test(value) && /[A-Za-z]/.test(value) && !echoes.has(value)) {
         echoes.set(value, target);
       }

@@ -67,9 +67,10 @@ export class ServerSide {
   readonly #relay = new ServerRequestRelay();
   readonly #notifications: TokenBucket;
   /** The long listing being described, by the client's key of its request. */
-  #listing: { readonly key: string; readonly pending: Pending } | null = null;
-  /** Answers to other listings, waiting for it (the catalogue takes one at a time). */
-  #queued: RpcResponse[] = [];
+  #listing: { readonly key: string; readonly pending: Pending; readonly job: ListingJob } | null =
+    null;
+  /** Answers to other listings waiting for it, one per request (the catalogue takes one at a time). */
+  #queued = new Map<string, RpcResponse>();
 
   constructor(session: SessionPort, options: SessionOptions) {
     this.#session = session;
@@ -100,7 +101,18 @@ export class ServerSide {
   clear(): void {
     this.#relay.clear();
     this.#listing = null;
-    this.#queued = [];
+    this.#queued.clear();
+  }
+
+  /**
+   * The server is gone: what it answered in full is still described and delivered, at
+   * once (a long listing under way, and the listing answers waiting for it).
+   */
+  settle(): void {
+    while (this.#listing && !this.#session.finished()) {
+      const { job } = this.#listing;
+      this.#slice(job, Number.POSITIVE_INFINITY);
+    }
   }
 
   /** A message over the size limit: the request it answers fails. */
@@ -166,13 +178,13 @@ export class ServerSide {
     const session = this.#session;
     const key = session.pending.keyOf(message.id);
     const tracked = key === undefined ? undefined : session.pending.get(key);
-    if (tracked && this.#listing) {
-      if (key === this.#listing.key) {
-        session.stats.unmatchedFromServer += 1; // answered already, still being described
+    if (key !== undefined && tracked && this.#listing) {
+      if (tracked === this.#listing.pending || this.#queued.has(key)) {
+        session.stats.unmatchedFromServer += 1; // answered already, still waiting
         return;
       }
       if (isListing(tracked.request.method)) {
-        this.#queued.push(message);
+        this.#queued.set(key, message);
         return;
       }
     }
@@ -202,21 +214,21 @@ export class ServerSide {
     try {
       job = this.#session.mediator.longListing(pending.request, message, LISTING_SLICE);
     } catch (error) {
-      this.#listing = { key, pending };
-      this.#deliver(this.#fault(pending, error));
+      this.#listing = null;
+      this.#deliver(key, this.#fault(pending, error));
       return true;
     }
     if (job === null) return false;
-    this.#listing = { key, pending };
-    this.#slice(job);
+    this.#listing = { key, pending, job };
+    this.#slice(job, LISTING_SLICE);
     return true;
   }
 
   /** Describe one slice of the long listing; once done, its answer goes to the client. */
-  #slice(job: ListingJob): void {
+  #slice(job: ListingJob, size: number): void {
     const session = this.#session;
     const listing = this.#listing;
-    if (!listing) return;
+    if (!listing || listing.job !== job) return;
     // Stopped, timed out or cancelled meanwhile: its request was answered, or not wanted.
     if (session.finished() || session.pending.get(listing.key) !== listing.pending) {
       this.#listingDone();
@@ -224,21 +236,31 @@ export class ServerSide {
     }
     let line: string | null = null;
     try {
-      if (job.step(LISTING_SLICE)) line = job.finish();
+      if (job.step(size)) line = job.finish();
     } catch (error) {
       line = this.#fault(listing.pending, error);
     }
-    if (line === null) setImmediate(() => this.#slice(job));
-    else this.#deliver(line);
+    if (line === null) setImmediate(() => this.#slice(job, LISTING_SLICE));
+    else this.#deliver(listing.key, line);
   }
 
-  /** The long listing's answer goes to the client, and what waited for it goes on. */
-  #deliver(line: string): void {
+  /** A long listing's answer goes to the client, and what waited for it goes on. */
+  #deliver(key: string, line: string): void {
     const session = this.#session;
-    if (this.#listing) session.untrack(this.#listing.key);
+    session.untrack(key);
     session.output.toClient(line);
     this.#listingDone();
     session.releaseHeld();
+  }
+
+  /** The long listing is done with: the listing answers that waited for it, in order. */
+  #listingDone(): void {
+    this.#listing = null;
+    for (const [key, message] of this.#queued) {
+      if (this.#listing !== null || this.#session.finished()) break;
+      this.#queued.delete(key);
+      this.#response(message);
+    }
   }
 
   /** Mediation failed: the answer is withheld, but the request is still answered. */
@@ -249,14 +271,6 @@ export class ServerSide {
       RPC.internalError,
       `AgentK could not mediate the downstream answer (${faultName(error)}); withheld`,
     );
-  }
-
-  /** The long listing is done with: the listing answers that waited for it, in order. */
-  #listingDone(): void {
-    this.#listing = null;
-    while (this.#queued.length > 0 && this.#listing === null && !this.#session.finished()) {
-      this.#response(this.#queued.shift() as RpcResponse);
-    }
   }
 
   #request(message: RpcRequest): void {

@@ -112,7 +112,6 @@ export class ProxySession {
   attach(client: ClientChannel, server: ServerChannel): void {
     this.#output.attach(client, server);
   }
-
   /** What the server side may see and do of this session. */
   #port(): SessionPort {
     return {
@@ -172,6 +171,7 @@ export class ProxySession {
   serverGone(reason: string): void {
     if (this.#finished) return;
     this.#output.serverAlive = false;
+    this.#serverSide.settle(); // what it answered in full still goes out
     for (const key of [...this.#pending.keys()]) {
       this.#failPending(key, RPC.transportClosed, `the downstream server is gone: ${reason}`);
     }
