@@ -9,7 +9,10 @@
 
 import { foldText, winnow } from './fingerprints.js';
 
-/** Where a value was first seen: `argument` (a clean argument) or `page:<id>` (a trusted page). */
+/**
+ * Where a value was first seen: `argument` (a clean argument), `page:<id>` (a trusted
+ * page), or `root` (a path below a configured root, as an untrusted page showed it).
+ */
 export interface FirstSeen {
   readonly from: string;
   readonly step: number;
@@ -45,6 +48,8 @@ function rawOf(value: string): { raw: string; caseless: boolean } | null {
 export class LineageBook {
   readonly #first = new Map<string, FirstSeen>();
   readonly #structure = new Set<string>();
+  /** The configured roots alone (a subset of the structure). */
+  readonly #roots = new Set<string>();
 
   get(value: string): FirstSeen | undefined {
     return this.#first.get(value);
@@ -63,11 +68,24 @@ export class LineageBook {
   }
 
   /** A directory that is structure (a configured root, or where the agent works). */
-  addStructure(dir: string): void {
+  addStructure(dir: string, root = false): void {
     const trimmed = dir.replace(/\/+$/, '');
     const depth = trimmed.split('/').filter((part) => part.length > 0).length;
     if (depth < MIN_STRUCTURE_DEPTH || this.#structure.size >= MAX_STRUCTURE) return;
     this.#structure.add(trimmed);
+    if (root) this.#roots.add(trimmed);
+  }
+
+  /**
+   * Whether a path lies below a configured root: the user's own workspace, whose paths an
+   * untrusted page shows because the server listed or echoed them (an attacker seldom
+   * knows where the user keeps it).
+   */
+  underRoot(path: string): boolean {
+    for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
+      if (this.#roots.has(path.slice(0, end))) return true;
+    }
+    return false;
   }
 
   /**

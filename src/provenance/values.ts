@@ -265,7 +265,7 @@ const MAX_SECRET_FORMS = 12_000;
 /** A value of an argument whose lineage kept an untrusted echo of it apart. */
 export interface LineageHit {
   readonly value: string;
-  /** `argument`, or `page:<id>` (a trusted page). */
+  /** `argument`, `page:<id>` (a trusted page), or `root` (below a configured root). */
   readonly from: string;
   readonly step: number;
 }
@@ -322,7 +322,17 @@ export class ValueIndex {
     const canonical = canonicalText(text);
     const echoed: string[] = [];
     for (const value of pageValues(canonical)) {
-      const first = this.#lineage.get(value);
+      let first = this.#lineage.get(value);
+      if (
+        !first &&
+        tainted &&
+        value.startsWith('path:') &&
+        this.#lineage.underRoot(value.slice(5))
+      ) {
+        // A path of the user's own workspace is structure: its lineage starts at the root.
+        this.#lineage.note(value, 'root', step);
+        first = this.#lineage.get(value);
+      }
       if (first && tainted) {
         first.echoed = true;
         echoed.push(value);
@@ -356,7 +366,7 @@ export class ValueIndex {
 
   /** A directory the user configured (a server's root): structure, not content. */
   addStructure(dir: string): void {
-    this.#lineage.addStructure(canonicalText(dir));
+    this.#lineage.addStructure(canonicalText(dir), true);
   }
 
   /** Record where a value was seen (bounded: beyond MAX_VALUES values, fail closed). */

@@ -112,4 +112,26 @@ describe('structure', () => {
     const write = kernel.syscall(invoke('write_file', { path: `${WS}/${planted}`, content: 'x' }));
     expect(write.controlLabels).toContain('untrusted');
   });
+
+  it("takes a path below a configured root that an untrusted listing showed as the workspace's own", () => {
+    const edit = (roots: string[]) => {
+      const { kernel, sink } = memoryKernel({ roots });
+      kernel.syscall({
+        kind: 'tool.response',
+        target: 'fs/search_files',
+        content: answer(listing),
+      });
+      const result = kernel.syscall(invoke('edit_file', { path: `${WS}/src/index.js`, edits: [] }));
+      return { result, event: JSON.parse(sink.lines.at(-1) as string) };
+    };
+    const rooted = edit([WS]);
+    expect([rooted.result.verdict, rooted.result.controlLabels]).toEqual(['allow', []]);
+    expect(rooted.event.syscall.detail.lineage[0]).toMatchObject({ first_seen: 'root' });
+    expect(edit([]).result.controlLabels).toContain('untrusted');
+    // A delete still takes the page's labels.
+    const { kernel } = memoryKernel({ roots: [WS] });
+    kernel.syscall({ kind: 'tool.response', target: 'fs/search_files', content: answer(listing) });
+    const remove = kernel.syscall(invoke('delete_file', { path: `${WS}/src/index.js` }));
+    expect(remove.controlLabels).toContain('untrusted');
+  });
 });

@@ -16,7 +16,7 @@ export interface LineageRecord {
   readonly arg: string;
   readonly kind: string;
   readonly sha256: string;
-  /** `argument` (a clean argument of an allowed syscall), or the trusted page's id. */
+  /** `argument` (a clean argument of an allowed syscall), `root`, or the trusted page's id. */
   readonly first_seen: string;
   readonly first_seen_step: number;
 }

@@ -124,7 +124,7 @@ export class Labeller {
         arg: name,
         kind: hit.value.slice(0, hit.value.indexOf(':')),
         sha256: sha256Hex(hit.value),
-        first_seen: hit.from === 'argument' ? 'argument' : hit.from.slice('page:'.length),
+        first_seen: hit.from.startsWith('page:') ? hit.from.slice('page:'.length) : hit.from,
         first_seen_step: hit.step,
       });
     }
