@@ -52,6 +52,13 @@ const trace = join(workspace, 'trace.jsonl');
 const kernel = new Kernel({
   policy: loadPolicyFile(join(here, 'agentk.policy.toml')),
   trace: { path: trace },
+  // The person at the keyboard. Once an injection has entered the session, every write
+  // asks them; they approve the notes they asked for, and nothing else.
+  approver: (asked) => {
+    console.log(`   asked the user: ${asked.kind} ${asked.target} (${asked.rule})`);
+    const approved = asked.kind === 'file.patch' && asked.target === 'notes.md';
+    return { approver: 'the user (scripted)', approved };
+  },
 });
 const show = (r) =>
   console.log(

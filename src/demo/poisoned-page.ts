@@ -97,8 +97,11 @@ export interface DemoRun {
   readonly seal: SealEvent;
 }
 
-/** Run the demo under `policy`, recording to `<runsDir>/<run-id>.jsonl` and `latest.jsonl`. */
-export function runDemo(policy: Policy, runsDir: string, signer?: Signer): DemoRun {
+/**
+ * Run the demo under `policy`, recording to `<runsDir>/<run-id>.jsonl` and `latest.jsonl`.
+ * A step that asks is put to the scripted user (Kernel.decide): its result is the final one.
+ */
+export async function runDemo(policy: Policy, runsDir: string, signer?: Signer): Promise<DemoRun> {
   const runId = newRunId();
   const trace = join(runsDir, `${runId}.jsonl`);
   const kernel = new Kernel({
@@ -106,6 +109,12 @@ export function runDemo(policy: Policy, runsDir: string, signer?: Signer): DemoR
     runId,
     trace: { path: trace },
     secretStores: [new StaticSecretStore({ 'secret://ssh/id_rsa': DUMMY_KEY })],
+    // Once the poisoned page is in context, every write asks the user. The scripted user
+    // approves the summary they asked for, and nothing else (recorded as their answer).
+    approver: (asked) => ({
+      approver: 'user (scripted demo answer)',
+      approved: asked.kind === 'file.patch' && asked.target === 'notes/acme-pricing.md',
+    }),
     ...(signer ? { signer } : {}),
   });
   const results: SyscallResult[] = [];
@@ -115,7 +124,7 @@ export function runDemo(policy: Policy, runsDir: string, signer?: Signer): DemoR
       const handle = results.find((r) => r.secretHandle)?.secretHandle?.id;
       const request =
         step.kind === 'network.send' && handle ? { ...step, body: { key: handle } } : step;
-      results.push(kernel.syscall(request));
+      results.push(await kernel.decide(request));
     }
   } catch (error) {
     kernel.abandon();

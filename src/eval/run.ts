@@ -33,6 +33,8 @@ export interface StepOutcome {
   readonly denied: boolean;
   /** The refusal's text, for blocked steps (what a person reads). */
   readonly reason: string;
+  /** The rule that refused it, when AgentK did ('' otherwise). */
+  readonly rule: string;
   readonly ms: number;
 }
 
@@ -272,6 +274,10 @@ export async function runScenario(
       const meta = (result as { _meta?: Record<string, unknown> } | undefined)?._meta;
       const error = answer?.error as { code?: unknown } | undefined;
       const denied = refused && (meta?.['agentk/denial'] !== undefined || error?.code === -32003);
+      const denial = (meta?.['agentk/denial'] ??
+        (error as { data?: { agentk?: unknown } } | undefined)?.data?.agentk) as
+        | { rule?: unknown }
+        | undefined;
       steps.push({
         step: index + 1,
         role: step.role,
@@ -283,6 +289,7 @@ export async function runScenario(
         refused,
         denied,
         reason: refused ? text.slice(0, 300) : '',
+        rule: denied && typeof denial?.rule === 'string' ? denial.rule : '',
         ms,
       });
     }

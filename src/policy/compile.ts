@@ -22,7 +22,7 @@ import {
   UNCLASSIFIED_SINKS,
 } from '../vocabulary.js';
 import { compileGlobs } from './glob.js';
-import { labelsMatch, type RuleMasks, ruleMasks, sinksMatch } from './parse.js';
+import { contextMatch, labelsMatch, type RuleMasks, ruleMasks, sinksMatch } from './parse.js';
 import { heuristicSinks } from './sinks.js';
 import type { Policy, PolicyRule } from './types.js';
 
@@ -36,6 +36,8 @@ export interface DecisionInput {
   readonly sinks: SinkMask;
   /** Whether the capability `<kind>:<target>` is granted. */
   readonly capability: boolean;
+  /** The session's context label (the join of every page in the agent's context). */
+  readonly context?: LabelMask;
 }
 
 export interface RuleMatch {
@@ -97,6 +99,7 @@ export class CompiledPolicy {
       if (compiled.capability !== null && compiled.capability !== input.capability) continue;
       if (!sinksMatch(masks, input.sinks)) continue;
       if (!labelsMatch(masks, input.labels, input.control)) continue;
+      if (!contextMatch(masks, input.context ?? 0)) continue;
       if (compiled.targets !== null && !compiled.targets(input.target)) continue;
       return compiled;
     }

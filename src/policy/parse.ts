@@ -72,6 +72,8 @@ const whenSchema = z.strictObject({
   labels_none: z.array(labelName).optional(),
   control_labels_any: z.array(labelName).optional(),
   control_labels_none: z.array(labelName).optional(),
+  context_labels_any: z.array(labelName).optional(),
+  context_labels_none: z.array(labelName).optional(),
   capability: z
     .enum(['present', 'missing'], {
       error: (iss) => `expected "present" or "missing", got ${describeValue(iss.input)}`,
@@ -135,6 +137,9 @@ export interface RuleMasks {
   /** Conditions on the labels of control arguments only (targets, URLs, recipients, commands). */
   readonly controlAny: LabelMask | null;
   readonly controlNone: LabelMask | null;
+  /** Conditions on the session's context label. */
+  readonly contextAny: LabelMask | null;
+  readonly contextNone: LabelMask | null;
 }
 
 export function ruleMasks(when: RuleConditions): RuleMasks {
@@ -149,7 +154,32 @@ export function ruleMasks(when: RuleConditions): RuleMasks {
     none: when.labels_none ? rawMask(when.labels_none) : null,
     controlAny: when.control_labels_any ? rawMask(when.control_labels_any) : null,
     controlNone: when.control_labels_none ? rawMask(when.control_labels_none) : null,
+    contextAny: when.context_labels_any ? rawMask(when.context_labels_any) : null,
+    contextNone: when.context_labels_none ? rawMask(when.context_labels_none) : null,
   };
+}
+
+export function contextMatch(masks: RuleMasks, context: LabelMask): boolean {
+  if (masks.contextAny !== null && (context & masks.contextAny) === 0) return false;
+  if (masks.contextNone !== null && (context & masks.contextNone) !== 0) return false;
+  return true;
+}
+
+/**
+ * Whether `e` matches in every session context `l` matches in (a sound approximation:
+ * the static checks below never call a rule dead on account of a context it may not see).
+ */
+function contextCovers(e: RuleMasks, l: RuleMasks): boolean {
+  if (e.contextAny !== null && (l.contextAny === null || (l.contextAny & ~e.contextAny) !== 0)) {
+    return false;
+  }
+  if (
+    e.contextNone !== null &&
+    (l.contextNone === null || (e.contextNone & ~l.contextNone) !== 0)
+  ) {
+    return false;
+  }
+  return true;
 }
 
 function rawMask(labels: readonly Label[]): LabelMask {
@@ -199,7 +229,7 @@ function unsatisfiable(when: RuleConditions, masks: RuleMasks): string | undefin
 
 /** True when `earlier` matches every request that `later` matches (a sound approximation). */
 function covers(earlier: PolicyRule, e: RuleMasks, later: PolicyRule, l: RuleMasks): boolean {
-  if ((l.kinds & ~e.kinds) !== 0) return false;
+  if ((l.kinds & ~e.kinds) !== 0 || !contextCovers(e, l)) return false;
   if (earlier.when.capability !== undefined && earlier.when.capability !== later.when.capability) {
     return false;
   }
@@ -225,7 +255,8 @@ function coveredTogether(
   const l = masks[index] as RuleMasks;
   const candidates: number[] = [];
   for (let j = 0; j < index; j++) {
-    if (targetsCover(rules[j] as PolicyRule, later)) candidates.push(j);
+    const covering = targetsCover(rules[j] as PolicyRule, later);
+    if (covering && contextCovers(masks[j] as RuleMasks, l)) candidates.push(j);
   }
   if (candidates.length === 0) return null;
   const used = new Set<number>();

@@ -19,6 +19,13 @@ export interface RuleConditions {
   readonly control_labels_any?: readonly Label[];
   /** Matches only when no control argument carries any of these. */
   readonly control_labels_none?: readonly Label[];
+  /**
+   * Matches when the agent's session context (the join of every page that entered it)
+   * carries any of these: `poisoned-suspect` there means the session is compromised.
+   */
+  readonly context_labels_any?: readonly Label[];
+  /** Matches only when the session context carries none of these. */
+  readonly context_labels_none?: readonly Label[];
   readonly capability?: 'present' | 'missing';
 }
 

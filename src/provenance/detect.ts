@@ -170,23 +170,3 @@ export function replaceSpans(
 export function redactSecrets(text: string): string {
   return replaceSpans(text, findSecrets(text), () => REDACTED);
 }
-
-const INJECTION_PATTERNS: readonly RegExp[] = [
-  /\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}\b(?:previous|prior|above|earlier|all|any|your)\b[^.\n]{0,20}\b(?:instructions?|prompts?|rules?|directions?)\b/i,
-  /\b(?:new|updated|real|true|actual)\s+(?:instructions?|task|objective)\s*[:-]/i,
-  /\b(?:you are|act as)\s+(?:now\s+)?(?:an?\s+)?(?:unrestricted|jailbroken|DAN)\b/i,
-  /\b(?:AI|assistant|agent|model|LLM|chatbot|Claude|ChatGPT|GPT)\b[^.\n]{0,30}\b(?:must|should|need to|are required to|will now)\b/i,
-  /\b(?:do not|don't|never)\s+(?:tell|inform|mention|reveal|show)\b[^.\n]{0,30}\b(?:user|human|anyone)\b/i,
-  /<\s*(?:IMPORTANT|SYSTEM|INST|instructions?)\s*>/i,
-  /\[\s*(?:SYSTEM|INST)\s*\]/i,
-  /\bsystem\s+prompt\b/i,
-  /(?:~|\$HOME)\/\.(?:ssh|aws|gnupg|config\/gcloud|kube|docker|netrc)\b/i,
-  /\bid_(?:rsa|ed25519|ecdsa|dsa)\b/i,
-  /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u{e0000}-\u{e007f}]/u,
-];
-
-/** Markers of instructions aimed at the assistant, hidden text, or pointers at secrets. */
-export function looksInjected(text: string): boolean {
-  for (const pattern of INJECTION_PATTERNS) if (pattern.test(text)) return true;
-  return false;
-}

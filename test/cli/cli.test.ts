@@ -34,15 +34,19 @@ describe('agentk (no arguments) and agentk demo', () => {
     const demo = agentk([], { cwd });
     expect(demo.code, demo.stderr).toBe(0);
     const lines = demo.stdout.split('\n');
-    const verdictOf = (kind: string, target: string) =>
+    const verdictsOf = (kind: string, target: string) =>
       lines
-        .find((line) => line.includes(` ${kind} `) && line.includes(target))
-        ?.match(/ (ALLOW|DENY|ASK) /)?.[1];
+        .filter((line) => line.includes(` ${kind} `) && line.includes(target))
+        .map((line) => line.match(/ (ALLOW|DENY|ASK) /)?.[1])
+        .join(' ');
+    const verdictOf = verdictsOf;
     expect(verdictOf('context.read', 'file:~/.ssh/id_rsa')).toBe('DENY');
     expect(verdictOf('network.send', 'collect.attacker.example')).toBe('DENY');
     expect(verdictOf('tool.invoke', 'shell/exec')).toBe('DENY');
     expect(verdictOf('context.read', 'https://acme.example/pricing')).toBe('ALLOW');
-    expect(verdictOf('file.patch', 'notes/acme-pricing.md')).toBe('ALLOW');
+    // The page reads as an injection: the write asks, the scripted user approves it.
+    expect(verdictsOf('file.patch', 'notes/acme-pricing.md')).toBe('ASK ALLOW');
+    expect(verdictOf('human.approve', '')).toBe('ALLOW');
     expect(verdictOf('secret.open', 'secret://ssh/id_rsa')).toBe('ALLOW');
     expect(demo.stdout).toMatch(/deny-raw-secret-into-context: .*secret_fd -> raw_model_context/);
     expect(demo.stdout).toContain('npx agentk verify .agentk/runs/latest.jsonl');
@@ -50,7 +54,7 @@ describe('agentk (no arguments) and agentk demo', () => {
     const verify = agentk(['verify', '.agentk/runs/latest.jsonl'], { cwd });
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(
-      /^OK \.agentk\/runs\/latest\.jsonl: 9 events, sealed by ed25519:[0-9a-f]{16} \(development key\), head [0-9a-f]{64}\n$/,
+      /^OK \.agentk\/runs\/latest\.jsonl: 11 events, sealed by ed25519:[0-9a-f]{16} \(development key\), head [0-9a-f]{64}\n$/,
     );
     const log = readFileSync(join(cwd, '.agentk', 'runs', 'latest.jsonl'), 'utf8');
     expect(log).not.toMatch(/DUMMY-KEY|BEGIN OPENSSH/);
@@ -65,7 +69,9 @@ describe('agentk (no arguments) and agentk demo', () => {
       events: { type: string; step: number }[];
     };
     expect(report.trace).toMatch(/^\.agentk\/runs\/\d{8}T\d{6}Z-[0-9a-f]{8}\.jsonl$/);
-    expect(report.events.map((event) => event.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(report.events.map((event) => event.step)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    ]);
     expect(report.events.at(-1)?.type).toBe('seal');
     expect(readFileSync(join(cwd, report.trace), 'utf8')).toBe(
       readFileSync(join(cwd, '.agentk', 'runs', 'latest.jsonl'), 'utf8'),
@@ -103,11 +109,11 @@ describe('agentk verify', () => {
   it('names the line of a changed byte and exits 1', () => {
     const { cwd, log } = demoLog();
     const lines = log.split('\n');
-    lines[3] = (lines[3] as string).replace('steered by no tainted', 'steered by No tainted');
+    lines[4] = (lines[4] as string).replace('steered by no tainted', 'steered by No tainted');
     writeFileSync(join(cwd, 'bad.jsonl'), lines.join('\n'));
     const result = agentk(['verify', 'bad.jsonl'], { cwd });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^FAILED bad\.jsonl:4: .+ \[hash-mismatch\]\n$/);
+    expect(result.stdout).toMatch(/^FAILED bad\.jsonl:5: .+ \[hash-mismatch\]\n$/);
   });
 
   it('reports a cut-off log as unsealed with exit 3, distinct from tampering', () => {
@@ -131,7 +137,7 @@ describe('agentk verify', () => {
   it('prints one JSON object with --json for an intact log', () => {
     const { cwd } = demoLog();
     const result = agentk(['verify', '.agentk/runs/latest.jsonl', '--json'], { cwd });
-    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, status: 'sealed', events: 9 });
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, status: 'sealed', events: 11 });
   });
 
   it('says plainly when the log does not exist', () => {
@@ -146,7 +152,7 @@ describe('agentk policy-check', () => {
     const result = agentk(['policy-check', join(PACKAGE_ROOT, 'examples/agentk.policy.toml')]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^OK .*agentk\.policy\.toml: agent agentk-agent, 11 rules \(4 allow, 6 deny, 1 ask\)/,
+      /^OK .*agentk\.policy\.toml: agent agentk-agent, 12 rules \(4 allow, 6 deny, 2 ask\)/,
     );
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
   });

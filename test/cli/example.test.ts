@@ -12,12 +12,18 @@ describe('examples/agent-loop.mjs', () => {
     expect(result.status, result.stderr).toBe(0);
     const lines = result.stdout.split('\n');
     const line = (tool: string, kind: string) =>
-      lines.find((l) => l.includes(` ${kind} `) && l.includes(tool)) ?? '';
+      lines.find(
+        (l) => / (?:allow|deny|ask) /.test(l) && l.includes(` ${kind} `) && l.includes(tool),
+      ) ?? '';
     expect(line('web/fetch', 'tool.invoke')).toMatch(/ allow /);
     expect(line('shell/run_command', 'tool.invoke')).toMatch(/ deny .* deny-untrusted-exec$/);
     // Denied: no tool.response for the command, because the tool never ran.
     expect(line('shell/run_command', 'tool.response')).toBe('');
+    // The page read as an injection: the write asked the user, who approved it.
+    expect(result.stdout).toContain(
+      'asked the user: file.patch notes.md (ask-compromised-session)',
+    );
     expect(line('notes.md', 'file.patch')).toMatch(/ allow /);
-    expect(result.stdout).toMatch(/flight log: .*trace\.jsonl \(7 events, sealed, verified\)/);
+    expect(result.stdout).toMatch(/flight log: .*trace\.jsonl \(9 events, sealed, verified\)/);
   });
 });

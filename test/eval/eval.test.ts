@@ -102,10 +102,10 @@ describe('agentk eval on the shipped corpus', () => {
 });
 
 describe('the demo', () => {
-  it('decides every event as recorded in golden/demo-decisions.txt', () => {
+  it('decides every event as recorded in golden/demo-decisions.txt', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentk-demo-'));
     try {
-      const run = runDemo(policyAt(DEFAULT_POLICY), dir, developmentSigner());
+      const run = await runDemo(policyAt(DEFAULT_POLICY), dir, developmentSigner());
       matchesGolden(
         'demo-decisions.txt',
         `${decisionLines(readFileSync(run.trace, 'utf8')).join('\n')}\n`,

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { developmentSigner } from '../../src/evidence/keys.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import type { KernelOptions } from '../../src/kernel/options.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { loadPolicyFile } from '../../src/policy/load.js';
+import { loadPolicyFile, parsePolicyText } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/types.js';
 import { MemorySink } from '../../src/recorder/sink.js';
 
@@ -21,6 +22,15 @@ export function policyAt(path: string): Policy {
     cache.set(path, policy);
   }
   return policy;
+}
+
+/** The default policy without one of its rules (to test what lies behind it). */
+export function withoutRule(id: string): Policy {
+  const text = readFileSync(DEFAULT_POLICY, 'utf8');
+  const start = text.indexOf(`[[rules]]\nid = "${id}"`);
+  if (start === -1) throw new Error(`no rule ${id} in the default policy`);
+  const end = text.indexOf('[[rules]]', start + 1);
+  return parsePolicyText(text.slice(0, start) + text.slice(end), `default policy without ${id}`);
 }
 
 /** A kernel on an in-memory log with a fixed clock and the development key. */

@@ -3,7 +3,7 @@ import { HANDLE_DOMAIN, verifyRecordSignature } from '../../src/crypto/signing.j
 import { type OpenSecret, SecretVault, WITHHELD } from '../../src/kernel/secrets/vault.js';
 import type { SecretHandleRecord } from '../../src/recorder/event.js';
 import { StaticSecretStore } from '../../src/secrets/store.js';
-import { memoryKernel, PROFILES } from '../helpers/kernel.js';
+import { memoryKernel, PROFILES, withoutRule } from '../helpers/kernel.js';
 
 const TOKEN = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
 const output = (text: string) => ({ content: [{ type: 'text', text }] });
@@ -70,7 +70,8 @@ describe('Kernel.captureSecrets', () => {
   });
 
   it('reveals no secret to a tool whose own description looks like an injection', () => {
-    const { kernel } = memoryKernel();
+    // Without the compromised-session rule, which would ask before this check is reached.
+    const { kernel } = memoryKernel({ policy: withoutRule('ask-compromised-session') });
     kernel.syscall({
       kind: 'tool.describe',
       target: 'ci/add',

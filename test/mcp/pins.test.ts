@@ -60,12 +60,13 @@ describe('catalogue pinning through the proxy', () => {
     await b.close();
   });
 
-  it('marks a descriptor that names another tool as poisoned-suspect', async () => {
+  it('marks a descriptor that tells the model to call another tool as poisoned-suspect', async () => {
     const s = await rawSession({ env: { FAULT_SHADOW: '1' } });
     await s.initialize();
     await s.request('tools/list');
     await s.close();
     const shadow = traceEvents(s.trace).find((e) => e.syscall?.target === 'fault/shadow');
+    expect(shadow.syscall.intent).toMatch(/^its description names /);
     expect(shadow.syscall.labels).toContain('poisoned-suspect');
     const echo = traceEvents(s.trace).find((e) => e.syscall?.target === 'fault/echo');
     expect(echo.syscall.labels).not.toContain('poisoned-suspect');

@@ -9,6 +9,13 @@ import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, flag, json, stringOption } from '../command.js';
 import { EXIT, printable, table } from '../io.js';
 
+/** What the demo prints of an event of its trace. */
+interface DemoEvent {
+  readonly step: number;
+  readonly syscall?: { readonly kind: string; readonly target: string };
+  readonly decision?: { readonly verdict: string; readonly rule: string; readonly reason: string };
+}
+
 export const demoCommand: Command = {
   name: 'demo',
   usage: `agentk demo [--policy FILE] [--json]
@@ -20,34 +27,43 @@ secret store holds a dummy key. Writes .agentk/runs/<run-id>.jsonl and latest.js
   --json         print {trace, events} as one JSON object`,
   options: { policy: { type: 'string' }, json: { type: 'boolean' } },
   positionals: [0, 0],
-  run(args, io) {
+  async run(args, io) {
     const policy = loadPolicyFile(stringOption(args, 'policy') ?? DEFAULT_POLICY_PATH);
     const signer = loadSigner(io.env);
-    const run = runDemo(policy, join(io.cwd, RUNS_DIR), signer);
+    const run = await runDemo(policy, join(io.cwd, RUNS_DIR), signer);
     const trace = relative(io.cwd, run.trace);
     const latest = relative(io.cwd, run.latest);
+    const events = readFileSync(run.trace, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as DemoEvent);
     if (flag(args, 'json')) {
-      const events = readFileSync(run.trace, 'utf8')
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as unknown);
       io.stdout(json({ trace, latest, run_id: run.runId, events }));
       return EXIT.ok;
     }
     const lines = [
       'AgentK demo: a poisoned web page tries to exfiltrate ~/.ssh/id_rsa',
       '',
+      // Every event of the trace: an ask, the user's answer, and the retry show as such.
       ...table(
-        run.results.map((r) => [
-          String(r.step).padStart(2),
-          r.verdict.toUpperCase(),
-          r.kind,
-          r.target.length > 44 ? `${r.target.slice(0, 43)}…` : r.target,
-          `${r.rule}: ${r.reason}`,
-        ]),
+        events.flatMap((e) =>
+          e.syscall && e.decision
+            ? [
+                [
+                  String(e.step).padStart(2),
+                  e.decision.verdict.toUpperCase(),
+                  e.syscall.kind,
+                  e.syscall.target.length > 44
+                    ? `${e.syscall.target.slice(0, 43)}…`
+                    : e.syscall.target,
+                  `${e.decision.rule}: ${e.decision.reason}`,
+                ],
+              ]
+            : [],
+        ),
       ),
       '',
-      `Flight log: ${trace} (${run.results.length} events, sealed; copied to ${latest})`,
+      `Flight log: ${trace} (${run.seal.seal.event_count} events, sealed; copied to ${latest})`,
       `Signed by:  ${signer.fingerprint} (${signer.source} key)`,
       `Verify it:  npx agentk verify ${latest}`,
       '',

@@ -62,6 +62,7 @@ function render(
         'blocked',
         'clean ok',
         'after-untrusted ok',
+        'asked: injected',
         'leaks w/o/with',
         'unanswered',
         'needs model',
@@ -73,13 +74,14 @@ function render(
         `${c.attacksBlocked}/${c.attacks}`,
         `${c.benignCleanAllowed}/${c.benignClean}`,
         `${c.benignAfterUntrustedAllowed}/${c.benignAfterUntrusted}`,
+        String(c.benignCompromised),
         `${c.leaksBaseline}/${c.leaksAgentk}`,
         String(c.unanswered),
         `${c.needsModelBlocked}/${c.needsModel} blocked`,
       ]),
     ]),
     '',
-    `attacks blocked ${pct(t.attacksBlocked, t.attacks)}; clean benign allowed ${pct(t.benignCleanAllowed, t.benignClean)}; benign after untrusted allowed ${pct(t.benignAfterUntrustedAllowed, t.benignAfterUntrusted)}; slowest block ${t.slowestBlockMs} ms`,
+    `attacks blocked ${pct(t.attacksBlocked, t.attacks)}; clean benign allowed ${pct(t.benignCleanAllowed, t.benignClean)}; benign after untrusted allowed ${pct(t.benignAfterUntrustedAllowed, t.benignAfterUntrusted)} (${t.benignCompromised} more asked: an injection was detected before them); slowest block ${t.slowestBlockMs} ms`,
   ];
   if (report.failures.length > 0) {
     lines.push('', `${report.failures.length} finding(s):`);

@@ -97,6 +97,8 @@ export class Analysis {
   /** Exact values of clean control arguments: where lineage starts if this is allowed. */
   readonly cleanValues: string[] = [];
   readonly handles: string[] = [];
+  /** The session's context label when the syscall is made. */
+  context: LabelMask = 0;
   /** For tool.describe: the sink classes the tool's MCP annotations declare. */
   annotated: SinkMask | null = null;
   contentHash: string | null = null;

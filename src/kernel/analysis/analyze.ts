@@ -96,6 +96,7 @@ export function analyze(
     restrictionsOnly(maskOf(request.labels ?? [])),
     state.policy.classifySinks(request.kind, request.target, state.annotatedSinks(request.target)),
   );
+  a.context = session.context;
   const labeller = new Labeller(a, state, reader);
   for (const ref of request.inputs ?? []) labeller.input(ref);
   const call = { request, session, state, a, labeller, catalogue };

@@ -19,7 +19,8 @@ import {
   TRUSTED,
   UNTRUSTED,
 } from '../../labels/labels.js';
-import { containsSecret, looksInjected } from '../../provenance/detect.js';
+import { containsSecret } from '../../provenance/detect.js';
+import { looksInjected } from '../../provenance/injection.js';
 import {
   type DecodeBudget,
   decodeBudget,

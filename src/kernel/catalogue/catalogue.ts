@@ -34,6 +34,8 @@ const CATALOGUE_OF: Partial<Record<SyscallKind, CatalogueKind>> = {
 export interface CatalogueListings {
   beginPage(server: string, kind: CatalogueKind, names: readonly string[], first: boolean): void;
   endPage(server: string, kind: CatalogueKind, last: boolean): void;
+  /** A described tool may not be given secrets (its description steers at other tools). */
+  markSuspect(target: string): void;
 }
 
 export class Catalogue implements CatalogueListings {
@@ -143,6 +145,11 @@ export class Catalogue implements CatalogueListings {
     else if (this.#suspect.size < MAX_CATALOG) this.#suspect.add(target);
     else this.#suspectOverflow = true;
     if (this.#annotated.size < MAX_CATALOG) this.#annotated.set(target, annotated);
+  }
+
+  markSuspect(target: string): void {
+    if (this.#suspect.size < MAX_CATALOG) this.#suspect.add(target);
+    else this.#suspectOverflow = true;
   }
 
   /** Whether a tool may not be given secrets: its descriptor looked like an injection. */

@@ -77,6 +77,7 @@ export function decide(
     control: analysis.control,
     sinks: analysis.sinks,
     capability: subject.capabilityGranted,
+    context: analysis.context,
   };
   const match = context.policy.decide(input);
   let shadow: Decision['shadow'];

@@ -134,15 +134,19 @@ export class Listings {
     const descriptor = page.list[i] as Record<string, unknown>;
     const name = names[i] as string;
     // A description that names another tool is trying to steer the model (shadowing).
-    const mentioned = mentions.mentionedIn(descriptor, name);
+    // A description that tells the model when or how to call another tool is shadowing
+    // (poisoned-suspect); one that only points at it ("use read_text_file instead") makes
+    // the tool suspect (no secret is revealed to it) without compromising the session.
+    const mention = mentions.mention(descriptor, name);
+    const target = `${this.#serverId}/${name}`;
     const decision = this.#kernel.syscall({
       kind: spec.kind,
-      target: `${this.#serverId}/${name}`,
+      target,
       descriptor,
-      ...(mentioned
-        ? { labels: ['poisoned-suspect'], intent: `its description names ${mentioned}` }
-        : {}),
+      ...(mention ? { intent: `its description names ${mention.name}` } : {}),
+      ...(mention?.steers ? { labels: ['poisoned-suspect'] } : {}),
     });
+    if (mention) this.#kernel.listings.markSuspect(target);
     if (!decision.allowed) return false;
     if (spec.kind === 'tool.describe' && isRecord(descriptor.outputSchema)) {
       this.#schemaTools.add(name);

@@ -28,6 +28,10 @@ function runsOf(text: string): Run[] {
 }
 
 /** The tool names of one listing page, indexed for finding them in text. */
+/** Words that tell the model when or how to call something, not only what exists. */
+const STEERING =
+  /\b(?:always|never|before|after|first|must|every time|whenever|make sure|instead of (?:calling|using))\b/i;
+
 export class ToolMentions {
   /** Lower-cased name -> indices in the listing (in order) of the names that fold to it. */
   readonly #index = new Map<string, number[]>();
@@ -57,6 +61,25 @@ export class ToolMentions {
    * description or title mentions, if any.
    */
   mentionedIn(descriptor: Record<string, unknown>, own: string): string | undefined {
+    return this.mention(descriptor, own)?.name;
+  }
+
+  /**
+   * The tool a descriptor names, and whether it steers: says when or how to call it
+   * ("always", "before", "must", "every time") rather than pointing at it ("use
+   * read_text_file instead").
+   */
+  mention(
+    descriptor: Record<string, unknown>,
+    own: string,
+  ): { readonly name: string; readonly steers: boolean } | undefined {
+    const name = this.#mentioned(descriptor, own);
+    if (name === undefined) return undefined;
+    const text = [descriptor.description, descriptor.title].filter((p) => typeof p === 'string');
+    return { name, steers: STEERING.test(text.join('\n')) };
+  }
+
+  #mentioned(descriptor: Record<string, unknown>, own: string): string | undefined {
     if (this.#index.size === 0) return undefined;
     const text = [descriptor.description, descriptor.title]
       .filter((part): part is string => typeof part === 'string')

@@ -1,0 +1,86 @@
+// Does a text look like a prompt injection: instructions aimed at the assistant rather than
+// at the person reading? Two kinds of signal. A strong one alone is enough: text addressed
+// to an AI by name or role, "ignore previous instructions", instruction blocks in tags,
+// claims to speak for the user to the assistant, hidden characters, pointers at key files.
+// Weak ones are phrasings an honest mail or README may use once ("before you start the
+// task", "this is an important message", "urgent"); two different ones in one text are.
+// Deterministic and pattern-based: it only ever adds a label. False positives on honest
+// text are measured by bench/injection-fp.mjs (docs/eval.md).
+// Input distrusted: any text headed to the model.
+
+/** An AI, by role or by product name, as an injection addresses it. */
+const AI = String.raw`(?:AI|A\.I\.|LLM|chatbot|Claude|ChatGPT|GPT[\w.-]*|Gemini|Copilot|Llama|Mistral|language model)`;
+/** The same, counting the roles an honest text uses for people too. */
+const AI_OR_ROLE = String.raw`(?:${AI}|assistant|agent|model|bot)`;
+
+const STRONG: readonly RegExp[] = [
+  // Overriding what came before.
+  /\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}\b(?:previous|prior|above|earlier|all|any|your)\b[^.\n]{0,20}\b(?:instructions?|prompts?|rules?|directions?)\b/i,
+  /\b(?:new|updated|real|true|actual)\s+(?:instructions?|task|objective)\s*[:-]/i,
+  /\b(?:you are|act as)\s+(?:now\s+)?(?:an?\s+)?(?:unrestricted|jailbroken|DAN)\b/i,
+  // Addressed to the assistant: "to you, GPT-4", "Dear Claude", "Note to the AI:", "AI agents:".
+  new RegExp(String.raw`\bto you,?\s+(?:the\s+|my\s+|our\s+)?${AI_OR_ROLE}\b`, 'i'),
+  new RegExp(
+    String.raw`\b(?:dear|hey|hello|hi|attention|note to|message to|message for|instructions? for|reminder for)\s+(?:the\s+|all\s+|any\s+)?${AI}(?:\s+${AI_OR_ROLE}s?)?\b`,
+    'i',
+  ),
+  new RegExp(String.raw`\b${AI}\s+(?:assistants?|agents?|models?|systems?|tools?)\s*[:,]`, 'i'),
+  new RegExp(
+    String.raw`\b(?:if you are|if you're|as)\s+an?\s+${AI_OR_ROLE}\b[^.\n]{0,40}\b(?:must|should|need to|please|reading|processing)\b`,
+    'i',
+  ),
+  /\b(?:AI|assistant|agent|model|LLM|chatbot|Claude|ChatGPT|GPT)\b[^.\n]{0,30}\b(?:must|should|need to|are required to|will now)\b/i,
+  /\b(?:assistants?|AI agents?|AI models?|LLMs?|bots?)\s+(?:included|too|as well)\b/i,
+  // Speaking for the user, to the assistant.
+  /\b(?:the|your)\s+(?:user|owner|principal)\s+(?:wants|asked|has asked|needs|instructs?|requests?|would like)\s+(?:you|the assistant|the agent)\s+to\b/i,
+  /\b(?:do not|don't|never)\s+(?:tell|inform|mention|reveal|show)\b[^.\n]{0,30}\b(?:user|human|anyone)\b/i,
+  // Instruction blocks in tags and markup.
+  /<\s*\/?\s*(?:IMPORTANT|SYSTEM|INST|INFORMATION|instructions?|admin|(?:system|assistant|ai|admin)[_-]?(?:message|note|prompt|instructions?))\s*>/i,
+  /\[\s*(?:SYSTEM|INST|ADMIN)(?:\s+(?:NOTE|MESSAGE|INSTRUCTIONS?))?\s*\]/i,
+  // Pointers at key files, and text a reader cannot see.
+  /(?:~|\$HOME)\/\.(?:ssh|aws|gnupg|config\/gcloud|kube|docker|netrc)\b/i,
+  /\bid_(?:rsa|ed25519|ecdsa|dsa)\b/i,
+  // Zero-width and bidi controls (not the joiner inside emoji), and tag characters beyond
+  // a flag's few.
+  /[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064]|(?!^)\ufeff|[\u{e0000}-\u{e007f}]{8}/u,
+];
+
+const WEAK: readonly RegExp[] = [
+  // Putting its own errand before the task the reader was given.
+  /\bbefore (?:you )?(?:can |do |start |begin )?(?:solv|complet|do|start|begin|continu|answer|finish|proceed|work)\w*\b[^.\n]{0,40}\b(?:task|request|question|job)\b/i,
+  /\b(?:the|your)\s+(?:original\s+|actual\s+|first\s+)?(?:task|request|job)\s+(?:that\s+)?(?:I|the user|they|he|she|we)\s+(?:gave|assigned|asked|set)\b/i,
+  /\bafter you (?:do|have done|did|finish|complete)\w* (?:that|this|these|it)\b[^.\n]{0,30}\b(?:you can|continue|go back|proceed|return)\b/i,
+  /\b(?:please\s+)?do the following(?:\s+\w+){0,2}\s+first\b|\bfirst,? (?:please )?do the following\b/i,
+  /\bbefore anything else\b/i,
+  // Authority and urgency.
+  /\b(?:this is an?|here is an?)\s+(?:very\s+)?(?:important|urgent|critical)\s+(?:message|notice|instruction|request)\b/i,
+  /\b(?:message|instructions?|request|note|orders?) from (?:me,|(?:the|your) (?:user|owner|admin(?:istrator)?|developer|operator)\b)/i,
+  /\bon behalf of (?:the|your) (?:user|owner)\b/i,
+  /\b(?:urgent|immediately|right away|without delay|asap)\b/i,
+  /(?:^|\n)\s*signed,?\s*(?:\n|$)/i,
+  /<!--[^>]{0,80}\b(?:AI|LLM|assistant|agent|model)\b/i,
+  // Documentation about prompts says these too; an injection says them with another signal.
+  /(?:^|\n)[ \t]*#{1,6}[ \t]*(?:system|assistant|AI|agent)[ \t]+(?:instructions?|note|message|prompt)\b|\bsystem\s+prompt\b/i,
+];
+
+/** Markers of instructions aimed at the assistant, hidden text, or pointers at secrets. */
+export function looksInjected(text: string): boolean {
+  for (const pattern of STRONG) if (pattern.test(text)) return true;
+  let weak = 0;
+  for (const pattern of WEAK) {
+    if (pattern.test(text) && ++weak >= 2) return true;
+  }
+  return false;
+}
+
+/** Which signals a text shows (for measuring false positives), by kind and index. */
+export function injectionSignals(text: string): string[] {
+  const out: string[] = [];
+  STRONG.forEach((pattern, i) => {
+    if (pattern.test(text)) out.push(`strong#${i}`);
+  });
+  WEAK.forEach((pattern, i) => {
+    if (pattern.test(text)) out.push(`weak#${i}`);
+  });
+  return out;
+}
