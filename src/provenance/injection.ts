@@ -11,7 +11,7 @@
 /** An AI, by role or by product name, as an injection addresses it. */
 const AI = String.raw`(?:AI|A\.I\.|LLM|chatbot|Claude|ChatGPT|GPT[\w.-]*|Gemini|Copilot|Llama|Mistral|language model)`;
 /** The same, counting the roles an honest text uses for people too. */
-const AI_OR_ROLE = String.raw`(?:${AI}|assistant|agent|model|bot)`;
+const AI_OR_ROLE = `(?:${AI}|assistant|agent|model|bot)`;
 
 const STRONG: readonly RegExp[] = [
   // Overriding what came before.
