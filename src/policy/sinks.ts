@@ -98,6 +98,24 @@ export function annotationSinks(annotations: unknown): SinkMask {
   return mask;
 }
 
+/** Argument names that carry code or a command: a tool taking one may execute it. */
+const CODE_ARGUMENT =
+  /^(?:command|cmd|commands|code|script|shell|exec|program|source|expression|expr|eval|python|js|javascript|bash|sh|argv)$/i;
+
+/**
+ * Sink classes of a tool that neither its annotations nor its name classify, from its input
+ * schema: every class but exec (it may write, send or destroy: nothing says otherwise),
+ * and exec too when an argument is named like code or a command. 0 when there is no schema.
+ */
+export function schemaSinks(inputSchema: unknown): SinkMask {
+  if (typeof inputSchema !== 'object' || inputSchema === null) return 0;
+  const properties = (inputSchema as { properties?: unknown }).properties;
+  const names =
+    typeof properties === 'object' && properties !== null ? Object.keys(properties) : [];
+  const code = names.some((name) => CODE_ARGUMENT.test(name));
+  return SINK_WRITE | SINK_EGRESS | SINK_DESTRUCTIVE | (code ? SINK_EXEC : 0);
+}
+
 const PRIVATE_SOURCE_WORDS = new Set(
   (
     'mail email emails inbox message messages sms chat chats dm dms contact contacts ' +
