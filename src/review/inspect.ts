@@ -24,6 +24,8 @@ export interface InspectedEvent {
   readonly labels: readonly string[];
   readonly evidence: readonly EvidenceRef[];
   readonly provenance: readonly string[];
+  /** Values whose untrusted echo did not steer, and where each was first seen. */
+  readonly lineage: readonly string[];
   /** Shadow mode: the shadow policy's decision, `effect:rule`. */
   readonly shadow?: string;
 }
@@ -80,6 +82,22 @@ function provenanceOf(event: SyscallEvent): string[] {
   });
 }
 
+function lineageOf(event: SyscallEvent): string[] {
+  const hits = event.syscall.detail?.lineage;
+  if (!Array.isArray(hits)) return [];
+  return hits.map(
+    (hit: { arg?: string; kind?: string; first_seen?: string; first_seen_step?: number }) => {
+      const where =
+        hit.first_seen === 'argument'
+          ? `a clean argument at step ${hit.first_seen_step}`
+          : hit.first_seen === 'root'
+            ? 'a path below a configured root'
+            : `trusted page ${hit.first_seen} at step ${hit.first_seen_step}`;
+      return `${hit.arg} (${hit.kind}) first seen in ${where}; a later untrusted echo did not steer`;
+    },
+  );
+}
+
 export function inspectLog(log: ReviewedLog): Inspection {
   const blocked = new Map<string, number>();
   const bySyscall = new Map<string, number>();
@@ -114,6 +132,7 @@ export function inspectLog(log: ReviewedLog): Inspection {
       labels: event.syscall.labels,
       evidence,
       provenance: provenanceOf(event),
+      lineage: lineageOf(event),
       ...(shadow ? { shadow: `${shadow.effect}:${shadow.rule}` } : {}),
     };
   });

@@ -4,7 +4,11 @@
 // page is not a copy of it. Attacks stay where they were: a value an untrusted page showed
 // first stays tainted, and a delete or a shell never ignores an echo.
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { memoryKernel } from '../helpers/kernel.js';
 
 const WS = '/srv/projects/a-rather-long-workspace-directory-name';
@@ -35,6 +39,25 @@ describe('value lineage', () => {
         first_seen_step: write.step,
       }),
     ]);
+  });
+
+  it('shows where the value was first seen in trace-inspect', async () => {
+    const { kernel, sink } = memoryKernel();
+    const path = `${WS}/src/y.js`;
+    kernel.syscall(invoke('write_file', { path, content: 'y' }));
+    kernel.syscall({
+      kind: 'tool.response',
+      target: 'fs/write_file',
+      content: answer(`Successfully wrote to ${path}`),
+    });
+    kernel.syscall(invoke('edit_file', { path, edits: [] }));
+    kernel.close();
+    const log = join(mkdtempSync(join(tmpdir(), 'agentk-lineage-')), 'trace.jsonl');
+    writeFileSync(log, sink.text());
+    const inspected = await runCli(['trace-inspect', log]);
+    expect(inspected.stdout).toContain(
+      'lineage: arg:path (path) first seen in a clean argument at step 1; a later untrusted echo did not steer',
+    );
   });
 
   it('does not start with a value an untrusted page showed first', () => {

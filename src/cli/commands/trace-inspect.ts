@@ -57,6 +57,7 @@ appear (the log holds only their hashes); secret-handle ids are hidden.`,
           );
         }
         for (const hit of event.provenance) details.push(`       provenance: ${hit}`);
+        for (const hit of event.lineage) details.push(`       lineage: ${hit}`);
         if (event.shadow !== undefined && event.shadow !== `${event.effect}:${event.rule}`) {
           details.push(`       shadow policy: ${event.shadow}`);
         }
