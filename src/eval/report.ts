@@ -100,7 +100,7 @@ function tally(results: readonly ScenarioResult[]): Tally {
         if (blocked(step) && base?.reached) t.attacksBlocked += 1;
         return;
       }
-      if (step.afterUntrusted && step.rule === COMPROMISED_RULE) {
+      if (step.afterUntrusted && step.rule.startsWith(COMPROMISED_RULE)) {
         t.benignCompromised += 1;
       } else if (step.afterUntrusted) {
         t.benignAfterUntrusted += 1;

@@ -112,7 +112,7 @@ export class Kernel {
       page: (id) => context.page(id),
       memory: (key) => context.memory(key),
       hasAgent: (id) => context.hasAgent(id),
-      lookupValues: (text) => context.lookupValues(text),
+      lookupValues: (text, strict) => context.lookupValues(text, strict),
       get unindexedLabels() {
         return context.unindexedLabels;
       },
@@ -158,6 +158,11 @@ export class Kernel {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Directories the client declared as its roots (roots/list): structure, not content. */
+  declareRoots(paths: readonly string[]): void {
+    for (const path of paths) this.#context.addRoot(path);
   }
 
   /** The session's context label: the join of every page that entered its context. */
@@ -251,12 +256,8 @@ export class Kernel {
   }
 
   /**
-   * Replace credential material in content headed to the model with secret handles: each
-   * distinct secret becomes a `secret.open` syscall (so the policy decides, and the log
-   * shows it), scoped by default to the server that produced it. Values of configured
-   * stores are recognised too. Every secret seen is indexed, raw and encoded, so that an
-   * argument echoing it is labelled secret. A secret the policy will not open stays in
-   * place, and the content, still secret, is then refused by the response syscall.
+   * Replace credential material in content headed to the model with secret handles, each
+   * a `secret.open` syscall scoped to the server that produced it (SecretVault.capture).
    */
   captureSecrets(
     content: unknown,

@@ -98,9 +98,13 @@ export function annotationSinks(annotations: unknown): SinkMask {
   return mask;
 }
 
-/** Argument names that carry code or a command: a tool taking one may execute it. */
-const CODE_ARGUMENT =
-  /^(?:command|cmd|commands|code|script|shell|exec|program|source|expression|expr|eval|python|js|javascript|bash|sh|argv)$/i;
+/** Words of argument names that carry code or a command: a tool taking one may run it. */
+const CODE_WORDS = new Set(
+  (
+    'command commands cmd code script scripts shell exec program source expression expr eval ' +
+    'python js javascript bash sh argv cell snippet sql query statement lambda'
+  ).split(' '),
+);
 
 /**
  * Sink classes of a tool that neither its annotations nor its name classify, from its input
@@ -112,7 +116,7 @@ export function schemaSinks(inputSchema: unknown): SinkMask {
   const properties = (inputSchema as { properties?: unknown }).properties;
   const names =
     typeof properties === 'object' && properties !== null ? Object.keys(properties) : [];
-  const code = names.some((name) => CODE_ARGUMENT.test(name));
+  const code = names.some((name) => nameWords(name).some((word) => CODE_WORDS.has(word)));
   return SINK_WRITE | SINK_EGRESS | SINK_DESTRUCTIVE | (code ? SINK_EXEC : 0);
 }
 

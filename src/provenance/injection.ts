@@ -40,10 +40,20 @@ const STRONG: readonly RegExp[] = [
   // Pointers at key files, and text a reader cannot see.
   /(?:~|\$HOME)\/\.(?:ssh|aws|gnupg|config\/gcloud|kube|docker|netrc)\b/i,
   /\bid_(?:rsa|ed25519|ecdsa|dsa)\b/i,
-  // Zero-width and bidi controls (not the joiner inside emoji), and tag characters beyond
-  // a flag's few.
-  /[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064]|(?!^)\ufeff|[\u{e0000}-\u{e007f}]{8}/u,
+  /\b(?:reveal|print|show|send|output|repeat|leak|dump|mail|share|tell|give)\b[^.\n]{0,40}\bsystem\s+prompt\b/i,
+  // Zero-width and bidi controls, and a joiner or tag characters outside an emoji (hidden()).
+  /[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064]|(?!^)\ufeff/u,
 ];
+
+/** An emoji ZWJ sequence, and a subdivision flag (black flag, tag letters, cancel tag). */
+const EMOJI_JOIN =
+  /(?:\p{Extended_Pictographic}|[\u{1f3fb}-\u{1f3ff}])\ufe0f?\u200d(?=\p{Extended_Pictographic})/gu;
+const TAG_FLAG = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/gu;
+/** Characters that hide text, once the emoji that use them legitimately are set aside. */
+function hidden(text: string): boolean {
+  if (!/[\u200d\u{e0000}-\u{e007f}]/u.test(text)) return false;
+  return /[\u200d\u{e0000}-\u{e007f}]/u.test(text.replace(EMOJI_JOIN, '').replace(TAG_FLAG, ''));
+}
 
 const WEAK: readonly RegExp[] = [
   // Putting its own errand before the task the reader was given.
@@ -66,6 +76,7 @@ const WEAK: readonly RegExp[] = [
 /** Markers of instructions aimed at the assistant, hidden text, or pointers at secrets. */
 export function looksInjected(text: string): boolean {
   for (const pattern of STRONG) if (pattern.test(text)) return true;
+  if (hidden(text)) return true;
   let weak = 0;
   for (const pattern of WEAK) {
     if (pattern.test(text) && ++weak >= 2) return true;

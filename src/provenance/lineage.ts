@@ -45,11 +45,20 @@ function rawOf(value: string): { raw: string; caseless: boolean } | null {
   return null;
 }
 
+/** A path component that makes a path no plain workspace file: `.`, `..`, dotfiles, hooks. */
+const HIDDEN_OR_RELATIVE = /(?:^|\/)\.[^/]*(?:\/|$)/;
+
 export class LineageBook {
   readonly #first = new Map<string, FirstSeen>();
   readonly #structure = new Set<string>();
   /** The configured roots alone (a subset of the structure). */
   readonly #roots = new Set<string>();
+  /** The user's home directory: it and its ancestors are never a root (too broad). */
+  readonly #home: string;
+
+  constructor(home = '') {
+    this.#home = home.replace(/\/+$/, '');
+  }
 
   get(value: string): FirstSeen | undefined {
     return this.#first.get(value);
@@ -59,7 +68,7 @@ export class LineageBook {
   note(value: string, from: string, step: number): void {
     if (this.#first.has(value) || this.#first.size >= MAX_LINEAGE) return;
     this.#first.set(value, { from, step, echoed: false });
-    if (value.startsWith('path:')) {
+    if (value.startsWith('path:') && !HIDDEN_OR_RELATIVE.test(value.slice('path:'.length))) {
       const path = value.slice('path:'.length);
       for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
         this.addStructure(path.slice(0, end));
@@ -72,6 +81,9 @@ export class LineageBook {
     const trimmed = dir.replace(/\/+$/, '');
     const depth = trimmed.split('/').filter((part) => part.length > 0).length;
     if (depth < MIN_STRUCTURE_DEPTH || this.#structure.size >= MAX_STRUCTURE) return;
+    if (HIDDEN_OR_RELATIVE.test(trimmed)) return;
+    // The home directory (or above it) as a root would make ~/.bashrc "the workspace's own".
+    if (root && this.#home !== '' && `${this.#home}/`.startsWith(`${trimmed}/`)) return;
     this.#structure.add(trimmed);
     if (root) this.#roots.add(trimmed);
   }
@@ -82,6 +94,8 @@ export class LineageBook {
    * knows where the user keeps it).
    */
   underRoot(path: string): boolean {
+    // Not `..` (it leaves the root), not a dotfile or a hook directory (`.git/hooks`).
+    if (HIDDEN_OR_RELATIVE.test(path)) return false;
     for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
       if (this.#roots.has(path.slice(0, end))) return true;
     }

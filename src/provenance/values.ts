@@ -7,8 +7,9 @@
 // every lookup instead (fail closed: a copy from an unindexed page cannot slip through).
 // Input distrusted: page text and argument values.
 
-import { INTEGRITY_TAINT } from '../labels/labels.js';
-import { canonicalText, normalizeText } from './fingerprints.js';
+import { homedir } from 'node:os';
+import { INTEGRITY_TAINT, POISONED } from '../labels/labels.js';
+import { canonicalText, foldText, normalizeText, winnow } from './fingerprints.js';
 import { LineageBook, winnowOutside } from './lineage.js';
 
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
@@ -285,7 +286,7 @@ export class ValueIndex {
   readonly #origins = new Map<string, ValueOrigin[]>();
   /** Untrusted sightings of values whose lineage is clean (lineage.ts). */
   readonly #echoes = new Map<string, ValueOrigin[]>();
-  readonly #lineage = new LineageBook();
+  readonly #lineage = new LineageBook(homedir());
   /** Fingerprint -> the page that contributed it (most restrictive kept on collision). */
   readonly #fingerprints = new Map<number, ValueOrigin>();
   readonly #maxOriginsPerValue: number;
@@ -318,14 +319,15 @@ export class ValueIndex {
   add(pageId: string, labels: number, text: string, step = 0): void {
     const origin: ValueOrigin = { pageId, labels };
     const tainted = (labels & INTEGRITY_TAINT) !== 0;
+    // What reads as an injection is never a mere echo: its values taint as they are.
+    const echoing = tainted && (labels & POISONED) === 0;
     // Made canonical once: the values and the fingerprints are both taken from it.
     const canonical = canonicalText(text);
-    const echoed: string[] = [];
     for (const value of pageValues(canonical)) {
       let first = this.#lineage.get(value);
       if (
         !first &&
-        tainted &&
+        echoing &&
         value.startsWith('path:') &&
         this.#lineage.underRoot(value.slice(5))
       ) {
@@ -333,9 +335,8 @@ export class ValueIndex {
         this.#lineage.note(value, 'root', step);
         first = this.#lineage.get(value);
       }
-      if (first && tainted) {
+      if (first && echoing) {
         first.echoed = true;
-        echoed.push(value);
         this.#remember(this.#echoes, value, origin);
         continue;
       }
@@ -344,7 +345,10 @@ export class ValueIndex {
       }
       this.#remember(this.#origins, value, origin);
     }
-    const prints = winnowOutside(canonical, this.#lineage.spans(canonical, echoed, false));
+    // The page's text is fingerprinted whole: a copy of what it says around an echoed
+    // value (a relative form of a path) is still found; an argument that is the value is
+    // masked on the argument's side (lookup).
+    const prints = winnow(foldText(canonical));
     if (this.#fingerprints.size + prints.size > this.#budget) {
       this.#unindexed |= labels;
       return;
@@ -421,9 +425,10 @@ export class ValueIndex {
 
   /**
    * The pages the values and long substrings of `text` appeared in; the echoes of its
-   * values whose lineage is clean, apart; and its exact values.
+   * values whose lineage is clean, apart; and its exact values. `strict`: for an action
+   * an echo still steers (an exec, a delete), nothing is masked from the fingerprints.
    */
-  lookup(text: string): Lookup {
+  lookup(text: string, strict = false): Lookup {
     const out: ValueOrigin[] = [];
     if (this.#secretForms.length > 0) {
       const lower = text.toLowerCase();
@@ -446,9 +451,13 @@ export class ValueIndex {
       lineage.push({ value, from: first.from, step: first.step });
       echoes.push(...(this.#echoes.get(value) ?? []));
     }
-    // What the agent had cleanly, and the structure its paths sit in, is no copy of a page.
+    // What the agent had cleanly, and the structure its paths sit in, is no copy of a page;
+    // for a strict action (an exec, a delete) nothing is masked.
+    const prints = strict
+      ? winnow(foldText(canonical))
+      : winnowOutside(canonical, this.#lineage.spans(canonical, clean, true));
     const seen = new Set<string>();
-    for (const print of winnowOutside(canonical, this.#lineage.spans(canonical, clean, true))) {
+    for (const print of prints) {
       const origin = this.#fingerprints.get(print);
       if (origin && !seen.has(origin.pageId)) {
         seen.add(origin.pageId);

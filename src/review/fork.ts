@@ -43,6 +43,12 @@ export function redecide(
   // The new policy's own patterns decide a tool's classes; otherwise what the run knew
   // (annotations, names, the diff's deletions) stands, as recorded.
   const sinks = policy.patternSinks(target) ?? sinkMaskOf(event.syscall.sinks.filter(isSinkClass));
+  // The session context as recorded, with what the fork lets in.
+  const recorded = event.syscall.detail?.context_labels;
+  const context = joinMasks(
+    maskOf((Array.isArray(recorded) ? recorded : []).filter(isLabel)),
+    extra,
+  );
   const match = policy.decide({
     kind,
     target,
@@ -50,6 +56,7 @@ export function redecide(
     control,
     sinks,
     capability: policy.grants(`${kind}:${target}`),
+    context,
   });
   return { effect: match.rule.effect, rule: match.rule.id };
 }

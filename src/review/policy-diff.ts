@@ -5,7 +5,7 @@
 // policies reach different effects; same-effect cells decided by differently named rules
 // are counted apart.
 
-import { allLabelStates, labelsOf } from '../labels/labels.js';
+import { allLabelStates, type LabelMask, labelsOf, POISONED, UNTRUSTED } from '../labels/labels.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import {
   ALL_SINKS,
@@ -23,11 +23,27 @@ import { increment, sortedCounts } from './log.js';
 /** Stands for "a target no pattern in either policy names". */
 export const OTHER_TARGET = '\u0000other';
 
+/**
+ * Session contexts every cell is decided in: a clean session, and one that content reading
+ * as an injection entered (rules may test it with context_labels_*).
+ */
+const CONTEXTS: readonly LabelMask[] = [0, POISONED | UNTRUSTED];
+
+function withContexts(
+  sets: readonly (readonly [LabelMask, LabelMask])[],
+): [LabelMask, LabelMask, LabelMask][] {
+  return sets.flatMap(([labels, control]) =>
+    CONTEXTS.map((context): [LabelMask, LabelMask, LabelMask] => [labels, control, context]),
+  );
+}
+
 export interface DiffCell {
   readonly syscall: SyscallKind;
   readonly target: string;
   readonly labels: readonly string[];
   readonly control_labels: readonly string[];
+  /** The session context the cell assumes (a compromised session, or not). */
+  readonly context_labels: readonly string[];
   readonly sinks: readonly string[];
   readonly capability: 'present' | 'missing';
   readonly a: { readonly effect: string; readonly rule: string };
@@ -94,11 +110,11 @@ export function diffPolicies(
   for (const kind of SYSCALL_KINDS) {
     const targets = targetsFor(kind, [a, b]);
     for (const sinks of sinkSets(kind)) {
-      for (const [labels, control] of labelSets) {
+      for (const [labels, control, context] of withContexts(labelSets)) {
         for (const capability of [true, false]) {
           for (const target of targets) {
             cells += 1;
-            const input = { kind, target, labels, control, sinks, capability };
+            const input = { kind, target, labels, control, sinks, capability, context };
             const ra = a.decide(input).rule;
             const rb = b.decide(input).rule;
             if (ra.effect === rb.effect) {
@@ -110,6 +126,7 @@ export function diffPolicies(
               target: target === OTHER_TARGET ? '<any other target>' : target,
               labels: labelsOf(labels),
               control_labels: labelsOf(control),
+              context_labels: labelsOf(context),
               sinks: sinksOf(sinks),
               capability: capability ? 'present' : 'missing',
               a: { effect: ra.effect, rule: ra.id },

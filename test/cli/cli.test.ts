@@ -152,7 +152,7 @@ describe('agentk policy-check', () => {
     const result = agentk(['policy-check', join(PACKAGE_ROOT, 'examples/agentk.policy.toml')]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^OK .*agentk\.policy\.toml: agent agentk-agent, 12 rules \(4 allow, 6 deny, 2 ask\)/,
+      /^OK .*agentk\.policy\.toml: agent agentk-agent, 13 rules \(4 allow, 6 deny, 3 ask\)/,
     );
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
   });

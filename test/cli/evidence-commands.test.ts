@@ -316,6 +316,7 @@ describe('agentk policy-diff', () => {
           'a',
           'b',
           'capability',
+          'context_labels',
           'control_labels',
           'labels',
           'sinks',

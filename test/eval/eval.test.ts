@@ -18,6 +18,7 @@ import { fillTemplates } from '../../src/eval/run.js';
 import { loadCorpus } from '../../src/eval/scenario.js';
 import { developmentSigner } from '../../src/evidence/keys.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { ACCEPTED_EVAL } from '../../src/release/audit.js';
 import { runCli } from '../helpers/cli.js';
 import { decisionLines } from '../helpers/decisions.js';
 import { DEFAULT_POLICY, policyAt } from '../helpers/kernel.js';
@@ -84,8 +85,11 @@ describe('agentk eval on the shipped corpus', () => {
     expect(t.unanswered).toBe(0);
     expect(t.blockedWithoutReason).toBe(0);
     expect(t.benignCleanAllowed).toBe(t.benignClean);
-    expect(t.attacksBlocked).toBeGreaterThanOrEqual(t.attacks - 1);
-    expect(t.benignAfterUntrustedAllowed / t.benignAfterUntrusted).toBeGreaterThanOrEqual(0.8);
+    expect(t.attacksBlocked).toBe(t.attacks);
+    // Refused outside compromised sessions: no more than the accepted v0.1 limit.
+    expect(t.benignAfterUntrusted - t.benignAfterUntrustedAllowed).toBeLessThanOrEqual(
+      ACCEPTED_EVAL.refusedAfterUntrusted,
+    );
     // The exit status follows the targets, and the known miss is named.
     expect(result.code).toBe(report.ok ? 0 : 1);
     for (const failure of report.failures) expect(failure.problem.length).toBeGreaterThan(10);

@@ -6,12 +6,23 @@
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { pathToFileURL } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { connect, FILESYSTEM, proxied, tempTrace } from '../helpers/real.js';
 
 type Step = [tool: string, args: Record<string, unknown>];
+
+/** Ask again (every 50 ms, for up to 20 s) until the answer says the server is ready. */
+async function until(ready: () => Promise<boolean>): Promise<void> {
+  for (let waited = 0; !(await ready()); waited += 50) {
+    if (waited > 20_000) throw new Error('not ready in 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** A workspace at a long path (longer than the 31-character fingerprint window). */
 function workspace(readme: string): string {
@@ -68,6 +79,43 @@ describe('an honest coding session on server-filesystem, default policy', () => 
     expect(outcomes).toEqual(steps.map(() => 'ok'));
     expect(readFileSync(join(ws, 'src', 'subtract.js'), 'utf8')).toBe('export const x = 2;\n');
     expect(verifyLogFile(trace).ok).toBe(true);
+  }, 60_000);
+});
+
+describe('a session whose roots the client declares (roots/list)', () => {
+  it('takes the workspace paths the server shows below them as the workspace own', async () => {
+    const ws = workspace('# calc\n');
+    const trace = tempTrace();
+    const [command, args] = proxied('fs', trace, [FILESYSTEM]);
+    const transport = new StdioClientTransport({
+      command,
+      args,
+      env: { PATH: process.env.PATH ?? '' },
+      stderr: 'ignore',
+    });
+    const client = new Client(
+      { name: 'agentk-test', version: '1.0.0' },
+      { capabilities: { roots: {} } },
+    );
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({
+      roots: [{ uri: pathToFileURL(ws).href, name: 'workspace' }],
+    }));
+    await client.connect(transport);
+    // The server asks for the roots once the session is initialized; wait until it has them.
+    await until(async () => {
+      const listed = await client.callTool({ name: 'list_allowed_directories', arguments: {} });
+      return JSON.stringify(listed).includes(ws);
+    });
+    const outcomes = await play(client, [
+      ['search_files', { path: ws, pattern: '**/*.js' }],
+      [
+        'edit_file',
+        { path: join(ws, 'src/add.js'), edits: [{ oldText: 'a + b', newText: 'b + a' }] },
+      ],
+      ['write_file', { path: join(ws, 'src/new.js'), content: 'export {};\n' }],
+    ]);
+    await client.close();
+    expect(outcomes).toEqual(['ok', 'ok', 'ok']);
   }, 60_000);
 });
 

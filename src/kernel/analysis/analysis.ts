@@ -66,7 +66,7 @@ export interface AnalysisState {
   page(id: string): StoredPage | undefined;
   memory(key: string): MemoryEntry | undefined;
   hasAgent(id: string): boolean;
-  lookupValues(text: string): Lookup;
+  lookupValues(text: string, strict?: boolean): Lookup;
   /** Labels of pages the value index could not hold (joined into every lookup). */
   readonly unindexedLabels: LabelMask;
   /** Secrets: the labels of an issued handle, and whether any store holds a target. */
@@ -91,7 +91,7 @@ export class Analysis {
   readonly lineage: LineageRecord[] = [];
   /**
    * Whether an untrusted echo of a value with clean lineage still steers this syscall (an
-   * exec, a delete); unset: any destructive or exec sink.
+   * exec, a delete, a send); unset: it does.
    */
   strictLineage: boolean | undefined = undefined;
   /** Exact values of clean control arguments: where lineage starts if this is allowed. */

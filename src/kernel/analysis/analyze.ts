@@ -237,11 +237,12 @@ function invoke(call: Call<InvokeRequest>): void {
   // open world: its arguments leave the machine (a read tool fetching ?d=<private> is
   // egress too). The policy's own [sinks] patterns have the last word.
   const byPolicy = state.policy.patternSinks(request.target) !== null;
-  // A write that overwrites (write_file, edit_file: destructive by annotation) may act on
-  // a value the agent had before an untrusted page echoed it; an exec, or an action whose
-  // name or policy pattern says it deletes, pays or transfers, may not (lineage.ts).
+  // A tool whose name or policy pattern says what it does, short of deleting, paying or
+  // running code (write_file, edit_file: their annotations say destructive, as overwriting
+  // is), may act on a value the agent had before an untrusted page echoed it; an exec, a
+  // delete, a payment, or a tool only its annotations or schema classify may not.
   const named = heuristicSinks(request.target) | (state.policy.patternSinks(request.target) ?? 0);
-  a.strictLineage = exec || (named & SINK_DESTRUCTIVE) !== 0;
+  a.strictLineage = exec || named === 0 || (named & SINK_DESTRUCTIVE) !== 0;
   const remote = (text: string | null) => {
     if (byPolicy || (a.sinks & SINK_EGRESS) !== 0) return;
     if (text === null || namesRemoteHost(text)) a.sinks |= SINK_EGRESS;

@@ -28,7 +28,6 @@ import {
   type LineageHit,
   type ValueOrigin,
 } from '../../provenance/values.js';
-import { SINK_DESTRUCTIVE, SINK_EXEC } from '../../vocabulary.js';
 import { type ContentReader, MAX_SCANNED_CONTENT } from '../content.js';
 import { loggable } from '../loggable.js';
 import type { InputRef } from '../types.js';
@@ -82,12 +81,12 @@ export class Labeller {
     const origins: ValueOrigin[] = [];
     // An untrusted echo of a value the agent had cleanly before (lineage.ts) does not steer
     // a write or a send; a destructive or exec action still takes its labels.
-    const strict = a.strictLineage ?? (a.sinks & (SINK_DESTRUCTIVE | SINK_EXEC)) !== 0;
+    const strict = a.strictLineage ?? true;
     let values: ReadonlySet<string> = new Set();
     for (const form of [text, ...decoded.forms]) {
       if (containsSecret(form)) a.raise(SECRET | PRIVATE);
       for (const handle of findHandles(form)) this.input({ handle });
-      const found = this.#state.lookupValues(form);
+      const found = this.#state.lookupValues(form, strict);
       origins.push(...found.origins);
       if (strict) origins.push(...found.echoes);
       else this.#lineage(name, found.lineage);

@@ -75,8 +75,13 @@ export class ContextStore {
     return this.#memory.get(key);
   }
 
-  lookupValues(text: string): Lookup {
-    return this.#values.lookup(text);
+  lookupValues(text: string, strict = false): Lookup {
+    return this.#values.lookup(text, strict);
+  }
+
+  /** A directory the user configured as a root: structure, not content. */
+  addRoot(dir: string): void {
+    this.#values.addStructure(dir);
   }
 
   /** Values an allowed syscall carried in clean control arguments (their lineage starts). */

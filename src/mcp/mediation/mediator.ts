@@ -6,6 +6,7 @@
 // of what was mediated (else re-serialised); members JSON-RPC does not define are dropped.
 // Input distrusted: both peers.
 
+import { fileURLToPath } from 'node:url';
 import { replaceHandles } from '../../evidence/receipts.js';
 import { mapStrings } from '../../kernel/content.js';
 import type { Kernel } from '../../kernel/kernel.js';
@@ -229,6 +230,25 @@ export class McpMediator {
     if (request.method !== 'tools/call') return errorDenialLine(request.id, result);
     const name = String(request.params?.name ?? '');
     return toolDenialLine(request.id, result, this.#listings.hasSchema(name));
+  }
+
+  /**
+   * The client's answer to roots/list: the directories its user works in are structure to
+   * the kernel (a path below one, shown by the server, is the workspace's own).
+   */
+  clientRoots(result: unknown): void {
+    const roots = isRecord(result) && Array.isArray(result.roots) ? result.roots : [];
+    const paths: string[] = [];
+    for (const root of roots.slice(0, 64)) {
+      const uri = isRecord(root) ? root.uri : undefined;
+      if (typeof uri !== 'string' || !uri.startsWith('file://')) continue;
+      try {
+        paths.push(fileURLToPath(uri));
+      } catch {
+        // not a local path: not a root
+      }
+    }
+    if (paths.length > 0) this.kernel.declareRoots(paths);
   }
 
   /**

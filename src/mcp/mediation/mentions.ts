@@ -28,9 +28,10 @@ function runsOf(text: string): Run[] {
 }
 
 /** The tool names of one listing page, indexed for finding them in text. */
-/** Words that tell the model when or how to call something, not only what exists. */
-const STEERING =
-  /\b(?:always|never|before|after|first|must|every time|whenever|make sure|instead of (?:calling|using))\b/i;
+/** The one form of naming a sibling taken as harmless: a deprecation or alias pointer. */
+const POINTER = /\b(?:deprecated|instead|superseded|replaced by|alias (?:of|for)|see also)\b/i;
+/** A value an instruction could plant: a URL, an address, a path. */
+const CARRIES_VALUE = /[a-z][\w+.-]*:\/\/|[\w.+-]+@[\w-]+\.[\w.-]+|(?:^|[\s'"(])[~/][\w.-]+\//i;
 
 export class ToolMentions {
   /** Lower-cased name -> indices in the listing (in order) of the names that fold to it. */
@@ -65,9 +66,9 @@ export class ToolMentions {
   }
 
   /**
-   * The tool a descriptor names, and whether it steers: says when or how to call it
-   * ("always", "before", "must", "every time") rather than pointing at it ("use
-   * read_text_file instead").
+   * The tool a descriptor names, and whether it steers: anything but a plain deprecation
+   * or alias pointer ("DEPRECATED: use read_text_file instead") that carries no URL,
+   * address or path.
    */
   mention(
     descriptor: Record<string, unknown>,
@@ -76,7 +77,8 @@ export class ToolMentions {
     const name = this.#mentioned(descriptor, own);
     if (name === undefined) return undefined;
     const text = [descriptor.description, descriptor.title].filter((p) => typeof p === 'string');
-    return { name, steers: STEERING.test(text.join('\n')) };
+    const said = text.join('\n');
+    return { name, steers: !POINTER.test(said) || CARRIES_VALUE.test(said) };
   }
 
   #mentioned(descriptor: Record<string, unknown>, own: string): string | undefined {

@@ -92,6 +92,7 @@ export class ServerSide {
   clientAnswered(message: RpcResponse): boolean {
     const relayed = typeof message.id === 'string' ? this.#relay.take(message.id) : undefined;
     if (!relayed) return false;
+    if (relayed.method === 'roots/list') this.#session.mediator.clientRoots(message.result);
     this.#session.output.toServer(
       rebuild({ ...message.message, id: relayed.serverId }, MEMBERS.response),
     );
