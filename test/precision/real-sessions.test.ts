@@ -11,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { connect, FILESYSTEM, proxied, tempTrace } from '../helpers/real.js';
 
@@ -79,6 +80,19 @@ describe('an honest coding session on server-filesystem, default policy', () => 
     expect(outcomes).toEqual(steps.map(() => 'ok'));
     expect(readFileSync(join(ws, 'src', 'subtract.js'), 'utf8')).toBe('export const x = 2;\n');
     expect(verifyLogFile(trace).ok).toBe(true);
+  }, 60_000);
+});
+
+describe('the same session under the coding-agent profile', () => {
+  it('runs every step without a refusal or a question', async () => {
+    const ws = workspace('# calc\nA tiny calculator. Start with src/add.js.\n');
+    const trace = tempTrace();
+    const profile = join(PACKAGE_ROOT, 'examples', 'policies', 'coding-agent.toml');
+    const client = await connect(...proxied('fs', trace, [FILESYSTEM, ws], ['--policy', profile]));
+    const steps = honestSession(ws);
+    const outcomes = await play(client, steps);
+    await client.close();
+    expect(outcomes).toEqual(steps.map(() => 'ok'));
   }, 60_000);
 });
 
