@@ -93,5 +93,6 @@ export function injectionSignals(text: string): string[] {
   WEAK.forEach((pattern, i) => {
     if (pattern.test(text)) out.push(`weak#${i}`);
   });
+  if (hidden(text)) out.push('hidden');
   return out;
 }

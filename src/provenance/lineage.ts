@@ -1,12 +1,13 @@
 // Value lineage: where a value first entered the session. A value the agent first sent in a
 // clean argument, or first read in a trusted page, keeps that origin when an untrusted page
 // shows it again later (a server's "wrote to X", a listing that includes the file just
-// created): that echo is kept apart, and only destructive and exec actions still take its
-// labels. The directories of such paths, and the roots the user configured, are structure:
+// created): that echo is kept apart, and only an exec, a delete or a payment, or a tool
+// only its annotations or schema classify, still takes its labels. The directories of such paths, and the roots the user configured, are structure:
 // a prefix an argument shares with an untrusted page is not a copy of that page.
 // Input distrusted: values come from pages and arguments; lineage only ever records where
 // a value was seen first, never lowers what a page that showed it first gave it.
 
+import type { Span } from './detect.js';
 import { foldText, winnow } from './fingerprints.js';
 
 /**
@@ -20,12 +21,6 @@ export interface FirstSeen {
   echoed: boolean;
 }
 
-/** A span of text, [start, end). */
-interface Span {
-  readonly start: number;
-  readonly end: number;
-}
-
 /** Values whose first sighting is remembered, at most (beyond: no lineage, taint stays). */
 const MAX_LINEAGE = 100_000;
 /** Structure directories remembered, at most. */
@@ -33,7 +28,8 @@ const MAX_STRUCTURE = 10_000;
 /** A directory counts as structure from this many components on (`/home/u`, not `/home`). */
 const MIN_STRUCTURE_DEPTH = 2;
 
-const PATH_IN_TEXT = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]{1,255}(?:\/[\w.-]{1,255}){0,64}/g;
+/** An absolute or home-relative path in text (the value index extracts paths with it too). */
+export const PATH_IN_TEXT = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]{1,255}(?:\/[\w.-]{1,255}){0,64}/g;
 
 /** The raw text a normalised value stands for, and whether to look for it caselessly. */
 function rawOf(value: string): { raw: string; caseless: boolean } | null {
@@ -104,9 +100,9 @@ export class LineageBook {
 
   /**
    * Spans a fingerprint must not cover in `canonical`: where `values` stand in it, and the
-   * structure prefix of each path in it (with `structure`).
+   * structure prefix of each path in it.
    */
-  spans(canonical: string, values: Iterable<string>, structure: boolean): Span[] {
+  spans(canonical: string, values: Iterable<string>): Span[] {
     const spans: Span[] = [];
     let lower: string | null = null;
     for (const value of values) {
@@ -120,7 +116,7 @@ export class LineageBook {
         spans.push({ start: at, end: at + found.raw.length });
       }
     }
-    if (structure && this.#structure.size > 0) {
+    if (this.#structure.size > 0) {
       for (const match of canonical.matchAll(PATH_IN_TEXT)) {
         const prefix = this.#longestStructure(match[0]);
         if (prefix > 0) spans.push({ start: match.index, end: match.index + prefix });

@@ -10,11 +10,10 @@
 import { homedir } from 'node:os';
 import { INTEGRITY_TAINT, POISONED } from '../labels/labels.js';
 import { canonicalText, foldText, normalizeText, winnow } from './fingerprints.js';
-import { LineageBook, winnowOutside } from './lineage.js';
+import { LineageBook, PATH_IN_TEXT, winnowOutside } from './lineage.js';
 
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
-const PATH_RE = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]{1,255}(?:\/[\w.-]{1,255}){0,64}/g;
 const NUMBER_RE = /(?<![\w.])\+?\(?\d[\d ()-]{5,30}\d(?!\w|\.\d)/g;
 /** Numbers in dotted groups: `415.555.0134`, `06.12.34.56.78`, `192.168.10.100`. */
 const DOTTED_NUMBER_RE = /(?<![\w.])\+?\d{1,4}(?:\.\d{2,4}){2,4}(?![\w.])/g;
@@ -53,7 +52,7 @@ function valuesIn(text: string): Set<string> {
     if (url.length > 10) out.add(`url:${url.toLowerCase()}`);
   }
   for (const match of text.matchAll(EMAIL_RE)) out.add(`email:${match[0].toLowerCase()}`);
-  for (const match of text.matchAll(PATH_RE)) {
+  for (const match of text.matchAll(PATH_IN_TEXT)) {
     const path = match[0].replace(TRAILING_PUNCTUATION, '').replace(/^\$HOME/, '~');
     if (path.length > 3 && path.split('/').some((part) => part.length > 1)) out.add(`path:${path}`);
   }
@@ -455,7 +454,7 @@ export class ValueIndex {
     // for a strict action (an exec, a delete) nothing is masked.
     const prints = strict
       ? winnow(foldText(canonical))
-      : winnowOutside(canonical, this.#lineage.spans(canonical, clean, true));
+      : winnowOutside(canonical, this.#lineage.spans(canonical, clean));
     const seen = new Set<string>();
     for (const print of prints) {
       const origin = this.#fingerprints.get(print);

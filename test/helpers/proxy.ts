@@ -163,8 +163,8 @@ export function lineTap(stream: NodeJS.ReadableStream): LineTap {
 }
 
 /** Wait for a condition the proxy reaches by itself (checked every 20 ms, for up to 20 s). */
-export async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 20) {
+export async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  for (let waited = 0; !(await condition()); waited += 20) {
     if (waited > 20_000) throw new Error('condition not reached in 20 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

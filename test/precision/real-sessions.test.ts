@@ -13,17 +13,10 @@ import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
+import { until } from '../helpers/proxy.js';
 import { connect, FILESYSTEM, proxied, tempTrace } from '../helpers/real.js';
 
 type Step = [tool: string, args: Record<string, unknown>];
-
-/** Ask again (every 50 ms, for up to 20 s) until the answer says the server is ready. */
-async function until(ready: () => Promise<boolean>): Promise<void> {
-  for (let waited = 0; !(await ready()); waited += 50) {
-    if (waited > 20_000) throw new Error('not ready in 20 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A workspace at a long path (longer than the 31-character fingerprint window). */
 function workspace(readme: string): string {

@@ -50,7 +50,7 @@ export class ContextStore {
 
   constructor(rootAgent: string, roots: readonly string[] = []) {
     this.#sessions.set(rootAgent, { id: rootAgent, parent: null, context: 0 });
-    for (const root of roots) this.#values.addStructure(root);
+    for (const root of roots) this.addRoot(root);
   }
 
   session(agent: string): Session | undefined {

@@ -215,7 +215,6 @@ export class ServerSide {
     try {
       job = this.#session.mediator.longListing(pending.request, message, LISTING_SLICE);
     } catch (error) {
-      this.#listing = null;
       this.#deliver(key, this.#fault(pending, error));
       return true;
     }
