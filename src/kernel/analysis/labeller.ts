@@ -80,7 +80,8 @@ export class Labeller {
     if (decoded.exhausted) a.raiseArg(PRIVATE | UNTRUSTED, control);
     const origins: ValueOrigin[] = [];
     // An untrusted echo of a value the agent had cleanly before (lineage.ts) does not steer
-    // a write or a send; a destructive or exec action still takes its labels.
+    // a call that is not strict (Analysis.strictLineage: an exec, a delete or a payment, a
+    // tool only its annotations or schema classify still takes its labels).
     const strict = a.strictLineage ?? true;
     let values: ReadonlySet<string> = new Set();
     for (const form of [text, ...decoded.forms]) {
