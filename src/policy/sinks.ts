@@ -54,6 +54,20 @@ for (const [sink, words] of HEURISTICS) {
   for (const word of words.split(' ')) WORD_TO_SINK.set(word, (WORD_TO_SINK.get(word) ?? 0) | sink);
 }
 
+// A search or lookup through the user's own stores (`search_files`, `search_emails`,
+// `find_contact_by_name`) asks the service that holds them: its query does not leave for the
+// open world, so those words only read there. (`search_web`, `lookup`: egress, as above.)
+const SEARCH_WORDS = new Set(['search', 'lookup', 'query']);
+const OWN_STORE_WORDS = new Set(
+  (
+    'file files filename filenames dir dirs directory directories folder folders path paths ' +
+    'mail mails email emails inbox message messages calendar calendars event events contact ' +
+    'contacts note notes memory memories node nodes entity entities channel channels repo ' +
+    'repos repository repositories commit commits branch branches code symbol symbols ' +
+    'document documents drive'
+  ).split(' '),
+);
+
 /** Split a name into lowercase words: `sendEmail`, `send_email`, `send-email` -> send, email. */
 export function nameWords(name: string): string[] {
   return name
@@ -68,11 +82,47 @@ export function nameWords(name: string): string[] {
 export const heuristicSinks: (target: string) => SinkMask = memoized(function heuristicSinks(
   target: string,
 ): SinkMask {
-  const name = target.slice(target.lastIndexOf('/') + 1);
+  const words = nameWords(target.slice(target.lastIndexOf('/') + 1));
+  const ownStore = words.some((word) => OWN_STORE_WORDS.has(word));
   let mask = 0;
-  for (const word of nameWords(name)) mask |= WORD_TO_SINK.get(word) ?? 0;
+  for (const word of words) {
+    mask |= ownStore && SEARCH_WORDS.has(word) ? SINK_READ : (WORD_TO_SINK.get(word) ?? 0);
+  }
   return mask;
 });
+
+/**
+ * Sink classes a tool's description declares as side effects of a call that its name does
+ * not show: "the emails are marked as read after this function is called" is a write.
+ * Descriptions are the server's claims, so they only ever add classes.
+ */
+export function descriptionSinks(description: unknown): SinkMask {
+  if (typeof description !== 'string') return 0;
+  const text = description.slice(0, 4096);
+  return /\b(?:is|are|will be|gets?|be) (?:then )?(?:marked|flagged|moved|archived)\b|\bmarks? (?:\w+ ){0,3}as (?:read|unread|seen|done|spam|complete|completed|resolved)\b/i.test(
+    text,
+  )
+    ? SINK_WRITE
+    : 0;
+}
+
+/**
+ * Sink classes a tool's descriptor gives it besides its name: its annotations, else (when
+ * the name does not classify it either) its input schema; then what its description
+ * declares. 0 when nothing in the descriptor classifies it (the tool then counts as
+ * everything). Joined with the name heuristics by the policy.
+ */
+export function descriptorSinks(target: string, descriptor: unknown): SinkMask {
+  const d = (typeof descriptor === 'object' && descriptor !== null ? descriptor : {}) as {
+    annotations?: unknown;
+    inputSchema?: unknown;
+    description?: unknown;
+  };
+  const named = heuristicSinks(target);
+  const base = annotationSinks(d.annotations) || (named === 0 ? schemaSinks(d.inputSchema) : 0);
+  // Never the only class: a description alone must not narrow "everything" down to a write.
+  return base === 0 && named === 0 ? 0 : base | descriptionSinks(d.description);
+}
 
 /**
  * Sink classes from a descriptor's MCP annotations (2025-03-26 and later): read-only or

@@ -5,7 +5,7 @@ import { AgentkError } from '../../errors.js';
 import { labelsOf, UNTRUSTED } from '../../labels/labels.js';
 import { CompiledPolicy } from '../../policy/compile.js';
 import { loadPolicyFile } from '../../policy/load.js';
-import { annotationSinks, sourceHeuristics } from '../../policy/sinks.js';
+import { descriptorSinks, sourceHeuristics } from '../../policy/sinks.js';
 import { sinksOf } from '../../vocabulary.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
 import { EXIT, printable, table } from '../io.js';
@@ -48,11 +48,7 @@ function classifyTools(
 ): ToolClass[] {
   return tools.map((tool) => {
     const target = `${server}/${String(tool.name)}`;
-    const { sinks, by } = policy.explainSinks(
-      'tool.invoke',
-      target,
-      annotationSinks(tool.annotations),
-    );
+    const { sinks, by } = policy.explainSinks('tool.invoke', target, descriptorSinks(target, tool));
     return {
       target,
       sinks: sinksOf(sinks),

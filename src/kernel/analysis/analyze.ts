@@ -15,12 +15,7 @@ import {
   TRUSTED,
   UNTRUSTED,
 } from '../../labels/labels.js';
-import {
-  annotationSinks,
-  heuristicSinks,
-  schemaSinks,
-  sourceHeuristics,
-} from '../../policy/sinks.js';
+import { descriptorSinks, heuristicSinks, sourceHeuristics } from '../../policy/sinks.js';
 import { isSyscallKind, SINK_DESTRUCTIVE, SINK_EGRESS, SINK_EXEC } from '../../vocabulary.js';
 import type { ContentReader } from '../content.js';
 import { argRef, loggable } from '../loggable.js';
@@ -198,11 +193,9 @@ function describe(call: Call<DescribeRequest>): void {
   const pin = catalogue?.pin;
   if (pin !== undefined && pin !== 'pinned' && pin !== 'first-use') a.raise(POISONED | UNTRUSTED);
   if (request.kind !== 'tool.describe') return;
-  const descriptor = request.descriptor as { annotations?: unknown; inputSchema?: unknown } | null;
-  // Annotations, else (for a tool its name does not classify either) its input schema.
-  a.annotated =
-    annotationSinks(descriptor?.annotations) ||
-    (heuristicSinks(request.target) === 0 ? schemaSinks(descriptor?.inputSchema) : 0);
+  // Annotations, else (for a tool its name does not classify either) its input schema, and
+  // the side effects its description declares.
+  a.annotated = descriptorSinks(request.target, request.descriptor);
   // Policy-filtered discovery: a tool no state of the policy would let the agent call is
   // not shown to the model at all.
   const policy = state.policy;
