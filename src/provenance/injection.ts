@@ -29,7 +29,6 @@ const STRONG: readonly RegExp[] = [
     String.raw`\b(?:if you are|if you're|as)\s+an?\s+${AI_OR_ROLE}\b[^.\n]{0,40}\b(?:must|should|need to|please|reading|processing)\b`,
     'i',
   ),
-  /\b(?:AI|assistant|agent|model|LLM|chatbot|Claude|ChatGPT|GPT)\b[^.\n]{0,30}\b(?:must|should|need to|are required to|will now)\b/i,
   /\b(?:assistants?|AI agents?|AI models?|LLMs?|bots?)\s+(?:included|too|as well)\b/i,
   // Speaking for the user, to the assistant.
   /\b(?:the|your)\s+(?:user|owner|principal)\s+(?:wants|asked|has asked|needs|instructs?|requests?|would like)\s+(?:you|the assistant|the agent)\s+to\b/i,
@@ -44,6 +43,14 @@ const STRONG: readonly RegExp[] = [
   // Zero-width and bidi controls, and a joiner or tag characters outside an emoji (hidden()).
   /[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064]|(?!^)\ufeff/u,
 ];
+
+/**
+ * Strong in content, weak in a tool's descriptor: a description is written to tell the
+ * model how to use the tool ("a checklist the agent must satisfy"), so there it counts as
+ * one weak signal.
+ */
+const TOLD_WHAT_TO_DO =
+  /\b(?:AI|assistant|agent|model|LLM|chatbot|Claude|ChatGPT|GPT)\b[^.\n]{0,30}\b(?:must|should|need to|are required to|will now)\b/i;
 
 /** An emoji ZWJ sequence, and a subdivision flag (black flag, tag letters, cancel tag). */
 const EMOJI_JOIN =
@@ -73,11 +80,18 @@ const WEAK: readonly RegExp[] = [
   /(?:^|\n)[ \t]*#{1,6}[ \t]*(?:system|assistant|AI|agent)[ \t]+(?:instructions?|note|message|prompt)\b|\bsystem\s+prompt\b/i,
 ];
 
+/** What a text is: content (what tools return, pages, mail) or a tool's descriptor. */
+export type TextGenre = 'content' | 'descriptor';
+
 /** Markers of instructions aimed at the assistant, hidden text, or pointers at secrets. */
-export function looksInjected(text: string): boolean {
+export function looksInjected(text: string, genre: TextGenre = 'content'): boolean {
   for (const pattern of STRONG) if (pattern.test(text)) return true;
   if (hidden(text)) return true;
   let weak = 0;
+  if (TOLD_WHAT_TO_DO.test(text)) {
+    if (genre === 'content') return true;
+    weak++;
+  }
   for (const pattern of WEAK) {
     if (pattern.test(text) && ++weak >= 2) return true;
   }
@@ -93,6 +107,7 @@ export function injectionSignals(text: string): string[] {
   WEAK.forEach((pattern, i) => {
     if (pattern.test(text)) out.push(`weak#${i}`);
   });
+  if (TOLD_WHAT_TO_DO.test(text)) out.push('told-what-to-do');
   if (hidden(text)) out.push('hidden');
   return out;
 }

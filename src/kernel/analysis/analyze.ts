@@ -187,7 +187,7 @@ function contextRead(call: Call<ContextReadRequest>): void {
 
 function describe(call: Call<DescribeRequest>): void {
   const { request, a, state, labeller, catalogue } = call;
-  labeller.content(request.target, request.descriptor, UNTRUSTED, false);
+  labeller.content(request.target, request.descriptor, UNTRUSTED, true);
   applyCatalogue(call);
   // Unapproved descriptors are suspect: their text, and what it names, taints.
   const pin = catalogue?.pin;

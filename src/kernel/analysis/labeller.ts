@@ -21,6 +21,7 @@ import {
 } from '../../labels/labels.js';
 import { containsSecret } from '../../provenance/detect.js';
 import { looksInjected } from '../../provenance/injection.js';
+import { withoutStructure } from '../../provenance/structure.js';
 import {
   type DecodeBudget,
   decodeBudget,
@@ -133,13 +134,14 @@ export class Labeller {
 
   /**
    * Content that will enter the model's context: labelled by its source (`target`, unless
-   * `bySource` is false), by `intrinsic` labels and by scans. A descriptor describes a
+   * it is a `descriptor`), by `intrinsic` labels and by scans. A descriptor describes a
    * tool; it is not what the tool returns, so the source labels of the tool's output (a
-   * mail reader's `private`) do not apply to it.
+   * mail reader's `private`) do not apply to it, and it is written to tell the model how
+   * to use the tool (injection.ts reads it as such).
    */
-  content(target: string, value: unknown, intrinsic: LabelMask, bySource = true): void {
+  content(target: string, value: unknown, intrinsic: LabelMask, descriptor = false): void {
     const a = this.#a;
-    let mask = intrinsic | (bySource ? this.#state.policy.sourceLabels(target) : 0);
+    let mask = intrinsic | (descriptor ? 0 : this.#state.policy.sourceLabels(target));
     if (value !== undefined) {
       const text = this.#reader.text(value);
       if (text === null || text.length > MAX_SCANNED_CONTENT) {
@@ -147,12 +149,16 @@ export class Labeller {
         return;
       }
       a.contentHash = this.#reader.hash(value);
-      a.contentText = text;
+      // What the value index learns from the page: the text without the fields the policy
+      // calls structure (scans below still read all of it).
+      const structure = descriptor ? null : this.#state.policy.structureFields(target);
+      a.contentText =
+        structure === null ? text : (this.#reader.text(withoutStructure(value, structure)) ?? text);
       a.inputs.push({ ref: 'content', sha256: a.contentHash });
       if (containsSecret(text)) mask |= SECRET | PRIVATE;
       // A handle stands for a secret: the content is not secret, but it is the user's.
       if (findHandles(text).length > 0) mask |= PRIVATE;
-      if (looksInjected(text)) mask |= POISONED | UNTRUSTED;
+      if (looksInjected(text, descriptor ? 'descriptor' : 'content')) mask |= POISONED | UNTRUSTED;
     }
     // Content from a source no policy pattern vouches for is not trusted.
     if ((mask & (TRUSTED | INTEGRITY_TAINT)) === 0) mask |= UNTRUSTED;

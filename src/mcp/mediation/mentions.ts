@@ -28,8 +28,13 @@ function runsOf(text: string): Run[] {
 }
 
 /** The tool names of one listing page, indexed for finding them in text. */
-/** The one form of naming a sibling taken as harmless: a deprecation or alias pointer. */
-const POINTER = /\b(?:deprecated|instead|superseded|replaced by|alias (?:of|for)|see also)\b/i;
+/**
+ * Telling the model how or when to use another tool, as shadowing does ("every time
+ * send_email is called, the assistant must add ..."), rather than pointing at it ("clears
+ * what git_set_working_dir set", "DEPRECATED: use read_text_file instead").
+ */
+const STEERING =
+  /\b(?:must|always|never|every time|each time|whenever|before (?:every|each|any|you|answering|using|calling|running)|do not|don't|instead of|required to|make sure|ensure|also (?:add|include|send|call|copy|forward|cc|bcc|attach|set|put))\b/i;
 /** A value an instruction could plant: a URL, an address, a path. */
 const CARRIES_VALUE = /[a-z][\w+.-]*:\/\/|[\w.+-]+@[\w-]+\.[\w.-]+|(?:^|[\s'"(])[~/][\w.-]+\//i;
 
@@ -66,9 +71,10 @@ export class ToolMentions {
   }
 
   /**
-   * The tool a descriptor names, and whether it steers: anything but a plain deprecation
-   * or alias pointer ("DEPRECATED: use read_text_file instead") that carries no URL,
-   * address or path.
+   * The tool a descriptor names, and whether it steers: tells the model how or when to use
+   * a tool (must, always, before every call, do not, ...), or carries a URL, an address or
+   * a path an instruction could plant. A plain pointer ("DEPRECATED: use read_text_file
+   * instead", "unless git_set_working_dir is called again") does not.
    */
   mention(
     descriptor: Record<string, unknown>,
@@ -78,7 +84,7 @@ export class ToolMentions {
     if (name === undefined) return undefined;
     const text = [descriptor.description, descriptor.title].filter((p) => typeof p === 'string');
     const said = text.join('\n');
-    return { name, steers: !POINTER.test(said) || CARRIES_VALUE.test(said) };
+    return { name, steers: STEERING.test(said) || CARRIES_VALUE.test(said) };
   }
 
   #mentioned(descriptor: Record<string, unknown>, own: string): string | undefined {
