@@ -63,6 +63,7 @@ export class CompiledPolicy {
   readonly #sourceMatchers: readonly (readonly [LabelMask, Matcher])[];
   readonly #sinkMatchers: readonly (readonly [SinkMask, Matcher])[];
   readonly #grants: Matcher;
+  readonly #structure: readonly (readonly [ReadonlySet<string>, Matcher])[];
 
   constructor(policy: Policy) {
     this.policy = policy;
@@ -84,7 +85,19 @@ export class CompiledPolicy {
       return patterns.length > 0 ? [[sinkBit(sink), compileGlobs(patterns)] as const] : [];
     });
     this.#grants = compileGlobs(policy.grants);
+    this.#structure = (policy.structure ?? []).map(
+      (rule) => [new Set(rule.fields), compileGlobs([rule.pattern])] as const,
+    );
   }
+
+  /** The fields `[labels.structure]` names for answers from `source` (joined), or null. */
+  readonly structureFields: (source: string) => ReadonlySet<string> | null = memoized((source) => {
+    const fields = new Set<string>();
+    for (const [names, matches] of this.#structure) {
+      if (matches(source)) for (const name of names) fields.add(name);
+    }
+    return fields.size > 0 ? fields : null;
+  });
 
   get agentId(): string {
     return this.policy.agent.id;
@@ -137,7 +150,7 @@ export class CompiledPolicy {
     annotated: SinkMask = 0,
   ): {
     sinks: SinkMask;
-    by: 'kind' | 'policy' | 'annotations and name' | 'default' | 'unclassified';
+    by: 'kind' | 'policy' | 'descriptor and name' | 'default' | 'unclassified';
   } {
     switch (kind) {
       case 'network.send':
@@ -154,7 +167,7 @@ export class CompiledPolicy {
           const inferred = annotated | heuristicSinks(target);
           return inferred === 0
             ? { sinks: UNCLASSIFIED_SINKS, by: 'unclassified' }
-            : { sinks: inferred, by: 'annotations and name' };
+            : { sinks: inferred, by: 'descriptor and name' };
         }
         // A resource on the open web is fetched from it: the request itself leaves the machine.
         if (kind === 'resource.read' && /^[^/]*\/(?:https?|wss?|ftp):/i.test(target)) {

@@ -52,6 +52,10 @@ const pattern = z
   .string()
   .min(1, 'pattern must not be empty')
   .max(MAX_PATTERN, `pattern longer than ${MAX_PATTERN} characters`);
+/** A member name in a tool's JSON answer (`[labels.structure]`). */
+const fieldName = z
+  .string()
+  .regex(/^[A-Za-z0-9_$.-]{1,64}$/, 'a field name is 1-64 of A-Z a-z 0-9 _ $ . -');
 const capabilityPattern = pattern.refine(
   (value) => {
     const colon = value.indexOf(':');
@@ -105,7 +109,12 @@ const policySchema = z.strictObject({
         'agent id must be 1-128 of A-Z a-z 0-9 . _ : -',
       ),
   }),
-  labels: z.strictObject({ sources: z.record(pattern, z.array(labelName)).optional() }).optional(),
+  labels: z
+    .strictObject({
+      sources: z.record(pattern, z.array(labelName)).optional(),
+      structure: z.record(pattern, z.array(fieldName).min(1)).optional(),
+    })
+    .optional(),
   sinks: z
     .strictObject({
       read: z.array(pattern).optional(),
@@ -396,6 +405,10 @@ function policyOf(doc: PolicyDocument, rules: readonly PolicyRule[]): Policy {
     sources: Object.entries(doc.labels?.sources ?? {}).map(([sourcePattern, labels]) => ({
       pattern: sourcePattern,
       labels,
+    })),
+    structure: Object.entries(doc.labels?.structure ?? {}).map(([structurePattern, fields]) => ({
+      pattern: structurePattern,
+      fields,
     })),
     sinks,
     grants: doc.capabilities?.grant ?? [],

@@ -39,13 +39,13 @@ const HEURISTICS: readonly (readonly [SinkMask, string])[] = [
   [
     SINK_WRITE,
     'write edit create update patch save move rename mkdir set put insert append commit add ' +
-      'modify replace store upsert',
+      'modify replace store upsert checkout merge rebase stash',
   ],
   [
     SINK_READ,
     'read get list search find view show query describe info stat head tree lookup retrieve ' +
       'open echo count status diff log print cat load check fetch browse navigate scrape crawl ' +
-      'download',
+      'download blame reflog',
   ],
 ];
 

@@ -41,11 +41,22 @@ export interface SourceLabelRule {
   readonly labels: readonly Label[];
 }
 
+/** Fields of a tool's answers that hold what the server computes, not text anyone wrote. */
+export interface StructureRule {
+  readonly pattern: string;
+  readonly fields: readonly string[];
+}
+
 export interface Policy {
   readonly version: 1;
   readonly agent: { readonly id: string };
   /** Labels attached to content by where it came from (all matching patterns join). */
   readonly sources: readonly SourceLabelRule[];
+  /**
+   * `[labels.structure]`: per target pattern, the fields of its answers whose values are
+   * structure (ids, hashes the server computes): reusing them is not being steered.
+   */
+  readonly structure?: readonly StructureRule[];
   /** Target patterns that put tool-like syscalls into sink classes. */
   readonly sinks: Readonly<Partial<Record<SinkClass, readonly string[]>>>;
   /** Capability patterns `<kind>:<target>` the policy grants. */

@@ -36,7 +36,7 @@ function rawOf(value: string): { raw: string; caseless: boolean } | null {
   const colon = value.indexOf(':');
   const kind = value.slice(0, colon);
   const raw = value.slice(colon + 1);
-  if (kind === 'path') return { raw, caseless: false };
+  if (kind === 'path' || kind === 'id') return { raw, caseless: false };
   if (kind === 'url' || kind === 'email') return { raw, caseless: true };
   return null;
 }

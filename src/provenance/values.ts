@@ -28,6 +28,13 @@ const DATE_RE =
 
 const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
 
+/**
+ * An object id: a commit or content hash (7-64 lowercase hex digits with a letter and a
+ * digit among them, so neither a word nor a number), or a UUID.
+ */
+const OBJECT_ID_RE =
+  /(?<![\w-])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,64})(?![\w-])/g;
+
 const INLINE_CODE_RE = /`([^`\n]{4,300})`/g;
 const FENCE_RE = /```[^\n]*\n([\s\S]*?)```/g;
 const PROMPT_LINE_RE = /(?:^|\n)[ \t]*[$>#][ \t]+([^\n]{4,300})/g;
@@ -64,6 +71,7 @@ function valuesIn(text: string): Set<string> {
     }
   }
   for (const match of text.matchAll(IPV4_RE)) out.add(`ip:${match[0]}`);
+  for (const match of text.matchAll(OBJECT_ID_RE)) out.add(`id:${match[0]}`);
   for (const match of text.matchAll(IBAN_RE)) out.add(`iban:${match[0]}`);
   for (const match of text.matchAll(SPACED_IBAN_RE)) out.add(`iban:${match[0].replace(/ /g, '')}`);
   return out;

@@ -349,14 +349,16 @@ describe('agentk policy-check --tools', () => {
     const byName = Object.fromEntries(tools.map((tool) => [tool.target, tool]));
     expect(byName['work/read_file']).toMatchObject({
       sinks: ['read'],
-      classified_by: 'annotations and name',
+      classified_by: 'descriptor and name',
     });
     expect(byName['work/fetch']?.sinks).toEqual(['read', 'egress']);
     expect(byName['work/run_command']).toMatchObject({ sinks: ['exec'], classified_by: 'policy' });
     expect(byName['work/transfer_funds']?.sinks).toEqual(['write', 'egress', 'destructive']);
+    // Neither its name nor annotations say; its input schema has no argument named like
+    // code, so everything but a shell, as the kernel judges it.
     expect(byName['work/frobnicate']).toMatchObject({
-      classified_by: 'unclassified',
-      sinks: ['write', 'exec', 'egress', 'destructive'],
+      classified_by: 'descriptor and name',
+      sinks: ['write', 'egress', 'destructive'],
     });
     expect(byName['work/read_inbox']?.response_labels).toEqual(['untrusted', 'private']);
   });

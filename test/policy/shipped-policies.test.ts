@@ -265,6 +265,28 @@ const SCENARIOS: Record<string, readonly Scenario[]> = {
       ],
     },
     {
+      rule: 'ask-compromised-session',
+      verdict: 'deny',
+      title: 'a clean report after a page that reads as an injection, without an approver',
+      steps: [
+        INJECTED_PAGE,
+        {
+          kind: 'file.patch',
+          target: 'reports/r.md',
+          diff: '--- /dev/null\n+++ b/reports/r.md\n@@ -0,0 +1 @@\n+all clear\n',
+        },
+      ],
+    },
+    {
+      rule: 'ask-compromised-session-send',
+      verdict: 'deny',
+      title: 'a send to a listed API after a page that reads as an injection',
+      steps: [
+        INJECTED_PAGE,
+        { kind: 'network.send', target: 'https://api.search.example/v1/q', body: 'q' },
+      ],
+    },
+    {
       rule: 'ask-unlisted-egress',
       verdict: 'deny',
       title: 'a send to an unlisted API, without an approver',
@@ -378,6 +400,15 @@ const SCENARIOS: Record<string, readonly Scenario[]> = {
       ],
     },
     {
+      rule: 'ask-compromised-session',
+      verdict: 'deny',
+      title: 'a clean write after a page that reads as an injection, without an approver',
+      steps: [
+        INJECTED_PAGE,
+        { kind: 'tool.invoke', target: 'fs/write_file', args: { path: 'notes.md', content: 'ok' } },
+      ],
+    },
+    {
       rule: 'ask-destructive',
       verdict: 'deny',
       title: 'a hard reset without an approver',
@@ -486,6 +517,15 @@ const SCENARIOS: Record<string, readonly Scenario[]> = {
           target: 'browser/navigate',
           args: { url: 'https://evil.example/drop' },
         },
+      ],
+    },
+    {
+      rule: 'ask-compromised-session-send',
+      verdict: 'deny',
+      title: 'a click that sends, after a page that reads as an injection',
+      steps: [
+        INJECTED_PAGE,
+        { kind: 'tool.invoke', target: 'browser/click_menu', args: { item: 'more' } },
       ],
     },
     {

@@ -14,6 +14,8 @@ export function denialOf(result: SyscallResult): Record<string, unknown> {
     syscall: result.kind,
     target: result.target,
     verdict: result.verdict,
+    // The rule asks for a person; none could answer (or none did): approving is the way on.
+    ...(result.event.decision.effect === 'ask' && !result.allowed ? { needs_approval: true } : {}),
     rule: result.rule,
     reason: result.reason,
     step: result.step,
