@@ -112,7 +112,7 @@ export class Kernel {
       page: (id) => context.page(id),
       memory: (key) => context.memory(key),
       hasAgent: (id) => context.hasAgent(id),
-      lookupValues: (text, strict) => context.lookupValues(text, strict),
+      lookupValues: (text, strict, command) => context.lookupValues(text, strict, command),
       get unindexedLabels() {
         return context.unindexedLabels;
       },

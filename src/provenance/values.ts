@@ -2,15 +2,19 @@
 // indexes, both hash maps so that matching an argument costs the same however large the
 // context grows: exact values (URLs, e-mail addresses, paths, long numbers, IBANs, and
 // command spans: inline code, code-block lines, text after "run:" or a shell prompt), and
-// winnowed fingerprints of long shared substrings (fingerprints.ts). The index has a
+// winnowed fingerprints of long shared substrings (fingerprints.ts). Beside them: short
+// codes private pages state (codes.ts) and, for exec sinks, commands too short to
+// fingerprint copied verbatim (short-copies.ts). The index has a
 // budget; pages beyond it are not fingerprinted, and their labels are then joined into
 // every lookup instead (fail closed: a copy from an unindexed page cannot slip through).
 // Input distrusted: page text and argument values.
 
 import { homedir } from 'node:os';
-import { INTEGRITY_TAINT, POISONED } from '../labels/labels.js';
+import { INTEGRITY_TAINT, POISONED, PRIVATE, SECRET } from '../labels/labels.js';
+import { codeCandidates, codesIn } from './codes.js';
 import { canonicalText, foldText, normalizeText, winnow } from './fingerprints.js';
 import { LineageBook, PATH_IN_TEXT, winnowOutside } from './lineage.js';
+import { ShortCopies } from './short-copies.js';
 
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
@@ -301,6 +305,8 @@ export class ValueIndex {
   /** Join of the labels of pages too large for the remaining budget. */
   #unindexed = 0;
   readonly #secretForms: { form: string; caseless: boolean; origin: ValueOrigin }[] = [];
+  /** Tainted pages' text, for commands too short to fingerprint. */
+  readonly #shortCopies = new ShortCopies<ValueOrigin>();
   /** The secrets whose forms are indexed (a secret seen again adds nothing), and the forms. */
   readonly #secretValues = new Set<string>();
   readonly #formsSeen = new Set<string>();
@@ -351,6 +357,11 @@ export class ValueIndex {
         this.#lineage.note(value, `page:${pageId}`, step);
       }
       this.#remember(this.#origins, value, origin);
+    }
+    if (tainted) this.#shortCopies.keep(canonical, origin);
+    // Short codes a private page states (codes.ts): never an echo, whatever came before.
+    if ((labels & (PRIVATE | SECRET)) !== 0) {
+      for (const code of codesIn(canonical)) this.#remember(this.#origins, code, origin);
     }
     // The page's text is fingerprinted whole: a copy of what it says around an echoed
     // value (a relative form of a path) is still found; an argument that is the value is
@@ -435,7 +446,7 @@ export class ValueIndex {
    * values whose lineage is clean, apart; and its exact values. `strict`: for an action
    * an echo still steers (an exec, a delete), nothing is masked from the fingerprints.
    */
-  lookup(text: string, strict = false): Lookup {
+  lookup(text: string, strict = false, command = false): Lookup {
     const out: ValueOrigin[] = [];
     if (this.#secretForms.length > 0) {
       const lower = text.toLowerCase();
@@ -457,6 +468,11 @@ export class ValueIndex {
       if (!first.echoed) continue;
       lineage.push({ value, from: first.from, step: first.step });
       echoes.push(...(this.#echoes.get(value) ?? []));
+    }
+    if (command) out.push(...this.#shortCopies.find(canonical));
+    for (const code of codeCandidates(canonical)) {
+      const origins = this.#origins.get(code);
+      if (origins) out.push(...origins);
     }
     // What the agent had cleanly, and the structure its paths sit in, is no copy of a page;
     // for a strict action (an exec, a delete) nothing is masked.

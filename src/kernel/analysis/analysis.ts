@@ -66,7 +66,8 @@ export interface AnalysisState {
   page(id: string): StoredPage | undefined;
   memory(key: string): MemoryEntry | undefined;
   hasAgent(id: string): boolean;
-  lookupValues(text: string, strict?: boolean): Lookup;
+  /** `command`: the text is a command an exec sink runs (short verbatim copies count). */
+  lookupValues(text: string, strict?: boolean, command?: boolean): Lookup;
   /** Labels of pages the value index could not hold (joined into every lookup). */
   readonly unindexedLabels: LabelMask;
   /** Secrets: the labels of an issued handle, and whether any store holds a target. */

@@ -29,6 +29,7 @@ import {
   type LineageHit,
   type ValueOrigin,
 } from '../../provenance/values.js';
+import { SINK_EXEC } from '../../vocabulary.js';
 import { type ContentReader, MAX_SCANNED_CONTENT } from '../content.js';
 import { loggable } from '../loggable.js';
 import type { InputRef } from '../types.js';
@@ -88,7 +89,7 @@ export class Labeller {
     for (const form of [text, ...decoded.forms]) {
       if (containsSecret(form)) a.raise(SECRET | PRIVATE);
       for (const handle of findHandles(form)) this.input({ handle });
-      const found = this.#state.lookupValues(form, strict);
+      const found = this.#state.lookupValues(form, strict, control && (a.sinks & SINK_EXEC) !== 0);
       origins.push(...found.origins);
       if (strict) origins.push(...found.echoes);
       else this.#lineage(name, found.lineage);

@@ -75,8 +75,8 @@ export class ContextStore {
     return this.#memory.get(key);
   }
 
-  lookupValues(text: string, strict = false): Lookup {
-    return this.#values.lookup(text, strict);
+  lookupValues(text: string, strict = false, command = false): Lookup {
+    return this.#values.lookup(text, strict, command);
   }
 
   /** A directory the user configured as a root: structure, not content. */

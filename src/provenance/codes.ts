@@ -1,0 +1,52 @@
+// Short codes a private message carries: one-time codes, PINs, verification and reset
+// codes ("Your verification code is 482913", "K7Q2ZP is your sign-in code"). Too short for
+// the fingerprints and no URL, address or long number, so the value index would not see
+// them leave in an egress argument (a URL's query or path, a message body). A page that is
+// private contributes the codes it states next to a word that says what they are; an
+// argument is searched for any token of that shape. Ordinary numbers and words do not
+// taint: only a token a private page called a code does.
+// Input distrusted: page text and argument values.
+
+/** Words that say the token beside them is a code (one-time, verification, PIN, ...). */
+const KEYWORD = `(?:one[- ]time (?:code|pass(?:code|word)?|pin)|(?:verification|security|login|sign[- ]?in|confirmation|access|auth(?:entication)?|reset|2fa|mfa|otp) (?:code|pin|token)|passcode|otp|pin|code)`;
+/** A code: 4-8 digits, or 6-10 letters and digits with at least one of each. */
+const TOKEN = String.raw`(\d{4,8}|(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,10})`;
+const AFTER_KEYWORD = new RegExp(
+  String.raw`\b${KEYWORD}\b(?:\s+(?:is|was|will be|reads))?\s*[:=#-]?\s*["'\`*(]{0,2}${TOKEN}(?![\w-])`,
+  'gi',
+);
+const BEFORE_KEYWORD = new RegExp(
+  String.raw`(?<![\w-])${TOKEN}["'\`*)]{0,2}\s+(?:is|as)\s+(?:your|the)\s+(?:[\w-]+\s+){0,2}${KEYWORD}\b`,
+  'gi',
+);
+/** Codes that are no secret: where a thing is, what went wrong, what a thing costs. */
+const NOT_SECRET =
+  /\b(?:postal|zip|post|area|country|dialing|dialling|source|status|error|exit|return|promo|promotional|discount|coupon|voucher|referral|tracking|product|item|style|color|colour|course|reference|booking|qr|bar|html|css|sort|swift|bic|iata|airport)\s*$/i;
+/** A token of a code's shape in an argument. */
+const CANDIDATE =
+  /(?<![A-Za-z0-9])(?:\d{4,8}|(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,10})(?![A-Za-z0-9])/g;
+/** Tokens looked at in one argument, at most. */
+const MAX_CANDIDATES = 4096;
+
+/** The codes a text states (normalised `code:<lowercase>`). */
+export function codesIn(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const match of text.matchAll(AFTER_KEYWORD)) {
+    const before = text.slice(Math.max(0, match.index - 24), match.index);
+    if (NOT_SECRET.test(before)) continue;
+    out.add(`code:${(match[1] as string).toLowerCase()}`);
+  }
+  for (const match of text.matchAll(BEFORE_KEYWORD))
+    out.add(`code:${(match[1] as string).toLowerCase()}`);
+  return out;
+}
+
+/** Every token of a code's shape in an argument (normalised as codesIn). */
+export function codeCandidates(text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.matchAll(CANDIDATE)) {
+    out.push(`code:${match[0].toLowerCase()}`);
+    if (out.length >= MAX_CANDIDATES) break;
+  }
+  return out;
+}
