@@ -24,12 +24,17 @@ const MAX_EXTENDS_DEPTH = 8;
 type Doc = Record<string, unknown>;
 
 /** Parse policy TOML text; throws AgentkError('POLICY_INVALID') listing every problem. */
-export function parsePolicyText(text: string, where = 'policy', dir = process.cwd()): Policy {
+export function parsePolicyText(
+  text: string,
+  where = 'policy',
+  dir = process.cwd(),
+  self: string | undefined = undefined,
+): Policy {
   const document = resolveExtends(
     parseTomlText(text, where, 'POLICY_INVALID') as Doc,
     where,
     dir,
-    [],
+    self === undefined ? [] : [self],
   );
   const result = parsePolicy(document);
   if (!result.ok) invalidDocument('POLICY_INVALID', where, result.issues);
@@ -38,7 +43,12 @@ export function parsePolicyText(text: string, where = 'policy', dir = process.cw
 
 /** Load and validate a policy file. */
 export function loadPolicyFile(path: string): Policy {
-  return parsePolicyText(readConfigText(path, 'policy'), path, dirname(resolve(path)));
+  return parsePolicyText(
+    readConfigText(path, 'policy'),
+    path,
+    dirname(resolve(path)),
+    resolve(path),
+  );
 }
 
 /** Where an `extends` name points: `default`, a shipped profile, or a path. */
