@@ -18,6 +18,8 @@ export interface ApprovalFile {
   readonly request_hash: string;
   readonly approver: string;
   readonly approved: true;
+  /** `session`: the grant holds for the session's same tool and targets (kernel approvals). */
+  readonly scope?: 'session';
   readonly issued_at: string;
   readonly expires_at: string;
   readonly alg: 'Ed25519';
@@ -34,6 +36,7 @@ export function writeApproval(
   approver: string,
   signer: Signer,
   now: number,
+  scope: 'once' | 'session' = 'once',
 ): string {
   if (!HASH.test(requestHash)) throw new RangeError('request hash must be 64 lowercase hex digits');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -41,6 +44,7 @@ export function writeApproval(
     request_hash: requestHash,
     approver,
     approved: true as const,
+    ...(scope === 'session' ? { scope: 'session' as const } : {}),
     issued_at: new Date(now).toISOString(),
     expires_at: new Date(now + APPROVAL_TTL_MS).toISOString(),
     alg: signer.algorithm,
@@ -57,6 +61,7 @@ export interface FileApproval {
   readonly approved: true;
   readonly approver: string;
   readonly note: string;
+  readonly scope?: 'session';
 }
 
 /**
@@ -93,6 +98,7 @@ export function approvalFiles(dir: string, signer: Signer, clock: () => number =
       approved: true,
       approver: String(record.approver).slice(0, 200),
       note: 'agentk approve',
+      ...(record.scope === 'session' ? { scope: 'session' as const } : {}),
     };
   };
 }

@@ -26,7 +26,7 @@ import { admit, analyze } from './analysis/analyze.js';
 import { Catalogue, type CatalogueListings } from './catalogue/catalogue.js';
 import { ContentReader } from './content.js';
 import { type ContextEffect, ContextStore, NO_EFFECT, type Session } from './context/context.js';
-import { Approvals } from './decision/approvals.js';
+import { Approvals, grantScope } from './decision/approvals.js';
 import { type Decision, type DecisionContext, decide } from './decision/decide.js';
 import { ReceiptBook } from './decision/receipts.js';
 import {
@@ -129,8 +129,8 @@ export class Kernel {
       policy: this.policy,
       shadow: this.#shadow,
       hasApprover: this.#approver !== undefined,
-      takeApproval: (hash, agent) =>
-        this.#approvals.take(hash, (answer) => this.approve(hash, answer, { agent })),
+      takeApproval: (hash, agent, scope, now) =>
+        this.#approvals.take(hash, (answer) => this.approve(hash, answer, { agent }), scope, now),
       handleProblem: (handles, subject, sinks) =>
         this.#vault.problem(
           handles,
@@ -230,6 +230,7 @@ export class Kernel {
         approved: answer.approved,
         intent: 'a person answered an ask',
         ...(answer.note !== undefined ? { note: answer.note } : {}),
+        ...(answer.scope === 'session' ? { scope: 'session' } : {}),
       },
       { agent: options.agent ?? this.agentId, fromApprover: true },
     );
@@ -405,18 +406,14 @@ export class Kernel {
         target: subject.target,
         agent: subject.agent,
         step: place.step,
+        scope: grantScope(subject.kind, subject.target, subject.agent, analysis.controlRefs),
       });
     }
     if (decision.verdict !== 'allow' || !parsed.ok || !session) return NO_EFFECT;
     this.#context.noteClean(analysis.cleanValues, place.step);
     const request = parsed.request;
     if (request.kind === 'human.approve') {
-      this.#approvals.answered(
-        request.target,
-        request.approved === true,
-        request.approver,
-        place.step,
-      );
+      this.#approvals.answered(request, place);
       return NO_EFFECT;
     }
     return this.#context.take(request, session, analysis, place.step);

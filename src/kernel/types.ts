@@ -85,6 +85,7 @@ export type HumanApproveRequest = RequestBase & { readonly kind: 'human.approve'
         readonly approver: string;
         readonly approved: boolean;
         readonly note?: string;
+        readonly scope?: ApprovalScope;
         readonly question?: never;
       }
     | {
@@ -92,6 +93,7 @@ export type HumanApproveRequest = RequestBase & { readonly kind: 'human.approve'
         readonly approver?: never;
         readonly approved?: never;
         readonly note?: never;
+        readonly scope?: never;
       }
   );
 
@@ -174,7 +176,15 @@ export interface ApprovalAnswer {
   readonly approved: boolean;
   readonly approver: string;
   readonly note?: string;
+  /**
+   * `once` (default): this exact request, once. `session`: for the rest of the session
+   * (bounded by SESSION_GRANT_TTL_MS), every request of the same kind to the same target by
+   * the same agent whose control arguments carry the same values (content may differ).
+   */
+  readonly scope?: ApprovalScope;
 }
+
+export type ApprovalScope = 'once' | 'session';
 
 export type Approver = (request: ApprovalRequest) => ApprovalAnswer | Promise<ApprovalAnswer>;
 

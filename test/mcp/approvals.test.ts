@@ -66,6 +66,39 @@ describe('an ask through MCP elicitation', () => {
     expect(trail[2].decision.effect).toBe('ask');
   });
 
+  it('offers the session: the same tool and targets then go without another question', async () => {
+    const { s, log } = await session(true);
+    const first = s.request('tools/call', STEERED, 'call-1');
+    const question = await s.waitFor((m) => m.method === 'elicitation/create');
+    const params = question.params as { message: string; requestedSchema: Msg };
+    expect(params.message).toMatch(
+      /for the rest of this session, every tool\.invoke fault\/record/,
+    );
+    expect(params.requestedSchema).toMatchObject({
+      properties: { scope: { type: 'string', enum: ['once', 'session'], default: 'once' } },
+    });
+    s.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: question.id,
+        result: { action: 'accept', content: { approve: true, scope: 'session' } },
+      }),
+    );
+    expect(((await first).result as { isError?: boolean }).isError).toBeUndefined();
+    // Other content, the same tool: forwarded at once.
+    const second = await s.request(
+      'tools/call',
+      { ...STEERED, arguments: { note: 'y' } },
+      'call-2',
+    );
+    expect((second.result as { isError?: boolean }).isError).toBeUndefined();
+    expect(s.lines.filter((m) => m.method === 'elicitation/create')).toHaveLength(1);
+    await s.close();
+    expect(readFileSync(log, 'utf8').match(/"name":"record"/g)).toHaveLength(2);
+    const invokes = traceEvents(s.trace).filter((e) => e.syscall?.kind === 'tool.invoke');
+    expect(invokes.at(-1).decision.reason).toMatch(/within the session grant mcp-client-user/);
+  });
+
   it('answers a declined request with a denial, and never forwards it', async () => {
     const { s, log } = await session(true);
     const answer = s.request('tools/call', STEERED);
@@ -182,6 +215,28 @@ describe('an ask without elicitation', () => {
       approver: 'alice',
       approved: true,
     });
+  });
+
+  it('with --session, lets the same tool and targets through for the session', async () => {
+    const approvalsDir = mkdtempSync(join(tmpdir(), 'agentk-approvals-'));
+    const { s, log } = await session(false, { approvalsDir });
+    const first = (await s.request('tools/call', STEERED)).result as {
+      _meta: { 'agentk/denial': Msg };
+    };
+    expect(first._meta['agentk/denial'].needs_approval).toBe(true);
+    const hash = first._meta['agentk/denial'].request_hash as string;
+    const approved = await runCli(['approve', hash, '--session', '--approvals-dir', approvalsDir]);
+    expect(approved.stdout).toMatch(/for the session \(same tool and targets\)/);
+    for (const note of ['x', 'y', 'z']) {
+      const call = { ...STEERED, arguments: { note } };
+      expect(((await s.request('tools/call', call)).result as { isError?: boolean }).isError).toBe(
+        undefined,
+      );
+    }
+    await s.close();
+    expect(readFileSync(log, 'utf8').match(/"name":"record"/g)).toHaveLength(3);
+    const approval = traceEvents(s.trace).find((e) => e.syscall?.kind === 'human.approve');
+    expect(approval.syscall.detail.approval).toMatchObject({ scope: 'session' });
   });
 
   it('ignores an approval signed by another key', async () => {

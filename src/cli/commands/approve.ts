@@ -10,16 +10,20 @@ export const DEFAULT_APPROVALS_DIR = join('.agentk', 'approvals');
 
 export const approveCommand: Command = {
   name: 'approve',
-  usage: `agentk approve <request-hash> [--approver NAME] [--approvals-dir DIR] [--json]
+  usage: `agentk approve <request-hash> [--session] [--approver NAME] [--approvals-dir DIR] [--json]
 
 When a client cannot ask its user (no MCP elicitation), an 'ask' is denied with its
 request hash. This writes a signed approval for exactly that request
 (.agentk/approvals/<hash>.json, signed with the active signing key, valid one hour); the
 proxy records it as a human.approve syscall when the agent retries the same request, and
 spends it. Keep the signing key out of the agent's reach: whoever can run this with it can
-approve.`,
+approve.
+
+  --session   approve for the rest of the session: the same tool with the same targets,
+              paths, addresses and amounts goes without a question (one hour at most)`,
   options: {
     approver: { type: 'string' },
+    session: { type: 'boolean' },
     'approvals-dir': { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -33,9 +37,15 @@ approve.`,
       throw usageError('--approver must be a short name');
     }
     const dir = stringOption(args, 'approvals-dir') ?? join(io.cwd, DEFAULT_APPROVALS_DIR);
-    const path = writeApproval(dir, hash, approver, loadSigner(io.env), Date.now());
-    if (flag(args, 'json')) io.stdout(json({ ok: true, request_hash: hash, approver, file: path }));
-    else io.stdout(`approved request ${hash} for one retry (by ${approver}); written to ${path}\n`);
+    const scope = flag(args, 'session') ? 'session' : 'once';
+    const path = writeApproval(dir, hash, approver, loadSigner(io.env), Date.now(), scope);
+    if (flag(args, 'json')) {
+      io.stdout(json({ ok: true, request_hash: hash, approver, scope, file: path }));
+    } else {
+      const what =
+        scope === 'session' ? 'for the session (same tool and targets)' : 'for one retry';
+      io.stdout(`approved request ${hash} ${what} (by ${approver}); written to ${path}\n`);
+    }
     return EXIT.ok;
   },
 };

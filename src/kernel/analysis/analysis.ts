@@ -51,6 +51,8 @@ export interface PendingAsk {
   readonly target: string;
   readonly agent: string;
   readonly step: number;
+  /** What a session grant for it covers (approvals.ts grantScope). */
+  readonly scope: string;
 }
 
 /** The session a syscall acts in: its agent and the join of what entered its context. */
@@ -97,6 +99,8 @@ export class Analysis {
   strictLineage: boolean | undefined = undefined;
   /** Exact values of clean control arguments: where lineage starts if this is allowed. */
   readonly cleanValues: string[] = [];
+  /** `<argument>=<sha256>` of each control argument: what a session grant is bound to. */
+  readonly controlRefs: string[] = [];
   readonly handles: string[] = [];
   /** The session's context label when the syscall is made. */
   context: LabelMask = 0;

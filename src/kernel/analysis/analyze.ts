@@ -309,6 +309,11 @@ function humanApprove(call: Call<HumanApproveRequest>): void {
         }
       : {}),
     ...(request.note !== undefined ? { note_sha256: sha256Hex(request.note) } : {}),
+    // A session grant: what it covers (the kind, target, agent and control values of the
+    // request asked about, approvals.ts grantScope), for SESSION_GRANT_TTL_MS at most.
+    ...(request.scope === 'session' && pending
+      ? { scope: 'session', grant_scope: pending.scope }
+      : {}),
   };
   if (!pending) a.refuse('kernel.no-pending-request', 'no pending ask has this request hash');
 }

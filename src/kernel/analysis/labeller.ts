@@ -75,6 +75,7 @@ export class Labeller {
       return;
     }
     if (evidence) a.inputs.push({ ref: name, sha256: this.#reader.hash(value) });
+    if (control) a.controlRefs.push(`${name}=${this.#reader.hash(value)}`);
     a.raiseArg(this.#state.unindexedLabels, control);
     // As written, and as decoded: an encoded copy is still a copy. What could not be
     // decoded within the budget counts as private (fail closed).

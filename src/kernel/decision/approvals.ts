@@ -1,20 +1,46 @@
 // Approvals: an `ask` decision waits, by the hash of its exact request, for a person's
 // answer (an approver callback, an MCP elicitation, or a signed `agentk approve` file read
-// through `approvalSource`). An approval allows that exact request once.
+// through `approvalSource`). An approval allows that exact request once; a person may
+// instead grant it for the session: then every request of the same kind, to the same
+// target, by the same agent, whose control arguments carry the same values (grantScope)
+// is allowed without a question until the grant expires. Content arguments may differ
+// ("allow writes to src/x.js", "allow mail to bob@example.com").
 // Input distrusted: answers (recorded as human.approve syscalls before they count).
 
+import { sha256Hex } from '../../crypto/index.js';
 import type { PendingAsk } from '../analysis/analysis.js';
-import type { ApprovalAnswer } from '../types.js';
+import type { ApprovalAnswer, HumanApproveRequest } from '../types.js';
+
+/** How long a session grant holds at most (a proxy session usually ends sooner). */
+export const SESSION_GRANT_TTL_MS = 60 * 60 * 1000;
+/** Session grants held at once, at most (the oldest goes first). */
+const MAX_SESSION_GRANTS = 1024;
 
 /** A person's approval, waiting to be spent by the request it names. */
 export interface Grant {
   readonly approver: string;
   readonly step: number;
+  /** A session grant (not spent by use), rather than an approval of one request. */
+  readonly session?: true;
+}
+
+/**
+ * What a session grant covers: the kind, the target, the agent, and each control
+ * argument's name and value hash (`<argument>=<sha256>`, in any order).
+ */
+export function grantScope(
+  kind: string,
+  target: string,
+  agent: string,
+  controlRefs: readonly string[],
+): string {
+  return sha256Hex([kind, target, agent, ...[...controlRefs].sort()].join('\n'));
 }
 
 export class Approvals {
   readonly #pending = new Map<string, PendingAsk>();
   readonly #granted = new Map<string, Grant>();
+  readonly #sessions = new Map<string, Grant & { readonly expiresAt: number }>();
   readonly #source: ((requestHash: string) => ApprovalAnswer | null) | undefined;
 
   constructor(source: ((requestHash: string) => ApprovalAnswer | null) | undefined) {
@@ -33,26 +59,43 @@ export class Approvals {
     this.#pending.set(requestHash, ask);
   }
 
-  /** A human.approve syscall was allowed: the ask is answered, and granted if approved. */
+  /**
+   * A human.approve syscall was allowed: the ask is answered, and granted if approved
+   * (for the session too, when the answer says so).
+   */
   answered(
-    requestHash: string,
-    approved: boolean,
-    approver: string | undefined,
-    step: number,
+    request: HumanApproveRequest,
+    place: { readonly step: number; readonly now: number },
   ): void {
-    const pending = this.#pending.get(requestHash);
-    this.#pending.delete(requestHash);
-    if (pending && approved && approver !== undefined) {
-      this.#granted.set(requestHash, { approver, step });
+    const pending = this.#pending.get(request.target);
+    this.#pending.delete(request.target);
+    if (!pending || request.approved !== true || request.approver === undefined) return;
+    const grant = { approver: request.approver, step: place.step };
+    this.#granted.set(request.target, grant);
+    if (request.scope !== 'session') return;
+    this.#sessions.delete(pending.scope);
+    this.#sessions.set(pending.scope, {
+      ...grant,
+      session: true,
+      expiresAt: place.now + SESSION_GRANT_TTL_MS,
+    });
+    if (this.#sessions.size > MAX_SESSION_GRANTS) {
+      this.#sessions.delete(this.#sessions.keys().next().value as string);
     }
   }
 
   /**
    * Spend the approval of this exact request, if a person gave one. For a request asked
    * before, an answer given out of band is looked for first, and recorded (`record`, a
-   * human.approve syscall) before it counts.
+   * human.approve syscall) before it counts. Failing those, a session grant covering
+   * `scope` that has not expired at `now` (not spent: it holds for the session).
    */
-  take(requestHash: string, record: (answer: ApprovalAnswer) => void): Grant | undefined {
+  take(
+    requestHash: string,
+    record: (answer: ApprovalAnswer) => void,
+    scope: string,
+    now: number,
+  ): Grant | undefined {
     let grant = this.#granted.get(requestHash);
     if (!grant && this.#pending.has(requestHash) && this.#source) {
       const answer = this.#source(requestHash);
@@ -61,7 +104,14 @@ export class Approvals {
         grant = this.#granted.get(requestHash);
       }
     }
-    if (grant) this.#granted.delete(requestHash);
-    return grant;
+    if (grant) {
+      this.#granted.delete(requestHash);
+      return grant;
+    }
+    const session = this.#sessions.get(scope);
+    if (session === undefined) return undefined;
+    if (now <= session.expiresAt) return session;
+    this.#sessions.delete(scope);
+    return undefined;
   }
 }

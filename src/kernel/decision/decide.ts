@@ -7,7 +7,7 @@
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type { SinkMask, SyscallKind, Verdict } from '../../vocabulary.js';
 import type { Analysis } from '../analysis/analysis.js';
-import type { Grant } from './approvals.js';
+import { type Grant, grantScope } from './approvals.js';
 
 /** What is being decided: the request as the kernel names it. */
 export interface DecisionSubject {
@@ -33,7 +33,8 @@ export interface DecisionContext {
   /** Whether an approver callback can answer asks. */
   readonly hasApprover: boolean;
   /** Spend a person's approval of this exact request (asked by `agent`), if there is one. */
-  takeApproval(requestHash: string, agent: string): Grant | undefined;
+  /** An approval of this request, or a session grant covering `scope` (grantScope). */
+  takeApproval(requestHash: string, agent: string, scope: string, now: number): Grant | undefined;
   /** Why the syscall may not take these secret handles, or null. */
   handleProblem(
     handles: readonly string[],
@@ -93,11 +94,18 @@ export function decide(
   let reason = match.rule.reason;
   let askPending = false;
   if (verdict === 'ask') {
-    const approval = context.takeApproval(subject.requestHash, subject.agent);
+    const scope = grantScope(kind, subject.target, subject.agent, analysis.controlRefs);
+    const approval = context.takeApproval(subject.requestHash, subject.agent, scope, subject.now);
     if (approval) {
       verdict = 'allow';
-      reason = `${reason} (approved by ${approval.approver} at step ${approval.step})`;
-      analysis.detail.approval = { approver: approval.approver, step: approval.step };
+      reason = approval.session
+        ? `${reason} (within the session grant ${approval.approver} gave at step ${approval.step})`
+        : `${reason} (approved by ${approval.approver} at step ${approval.step})`;
+      analysis.detail.approval = {
+        approver: approval.approver,
+        step: approval.step,
+        ...(approval.session ? { scope: 'session' } : {}),
+      };
     } else {
       askPending = true;
       if (!context.hasApprover && !subject.canAsk) {

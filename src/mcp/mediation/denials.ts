@@ -113,12 +113,21 @@ export function approvalQuestion(
       ...originLines(asked, pageOf),
       `Why it needs you: ${asked.reason} [rule ${asked.rule}]`,
       `Request hash: ${asked.requestHash}`,
-      'Approving allows this exact request once.',
+      'Approving allows this exact request once; or, for the rest of this session, every ' +
+        `${asked.kind} ${asked.target} with the same targets, paths, addresses and amounts ` +
+        'as here (its other content may differ).',
     ].join('\n'),
     requestedSchema: {
       type: 'object',
       properties: {
-        approve: { type: 'boolean', title: 'Allow this request, once?', default: false },
+        approve: { type: 'boolean', title: 'Allow this request?', default: false },
+        scope: {
+          type: 'string',
+          title: 'For how long',
+          enum: ['once', 'session'],
+          enumNames: ['This request, once', 'This session: the same tool and targets'],
+          default: 'once',
+        },
       },
       required: ['approve'],
     },

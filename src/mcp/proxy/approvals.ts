@@ -162,7 +162,7 @@ export class ApprovalFlow {
   #carryOut(ask: Ask, message: RpcResponse): void {
     const { kernel, mediator, output } = this.#session;
     const result = message.result as
-      | { action?: unknown; content?: { approve?: unknown } }
+      | { action?: unknown; content?: { approve?: unknown; scope?: unknown } }
       | undefined;
     const approved = result?.action === 'accept' && result.content?.approve === true;
     const action = typeof result?.action === 'string' ? result.action.slice(0, 20) : 'error';
@@ -170,6 +170,7 @@ export class ApprovalFlow {
       approver: 'mcp-client-user',
       approved,
       note: `elicitation ${action}`,
+      ...(approved && result?.content?.scope === 'session' ? { scope: 'session' as const } : {}),
     });
     if (!approved) {
       output.reply(mediator.declined(ask.request, ask.asked, `the user answered ${action}`));
