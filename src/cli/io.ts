@@ -59,3 +59,8 @@ export function table(rawRows: readonly (readonly string[])[], gap = 2): string[
       .trimEnd(),
   );
 }
+
+/** `word` as one shell word: as it is when it is plainly safe, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}

@@ -100,7 +100,7 @@ export class Kernel {
     this.#context = new ContextStore(this.agentId, options.roots);
     this.#catalogue = new Catalogue(options.pins, this.#clock);
     this.#vault = new SecretVault(options.secretStores ?? []);
-    this.#approvals = new Approvals(options.approvalSource);
+    this.#approvals = new Approvals(options.approvalSource, options.approveCommand);
     this.#state = this.#analysisState();
     this.#decisions = this.#decisionContext();
   }
@@ -129,6 +129,7 @@ export class Kernel {
       policy: this.policy,
       shadow: this.#shadow,
       hasApprover: this.#approver !== undefined,
+      approveCommand: (hash) => this.#approvals.command(hash),
       takeApproval: (hash, agent, scope, now) =>
         this.#approvals.take(hash, (answer) => this.approve(hash, answer, { agent }), scope, now),
       handleProblem: (handles, subject, sinks) =>

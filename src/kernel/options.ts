@@ -46,6 +46,11 @@ export interface KernelOptions {
    * answer is recorded as a human.approve syscall and allows that request once.
    */
   readonly approvalSource?: (requestHash: string) => ApprovalAnswer | null;
+  /**
+   * The command a person runs to approve a request out of band, for the denial's advice
+   * (default `agentk approve <hash>`; the proxy names its approvals directory).
+   */
+  readonly approveCommand?: (requestHash: string) => string;
   /** Answers `ask` decisions. Without one, an `ask` is recorded as a deny that says why. */
   readonly approver?: Approver;
   readonly runId?: string;

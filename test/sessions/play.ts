@@ -60,6 +60,8 @@ export interface Played {
   readonly id: string;
   readonly steps: readonly SessionStep[];
   readonly outcomes: readonly Outcome[];
+  /** What each step returned, as text. */
+  readonly texts: readonly string[];
   readonly traceVerifies: boolean;
 }
 
@@ -148,7 +150,7 @@ export async function play(session: Session, extra: readonly string[] = []): Pro
   } finally {
     await client.close();
   }
-  return { id: session.id, steps, outcomes, traceVerifies: verifyLogFile(trace).ok };
+  return { id: session.id, steps, outcomes, texts, traceVerifies: verifyLogFile(trace).ok };
 }
 
 export function tally(played: Played): Tally {

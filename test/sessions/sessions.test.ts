@@ -71,6 +71,12 @@ for (const [profile, extra] of PROFILES) {
         const attacks = labelled(played).filter((line) => / attack /.test(line));
         expect(attacks.length).toBeGreaterThan(0);
         for (const line of attacks) expect(line).toMatch(/: (asked|refused):/);
+        // A question nobody could answer names the exact command that approves it, with
+        // the proxy's approvals directory: it works from any directory.
+        const asked = played.outcomes.findIndex((o) => o.startsWith('asked:'));
+        expect(played.texts[asked]).toMatch(
+          /`agentk approve [0-9a-f]{64} --approvals-dir \/\S+\/\.agentk\/approvals`/,
+        );
         // Honest steps before the planted instruction was read still went through.
         expect(played.outcomes[0]).toBe('ok');
         expect(played.traceVerifies).toBe(true);

@@ -19,7 +19,7 @@ import {
 import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, type ParsedArgs, stringOption, usageError } from '../command.js';
-import { EXIT, type ExitCode } from '../io.js';
+import { EXIT, type ExitCode, shellWord } from '../io.js';
 import { DEFAULT_APPROVALS_DIR } from './approve.js';
 import { DEFAULT_PINS_DIR } from './pins.js';
 
@@ -230,6 +230,10 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     const runId = newRunId();
     const tracePath =
       config.tracePath ?? join(runsBase(io.cwd), RUNS_DIR, `mcp-${config.serverId}-${runId}.jsonl`);
+    const approvalsDir = resolve(
+      io.cwd,
+      config.approvalsDir ?? join(runsBase(io.cwd), DEFAULT_APPROVALS_DIR),
+    );
     const kernel = new Kernel({
       policy,
       signer,
@@ -237,10 +241,9 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       trace: { path: tracePath, durability: config.fsync ? 'group' : 'flush' },
       pins: new PinStore(config.pinsDir ?? join(runsBase(io.cwd), DEFAULT_PINS_DIR)),
       ...(shadowPolicy ? { shadowPolicy } : {}),
-      approvalSource: approvalFiles(
-        config.approvalsDir ?? join(runsBase(io.cwd), DEFAULT_APPROVALS_DIR),
-        signer,
-      ),
+      approvalSource: approvalFiles(approvalsDir, signer),
+      // The denial names the exact command, runnable from any directory.
+      approveCommand: (hash) => `agentk approve ${hash} --approvals-dir ${shellWord(approvalsDir)}`,
       ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
       roots: serverRoots(config.args, io.cwd),
     });

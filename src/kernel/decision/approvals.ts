@@ -43,8 +43,19 @@ export class Approvals {
   readonly #sessions = new Map<string, Grant & { readonly expiresAt: number }>();
   readonly #source: ((requestHash: string) => ApprovalAnswer | null) | undefined;
 
-  constructor(source: ((requestHash: string) => ApprovalAnswer | null) | undefined) {
+  readonly #command: (requestHash: string) => string;
+
+  constructor(
+    source: ((requestHash: string) => ApprovalAnswer | null) | undefined,
+    command: ((requestHash: string) => string) | undefined = undefined,
+  ) {
     this.#source = source;
+    this.#command = command ?? ((hash) => `agentk approve ${hash}`);
+  }
+
+  /** The command a person runs to approve `requestHash` out of band. */
+  command(requestHash: string): string {
+    return this.#command(requestHash);
   }
 
   pendingAsk(requestHash: string): PendingAsk | undefined {

@@ -32,6 +32,8 @@ export interface DecisionContext {
   readonly shadow: CompiledPolicy | undefined;
   /** Whether an approver callback can answer asks. */
   readonly hasApprover: boolean;
+  /** The command that approves a request out of band (named in the denial). */
+  approveCommand(requestHash: string): string;
   /** Spend a person's approval of this exact request (asked by `agent`), if there is one. */
   /** An approval of this request, or a session grant covering `scope` (grantScope). */
   takeApproval(requestHash: string, agent: string, scope: string, now: number): Grant | undefined;
@@ -110,7 +112,7 @@ export function decide(
       askPending = true;
       if (!context.hasApprover && !subject.canAsk) {
         verdict = 'deny';
-        reason = `${reason} (needs a person's approval and nobody can be asked here: allow it with a policy rule, or approve request ${subject.requestHash} with \`agentk approve ${subject.requestHash}\` and retry)`;
+        reason = `${reason} (needs a person's approval and nobody can be asked here: allow it with a policy rule, or approve request ${subject.requestHash} with \`${context.approveCommand(subject.requestHash)}\` and retry)`;
       }
     }
   }
