@@ -20,6 +20,8 @@ export interface ApprovalFile {
   readonly approved: true;
   /** `session`: the grant holds for the session's same tool and targets (kernel approvals). */
   readonly scope?: 'session';
+  /** The approver also clears the session's compromise (kernel approvals). */
+  readonly clear_compromised?: true;
   readonly issued_at: string;
   readonly expires_at: string;
   readonly alg: 'Ed25519';
@@ -37,6 +39,7 @@ export function writeApproval(
   signer: Signer,
   now: number,
   scope: 'once' | 'session' = 'once',
+  clearCompromised = false,
 ): string {
   if (!HASH.test(requestHash)) throw new RangeError('request hash must be 64 lowercase hex digits');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -45,6 +48,7 @@ export function writeApproval(
     approver,
     approved: true as const,
     ...(scope === 'session' ? { scope: 'session' as const } : {}),
+    ...(clearCompromised ? { clear_compromised: true as const } : {}),
     issued_at: new Date(now).toISOString(),
     expires_at: new Date(now + APPROVAL_TTL_MS).toISOString(),
     alg: signer.algorithm,
@@ -62,6 +66,7 @@ export interface FileApproval {
   readonly approver: string;
   readonly note: string;
   readonly scope?: 'session';
+  readonly clearCompromised?: true;
 }
 
 /**
@@ -99,6 +104,7 @@ export function approvalFiles(dir: string, signer: Signer, clock: () => number =
       approver: String(record.approver).slice(0, 200),
       note: 'agentk approve',
       ...(record.scope === 'session' ? { scope: 'session' as const } : {}),
+      ...(record.clear_compromised === true ? { clearCompromised: true as const } : {}),
     };
   };
 }

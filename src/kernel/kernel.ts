@@ -232,6 +232,7 @@ export class Kernel {
         intent: 'a person answered an ask',
         ...(answer.note !== undefined ? { note: answer.note } : {}),
         ...(answer.scope === 'session' ? { scope: 'session' } : {}),
+        ...(answer.clearCompromised === true ? { clear_compromised: true } : {}),
       },
       { agent: options.agent ?? this.agentId, fromApprover: true },
     );
@@ -415,6 +416,7 @@ export class Kernel {
     const request = parsed.request;
     if (request.kind === 'human.approve') {
       this.#approvals.answered(request, place);
+      if (request.approved && request.clear_compromised) session.context &= ~POISONED;
       return NO_EFFECT;
     }
     return this.#context.take(request, session, analysis, place.step);

@@ -44,7 +44,7 @@ const KIND_KEYS: Record<string, readonly string[]> = {
   'secret.open': ['scope', 'ttlMs'],
   'network.send': ['method', 'body'],
   'file.patch': ['diff'],
-  'human.approve': ['approver', 'approved', 'note', 'scope', 'question'],
+  'human.approve': ['approver', 'approved', 'note', 'scope', 'clear_compromised', 'question'],
   'agent.spawn': ['task'],
 };
 
@@ -191,6 +191,9 @@ function approvalProblem(value: Record<string, unknown>, json: JsonCheck): strin
   if (value.note !== undefined && typeof value.note !== 'string') return 'note must be a string';
   if (value.scope !== undefined && value.scope !== 'once' && value.scope !== 'session') {
     return 'scope must be "once" or "session"';
+  }
+  if (value.clear_compromised !== undefined && typeof value.clear_compromised !== 'boolean') {
+    return 'clear_compromised must be true or false';
   }
   if (!/^[0-9a-f]{64}$/.test(value.target as string)) {
     return 'target must be the request hash being answered';

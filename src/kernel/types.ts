@@ -86,6 +86,7 @@ export type HumanApproveRequest = RequestBase & { readonly kind: 'human.approve'
         readonly approved: boolean;
         readonly note?: string;
         readonly scope?: ApprovalScope;
+        readonly clear_compromised?: boolean;
         readonly question?: never;
       }
     | {
@@ -94,6 +95,7 @@ export type HumanApproveRequest = RequestBase & { readonly kind: 'human.approve'
         readonly approved?: never;
         readonly note?: never;
         readonly scope?: never;
+        readonly clear_compromised?: never;
       }
   );
 
@@ -182,6 +184,12 @@ export interface ApprovalAnswer {
    * the same agent whose control arguments carry the same values (content may differ).
    */
   readonly scope?: ApprovalScope;
+  /**
+   * The person also clears the session's compromise: content that looked like an injection
+   * was checked, and the session's `poisoned-suspect` context label is dropped (a new such
+   * page sets it again). Values copied from that content stay labelled.
+   */
+  readonly clearCompromised?: boolean;
 }
 
 export type ApprovalScope = 'once' | 'session';

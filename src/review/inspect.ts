@@ -28,6 +28,8 @@ export interface InspectedEvent {
   readonly lineage: readonly string[];
   /** Shadow mode: the shadow policy's decision, `effect:rule`. */
   readonly shadow?: string;
+  /** Where the agent's session became compromised, or a person cleared it. */
+  readonly session?: string;
 }
 
 export interface Inspection {
@@ -41,7 +43,51 @@ export interface Inspection {
     readonly evidence_by_type: Record<string, number>;
     /** Shadow mode: `effect:rule->effect:rule` -> count, where the two policies' effects differ. */
     readonly shadow_disagreements?: Record<string, number>;
+    /** Each time a session became compromised: the agent, the step, what entered. */
+    readonly compromised: readonly { agent: string; step: number; by: string }[];
   };
+}
+
+/** Syscalls whose allowed content enters the agent's context. */
+const ENTERS_CONTEXT = new Set([
+  'context.read',
+  'tool.describe',
+  'resource.describe',
+  'prompt.describe',
+  'tool.response',
+  'resource.response',
+  'prompt.response',
+]);
+
+/**
+ * The session's state change an event makes, if any: content that reads as an injection
+ * entering a session that was not compromised, or a person clearing it.
+ */
+function sessionChange(event: SyscallEvent, compromised: Set<string>): string | undefined {
+  const agent = event.agent_id;
+  const approval = (
+    event.syscall.detail as
+      | { approval?: { clear_compromised?: boolean; approver?: string } }
+      | undefined
+  )?.approval;
+  if (
+    event.syscall.kind === 'human.approve' &&
+    approval?.clear_compromised === true &&
+    event.decision.verdict === 'allow'
+  ) {
+    if (!compromised.delete(agent)) return undefined;
+    return `no longer compromised: ${approval.approver ?? 'a person'} checked the content`;
+  }
+  if (
+    event.decision.verdict !== 'allow' ||
+    !ENTERS_CONTEXT.has(event.syscall.kind) ||
+    !event.syscall.labels.includes('poisoned-suspect') ||
+    compromised.has(agent)
+  ) {
+    return undefined;
+  }
+  compromised.add(agent);
+  return `compromised here: content from ${event.syscall.target} reads as an injection; writes, sends and destructive actions ask from now on`;
 }
 
 /** `arg:command` -> `arg`, `page:p2` -> `page`, `handle:secret_fd_…` -> `handle`. */
@@ -104,7 +150,13 @@ export function inspectLog(log: ReviewedLog): Inspection {
   const byType = new Map<string, number>();
   const disagreements = new Map<string, number>();
   let shadowed = false;
+  const compromisedNow = new Set<string>();
+  const compromised: { agent: string; step: number; by: string }[] = [];
   const events = log.events.map((event): InspectedEvent => {
+    const session = sessionChange(event, compromisedNow);
+    if (session?.startsWith('compromised')) {
+      compromised.push({ agent: event.agent_id, step: event.step, by: event.syscall.target });
+    }
     const evidence = evidenceOf(event);
     increment(bySyscall, event.syscall.kind);
     if (event.decision.verdict !== 'allow') increment(blocked, event.decision.rule);
@@ -134,6 +186,7 @@ export function inspectLog(log: ReviewedLog): Inspection {
       provenance: provenanceOf(event),
       lineage: lineageOf(event),
       ...(shadow ? { shadow: `${shadow.effect}:${shadow.rule}` } : {}),
+      ...(session ? { session } : {}),
     };
   });
   return {
@@ -148,6 +201,7 @@ export function inspectLog(log: ReviewedLog): Inspection {
       ...(shadowed
         ? { shadow_disagreements: Object.fromEntries(sortedCounts(disagreements)) }
         : {}),
+      compromised,
     },
   };
 }

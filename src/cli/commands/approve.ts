@@ -10,7 +10,8 @@ export const DEFAULT_APPROVALS_DIR = join('.agentk', 'approvals');
 
 export const approveCommand: Command = {
   name: 'approve',
-  usage: `agentk approve <request-hash> [--session] [--approver NAME] [--approvals-dir DIR] [--json]
+  usage: `agentk approve <request-hash> [--session] [--clear-compromised] [--approver NAME]
+                      [--approvals-dir DIR] [--json]
 
 When a client cannot ask its user (no MCP elicitation), an 'ask' is denied with its
 request hash. This writes a signed approval for exactly that request
@@ -20,10 +21,15 @@ spends it. Keep the signing key out of the agent's reach: whoever can run this w
 approve.
 
   --session   approve for the rest of the session: the same tool with the same targets,
-              paths, addresses and amounts goes without a question (one hour at most)`,
+              paths, addresses and amounts goes without a question (one hour at most)
+  --clear-compromised
+              you checked the content that looked like an injection: the session is no
+              longer compromised (writes and sends stop asking for that reason; values
+              copied from that content stay labelled)`,
   options: {
     approver: { type: 'string' },
     session: { type: 'boolean' },
+    'clear-compromised': { type: 'boolean' },
     'approvals-dir': { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -38,13 +44,26 @@ approve.
     }
     const dir = stringOption(args, 'approvals-dir') ?? join(io.cwd, DEFAULT_APPROVALS_DIR);
     const scope = flag(args, 'session') ? 'session' : 'once';
-    const path = writeApproval(dir, hash, approver, loadSigner(io.env), Date.now(), scope);
+    const clear = flag(args, 'clear-compromised');
+    const path = writeApproval(dir, hash, approver, loadSigner(io.env), Date.now(), scope, clear);
     if (flag(args, 'json')) {
-      io.stdout(json({ ok: true, request_hash: hash, approver, scope, file: path }));
+      io.stdout(
+        json({
+          ok: true,
+          request_hash: hash,
+          approver,
+          scope,
+          clear_compromised: clear,
+          file: path,
+        }),
+      );
     } else {
       const what =
         scope === 'session' ? 'for the session (same tool and targets)' : 'for one retry';
-      io.stdout(`approved request ${hash} ${what} (by ${approver}); written to ${path}\n`);
+      const cleared = clear ? ', and the session is no longer compromised' : '';
+      io.stdout(
+        `approved request ${hash} ${what}${cleared} (by ${approver}); written to ${path}\n`,
+      );
     }
     return EXIT.ok;
   },

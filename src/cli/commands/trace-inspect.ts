@@ -58,12 +58,21 @@ appear (the log holds only their hashes); secret-handle ids are hidden.`,
         }
         for (const hit of event.provenance) details.push(`       provenance: ${hit}`);
         for (const hit of event.lineage) details.push(`       lineage: ${hit}`);
+        if (event.session) details.push(`       session: ${event.session}`);
         if (event.shadow !== undefined && event.shadow !== `${event.effect}:${event.rule}`) {
           details.push(`       shadow policy: ${event.shadow}`);
         }
         return [row, ...details];
       }),
       '',
+      ...(inspection.summary.compromised.length > 0
+        ? [
+            '  sessions compromised:',
+            ...inspection.summary.compromised.map(
+              (c) => `    step ${c.step} (${c.agent}): ${c.by}`,
+            ),
+          ]
+        : []),
       '  blocked by rule:',
       ...counts(inspection.summary.blocked_by_rule),
       '  events by syscall:',

@@ -314,6 +314,8 @@ function humanApprove(call: Call<HumanApproveRequest>): void {
     ...(request.scope === 'session' && pending
       ? { scope: 'session', grant_scope: pending.scope }
       : {}),
+    // The person checked what looked like an injection: the session is no longer compromised.
+    ...(request.clear_compromised === true ? { clear_compromised: true } : {}),
   };
   if (!pending) a.refuse('kernel.no-pending-request', 'no pending ask has this request hash');
 }

@@ -15,7 +15,7 @@ export function denialOf(result: SyscallResult): Record<string, unknown> {
     target: result.target,
     verdict: result.verdict,
     // The rule asks for a person; none could answer (or none did): approving is the way on.
-    ...(result.event.decision.effect === 'ask' && !result.allowed ? { needs_approval: true } : {}),
+    ...(result.event?.decision.effect === 'ask' && !result.allowed ? { needs_approval: true } : {}),
     rule: result.rule,
     reason: result.reason,
     step: result.step,
@@ -105,6 +105,8 @@ export function approvalQuestion(
   pageOf: (id: string) => ContextPage | undefined = () => undefined,
 ): Record<string, unknown> {
   const taint = asked.controlLabels.filter((label) => label !== 'trusted');
+  const detail = asked.event?.syscall.detail as { context_labels?: readonly string[] } | undefined;
+  const compromised = detail?.context_labels?.includes('poisoned-suspect') === true;
   return {
     message: [
       `AgentK asks for your approval of one request by the agent.`,
@@ -128,6 +130,17 @@ export function approvalQuestion(
           enumNames: ['This request, once', 'This session: the same tool and targets'],
           default: 'once',
         },
+        // Offered when the session is compromised: the person checked the content.
+        ...(compromised
+          ? {
+              clear: {
+                type: 'boolean',
+                title:
+                  'Also trust this session again (I checked the content that looked like an injection)',
+                default: false,
+              },
+            }
+          : {}),
       },
       required: ['approve'],
     },

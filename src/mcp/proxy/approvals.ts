@@ -162,7 +162,7 @@ export class ApprovalFlow {
   #carryOut(ask: Ask, message: RpcResponse): void {
     const { kernel, mediator, output } = this.#session;
     const result = message.result as
-      | { action?: unknown; content?: { approve?: unknown; scope?: unknown } }
+      | { action?: unknown; content?: { approve?: unknown; scope?: unknown; clear?: unknown } }
       | undefined;
     const approved = result?.action === 'accept' && result.content?.approve === true;
     const action = typeof result?.action === 'string' ? result.action.slice(0, 20) : 'error';
@@ -171,6 +171,7 @@ export class ApprovalFlow {
       approved,
       note: `elicitation ${action}`,
       ...(approved && result?.content?.scope === 'session' ? { scope: 'session' as const } : {}),
+      ...(approved && result?.content?.clear === true ? { clearCompromised: true } : {}),
     });
     if (!approved) {
       output.reply(mediator.declined(ask.request, ask.asked, `the user answered ${action}`));
