@@ -20,13 +20,15 @@ class Renumber {
 }
 
 function normalized(text: string, handles: Renumber, receipts: Renumber): string {
-  return text
-    .replace(/secret_fd_[0-9a-f]{32}/g, (id) => handles.name(id))
-    .replace(/rcpt_[0-9a-f]{32}/g, (id) => receipts.name(id))
-    .replace(/\b[0-9a-f]{64}\b/g, '<sha256>')
-    // The approvals directory a denial names lies in the run's temporary directory.
-    .replace(/--approvals-dir \S+?(?=`)/g, '--approvals-dir <dir>')
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, '<time>');
+  return (
+    text
+      .replace(/secret_fd_[0-9a-f]{32}/g, (id) => handles.name(id))
+      .replace(/rcpt_[0-9a-f]{32}/g, (id) => receipts.name(id))
+      .replace(/\b[0-9a-f]{64}\b/g, '<sha256>')
+      // The approvals directory a denial names lies in the run's temporary directory.
+      .replace(/--approvals-dir \S+?(?=`)/g, '--approvals-dir <dir>')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, '<time>')
+  );
 }
 
 /** Keys in sorted order, so that the line does not depend on how an object was built. */
