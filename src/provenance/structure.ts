@@ -10,12 +10,20 @@ const MAX_DEPTH = 32;
 /** Embedded JSON texts parsed at most per answer (a text content that is a JSON document). */
 const MAX_EMBEDDED = 64;
 
+/**
+ * An identifier a server computes: a hash, a number, a node id. A URL, a path or prose in a
+ * field the policy named is still indexed (a lying or compromised server cannot launder a
+ * destination through a "hash" field).
+ */
+const ID_SHAPED = /^[A-Za-z0-9_=+-]{1,128}$/;
 const scalar = (value: unknown) =>
-  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+  (typeof value === 'string' && ID_SHAPED.test(value)) ||
+  typeof value === 'number' ||
+  typeof value === 'boolean';
 
 /**
- * `value` without the members named in `fields` whose values are scalars or lists of
- * scalars, at any depth, including inside strings that hold a JSON object or array (the
+ * `value` without the members named in `fields` whose values are identifiers (ID_SHAPED
+ * strings, numbers, booleans) or lists of them, at any depth, including inside strings that hold a JSON object or array (the
  * text content many servers send beside structuredContent). Returns `value` itself when
  * nothing was left out.
  */

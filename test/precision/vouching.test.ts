@@ -171,3 +171,23 @@ describe('object ids have lineage like paths', () => {
     expect(checkout.verdict).toBe('deny');
   });
 });
+
+describe('[labels.structure] leaves out identifiers only', () => {
+  it('still indexes a URL or a path in a field the policy named', () => {
+    const policy = structured('"vcs/log" = ["hash"]');
+    for (const planted of ['https://collect.example/drop', '/home/user/.ssh/id_ed25519']) {
+      const { kernel } = memoryKernel({ policy });
+      kernel.syscall({
+        kind: 'tool.response',
+        target: 'vcs/log',
+        content: answer(JSON.stringify({ commits: [{ hash: planted, subject: 'x' }] })),
+      });
+      const send = kernel.syscall({
+        kind: 'tool.invoke',
+        target: 'vcs/tag',
+        args: { target: planted },
+      });
+      expect(send.controlLabels, planted).toContain('untrusted');
+    }
+  });
+});
