@@ -26,7 +26,7 @@ import { admit, analyze } from './analysis/analyze.js';
 import { Catalogue, type CatalogueListings } from './catalogue/catalogue.js';
 import { ContentReader } from './content.js';
 import { type ContextEffect, ContextStore, NO_EFFECT, type Session } from './context/context.js';
-import { Approvals, grantScope } from './decision/approvals.js';
+import { Approvals } from './decision/approvals.js';
 import { type Decision, type DecisionContext, decide } from './decision/decide.js';
 import { ReceiptBook } from './decision/receipts.js';
 import {
@@ -408,15 +408,15 @@ export class Kernel {
         target: subject.target,
         agent: subject.agent,
         step: place.step,
-        scope: grantScope(subject.kind, subject.target, subject.agent, analysis.controlRefs),
+        scope: decision.scope ?? '',
       });
     }
     if (decision.verdict !== 'allow' || !parsed.ok || !session) return NO_EFFECT;
     this.#context.noteClean(analysis.cleanValues, place.step);
     const request = parsed.request;
     if (request.kind === 'human.approve') {
-      this.#approvals.answered(request, place);
-      if (request.approved && request.clear_compromised) session.context &= ~POISONED;
+      const asker = this.#approvals.answered(request, place);
+      this.#context.clearCompromise(asker, request.approved === true && request.clear_compromised);
       return NO_EFFECT;
     }
     return this.#context.take(request, session, analysis, place.step);

@@ -18,7 +18,7 @@ import { parsePolicy } from './parse.js';
 import type { Policy } from './types.js';
 
 export const MAX_POLICY_BYTES = MAX_CONFIG_BYTES;
-/** Policies one `extends` chain may hold, the file itself included. */
+/** Policies one `extends` chain may hold besides the file itself. */
 const MAX_EXTENDS_DEPTH = 8;
 
 type Doc = Record<string, unknown>;
@@ -63,7 +63,13 @@ export function extendedPath(name: string, dir: string): string {
 }
 
 /** The document with what it extends merged underneath it. */
-function resolveExtends(doc: Doc, where: string, dir: string, chain: readonly string[]): Doc {
+function resolveExtends(
+  doc: Doc,
+  where: string,
+  dir: string,
+  chain: readonly string[],
+  reached: Map<string, string> = new Map(),
+): Doc {
   const { extends: extended, drop_rules: drop, ...own } = doc;
   if (extended === undefined) {
     if (drop !== undefined) {
@@ -91,25 +97,7 @@ function resolveExtends(doc: Doc, where: string, dir: string, chain: readonly st
       { path: 'drop_rules', message: 'drop_rules must be a list of rule ids' },
     ]);
   }
-  let base: Doc = {};
-  for (const name of names as string[]) {
-    const path = extendedPath(name, dir);
-    const key = resolve(path);
-    if (chain.includes(key) || chain.length + 1 >= MAX_EXTENDS_DEPTH) {
-      throw new AgentkError(
-        'POLICY_INVALID',
-        `${where}: extends ${JSON.stringify(name)} ${chain.includes(key) ? 'loops back to a policy already in the chain' : `goes deeper than ${MAX_EXTENDS_DEPTH} policies`}`,
-      );
-    }
-    const text = readConfigText(path, `policy ${JSON.stringify(name)} (extended by ${where})`);
-    const parent = resolveExtends(
-      parseTomlText(text, path, 'POLICY_INVALID') as Doc,
-      path,
-      dirname(path),
-      [...chain, key],
-    );
-    base = mergePolicyDocuments(base, parent, []);
-  }
+  const base = loadParents(names as string[], where, dir, chain, reached);
   const dropped = new Set((drop as string[] | undefined) ?? []);
   const baseIds = new Set(rulesOf(base).map((rule) => rule.id));
   const missing = [...dropped].filter((id) => !baseIds.has(id));
@@ -128,6 +116,47 @@ function resolveExtends(doc: Doc, where: string, dir: string, chain: readonly st
       throw new AgentkError(error.code, `${where}: ${error.message}`);
     throw error;
   }
+}
+
+/** The policies `names` (extended by `where`), each with its own ancestors, merged in order. */
+function loadParents(
+  names: readonly string[],
+  where: string,
+  dir: string,
+  chain: readonly string[],
+  reached: Map<string, string>,
+): Doc {
+  let base: Doc = {};
+  for (const name of names) {
+    const path = extendedPath(name, dir);
+    const key = resolve(path);
+    if (chain.includes(key) || chain.length >= MAX_EXTENDS_DEPTH) {
+      throw new AgentkError(
+        'POLICY_INVALID',
+        `${where}: extends ${JSON.stringify(name)} ${chain.includes(key) ? 'loops back to a policy already in the chain' : `goes deeper than ${MAX_EXTENDS_DEPTH} policies`}`,
+      );
+    }
+    // Merged a second time, a shared ancestor would undo what the first branch changed
+    // (its rules by id, its sources): name it once instead.
+    const first = reached.get(key);
+    if (first !== undefined) {
+      throw new AgentkError(
+        'POLICY_INVALID',
+        `${where}: extends ${JSON.stringify(name)}, which ${first} already brings in: list each policy once (extend it directly, and keep the others free of it)`,
+      );
+    }
+    reached.set(key, where);
+    const text = readConfigText(path, `policy ${JSON.stringify(name)} (extended by ${where})`);
+    const parent = resolveExtends(
+      parseTomlText(text, path, 'POLICY_INVALID') as Doc,
+      path,
+      dirname(path),
+      [...chain, key],
+      reached,
+    );
+    base = mergePolicyDocuments(base, parent, []);
+  }
+  return base;
 }
 
 const rulesOf = (doc: Doc): Doc[] => (Array.isArray(doc.rules) ? (doc.rules as Doc[]) : []);

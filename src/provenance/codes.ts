@@ -10,13 +10,14 @@
 /** Words that say the token beside them is a code (one-time, verification, PIN, ...). */
 const KEYWORD = `(?:one[- ]time (?:code|pass(?:code|word)?|pin)|(?:verification|security|login|sign[- ]?in|confirmation|access|auth(?:entication)?|reset|2fa|mfa|otp) (?:code|pin|token)|passcode|otp|pin|code)`;
 /** A code: 4-8 digits, or 6-10 letters and digits with at least one of each. */
-const TOKEN = String.raw`(\d{4,8}|(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,10})`;
+const TOKEN = String.raw`(\d{4,8}|(?=[A-Za-z0-9]{0,9}\d)(?=[A-Za-z0-9]{0,9}[A-Za-z])[A-Za-z0-9]{6,10})`;
+// Every repetition is bounded (the text is untrusted; whitespace is collapsed first).
 const AFTER_KEYWORD = new RegExp(
-  String.raw`\b${KEYWORD}\b(?:\s+(?:is|was|will be|reads))?\s*[:=#-]?\s*["'\`*(]{0,2}${TOKEN}(?![\w-])`,
+  String.raw`\b${KEYWORD}\b(?: (?:is|was|will be|reads))? ?[:=#-]? ?["'\`*(]{0,2}${TOKEN}(?![\w-])`,
   'gi',
 );
 const BEFORE_KEYWORD = new RegExp(
-  String.raw`(?<![\w-])${TOKEN}["'\`*)]{0,2}\s+(?:is|as)\s+(?:your|the)\s+(?:[\w-]+\s+){0,2}${KEYWORD}\b`,
+  String.raw`(?<![\w-])${TOKEN}["'\`*)]{0,2} (?:is|as) (?:your|the) (?:[\w-]{1,32} ){0,2}${KEYWORD}\b`,
   'gi',
 );
 /** Codes that are no secret: where a thing is, what went wrong, what a thing costs. */
@@ -24,12 +25,13 @@ const NOT_SECRET =
   /\b(?:postal|zip|post|area|country|dialing|dialling|source|status|error|exit|return|promo|promotional|discount|coupon|voucher|referral|tracking|product|item|style|color|colour|course|reference|booking|qr|bar|html|css|sort|swift|bic|iata|airport)\s*$/i;
 /** A token of a code's shape in an argument. */
 const CANDIDATE =
-  /(?<![A-Za-z0-9])(?:\d{4,8}|(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,10})(?![A-Za-z0-9])/g;
+  /(?<![A-Za-z0-9])(?:\d{4,8}|(?=[A-Za-z0-9]{0,9}\d)(?=[A-Za-z0-9]{0,9}[A-Za-z])[A-Za-z0-9]{6,10})(?![A-Za-z0-9])/g;
 /** Tokens looked at in one argument, at most. */
 const MAX_CANDIDATES = 4096;
 
 /** The codes a text states (normalised `code:<lowercase>`). */
-export function codesIn(text: string): Set<string> {
+export function codesIn(raw: string): Set<string> {
+  const text = raw.replace(/\s+/g, ' ');
   const out = new Set<string>();
   for (const match of text.matchAll(AFTER_KEYWORD)) {
     const before = text.slice(Math.max(0, match.index - 24), match.index);

@@ -7,7 +7,7 @@
 
 /** Levels walked at most; deeper structure is indexed as it is (fails toward taint). */
 const MAX_DEPTH = 32;
-/** Embedded JSON texts parsed at most per answer (a text content that is a JSON document). */
+/** Text contents parsed at most per answer (each a JSON document). */
 const MAX_EMBEDDED = 64;
 
 /**
@@ -22,29 +22,16 @@ const scalar = (value: unknown) =>
   typeof value === 'boolean';
 
 /**
- * `value` without the members named in `fields` whose values are identifiers (ID_SHAPED
- * strings, numbers, booleans) or lists of them, at any depth, including inside strings that hold a JSON object or array (the
- * text content many servers send beside structuredContent). Returns `value` itself when
- * nothing was left out.
+ * `value` (a server's answer) without the members named in `fields` whose values are
+ * identifiers (ID_SHAPED strings, numbers, booleans) or lists of them, at any depth. A
+ * text content (`content[].text`) that is itself a JSON document, as many servers send
+ * beside structuredContent, is parsed and treated the same; no other string is (JSON that
+ * someone wrote inside a commit message or an issue body stays text). Returns `value`
+ * itself when nothing was left out.
  */
 export function withoutStructure(value: unknown, fields: ReadonlySet<string>): unknown {
-  let embedded = 0;
   const walk = (item: unknown, depth: number): unknown => {
-    if (depth > MAX_DEPTH) return item;
-    if (typeof item === 'string') {
-      const head = item.trimStart()[0];
-      if ((head !== '{' && head !== '[') || embedded >= MAX_EMBEDDED) return item;
-      embedded++;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(item);
-      } catch {
-        return item;
-      }
-      const stripped = walk(parsed, depth + 1);
-      return stripped === parsed ? item : JSON.stringify(stripped);
-    }
-    if (typeof item !== 'object' || item === null) return item;
+    if (depth > MAX_DEPTH || typeof item !== 'object' || item === null) return item;
     if (Array.isArray(item)) {
       let changed = false;
       const out = item.map((member) => {
@@ -67,5 +54,32 @@ export function withoutStructure(value: unknown, fields: ReadonlySet<string>): u
     }
     return changed ? out : item;
   };
-  return walk(value, 0);
+  /** A text content that is a JSON document, with its structure left out. */
+  const text = (raw: string): string => {
+    const head = raw.trimStart()[0];
+    if (head !== '{' && head !== '[') return raw;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+    const stripped = walk(parsed, 1);
+    return stripped === parsed ? raw : JSON.stringify(stripped);
+  };
+  const answer = walk(value, 0);
+  const content = (answer as { content?: unknown } | null)?.content;
+  if (!Array.isArray(content)) return answer;
+  let changed = false;
+  const parts = content.slice(0, MAX_EMBEDDED).map((part: unknown) => {
+    const raw = (part as { type?: unknown; text?: unknown } | null)?.text;
+    if (typeof raw !== 'string' || (part as { type?: unknown }).type !== 'text') return part;
+    const next = text(raw);
+    if (next === raw) return part;
+    changed = true;
+    return { ...(part as object), text: next };
+  });
+  return changed
+    ? { ...(answer as object), content: [...parts, ...content.slice(MAX_EMBEDDED)] }
+    : answer;
 }

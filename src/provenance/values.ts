@@ -37,7 +37,7 @@ const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
  * digit among them, so neither a word nor a number), or a UUID.
  */
 const OBJECT_ID_RE =
-  /(?<![\w-])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,64})(?![\w-])/g;
+  /(?<![\w-])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[0-9a-f]{0,63}[a-f])(?=[0-9a-f]{0,63}\d)[0-9a-f]{7,64})(?![\w-])/g;
 
 const INLINE_CODE_RE = /`([^`\n]{4,300})`/g;
 const FENCE_RE = /```[^\n]*\n([\s\S]*?)```/g;

@@ -67,12 +67,13 @@ function sessionChange(event: SyscallEvent, compromised: Set<string>): string | 
   const agent = event.agent_id;
   const approval = (
     event.syscall.detail as
-      | { approval?: { clear_compromised?: boolean; approver?: string } }
+      | { approval?: { clear_compromised?: boolean; approved?: boolean; approver?: string } }
       | undefined
   )?.approval;
   if (
     event.syscall.kind === 'human.approve' &&
     approval?.clear_compromised === true &&
+    approval.approved === true &&
     event.decision.verdict === 'allow'
   ) {
     if (!compromised.delete(agent)) return undefined;

@@ -155,3 +155,17 @@ describe('before', () => {
     );
   });
 });
+
+describe('a shared ancestor', () => {
+  it('is refused rather than merged twice (it would undo the first branch)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-extends-'));
+    writeFileSync(
+      join(dir, 'team.toml'),
+      'extends = "default"\ndrop_rules = ["ask-compromised-session-send"]\n',
+    );
+    writeFileSync(join(dir, 'extra.toml'), 'extends = "default"\n');
+    expect(problems('extends = ["./team.toml", "./extra.toml"]\n', dir)).toMatch(
+      /extends "default", which .*team\.toml already brings in: list each policy once/,
+    );
+  });
+});

@@ -3,7 +3,9 @@
 // leaving; an ordinary number or a code that is no secret (a postal code) is not.
 
 import { describe, expect, it } from 'vitest';
+import { ToolMentions } from '../../src/mcp/mediation/mentions.js';
 import { codeCandidates, codesIn } from '../../src/provenance/codes.js';
+import { extractValues } from '../../src/provenance/values.js';
 import { memoryKernel } from '../helpers/kernel.js';
 
 describe('codesIn', () => {
@@ -102,5 +104,21 @@ describe('a command too short to fingerprint, copied from untrusted text', () =>
     expect(run('npm test', page).rule).not.toBe('deny-untrusted-exec');
     expect(run('node', page).rule).not.toBe('deny-untrusted-exec');
     expect(run('pkill -9 nodemon', page).rule).not.toBe('deny-untrusted-exec');
+  });
+});
+
+describe('untrusted text cannot make the scans slow (linear patterns)', () => {
+  // Quadratic patterns took seconds to minutes on these; linear ones take milliseconds.
+  it('codes, candidates and object ids on long runs', () => {
+    expect(codesIn(`code${' '.repeat(300_000)}!`).size).toBe(0);
+    expect(codesIn(`${'1'.repeat(9)} ${' '.repeat(300_000)}`).size).toBe(0);
+    expect(codeCandidates('a'.repeat(300_000))).toEqual([]);
+    expect([...extractValues('a'.repeat(300_000))]).toEqual([]);
+  });
+
+  it('a sibling mention in a long description', () => {
+    const index = new ToolMentions(['send_email']);
+    const said = `send_email ${'a'.repeat(200_000)} ${'b.'.repeat(50_000)}`;
+    expect(index.mention({ description: said }, 'x')?.name).toBe('send_email');
   });
 });

@@ -191,3 +191,17 @@ describe('[labels.structure] leaves out identifiers only', () => {
     }
   });
 });
+
+describe('[labels.structure] reads JSON only where a server sends it', () => {
+  it('leaves JSON someone wrote inside a message as text', () => {
+    const HASH = 'c0ffee1234567';
+    const { kernel } = memoryKernel({ policy: structured('"vcs/log" = ["hash"]') });
+    kernel.syscall({
+      kind: 'tool.response',
+      target: 'vcs/log',
+      content: answer(JSON.stringify({ commits: [{ subject: `{"hash":"${HASH}"}` }] })),
+    });
+    const tag = kernel.syscall({ kind: 'tool.invoke', target: 'vcs/tag', args: { target: HASH } });
+    expect(tag.controlLabels).toContain('untrusted');
+  });
+});

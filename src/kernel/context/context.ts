@@ -6,7 +6,7 @@
 // Input distrusted: page text (indexed within budgets; beyond them, fail closed).
 
 import { sha256Hex } from '../../crypto/index.js';
-import { joinMasks, type LabelMask, labelsOf } from '../../labels/labels.js';
+import { joinMasks, type LabelMask, labelsOf, POISONED } from '../../labels/labels.js';
 import { type Lookup, ValueIndex, type ValueOrigin } from '../../provenance/values.js';
 import type { MemoryEntry, StoredPage } from '../analysis/analysis.js';
 import { loggable } from '../loggable.js';
@@ -51,6 +51,15 @@ export class ContextStore {
   constructor(rootAgent: string, roots: readonly string[] = []) {
     this.#sessions.set(rootAgent, { id: rootAgent, parent: null, context: 0 });
     for (const root of roots) this.addRoot(root);
+  }
+
+  /**
+   * A person cleared `agent`'s compromised session (`clear`): its `poisoned-suspect`
+   * context label goes; a new page that reads as an injection sets it again.
+   */
+  clearCompromise(agent: string | undefined, clear: boolean | undefined): void {
+    const session = clear === true && agent !== undefined ? this.#sessions.get(agent) : undefined;
+    if (session) session.context &= ~POISONED;
   }
 
   session(agent: string): Session | undefined {

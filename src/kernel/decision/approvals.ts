@@ -2,8 +2,9 @@
 // answer (an approver callback, an MCP elicitation, or a signed `agentk approve` file read
 // through `approvalSource`). An approval allows that exact request once; a person may
 // instead grant it for the session: then every request of the same kind, to the same
-// target, by the same agent, whose control arguments carry the same values (grantScope)
-// is allowed without a question until the grant expires. Content arguments may differ
+// target, by the same agent, whose control arguments carry the same values, asked by the
+// same rule with the same sinks in the same session state (grantScope), is allowed
+// without a question until the grant expires. Content arguments may differ
 // ("allow writes to src/x.js", "allow mail to bob@example.com").
 // Input distrusted: answers (recorded as human.approve syscalls before they count).
 
@@ -24,17 +25,34 @@ export interface Grant {
   readonly session?: true;
 }
 
-/**
- * What a session grant covers: the kind, the target, the agent, and each control
- * argument's name and value hash (`<argument>=<sha256>`, in any order).
- */
-export function grantScope(
-  kind: string,
-  target: string,
-  agent: string,
-  controlRefs: readonly string[],
-): string {
-  return sha256Hex([kind, target, agent, ...[...controlRefs].sort()].join('\n'));
+/** What a session grant is bound to. */
+export interface GrantSubject {
+  readonly kind: string;
+  readonly target: string;
+  readonly agent: string;
+  /** The rule that asked: a grant given for one reason is no answer to another. */
+  readonly rule: string;
+  /** The sink classes (a patch that now deletes a file is not the patch approved). */
+  readonly sinks: number;
+  /** Whether the session was compromised when asked (becoming so voids the grant). */
+  readonly compromised: boolean;
+  /** `<argument>=<sha256>` of each control argument, in any order. */
+  readonly controlRefs: readonly string[];
+}
+
+/** The key a session grant is kept under: every part of GrantSubject. */
+export function grantScope(subject: GrantSubject): string {
+  return sha256Hex(
+    [
+      subject.kind,
+      subject.target,
+      subject.agent,
+      subject.rule,
+      String(subject.sinks),
+      subject.compromised ? 'compromised' : 'clean',
+      ...[...subject.controlRefs].sort(),
+    ].join('\n'),
+  );
 }
 
 export class Approvals {
@@ -72,18 +90,20 @@ export class Approvals {
 
   /**
    * A human.approve syscall was allowed: the ask is answered, and granted if approved
-   * (for the session too, when the answer says so).
+   * (for the session too, when the answer says so). Returns the agent that was asked.
    */
   answered(
     request: HumanApproveRequest,
     place: { readonly step: number; readonly now: number },
-  ): void {
+  ): string | undefined {
     const pending = this.#pending.get(request.target);
     this.#pending.delete(request.target);
-    if (!pending || request.approved !== true || request.approver === undefined) return;
+    if (!pending || request.approved !== true || request.approver === undefined) {
+      return pending?.agent;
+    }
     const grant = { approver: request.approver, step: place.step };
     this.#granted.set(request.target, grant);
-    if (request.scope !== 'session') return;
+    if (request.scope !== 'session') return pending.agent;
     this.#sessions.delete(pending.scope);
     this.#sessions.set(pending.scope, {
       ...grant,
@@ -93,6 +113,7 @@ export class Approvals {
     if (this.#sessions.size > MAX_SESSION_GRANTS) {
       this.#sessions.delete(this.#sessions.keys().next().value as string);
     }
+    return pending.agent;
   }
 
   /**

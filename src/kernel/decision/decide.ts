@@ -4,6 +4,7 @@
 // and an allowed syscall that takes secret handles is held to their scope. A refusal from
 // the analysis is a deny before the policy is consulted.
 
+import { POISONED } from '../../labels/labels.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type { SinkMask, SyscallKind, Verdict } from '../../vocabulary.js';
 import type { Analysis } from '../analysis/analysis.js';
@@ -55,6 +56,8 @@ export interface Decision {
   readonly shadow?: { readonly effect: Verdict; readonly rule: string };
   /** The request waits for a person's answer (it is recorded as pending). */
   readonly askPending: boolean;
+  /** For an ask: what a session grant for it covers (approvals.ts grantScope). */
+  readonly scope?: string;
 }
 
 /** Decide one syscall; an approval that allows it is noted in `analysis.detail`. */
@@ -95,27 +98,9 @@ export function decide(
   let rule = match.rule.id;
   let reason = match.rule.reason;
   let askPending = false;
-  if (verdict === 'ask') {
-    const scope = grantScope(kind, subject.target, subject.agent, analysis.controlRefs);
-    const approval = context.takeApproval(subject.requestHash, subject.agent, scope, subject.now);
-    if (approval) {
-      verdict = 'allow';
-      reason = approval.session
-        ? `${reason} (within the session grant ${approval.approver} gave at step ${approval.step})`
-        : `${reason} (approved by ${approval.approver} at step ${approval.step})`;
-      analysis.detail.approval = {
-        approver: approval.approver,
-        step: approval.step,
-        ...(approval.session ? { scope: 'session' } : {}),
-      };
-    } else {
-      askPending = true;
-      if (!context.hasApprover && !subject.canAsk) {
-        verdict = 'deny';
-        reason = `${reason} (needs a person's approval and nobody can be asked here: allow it with a policy rule, or approve request ${subject.requestHash} with \`${context.approveCommand(subject.requestHash)}\` and retry)`;
-      }
-    }
-  }
+  let scope: string | undefined;
+  if (verdict === 'ask')
+    ({ verdict, reason, askPending, scope } = ask(subject, analysis, context, rule, reason));
   // A handle goes back only to a sink its scope allows, never to egress, never stale.
   if (verdict === 'allow' && analysis.handles.length > 0) {
     const problem = context.handleProblem(analysis.handles, subject, analysis.sinks);
@@ -131,6 +116,50 @@ export function decide(
     rule,
     reason,
     askPending,
+    ...(scope !== undefined ? { scope } : {}),
     ...(shadow ? { shadow } : {}),
+  };
+}
+
+/** An `ask`: a person's approval or session grant allows it; else it waits (or is denied). */
+function ask(
+  subject: DecisionSubject,
+  analysis: Analysis,
+  context: DecisionContext,
+  rule: string,
+  reason: string,
+): { verdict: Verdict; reason: string; askPending: boolean; scope: string } {
+  const scope = grantScope({
+    kind: subject.kind as SyscallKind,
+    target: subject.target,
+    agent: subject.agent,
+    rule,
+    sinks: analysis.sinks,
+    compromised: (analysis.context & POISONED) !== 0,
+    controlRefs: analysis.controlRefs,
+  });
+  const approval = context.takeApproval(subject.requestHash, subject.agent, scope, subject.now);
+  if (approval) {
+    analysis.detail.approval = {
+      approver: approval.approver,
+      step: approval.step,
+      ...(approval.session ? { scope: 'session' } : {}),
+    };
+    return {
+      verdict: 'allow',
+      reason: approval.session
+        ? `${reason} (within the session grant ${approval.approver} gave at step ${approval.step})`
+        : `${reason} (approved by ${approval.approver} at step ${approval.step})`,
+      askPending: false,
+      scope,
+    };
+  }
+  if (context.hasApprover || subject.canAsk)
+    return { verdict: 'ask', reason, askPending: true, scope };
+  return {
+    verdict: 'deny',
+    reason: `${reason} (needs a person's approval and nobody can be asked here: allow it with a policy rule, or approve request ${subject.requestHash} with \`${context.approveCommand(subject.requestHash)}\` and retry)`,
+    askPending: true,
+    scope,
   };
 }

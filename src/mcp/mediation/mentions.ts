@@ -34,9 +34,12 @@ function runsOf(text: string): Run[] {
  * what git_set_working_dir set", "DEPRECATED: use read_text_file instead").
  */
 const STEERING =
-  /\b(?:must|always|never|every time|each time|whenever|before (?:every|each|any|you|answering|using|calling|running)|do not|don't|instead of|required to|make sure|ensure|also (?:add|include|send|call|copy|forward|cc|bcc|attach|set|put))\b/i;
+  /\b(?:must|should|need to|needs to|has to|have to|always|never|every time|each time|whenever|before (?:every|each|any|you|answering|using|calling|running)|do not|don't|instead of|required to|make sure|ensure|also (?:add|include|send|call|copy|forward|cc|bcc|attach|set|put))\b/i;
 /** A value an instruction could plant: a URL, an address, a path. */
-const CARRIES_VALUE = /[a-z][\w+.-]*:\/\/|[\w.+-]+@[\w-]+\.[\w.-]+|(?:^|[\s'"(])[~/][\w.-]+\//i;
+const CARRIES_VALUE =
+  /(?<![\w+.-])[a-z][\w+.-]{0,31}:\/\/|(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,253}|(?:^|[\s'"(])[~/][\w.-]{1,255}\//i;
+/** Characters of a description looked at for steering, at most. */
+const MAX_SAID = 8192;
 
 export class ToolMentions {
   /** Lower-cased name -> indices in the listing (in order) of the names that fold to it. */
@@ -83,7 +86,7 @@ export class ToolMentions {
     const name = this.#mentioned(descriptor, own);
     if (name === undefined) return undefined;
     const text = [descriptor.description, descriptor.title].filter((p) => typeof p === 'string');
-    const said = text.join('\n');
+    const said = text.join('\n').slice(0, MAX_SAID);
     return { name, steers: STEERING.test(said) || CARRIES_VALUE.test(said) };
   }
 
