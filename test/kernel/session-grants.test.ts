@@ -194,3 +194,16 @@ describe('an approval file (agentk approve) that grants the session and clears i
     });
   });
 });
+
+describe('a question aimed at a pending ask', () => {
+  it('does not cancel it: a person can still approve out of band', () => {
+    const { kernel } = memoryKernel({
+      approvalSource: () => ({ approved: true, approver: 'dana' }),
+    });
+    kernel.syscall(PAGE);
+    const asked = kernel.syscall(write(LEDGER, 'v1'));
+    expect(asked.verdict).toBe('deny');
+    kernel.syscall({ kind: 'human.approve', target: asked.requestHash, question: 'cancel?' });
+    expect(kernel.syscall(write(LEDGER, 'v1')).verdict).toBe('allow');
+  });
+});

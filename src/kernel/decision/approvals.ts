@@ -96,9 +96,11 @@ export class Approvals {
     request: HumanApproveRequest,
     place: { readonly step: number; readonly now: number },
   ): string | undefined {
+    // A question for a person (no approver) answers nothing, whatever its target.
+    if (request.approver === undefined) return undefined;
     const pending = this.#pending.get(request.target);
     this.#pending.delete(request.target);
-    if (!pending || request.approved !== true || request.approver === undefined) {
+    if (!pending || request.approved !== true) {
       return pending?.agent;
     }
     const grant = { approver: request.approver, step: place.step };
