@@ -32,14 +32,21 @@ export interface ApprovalFile {
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/** What an approval file grants besides the one request (kernel approvals). */
+export interface ApprovalGrant {
+  /** `session`: the same tool and targets for the session, not only this request. */
+  readonly scope?: 'once' | 'session';
+  /** The approver also clears the session's compromise. */
+  readonly clearCompromised?: boolean;
+}
+
 export function writeApproval(
   dir: string,
   requestHash: string,
   approver: string,
   signer: Signer,
   now: number,
-  scope: 'once' | 'session' = 'once',
-  clearCompromised = false,
+  { scope = 'once', clearCompromised = false }: ApprovalGrant = {},
 ): string {
   if (!HASH.test(requestHash)) throw new RangeError('request hash must be 64 lowercase hex digits');
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -54,9 +54,7 @@ export function loadPolicyFile(path: string): Policy {
 /** Where an `extends` name points: `default`, a shipped profile, or a path. */
 export function extendedPath(name: string, dir: string): string {
   if (name === 'default') return DEFAULT_POLICY_PATH;
-  if (/^[a-z][a-z0-9-]*$/.test(name))
-    return join(PACKAGE_ROOT, 'examples', 'policies', `${name}.toml`);
-  if (/^servers\/[a-z][a-z0-9-]*$/.test(name)) {
+  if (/^(?:servers\/)?[a-z][a-z0-9-]*$/.test(name)) {
     return join(PACKAGE_ROOT, 'examples', 'policies', `${name}.toml`);
   }
   return isAbsolute(name) ? name : resolve(dir, name);
@@ -109,13 +107,7 @@ function resolveExtends(
       },
     ]);
   }
-  try {
-    return mergePolicyDocuments(base, own, [...dropped]);
-  } catch (error) {
-    if (error instanceof AgentkError)
-      throw new AgentkError(error.code, `${where}: ${error.message}`);
-    throw error;
-  }
+  return mergePolicyDocuments(base, own, [...dropped], where);
 }
 
 /** The policies `names` (extended by `where`), each with its own ancestors, merged in order. */
@@ -154,7 +146,7 @@ function loadParents(
       [...chain, key],
       reached,
     );
-    base = mergePolicyDocuments(base, parent, []);
+    base = mergePolicyDocuments(base, parent, [], path);
   }
   return base;
 }
@@ -171,9 +163,14 @@ const table = (value: unknown): Doc =>
  * before that rule; the others go, in order, before the parent's last rule (its
  * catch-all), or at the end when the parent has none. Rules in `drop` are removed from
  * the base first. A value of the wrong type is kept as the child wrote it, for the
- * validator to name.
+ * validator to name. `where` names the child in an error.
  */
-export function mergePolicyDocuments(base: Doc, child: Doc, drop: readonly string[]): Doc {
+export function mergePolicyDocuments(
+  base: Doc,
+  child: Doc,
+  drop: readonly string[],
+  where: string,
+): Doc {
   const out: Doc = { ...base, ...child };
   if (base.agent !== undefined || child.agent !== undefined) {
     out.agent = { ...table(base.agent), ...table(child.agent) };
@@ -193,21 +190,13 @@ export function mergePolicyDocuments(base: Doc, child: Doc, drop: readonly strin
     const b = table(base.sinks);
     const c = table(child.sinks);
     const sinks: Doc = { ...b };
-    for (const [sink, patterns] of Object.entries(c)) {
-      sinks[sink] =
-        Array.isArray(b[sink]) && Array.isArray(patterns)
-          ? [...(b[sink] as unknown[]), ...patterns]
-          : patterns;
-    }
+    for (const [sink, patterns] of Object.entries(c)) sinks[sink] = appended(b[sink], patterns);
     out.sinks = sinks;
   }
   if (base.capabilities !== undefined || child.capabilities !== undefined) {
     const b = table(base.capabilities);
     const c = table(child.capabilities);
-    const grant =
-      Array.isArray(b.grant) && Array.isArray(c.grant)
-        ? [...b.grant, ...c.grant]
-        : (c.grant ?? b.grant);
+    const grant = appended(b.grant, c.grant);
     out.capabilities = { ...b, ...c, ...(grant === undefined ? {} : { grant }) };
   }
   if (base.rules !== undefined || child.rules !== undefined || drop.length > 0) {
@@ -222,7 +211,7 @@ export function mergePolicyDocuments(base: Doc, child: Doc, drop: readonly strin
       else if (before === undefined) added.push(rule);
       else {
         const anchor = rules.findIndex((r) => table(r).id === before);
-        if (anchor === -1) throw unknownAnchor(own.id, before);
+        if (anchor === -1) throw unknownAnchor(where, own.id, before);
         rules = [...rules.slice(0, anchor), own, ...rules.slice(anchor)];
       }
     }
@@ -235,9 +224,14 @@ export function mergePolicyDocuments(base: Doc, child: Doc, drop: readonly strin
   return out;
 }
 
-function unknownAnchor(id: unknown, before: unknown): AgentkError {
+/** Two lists joined, the base's first; otherwise the child's value, as it wrote it. */
+function appended(base: unknown, child: unknown): unknown {
+  return Array.isArray(base) && Array.isArray(child) ? [...base, ...child] : (child ?? base);
+}
+
+function unknownAnchor(where: string, id: unknown, before: unknown): AgentkError {
   return new AgentkError(
     'POLICY_INVALID',
-    `rule ${JSON.stringify(id)}: before = ${JSON.stringify(before)} names no rule of what the policy extends`,
+    `${where}: rule ${JSON.stringify(id)}: before = ${JSON.stringify(before)} names no rule of what the policy extends`,
   );
 }

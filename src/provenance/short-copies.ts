@@ -18,9 +18,8 @@ export class ShortCopies<Origin> {
   readonly #texts: { folded: string; origin: Origin }[] = [];
   #chars = 0;
 
-  /** Keep a tainted page's text (canonical, as the value index has it). */
-  keep(canonical: string, origin: Origin): void {
-    const folded = foldText(canonical);
+  /** Keep a tainted page's text, folded (foldText, as the value index fingerprints it). */
+  keep(folded: string, origin: Origin): void {
     if (folded.length > MAX_KEPT_TEXT) return;
     this.#texts.push({ folded, origin });
     this.#chars += folded.length;

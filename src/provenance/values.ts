@@ -307,6 +307,8 @@ export class ValueIndex {
   readonly #secretForms: { form: string; caseless: boolean; origin: ValueOrigin }[] = [];
   /** Tainted pages' text, for commands too short to fingerprint. */
   readonly #shortCopies = new ShortCopies<ValueOrigin>();
+  /** Whether any private page stated a code (codes.ts). */
+  #codes = false;
   /** The secrets whose forms are indexed (a secret seen again adds nothing), and the forms. */
   readonly #secretValues = new Set<string>();
   readonly #formsSeen = new Set<string>();
@@ -358,15 +360,19 @@ export class ValueIndex {
       }
       this.#remember(this.#origins, value, origin);
     }
-    if (tainted) this.#shortCopies.keep(canonical, origin);
+    const folded = foldText(canonical);
+    if (tainted) this.#shortCopies.keep(folded, origin);
     // Short codes a private page states (codes.ts): never an echo, whatever came before.
     if ((labels & (PRIVATE | SECRET)) !== 0) {
-      for (const code of codesIn(canonical)) this.#remember(this.#origins, code, origin);
+      for (const code of codesIn(canonical)) {
+        this.#remember(this.#origins, code, origin);
+        this.#codes = true;
+      }
     }
     // The page's text is fingerprinted whole: a copy of what it says around an echoed
     // value (a relative form of a path) is still found; an argument that is the value is
     // masked on the argument's side (lookup).
-    const prints = winnow(foldText(canonical));
+    const prints = winnow(folded);
     if (this.#fingerprints.size + prints.size > this.#budget) {
       this.#unindexed |= labels;
       return;
@@ -470,7 +476,8 @@ export class ValueIndex {
       echoes.push(...(this.#echoes.get(value) ?? []));
     }
     if (command) out.push(...this.#shortCopies.find(canonical));
-    for (const code of codeCandidates(canonical)) {
+    // Tokens of a code's shape are looked for only once a private page has stated a code.
+    for (const code of this.#codes ? codeCandidates(canonical) : []) {
       const origins = this.#origins.get(code);
       if (origins) out.push(...origins);
     }

@@ -153,6 +153,11 @@ describe('before', () => {
     expect(problems(rule('nope'))).toMatch(
       /child\.toml: rule "ask-deploys": before = "nope" names no rule of what the policy extends/,
     );
+    // A fragment whose rule goes before one of the default's, extended without it, is
+    // named in the error too.
+    expect(problems('extends = "servers/git"\n')).toMatch(
+      /servers\/git\.toml: rule "ask-git-discard-or-push": before = "allow-capable-action" names no rule/,
+    );
   });
 });
 

@@ -45,7 +45,10 @@ approve.
     const dir = stringOption(args, 'approvals-dir') ?? join(io.cwd, DEFAULT_APPROVALS_DIR);
     const scope = flag(args, 'session') ? 'session' : 'once';
     const clear = flag(args, 'clear-compromised');
-    const path = writeApproval(dir, hash, approver, loadSigner(io.env), Date.now(), scope, clear);
+    const path = writeApproval(dir, hash, approver, loadSigner(io.env), Date.now(), {
+      scope,
+      clearCompromised: clear,
+    });
     if (flag(args, 'json')) {
       io.stdout(
         json({

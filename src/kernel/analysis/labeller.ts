@@ -74,8 +74,9 @@ export class Labeller {
       a.refuse('kernel.content-too-large', `${name} exceeds the scan limit`);
       return;
     }
-    if (evidence) a.inputs.push({ ref: name, sha256: this.#reader.hash(value) });
-    if (control) a.controlRefs.push(`${name}=${this.#reader.hash(value)}`);
+    const sha256 = evidence || control ? this.#reader.hash(value) : '';
+    if (evidence) a.inputs.push({ ref: name, sha256 });
+    if (control) a.controlRefs.push(`${name}=${sha256}`);
     a.raiseArg(this.#state.unindexedLabels, control);
     // As written, and as decoded: an encoded copy is still a copy. What could not be
     // decoded within the budget counts as private (fail closed).

@@ -100,7 +100,7 @@ export function decide(
   let askPending = false;
   let scope: string | undefined;
   if (verdict === 'ask')
-    ({ verdict, reason, askPending, scope } = ask(subject, analysis, context, rule, reason));
+    ({ verdict, reason, askPending, scope } = ask(kind, subject, analysis, context, rule, reason));
   // A handle goes back only to a sink its scope allows, never to egress, never stale.
   if (verdict === 'allow' && analysis.handles.length > 0) {
     const problem = context.handleProblem(analysis.handles, subject, analysis.sinks);
@@ -123,6 +123,7 @@ export function decide(
 
 /** An `ask`: a person's approval or session grant allows it; else it waits (or is denied). */
 function ask(
+  kind: SyscallKind,
   subject: DecisionSubject,
   analysis: Analysis,
   context: DecisionContext,
@@ -130,7 +131,7 @@ function ask(
   reason: string,
 ): { verdict: Verdict; reason: string; askPending: boolean; scope: string } {
   const scope = grantScope({
-    kind: subject.kind as SyscallKind,
+    kind,
     target: subject.target,
     agent: subject.agent,
     rule,
