@@ -96,7 +96,7 @@ export const heuristicSinks: (target: string) => SinkMask = memoized(function he
  * not show: "the emails are marked as read after this function is called" is a write.
  * Descriptions are the server's claims, so they only ever add classes.
  */
-export function descriptionSinks(description: unknown): SinkMask {
+function descriptionSinks(description: unknown): SinkMask {
   if (typeof description !== 'string') return 0;
   const text = description.slice(0, 4096);
   return /\b(?:is|are|will be|gets?|be) (?:then )?(?:marked|flagged|moved|archived)\b|\bmarks? (?:\w+ ){0,3}as (?:read|unread|seen|done|spam|complete|completed|resolved)\b/i.test(
@@ -129,7 +129,7 @@ export function descriptorSinks(target: string, descriptor: unknown): SinkMask {
  * not, destructive or not, open world or not. Annotations are the server's claims, so
  * they are joined with the name heuristics, never trusted to lower them. No annotations: 0.
  */
-export function annotationSinks(annotations: unknown): SinkMask {
+function annotationSinks(annotations: unknown): SinkMask {
   if (typeof annotations !== 'object' || annotations === null) return 0;
   const a = annotations as Record<string, unknown>;
   const known = ['readOnlyHint', 'destructiveHint', 'openWorldHint'].some(
@@ -161,7 +161,7 @@ const CODE_WORDS = new Set(
  * schema: every class but exec (it may write, send or destroy: nothing says otherwise),
  * and exec too when an argument is named like code or a command. 0 when there is no schema.
  */
-export function schemaSinks(inputSchema: unknown): SinkMask {
+function schemaSinks(inputSchema: unknown): SinkMask {
   if (typeof inputSchema !== 'object' || inputSchema === null) return 0;
   const properties = (inputSchema as { properties?: unknown }).properties;
   const names =
