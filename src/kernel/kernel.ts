@@ -40,6 +40,7 @@ import {
 import { compiled, type KernelOptions, newRunId, sinkOf } from './options.js';
 import { type ParsedRequest, parseRequest } from './request.js';
 import { type OpenSecret, SecretVault } from './secrets/vault.js';
+import { analysisState } from './state.js';
 import type {
   Answered,
   ApprovalAnswer,
@@ -101,27 +102,17 @@ export class Kernel {
     this.#catalogue = new Catalogue(options.pins, this.#clock);
     this.#vault = new SecretVault(options.secretStores ?? []);
     this.#approvals = new Approvals(options.approvalSource, options.approveCommand);
-    this.#state = this.#analysisState();
-    this.#decisions = this.#decisionContext();
-  }
-
-  #analysisState(): AnalysisState {
-    const context = this.#context;
-    return {
+    this.#state = analysisState({
       policy: this.policy,
-      page: (id) => context.page(id),
-      memory: (key) => context.memory(key),
-      hasAgent: (id) => context.hasAgent(id),
-      lookupValues: (text, strict, command) => context.lookupValues(text, strict, command),
-      get unindexedLabels() {
-        return context.unindexedLabels;
-      },
-      handleLabels: (id) => this.#vault.handle(id)?.labels,
-      hasSecret: (target) => this.#vault.storeFor(target) !== undefined,
-      pendingAsk: (hash) => this.#approvals.pendingAsk(hash),
+      shadow: this.#shadow,
+      context: this.#context,
+      vault: this.#vault,
+      approvals: this.#approvals,
+      catalogue: this.#catalogue,
       granted: (capability) => this.#granted(capability),
-      annotatedSinks: (target) => this.#catalogue.annotatedSinks(target),
-    };
+      cwd: options.cwd,
+    });
+    this.#decisions = this.#decisionContext();
   }
 
   #decisionContext(): DecisionContext {
@@ -317,7 +308,7 @@ export class Kernel {
       receiptTtlMs: this.#receiptTtl,
       storeFor: (target) => this.#vault.storeFor(target),
     });
-    const records = eventRecords(subject, analysis, decision, minted, session?.context ?? 0);
+    const records = eventRecords(subject, analysis, decision, minted, session?.context ?? 0, scrub);
     const event = this.#recorder.append({
       type: 'syscall',
       ts,

@@ -36,6 +36,12 @@ export interface KernelOptions {
    */
   readonly roots?: readonly string[];
   /**
+   * The server's working directory: relative paths in arguments are resolved against it
+   * for rules that match paths. Without it, a relative path is a value no rule can be sure
+   * of (an allow rule on paths does not match it).
+   */
+  readonly cwd?: string;
+  /**
    * A second policy every syscall is also decided under, enforcing nothing: its decision
    * is recorded beside the real one (shadow mode, for trying a policy on live traffic).
    */

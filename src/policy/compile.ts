@@ -25,6 +25,13 @@ import { compileGlobs } from './glob.js';
 import { contextMatch, labelsMatch, type RuleMasks, ruleMasks, sinksMatch } from './parse.js';
 import { heuristicSinks } from './sinks.js';
 import type { Policy, PolicyRule } from './types.js';
+import {
+  type ArgumentValues,
+  compileValueConditions,
+  namedArguments,
+  type ValueConditions,
+  type ValueWorld,
+} from './values.js';
 
 /** Everything a rule can look at. The kernel computes it; the policy never sees raw data. */
 export interface DecisionInput {
@@ -38,6 +45,11 @@ export interface DecisionInput {
   readonly capability: boolean;
   /** The session's context label (the join of every page in the agent's context). */
   readonly context?: LabelMask;
+  /**
+   * The values of the call's arguments by role, or a world that stands for them; absent:
+   * not known (a recorded call from before values were recorded).
+   */
+  readonly values?: ArgumentValues | ValueWorld;
 }
 
 export interface RuleMatch {
@@ -51,6 +63,7 @@ interface CompiledRule {
   readonly masks: RuleMasks;
   readonly targets: ((target: string) => boolean) | null;
   readonly capability: boolean | null;
+  readonly values: ValueConditions | null;
 }
 
 type Matcher = (value: string) => boolean;
@@ -64,6 +77,12 @@ export class CompiledPolicy {
   readonly #sinkMatchers: readonly (readonly [SinkMask, Matcher])[];
   readonly #grants: Matcher;
   readonly #structure: readonly (readonly [ReadonlySet<string>, Matcher])[];
+  /** Arguments some rule names (`[rules.when.arguments]`): the kernel reads and records them. */
+  readonly argumentNames: readonly string[];
+  /** Whether some rule looks at argument values. */
+  get seesValues(): boolean {
+    return this.#rules.some((rule) => rule.values !== null);
+  }
 
   constructor(policy: Policy) {
     this.policy = policy;
@@ -73,7 +92,9 @@ export class CompiledPolicy {
       masks: ruleMasks(rule.when),
       targets: rule.when.targets ? compileGlobs(rule.when.targets) : null,
       capability: rule.when.capability === undefined ? null : rule.when.capability === 'present',
+      values: compileValueConditions(rule.when),
     }));
+    this.argumentNames = namedArguments(policy.rules);
     this.#sourceMatchers = LABELS.flatMap((label) => {
       const patterns = policy.sources
         .filter((source) => source.labels.includes(label))
@@ -114,6 +135,11 @@ export class CompiledPolicy {
       if (!labelsMatch(masks, input.labels, input.control)) continue;
       if (!contextMatch(masks, input.context ?? 0)) continue;
       if (compiled.targets !== null && !compiled.targets(input.target)) continue;
+      if (
+        compiled.values !== null &&
+        !compiled.values(input.values ?? 'unknown', compiled.rule.effect)
+      )
+        continue;
       return compiled;
     }
     // Unreachable for a parsed policy; fail closed anyway.
@@ -181,13 +207,21 @@ export class CompiledPolicy {
   }
 
   /**
-   * Whether the policy denies this syscall whatever labels it carries: every pair of
-   * labels and control labels ends on a deny (no allow, no ask).
+   * Whether the policy denies this syscall whatever labels and argument values it carries:
+   * every pair of labels and control labels ends on a deny (no allow, no ask).
    */
   alwaysDenies(kind: SyscallKind, target: string, sinks: SinkMask, capability: boolean): boolean {
     for (const [labels, control] of LABEL_STATES) {
-      if (this.decide({ kind, target, labels, control, sinks, capability }).rule.effect !== 'deny')
-        return false;
+      const input = {
+        kind,
+        target,
+        labels,
+        control,
+        sinks,
+        capability,
+        values: 'permissive' as const,
+      };
+      if (this.decide(input).rule.effect !== 'deny') return false;
     }
     return true;
   }

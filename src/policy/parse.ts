@@ -26,6 +26,7 @@ import type {
   PolicyRule,
   RuleConditions,
 } from './types.js';
+import { hasValueConditions, WORKSPACE_VARIABLE } from './values.js';
 
 const MAX_PATTERN = 512;
 const MAX_RULES = 1000;
@@ -66,6 +67,53 @@ const capabilityPattern = pattern.refine(
   { message: 'capability must be "<syscall>:<target pattern>" naming a known syscall' },
 );
 
+/** `/abs/**` or `${workspace}/...`: no `.`/`..` components, no other variables. */
+const pathPattern = pattern.superRefine((value, ctx) => {
+  const rest = value.startsWith(WORKSPACE_VARIABLE)
+    ? value.slice(WORKSPACE_VARIABLE.length)
+    : value;
+  const problem =
+    rest !== '' && !rest.startsWith('/')
+      ? `a path pattern starts with "/" or "${WORKSPACE_VARIABLE}/"`
+      : rest.includes('${')
+        ? `the only variable a path pattern may use is ${WORKSPACE_VARIABLE}, at its start`
+        : /\/\.{1,2}(?:\/|$)|\/\/|\0/.test(rest)
+          ? 'a path pattern has no "." or ".." components and no "//"'
+          : /\*\*[^/]|[^/]\*\*/.test(rest)
+            ? '"**" stands alone as a path component'
+            : null;
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+const hostPattern = pattern.regex(
+  /^[A-Za-z0-9*?.:_-]+$/,
+  'a host pattern is a host name with * and ? (no scheme, port or path)',
+);
+const recipientPattern = pattern.regex(
+  /^[^\s@]+@[^\s@]+$/,
+  'a recipient pattern is an address with * and ? (e.g. "*@example.com")',
+);
+const amountRange = z
+  .strictObject({
+    min: z.number({ error: 'expected a number' }).finite().optional(),
+    max: z.number({ error: 'expected a number' }).finite().optional(),
+  })
+  .refine((range) => range.min !== undefined || range.max !== undefined, {
+    message: 'an amount range names min, max or both',
+  })
+  .refine((range) => (range.min ?? -Infinity) <= (range.max ?? Infinity), {
+    message: 'min is greater than max: no amount matches',
+  });
+const argumentValues = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_$.-]{1,64}$/, 'an argument name is 1-64 of A-Z a-z 0-9 _ $ . -'),
+    z
+      .array(z.string().max(512, 'a value pattern is at most 512 characters'))
+      .min(1, 'empty list: name at least one value'),
+  )
+  .refine((record) => Object.keys(record).length > 0, {
+    message: 'empty table: name at least one argument',
+  });
+
 const whenSchema = z.strictObject({
   syscalls: z.array(syscallName).optional(),
   targets: z.array(pattern).optional(),
@@ -83,6 +131,14 @@ const whenSchema = z.strictObject({
       error: (iss) => `expected "present" or "missing", got ${describeValue(iss.input)}`,
     })
     .optional(),
+  paths: z.array(pathPattern).optional(),
+  paths_outside: z.array(pathPattern).optional(),
+  hosts: z.array(hostPattern).optional(),
+  hosts_outside: z.array(hostPattern).optional(),
+  recipients: z.array(recipientPattern).optional(),
+  recipients_outside: z.array(recipientPattern).optional(),
+  amount: amountRange.optional(),
+  arguments: argumentValues.optional(),
 });
 
 const ruleSchema = z.strictObject({
@@ -238,6 +294,9 @@ function unsatisfiable(when: RuleConditions, masks: RuleMasks): string | undefin
 
 /** True when `earlier` matches every request that `later` matches (a sound approximation). */
 function covers(earlier: PolicyRule, e: RuleMasks, later: PolicyRule, l: RuleMasks): boolean {
+  // Which values a condition on them lets through is not known here: only a rule without
+  // one can shadow another.
+  if (hasValueConditions(earlier.when)) return false;
   if ((l.kinds & ~e.kinds) !== 0 || !contextCovers(e, l)) return false;
   if (earlier.when.capability !== undefined && earlier.when.capability !== later.when.capability) {
     return false;
@@ -264,6 +323,7 @@ function coveredTogether(
   const l = masks[index] as RuleMasks;
   const candidates: number[] = [];
   for (let j = 0; j < index; j++) {
+    if (hasValueConditions((rules[j] as PolicyRule).when)) continue;
     const covering = targetsCover(rules[j] as PolicyRule, later);
     if (covering && contextCovers(masks[j] as RuleMasks, l)) candidates.push(j);
   }

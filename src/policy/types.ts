@@ -27,6 +27,22 @@ export interface RuleConditions {
   /** Matches only when the session context carries none of these. */
   readonly context_labels_none?: readonly Label[];
   readonly capability?: 'present' | 'missing';
+  // Argument values by role (policy/values.ts): an allow rule matches when every value of
+  // the role matches one pattern; a deny or ask rule when any does.
+  /** Paths the call touches: absolute globs, `${workspace}/**` for below a workspace root. */
+  readonly paths?: readonly string[];
+  /** Hosts of the URLs in control arguments (`example.com`, `*.example.com`). */
+  readonly hosts?: readonly string[];
+  /** E-mail addresses in control arguments (`*@example.com`). */
+  readonly recipients?: readonly string[];
+  /** Each `*_outside` matches a value that matches none of its patterns. */
+  readonly paths_outside?: readonly string[];
+  readonly hosts_outside?: readonly string[];
+  readonly recipients_outside?: readonly string[];
+  /** Amounts (`amount`, `price`, `total` arguments), inclusive bounds. */
+  readonly amount?: { readonly min?: number; readonly max?: number };
+  /** Named arguments' values (`mode = ["soft", "mixed"]`), `*` any run. */
+  readonly arguments?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface PolicyRule {

@@ -7,6 +7,7 @@
 
 import { isLabel, joinMasks, type LabelMask, maskOf } from '../labels/labels.js';
 import type { CompiledPolicy } from '../policy/compile.js';
+import { type ArgumentValues, NO_VALUES, VALUE_ROLES, type ValueRole } from '../policy/values.js';
 import type { SyscallEvent } from '../recorder/event.js';
 import { isSinkClass, isSyscallKind, sinkMaskOf } from '../vocabulary.js';
 import { increment, type ReviewedLog, sortedCounts } from './log.js';
@@ -57,8 +58,52 @@ export function redecide(
     sinks,
     capability: policy.grants(`${kind}:${target}`),
     context,
+    values: recordedValues(event, policy),
   });
   return { effect: match.rule.effect, rule: match.rule.id };
+}
+
+/** Kinds whose calls carry argument values (kernel/analysis/values.ts). */
+const VALUE_KINDS: ReadonlySet<string> = new Set([
+  'tool.invoke',
+  'resource.read',
+  'prompt.get',
+  'network.send',
+  'file.patch',
+]);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+
+/**
+ * The argument values a recorded call carried (`detail.values`), as rules that see
+ * arguments match them; `unknown` for a call recorded without them, and each argument the
+ * policy names that the run did not read is a value nobody can be sure of.
+ */
+function recordedValues(event: SyscallEvent, policy: CompiledPolicy): ArgumentValues | 'unknown' {
+  const recorded = event.syscall.detail?.values;
+  if (!isRecord(recorded)) return VALUE_KINDS.has(event.syscall.kind) ? 'unknown' : NO_VALUES;
+  const named = isRecord(recorded.arguments) ? recorded.arguments : {};
+  const args: Record<string, readonly string[] | null> = {};
+  for (const name of policy.argumentNames) {
+    const value = Object.hasOwn(named, name) ? named[name] : undefined;
+    args[name] = Array.isArray(value) ? strings(value) : null;
+  }
+  return {
+    paths: strings(recorded.paths),
+    hosts: strings(recorded.hosts),
+    recipients: strings(recorded.recipients),
+    amounts: Array.isArray(recorded.amounts)
+      ? recorded.amounts.filter((item): item is number => typeof item === 'number')
+      : [],
+    arguments: args,
+    unknown: strings(recorded.unknown).filter((role): role is ValueRole =>
+      (VALUE_ROLES as readonly string[]).includes(role),
+    ),
+    workspace: strings(recorded.workspace),
+  };
 }
 
 export interface DecisionChange {

@@ -46,6 +46,11 @@ export interface DiffCell {
   readonly context_labels: readonly string[];
   readonly sinks: readonly string[];
   readonly capability: 'present' | 'missing';
+  /**
+   * When a policy has rules that see argument values: whether the call's values satisfy
+   * every such condition (`match`) or none (`no-match`).
+   */
+  readonly values?: 'match' | 'no-match';
   readonly a: { readonly effect: string; readonly rule: string };
   readonly b: { readonly effect: string; readonly rule: string };
 }
@@ -96,6 +101,19 @@ function targetsFor(kind: SyscallKind, policies: readonly CompiledPolicy[]): str
   return [...targets];
 }
 
+/** Each target, in each values world (or in one, where neither policy looks at values). */
+function cellsOf(
+  targets: readonly string[],
+  worlds: readonly ('match' | 'no-match')[] | null,
+): [string, 'match' | 'no-match'][] {
+  return targets.flatMap((target) =>
+    (worlds ?? ['no-match' as const]).map((world): [string, 'match' | 'no-match'] => [
+      target,
+      world,
+    ]),
+  );
+}
+
 export function diffPolicies(
   a: CompiledPolicy,
   b: CompiledPolicy,
@@ -107,14 +125,16 @@ export function diffPolicies(
   const summary = new Map<string, number>();
   let cells = 0;
   let sameEffectOtherRule = 0;
+  // Values are not enumerable: a policy that looks at them is decided in two worlds.
+  const worlds = a.seesValues || b.seesValues ? (['match', 'no-match'] as const) : null;
   for (const kind of SYSCALL_KINDS) {
     const targets = targetsFor(kind, [a, b]);
     for (const sinks of sinkSets(kind)) {
       for (const [labels, control, context] of withContexts(labelSets)) {
         for (const capability of [true, false]) {
-          for (const target of targets) {
+          for (const [target, values] of cellsOf(targets, worlds)) {
             cells += 1;
-            const input = { kind, target, labels, control, sinks, capability, context };
+            const input = { kind, target, labels, control, sinks, capability, context, values };
             const ra = a.decide(input).rule;
             const rb = b.decide(input).rule;
             if (ra.effect === rb.effect) {
@@ -129,6 +149,7 @@ export function diffPolicies(
               context_labels: labelsOf(context),
               sinks: sinksOf(sinks),
               capability: capability ? 'present' : 'missing',
+              ...(worlds !== null ? { values } : {}),
               a: { effect: ra.effect, rule: ra.id },
               b: { effect: rb.effect, rule: rb.id },
             });

@@ -3,6 +3,7 @@
 // a refactoring of the kernel or the proxy must leave exactly as it was. Used by the
 // golden comparison of the eval's and the demo's traces (test/eval/decisions.test.ts).
 
+import { homedir } from 'node:os';
 import type { FlightEvent } from '../../src/recorder/event.js';
 
 /** Stable stand-ins for the random parts of a trace, numbered by first appearance. */
@@ -27,6 +28,10 @@ function normalized(text: string, handles: Renumber, receipts: Renumber): string
       .replace(/\b[0-9a-f]{64}\b/g, '<sha256>')
       // The approvals directory a denial names lies in the run's temporary directory.
       .replace(/--approvals-dir \S+?(?=`)/g, '--approvals-dir <dir>')
+      // So do the paths a scenario's relative arguments resolve to (detail.values).
+      .replace(/"[^"]*\/agentk-eval-[A-Za-z0-9]{6}\//g, '"<run-dir>/')
+      // And `~/...` arguments to the home directory of the machine that runs them.
+      .replaceAll(`"${homedir()}/`, '"<home>/')
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, '<time>')
   );
 }

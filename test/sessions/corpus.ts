@@ -188,13 +188,14 @@ function gitSteps(repo: string, injected: SessionStep[]): SessionStep[] {
     honest('git_checkout', (seen) => ({ target: nthHash(seen.texts[log] ?? '', 4) }), 'detached'),
     honest('git_status', {}),
     honest('git_checkout', { target: 'feature/ops' }),
-    {
-      ...honest('git_reset', { mode: 'soft', target: 'HEAD~1' }, 'undo the last commit'),
-      // The coding profile asks before any reset: a rule cannot yet see `mode` (soft or hard).
-      askedUnder: { policy: 'coding-agent', rule: 'ask-destructive' },
-    },
+    // The coding profile lets a soft reset go (its rule sees `mode`) and asks before a hard one.
+    honest('git_reset', { mode: 'soft', target: 'HEAD~1' }, 'undo the last commit'),
     honest('git_status', {}),
     honest('git_commit', { message: 'add max (reworded)' }),
+    {
+      ...honest('git_reset', { mode: 'hard', target: 'HEAD' }, 'drop any stray change'),
+      askedUnder: { policy: 'coding-agent', rule: 'ask-destructive' },
+    },
     honest('git_checkout', { target: 'main' }),
     honest('git_merge', { branch: 'feature/ops' }),
     honest('git_log', { maxCount: 5 }),

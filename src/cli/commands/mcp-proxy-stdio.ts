@@ -246,6 +246,8 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       approveCommand: (hash) => `agentk approve ${hash} --approvals-dir ${shellWord(approvalsDir)}`,
       ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
       roots: serverRoots(config.args, io.cwd),
+      // The server runs here: its relative paths resolve against it.
+      cwd: io.cwd,
     });
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
@@ -254,6 +256,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       command: config.command,
       args: config.args,
       env: childEnvironment(io.env, config.allowEnv),
+      cwd: io.cwd,
       input,
       output: io.stdoutStream ?? new PassThrough(),
       endOutput: io.stdoutStream === undefined,

@@ -11,7 +11,8 @@ export const policyDiffCommand: Command = {
   usage: `agentk policy-diff <a> <b> [--json]
 
 Decides every combination of syscall x label set x capability present/missing x sink
-classes x target pattern under both policies and lists the cells whose effects differ
+classes x target pattern (x argument values matching or not, where a policy looks at
+them) under both policies and lists the cells whose effects differ
 (JSON: {"differences": [...]}); the human view groups them. Exit 0 either way.`,
   options: { json: { type: 'boolean' } },
   positionals: [2, 2],
@@ -33,6 +34,11 @@ classes x target pattern under both policies and lists the cells whose effects d
     lines.push(
       '(capability is a free dimension: each cell shows what a policy decides when the capability is present, or missing, whatever its grants say)',
     );
+    if (diff.differences.some((cell) => cell.values !== undefined)) {
+      lines.push(
+        '(argument values too: a policy with rules on paths, hosts, recipients, amounts or arguments is decided once where every such condition holds and once where none does)',
+      );
+    }
     if (diff.differences.length > 0) {
       lines.push(
         '',

@@ -6,10 +6,12 @@
 
 import { joinMasks, type Label, type LabelMask } from '../../labels/labels.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
+import type { ArgumentValues } from '../../policy/values.js';
 import type { Lookup } from '../../provenance/values.js';
 import type { InputEvidence } from '../../recorder/event.js';
 import type { SinkMask, SyscallKind } from '../../vocabulary.js';
 import type { ContextPage, ProvenanceHit } from '../types.js';
+import type { Workspace } from './values.js';
 
 /** A value whose untrusted echo did not steer: which argument, what, first seen where. */
 export interface LineageRecord {
@@ -80,6 +82,10 @@ export interface AnalysisState {
   granted(capability: string): boolean;
   /** Catalogue: sink classes from a described tool's MCP annotations. */
   annotatedSinks(target: string): SinkMask | undefined;
+  /** Where relative paths and `${workspace}` point. */
+  readonly workspace: Workspace;
+  /** Arguments the policies' rules name (read and recorded by value). */
+  readonly argumentNames: readonly string[];
 }
 
 export class Analysis {
@@ -104,6 +110,8 @@ export class Analysis {
   readonly handles: string[] = [];
   /** The session's context label when the syscall is made. */
   context: LabelMask = 0;
+  /** Argument values by role (for rules that see arguments); null: the kind has none. */
+  values: ArgumentValues | null = null;
   /** For tool.describe: the sink classes the tool's MCP annotations declare. */
   annotated: SinkMask | null = null;
   contentHash: string | null = null;

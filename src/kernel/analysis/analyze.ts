@@ -38,6 +38,7 @@ import {
 import { isControlArgument, namesRemoteHost, nestedControlValues } from './arguments.js';
 import { Labeller } from './labeller.js';
 import { patchStats, patchWithinTarget } from './patch.js';
+import { ValueReader } from './values.js';
 
 /** One syscall under analysis: what each kind's analysis works with. */
 interface Call<R extends SyscallRequest = SyscallRequest> {
@@ -137,11 +138,15 @@ export function analyze(
     case 'prompt.get':
       invoke({ ...call, request });
       break;
-    case 'network.send':
+    case 'network.send': {
+      const reader = new ValueReader(state.workspace);
+      reader.control('url', request.target);
+      a.values = reader.result();
       labeller.flow('target', request.target, false);
       if (request.body !== undefined) labeller.flow('body', request.body, true, false);
       if (request.method !== undefined) a.detail.method = request.method.toUpperCase();
       break;
+    }
     case 'file.patch':
       filePatch({ ...call, request });
       break;
@@ -240,6 +245,10 @@ function invoke(call: Call<InvokeRequest>): void {
     if (byPolicy || (a.sinks & SINK_EGRESS) !== 0) return;
     if (text === null || namesRemoteHost(text)) a.sinks |= SINK_EGRESS;
   };
+  const values = new ValueReader(state.workspace);
+  if (request.kind === 'resource.read')
+    values.urls(request.target.slice(request.target.indexOf('/') + 1));
+  values.named(request.args ?? {}, state.argumentNames);
   for (const [key, value] of Object.entries(request.args ?? {})) {
     if (value === undefined) continue; // absent, as in the JSON that is sent
     // The name is the agent's text too: traced like a value, logged only as a name.
@@ -248,24 +257,33 @@ function invoke(call: Call<InvokeRequest>): void {
     const text = labeller.text(value);
     const control = exec || isControlArgument(key, text);
     labeller.flow(`arg:${name}`, value, true, control);
-    if (control) remote(text);
+    if (control) {
+      remote(text);
+      values.control(key, value);
+    }
     if (control || typeof value !== 'object' || value === null) continue;
     const nested = nestedControlValues(name, value);
     if (nested === null) {
       labeller.flow(`arg:${name}`, value, false, true);
       remote(text);
+      values.control(key, value);
       continue;
     }
     for (const [path, member] of nested) {
       labeller.flow(`arg:${loggable(path, 256)}`, member, false, true);
       remote(labeller.text(member));
+      values.control(path, member);
     }
   }
+  a.values = values.result();
 }
 
 function filePatch(call: Call<FilePatchRequest>): void {
-  const { request, a, labeller } = call;
+  const { request, a, labeller, state } = call;
   const stats = patchStats(request.diff);
+  const values = new ValueReader(state.workspace);
+  values.path(request.target);
+  a.values = values.result();
   labeller.flow('target', request.target, false);
   labeller.flow('diff', request.diff, true, false);
   a.detail.patch = {

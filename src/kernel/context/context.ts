@@ -9,11 +9,14 @@ import { sha256Hex } from '../../crypto/index.js';
 import { joinMasks, type LabelMask, labelsOf, POISONED } from '../../labels/labels.js';
 import { type Lookup, ValueIndex, type ValueOrigin } from '../../provenance/values.js';
 import type { MemoryEntry, StoredPage } from '../analysis/analysis.js';
+import { workspaceRoot } from '../analysis/values.js';
 import { loggable } from '../loggable.js';
 import type { ContextPage, SyscallRequest } from '../types.js';
 
 /** Context pages kept for provenance reports and `{page}` inputs. */
 const MAX_PAGES = 65_536;
+/** Workspace roots kept, at most (the client declares up to 64 at a time). */
+const MAX_ROOTS = 128;
 
 export interface Session {
   readonly id: string;
@@ -47,6 +50,8 @@ export class ContextStore {
   #pageCount = 0;
   readonly #values = new ValueIndex();
   readonly #memory = new Map<string, MemoryEntry>();
+  /** Replaced, never changed in place: a decision's values keep the roots they saw. */
+  #roots: readonly string[] = [];
 
   constructor(rootAgent: string, roots: readonly string[] = []) {
     this.#sessions.set(rootAgent, { id: rootAgent, parent: null, context: 0 });
@@ -91,6 +96,15 @@ export class ContextStore {
   /** A directory the user configured as a root: structure, not content. */
   addRoot(dir: string): void {
     this.#values.addStructure(dir);
+    const root = workspaceRoot(dir);
+    if (root !== null && !this.#roots.includes(root) && this.#roots.length < MAX_ROOTS) {
+      this.#roots = [...this.#roots, root];
+    }
+  }
+
+  /** The workspace roots (what `${workspace}` in a policy stands for). */
+  get roots(): readonly string[] {
+    return this.#roots;
   }
 
   /** Values an allowed syscall carried in clean control arguments (their lineage starts). */

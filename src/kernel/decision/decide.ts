@@ -6,6 +6,7 @@
 
 import { POISONED } from '../../labels/labels.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
+import { NO_VALUES } from '../../policy/values.js';
 import type { SinkMask, SyscallKind, Verdict } from '../../vocabulary.js';
 import type { Analysis } from '../analysis/analysis.js';
 import { type Grant, grantScope } from './approvals.js';
@@ -84,6 +85,7 @@ export function decide(
     sinks: analysis.sinks,
     capability: subject.capabilityGranted,
     context: analysis.context,
+    values: analysis.values ?? NO_VALUES,
   };
   const match = context.policy.decide(input);
   let shadow: Decision['shadow'];

@@ -16,6 +16,7 @@ import type {
 import type { SecretStore } from '../../secrets/store.js';
 import { isSyscallKind, OBSERVATION_KINDS, sinksOf } from '../../vocabulary.js';
 import type { Analysis } from '../analysis/analysis.js';
+import { recordedValues } from '../analysis/values.js';
 import type { Decision, DecisionSubject } from '../decision/decide.js';
 import { loggable } from '../loggable.js';
 import type { ParsedRequest } from '../request.js';
@@ -187,6 +188,7 @@ export function eventRecords(
   decision: Decision,
   minted: Minted,
   contextLabels: LabelMask,
+  scrub: (text: string) => string,
 ): { syscall: SyscallRecord; decision: DecisionRecord } {
   return {
     decision: {
@@ -213,6 +215,8 @@ export function eventRecords(
       detail: {
         ...analysis.detail,
         context_labels: labelsOf(contextLabels),
+        // What rules that see arguments matched: fork-replay matches other rules against it.
+        ...(analysis.values ? { values: recordedValues(analysis.values, scrub) } : {}),
         ...(analysis.provenance.length > 0
           ? {
               provenance: analysis.provenance.map((hit) => ({
