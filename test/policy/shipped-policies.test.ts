@@ -409,10 +409,26 @@ const SCENARIOS: Record<string, readonly Scenario[]> = {
       ],
     },
     {
+      rule: 'allow-reset-keeping-work',
+      verdict: 'allow',
+      title: 'a soft reset (git_reset sees its mode)',
+      steps: [
+        { kind: 'tool.invoke', target: 'git/git_reset', args: { mode: 'soft', target: 'HEAD~1' } },
+      ],
+    },
+    {
       rule: 'ask-destructive',
       verdict: 'deny',
       title: 'a hard reset without an approver',
       steps: [{ kind: 'tool.invoke', target: 'git/reset_hard', args: { ref: 'HEAD~3' } }],
+    },
+    {
+      rule: 'ask-destructive',
+      verdict: 'deny',
+      title: 'a git_reset --hard without an approver',
+      steps: [
+        { kind: 'tool.invoke', target: 'git/git_reset', args: { mode: 'hard', target: 'HEAD~1' } },
+      ],
     },
     {
       rule: 'ask-egress',
