@@ -171,6 +171,8 @@ describe('the approval question', () => {
     expect(message).toMatch(
       /Where the taint came from:\n {2}path <- step \d+, from srv\/fetch_page \(untrusted/,
     );
+    // Quoted from the page, so the person sees what the page said about the value.
+    expect(message).toContain(`\n    "${page}"\n`);
   });
 });
 

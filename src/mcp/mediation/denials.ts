@@ -80,16 +80,24 @@ function argumentLines(args: unknown): string[] {
   return lines.length > 0 ? ['Arguments:', ...lines] : [];
 }
 
-/** Where each tainted argument's labels came from: the page, its step and its source. */
+/**
+ * Where each tainted argument's labels came from: the page, its step and its source, and
+ * the page's text around the value where the proxy still has it.
+ */
 function originLines(
   asked: SyscallResult,
   pageOf: (id: string) => ContextPage | undefined,
+  excerpt: (page: string, arg: string) => string | null,
 ): string[] {
   const hits = asked.provenance.filter((hit) => hit.labels.some((label) => label !== 'trusted'));
-  const lines = hits.slice(0, SHOWN_ORIGINS).map((hit) => {
+  const lines = hits.slice(0, SHOWN_ORIGINS).flatMap((hit) => {
     const page = pageOf(hit.page);
     const where = page ? `step ${page.step}, from ${page.source}` : `page ${hit.page}`;
-    return `  ${hit.arg.replace(/^arg:/, '')} <- ${where} (${hit.labels.join(', ')}; sha256 ${hit.pageSha256.slice(0, 12)})`;
+    const quoted = excerpt(hit.page, hit.arg);
+    return [
+      `  ${hit.arg.replace(/^arg:/, '')} <- ${where} (${hit.labels.join(', ')}; sha256 ${hit.pageSha256.slice(0, 12)})`,
+      ...(quoted !== null ? [`    "${quoted}"`] : []),
+    ];
   });
   if (hits.length > SHOWN_ORIGINS) lines.push(`  … and ${hits.length - SHOWN_ORIGINS} more`);
   return lines.length > 0 ? ['Where the taint came from:', ...lines] : [];
@@ -103,6 +111,7 @@ export function approvalQuestion(
   asked: SyscallResult,
   args: unknown = undefined,
   pageOf: (id: string) => ContextPage | undefined = () => undefined,
+  excerpt: (page: string, arg: string) => string | null = () => null,
 ): Record<string, unknown> {
   const taint = asked.controlLabels.filter((label) => label !== 'trusted');
   const detail = asked.event?.syscall.detail as { context_labels?: readonly string[] } | undefined;
@@ -112,7 +121,7 @@ export function approvalQuestion(
       `AgentK asks for your approval of one request by the agent.`,
       `What: ${asked.kind} ${asked.target}${taint.length > 0 ? ` (steered by ${taint.join(', ')} content)` : ''}`,
       ...argumentLines(args),
-      ...originLines(asked, pageOf),
+      ...originLines(asked, pageOf, excerpt),
       `Why it needs you: ${asked.reason} [rule ${asked.rule}]`,
       `Request hash: ${asked.requestHash}`,
       'Approving allows this exact request once; or, for the rest of this session, every ' +

@@ -24,6 +24,7 @@ import {
 } from '../jsonrpc.js';
 import { type ClientMetadata, stripAgentkMetadata } from '../metadata.js';
 import { approvalQuestion, declinedResult, errorDenialLine, toolDenialLine } from './denials.js';
+import { Excerpts } from './excerpts.js';
 import { isListing, type ListingJob, Listings } from './listings.js';
 import {
   INVOCATIONS,
@@ -57,6 +58,8 @@ export class McpMediator {
   readonly kernel: Kernel;
   readonly serverId: string;
   readonly #listings: Listings;
+  /** Recent pages' text, quoted in questions to a person. */
+  readonly #excerpts = new Excerpts();
 
   constructor(kernel: Kernel, serverId: string) {
     this.kernel = kernel;
@@ -217,7 +220,12 @@ export class McpMediator {
   approvalQuestion(asked: SyscallResult, request?: RpcRequest): Record<string, unknown> {
     const params = request?.params;
     const args = params?.arguments ?? (params?.uri !== undefined ? { uri: params.uri } : undefined);
-    return approvalQuestion(asked, args, (id) => this.kernel.page(id));
+    return approvalQuestion(
+      asked,
+      args,
+      (id) => this.kernel.page(id),
+      (page, arg) => this.#excerpts.around(page, arg, args),
+    );
   }
 
   /** The answer to a request a person declined (or did not answer). */
@@ -360,6 +368,7 @@ export class McpMediator {
       ...(spec.kind === 'tool.response' && result.isError === true ? { isError: true } : {}),
     });
     if (!answered.result.allowed) return this.#denial(request, answered.result);
+    if (answered.result.page) this.#excerpts.remember(answered.result.page.id, answered.content);
     return answered.content === result ? rawLine() : resultLine(request.id, answered.content);
   }
 
