@@ -19,6 +19,7 @@ export type AgentkErrorCode =
   | 'LOG_TAMPERED'
   | 'TRACE_IO'
   | 'PINS_IO'
+  | 'STATE_IO'
   | 'RECORDER_CLOSED'
   | 'SECRET_UNAVAILABLE'
   | 'HANDLE_INVALID';

@@ -111,6 +111,7 @@ export class Kernel {
       catalogue: this.#catalogue,
       granted: (capability) => this.#granted(capability),
       cwd: options.cwd,
+      protectedPaths: options.protectedPaths,
     });
     this.#decisions = this.#decisionContext();
   }

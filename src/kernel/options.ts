@@ -42,6 +42,11 @@ export interface KernelOptions {
    */
   readonly cwd?: string;
   /**
+   * AgentK's own state, policy and key files (absolute): a call whose path arguments reach
+   * one is refused (`kernel.protected-path`), reads included, whatever the policy says.
+   */
+  readonly protectedPaths?: readonly string[];
+  /**
    * A second policy every syscall is also decided under, enforcing nothing: its decision
    * is recorded beside the real one (shadow mode, for trying a policy on live traffic).
    */

@@ -1,6 +1,7 @@
 // What the analysis stage may read of the kernel's state (AnalysisState), assembled from
 // the stages that own it. Read-only views: the stages change their state only as effects.
 
+import { posix } from 'node:path';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { AnalysisState } from './analysis/analysis.js';
 import type { Catalogue } from './catalogue/catalogue.js';
@@ -18,6 +19,7 @@ export interface StateParts {
   readonly granted: (capability: string) => boolean;
   /** The server's working directory (relative paths in arguments resolve against it). */
   readonly cwd: string | undefined;
+  readonly protectedPaths: readonly string[] | undefined;
 }
 
 export function analysisState(parts: StateParts): AnalysisState {
@@ -44,5 +46,8 @@ export function analysisState(parts: StateParts): AnalysisState {
       cwd: parts.cwd ?? null,
     },
     argumentNames: [...names].sort(),
+    protectedPaths: (parts.protectedPaths ?? [])
+      .filter((path) => path.startsWith('/'))
+      .map((path) => posix.normalize(path).replace(/(?<=.)\/+$/, '')),
   };
 }

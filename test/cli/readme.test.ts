@@ -53,7 +53,7 @@ describe('README.md', () => {
     const run = (args: string[], env: Record<string, string> = {}, stdin: string | null = null) =>
       spawnSync(process.execPath, [BIN, ...args], {
         cwd,
-        env: { PATH: process.env.PATH ?? '', ...env },
+        env: { PATH: process.env.PATH ?? '', AGENTK_HOME: process.env.AGENTK_HOME ?? '', ...env },
         input: stdin === null ? '' : readFileSync(join(cwd, stdin)),
         encoding: 'utf8',
         timeout: 60_000,

@@ -15,7 +15,8 @@ export async function runCli(
     stderr: (text) => {
       stderr += text;
     },
-    env,
+    // The tests' state directory (vitest.config.ts), unless a test names its own.
+    env: { ...(process.env.AGENTK_HOME ? { AGENTK_HOME: process.env.AGENTK_HOME } : {}), ...env },
     cwd: process.cwd(),
   });
   return { code, stdout, stderr };

@@ -30,7 +30,7 @@ export async function connect(
   const transport = new StdioClientTransport({
     command,
     args,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', AGENTK_HOME: process.env.AGENTK_HOME ?? '', ...env },
     stderr: 'ignore',
   });
   const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });

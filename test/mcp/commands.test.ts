@@ -19,7 +19,11 @@ function agentk(args: string[], input?: string, cwd?: string) {
     input,
     encoding: 'utf8',
     timeout: 60_000,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      AGENTK_HOME: process.env.AGENTK_HOME ?? '',
+    },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

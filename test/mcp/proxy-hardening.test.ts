@@ -441,7 +441,7 @@ async function sdkThroughProxy(options: string[], env: Record<string, string> = 
       process.execPath,
       FAULT_SERVER,
     ],
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', AGENTK_HOME: process.env.AGENTK_HOME ?? '', ...env },
     stderr: 'ignore',
   });
   const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });

@@ -97,7 +97,7 @@ describe('a session whose roots the client declares (roots/list)', () => {
     const transport = new StdioClientTransport({
       command,
       args,
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', AGENTK_HOME: process.env.AGENTK_HOME ?? '' },
       stderr: 'ignore',
     });
     const client = new Client(

@@ -109,7 +109,12 @@ export async function play(session: Session, extra: readonly string[] = []): Pro
   const transport = new StdioClientTransport({
     command,
     args,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? dir,
+      AGENTK_HOME: process.env.AGENTK_HOME ?? join(dir, 'state'),
+      ...env,
+    },
     cwd: dir,
     stderr: 'ignore',
   });

@@ -72,11 +72,13 @@ for (const [profile, extra] of PROFILES) {
         expect(attacks.length).toBeGreaterThan(0);
         for (const line of attacks) expect(line).toMatch(/: (asked|refused):/);
         // A question nobody could answer names the exact command that approves it, with
-        // the proxy's approvals directory: it works from any directory.
+        // the proxy's approvals directory (in the state directory, out of the agent's
+        // workspace): it works from any directory.
         const asked = played.outcomes.findIndex((o) => o.startsWith('asked:'));
-        expect(played.texts[asked]).toMatch(
-          /`agentk approve [0-9a-f]{64} --approvals-dir \/\S+\/\.agentk\/approvals`/,
+        expect(played.texts[asked]).toContain(
+          `--approvals-dir ${join(process.env.AGENTK_HOME as string, 'approvals')}\``,
         );
+        expect(played.texts[asked]).toMatch(/`agentk approve [0-9a-f]{64} --approvals-dir /);
         // Honest steps before the planted instruction was read still went through.
         expect(played.outcomes[0]).toBe('ok');
         expect(played.traceVerifies).toBe(true);

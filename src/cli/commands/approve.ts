@@ -1,12 +1,11 @@
 // `agentk approve <request-hash>`: approve one pending request, out of band.
 
-import { join } from 'node:path';
+import { resolve } from 'node:path';
+import { ensureState, stateDirs } from '../../config/state.js';
 import { writeApproval } from '../../evidence/approvals.js';
 import { loadSigner } from '../../evidence/keys.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
 import { EXIT, printable } from '../io.js';
-
-export const DEFAULT_APPROVALS_DIR = join('.agentk', 'approvals');
 
 export const approveCommand: Command = {
   name: 'approve',
@@ -14,8 +13,9 @@ export const approveCommand: Command = {
                       [--approvals-dir DIR] [--json]
 
 When a client cannot ask its user (no MCP elicitation), an 'ask' is denied with its
-request hash. This writes a signed approval for exactly that request
-(.agentk/approvals/<hash>.json, signed with the active signing key, valid one hour); the
+request hash. This writes a signed approval for exactly that request (<hash>.json in the
+state directory's approvals, $AGENTK_HOME/approvals, where every proxy of this user looks,
+whatever directory you run this in; signed with the active signing key, valid one hour); the
 proxy records it as a human.approve syscall when the agent retries the same request, and
 spends it. Keep the signing key out of the agent's reach: whoever can run this with it can
 approve.
@@ -42,7 +42,9 @@ approve.
     if (approver.length === 0 || approver.length > 200 || printable(approver) !== approver) {
       throw usageError('--approver must be a short name');
     }
-    const dir = stringOption(args, 'approvals-dir') ?? join(io.cwd, DEFAULT_APPROVALS_DIR);
+    const given = stringOption(args, 'approvals-dir');
+    const dirs = stateDirs(io.env, io.cwd);
+    const dir = given !== undefined ? resolve(io.cwd, given) : ensureState(dirs, dirs.approvals);
     const scope = flag(args, 'session') ? 'session' : 'once';
     const clear = flag(args, 'clear-compromised');
     const path = writeApproval(dir, hash, approver, loadSigner(io.env), Date.now(), {

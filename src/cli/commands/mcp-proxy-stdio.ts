@@ -1,12 +1,12 @@
 // `agentk mcp-proxy-stdio`: put AgentK in front of an MCP server, in an MCP client's config.
 
-import { accessSync, closeSync, constants, realpathSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { closeSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { ensureState, migrateLegacyPins, stateDirs } from '../../config/state.js';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
-import { loadSigner } from '../../evidence/keys.js';
+import { loadSigner, SIGNING_KEY_FILE_ENV } from '../../evidence/keys.js';
 import { PinStore } from '../../kernel/catalogue/pins.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { newRunId } from '../../kernel/options.js';
@@ -16,12 +16,10 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RESPONSE_TIMEOUT_MS,
 } from '../../mcp/proxy/types.js';
-import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
+import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode, shellWord } from '../io.js';
-import { DEFAULT_APPROVALS_DIR } from './approve.js';
-import { DEFAULT_PINS_DIR } from './pins.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -50,20 +48,6 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGQUIT',
   'SIGUSR2',
 ];
-
-/**
- * Where default traces go: the working directory, as everywhere else; but MCP clients
- * often start servers in a directory the user cannot write (`/`), and then the home
- * directory takes its place rather than the proxy failing to start.
- */
-function runsBase(cwd: string): string {
-  try {
-    accessSync(cwd, constants.W_OK);
-    return cwd;
-  } catch {
-    return homedir();
-  }
-}
 
 /** The server's stderr log must be writable, and not a symbolic link, before anything starts. */
 function checkAppendable(path: string): void {
@@ -182,7 +166,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --server-id ID             the server's name in policies and traces (required)
   --policy FILE              policy (default: examples/agentk.policy.toml)
   --agent-id ID              the agent's id in the trace (default: the policy's)
-  --trace-out FILE           flight log (default: .agentk/runs/mcp-<server-id>-<run-id>.jsonl)
+  --trace-out FILE           flight log (default: the state directory's runs, see below)
   --response-timeout-ms N    how long to wait for the server (default ${DEFAULT_RESPONSE_TIMEOUT_MS})
   --max-message-bytes N      frame size cap, both directions (default ${DEFAULT_MAX_MESSAGE_BYTES})
   --allow-env NAME           pass this variable to the server (repeatable); the server
@@ -190,15 +174,22 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --stderr-file FILE         append the server's stderr here (default: discarded)
   --fsync                    make trace events durable (fsync) before the messages they
                              allow go out; one fsync per batch (group commit)
-  --pins-dir DIR             where catalogue pins live (default .agentk/pins; see agentk pins)
-  --approvals-dir DIR        where agentk approve leaves approvals (default .agentk/approvals)
+  --pins-dir DIR             where catalogue pins live (default: the state directory's pins)
+  --approvals-dir DIR        where agentk approve leaves approvals (default: the state
+                             directory's approvals, where agentk approve writes them)
   --approval-timeout-ms N    how long the user has to answer an approval request (default 300000)
   --shadow-policy FILE       also decide every syscall under this policy and record both
                              decisions, enforcing only --policy (trace-inspect compares)
   --serialize                one request at a time, for replaying a scripted transcript
                              whose later requests were written knowing earlier answers
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
-                             that start with a hyphen)`,
+                             that start with a hyphen)
+
+AgentK keeps its state out of the agent's workspace, in $AGENTK_HOME (default
+$XDG_STATE_HOME/agentk, else ~/.local/state/agentk): workspaces/<name>-<hash>/runs and
+pins for the directory the proxy runs in, and approvals shared by all. No tool call may
+read or change that directory, the policy, the signing key file or a .agentk/ directory
+in the workspace (kernel.protected-path).`,
   options: {
     'server-id': { type: 'string' },
     policy: { type: 'string' },
@@ -228,26 +219,23 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
       config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
     const signer = loadSigner(io.env);
     const runId = newRunId();
-    const tracePath =
-      config.tracePath ?? join(runsBase(io.cwd), RUNS_DIR, `mcp-${config.serverId}-${runId}.jsonl`);
-    const approvalsDir = resolve(
-      io.cwd,
-      config.approvalsDir ?? join(runsBase(io.cwd), DEFAULT_APPROVALS_DIR),
-    );
+    const place = statePlaces(config, io, runId);
     const kernel = new Kernel({
       policy,
       signer,
       runId,
-      trace: { path: tracePath, durability: config.fsync ? 'group' : 'flush' },
-      pins: new PinStore(config.pinsDir ?? join(runsBase(io.cwd), DEFAULT_PINS_DIR)),
+      trace: { path: place.trace, durability: config.fsync ? 'group' : 'flush' },
+      pins: new PinStore(place.pins),
       ...(shadowPolicy ? { shadowPolicy } : {}),
-      approvalSource: approvalFiles(approvalsDir, signer),
+      approvalSource: approvalFiles(place.approvals, signer),
       // The denial names the exact command, runnable from any directory.
-      approveCommand: (hash) => `agentk approve ${hash} --approvals-dir ${shellWord(approvalsDir)}`,
+      approveCommand: (hash) =>
+        `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
       ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
       roots: serverRoots(config.args, io.cwd),
       // The server runs here: its relative paths resolve against it.
       cwd: io.cwd,
+      protectedPaths: place.protected,
     });
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
@@ -274,6 +262,7 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     await proxy.start();
     const exit = await proxy.done;
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
+    const tracePath = place.trace;
     const shown = relative(io.cwd, tracePath).startsWith('..')
       ? tracePath
       : relative(io.cwd, tracePath);
@@ -284,6 +273,53 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
+
+/**
+ * Where this session's trace, pins and approvals go (the state directory, keyed by the
+ * workspace, unless flags say otherwise), and what no agent call may touch: all of that,
+ * the policies, the signing key file and a `.agentk/` left in the workspace.
+ */
+function statePlaces(
+  config: ProxyConfig,
+  io: {
+    readonly cwd: string;
+    readonly env: Readonly<Record<string, string | undefined>>;
+    stderr(text: string): void;
+  },
+  runId: string,
+): { trace: string; pins: string; approvals: string; protected: string[] } {
+  const dirs = stateDirs(io.env, io.cwd);
+  const at = (path: string) => resolve(io.cwd, path);
+  const trace = at(
+    config.tracePath ?? join(ensureState(dirs, dirs.runs), `mcp-${config.serverId}-${runId}.jsonl`),
+  );
+  const pins = at(config.pinsDir ?? dirs.pins);
+  if (config.pinsDir === undefined) {
+    const moved = migrateLegacyPins(dirs, io.cwd);
+    if (moved !== null) io.stderr(`agentk mcp-proxy-stdio: ${moved}\n`);
+  }
+  const approvals = at(config.approvalsDir ?? ensureState(dirs, dirs.approvals));
+  const keyFile = io.env[SIGNING_KEY_FILE_ENV];
+  const named = [
+    dirs.home,
+    join(io.cwd, '.agentk'),
+    trace,
+    pins,
+    approvals,
+    at(config.policyPath),
+    ...(config.shadowPolicyPath !== undefined ? [at(config.shadowPolicyPath)] : []),
+    ...(keyFile ? [at(keyFile)] : []),
+  ];
+  // As given, and as the real path a server that resolves links would reach.
+  const real = named.flatMap((path) => {
+    try {
+      return [realpathSync(path)];
+    } catch {
+      return [];
+    }
+  });
+  return { trace, pins, approvals, protected: [...new Set([...named, ...real])] };
+}
 
 /**
  * The directories the server's own command line names (a filesystem server's roots, a git

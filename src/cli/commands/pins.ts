@@ -1,12 +1,11 @@
 // `agentk pins list|show|approve`: the pinned MCP catalogues and their pending changes.
 
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
+import { stateDirs } from '../../config/state.js';
 import { type PinFile, PinStore } from '../../kernel/catalogue/pins.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
 import { type CliIo, EXIT, type ExitCode, printable, table } from '../io.js';
-
-export const DEFAULT_PINS_DIR = join('.agentk', 'pins');
 
 function diff(before: Record<string, string>, after: Record<string, string>): string[] {
   const out: string[] = [];
@@ -20,24 +19,34 @@ function diff(before: Record<string, string>, after: Record<string, string>): st
 
 export const pinsCommand: Command = {
   name: 'pins',
-  usage: `agentk pins list [--pins-dir DIR] [--json]
-agentk pins show --server-id ID [--pins-dir DIR] [--json]
-agentk pins approve --server-id ID [--pins-dir DIR] [--json]
+  usage: `agentk pins list [--workspace DIR | --pins-dir DIR] [--json]
+agentk pins show --server-id ID [--workspace DIR | --pins-dir DIR] [--json]
+agentk pins approve --server-id ID [--workspace DIR | --pins-dir DIR] [--json]
 
 The proxy pins each server's catalogue the first time it sees it (canonical hashes, in
-.agentk/pins/<server-id>.json). A descriptor that is new, renamed or changed afterwards
+<server-id>.json under the state directory's pins for the workspace the proxy runs in:
+--workspace names it, default the current directory). A descriptor that is new, renamed or changed afterwards
 is labelled poisoned-suspect, and calls to it are refused until a person reviews the
 change and approves the pending catalogue: show lists the changes (+ new, ~ changed,
 - gone); approve makes the pending catalogue the pinned one.`,
   options: {
     'server-id': { type: 'string' },
     'pins-dir': { type: 'string' },
+    workspace: { type: 'string' },
     json: { type: 'boolean' },
   },
   positionals: [1, 1],
   run(args, io) {
     const action = args.positionals[0] as string;
-    const dir = stringOption(args, 'pins-dir') ?? join(io.cwd, DEFAULT_PINS_DIR);
+    const given = stringOption(args, 'pins-dir');
+    const workspace = stringOption(args, 'workspace');
+    if (given !== undefined && workspace !== undefined) {
+      throw usageError('give --pins-dir or --workspace, not both');
+    }
+    const dir =
+      given !== undefined
+        ? resolve(io.cwd, given)
+        : stateDirs(io.env, resolve(io.cwd, workspace ?? '.')).pins;
     const store = new PinStore(dir);
     const asJson = flag(args, 'json');
     if (action === 'list') return list(store, dir, asJson, io);

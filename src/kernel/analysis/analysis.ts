@@ -84,6 +84,8 @@ export interface AnalysisState {
   annotatedSinks(target: string): SinkMask | undefined;
   /** Where relative paths and `${workspace}` point. */
   readonly workspace: Workspace;
+  /** AgentK's own state, policy and key files: no call may touch them. */
+  readonly protectedPaths: readonly string[];
   /** Arguments the policies' rules name (read and recorded by value). */
   readonly argumentNames: readonly string[];
 }

@@ -38,7 +38,7 @@ import {
 import { isControlArgument, namesRemoteHost, nestedControlValues } from './arguments.js';
 import { Labeller } from './labeller.js';
 import { patchStats, patchWithinTarget } from './patch.js';
-import { ValueReader } from './values.js';
+import { protectedHit, ValueReader } from './values.js';
 
 /** One syscall under analysis: what each kind's analysis works with. */
 interface Call<R extends SyscallRequest = SyscallRequest> {
@@ -276,6 +276,18 @@ function invoke(call: Call<InvokeRequest>): void {
     }
   }
   a.values = values.result();
+  refuseProtected(a, state);
+}
+
+/** A call that reaches AgentK's own state, policy or keys is refused, whatever the policy. */
+function refuseProtected(a: Analysis, state: AnalysisState): void {
+  const hit = protectedHit(a.values?.paths ?? [], state.protectedPaths);
+  if (hit !== null) {
+    a.refuseUnlessRefused(
+      'kernel.protected-path',
+      `the call reaches AgentK's own state, policy or keys (${loggable(hit, 512)}): no agent call may read or change them`,
+    );
+  }
 }
 
 function filePatch(call: Call<FilePatchRequest>): void {
@@ -284,6 +296,7 @@ function filePatch(call: Call<FilePatchRequest>): void {
   const values = new ValueReader(state.workspace);
   values.path(request.target);
   a.values = values.result();
+  refuseProtected(a, state);
   labeller.flow('target', request.target, false);
   labeller.flow('diff', request.diff, true, false);
   a.detail.patch = {

@@ -232,3 +232,20 @@ export function workspaceRoot(dir: string): string | null {
   if (HOME !== '' && `${HOME}/`.startsWith(`${root}/`)) return null;
   return root;
 }
+
+/**
+ * The protected path (AgentK's state, policy or keys) one of `paths` lies in or is, or
+ * null. Paths are compared as normalised text: a symbolic link that leads there from
+ * elsewhere is the sandbox's to stop.
+ */
+export function protectedHit(
+  paths: readonly string[],
+  protectedPaths: readonly string[],
+): string | null {
+  for (const path of paths) {
+    for (const root of protectedPaths) {
+      if (path === root || path.startsWith(root === '/' ? '/' : `${root}/`)) return root;
+    }
+  }
+  return null;
+}
