@@ -24,7 +24,6 @@ export interface StateParts {
 
 export function analysisState(parts: StateParts): AnalysisState {
   const { context, vault, approvals, catalogue } = parts;
-  const names = new Set([...parts.policy.argumentNames, ...(parts.shadow?.argumentNames ?? [])]);
   return {
     policy: parts.policy,
     page: (id) => context.page(id),
@@ -45,7 +44,11 @@ export function analysisState(parts: StateParts): AnalysisState {
       },
       cwd: parts.cwd ?? null,
     },
-    argumentNames: [...names].sort(),
+    argumentNames: (target) => {
+      const own = parts.policy.argumentNamesFor(target);
+      const shadow = parts.shadow?.argumentNamesFor(target) ?? [];
+      return shadow.length === 0 ? own : [...new Set([...own, ...shadow])].sort();
+    },
     protectedPaths: (parts.protectedPaths ?? [])
       .filter((path) => path.startsWith('/'))
       .map((path) => posix.normalize(path).replace(/(?<=.)\/+$/, '')),

@@ -77,7 +77,7 @@ export class CompiledPolicy {
   readonly #sinkMatchers: readonly (readonly [SinkMask, Matcher])[];
   readonly #grants: Matcher;
   readonly #structure: readonly (readonly [ReadonlySet<string>, Matcher])[];
-  /** Arguments some rule names (`[rules.when.arguments]`): the kernel reads and records them. */
+  /** Arguments some rule names (`[rules.when.arguments]`), for fork-replay. */
   readonly argumentNames: readonly string[];
   /** Whether some rule looks at argument values. */
   get seesValues(): boolean {
@@ -92,7 +92,7 @@ export class CompiledPolicy {
       masks: ruleMasks(rule.when),
       targets: rule.when.targets ? compileGlobs(rule.when.targets) : null,
       capability: rule.when.capability === undefined ? null : rule.when.capability === 'present',
-      values: compileValueConditions(rule.when),
+      values: compileValueConditions(rule.when, rule.effect),
     }));
     this.argumentNames = namedArguments(policy.rules);
     this.#sourceMatchers = LABELS.flatMap((label) => {
@@ -110,6 +110,19 @@ export class CompiledPolicy {
       (rule) => [new Set(rule.fields), compileGlobs([rule.pattern])] as const,
     );
   }
+
+  /**
+   * The arguments rules that may apply to `target` name (`[rules.when.arguments]`): the
+   * kernel reads and records those of a call to it, and no other tool's.
+   */
+  readonly argumentNamesFor: (target: string) => readonly string[] = memoized((target) => {
+    const names = new Set<string>();
+    for (const { rule, targets } of this.#rules) {
+      if (rule.when.arguments === undefined || (targets !== null && !targets(target))) continue;
+      for (const name of Object.keys(rule.when.arguments)) names.add(name);
+    }
+    return [...names].sort();
+  });
 
   /** The fields `[labels.structure]` names for answers from `source` (joined), or null. */
   readonly structureFields: (source: string) => ReadonlySet<string> | null = memoized((source) => {
@@ -135,11 +148,7 @@ export class CompiledPolicy {
       if (!labelsMatch(masks, input.labels, input.control)) continue;
       if (!contextMatch(masks, input.context ?? 0)) continue;
       if (compiled.targets !== null && !compiled.targets(input.target)) continue;
-      if (
-        compiled.values !== null &&
-        !compiled.values(input.values ?? 'unknown', compiled.rule.effect)
-      )
-        continue;
+      if (compiled.values !== null && !compiled.values(input.values ?? 'unknown')) continue;
       return compiled;
     }
     // Unreachable for a parsed policy; fail closed anyway.

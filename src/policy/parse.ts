@@ -81,7 +81,9 @@ const pathPattern = pattern.superRefine((value, ctx) => {
           ? 'a path pattern has no "." or ".." components and no "//"'
           : /\*\*[^/]|[^/]\*\*/.test(rest)
             ? '"**" stands alone as a path component'
-            : null;
+            : rest.length > 1 && rest.endsWith('/')
+              ? 'a path pattern does not end with "/" (write "dir/**" for what is below dir)'
+              : null;
   if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
 });
 const hostPattern = pattern.regex(

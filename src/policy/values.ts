@@ -75,22 +75,29 @@ const literal = (text: string) => text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 /**
  * A path pattern as a regular expression source, `${workspace}` replaced by `root` (taken
  * literally). `**` as a whole component matches any number of components, `*` any run
- * within one, `?` one character; a wildcard never matches a component's leading `.`, so
- * `${workspace}/**` leaves `.git/hooks`, `.github` and `.env` out unless a pattern names
- * them.
+ * within one, `?` one character. Where matching loosens (`narrow`: an allow's `paths`, a
+ * deny's or ask's `paths_outside`) a wildcard never matches a component's leading `.`, so
+ * an allow on `${workspace}/**` leaves `.git/hooks`, `.github` and `.env` out unless a
+ * pattern names them; where it tightens, `/home/me/secrets/**` covers `.env` there too.
  */
-function pathSource(pattern: string, root: string): string {
+function pathSource(pattern: string, root: string, narrow: boolean): string {
   const expanded = pattern.startsWith(WORKSPACE_VARIABLE)
     ? pattern.slice(WORKSPACE_VARIABLE.length)
     : pattern;
   const prefix = pattern.startsWith(WORKSPACE_VARIABLE) ? literal(root.replace(/\/+$/, '')) : '';
   let source = prefix;
+  // Where a match loosens (narrow), a wildcard never reaches a leading dot.
+  const dot = narrow ? '(?!\\.)' : '';
+  let previous = '';
   for (const part of expanded.split('/').slice(1)) {
     if (part === '**') {
-      source += '(?:/(?!\\.)[^/]+)*';
+      // `**/**` is `**` (and nested stars stay linear enough to match).
+      if (previous !== '**') source += `(?:/${dot}[^/]+)*`;
+      previous = part;
       continue;
     }
-    source += part.startsWith('.') ? '/' : '/(?!\\.)';
+    previous = part;
+    source += part.startsWith('.') ? '/' : `/${dot}`;
     for (const char of part) {
       if (char === '*') source += '[^/]*';
       else if (char === '?') source += '[^/]';
@@ -141,15 +148,22 @@ function wordTest(
   return roleTest(role, (value: string) => re.test(value) !== outside);
 }
 
-/** A compiled rule's value conditions: whether they hold for these values under `effect`. */
-export type ValueConditions = (values: ArgumentValues | ValueWorld, effect: Verdict) => boolean;
+/** A compiled rule's value conditions: whether they hold for these values. */
+export type ValueConditions = (values: ArgumentValues | ValueWorld) => boolean;
 
-/** Compile a rule's value conditions, or null when it has none. */
-export function compileValueConditions(when: RuleConditions): ValueConditions | null {
+/** Characters of a named argument's value matched (a longer one is unknown). */
+const MAX_ARGUMENT = 4096;
+
+/** Compile the value conditions of a rule with `effect`, or null when it has none. */
+export function compileValueConditions(
+  when: RuleConditions,
+  effect: Verdict,
+): ValueConditions | null {
   if (!hasValueConditions(when)) return null;
+  const allow = effect === 'allow';
   const tests: Test[] = [];
-  if (when.paths !== undefined) tests.push(pathTest(when.paths, false));
-  if (when.paths_outside !== undefined) tests.push(pathTest(when.paths_outside, true));
+  if (when.paths !== undefined) tests.push(pathTest(when.paths, false, allow));
+  if (when.paths_outside !== undefined) tests.push(pathTest(when.paths_outside, true, !allow));
   if (when.hosts !== undefined) tests.push(wordTest('hosts', when.hosts, false));
   if (when.hosts_outside !== undefined) tests.push(wordTest('hosts', when.hosts_outside, true));
   if (when.recipients !== undefined) {
@@ -163,19 +177,49 @@ export function compileValueConditions(when: RuleConditions): ValueConditions | 
     tests.push(roleTest('amounts', (amount: number) => amount >= min && amount <= max));
   }
   for (const [name, patterns] of Object.entries(when.arguments ?? {})) {
-    const re = anchored(patterns.map((text) => literal(text).replace(/\\\*/g, '.*')));
+    const lower = patterns.map((pattern) => pattern.toLowerCase());
     tests.push((values) => {
       const given = Object.hasOwn(values.arguments, name) ? values.arguments[name] : [];
-      return given === null || given === undefined ? 'some' : count(given, (v) => re.test(v));
+      if (given === null || given === undefined) return 'some';
+      if (given.some((value) => value.length > MAX_ARGUMENT)) return 'some';
+      return count(given, (value) => {
+        const text = value.toLowerCase();
+        return lower.some((pattern) => wildcardMatch(pattern, text));
+      });
     });
   }
-  return (values, effect) => {
+  return (values) => {
     if (typeof values === 'string') return worldHolds(values, effect);
     // Allow: every value of every role named matches. Deny, ask: some value of each does.
-    return effect === 'allow'
+    return allow
       ? tests.every((test) => test(values) === 'all')
       : tests.every((test) => test(values) !== 'none');
   };
+}
+
+/**
+ * Whether `text` matches `pattern`, where `*` matches any run: the greedy two-pointer walk
+ * (at most pattern x text steps; a regular expression could take exponential time).
+ */
+export function wildcardMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === text[t]) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      resume = t;
+    } else if (star !== -1) {
+      p = star + 1;
+      t = ++resume;
+    } else return false;
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 function worldHolds(world: ValueWorld, effect: Verdict): boolean {
@@ -191,10 +235,10 @@ function worldHolds(world: ValueWorld, effect: Verdict): boolean {
   }
 }
 
-function pathTest(patterns: readonly string[], outside: boolean): Test {
+function pathTest(patterns: readonly string[], outside: boolean, narrow: boolean): Test {
   const plain = patterns.filter((pattern) => !pattern.startsWith(WORKSPACE_VARIABLE));
   const relative = patterns.filter((pattern) => pattern.startsWith(WORKSPACE_VARIABLE));
-  const fixed = plain.map((pattern) => pathSource(pattern, ''));
+  const fixed = plain.map((pattern) => pathSource(pattern, '', narrow));
   // `${workspace}` stands for every workspace root; the roots change while a session runs.
   let roots = '';
   let re = anchored(fixed.length > 0 ? fixed : ['(?!)']);
@@ -204,7 +248,7 @@ function pathTest(patterns: readonly string[], outside: boolean): Test {
     roots = key;
     const sources = [
       ...fixed,
-      ...workspace.flatMap((root) => relative.map((pattern) => pathSource(pattern, root))),
+      ...workspace.flatMap((root) => relative.map((pattern) => pathSource(pattern, root, narrow))),
     ];
     re = anchored(sources.length > 0 ? sources : ['(?!)']);
     return re;

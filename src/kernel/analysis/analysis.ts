@@ -86,8 +86,8 @@ export interface AnalysisState {
   readonly workspace: Workspace;
   /** AgentK's own state, policy and key files: no call may touch them. */
   readonly protectedPaths: readonly string[];
-  /** Arguments the policies' rules name (read and recorded by value). */
-  readonly argumentNames: readonly string[];
+  /** Arguments the rules that may apply to `target` name (read and recorded by value). */
+  argumentNames(target: string): readonly string[];
 }
 
 export class Analysis {

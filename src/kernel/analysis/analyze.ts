@@ -140,7 +140,7 @@ export function analyze(
       break;
     case 'network.send': {
       const reader = new ValueReader(state.workspace);
-      reader.control('url', request.target);
+      reader.argument('url', request.target, true);
       a.values = reader.result();
       labeller.flow('target', request.target, false);
       if (request.body !== undefined) labeller.flow('body', request.body, true, false);
@@ -248,7 +248,7 @@ function invoke(call: Call<InvokeRequest>): void {
   const values = new ValueReader(state.workspace);
   if (request.kind === 'resource.read')
     values.urls(request.target.slice(request.target.indexOf('/') + 1));
-  values.named(request.args ?? {}, state.argumentNames);
+  values.named(request.args ?? {}, state.argumentNames(request.target));
   for (const [key, value] of Object.entries(request.args ?? {})) {
     if (value === undefined) continue; // absent, as in the JSON that is sent
     // The name is the agent's text too: traced like a value, logged only as a name.
@@ -257,22 +257,19 @@ function invoke(call: Call<InvokeRequest>): void {
     const text = labeller.text(value);
     const control = exec || isControlArgument(key, text);
     labeller.flow(`arg:${name}`, value, true, control);
-    if (control) {
-      remote(text);
-      values.control(key, value);
-    }
+    // Every argument's values by role (a content argument's only under role-named keys).
+    values.argument(key, value, control, exec);
+    if (control) remote(text);
     if (control || typeof value !== 'object' || value === null) continue;
     const nested = nestedControlValues(name, value);
     if (nested === null) {
       labeller.flow(`arg:${name}`, value, false, true);
       remote(text);
-      values.control(key, value);
       continue;
     }
     for (const [path, member] of nested) {
       labeller.flow(`arg:${loggable(path, 256)}`, member, false, true);
       remote(labeller.text(member));
-      values.control(path, member);
     }
   }
   a.values = values.result();

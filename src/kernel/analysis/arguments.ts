@@ -72,8 +72,12 @@ export function nestedControlValues(name: string, value: unknown): [string, unkn
   return out;
 }
 
-/** Where a URL may start: a scheme (lenient forms such as `http:host` included) or `//`. */
-const URL_START = /(?:[a-z][a-z0-9+.-]{0,31}:|\/\/)[^\s"'<>`]{1,4096}/gi;
+/**
+ * Where a URL may start: a scheme (lenient forms such as `http:host` included) or `//`; it
+ * runs to the next whitespace, as a WHATWG parser reads it (quotes and `<>` inside are
+ * userinfo, `http://localhost'@evil.com` goes to evil.com).
+ */
+const URL_START = /(?:[a-z][a-z0-9+.-]{0,31}:|\/\/)\S{1,4096}/gi;
 /** URL candidates looked at in one value, at most (beyond: counted as remote, fail closed). */
 const MAX_URL_CANDIDATES = 1024;
 
@@ -87,16 +91,25 @@ export function namesRemoteHost(raw: string): boolean {
   let seen = 0;
   for (const match of text.matchAll(URL_START)) {
     if (++seen > MAX_URL_CANDIDATES) return true;
-    let host: string;
-    try {
-      const candidate = match[0].startsWith('//') ? `http:${match[0]}` : match[0];
-      host = new URL(candidate).hostname.toLowerCase().replace(/^\[|\]$/g, '');
-    } catch {
-      continue;
-    }
-    if (host === '' || host === 'localhost' || host === '::1') continue;
-    if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) continue;
-    return true;
+    const raw = match[0];
+    // Where parsers disagree (a backslash), count it as remote; a reader that stops at a
+    // quote sees a shorter URL: either reading may name the remote host.
+    if (raw.includes('\\') && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return true;
+    if (remoteHost(raw) || remoteHost(raw.split(/['"`<>]/)[0] as string)) return true;
   }
   return false;
+}
+
+function remoteHost(candidate: string): boolean {
+  let host: string;
+  try {
+    host = new URL(candidate.startsWith('//') ? `http:${candidate}` : candidate).hostname
+      .toLowerCase()
+      .replace(/^\[|\]$/g, '')
+      .replace(/\.+$/, '');
+  } catch {
+    return false;
+  }
+  if (host === '' || host === 'localhost' || host === '::1') return false;
+  return !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -23,27 +23,62 @@ export interface Workspace {
 
 const words = (list: string) => new Set(list.split(' '));
 const PATH_WORDS = words(
-  'path paths file files filename filepath dir directory folder source destination dest location cwd root',
+  'path paths file files filename filepath pathname dir directory folder source src ' +
+    'destination dest dst target output out cwd root',
 );
 const URL_WORDS = words('url uri urls uris link links href endpoint webhook');
 const RECIPIENT_WORDS = words(
   'to cc bcc recipient recipients email emails address addresses attendee attendees invitee ' +
     'invitees participant participants member members contact contacts payee beneficiary',
 );
-const AMOUNT_WORDS = words('amount amounts price total cost');
+const AMOUNT_WORDS = words('amount amounts price total cost fee sum');
+/** Keys whose values are carried text, not something the call acts on. */
+const CONTENT_WORDS = words(
+  'body content contents text message description summary comment note notes title subject ' +
+    'html markdown caption reply answer prompt query question data',
+);
 
-/** Where a URL may start: a scheme (lenient forms such as `http:host` included) or `//`. */
-const URL_START = /(?:[a-z][a-z0-9+.-]{0,31}:|\/\/)[^\s"'<>`]{1,4096}/gi;
+type Roles = Readonly<Record<'path' | 'url' | 'recipient' | 'amount', boolean>>;
+const NO_ROLES: Roles = { path: false, url: false, recipient: false, amount: false };
+
+/**
+ * The roles a key gives what lies under it: its own role words, or none when it names
+ * carried text (`content`: nothing under it is scanned), or (a key that says neither) the
+ * roles above it.
+ */
+function rolesOf(key: string, parent: Roles): { roles: Roles; content: boolean } {
+  const named = nameWords(key);
+  const is = (set: ReadonlySet<string>) => named.some((word) => set.has(word));
+  const roles = {
+    path: is(PATH_WORDS),
+    url: is(URL_WORDS),
+    recipient: is(RECIPIENT_WORDS),
+    amount: is(AMOUNT_WORDS),
+  };
+  if (roles.path || roles.url || roles.recipient || roles.amount) return { roles, content: false };
+  const content = named.length > 0 && named.every((word) => CONTENT_WORDS.has(word));
+  return content ? { roles: NO_ROLES, content } : { roles: parent, content };
+}
+
+/** A URL from its scheme to the next whitespace (WHATWG reads quotes and `<>` as userinfo). */
+const URL_START = /(?:[a-z][a-z0-9+.-]{0,31}:|\/\/)\S{1,4096}/gi;
 const SCHEME_URL = /^[a-z][a-z0-9+.-]{0,31}:\/\//i;
 const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}/g;
+/** One address, alone or as `Name <address>`, as a recipient argument's whole entry. */
+const WHOLE_EMAIL =
+  /^\s*(?:[^<>@,;]*<)?([A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24})>?\s*$/;
 const NUMBER = /^[+-]?(?:\d{1,3}(?:[,_]\d{3})+|\d+)(?:\.\d+)?$/;
+/** A word of a command that names a file: it has a slash, or starts with `.` or `~`. */
+const COMMAND_PATH = /(?:^|[\s;&|<>()'"`=])((?:\.{1,2}|~)?[\w.@%+-]*\/[^\s;&|<>()'"`]*|\.[\w.-]+)/g;
 
 /** Values of one role read from one call, at most (beyond: the role is unknown). */
 const MAX_VALUES = 256;
 /** Leaves of one argument looked at, at most (beyond: every role is unknown). */
 const MAX_LEAVES = 1024;
 /** Values of one role kept in the flight log, at most (beyond: recorded as unknown). */
-const MAX_RECORDED = 32;
+const MAX_RECORDED = 64;
+/** Characters of a path read (a longer one is unknown): matching stays cheap. */
+const MAX_PATH = 4096;
 
 const HOME = homedir().replace(/\/+$/, '');
 
@@ -75,14 +110,20 @@ export class ValueReader {
   path(raw: string): void {
     const home = raw === '~' || raw.startsWith('~/') ? 1 : raw.startsWith('$HOME/') ? 5 : 0;
     const { cwd } = this.#workspace;
-    if (raw === '' || raw.includes('\0') || (home > 0 && HOME === '')) this.#unknown.add('paths');
+    if (raw === '' || raw.length > MAX_PATH || raw.includes('\0') || (home > 0 && HOME === ''))
+      this.#unknown.add('paths');
     else if (home > 0) this.#add('paths', normal(HOME + raw.slice(home)));
     else if (raw.startsWith('/')) this.#add('paths', normal(raw));
     else if (cwd !== null) this.#add('paths', normal(posix.resolve(cwd, raw)));
     else this.#unknown.add('paths');
   }
 
-  /** The URLs in a text: their hosts (file URLs: their paths). Whether it held one. */
+  /**
+   * The URLs in a text: their hosts (file URLs: their paths). Whether it held one. A URL
+   * runs to the next whitespace, as a WHATWG parser reads it (quotes and `<>` inside are
+   * userinfo: `https://corp.example'@evil.com` goes to evil.com); where parsers disagree
+   * (a backslash), the host is unknown.
+   */
   urls(text: string): boolean {
     let found = false;
     let seen = 0;
@@ -91,65 +132,99 @@ export class ValueReader {
         this.#unknown.add('hosts');
         return true;
       }
-      let url: URL;
-      try {
-        url = new URL(match[0].startsWith('//') ? `http:${match[0]}` : match[0]);
-      } catch {
-        continue;
+      const raw = match[0];
+      // The URL as a reader who stops at a quote sees it, too: each host must pass.
+      const cut = raw.split(/['"`<>]/)[0] as string;
+      for (const candidate of cut === raw || cut.length < 3 ? [raw] : [raw, cut]) {
+        if (this.#url(candidate)) found = true;
       }
-      if (url.protocol === 'file:') {
-        try {
-          this.path(fileURLToPath(url));
-          found = true;
-        } catch {
-          this.#unknown.add('paths');
-        }
-      } else if (url.hostname !== '') {
-        this.#add('hosts', url.hostname.toLowerCase().replace(/^\[|\]$/g, ''));
-        found = true;
-      }
+      if (raw.includes('\\') && SCHEME_URL.test(raw)) this.#unknown.add('hosts');
     }
     return found;
   }
 
-  /** A control argument: every text and number in it, read by the role its name gives. */
-  control(name: string, value: unknown): void {
-    const named = new Set(nameWords(name));
-    const is = (set: ReadonlySet<string>) => [...named].some((word) => set.has(word));
-    const roles = {
-      path: is(PATH_WORDS),
-      url: is(URL_WORDS),
-      recipient: is(RECIPIENT_WORDS),
-      amount: is(AMOUNT_WORDS),
-    };
-    const leaves: unknown[] = [value];
-    for (let seen = 0; leaves.length > 0; seen++) {
+  #url(candidate: string): boolean {
+    let url: URL;
+    try {
+      url = new URL(candidate.startsWith('//') ? `http:${candidate}` : candidate);
+    } catch {
+      return false;
+    }
+    if (url.protocol === 'file:') {
+      try {
+        this.path(fileURLToPath(url));
+      } catch {
+        this.#unknown.add('paths');
+      }
+      return true;
+    }
+    if (url.hostname === '') return false;
+    this.#add(
+      'hosts',
+      url.hostname
+        .toLowerCase()
+        .replace(/^\[|\]$/g, '')
+        .replace(/\.+$/, ''),
+    );
+    return true;
+  }
+
+  /**
+   * An argument: every text and number in it read by the role its own key, or the nearest
+   * key above it that says one, gives (`ops[0].path` is a path whatever `ops` is called).
+   * In a control argument, URLs, addresses and absolute paths anywhere in its text count
+   * too (not under a key that names carried text); in a content argument, only what a
+   * role-named key holds. An exec's arguments are commands: the files their words name
+   * are read, and paths and hosts are unknown beyond that (a shell can reach anything).
+   */
+  argument(name: string, value: unknown, control: boolean, exec = false): void {
+    const stack: [unknown, Roles, boolean][] = [[value, rolesOf(name, NO_ROLES).roles, control]];
+    if (exec) {
+      this.#unknown.add('paths');
+      this.#unknown.add('hosts');
+    }
+    for (let seen = 0; stack.length > 0; seen++) {
       if (seen >= MAX_LEAVES) {
         for (const role of VALUE_ROLES) this.#unknown.add(role);
         return;
       }
-      const leaf = leaves.pop();
-      if (Array.isArray(leaf)) leaves.push(...leaf);
-      else if (typeof leaf === 'object' && leaf !== null) leaves.push(...Object.values(leaf));
-      else if (typeof leaf === 'string') this.#text(leaf, roles);
-      else if (typeof leaf === 'number' && roles.amount) this.#amount(leaf);
+      const [item, roles, scan] = stack.pop() as [unknown, Roles, boolean];
+      if (Array.isArray(item)) {
+        for (const member of item) stack.push([member, roles, scan]);
+      } else if (typeof item === 'object' && item !== null) {
+        for (const [key, member] of Object.entries(item)) {
+          const own = rolesOf(key, roles);
+          stack.push([member, own.roles, scan && !own.content]);
+        }
+      } else if (typeof item === 'string') this.#text(item, roles, scan, exec);
+      else if (typeof item === 'number' && roles.amount) this.#amount(item);
     }
   }
 
-  #text(text: string, roles: Record<'path' | 'url' | 'recipient' | 'amount', boolean>): void {
-    const hadUrl = this.urls(text);
-    if (roles.url && !hadUrl) this.#unknown.add('hosts');
-    let addresses = 0;
-    for (const match of text.matchAll(EMAIL)) {
-      addresses++;
-      this.#add('recipients', match[0].toLowerCase());
+  #text(text: string, roles: Roles, scan: boolean, exec: boolean): void {
+    if (scan || roles.url) {
+      const hadUrl = this.urls(text);
+      if (roles.url && !hadUrl) this.#unknown.add('hosts');
     }
-    if (roles.recipient && addresses === 0) this.#unknown.add('recipients');
+    if (roles.recipient) this.#recipients(text);
+    else if (scan)
+      for (const match of text.matchAll(EMAIL)) this.#add('recipients', match[0].toLowerCase());
     if (roles.path && !SCHEME_URL.test(text)) this.path(text);
-    else for (const match of text.matchAll(PATH_IN_TEXT)) this.path(match[0]);
+    if (scan || roles.path) for (const match of text.matchAll(PATH_IN_TEXT)) this.path(match[0]);
+    if (exec) for (const match of text.matchAll(COMMAND_PATH)) this.path(match[1] as string);
     if (roles.amount) {
       const trimmed = text.trim();
       this.#amount(NUMBER.test(trimmed) ? Number(trimmed.replace(/[,_]/g, '')) : Number.NaN);
+    }
+  }
+
+  /** A recipient argument: each entry (split at `,` and `;`) must be one whole address. */
+  #recipients(text: string): void {
+    for (const entry of text.split(/[,;]/)) {
+      if (entry.trim() === '') continue;
+      const address = WHOLE_EMAIL.exec(entry)?.[1];
+      if (address === undefined) this.#unknown.add('recipients');
+      else this.#add('recipients', address.toLowerCase());
     }
   }
 
@@ -202,7 +277,8 @@ export function recordedValues(
   const text = (value: string) => scrub(loggable(value, 512));
   for (const role of ['paths', 'hosts', 'recipients'] as const) {
     const list = values[role];
-    if (list.length > MAX_RECORDED) unknown.add(role);
+    // Cut short (too many, or one clipped): a fork cannot be sure of this role.
+    if (list.length > MAX_RECORDED || list.some((value) => value.length > 512)) unknown.add(role);
     if (list.length > 0) out[role] = list.slice(0, MAX_RECORDED).map(text);
   }
   if (values.amounts.length > MAX_RECORDED) unknown.add('amounts');
