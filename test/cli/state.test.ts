@@ -31,7 +31,12 @@ function workspace(): string {
 }
 
 /** The official SDK client, through the proxy binary run in `ws`, to server-filesystem. */
-async function session(ws: string, home: string, extra: string[] = []): Promise<Client> {
+async function session(
+  ws: string,
+  home: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [
@@ -46,7 +51,7 @@ async function session(ws: string, home: string, extra: string[] = []): Promise<
       ws,
     ],
     cwd: ws,
-    env: { PATH: process.env.PATH ?? '', AGENTK_HOME: home },
+    env: { PATH: process.env.PATH ?? '', AGENTK_HOME: home, ...env },
     stderr: 'ignore',
   });
   const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });
@@ -101,8 +106,11 @@ describe('the state directory', () => {
     expect(readFileSync(policy, 'utf8')).toBe('extends = "default"\n');
     expect(existsSync(join(ws, 'src/add.js'))).toBe(true);
     await client.close();
-    const runs = readdirSync(dirs.runs).filter((name) => name.endsWith('.jsonl'));
+    const runs = readdirSync(dirs.runs).filter((name) => /^mcp-fs-\d.*\.jsonl$/.test(name));
     expect(runs).toHaveLength(1);
+    expect(realpathSync(join(dirs.runs, 'mcp-fs-latest.jsonl'))).toBe(
+      join(dirs.runs, runs[0] as string),
+    );
     expect(verifyLogFile(join(dirs.runs, runs[0] as string)).ok).toBe(true);
     expect(existsSync(join(ws, '.agentk'))).toBe(false);
   }, 60_000);
@@ -148,6 +156,34 @@ describe('the state directory', () => {
     );
     expect(result.stderr).toContain('AGENTK_HOME');
   });
+});
+
+describe('traces a static client config can name', () => {
+  it('expands {run} and {server} in --trace-out, so every launch gets its own file', async () => {
+    const ws = workspace();
+    const home = join(ws, 'state');
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'agentk-traces-')));
+    const template = join(dir, 'agentk-{server}-{run}.jsonl');
+    for (let i = 0; i < 2; i++) await (await session(ws, home, ['--trace-out', template])).close();
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(2);
+    for (const file of files) expect(file).toMatch(/^agentk-fs-\d{8}T\d{6}Z-[0-9a-f]{8}\.jsonl$/);
+  }, 60_000);
+
+  it('writes into AGENTK_TRACE_DIR with a latest pointer that follows the newest session', async () => {
+    const ws = workspace();
+    const dir = join(realpathSync(mkdtempSync(join(tmpdir(), 'agentk-traces-'))), 'new');
+    const env = { AGENTK_TRACE_DIR: dir };
+    await (await session(ws, join(ws, 'state'), [], env)).close();
+    await (await session(ws, join(ws, 'state'), [], env)).close();
+    const traces = readdirSync(dir)
+      .filter((name) => /^mcp-fs-\d/.test(name))
+      .sort();
+    expect(traces).toHaveLength(2);
+    const latest = join(dir, 'mcp-fs-latest.jsonl');
+    expect(realpathSync(latest)).toBe(join(dir, traces[1] as string));
+    expect(verifyLogFile(latest).ok).toBe(true);
+  }, 60_000);
 });
 
 describe('pins from before the state directory', () => {

@@ -1,7 +1,15 @@
 // `agentk mcp-proxy-stdio`: put AgentK in front of an MCP server, in an MCP client's config.
 
-import { closeSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import {
+  closeSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ensureState, migrateLegacyPins, stateDirs } from '../../config/state.js';
 import { AgentkError } from '../../errors.js';
@@ -66,6 +74,7 @@ export interface ProxyConfig {
   readonly agentId: string | undefined;
   readonly policyPath: string;
   readonly tracePath: string | undefined;
+  readonly traceDir: string | undefined;
   readonly timeoutMs: number;
   readonly maxBytes: number;
   readonly allowEnv: readonly string[];
@@ -120,6 +129,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
     agentId,
     policyPath: stringOption(args, 'policy') ?? DEFAULT_POLICY_PATH,
     tracePath: stringOption(args, 'trace-out'),
+    traceDir: stringOption(args, 'trace-dir'),
     timeoutMs: integerOption(
       args,
       'response-timeout-ms',
@@ -166,7 +176,11 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --server-id ID             the server's name in policies and traces (required)
   --policy FILE              policy (default: examples/agentk.policy.toml)
   --agent-id ID              the agent's id in the trace (default: the policy's)
-  --trace-out FILE           flight log (default: the state directory's runs, see below)
+  --trace-out FILE           flight log; {run} and {server} in FILE become the run id and
+                             server id, so a fixed config names a new file each session
+  --trace-dir DIR            put mcp-<server-id>-<run-id>.jsonl here (or $AGENTK_TRACE_DIR;
+                             default: the state directory's runs, see below), with
+                             mcp-<server-id>-latest.jsonl pointing at the newest
   --response-timeout-ms N    how long to wait for the server (default ${DEFAULT_RESPONSE_TIMEOUT_MS})
   --max-message-bytes N      frame size cap, both directions (default ${DEFAULT_MAX_MESSAGE_BYTES})
   --allow-env NAME           pass this variable to the server (repeatable); the server
@@ -195,6 +209,7 @@ in the workspace (kernel.protected-path).`,
     policy: { type: 'string' },
     'agent-id': { type: 'string' },
     'trace-out': { type: 'string' },
+    'trace-dir': { type: 'string' },
     'response-timeout-ms': { type: 'string' },
     'max-message-bytes': { type: 'string' },
     'allow-env': { type: 'string', multiple: true },
@@ -237,6 +252,7 @@ in the workspace (kernel.protected-path).`,
       cwd: io.cwd,
       protectedPaths: place.protected,
     });
+    if (place.latest !== null) pointLatest(place.latest, place.trace);
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
       kernel,
@@ -287,11 +303,25 @@ function statePlaces(
     stderr(text: string): void;
   },
   runId: string,
-): { trace: string; pins: string; approvals: string; protected: string[] } {
+): {
+  trace: string;
+  pins: string;
+  approvals: string;
+  protected: string[];
+  latest: string | null;
+} {
   const dirs = stateDirs(io.env, io.cwd);
   const at = (path: string) => resolve(io.cwd, path);
+  const template = config.tracePath;
+  if (template !== undefined && config.traceDir !== undefined) {
+    throw usageError('give --trace-out or --trace-dir, not both');
+  }
+  const traceDir = config.traceDir ?? (io.env.AGENTK_TRACE_DIR || undefined);
+  const runs = traceDir !== undefined ? ensureDir(at(traceDir)) : ensureState(dirs, dirs.runs);
   const trace = at(
-    config.tracePath ?? join(ensureState(dirs, dirs.runs), `mcp-${config.serverId}-${runId}.jsonl`),
+    template !== undefined
+      ? template.replaceAll('{run}', runId).replaceAll('{server}', config.serverId)
+      : join(runs, `mcp-${config.serverId}-${runId}.jsonl`),
   );
   const pins = at(config.pinsDir ?? dirs.pins);
   if (config.pinsDir === undefined) {
@@ -318,7 +348,39 @@ function statePlaces(
       return [];
     }
   });
-  return { trace, pins, approvals, protected: [...new Set([...named, ...real])] };
+  return {
+    trace,
+    pins,
+    approvals,
+    protected: [...new Set([...named, ...real])],
+    latest: template === undefined ? join(runs, `mcp-${config.serverId}-latest.jsonl`) : null,
+  };
+}
+
+/** A trace directory the user named: created if missing (owner only). */
+function ensureDir(dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw usageError(`--trace-dir ${dir}: cannot create it (${code})`);
+  }
+  return dir;
+}
+
+/**
+ * Point `link` at `trace` (a relative symbolic link, replaced atomically), so that the
+ * newest session of a server is always `mcp-<server-id>-latest.jsonl`. Best effort: a file
+ * system without links keeps the traces and loses only the pointer.
+ */
+function pointLatest(link: string, trace: string): void {
+  const temporary = `${link}.${process.pid}.tmp`;
+  try {
+    symlinkSync(relative(dirname(link), trace), temporary);
+    renameSync(temporary, link);
+  } catch {
+    rmSync(temporary, { force: true });
+  }
 }
 
 /**
