@@ -280,6 +280,42 @@ describe('the seed transcripts', () => {
       .filter((a) => (a.result as { isError?: boolean } | undefined)?.isError)
       .map((a) => a.id);
     expect(denied).toEqual([5, 6]);
+    // A person watching stderr sees where the session goes, and each denial in one line:
+    // the tool, the rule, which argument came from which page, and why.
+    const said = result.stderr.trim().split('\n');
+    expect(said[0]).toMatch(
+      /^agentk poisoned-demo: mediating \S+ under \S+agentk\.policy\.toml; trace \S+demo\.jsonl$/,
+    );
+    expect(said.filter((line) => line.includes(': denied '))).toEqual([
+      expect.stringMatching(
+        /^agentk poisoned-demo: denied tool\.invoke poisoned-demo\/http_post by deny-private-egress at step \d+ \(url from step \d+ poisoned-demo\/fetch_url; body from step \d+ poisoned-demo\/read_inbox\): private or secret data may not leave/,
+      ),
+      expect.stringMatching(
+        /^agentk poisoned-demo: denied tool\.invoke poisoned-demo\/apply_patch by deny-poisoned-side-effect/,
+      ),
+    ]);
+    expect(said.at(-1)).toMatch(/^agentk mcp-proxy-stdio: the client closed the session/);
+  });
+
+  it('says nothing on stderr but the closing summary with --quiet', () => {
+    const result = agentk(
+      [
+        'mcp-proxy-stdio',
+        '--quiet',
+        '--serialize',
+        '--server-id',
+        'poisoned-demo',
+        '--command',
+        process.execPath,
+        '--arg',
+        example('mcp-poisoned-server.mjs'),
+      ],
+      readFileSync(example('mcp-proxy-client-session.jsonl'), 'utf8'),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^agentk mcp-proxy-stdio: the client closed the session/),
+    ]);
   });
 });
 

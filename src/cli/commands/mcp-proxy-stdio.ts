@@ -26,7 +26,7 @@ import {
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
-import { type Command, type ParsedArgs, stringOption, usageError } from '../command.js';
+import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode, shellWord } from '../io.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -196,6 +196,8 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              decisions, enforcing only --policy (trace-inspect compares)
   --serialize                one request at a time, for replaying a scripted transcript
                              whose later requests were written knowing earlier answers
+  --quiet                    print nothing on stderr but errors and the closing summary
+                             (default: a line at start and one per denied request)
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
                              that start with a hyphen)
 
@@ -210,6 +212,7 @@ in the workspace (kernel.protected-path).`,
     'agent-id': { type: 'string' },
     'trace-out': { type: 'string' },
     'trace-dir': { type: 'string' },
+    quiet: { type: 'boolean' },
     'response-timeout-ms': { type: 'string' },
     'max-message-bytes': { type: 'string' },
     'allow-env': { type: 'string', multiple: true },
@@ -253,6 +256,12 @@ in the workspace (kernel.protected-path).`,
       protectedPaths: place.protected,
     });
     if (place.latest !== null) pointLatest(place.latest, place.trace);
+    const quiet = flag(args, 'quiet');
+    if (!quiet) {
+      io.stderr(
+        `agentk ${config.serverId}: mediating ${config.command} under ${config.policyPath}; trace ${place.trace}\n`,
+      );
+    }
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
       kernel,
@@ -269,6 +278,9 @@ in the workspace (kernel.protected-path).`,
       serialize: config.serialize,
       durable: config.fsync,
       approvalTimeoutMs: config.approvalTimeoutMs,
+      ...(quiet
+        ? {}
+        : { onDenial: (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`) }),
       ...(config.stderrFile !== undefined ? { stderrFile: config.stderrFile } : {}),
     });
     // Every signal that would end the process ends the session instead: answered, sealed,

@@ -39,6 +39,27 @@ export function denialText(result: SyscallResult): string {
 }
 
 /**
+ * One line for a person watching the proxy's stderr: what was denied, by which rule, which
+ * argument came from which page, and why (the reason names the command that approves it).
+ */
+export function denialReport(
+  result: SyscallResult,
+  pageOf: (id: string) => ContextPage | undefined,
+): string {
+  const tainted = result.provenance
+    .filter((hit) => hit.labels.some((label) => label !== 'trusted'))
+    .slice(0, 3)
+    .map((hit) => {
+      const page = pageOf(hit.page);
+      const from = page ? `step ${page.step} ${page.source}` : hit.page;
+      return `${hit.arg.replace(/^arg:/, '')} from ${from}`;
+    });
+  const steered = tainted.length > 0 ? ` (${tainted.join('; ')})` : '';
+  const line = `${result.verdict === 'ask' ? 'asked' : 'denied'} ${result.kind} ${result.target} by ${result.rule} at step ${result.step}${steered}: ${result.reason}`;
+  return redactSecrets(line.replace(/[\r\n]+/g, ' '));
+}
+
+/**
  * A denied tools/call, as a tool result with isError (what agents show the model). A tool
  * that declared an output schema gets no structuredContent: the denial would not match it.
  */

@@ -23,7 +23,13 @@ import {
   resultLine,
 } from '../jsonrpc.js';
 import { type ClientMetadata, stripAgentkMetadata } from '../metadata.js';
-import { approvalQuestion, declinedResult, errorDenialLine, toolDenialLine } from './denials.js';
+import {
+  approvalQuestion,
+  declinedResult,
+  denialReport,
+  errorDenialLine,
+  toolDenialLine,
+} from './denials.js';
 import { Excerpts } from './excerpts.js';
 import { isListing, type ListingJob, Listings } from './listings.js';
 import {
@@ -61,9 +67,12 @@ export class McpMediator {
   /** Recent pages' text, quoted in questions to a person. */
   readonly #excerpts = new Excerpts();
 
-  constructor(kernel: Kernel, serverId: string) {
+  readonly #onDenial: ((line: string) => void) | undefined;
+
+  constructor(kernel: Kernel, serverId: string, onDenial?: (line: string) => void) {
     this.kernel = kernel;
     this.serverId = serverId;
+    this.#onDenial = onDenial;
     this.#listings = new Listings(kernel, serverId);
   }
 
@@ -235,6 +244,7 @@ export class McpMediator {
 
   /** A denied request, as its method calls for: a tool result, or error -32003. */
   #denial(request: RpcRequest, result: SyscallResult): string {
+    this.#onDenial?.(denialReport(result, (id) => this.kernel.page(id)));
     if (request.method !== 'tools/call') return errorDenialLine(request.id, result);
     const name = String(request.params?.name ?? '');
     return toolDenialLine(request.id, result, this.#listings.hasSchema(name));

@@ -76,7 +76,7 @@ export class ProxySession {
   constructor(options: SessionOptions) {
     this.#options = options;
     this.#kernel = options.kernel;
-    this.#mediator = new McpMediator(options.kernel, options.serverId);
+    this.#mediator = new McpMediator(options.kernel, options.serverId, options.onDenial);
     this.#timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
     this.#approvalTimeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;

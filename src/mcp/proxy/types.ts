@@ -48,6 +48,8 @@ export interface SessionOptions {
   readonly serialize?: boolean;
   /** How long a person has to answer an approval request (default five minutes). */
   readonly approvalTimeoutMs?: number;
+  /** Told one line per denied request (for a person watching stderr). */
+  readonly onDenial?: (line: string) => void;
   /** Server notifications: burst size and sustained rate per second. */
   readonly notificationBurst?: number;
   readonly notificationsPerSecond?: number;
