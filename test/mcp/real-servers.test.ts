@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CompleteResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
@@ -45,6 +46,31 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     const chain = verifyLogFile(trace);
     expect(chain.ok).toBe(true);
     if (chain.ok) expect(chain.events).toBeGreaterThan(20);
+  });
+
+  it('withholds the capabilities it does not mediate, rather than advertise them and refuse', async () => {
+    const direct = await connect(process.execPath, [EVERYTHING]);
+    const through = await connect(...proxied('everything', tempTrace(), [EVERYTHING]));
+    const served = direct.getServerCapabilities() ?? {};
+    // server-everything offers completions, resource subscriptions and tasks...
+    expect(Object.keys(served)).toEqual(expect.arrayContaining(['completions', 'tasks']));
+    expect(served.resources?.subscribe).toBe(true);
+    // ...which the proxy would refuse (-32601): the client never hears of them.
+    expect(through.getServerCapabilities()).toEqual({
+      logging: {},
+      prompts: { listChanged: true },
+      resources: { listChanged: true },
+      tools: { listChanged: true },
+    });
+    await expect(
+      through.request(
+        {
+          method: 'completion/complete',
+          params: { ref: { type: 'ref/prompt', name: 'x' }, argument: { name: 'a', value: '' } },
+        },
+        CompleteResultSchema,
+      ),
+    ).rejects.toThrow();
   });
 
   it('replaces a planted credential with a secret handle before the client sees it (get-env)', async () => {

@@ -37,6 +37,7 @@ import {
   isPlainProgressToken,
   isRecord,
   LOG_LEVELS,
+  mediatedCapabilities,
   type Outcome,
   PARAM_MEMBERS,
   responseKind,
@@ -342,6 +343,10 @@ export class McpMediator {
     const target = this.#target('initialize');
     const { content } = this.kernel.captureSecrets(result, target);
     let clean = content as Record<string, unknown>;
+    const capabilities = mediatedCapabilities(result.capabilities);
+    if (JSON.stringify(capabilities) !== JSON.stringify(result.capabilities)) {
+      clean = { ...clean, capabilities };
+    }
     if (typeof clean.instructions === 'string' && clean.instructions.length > 0) {
       const decision = this.kernel.syscall({
         kind: 'prompt.response',

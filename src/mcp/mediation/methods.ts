@@ -59,6 +59,26 @@ export const SERVER_METHODS = new Set([
   'roots/list',
 ]);
 
+/**
+ * The server's capabilities as the client may see them: only what the proxy mediates
+ * (tools, resources and prompts with their list-changed notifications, logging). A
+ * capability it would refuse (completions, resource subscriptions, tasks, experimental
+ * ones) is withheld rather than advertised and then refused.
+ */
+export function mediatedCapabilities(
+  capabilities: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['tools', 'resources', 'prompts'] as const) {
+    const given = capabilities[key];
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) continue;
+    const listChanged = (given as Record<string, unknown>).listChanged;
+    out[key] = typeof listChanged === 'boolean' ? { listChanged } : {};
+  }
+  if (typeof capabilities.logging === 'object' && capabilities.logging !== null) out.logging = {};
+  return out;
+}
+
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
 
 export type InvocationKind = 'tool.invoke' | 'resource.read' | 'prompt.get';
