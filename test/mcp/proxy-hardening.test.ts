@@ -182,6 +182,22 @@ describe('the stdio proxy, request ids', () => {
     expect(traceEvents(s.trace).filter((e) => e.syscall?.kind === 'tool.invoke')).toHaveLength(300);
   });
 
+  it('lets a long call live on while it reports progress, and times out one that does not', async () => {
+    // Seconds apart: progress every 0.5 s against a 3 s timeout, 7 s in all.
+    const s = await rawSession({ responseTimeoutMs: 3000 });
+    await s.initialize();
+    const reporting = await s.request('tools/call', {
+      ...call('progress', { ms: 7000, every: 500 }),
+      _meta: { progressToken: 'long-1' },
+    });
+    expect(errorOf(reporting)).toBeUndefined();
+    expect(JSON.stringify(reporting.result)).toContain('progress done');
+    // The same call without a token reports nothing, and is cut at the timeout.
+    const silent = await s.request('tools/call', call('progress', { ms: 7000, every: 500 }));
+    expect(errorOf(silent)?.code).toBe(-32001);
+    await s.close();
+  }, 30_000);
+
   it('drops the late answer of a request that timed out, even when its id is reused', async () => {
     const log = faultLog();
     // Seconds apart, so that a busy machine cannot blur a timeout into an answer.

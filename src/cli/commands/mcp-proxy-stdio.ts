@@ -22,6 +22,7 @@ import { childEnvironment, openAppendOnly, StdioProxy } from '../../mcp/proxy/st
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_REQUEST_MS,
   DEFAULT_RESPONSE_TIMEOUT_MS,
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
@@ -76,6 +77,7 @@ export interface ProxyConfig {
   readonly tracePath: string | undefined;
   readonly traceDir: string | undefined;
   readonly timeoutMs: number;
+  readonly maxRequestMs: number;
   readonly maxBytes: number;
   readonly allowEnv: readonly string[];
   readonly command: string;
@@ -137,6 +139,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
       1,
       3_600_000,
     ),
+    maxRequestMs: integerOption(args, 'max-request-ms', DEFAULT_MAX_REQUEST_MS, 1, 24 * 3_600_000),
     maxBytes: integerOption(
       args,
       'max-message-bytes',
@@ -181,7 +184,10 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --trace-dir DIR            put mcp-<server-id>-<run-id>.jsonl here (or $AGENTK_TRACE_DIR;
                              default: the state directory's runs, see below), with
                              mcp-<server-id>-latest.jsonl pointing at the newest
-  --response-timeout-ms N    how long to wait for the server (default ${DEFAULT_RESPONSE_TIMEOUT_MS})
+  --response-timeout-ms N    how long to wait for the server's answer or progress on a
+                             request (default ${DEFAULT_RESPONSE_TIMEOUT_MS}); each progress
+                             notification starts it again...
+  --max-request-ms N         ...up to this much in all (default ${DEFAULT_MAX_REQUEST_MS})
   --max-message-bytes N      frame size cap, both directions (default ${DEFAULT_MAX_MESSAGE_BYTES})
   --allow-env NAME           pass this variable to the server (repeatable); the server
                              otherwise gets only PATH and HOME
@@ -214,6 +220,7 @@ in the workspace (kernel.protected-path).`,
     'trace-dir': { type: 'string' },
     quiet: { type: 'boolean' },
     'response-timeout-ms': { type: 'string' },
+    'max-request-ms': { type: 'string' },
     'max-message-bytes': { type: 'string' },
     'allow-env': { type: 'string', multiple: true },
     'stderr-file': { type: 'string' },
@@ -274,6 +281,7 @@ in the workspace (kernel.protected-path).`,
       output: io.stdoutStream ?? new PassThrough(),
       endOutput: io.stdoutStream === undefined,
       responseTimeoutMs: config.timeoutMs,
+      maxRequestMs: config.maxRequestMs,
       maxMessageBytes: config.maxBytes,
       serialize: config.serialize,
       durable: config.fsync,

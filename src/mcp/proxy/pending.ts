@@ -8,9 +8,13 @@ import { idKey, type JsonRpcId, type RpcRequest } from '../jsonrpc.js';
 /** A forwarded client request waiting for the server's answer. */
 export interface Pending {
   readonly request: RpcRequest;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
   /** The id the request carries downstream. */
   readonly downstreamId: number;
+  /** The client's progress token: progress to it keeps the request alive. */
+  readonly progressToken?: string | number;
+  /** When the request times out whatever progress it reports (ms since the epoch). */
+  readonly deadline: number;
 }
 
 /**
@@ -31,6 +35,8 @@ export class PendingRequests {
   readonly #byKey = new Map<string, Pending>();
   /** Client keys by downstream id (idKey). */
   readonly #byDownstream = new Map<string, string>();
+  /** Client keys by progress token (idKey). */
+  readonly #byProgress = new Map<string, string>();
   #nextId = 1;
 
   /** A fresh downstream id. */
@@ -62,6 +68,16 @@ export class PendingRequests {
   track(key: string, pending: Pending): void {
     this.#byKey.set(key, pending);
     this.#byDownstream.set(idKey(pending.downstreamId), key);
+    const token = pending.progressToken;
+    if (token !== undefined && !this.#byProgress.has(idKey(token))) {
+      this.#byProgress.set(idKey(token), key);
+    }
+  }
+
+  /** The client key of the request whose progress token is `token`. */
+  keyOfProgress(token: unknown): string | undefined {
+    if (typeof token !== 'string' && typeof token !== 'number') return undefined;
+    return this.#byProgress.get(idKey(token));
   }
 
   /** Stop tracking a request (its timer stops; a late answer then matches nothing). */
@@ -71,6 +87,10 @@ export class PendingRequests {
     clearTimeout(pending.timer);
     this.#byKey.delete(key);
     this.#byDownstream.delete(idKey(pending.downstreamId));
+    const token = pending.progressToken;
+    if (token !== undefined && this.#byProgress.get(idKey(token)) === key) {
+      this.#byProgress.delete(idKey(token));
+    }
     return pending;
   }
 
@@ -78,5 +98,6 @@ export class PendingRequests {
     for (const pending of this.#byKey.values()) clearTimeout(pending.timer);
     this.#byKey.clear();
     this.#byDownstream.clear();
+    this.#byProgress.clear();
   }
 }

@@ -54,6 +54,8 @@ export interface SessionPort {
   failPending(key: string, code: number, message: string): void;
   /** Let held client messages go on, as far as they may. */
   releaseHeld(): void;
+  /** The server reported progress to this token: the request's timeout starts again. */
+  progressed(token: unknown): void;
 }
 
 /**
@@ -326,6 +328,12 @@ export class ServerSide {
     if (message.method === 'notifications/cancelled') {
       this.#cancelled(message);
       return;
+    }
+    if (message.method === 'notifications/progress') {
+      const params = message.message.params;
+      if (typeof params === 'object' && params !== null) {
+        session.progressed((params as Record<string, unknown>).progressToken);
+      }
     }
     session.stats.notificationsForwarded += 1;
     session.output.toClient(session.mediator.serverNotification(message.message, text));

@@ -38,6 +38,7 @@ import {
   type ClientChannel,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_REQUEST_MS,
   DEFAULT_RESPONSE_TIMEOUT_MS,
   faultName,
   type Lifecycle,
@@ -56,6 +57,7 @@ export class ProxySession {
   readonly #kernel: Kernel;
   readonly #mediator: McpMediator;
   readonly #timeoutMs: number;
+  readonly #maxRequestMs: number;
   readonly #approvalTimeoutMs: number;
   readonly #output: SessionOutput;
   readonly #serverSide: ServerSide;
@@ -78,6 +80,7 @@ export class ProxySession {
     this.#kernel = options.kernel;
     this.#mediator = new McpMediator(options.kernel, options.serverId, options.onDenial);
     this.#timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+    this.#maxRequestMs = Math.max(this.#timeoutMs, options.maxRequestMs ?? DEFAULT_MAX_REQUEST_MS);
     this.#approvalTimeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#output = new SessionOutput(options.kernel, this.stats, options.durable === true, (why) =>
@@ -129,6 +132,7 @@ export class ProxySession {
       untrack: (key) => this.#untrack(key),
       failPending: (key, code, message) => this.#failPending(key, code, message),
       releaseHeld: () => this.#releaseHeld(),
+      progressed: (token) => this.#progressed(token),
     };
   }
 
@@ -406,14 +410,42 @@ export class ProxySession {
       this.#approvals.ask(request, key, outcome.syscall, text);
       return;
     }
-    const timer = setTimeout(() => this.#guard(() => this.#timedOut(key), null), this.#timeoutMs);
-    this.#pending.track(key, { request: slim(request), timer, downstreamId });
+    const meta = request.params?._meta;
+    const token =
+      typeof meta === 'object' && meta !== null
+        ? (meta as Record<string, unknown>).progressToken
+        : undefined;
+    this.#pending.track(key, {
+      request: slim(request),
+      timer: this.#timer(key, this.#timeoutMs),
+      downstreamId,
+      deadline: Date.now() + this.#maxRequestMs,
+      ...(typeof token === 'string' || typeof token === 'number' ? { progressToken: token } : {}),
+    });
     if (request.method === 'initialize') this.#state = 'initializing';
     if (this.#output.toServer(outcome.line)) this.stats.forwarded += 1;
     else this.#failPending(key, RPC.transportClosed, 'the downstream server is not running');
   }
 
   // ---- pending requests -----------------------------------------------------------------
+
+  #timer(key: string, ms: number): NodeJS.Timeout {
+    return setTimeout(() => this.#guard(() => this.#timedOut(key), null), ms);
+  }
+
+  /**
+   * The server reported progress on a request: its timeout starts again (a long tool call
+   * that keeps reporting lives on), up to the overall maximum.
+   */
+  #progressed(token: unknown): void {
+    const key = this.#pending.keyOfProgress(token);
+    const pending = key === undefined ? undefined : this.#pending.get(key);
+    if (key === undefined || pending === undefined) return;
+    const left = pending.deadline - Date.now();
+    if (left <= 0) return;
+    clearTimeout(pending.timer);
+    pending.timer = this.#timer(key, Math.min(this.#timeoutMs, left));
+  }
 
   /** Stop tracking a pending request (a late answer then matches nothing and is dropped). */
   #untrack(key: string): Pending | undefined {

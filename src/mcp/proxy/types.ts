@@ -5,6 +5,8 @@ import type { Kernel } from '../../kernel/kernel.js';
 import type { SealEvent } from '../../recorder/event.js';
 
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
+/** How long a request that keeps reporting progress may run in all. */
+export const DEFAULT_MAX_REQUEST_MS = 30 * 60_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
 
@@ -33,7 +35,10 @@ export interface ClientChannel {
 export interface SessionOptions {
   readonly kernel: Kernel;
   readonly serverId: string;
+  /** How long a request may go without an answer or progress (default 30 s). */
   readonly responseTimeoutMs?: number;
+  /** How long a request that keeps reporting progress may take in all (default 30 min). */
+  readonly maxRequestMs?: number;
   readonly maxMessageBytes?: number;
   /**
    * Group commit: hold every message until the trace events before it are fsynced (the
