@@ -9,10 +9,11 @@
 
 import { createHash } from 'node:crypto';
 import {
-  copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   writeFileSync,
 } from 'node:fs';
@@ -21,6 +22,8 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { AgentkError } from '../errors.js';
 
 export const STATE_HOME_ENV = 'AGENTK_HOME';
+/** A legacy pin file larger than this is not copied. */
+const MAX_PIN_FILE = 4 * 1024 * 1024;
 
 /** The per-user state directory. */
 export function stateHome(env: Readonly<Record<string, string | undefined>>, cwd: string): string {
@@ -29,6 +32,13 @@ export function stateHome(env: Readonly<Record<string, string | undefined>>, cwd
   const xdg = env.XDG_STATE_HOME;
   if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, 'agentk');
   const home = env.HOME !== undefined && isAbsolute(env.HOME) ? env.HOME : homedir();
+  // No home to keep it in (unset, or `/`): a relative or shared place would not do.
+  if (!isAbsolute(home) || resolve(home) === '/') {
+    throw new AgentkError(
+      'STATE_IO',
+      `no home directory to keep AgentK's state in; set ${STATE_HOME_ENV} to a directory you can write`,
+    );
+  }
   return join(home, '.local', 'state', 'agentk');
 }
 
@@ -111,13 +121,26 @@ export function migrateLegacyPins(dirs: StateDirs, cwd: string): string | null {
   } catch {
     return null;
   }
-  if (files.length === 0) return null;
+  // Only plain, small files that hold a JSON object: never a link, a pipe or a directory.
+  const usable = files.filter((name) => {
+    try {
+      const stat = lstatSync(join(legacy, name));
+      if (!stat.isFile() || stat.size > MAX_PIN_FILE) return false;
+      const parsed: unknown = JSON.parse(readFileSync(join(legacy, name), 'utf8'));
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    } catch {
+      return false;
+    }
+  });
+  if (usable.length === 0) return null;
   try {
     if (readdirSync(dirs.pins).some((name) => name.endsWith('.json'))) return null;
   } catch {
     // no pins in the state directory yet
   }
   ensureState(dirs, dirs.pins);
-  for (const name of files) copyFileSync(join(legacy, name), join(dirs.pins, name));
-  return `copied ${files.length} pin file(s) from ${legacy} to ${dirs.pins}, out of the agent's reach; remove ${join(cwd, '.agentk')} when you no longer need it`;
+  for (const name of usable) {
+    writeFileSync(join(dirs.pins, name), readFileSync(join(legacy, name)), { mode: 0o600 });
+  }
+  return `copied ${usable.length} pin file(s) from ${legacy} to ${dirs.pins}, out of the agent's reach; remove ${join(cwd, '.agentk')} when you no longer need it`;
 }

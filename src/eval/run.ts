@@ -144,7 +144,8 @@ function callCount(log: string): number {
 
 function childFor(mode: Mode, scenario: Scenario, options: RunOptions, files: Files): ChildProcess {
   const server = [SCRIPTED_SERVER, files.server, files.calls];
-  const env = { PATH: process.env.PATH ?? '' };
+  // AgentK's state for this run stays in the run's directory, never the user's home.
+  const env = { PATH: process.env.PATH ?? '', AGENTK_HOME: join(options.workDir, 'state') };
   if (mode === 'baseline') {
     return spawn(process.execPath, server, { env, stdio: ['pipe', 'pipe', 'ignore'] });
   }

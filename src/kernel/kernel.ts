@@ -292,6 +292,7 @@ export class Kernel {
       canAsk: how.canAsk === true,
       now,
       scrub,
+      workspace: this.#state.workspace.cwd ?? undefined,
     });
     const found = decide(subject, analysis, this.#decisions);
     const reason = scrub(found.reason);

@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,7 +81,7 @@ describe('the state directory', () => {
   it('holds pins and traces; calls that reach it, the policy or .agentk/ are refused', async () => {
     const ws = workspace();
     // Inside the workspace on purpose: the filesystem server could reach it.
-    const home = join(ws, 'agentk-state');
+    const home = join(ws, 'deep', 'agentk-state');
     const policy = join(ws, 'agentk.policy.toml');
     writeFileSync(policy, 'extends = "default"\n');
     const client = await session(ws, home, ['--policy', policy]);
@@ -98,12 +99,22 @@ describe('the state directory', () => {
       await call('search_files', { path: home, pattern: '**' }),
       await call('edit_file', { path: policy, edits: [{ oldText: 'default', newText: 'x' }] }),
       await call('move_file', { source: join(ws, 'src/add.js'), destination: `${home}/a.js` }),
+      // Moving a directory above it would move it out of its protection.
+      await call('move_file', { source: join(ws, 'deep'), destination: join(ws, 'deep2') }),
+      // Past what the reader keeps (256 paths): what it could not read might be it.
+      await call('read_multiple_files', {
+        paths: [
+          join(dirs.pins, 'fs.json'),
+          ...Array.from({ length: 300 }, (_, i) => `${ws}/f${i}`),
+        ],
+      }),
     ];
     for (const result of refused) {
       expect(result.isError).toBe(true);
       expect(text(result)).toContain('kernel.protected-path');
     }
     expect(readFileSync(policy, 'utf8')).toBe('extends = "default"\n');
+    expect(existsSync(join(ws, 'deep2'))).toBe(false);
     expect(existsSync(join(ws, 'src/add.js'))).toBe(true);
     await client.close();
     const runs = readdirSync(dirs.runs).filter((name) => /^mcp-fs-\d.*\.jsonl$/.test(name));
@@ -187,6 +198,19 @@ describe('traces a static client config can name', () => {
 });
 
 describe('pins from before the state directory', () => {
+  it('are copied only as plain JSON files: never through a link, never a pipe or a directory', () => {
+    const ws = workspace();
+    const legacy = join(ws, '.agentk', 'pins');
+    mkdirSync(join(legacy, 'dir.json'), { recursive: true });
+    writeFileSync(join(ws, 'secret.txt'), 'top secret');
+    symlinkSync(join(ws, 'secret.txt'), join(legacy, 'linked.json'));
+    writeFileSync(join(legacy, 'broken.json'), 'not json');
+    writeFileSync(join(legacy, 'fs.json'), '{"ok":true}');
+    const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
+    expect(migrateLegacyPins(dirs, ws)).toContain('copied 1 pin file(s)');
+    expect(readdirSync(dirs.pins)).toEqual(['fs.json']);
+  });
+
   it('are copied from .agentk/pins once, and never over pins already there', () => {
     const ws = workspace();
     mkdirSync(join(ws, '.agentk', 'pins'), { recursive: true });

@@ -50,7 +50,13 @@ describe('the mcpServers configuration in docs/mcp-proxy.md', () => {
     ];
     const client = new Client({ name: 'config-test', version: '1' }, { capabilities: {} });
     await client.connect(
-      new StdioClientTransport({ command: process.execPath, args, cwd, stderr: 'ignore' }),
+      new StdioClientTransport({
+        command: process.execPath,
+        args,
+        cwd,
+        stderr: 'ignore',
+        env: { PATH: process.env.PATH ?? '', AGENTK_HOME: process.env.AGENTK_HOME ?? '' },
+      }),
     );
     const read = (await client.callTool({
       name: 'read_text_file',

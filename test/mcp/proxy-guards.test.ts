@@ -21,7 +21,7 @@ describe('the stdio proxy, lifecycle', () => {
     expect((await s.request('ping')).result).toEqual({});
     await s.initialize();
     const tools = resultOf(await s.request('tools/list')) as unknown as { tools: unknown[] };
-    expect(tools.tools.length).toBe(20);
+    expect(tools.tools.length).toBe(21);
     const exit = await s.close();
     expect(exit.code).toBe(0);
     expect(exit.seal).not.toBeNull();

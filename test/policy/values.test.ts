@@ -468,3 +468,14 @@ describe('what the kernel reads: the forms a hijacked agent would try', () => {
     expect(db.rule).toBe('ask-drop');
   });
 });
+
+describe('the request hash', () => {
+  it('binds the workspace, so an approval given in one is not spent in another', () => {
+    const request = { kind: 'tool.invoke', target: 'fs/write_file', args: { path: 'deploy.sh' } };
+    const a = memoryKernel({ cwd: '/srv/a' }).kernel.syscall(request).requestHash;
+    const b = memoryKernel({ cwd: '/srv/b' }).kernel.syscall(request).requestHash;
+    const again = memoryKernel({ cwd: '/srv/a' }).kernel.syscall(request).requestHash;
+    expect(a).not.toBe(b);
+    expect(a).toBe(again);
+  });
+});

@@ -337,10 +337,16 @@ function statePlaces(
     throw usageError('give --trace-out or --trace-dir, not both');
   }
   const traceDir = config.traceDir ?? (io.env.AGENTK_TRACE_DIR || undefined);
-  const runs = traceDir !== undefined ? ensureDir(at(traceDir)) : ensureState(dirs, dirs.runs);
-  const trace = at(
+  // Only what is used is created: a config that names every place needs no state home.
+  const runs =
     template !== undefined
-      ? template.replaceAll('{run}', runId).replaceAll('{server}', config.serverId)
+      ? null
+      : traceDir !== undefined
+        ? ensureDir(at(traceDir))
+        : ensureState(dirs, dirs.runs);
+  const trace = at(
+    runs === null
+      ? (template as string).replaceAll('{run}', runId).replaceAll('{server}', config.serverId)
       : join(runs, `mcp-${config.serverId}-${runId}.jsonl`),
   );
   const pins = at(config.pinsDir ?? dirs.pins);
@@ -352,7 +358,11 @@ function statePlaces(
   const keyFile = io.env[SIGNING_KEY_FILE_ENV];
   const named = [
     dirs.home,
-    join(io.cwd, '.agentk'),
+    // A .agentk/ of an older AgentK, where the proxy runs and in each directory the server
+    // was given (it was where pins and traces lived).
+    ...[io.cwd, ...serverRoots(config.args, io.cwd)].map((dir) => join(dir, '.agentk')),
+    // A trace directory the user named: every trace there, and the latest link.
+    ...(runs !== null && traceDir !== undefined ? [runs] : []),
     trace,
     pins,
     approvals,
@@ -373,7 +383,7 @@ function statePlaces(
     pins,
     approvals,
     protected: [...new Set([...named, ...real])],
-    latest: template === undefined ? join(runs, `mcp-${config.serverId}-latest.jsonl`) : null,
+    latest: runs === null ? null : join(runs, `mcp-${config.serverId}-latest.jsonl`),
   };
 }
 
@@ -399,7 +409,11 @@ function pointLatest(link: string, trace: string): void {
     symlinkSync(relative(dirname(link), trace), temporary);
     renameSync(temporary, link);
   } catch {
-    rmSync(temporary, { force: true });
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // something else is there: leave it, the pointer is best effort
+    }
   }
 }
 

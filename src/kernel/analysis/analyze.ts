@@ -16,7 +16,13 @@ import {
   UNTRUSTED,
 } from '../../labels/labels.js';
 import { descriptorSinks, heuristicSinks, sourceHeuristics } from '../../policy/sinks.js';
-import { isSyscallKind, SINK_DESTRUCTIVE, SINK_EGRESS, SINK_EXEC } from '../../vocabulary.js';
+import {
+  isSyscallKind,
+  SINK_DESTRUCTIVE,
+  SINK_EGRESS,
+  SINK_EXEC,
+  SINK_WRITE,
+} from '../../vocabulary.js';
 import type { ContentReader } from '../content.js';
 import { argRef, loggable } from '../loggable.js';
 import type { ParsedRequest } from '../request.js';
@@ -278,11 +284,18 @@ function invoke(call: Call<InvokeRequest>): void {
 
 /** A call that reaches AgentK's own state, policy or keys is refused, whatever the policy. */
 function refuseProtected(a: Analysis, state: AnalysisState): void {
-  const hit = protectedHit(a.values?.paths ?? [], state.protectedPaths);
-  if (hit !== null) {
+  if (state.protectedPaths.length === 0 || a.values === null) return;
+  const changes = (a.sinks & (SINK_WRITE | SINK_DESTRUCTIVE | SINK_EXEC)) !== 0;
+  const hit = protectedHit(a.values.paths, state.protectedPaths, changes);
+  // A path it could not read (too many, too long, undecodable) might be one: refused too.
+  // An exec's paths are always partly unknown; the files its words name are checked.
+  const unread = a.values.unknown.includes('paths') && (a.sinks & SINK_EXEC) === 0;
+  if (hit !== null || unread) {
     a.refuseUnlessRefused(
       'kernel.protected-path',
-      `the call reaches AgentK's own state, policy or keys (${loggable(hit, 512)}): no agent call may read or change them`,
+      hit !== null
+        ? `the call reaches AgentK's own state, policy or keys (${loggable(hit, 512)}): no agent call may read or change them`
+        : "the call names paths AgentK cannot read in full (too many, too long or undecodable), so it cannot rule out AgentK's own state, policy or keys",
     );
   }
 }

@@ -110,7 +110,7 @@ export class ValueReader {
   path(raw: string): void {
     const home = raw === '~' || raw.startsWith('~/') ? 1 : raw.startsWith('$HOME/') ? 5 : 0;
     const { cwd } = this.#workspace;
-    if (raw === '' || raw.length > MAX_PATH || raw.includes('\0') || (home > 0 && HOME === ''))
+    if (raw.length > MAX_PATH || raw.includes('\0') || (home > 0 && HOME === ''))
       this.#unknown.add('paths');
     else if (home > 0) this.#add('paths', normal(HOME + raw.slice(home)));
     else if (raw.startsWith('/')) this.#add('paths', normal(raw));
@@ -310,17 +310,20 @@ export function workspaceRoot(dir: string): string | null {
 }
 
 /**
- * The protected path (AgentK's state, policy or keys) one of `paths` lies in or is, or
- * null. Paths are compared as normalised text: a symbolic link that leads there from
+ * The protected path (AgentK's state, policy or keys) one of `paths` lies in or is (or,
+ * for a call that `changes` files, lies above), or null. Paths are compared as normalised text: a symbolic link that leads there from
  * elsewhere is the sandbox's to stop.
  */
 export function protectedHit(
   paths: readonly string[],
   protectedPaths: readonly string[],
+  changes: boolean,
 ): string | null {
   for (const path of paths) {
     for (const root of protectedPaths) {
       if (path === root || path.startsWith(root === '/' ? '/' : `${root}/`)) return root;
+      // Moving or deleting a directory above it moves or deletes it too.
+      if (changes && root.startsWith(path === '/' ? '/' : `${path}/`)) return root;
     }
   }
   return null;

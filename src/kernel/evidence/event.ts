@@ -77,6 +77,11 @@ export function subjectOf(
     readonly now: number;
     /** Removes the secrets the kernel has captured from text the log keeps. */
     readonly scrub: (text: string) => string;
+    /**
+     * The directory the server resolves relative paths in (KernelOptions.cwd): part of the
+     * request's hash, so that an approval given in one workspace is not spent in another.
+     */
+    readonly workspace?: string | undefined;
   },
 ): Subject {
   const kindText = parsed.ok ? parsed.request.kind : parsed.kind;
@@ -95,6 +100,7 @@ export function subjectOf(
       intent,
       inputs: analysis.inputs,
       shape: parsed.ok ? requestShape(parsed.request) : {},
+      ...(how.workspace !== undefined ? { workspace: how.workspace.toWellFormed() } : {}),
     }),
   );
   return {

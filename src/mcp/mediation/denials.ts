@@ -56,7 +56,12 @@ export function denialReport(
     });
   const steered = tainted.length > 0 ? ` (${tainted.join('; ')})` : '';
   const line = `${result.verdict === 'ask' ? 'asked' : 'denied'} ${result.kind} ${result.target} by ${result.rule} at step ${result.step}${steered}: ${result.reason}`;
-  return redactSecrets(line.replace(/[\r\n]+/g, ' '));
+  // Nothing a terminal would act on (escapes, bidi overrides): the tool name is the agent's.
+  return redactSecrets(line).replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed.
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g,
+    ' ',
+  );
 }
 
 /**

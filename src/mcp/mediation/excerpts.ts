@@ -55,7 +55,9 @@ export class Excerpts {
 
   /** A page that entered the context: its text, for later questions. */
   remember(pageId: string, content: unknown): void {
-    this.#pages.set(pageId, textOf(content));
+    // Redacted whole, before anything is cut from it: a cut could leave part of a secret
+    // that no longer looks like one.
+    this.#pages.set(pageId, redactSecrets(textOf(content)));
     if (this.#pages.size > MAX_PAGES) this.#pages.delete(this.#pages.keys().next().value as string);
   }
 
@@ -76,7 +78,7 @@ export class Excerpts {
       const start = Math.max(0, at - CONTEXT);
       const end = Math.min(text.length, at + candidate.length + CONTEXT);
       const quoted = text.slice(start, end).replace(/\s+/g, ' ').trim();
-      return `${start > 0 ? '…' : ''}${redactSecrets(quoted)}${end < text.length ? '…' : ''}`;
+      return `${start > 0 ? '…' : ''}${quoted}${end < text.length ? '…' : ''}`;
     }
     return null;
   }

@@ -3,7 +3,14 @@
 // timed out or was cancelled can never pass as the answer to a later request, even one
 // that reuses the client's id; it matches nothing and is dropped.
 
-import { idKey, type JsonRpcId, type RpcRequest } from '../jsonrpc.js';
+import {
+  idKey,
+  type JsonRpcId,
+  MEMBERS,
+  type RpcNotification,
+  type RpcRequest,
+  rebuild,
+} from '../jsonrpc.js';
 
 /** A forwarded client request waiting for the server's answer. */
 export interface Pending {
@@ -29,6 +36,27 @@ export function slim(request: RpcRequest): RpcRequest {
   }
   return { kind: 'request', id: request.id, method: request.method, params, message: {} };
 }
+
+/** The progress token a request carries (`params._meta.progressToken`), if any. */
+function progressTokenOf(request: RpcRequest): string | number | undefined {
+  const meta = request.params?._meta;
+  const token =
+    typeof meta === 'object' && meta !== null
+      ? (meta as Record<string, unknown>).progressToken
+      : undefined;
+  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
+}
+
+/**
+ * The client's cancellation as the server gets it: under the id the server knows the
+ * request by, and only the id (a free-text `reason` would be a channel past the kernel).
+ */
+export function cancelledLine(message: RpcNotification, downstreamId: number): string {
+  return rebuild({ ...message.message, params: { requestId: downstreamId } }, MEMBERS.notification);
+}
+
+/** Starts a request's timeout (`ms` from now), by the client's key. */
+export type Timer = (key: string, ms: number) => NodeJS.Timeout;
 
 export class PendingRequests {
   /** By the client's id (idKey). */
@@ -63,6 +91,40 @@ export class PendingRequests {
   /** The client key of the request the server knows by `downstreamId`. */
   keyOf(downstreamId: JsonRpcId): string | undefined {
     return this.#byDownstream.get(idKey(downstreamId));
+  }
+
+  /**
+   * A request forwarded under `downstreamId`: its timeout runs from now, and progress to
+   * its token starts it again until `deadline`.
+   */
+  forwarded(
+    key: string,
+    request: RpcRequest,
+    downstreamId: number,
+    ms: number,
+    deadline: number,
+    timer: Timer,
+  ): void {
+    const token = progressTokenOf(request);
+    this.track(key, {
+      request: slim(request),
+      timer: timer(key, ms),
+      downstreamId,
+      deadline,
+      ...(token !== undefined ? { progressToken: token } : {}),
+    });
+  }
+
+  /**
+   * The server reported progress to `token`: that request's timeout starts again (a long
+   * call that keeps reporting lives on), but never past its deadline.
+   */
+  progressed(token: unknown, now: number, ms: number, timer: Timer): void {
+    const key = this.keyOfProgress(token);
+    const pending = key === undefined ? undefined : this.#byKey.get(key);
+    if (key === undefined || pending === undefined || pending.deadline <= now) return;
+    clearTimeout(pending.timer);
+    pending.timer = timer(key, Math.min(ms, pending.deadline - now));
   }
 
   track(key: string, pending: Pending): void {

@@ -26,7 +26,7 @@ import type { McpMediator } from '../mediation/mediator.js';
 import { SERVER_METHODS, SERVER_NOTIFICATIONS } from '../mediation/methods.js';
 import { TokenBucket } from './holds.js';
 import type { SessionOutput } from './output.js';
-import type { Pending, PendingRequests } from './pending.js';
+import type { Pending, PendingRequests, Timer } from './pending.js';
 import { ServerRequestRelay } from './relay.js';
 import {
   faultName,
@@ -54,8 +54,8 @@ export interface SessionPort {
   failPending(key: string, code: number, message: string): void;
   /** Let held client messages go on, as far as they may. */
   releaseHeld(): void;
-  /** The server reported progress to this token: the request's timeout starts again. */
-  progressed(token: unknown): void;
+  /** Starts a pending request's timeout (again, on progress). */
+  readonly timer: Timer;
 }
 
 /**
@@ -332,7 +332,8 @@ export class ServerSide {
     if (message.method === 'notifications/progress') {
       const params = message.message.params;
       if (typeof params === 'object' && params !== null) {
-        session.progressed((params as Record<string, unknown>).progressToken);
+        const token = (params as Record<string, unknown>).progressToken;
+        session.pending.progressed(token, Date.now(), session.timeoutMs, session.timer);
       }
     }
     session.stats.notificationsForwarded += 1;

@@ -32,7 +32,7 @@ import { admissionRefusal, canElicit, capabilitiesOf } from './admission.js';
 import { ApprovalFlow } from './approvals.js';
 import { HeldMessages } from './holds.js';
 import { SessionOutput } from './output.js';
-import { type Pending, PendingRequests, slim } from './pending.js';
+import { cancelledLine, type Pending, PendingRequests } from './pending.js';
 import { ServerSide, type SessionPort } from './server-side.js';
 import {
   type ClientChannel,
@@ -58,7 +58,6 @@ export class ProxySession {
   readonly #mediator: McpMediator;
   readonly #timeoutMs: number;
   readonly #maxRequestMs: number;
-  readonly #approvalTimeoutMs: number;
   readonly #output: SessionOutput;
   readonly #serverSide: ServerSide;
   readonly #pending = new PendingRequests();
@@ -81,7 +80,6 @@ export class ProxySession {
     this.#mediator = new McpMediator(options.kernel, options.serverId, options.onDenial);
     this.#timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
     this.#maxRequestMs = Math.max(this.#timeoutMs, options.maxRequestMs ?? DEFAULT_MAX_REQUEST_MS);
-    this.#approvalTimeoutMs = options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#output = new SessionOutput(options.kernel, this.stats, options.durable === true, (why) =>
       this.#finish(1, why),
@@ -92,7 +90,7 @@ export class ProxySession {
       kernel: this.#kernel,
       mediator: this.#mediator,
       output: this.#output,
-      timeoutMs: this.#approvalTimeoutMs,
+      timeoutMs: options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS,
       canForward: () => !this.#finished && this.#output.serverAlive,
       resume: (request, key) => {
         const downstreamId = this.#pending.nextId();
@@ -132,7 +130,7 @@ export class ProxySession {
       untrack: (key) => this.#untrack(key),
       failPending: (key, code, message) => this.#failPending(key, code, message),
       releaseHeld: () => this.#releaseHeld(),
-      progressed: (token) => this.#progressed(token),
+      timer: this.#timer,
     };
   }
 
@@ -363,13 +361,7 @@ export class ProxySession {
     // A request cancelled while its approval was being asked: ask no more.
     this.#approvals.holds.takeKey(key);
     if (!pending) return;
-    // Only the id: a free-text `reason` would be a channel past the kernel.
-    this.#output.toServer(
-      rebuild(
-        { ...message.message, params: { requestId: pending.downstreamId } },
-        MEMBERS.notification,
-      ),
-    );
+    this.#output.toServer(cancelledLine(message, pending.downstreamId));
   }
 
   #clientRequest(request: RpcRequest, text: string): void {
@@ -410,18 +402,8 @@ export class ProxySession {
       this.#approvals.ask(request, key, outcome.syscall, text);
       return;
     }
-    const meta = request.params?._meta;
-    const token =
-      typeof meta === 'object' && meta !== null
-        ? (meta as Record<string, unknown>).progressToken
-        : undefined;
-    this.#pending.track(key, {
-      request: slim(request),
-      timer: this.#timer(key, this.#timeoutMs),
-      downstreamId,
-      deadline: Date.now() + this.#maxRequestMs,
-      ...(typeof token === 'string' || typeof token === 'number' ? { progressToken: token } : {}),
-    });
+    const deadline = Date.now() + this.#maxRequestMs;
+    this.#pending.forwarded(key, request, downstreamId, this.#timeoutMs, deadline, this.#timer);
     if (request.method === 'initialize') this.#state = 'initializing';
     if (this.#output.toServer(outcome.line)) this.stats.forwarded += 1;
     else this.#failPending(key, RPC.transportClosed, 'the downstream server is not running');
@@ -429,23 +411,9 @@ export class ProxySession {
 
   // ---- pending requests -----------------------------------------------------------------
 
-  #timer(key: string, ms: number): NodeJS.Timeout {
-    return setTimeout(() => this.#guard(() => this.#timedOut(key), null), ms);
-  }
-
-  /**
-   * The server reported progress on a request: its timeout starts again (a long tool call
-   * that keeps reporting lives on), up to the overall maximum.
-   */
-  #progressed(token: unknown): void {
-    const key = this.#pending.keyOfProgress(token);
-    const pending = key === undefined ? undefined : this.#pending.get(key);
-    if (key === undefined || pending === undefined) return;
-    const left = pending.deadline - Date.now();
-    if (left <= 0) return;
-    clearTimeout(pending.timer);
-    pending.timer = this.#timer(key, Math.min(this.#timeoutMs, left));
-  }
+  /** A pending request's timeout, `ms` from now. */
+  readonly #timer = (key: string, ms: number): NodeJS.Timeout =>
+    setTimeout(() => this.#guard(() => this.#timedOut(key), null), ms);
 
   /** Stop tracking a pending request (a late answer then matches nothing and is dropped). */
   #untrack(key: string): Pending | undefined {
