@@ -25,10 +25,10 @@ agentk pins approve --server-id ID [--workspace DIR | --pins-dir DIR] [--json]
 
 The proxy pins each server's catalogue the first time it sees it (canonical hashes, in
 <server-id>.json under the state directory's pins for the workspace the proxy runs in:
---workspace names it, default the current directory). A descriptor that is new, renamed or changed afterwards
-is labelled poisoned-suspect, and calls to it are refused until a person reviews the
-change and approves the pending catalogue: show lists the changes (+ new, ~ changed,
-- gone); approve makes the pending catalogue the pinned one.`,
+--workspace names it, default the current directory). A descriptor that is new, renamed
+or changed afterwards is labelled poisoned-suspect, and calls to it are refused until a
+person reviews the change and approves the pending catalogue: show lists the changes
+(+ new, ~ changed, - gone); approve makes the pending catalogue the pinned one.`,
   options: {
     'server-id': { type: 'string' },
     'pins-dir': { type: 'string' },
