@@ -1,9 +1,9 @@
 // What the analysis stage may read of the kernel's state (AnalysisState), assembled from
 // the stages that own it. Read-only views: the stages change their state only as effects.
 
-import { posix } from 'node:path';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { AnalysisState } from './analysis/analysis.js';
+import { normalPath } from './analysis/values.js';
 import type { Catalogue } from './catalogue/catalogue.js';
 import type { ContextStore } from './context/context.js';
 import type { Approvals } from './decision/approvals.js';
@@ -51,6 +51,6 @@ export function analysisState(parts: StateParts): AnalysisState {
     },
     protectedPaths: (parts.protectedPaths ?? [])
       .filter((path) => path.startsWith('/'))
-      .map((path) => posix.normalize(path).replace(/(?<=.)\/+$/, '')),
+      .map(normalPath),
   };
 }

@@ -244,7 +244,8 @@ in the workspace (kernel.protected-path).`,
       config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
     const signer = loadSigner(io.env);
     const runId = newRunId();
-    const place = statePlaces(config, io, runId);
+    const roots = serverRoots(config.args, io.cwd);
+    const place = statePlaces(config, io, runId, roots);
     const kernel = new Kernel({
       policy,
       signer,
@@ -257,7 +258,7 @@ in the workspace (kernel.protected-path).`,
       approveCommand: (hash) =>
         `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
       ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
-      roots: serverRoots(config.args, io.cwd),
+      roots,
       // The server runs here: its relative paths resolve against it.
       cwd: io.cwd,
       protectedPaths: place.protected,
@@ -323,6 +324,8 @@ function statePlaces(
     stderr(text: string): void;
   },
   runId: string,
+  /** The directories the server's command line names (serverRoots). */
+  roots: readonly string[],
 ): {
   trace: string;
   pins: string;
@@ -360,7 +363,7 @@ function statePlaces(
     dirs.home,
     // A .agentk/ of an older AgentK, where the proxy runs and in each directory the server
     // was given (it was where pins and traces lived).
-    ...[io.cwd, ...serverRoots(config.args, io.cwd)].map((dir) => join(dir, '.agentk')),
+    ...[io.cwd, ...roots].map((dir) => join(dir, '.agentk')),
     // A trace directory the user named: every trace there, and the latest link.
     ...(runs !== null && traceDir !== undefined ? [runs] : []),
     trace,

@@ -80,36 +80,56 @@ export function nestedControlValues(name: string, value: unknown): [string, unkn
 const URL_START = /(?:[a-z][a-z0-9+.-]{0,31}:|\/\/)\S{1,4096}/gi;
 /** URL candidates looked at in one value, at most (beyond: counted as remote, fail closed). */
 const MAX_URL_CANDIDATES = 1024;
+const SCHEME_URL = /^[a-z][a-z0-9+.-]{0,31}:\/\//i;
 
 /**
- * Whether a text names a remote host as a URL, as a WHATWG URL parser (which browsers,
- * Node's fetch and most HTTP clients follow) would read it: any scheme with a host,
+ * Every URL in a text, as a WHATWG URL parser (which browsers, Node's fetch and most HTTP
+ * clients follow) reads it, to the next whitespace, and as a reader that stops at a quote
+ * does (either reading may be the one that acts): `visit` gets each. `overflow`: more than
+ * `limit` candidates, the rest unread; `ambiguous`: a URL parsers read differently (a
+ * backslash), so what it names cannot be known.
+ */
+export function visitUrls(
+  raw: string,
+  limit: number,
+  visit: (url: URL) => void,
+): { overflow: boolean; ambiguous: boolean } {
+  let seen = 0;
+  let ambiguous = false;
+  for (const match of raw.replace(/[\t\n\r]/g, '').matchAll(URL_START)) {
+    if (++seen > limit) return { overflow: true, ambiguous };
+    const found = match[0];
+    if (found.includes('\\') && SCHEME_URL.test(found)) ambiguous = true;
+    const cut = found.split(/['"`<>]/)[0] as string;
+    for (const candidate of cut === found || cut.length < 3 ? [found] : [found, cut]) {
+      try {
+        visit(new URL(candidate.startsWith('//') ? `http:${candidate}` : candidate));
+      } catch {
+        // not a URL
+      }
+    }
+  }
+  return { overflow: false, ambiguous };
+}
+
+/** A URL's host as rules and the egress check compare it: lower-case, no brackets or final dot. */
+export function hostOf(url: URL): string {
+  return url.hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.+$/, '');
+}
+
+/**
+ * Whether a text names a remote host as a URL (visitUrls): any scheme with a host,
  * userinfo, `http:\\host`, tabs or newlines inside; not localhost or a loopback address.
  */
 export function namesRemoteHost(raw: string): boolean {
-  const text = raw.replace(/[\t\n\r]/g, '');
-  let seen = 0;
-  for (const match of text.matchAll(URL_START)) {
-    if (++seen > MAX_URL_CANDIDATES) return true;
-    const raw = match[0];
-    // Where parsers disagree (a backslash), count it as remote; a reader that stops at a
-    // quote sees a shorter URL: either reading may name the remote host.
-    if (raw.includes('\\') && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return true;
-    if (remoteHost(raw) || remoteHost(raw.split(/['"`<>]/)[0] as string)) return true;
-  }
-  return false;
-}
-
-function remoteHost(candidate: string): boolean {
-  let host: string;
-  try {
-    host = new URL(candidate.startsWith('//') ? `http:${candidate}` : candidate).hostname
-      .toLowerCase()
-      .replace(/^\[|\]$/g, '')
-      .replace(/\.+$/, '');
-  } catch {
-    return false;
-  }
-  if (host === '' || host === 'localhost' || host === '::1') return false;
-  return !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  let remote = false;
+  const read = visitUrls(raw, MAX_URL_CANDIDATES, (url) => {
+    const host = hostOf(url);
+    if (host === '' || host === 'localhost' || host === '::1') return;
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) remote = true;
+  });
+  return remote || read.overflow || read.ambiguous;
 }

@@ -12,6 +12,7 @@ import { nameWords } from '../../policy/sinks.js';
 import { type ArgumentValues, VALUE_ROLES, type ValueRole } from '../../policy/values.js';
 import { PATH_IN_TEXT } from '../../provenance/lineage.js';
 import { loggable } from '../loggable.js';
+import { hostOf, visitUrls } from './arguments.js';
 
 /** Where relative paths and `${workspace}` point: known of the session, not of the call. */
 export interface Workspace {
@@ -60,8 +61,6 @@ function rolesOf(key: string, parent: Roles): { roles: Roles; content: boolean }
   return content ? { roles: NO_ROLES, content } : { roles: parent, content };
 }
 
-/** A URL from its scheme to the next whitespace (WHATWG reads quotes and `<>` as userinfo). */
-const URL_START = /(?:[a-z][a-z0-9+.-]{0,31}:|\/\/)\S{1,4096}/gi;
 const SCHEME_URL = /^[a-z][a-z0-9+.-]{0,31}:\/\//i;
 const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}/g;
 /** One address, alone or as `Name <address>`, as a recipient argument's whole entry. */
@@ -83,7 +82,7 @@ const MAX_PATH = 4096;
 const HOME = homedir().replace(/\/+$/, '');
 
 /** A normalised absolute path without a trailing slash. */
-function normal(path: string): string {
+export function normalPath(path: string): string {
   const normalised = posix.normalize(path);
   return normalised.length > 1 ? normalised.replace(/\/+$/, '') : normalised;
 }
@@ -112,9 +111,9 @@ export class ValueReader {
     const { cwd } = this.#workspace;
     if (raw.length > MAX_PATH || raw.includes('\0') || (home > 0 && HOME === ''))
       this.#unknown.add('paths');
-    else if (home > 0) this.#add('paths', normal(HOME + raw.slice(home)));
-    else if (raw.startsWith('/')) this.#add('paths', normal(raw));
-    else if (cwd !== null) this.#add('paths', normal(posix.resolve(cwd, raw)));
+    else if (home > 0) this.#add('paths', normalPath(HOME + raw.slice(home)));
+    else if (raw.startsWith('/')) this.#add('paths', normalPath(raw));
+    else if (cwd !== null) this.#add('paths', normalPath(posix.resolve(cwd, raw)));
     else this.#unknown.add('paths');
   }
 
@@ -126,47 +125,21 @@ export class ValueReader {
    */
   urls(text: string): boolean {
     let found = false;
-    let seen = 0;
-    for (const match of text.replace(/[\t\n\r]/g, '').matchAll(URL_START)) {
-      if (++seen > MAX_VALUES) {
-        this.#unknown.add('hosts');
-        return true;
+    const read = visitUrls(text, MAX_VALUES, (url) => {
+      if (url.protocol === 'file:') {
+        try {
+          this.path(fileURLToPath(url));
+        } catch {
+          this.#unknown.add('paths');
+        }
+        found = true;
+      } else if (url.hostname !== '') {
+        this.#add('hosts', hostOf(url));
+        found = true;
       }
-      const raw = match[0];
-      // The URL as a reader who stops at a quote sees it, too: each host must pass.
-      const cut = raw.split(/['"`<>]/)[0] as string;
-      for (const candidate of cut === raw || cut.length < 3 ? [raw] : [raw, cut]) {
-        if (this.#url(candidate)) found = true;
-      }
-      if (raw.includes('\\') && SCHEME_URL.test(raw)) this.#unknown.add('hosts');
-    }
-    return found;
-  }
-
-  #url(candidate: string): boolean {
-    let url: URL;
-    try {
-      url = new URL(candidate.startsWith('//') ? `http:${candidate}` : candidate);
-    } catch {
-      return false;
-    }
-    if (url.protocol === 'file:') {
-      try {
-        this.path(fileURLToPath(url));
-      } catch {
-        this.#unknown.add('paths');
-      }
-      return true;
-    }
-    if (url.hostname === '') return false;
-    this.#add(
-      'hosts',
-      url.hostname
-        .toLowerCase()
-        .replace(/^\[|\]$/g, '')
-        .replace(/\.+$/, ''),
-    );
-    return true;
+    });
+    if (read.overflow || read.ambiguous) this.#unknown.add('hosts');
+    return found || read.overflow;
   }
 
   /**
@@ -303,7 +276,7 @@ export function recordedValues(
  */
 export function workspaceRoot(dir: string): string | null {
   if (!dir.startsWith('/') || dir.includes('\0')) return null;
-  const root = normal(dir);
+  const root = normalPath(dir);
   if (root.split('/').filter((part) => part.length > 0).length < 2) return null;
   if (HOME !== '' && `${HOME}/`.startsWith(`${root}/`)) return null;
   return root;

@@ -55,9 +55,7 @@ export class Excerpts {
 
   /** A page that entered the context: its text, for later questions. */
   remember(pageId: string, content: unknown): void {
-    // Redacted whole, before anything is cut from it: a cut could leave part of a secret
-    // that no longer looks like one.
-    this.#pages.set(pageId, redactSecrets(textOf(content)));
+    this.#pages.set(pageId, textOf(content));
     if (this.#pages.size > MAX_PAGES) this.#pages.delete(this.#pages.keys().next().value as string);
   }
 
@@ -67,8 +65,11 @@ export class Excerpts {
    * value is not there as text (an encoded copy, a shared passage).
    */
   around(pageId: string, arg: string, args: unknown): string | null {
-    const text = this.#pages.get(pageId);
-    if (text === undefined || typeof args !== 'object' || args === null) return null;
+    const page = this.#pages.get(pageId);
+    if (page === undefined || typeof args !== 'object' || args === null) return null;
+    // Redacted whole, before anything is cut from it (a cut could leave part of a secret
+    // that no longer looks like one); here, since questions are rare and pages are not.
+    const text = redactSecrets(page);
     const name = arg.replace(/^arg:/, '').split(/[.[]/)[0] as string;
     const value = Object.hasOwn(args, name) ? (args as Record<string, unknown>)[name] : undefined;
     const lower = text.toLowerCase();
