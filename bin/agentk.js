@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `agentk` command: a tiny shim over the compiled CLI in dist/ (built by `npm ci`).
+// The `agentk` command: a tiny shim over the compiled CLI in dist/ (shipped in the package;
+// built by `npm run build` in a checkout, and by `npm start`/`npm test`).
 // SIGUSR1 would open the Node inspector in a process that may hold the signing key, for any
 // same-user process (the proxied server included) to attach: a listener turns that off.
 process.on('SIGUSR1', () => {});
@@ -12,9 +13,7 @@ try {
   ({ main } = await import('../dist/cli/main.js'));
 } catch (error) {
   if (error.code === 'ERR_MODULE_NOT_FOUND') {
-    process.stderr.write(
-      'agentk: not built yet; run `npm ci` (or `npm run build`) in the agentk folder\n',
-    );
+    process.stderr.write('agentk: not built yet; run `npm run build` in the agentk folder\n');
     process.exit(2);
   }
   throw error;

@@ -1,10 +1,27 @@
 // Files that ship with the package (policies, examples), found relative to this module so
 // that `npx agentk` works from any directory. Same answer from src/ (tests) and dist/.
 
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The npm package AgentK installs from (`npx agentk` outside a checkout is someone else's). */
+export const PACKAGE_NAME = 'agentk-kernel';
+
+/**
+ * An installed copy (npm install, npm install -g, npx: always under a node_modules folder),
+ * as opposed to a checkout of the repository.
+ */
+export function isInstalledCopy(root: string): boolean {
+  return resolve(root).split(sep).includes('node_modules');
+}
+
+/**
+ * How a hint tells the user to run AgentK again: in a checkout `npx agentk` runs this
+ * package's bin; an installed copy says the package name, which `npx` resolves anywhere.
+ */
+export const SELF_COMMAND = isInstalledCopy(PACKAGE_ROOT) ? `npx ${PACKAGE_NAME}` : 'npx agentk';
 
 export const DEFAULT_POLICY_PATH = join(PACKAGE_ROOT, 'examples', 'agentk.policy.toml');
 

@@ -12,6 +12,7 @@ import { loadCorpus } from '../eval/scenario.js';
 import { keyFileProblems } from '../evidence/keyfile.js';
 import { loadSigner, SIGNING_KEY_FILE_ENV } from '../evidence/keys.js';
 import { loadTrustManifest } from '../evidence/trust.js';
+import { isInstalledCopy } from '../paths.js';
 import { loadPolicyFile } from '../policy/load.js';
 import { findCredentialFormats } from '../provenance/detect.js';
 import { loadBehavior } from '../review/behavior.js';
@@ -314,6 +315,17 @@ export function readiness(
   root: string,
   env: Readonly<Record<string, string | undefined>>,
 ): Check[] {
+  if (isInstalledCopy(root)) {
+    return [
+      warn(
+        'installed-package',
+        `${root} is an installed package, not a source checkout: the repository checks (required files, .gitignore, tracked files) are skipped; run \`agentk readiness\` in a clone of the repository before publishing`,
+      ),
+      ...shippedDocuments(root),
+      ...signingKey(env),
+      claims(root),
+    ];
+  }
   return [
     requiredFiles(root),
     gitignore(root),

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runDemo } from '../../demo/poisoned-page.js';
 import { loadSigner } from '../../evidence/keys.js';
-import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
+import { DEFAULT_POLICY_PATH, RUNS_DIR, SELF_COMMAND } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, flag, json, stringOption } from '../command.js';
 import { EXIT, printable, table } from '../io.js';
@@ -65,7 +65,7 @@ secret store holds a dummy key. Writes .agentk/runs/<run-id>.jsonl and latest.js
       '',
       `Flight log: ${trace} (${run.seal.seal.event_count} events, sealed; copied to ${latest})`,
       `Signed by:  ${signer.fingerprint} (${signer.source} key)`,
-      `Verify it:  npx agentk verify ${latest}`,
+      `Verify it:  ${SELF_COMMAND} verify ${latest}`,
       '',
     ];
     io.stdout(lines.map(printable).join('\n'));

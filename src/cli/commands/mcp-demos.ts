@@ -3,7 +3,7 @@
 import { join, relative } from 'node:path';
 import { loadSigner } from '../../evidence/keys.js';
 import { runThroughAgentk, shimEval } from '../../mcp/demos.js';
-import { DEFAULT_POLICY_PATH, RUNS_DIR } from '../../paths.js';
+import { DEFAULT_POLICY_PATH, RUNS_DIR, SELF_COMMAND } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, flag, json, stringOption } from '../command.js';
 import { EXIT, printable, table } from '../io.js';
@@ -44,7 +44,7 @@ sees them. Trace: .agentk/runs/mcp-killer-demo.jsonl (replaced on each run).`,
           `The server received: ${seen.join(', ') || 'nothing'}`,
           `Blocked before the server saw them: ${blocked.join(', ') || 'nothing'}`,
           `Trace: ${shown} (the poison is recorded by hash only)`,
-          `Inspect it: npx agentk trace-inspect ${shown}`,
+          `Inspect it: ${SELF_COMMAND} trace-inspect ${shown}`,
           '',
         ]
           .map(printable)
@@ -90,7 +90,7 @@ Trace: .agentk/runs/mcp-shim-eval-agentk.jsonl.`,
           ]),
           '',
           `${rows.filter((row) => row.pass).length}/${rows.length} checks pass. Trace: ${shown}`,
-          `Inspect it: npx agentk trace-inspect ${shown}`,
+          `Inspect it: ${SELF_COMMAND} trace-inspect ${shown}`,
           '',
         ].join('\n'),
       );
