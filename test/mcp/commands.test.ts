@@ -223,7 +223,7 @@ describe('agentk mcp-proxy-stdio configuration', () => {
       '/no/such/server',
     ]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/cannot start \/no\/such\/server: ENOENT/);
+    expect(result.stderr).toMatch(/cannot start \/no\/such\/server: command not found \(ENOENT\)/);
   });
 });
 

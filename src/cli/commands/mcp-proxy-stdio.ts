@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ensureState, migrateLegacyPins, stateDirs } from '../../config/state.js';
+import { ensureState, migrateLegacyPins, type StateDirs, stateDirs } from '../../config/state.js';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
 import { loadSigner, SIGNING_KEY_FILE_ENV } from '../../evidence/keys.js';
@@ -27,8 +27,17 @@ import {
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
+import { redactSecrets } from '../../provenance/detect.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode, shellWord } from '../io.js';
+import {
+  deathReport,
+  printableLine,
+  serverLogPath,
+  summaryLine,
+  withheldCredentials,
+  withheldLine,
+} from '../proxy-report.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -191,7 +200,9 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --max-message-bytes N      frame size cap, both directions (default ${DEFAULT_MAX_MESSAGE_BYTES})
   --allow-env NAME           pass this variable to the server (repeatable); the server
                              otherwise gets only PATH and HOME
-  --stderr-file FILE         append the server's stderr here (default: discarded)
+  --stderr-file FILE         append the server's stderr here (default: the state
+                             directory's logs/mcp-<server-id>.log); when the server dies,
+                             its last lines are shown, redacted
   --fsync                    make trace events durable (fsync) before the messages they
                              allow go out; one fsync per batch (group commit)
   --pins-dir DIR             where catalogue pins live (default: the state directory's pins)
@@ -204,6 +215,8 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              whose later requests were written knowing earlier answers
   --quiet                    print nothing on stderr but errors and the closing summary
                              (default: a line at start and one per denied request)
+  --verbose                  also show the server's stderr as it comes, and every
+                             variable not passed to it
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
                              that start with a hyphen)
 
@@ -219,6 +232,7 @@ in the workspace (kernel.protected-path).`,
     'trace-out': { type: 'string' },
     'trace-dir': { type: 'string' },
     quiet: { type: 'boolean' },
+    verbose: { type: 'boolean' },
     'response-timeout-ms': { type: 'string' },
     'max-request-ms': { type: 'string' },
     'max-message-bytes': { type: 'string' },
@@ -239,6 +253,9 @@ in the workspace (kernel.protected-path).`,
   async run(args, io): Promise<ExitCode> {
     const config = proxyConfig(args);
     if (config.stderrFile !== undefined) checkAppendable(config.stderrFile);
+    const quiet = flag(args, 'quiet');
+    const verbose = flag(args, 'verbose');
+    if (quiet && verbose) throw usageError('give --quiet or --verbose, not both');
     const policy = loadPolicyFile(config.policyPath);
     const shadowPolicy =
       config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
@@ -264,12 +281,10 @@ in the workspace (kernel.protected-path).`,
       protectedPaths: place.protected,
     });
     if (place.latest !== null) pointLatest(place.latest, place.trace);
-    const quiet = flag(args, 'quiet');
-    if (!quiet) {
-      io.stderr(
-        `agentk ${config.serverId}: mediating ${config.command} under ${config.policyPath}; trace ${place.trace}\n`,
-      );
-    }
+    const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
+    const withheld = withheldCredentials(io.env, config.allowEnv);
+    if (!quiet) announce(config, place, withheld, verbose, io.env, say);
+    let refused = 0;
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
       kernel,
@@ -287,10 +302,12 @@ in the workspace (kernel.protected-path).`,
       serialize: config.serialize,
       durable: config.fsync,
       approvalTimeoutMs: config.approvalTimeoutMs,
-      ...(quiet
-        ? {}
-        : { onDenial: (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`) }),
-      ...(config.stderrFile !== undefined ? { stderrFile: config.stderrFile } : {}),
+      onDenial: (line: string) => {
+        refused += 1;
+        if (!quiet) say(line);
+      },
+      ...(verbose ? { onStderr: (chunk: Buffer) => serverSaid(chunk, say) } : {}),
+      ...(place.log !== null ? { stderrFile: place.log } : {}),
     });
     // Every signal that would end the process ends the session instead: answered, sealed,
     // and the server stopped.
@@ -299,14 +316,12 @@ in the workspace (kernel.protected-path).`,
     await proxy.start();
     const exit = await proxy.done;
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
-    const tracePath = place.trace;
-    const shown = relative(io.cwd, tracePath).startsWith('..')
-      ? tracePath
-      : relative(io.cwd, tracePath);
-    io.stderr(
-      `agentk mcp-proxy-stdio: ${exit.reason}; ${exit.stats.clientRequests} requests (${exit.stats.forwarded} forwarded, ${exit.stats.answeredByProxy} answered by AgentK); trace ${shown} (${exit.seal ? 'sealed' : 'unsealed'})\n`,
-    );
+    // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
+    if (exit.code === 1) {
+      for (const line of deathReport(proxy.stderrTail(20), place.log, withheld)) say(line);
+    }
+    io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
@@ -332,6 +347,8 @@ function statePlaces(
   approvals: string;
   protected: string[];
   latest: string | null;
+  /** The server's stderr log (null: none could be opened; the tail is still kept). */
+  log: string | null;
 } {
   const dirs = stateDirs(io.env, io.cwd);
   const at = (path: string) => resolve(io.cwd, path);
@@ -358,6 +375,7 @@ function statePlaces(
     if (moved !== null) io.stderr(`agentk mcp-proxy-stdio: ${moved}\n`);
   }
   const approvals = at(config.approvalsDir ?? ensureState(dirs, dirs.approvals));
+  const log = config.stderrFile !== undefined ? at(config.stderrFile) : defaultLog(dirs, config);
   const keyFile = io.env[SIGNING_KEY_FILE_ENV];
   const named = [
     dirs.home,
@@ -372,6 +390,7 @@ function statePlaces(
     at(config.policyPath),
     ...(config.shadowPolicyPath !== undefined ? [at(config.shadowPolicyPath)] : []),
     ...(keyFile ? [at(keyFile)] : []),
+    ...(log !== null ? [log] : []),
   ];
   // As given, and as the real path a server that resolves links would reach.
   const real = named.flatMap((path) => {
@@ -387,7 +406,44 @@ function statePlaces(
     approvals,
     protected: [...new Set([...named, ...real])],
     latest: runs === null ? null : join(runs, `mcp-${config.serverId}-latest.jsonl`),
+    log,
   };
+}
+
+/** The line at start (and, with --verbose, what the server gets and where its log goes). */
+function announce(
+  config: ProxyConfig,
+  place: { readonly trace: string; readonly log: string | null },
+  withheld: readonly string[],
+  verbose: boolean,
+  env: Readonly<Record<string, string | undefined>>,
+  say: (line: string) => void,
+): void {
+  say(`mediating ${config.command} under ${config.policyPath}; trace ${place.trace}`);
+  const line = withheldLine(withheld);
+  if (line !== null) say(line);
+  if (verbose) {
+    const passed = Object.keys(childEnvironment(env, config.allowEnv)).join(', ');
+    say(`server environment: ${passed}; server log ${place.log ?? 'none'}`);
+  }
+}
+
+/** The state directory's log for this server, if it can be opened for appending. */
+function defaultLog(dirs: StateDirs, config: ProxyConfig): string | null {
+  try {
+    const path = serverLogPath(ensureState(dirs, dirs.logs), config.serverId);
+    closeSync(openAppendOnly(path));
+    return path;
+  } catch {
+    return null;
+  }
+}
+
+/** --verbose: the server's stderr as it comes, one redacted line each. */
+function serverSaid(chunk: Buffer, say: (line: string) => void): void {
+  for (const line of chunk.toString('utf8').split(/\r?\n/)) {
+    if (line.trim() !== '') say(`server: ${printableLine(redactSecrets(line.slice(0, 2000)))}`);
+  }
 }
 
 /** A trace directory the user named: created if missing (owner only). */

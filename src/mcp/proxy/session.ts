@@ -3,9 +3,8 @@
 // transport provides (output.ts). This module owns the session and what the client sends:
 // lifecycle (initialize, initialized, ready), requests forwarded under fresh downstream ids
 // with timeouts (pending.ts), messages held while initialize is in flight (holds.ts),
-// cancellations, and a sealed trace on every way out. What the server sends is
-// server-side.ts's, an `ask` put to the client's user approvals.ts's. It knows nothing of
-// pipes, processes or sockets. Input distrusted: both peers' messages and the server's acts.
+// cancellations, a sealed trace on every way out. What the server sends is server-side.ts's,
+// an `ask` put to the user approvals.ts's. No pipes, processes or sockets. Input distrusted.
 
 import type { Kernel } from '../../kernel/kernel.js';
 import {
@@ -174,10 +173,11 @@ export class ProxySession {
     if (this.#finished) return;
     this.#output.serverAlive = false;
     this.#serverSide.settle(); // what it answered in full still goes out
-    for (const key of [...this.#pending.keys()]) {
+    const unanswered = this.#pending.keys(); // leaving these is a failure, client open or not
+    for (const key of unanswered) {
       this.#failPending(key, RPC.transportClosed, `the downstream server is gone: ${reason}`);
     }
-    if (this.#clientOpen) this.#finish(1, reason);
+    if (this.#clientOpen || unanswered.length > 0) this.#finish(1, reason);
     else this.#finish(0, 'the client closed the session');
   }
 

@@ -27,6 +27,8 @@ import type {
 const SHUTDOWN_GRACE_MS = 800;
 /** After the server exits, how long its stdout may stay open (held by a grandchild). */
 const EXIT_GRACE_MS = 500;
+/** How much of the end of the server's stderr is kept for the message when it dies. */
+const STDERR_TAIL_BYTES = 8 * 1024;
 /** Bytes the proxy queues for a server that does not read before dropping its refusals. */
 const CHILD_BUFFER_LIMIT = 8 * 1024 * 1024;
 
@@ -39,8 +41,10 @@ export interface ProxyOptions extends SessionOptions {
   /** Where the client's messages come from and where ours go. */
   readonly input: Readable;
   readonly output: Writable;
-  /** Child stderr goes here if given; otherwise it is discarded. */
+  /** Child stderr is appended here if given (its last lines are kept in memory either way). */
   readonly stderrFile?: string;
+  /** Also given every chunk of the child's stderr (`--verbose` shows it as it comes). */
+  readonly onStderr?: (chunk: Buffer) => void;
   /** End `output` when the session ends (false for process.stdout). */
   readonly endOutput?: boolean;
 }
@@ -50,6 +54,8 @@ export class StdioProxy {
   readonly #options: ProxyOptions;
   readonly #session: ProxySession;
   #child: ChildProcess | null = null;
+  /** The end of the child's stderr, for the message that says why it died. */
+  readonly #stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
   /** The client's output can still be written. */
   #outputOpen = true;
 
@@ -63,31 +69,24 @@ export class StdioProxy {
     return this.#session.stats;
   }
 
+  /** The last lines the server wrote on stderr (raw: the caller redacts before showing). */
+  stderrTail(lines: number): string[] {
+    return this.#stderrTail.lines(lines);
+  }
+
   /** Start the child and begin relaying. Resolves once the child is running. */
   start(): Promise<void> {
     const options = this.#options;
     const session = this.#session;
     const child = spawn(options.command, [...options.args], {
       env: { ...options.env },
-      stdio: ['pipe', 'pipe', options.stderrFile ? 'pipe' : 'ignore'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.cwd ? { cwd: options.cwd } : {}),
       windowsHide: true,
     });
     this.#child = child;
     session.attach(this.#clientChannel(), this.#serverChannel(child));
-    if (options.stderrFile && child.stderr) {
-      let fd: number | null = null;
-      try {
-        fd = openAppendOnly(options.stderrFile);
-      } catch {
-        child.stderr.resume(); // a failing log never stops the session
-      }
-      if (fd !== null) {
-        const file = createWriteStream('', { fd });
-        file.on('error', () => child.stderr?.resume());
-        child.stderr.pipe(file);
-      }
-    }
+    if (child.stderr) this.#collectStderr(child.stderr);
     this.#relay(child);
     return new Promise((resolve) => {
       let started = false;
@@ -98,7 +97,7 @@ export class StdioProxy {
       });
       child.once('error', (error: NodeJS.ErrnoException) => {
         if (!started) {
-          session.serverFailed(`cannot start ${options.command}: ${error.code ?? error.message}`);
+          session.serverFailed(startFailure(options.command, error.code ?? error.message));
           resolve();
         } else session.serverGone(`the server failed: ${error.code ?? 'error'}`);
       });
@@ -122,6 +121,32 @@ export class StdioProxy {
    */
   stop(reason = 'stopped'): void {
     this.#session.stop(reason);
+  }
+
+  /**
+   * The child's stderr: its tail kept, appended to the log file when there is one (a
+   * failing log never stops the session), and shown as it comes with --verbose. Read
+   * without backpressure: a server blocked on a full stderr pipe would hang the session.
+   */
+  #collectStderr(stderr: Readable): void {
+    const { stderrFile, onStderr } = this.#options;
+    let file: ReturnType<typeof createWriteStream> | null = null;
+    if (stderrFile) {
+      try {
+        file = createWriteStream('', { fd: openAppendOnly(stderrFile) });
+        file.on('error', () => {
+          file = null;
+        });
+      } catch {
+        file = null;
+      }
+    }
+    stderr.on('data', (chunk: Buffer) => {
+      this.#stderrTail.push(chunk);
+      file?.write(chunk);
+      onStderr?.(chunk);
+    });
+    stderr.on('end', () => file?.end());
   }
 
   /** Lines both ways, framed with the session's size cap, and backpressure between them. */
@@ -243,6 +268,42 @@ export function childEnvironment(
     if (value !== undefined) env[name] = value;
   }
   return env;
+}
+
+/** Why a command could not start, in words (the errno stays, for searching). */
+function startFailure(command: string, code: string): string {
+  if (code === 'ENOENT') return `cannot start ${command}: command not found (ENOENT)`;
+  if (code === 'EACCES') return `cannot start ${command}: permission denied (EACCES)`;
+  return `cannot start ${command}: ${code}`;
+}
+
+/** The last `limit` bytes written to a stream, read back as lines. */
+export class TailBuffer {
+  readonly #limit: number;
+  #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    while (this.#chunks.length > 1 && this.#size - (this.#chunks[0]?.length ?? 0) >= this.#limit) {
+      this.#size -= (this.#chunks.shift() as Buffer).length;
+    }
+  }
+
+  /** The last `count` non-blank lines (the first may be cut: it started before the tail). */
+  lines(count: number): string[] {
+    const all = Buffer.concat(this.#chunks);
+    const text = all.subarray(Math.max(0, all.length - this.#limit)).toString('utf8');
+    return text
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== '')
+      .slice(-count);
+  }
 }
 
 /**

@@ -74,7 +74,10 @@ export interface ProxyStats {
 }
 
 export interface ProxyExit {
-  /** 0: the client closed the session; 1: the server exited or broke the pipe first; 2: it never started. */
+  /**
+   * 0: the client closed the session; 1: the server exited or broke the pipe first, or
+   * with requests unanswered; 2: it never started.
+   */
   readonly code: 0 | 1 | 2;
   readonly reason: string;
   readonly seal: SealEvent | null;

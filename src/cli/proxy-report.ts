@@ -1,0 +1,104 @@
+// What `agentk mcp-proxy-stdio` tells the person who runs it, on stderr: where the server's
+// own stderr is logged, which of its credentials-looking variables it does not get, why
+// a server died (the end of its log, redacted), and the summary at exit. Text from the
+// server is distrusted: credentials are redacted and terminal controls removed before a
+// line of it is shown.
+
+import { mkdirSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProxyExit } from '../mcp/proxy/types.js';
+import { redactSecrets } from '../provenance/detect.js';
+
+/** A server's log is rotated (one old copy kept) when a session starts past this size. */
+const LOG_ROTATE_BYTES = 4 * 1024 * 1024;
+/** Lines of a dead server's stderr shown, and the characters kept of each. */
+const LAST_LINES = 6;
+const LINE_CHARS = 300;
+
+/** Names that usually carry a credential a server was configured with. */
+const CREDENTIAL_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|ACCESS_?KEY|AUTH|_PAT$/i;
+
+/** Terminal escapes and bidi overrides out; one line. */
+export function printableLine(text: string): string {
+  return (
+    text
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are removed.
+      .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed.
+      .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ')
+      .trimEnd()
+  );
+}
+
+/**
+ * The default log of a server's stderr, in the state directory's logs: one file per server
+ * id, appended session after session, the previous one kept as `.1` once it grows large.
+ */
+export function serverLogPath(logs: string, serverId: string): string {
+  mkdirSync(logs, { recursive: true, mode: 0o700 });
+  const path = join(logs, `mcp-${serverId}.log`);
+  try {
+    if (statSync(path).size > LOG_ROTATE_BYTES) renameSync(path, `${path}.1`);
+  } catch {
+    // no log yet, or it cannot be rotated: appending still works
+  }
+  return path;
+}
+
+/**
+ * The variables AgentK holds back from the server that look like credentials it was
+ * configured with (names only, never values), for a line that says how to pass them.
+ */
+export function withheldCredentials(
+  env: Readonly<Record<string, string | undefined>>,
+  allowed: readonly string[],
+): string[] {
+  const passed = new Set(['PATH', 'HOME', ...allowed]);
+  return Object.keys(env)
+    .filter((name) => env[name] !== undefined && !passed.has(name) && CREDENTIAL_NAME.test(name))
+    .filter((name) => /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && !name.startsWith('AGENTK_'))
+    .sort();
+}
+
+export function withheldLine(names: readonly string[]): string | null {
+  if (names.length === 0) return null;
+  const shown = names.slice(0, 6).join(', ');
+  const more = names.length > 6 ? ` and ${names.length - 6} more` : '';
+  return `not passed to the server: ${shown}${more} (add --allow-env NAME for each it needs)`;
+}
+
+/**
+ * Why the server is gone, for a person: the end of its stderr (redacted, one line each),
+ * where the whole log is, and a variable it complains about that AgentK held back.
+ */
+export function deathReport(
+  tail: readonly string[],
+  log: string | null,
+  withheld: readonly string[],
+): string[] {
+  const lines = tail
+    .slice(-LAST_LINES)
+    .map((line) => `  | ${printableLine(redactSecrets(line.slice(0, LINE_CHARS)))}`);
+  const out: string[] = [];
+  if (lines.length > 0) {
+    out.push(`the server's last words on stderr${log !== null ? ` (all of it: ${log})` : ''}:`);
+    out.push(...lines);
+  } else {
+    out.push(`the server wrote nothing on stderr${log !== null ? ` (log: ${log})` : ''}`);
+  }
+  const said = tail.join('\n');
+  const missing = withheld.filter((name) => new RegExp(`\\b${name}\\b`).test(said));
+  if (missing.length > 0) {
+    out.push(
+      `it names ${missing.join(', ')}, which AgentK did not pass to it: add ${missing.map((name) => `--allow-env ${name}`).join(' ')}`,
+    );
+  }
+  return out;
+}
+
+/** The closing line: how the session ended, what went through, what was refused. */
+export function summaryLine(exit: ProxyExit, refused: number, trace: string): string {
+  const { stats } = exit;
+  const requests = `${stats.clientRequests} request${stats.clientRequests === 1 ? '' : 's'}`;
+  return `${exit.reason}; ${requests} (${stats.forwarded} forwarded, ${stats.answeredByProxy} answered by AgentK, ${refused} denied or asked); trace ${trace} (${exit.seal ? 'sealed' : 'unsealed'})`;
+}

@@ -1,0 +1,154 @@
+// What `agentk mcp-proxy-stdio` tells the person running it, through the real bin and real
+// child processes: a server that dies says why (the end of its stderr, redacted, and the
+// log that has all of it), a variable it needs but does not get is named with the flag
+// that passes it, a server that cannot start is reported once, and the summary names the
+// trace by its absolute path.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+
+const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
+const INITIALIZE = `${JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 't', version: '1' },
+  },
+})}\n`;
+/** A fake GitHub token, built here so that no literal ships. */
+const FAKE_TOKEN = `ghp_${'Zq8Wx2Lp4Nr6Ts1Vy3'.repeat(2)}`;
+
+/** A server that explains itself on stderr and exits, as a misconfigured server does. */
+function dyingServer(dir: string): string {
+  const path = join(dir, 'dying.mjs');
+  writeFileSync(
+    path,
+    [
+      "console.error('github server starting');",
+      `console.error('debug: using fallback token ${FAKE_TOKEN}');`,
+      "console.error('FATAL: GITHUB_TOKEN is not set\\u001b[2J');",
+      'process.exit(3);',
+    ].join('\n'),
+  );
+  return path;
+}
+
+function proxy(dir: string, args: readonly string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, 'mcp-proxy-stdio', ...args], {
+    cwd: dir,
+    input: INITIALIZE,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      AGENTK_HOME: join(dir, 'state'),
+      ...env,
+    },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('a server that dies', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentk-diag-'));
+  const server = dyingServer(dir);
+  const run = proxy(dir, ['--server-id', 'gh', '--', process.execPath, server], {
+    GITHUB_TOKEN: 'configured-in-the-client',
+  });
+  const said = run.stderr.trim().split('\n');
+
+  it('fails the session and shows the end of its stderr, redacted, with the log', () => {
+    expect(run.code).toBe(1);
+    const header = said.find((line) => line.includes("the server's last words on stderr"));
+    expect(header).toMatch(/\(all of it: \S+\/logs\/mcp-gh\.log\):$/);
+    expect(said).toContain('agentk gh:   | FATAL: GITHUB_TOKEN is not set');
+    expect(said).toContain('agentk gh:   | github server starting');
+    // A credential the server printed, and a terminal control, never reach the terminal.
+    expect(run.stderr).not.toContain(FAKE_TOKEN);
+    expect(run.stderr).not.toContain('\u001b');
+    expect(said.at(-1)).toMatch(/^agentk mcp-proxy-stdio: the server exited \(code 3\);/);
+  });
+
+  it('keeps all of its stderr in the state directory log', () => {
+    const workspace = readdirSync(join(dir, 'state', 'workspaces'))[0] as string;
+    const log = readFileSync(
+      join(dir, 'state', 'workspaces', workspace, 'logs', 'mcp-gh.log'),
+      'utf8',
+    );
+    expect(log).toContain('FATAL: GITHUB_TOKEN is not set');
+  });
+
+  it('names the variable it needs and the flag that passes it, never its value', () => {
+    expect(said).toContain(
+      'agentk gh: not passed to the server: GITHUB_TOKEN (add --allow-env NAME for each it needs)',
+    );
+    expect(said).toContain(
+      'agentk gh: it names GITHUB_TOKEN, which AgentK did not pass to it: add --allow-env GITHUB_TOKEN',
+    );
+    expect(run.stderr).not.toContain('configured-in-the-client');
+  });
+
+  it('does not suggest a variable it was given', () => {
+    const given = proxy(
+      dir,
+      ['--server-id', 'gh', '--allow-env', 'GITHUB_TOKEN', '--', process.execPath, server],
+      { GITHUB_TOKEN: 'configured-in-the-client' },
+    );
+    expect(given.code).toBe(1);
+    expect(given.stderr).not.toContain('--allow-env GITHUB_TOKEN');
+    expect(given.stderr).toContain('FATAL: GITHUB_TOKEN is not set');
+  });
+});
+
+describe('the lines around a session', () => {
+  it('says once that a command cannot be found', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-diag-'));
+    const run = proxy(dir, ['--server-id', 'x', '--', 'agentk-no-such-server-command']);
+    expect(run.code).toBe(2);
+    const hits = run.stderr.match(/command not found/g) ?? [];
+    expect(hits).toHaveLength(1);
+    expect(run.stderr).toMatch(
+      /cannot start agentk-no-such-server-command: command not found \(ENOENT\)/,
+    );
+  });
+
+  it('names the trace by its absolute path in the summary, and counts refusals', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-diag-'));
+    writeFileSync(join(dir, 'script.json'), '{}');
+    const run = proxy(dir, [
+      '--server-id',
+      'fs',
+      '--trace-out',
+      'here.jsonl',
+      '--',
+      process.execPath,
+      join(PACKAGE_ROOT, 'test', 'fixtures', 'mcp', 'script-server.mjs'),
+      join(dir, 'script.json'),
+    ]);
+    expect(run.code).toBe(0);
+    const summary = run.stderr.trim().split('\n').at(-1);
+    expect(summary).toContain(`trace ${join(dir, 'here.jsonl')} (sealed)`);
+    expect(summary).toMatch(/, 0 denied or asked\);/);
+  });
+
+  it('shows the server stderr as it comes with --verbose, and refuses --quiet with it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-diag-'));
+    const server = dyingServer(dir);
+    const run = proxy(dir, ['--server-id', 'gh', '--verbose', '--', process.execPath, server]);
+    expect(run.stderr).toMatch(/^agentk gh: server environment: PATH, HOME; server log \S+/m);
+    expect(run.stderr).toMatch(/^agentk gh: server: github server starting$/m);
+    expect(run.stderr).not.toContain(FAKE_TOKEN);
+    const both = proxy(dir, ['--server-id', 'gh', '--verbose', '--quiet', '--', 'x']);
+    expect([both.code, both.stderr.trim()]).toEqual([
+      2,
+      'agentk mcp-proxy-stdio: give --quiet or --verbose, not both',
+    ]);
+  });
+});
