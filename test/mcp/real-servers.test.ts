@@ -136,10 +136,28 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     ]);
   });
 
-  it('decides a completion like any send: a credential handle in its value is refused', async () => {
+  it('decides a completion like any send: a handle is refused, a secret value by policy', async () => {
+    // The default policy, with a rule that keeps secret values from any prompt.
+    const policy = join(mkdtempSync(join(tmpdir(), 'agentk-policy-')), 'policy.toml');
+    const rule = `[[rules]]
+id = "deny-secret-to-prompts"
+effect = "deny"
+reason = "secret values are not sent to prompts"
+[rules.when]
+syscalls = ["prompt.get"]
+labels_any = ["secret"]
+
+`;
+    const base = readFileSync(join(PACKAGE_ROOT, 'examples', 'agentk.policy.toml'), 'utf8');
+    writeFileSync(policy, base.replace('[[rules]]\nid = "deny-private-egress"', `${rule}$&`));
     const trace = tempTrace();
     const through = await connect(
-      ...proxied('everything', trace, [EVERYTHING], ['--allow-env', 'PLANTED_TOKEN']),
+      ...proxied(
+        'everything',
+        trace,
+        [EVERYTHING],
+        ['--allow-env', 'PLANTED_TOKEN', '--policy', policy],
+      ),
       { PLANTED_TOKEN: PLANTED },
     );
     const env = (await through.callTool({ name: 'get-env', arguments: {} })) as {
@@ -147,19 +165,26 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     };
     const handle = /secret_fd_[0-9a-f]{32}/.exec(env.content[0]?.text ?? '')?.[0] as string;
     expect(handle).toBeDefined();
-    await expect(
+    const complete = (value: string) =>
       through.complete({
         ref: { type: 'ref/prompt', name: 'completable-prompt' },
-        argument: { name: 'department', value: handle },
-      }),
-    ).rejects.toMatchObject({ code: -32003 });
+        argument: { name: 'department', value },
+      });
+    // The handle and the value itself (learned elsewhere) are both known to the kernel as
+    // the secret it captured from get-env.
+    await expect(complete(handle)).rejects.toMatchObject({ code: -32003 });
+    await expect(complete(PLANTED)).rejects.toMatchObject({ code: -32003 });
+    expect((await complete('Eng')).completion.values).toEqual(['Engineering']);
     await through.close();
-    const denied = traceEvents(trace).filter(
-      (event) =>
-        (event.syscall as { kind?: string })?.kind === 'prompt.get' &&
-        (event.decision as { verdict?: string }).verdict === 'deny',
-    );
-    expect(denied).toHaveLength(1);
+    const decided = traceEvents(trace)
+      .filter((event) => (event.syscall as { kind?: string })?.kind === 'prompt.get')
+      .map((event) => (event.decision as { rule: string }).rule);
+    // (Under the default policy the handle is refused too: kernel.handle-out-of-scope.)
+    expect(decided).toEqual([
+      'deny-secret-to-prompts',
+      'deny-secret-to-prompts',
+      'allow-capable-action',
+    ]);
     expect(readFileSync(trace, 'utf8')).not.toContain(PLANTED);
   });
 
