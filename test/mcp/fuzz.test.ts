@@ -82,6 +82,9 @@ const METHODS = [
   'prompts/get',
   'logging/setLevel',
   'resources/subscribe',
+  'resources/unsubscribe',
+  'completion/complete',
+  'tasks/get',
   'sampling/createMessage',
   'tools/delete',
 ];
@@ -185,6 +188,9 @@ describe('the stdio proxy under fuzzed clients', () => {
             'resources/read',
             'prompts/list',
             'prompts/get',
+            'completion/complete',
+            'resources/subscribe',
+            'resources/unsubscribe',
             'logging/setLevel',
           ]).toContain(message.method);
           expect(JSON.stringify(message)).not.toMatch(/"agentk"/);

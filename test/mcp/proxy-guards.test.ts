@@ -32,16 +32,17 @@ describe('the stdio proxy, lifecycle', () => {
     const s = await rawSession({ env: { FAULT_LOG: log } });
     await s.initialize();
     for (const method of [
-      'resources/subscribe',
-      'resources/unsubscribe',
-      'completion/complete',
+      'tasks/get',
+      'tasks/result',
+      'tasks/list',
+      'tasks/cancel',
       'tools/delete',
     ]) {
-      const answer = await s.request(method, {});
+      const answer = await s.request(method, { taskId: 't1' });
       expect(errorOf(answer)?.code, method).toBe(-32601);
     }
     await s.close();
-    expect(readFileSync(log, 'utf8')).not.toMatch(/subscribe|completion|tools\/delete/);
+    expect(readFileSync(log, 'utf8')).not.toMatch(/tasks\/|tools\/delete/);
   });
 
   it('negotiates the protocol versions 2024-11-05 through 2025-11-25', async () => {

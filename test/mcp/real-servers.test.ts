@@ -6,10 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompleteResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  EmptyResultSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
+import { traceEvents } from '../helpers/proxy.js';
 import {
   BIN,
   connect,
@@ -48,29 +52,140 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     if (chain.ok) expect(chain.events).toBeGreaterThan(20);
   });
 
-  it('withholds the capabilities it does not mediate, rather than advertise them and refuse', async () => {
+  it('advertises exactly what it mediates: completions and subscriptions, not tasks', async () => {
     const direct = await connect(process.execPath, [EVERYTHING]);
     const through = await connect(...proxied('everything', tempTrace(), [EVERYTHING]));
     const served = direct.getServerCapabilities() ?? {};
     // server-everything offers completions, resource subscriptions and tasks...
     expect(Object.keys(served)).toEqual(expect.arrayContaining(['completions', 'tasks']));
     expect(served.resources?.subscribe).toBe(true);
-    // ...which the proxy would refuse (-32601): the client never hears of them.
+    // ...and the client hears of the first two, which the proxy mediates; tasks are withheld.
     expect(through.getServerCapabilities()).toEqual({
+      completions: {},
       logging: {},
       prompts: { listChanged: true },
-      resources: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
       tools: { listChanged: true },
     });
-    await expect(
-      through.request(
-        {
-          method: 'completion/complete',
-          params: { ref: { type: 'ref/prompt', name: 'x' }, argument: { name: 'a', value: '' } },
-        },
-        CompleteResultSchema,
+    for (const method of ['tasks/list', 'tasks/get', 'tasks/result', 'tasks/cancel']) {
+      await expect(
+        through.request({ method, params: { taskId: 't1' } } as never, EmptyResultSchema),
+        method,
+      ).rejects.toMatchObject({ code: -32601 });
+    }
+  });
+
+  it('completes prompt and template arguments as it does directly, each a recorded syscall', async () => {
+    const direct = await connect(process.execPath, [EVERYTHING]);
+    const trace = tempTrace();
+    const through = await connect(...proxied('everything', trace, [EVERYTHING]));
+    const prompt = {
+      ref: { type: 'ref/prompt' as const, name: 'completable-prompt' },
+      argument: { name: 'name', value: '' },
+      context: { arguments: { department: 'Sales' } },
+    };
+    const names = await through.complete(prompt);
+    expect(names.completion.values).toEqual(['David', 'Eve', 'Frank']);
+    expect(names).toEqual(await direct.complete(prompt));
+    const template = {
+      ref: { type: 'ref/resource' as const, uri: 'demo://resource/dynamic/text/{resourceId}' },
+      argument: { name: 'resourceId', value: '1' },
+    };
+    expect(await through.complete(template)).toEqual(await direct.complete(template));
+    await through.close();
+    const events = traceEvents(trace).filter((event) => event.type === 'syscall');
+    const seen = events.map((event) => {
+      const call = event.syscall as { kind: string; target: string; intent: string };
+      return `${call.kind} ${call.target} ${call.intent}`;
+    });
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        'prompt.get everything/completable-prompt complete the argument name',
+        'prompt.response everything/completable-prompt ',
+        'resource.read everything/demo://resource/dynamic/text/{resourceId} complete the argument resourceId',
+        'resource.response everything/demo://resource/dynamic/text/{resourceId} ',
+      ]),
+    );
+    expect(verifyLogFile(trace).ok).toBe(true);
+  });
+
+  it('subscribes to a resource and relays its updates', async () => {
+    const trace = tempTrace();
+    const through = await connect(...proxied('everything', trace, [EVERYTHING]));
+    const uri = 'demo://resource/dynamic/text/1';
+    const updated = new Promise<string>((resolve) =>
+      through.setNotificationHandler(ResourceUpdatedNotificationSchema, (note) =>
+        resolve(note.params.uri),
       ),
-    ).rejects.toThrow();
+    );
+    expect(await through.subscribeResource({ uri })).toEqual({});
+    // The server sends an update for each subscription as soon as updates are turned on.
+    await through.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+    expect(await updated).toBe(uri);
+    expect(await through.unsubscribeResource({ uri })).toEqual({});
+    // A URI the client never subscribed to through AgentK is not the server's to hear.
+    await expect(through.unsubscribeResource({ uri: 'demo://other' })).rejects.toMatchObject({
+      code: -32602,
+    });
+    await through.close();
+    const reads = traceEvents(trace)
+      .map((event) => event.syscall as { kind?: string; target?: string; intent?: string })
+      .filter((call) => call?.kind === 'resource.read');
+    expect(reads).toEqual([
+      expect.objectContaining({ target: `everything/${uri}`, intent: 'subscribe to its updates' }),
+    ]);
+  });
+
+  it('decides a completion like any send: a handle is refused, a secret value by policy', async () => {
+    // The default policy, with a rule that keeps secret values from any prompt.
+    const policy = join(mkdtempSync(join(tmpdir(), 'agentk-policy-')), 'policy.toml');
+    const rule = `[[rules]]
+id = "deny-secret-to-prompts"
+effect = "deny"
+reason = "secret values are not sent to prompts"
+[rules.when]
+syscalls = ["prompt.get"]
+labels_any = ["secret"]
+
+`;
+    const base = readFileSync(join(PACKAGE_ROOT, 'examples', 'agentk.policy.toml'), 'utf8');
+    writeFileSync(policy, base.replace('[[rules]]\nid = "deny-private-egress"', `${rule}$&`));
+    const trace = tempTrace();
+    const through = await connect(
+      ...proxied(
+        'everything',
+        trace,
+        [EVERYTHING],
+        ['--allow-env', 'PLANTED_TOKEN', '--policy', policy],
+      ),
+      { PLANTED_TOKEN: PLANTED },
+    );
+    const env = (await through.callTool({ name: 'get-env', arguments: {} })) as {
+      content: { text: string }[];
+    };
+    const handle = /secret_fd_[0-9a-f]{32}/.exec(env.content[0]?.text ?? '')?.[0] as string;
+    expect(handle).toBeDefined();
+    const complete = (value: string) =>
+      through.complete({
+        ref: { type: 'ref/prompt', name: 'completable-prompt' },
+        argument: { name: 'department', value },
+      });
+    // The handle and the value itself (learned elsewhere) are both known to the kernel as
+    // the secret it captured from get-env.
+    await expect(complete(handle)).rejects.toMatchObject({ code: -32003 });
+    await expect(complete(PLANTED)).rejects.toMatchObject({ code: -32003 });
+    expect((await complete('Eng')).completion.values).toEqual(['Engineering']);
+    await through.close();
+    const decided = traceEvents(trace)
+      .filter((event) => (event.syscall as { kind?: string })?.kind === 'prompt.get')
+      .map((event) => (event.decision as { rule: string }).rule);
+    // (Under the default policy the handle is refused too: kernel.handle-out-of-scope.)
+    expect(decided).toEqual([
+      'deny-secret-to-prompts',
+      'deny-secret-to-prompts',
+      'allow-capable-action',
+    ]);
+    expect(readFileSync(trace, 'utf8')).not.toContain(PLANTED);
   });
 
   it('replaces a planted credential with a secret handle before the client sees it (get-env)', async () => {

@@ -12,7 +12,6 @@ import { mapStrings } from '../../kernel/content.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { SyscallRequest, SyscallResult } from '../../kernel/types.js';
 import {
-  cleanLine,
   errorLine,
   type JsonRpcId,
   MEMBERS,
@@ -31,34 +30,32 @@ import {
   toolDenialLine,
 } from './denials.js';
 import { Excerpts } from './excerpts.js';
+import { initializeResult } from './initialize.js';
+import {
+  type AnswerTarget,
+  answerOf,
+  INVOKING,
+  type Invocation,
+  invocationOf,
+} from './invocations.js';
 import { isListing, type ListingJob, Listings } from './listings.js';
 import {
-  INVOCATIONS,
   isPlainProgressToken,
   isRecord,
   LOG_LEVELS,
-  mediatedCapabilities,
   type Outcome,
   PARAM_MEMBERS,
   responseKind,
-  SUPPORTED_PROTOCOL_VERSIONS,
 } from './methods.js';
+import { mediateServerNotification, Subscriptions } from './notifications.js';
 import { mediateServerRequest } from './server-requests.js';
 
-/** Answers that are response syscalls: where their content is, and what names them. */
-const ANSWERS: Readonly<
-  Record<
-    string,
-    {
-      kind: 'tool.response' | 'resource.response' | 'prompt.response';
-      list: string;
-      key: 'name' | 'uri';
-    }
-  >
-> = {
-  'tools/call': { kind: 'tool.response', list: 'content', key: 'name' },
-  'resources/read': { kind: 'resource.response', list: 'contents', key: 'uri' },
-  'prompts/get': { kind: 'prompt.response', list: 'messages', key: 'name' },
+/** Where the content of an answer to an invocation is, by method. */
+const ANSWER_LISTS: Readonly<Record<string, string>> = {
+  'tools/call': 'content',
+  'resources/read': 'contents',
+  'prompts/get': 'messages',
+  'completion/complete': 'completion',
 };
 
 export class McpMediator {
@@ -67,6 +64,8 @@ export class McpMediator {
   readonly #listings: Listings;
   /** Recent pages' text, quoted in questions to a person. */
   readonly #excerpts = new Excerpts();
+  /** The resource URIs the client subscribed to: the updates it may hear of. */
+  readonly #subscriptions = new Subscriptions();
 
   readonly #onDenial: ((line: string) => void) | undefined;
 
@@ -123,32 +122,51 @@ export class McpMediator {
     }
     const forward = (sent: unknown) =>
       rebuild({ ...request.message, id: forwardId, params: sent }, MEMBERS.request);
+    if (request.method === 'resources/unsubscribe') return this.#unsubscribe(request, forward);
     // initialize, ping and the list methods are mediated on the way back.
-    if (INVOCATIONS[request.method] === undefined)
-      return { action: 'forward', line: forward(forwarded) };
-    return this.#invoke(request, params, permitted ?? {}, metadata, canAsk, forward);
+    if (!INVOKING.has(request.method)) return { action: 'forward', line: forward(forwarded) };
+    const invocation = invocationOf(request.method, params, permitted ?? {});
+    if (typeof invocation === 'string') return invalidParams(request.id, invocation);
+    if (request.method === 'resources/subscribe') {
+      if (!this.#subscriptions.room(invocation.name)) {
+        return invalidParams(request.id, 'too many resource subscriptions in this session');
+      }
+      const outcome = this.#invoke(request, invocation, metadata, canAsk, forward);
+      // Updates may come before the answer: the client hears of them once it is sent.
+      if (outcome.action === 'forward') this.#subscriptions.add(invocation.name);
+      return outcome;
+    }
+    return this.#invoke(request, invocation, metadata, canAsk, forward);
   }
 
-  /** tools/call, resources/read, prompts/get: a syscall before anything is forwarded. */
+  /**
+   * resources/unsubscribe names a URI the client subscribed to (decided then): it goes on
+   * with nothing else, and that URI's updates stop here at once. Any other is refused.
+   */
+  #unsubscribe(request: RpcRequest, forward: (sent: unknown) => string): Outcome {
+    const uri = request.params?.uri;
+    if (typeof uri !== 'string' || !this.#subscriptions.has(uri)) {
+      return invalidParams(request.id, 'resources/unsubscribe needs the uri of a subscription');
+    }
+    this.#subscriptions.delete(uri);
+    return { action: 'forward', line: forward({ uri }) };
+  }
+
+  /**
+   * tools/call, resources/read and subscribe, prompts/get, completion/complete: a syscall
+   * before anything is forwarded.
+   */
   #invoke(
     request: RpcRequest,
-    params: Record<string, unknown> | undefined,
-    permitted: Record<string, unknown>,
+    invocation: Invocation,
     metadata: ClientMetadata,
     canAsk: boolean,
     forward: (sent: unknown) => string,
   ): Outcome {
-    const spec = INVOCATIONS[request.method] as (typeof INVOCATIONS)[string];
     const id = request.id;
-    const name = params?.[spec.key];
-    if (typeof name !== 'string' || name.length === 0 || name.length > spec.maxLength) {
-      return invalidParams(id, `${request.method} needs params.${spec.key}`);
-    }
-    const args = spec.key === 'uri' ? { uri: name } : (params?.arguments ?? {});
-    if (!isRecord(args))
-      return invalidParams(id, `${request.method} params.arguments must be an object`);
+    const { kind, name, args, intent, params: permitted } = invocation;
     const result = this.#syscall(
-      { kind: spec.kind, target: this.#target(name), args },
+      { kind, target: this.#target(name), args, ...(intent !== undefined ? { intent } : {}) },
       metadata,
       canAsk,
     );
@@ -160,7 +178,7 @@ export class McpMediator {
     const handles = result.event.syscall.inputs
       .filter((input) => input.ref.startsWith('handle:'))
       .map((input) => input.ref.slice('handle:'.length));
-    if (handles.length === 0)
+    if (handles.length === 0 || !invocation.reveals)
       return { action: 'forward', line: forward(permitted), syscall: result };
     const receipt = result.receipt?.id ?? '';
     const values = new Map<string, string>();
@@ -172,7 +190,7 @@ export class McpMediator {
       const why = error instanceof Error ? error.message : 'secret handle unusable';
       return { action: 'reply', line: errorLine(id, RPC.denied, why), syscall: result };
     }
-    const substituted = mapStrings(params?.arguments ?? {}, (text) =>
+    const substituted = mapStrings(args, (text) =>
       replaceHandles(text, (match) => values.get(match) ?? match),
     );
     return {
@@ -228,14 +246,26 @@ export class McpMediator {
 
   /** The elicitation/create params that put an `ask` to the client's user. */
   approvalQuestion(asked: SyscallResult, request?: RpcRequest): Record<string, unknown> {
-    const params = request?.params;
-    const args = params?.arguments ?? (params?.uri !== undefined ? { uri: params.uri } : undefined);
+    const args = request ? this.#invocation(request)?.args : undefined;
     return approvalQuestion(
       asked,
       args,
       (id) => this.kernel.page(id),
       (page, arg) => this.#excerpts.around(page, arg, args),
     );
+  }
+
+  /** The invocation a forwarded (or asked) request made; null for other methods. */
+  #invocation(request: RpcRequest): Invocation | null {
+    if (!INVOKING.has(request.method)) return null;
+    const { params } = stripAgentkMetadata(request.params);
+    const permitted = this.#permittedParams(request.method, params);
+    const invocation = invocationOf(
+      request.method,
+      params,
+      typeof permitted === 'object' ? permitted : {},
+    );
+    return typeof invocation === 'string' ? null : invocation;
   }
 
   /** The answer to a request a person declined (or did not answer). */
@@ -290,7 +320,13 @@ export class McpMediator {
     const { method, id } = request;
     // The answer as received, under the client's id (serialised only if it goes as it is).
     const rawLine = () => rebuild({ ...response.message, id }, MEMBERS.response);
-    if (response.error) return this.#sanitizedError(request, response);
+    if (response.error) {
+      // A subscription the server refused brings no updates: none are expected.
+      const uri = request.params?.uri;
+      if (method === 'resources/subscribe' && typeof uri === 'string')
+        this.#subscriptions.delete(uri);
+      return this.#sanitizedError(request, response);
+    }
     const result = response.result;
     const bad = (what: string) => {
       this.#recordAnswer(request, result ?? null, true);
@@ -301,65 +337,20 @@ export class McpMediator {
       );
     };
     if (isListing(method)) return this.#listings.answer(request, result, rawLine);
-    if (ANSWERS[method] !== undefined) return this.#answer(request, result, rawLine, bad);
+    if (ANSWER_LISTS[method] !== undefined) return this.#answer(request, result, rawLine, bad);
     switch (method) {
       case 'initialize':
-        return this.#initializeResult(id, result, rawLine, bad);
+        return initializeResult(this.kernel, this.#target('initialize'), id, result, rawLine, bad);
       case 'ping':
       case 'logging/setLevel':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
         // Empty results by contract: anything inside would be an unmediated channel.
         if (!isRecord(result)) return bad('not an object');
         return Object.keys(result).length === 0 ? rawLine() : resultLine(id, {});
       default:
         return errorLine(id, RPC.internalError, 'no mediation for this method');
     }
-  }
-
-  /**
-   * The server's initialize result reaches the client, and its `instructions` usually the
-   * model's context: credentials become handles, and the instructions are a
-   * prompt.response syscall (so their taint is derived and recorded), dropped if denied.
-   */
-  #initializeResult(
-    id: JsonRpcId,
-    result: unknown,
-    rawLine: () => string,
-    bad: (what: string) => string,
-  ): string {
-    if (
-      !isRecord(result) ||
-      typeof result.protocolVersion !== 'string' ||
-      !isRecord(result.capabilities)
-    ) {
-      return bad('no protocolVersion or capabilities');
-    }
-    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(result.protocolVersion)) {
-      return errorLine(
-        id,
-        RPC.unsupportedVersion,
-        `downstream server chose protocol version ${JSON.stringify(result.protocolVersion.slice(0, 32))}, which AgentK does not mediate (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
-      );
-    }
-    const target = this.#target('initialize');
-    const { content } = this.kernel.captureSecrets(result, target);
-    let clean = content as Record<string, unknown>;
-    const capabilities = mediatedCapabilities(result.capabilities);
-    if (JSON.stringify(capabilities) !== JSON.stringify(result.capabilities)) {
-      clean = { ...clean, capabilities };
-    }
-    if (typeof clean.instructions === 'string' && clean.instructions.length > 0) {
-      const decision = this.kernel.syscall({
-        kind: 'prompt.response',
-        target,
-        content: clean.instructions,
-        intent: 'the server instructions sent at initialize',
-      });
-      if (!decision.allowed) {
-        const { instructions: _dropped, ...rest } = clean;
-        clean = rest;
-      }
-    }
-    return clean === result ? rawLine() : resultLine(id, clean);
   }
 
   /**
@@ -373,14 +364,18 @@ export class McpMediator {
     rawLine: () => string,
     bad: (what: string) => string,
   ): string {
-    const spec = ANSWERS[request.method] as (typeof ANSWERS)[string];
-    if (!isRecord(result) || !Array.isArray(result[spec.list])) return bad(`no ${spec.list} list`);
-    const name = String(request.params?.[spec.key] ?? '');
+    const list = ANSWER_LISTS[request.method] as string;
+    const problem = answerProblem(request.method, result, list);
+    const target = answerOf(request.method, request.params);
+    if (problem !== null || !isRecord(result) || target === null) {
+      return bad(problem ?? 'unexpected');
+    }
+    const { kind, name } = target;
     const answered = this.kernel.answer({
-      kind: spec.kind,
+      kind,
       target: this.#target(name),
       content: result,
-      ...(spec.kind === 'tool.response' && result.isError === true ? { isError: true } : {}),
+      ...(kind === 'tool.response' && result.isError === true ? { isError: true } : {}),
     });
     if (!answered.result.allowed) return this.#denial(request, answered.result);
     if (answered.result.page) this.#excerpts.remember(answered.result.page.id, answered.content);
@@ -388,16 +383,20 @@ export class McpMediator {
   }
 
   /**
-   * A server notification headed to the client: log messages and progress text can carry
-   * credentials too; they are replaced by handles like any answer. Returns the line.
+   * A server notification headed to the client (notifications.ts): the line to send, or
+   * null to drop it. `rawLine` is the text received ('' if the proxy rebuilt it).
    */
-  serverNotification(message: Record<string, unknown>, rawLine: string): string {
-    const params = message.params;
-    if (!isRecord(params)) return cleanLine(message, rawLine, MEMBERS.notification);
-    const { content } = this.kernel.captureSecrets(params, this.#target(String(message.method)));
-    return content === params
-      ? cleanLine(message, rawLine, MEMBERS.notification)
-      : rebuild({ ...message, params: content }, MEMBERS.notification);
+  serverNotification(message: Record<string, unknown>, rawLine: string): string | null {
+    return mediateServerNotification(
+      {
+        kernel: this.kernel,
+        serverId: this.serverId,
+        subscriptions: this.#subscriptions,
+        remember: (page, content) => this.#excerpts.remember(page, content),
+      },
+      message,
+      rawLine,
+    );
   }
 
   /** Error bodies are downstream content: the client gets a summary, the trace a hash. */
@@ -405,7 +404,7 @@ export class McpMediator {
     const error = response.error as { code: number; message: string };
     this.#recordAnswer(request, response.message.error, true);
     const standard = error.code >= -32700 && error.code <= -32600;
-    const where = responseKind(request.method) === null ? '' : ' (hash in the trace)';
+    const where = this.#answerTarget(request) === null ? '' : ' (hash in the trace)';
     return errorLine(
       request.id,
       standard ? error.code : RPC.downstreamError,
@@ -415,20 +414,27 @@ export class McpMediator {
 
   /** Record an answer for the families that have response syscalls. */
   #recordAnswer(request: RpcRequest, content: unknown, isError: boolean): void {
-    const kind = responseKind(request.method);
-    if (kind === null) return;
-    const name =
-      typeof request.params?.name === 'string'
-        ? request.params.name
-        : typeof request.params?.uri === 'string'
-          ? request.params.uri
-          : request.method;
+    const answer = this.#answerTarget(request);
+    if (answer === null) return;
     this.kernel.syscall({
-      kind,
-      target: this.#target(name),
+      kind: answer.kind,
+      target: this.#target(answer.name),
       content: content ?? null,
       isError,
     });
+  }
+
+  /** The response syscall an answer to `request` is recorded as (null: none). */
+  #answerTarget(request: RpcRequest): AnswerTarget | null {
+    const answer = answerOf(request.method, request.params);
+    if (answer !== null) return answer;
+    const kind = responseKind(request.method);
+    if (kind === null) return null;
+    const { name, uri } = request.params ?? {};
+    return {
+      kind,
+      name: typeof name === 'string' ? name : typeof uri === 'string' ? uri : request.method,
+    };
   }
 
   /** The client's request timed out downstream: answer it, and record it for tools. */
@@ -458,4 +464,16 @@ export class McpMediator {
 
 function invalidParams(id: JsonRpcId, message: string): Outcome {
   return { action: 'reply', line: errorLine(id, RPC.invalidParams, message) };
+}
+
+/** What is wrong with the shape of an answer to an invocation (null: nothing). */
+function answerProblem(method: string, result: unknown, list: string): string | null {
+  if (!isRecord(result)) return 'not an object';
+  if (method !== 'completion/complete') {
+    return Array.isArray(result[list]) ? null : `no ${list} list`;
+  }
+  const completion = result.completion;
+  const values = isRecord(completion) ? completion.values : undefined;
+  if (!Array.isArray(values) || values.length > 100) return 'no completion.values of at most 100';
+  return values.every((value) => typeof value === 'string') ? null : 'a value is not a string';
 }

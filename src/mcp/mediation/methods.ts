@@ -15,8 +15,11 @@ export const CLIENT_METHODS = new Set([
   'resources/list',
   'resources/templates/list',
   'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
   'prompts/list',
   'prompts/get',
+  'completion/complete',
   'logging/setLevel',
 ]);
 
@@ -61,8 +64,8 @@ export const SERVER_METHODS = new Set([
 
 /**
  * The server's capabilities as the client may see them: only what the proxy mediates
- * (tools, resources and prompts with their list-changed notifications, logging). A
- * capability it would refuse (completions, resource subscriptions, tasks, experimental
+ * (tools, resources and prompts with their list-changed notifications, resource
+ * subscriptions, completions, logging). A capability it would refuse (tasks, experimental
  * ones) is withheld rather than advertised and then refused.
  */
 export function mediatedCapabilities(
@@ -71,26 +74,22 @@ export function mediatedCapabilities(
   const out: Record<string, unknown> = {};
   for (const key of ['tools', 'resources', 'prompts'] as const) {
     const given = capabilities[key];
-    if (typeof given !== 'object' || given === null || Array.isArray(given)) continue;
-    const listChanged = (given as Record<string, unknown>).listChanged;
-    out[key] = typeof listChanged === 'boolean' ? { listChanged } : {};
+    if (!isRecord(given)) continue;
+    const { listChanged, subscribe } = given;
+    out[key] = {
+      ...(typeof listChanged === 'boolean' ? { listChanged } : {}),
+      ...(key === 'resources' && typeof subscribe === 'boolean' ? { subscribe } : {}),
+    };
   }
-  if (typeof capabilities.logging === 'object' && capabilities.logging !== null) out.logging = {};
+  for (const key of ['completions', 'logging'] as const) {
+    if (isRecord(capabilities[key])) out[key] = {};
+  }
   return out;
 }
 
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
 
 export type InvocationKind = 'tool.invoke' | 'resource.read' | 'prompt.get';
-
-/** Client requests that are syscalls before they reach the server. */
-export const INVOCATIONS: Readonly<
-  Record<string, { kind: InvocationKind; key: 'name' | 'uri'; maxLength: number }>
-> = {
-  'tools/call': { kind: 'tool.invoke', key: 'name', maxLength: 256 },
-  'resources/read': { kind: 'resource.read', key: 'uri', maxLength: 4096 },
-  'prompts/get': { kind: 'prompt.get', key: 'name', maxLength: 256 },
-};
 
 /** The params members MCP defines for each client request the proxy forwards. */
 export const PARAM_MEMBERS: Readonly<Record<string, readonly string[]>> = {
@@ -101,7 +100,10 @@ export const PARAM_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   'prompts/list': ['cursor'],
   'tools/call': ['name', 'arguments'],
   'resources/read': ['uri'],
+  'resources/subscribe': ['uri'],
+  'resources/unsubscribe': ['uri'],
   'prompts/get': ['name', 'arguments'],
+  'completion/complete': ['ref', 'argument', 'context'],
 };
 
 /**

@@ -11,6 +11,7 @@ import {
   type RpcRequest,
   rebuild,
 } from '../jsonrpc.js';
+import { slimRef } from '../mediation/invocations.js';
 
 /** A forwarded client request waiting for the server's answer. */
 export interface Pending {
@@ -26,7 +27,8 @@ export interface Pending {
 
 /**
  * What answering a pending request needs (its id, method, the tool, resource or prompt it
- * named, and the page of a listing it asked for), without the rest of its params.
+ * named, a completion's ref, and the page of a listing it asked for), without the rest
+ * of its params.
  */
 export function slim(request: RpcRequest): RpcRequest {
   const params: Record<string, unknown> = {};
@@ -34,6 +36,8 @@ export function slim(request: RpcRequest): RpcRequest {
     const value = request.params?.[key];
     if (typeof value === 'string') params[key] = value;
   }
+  const ref = slimRef(request.params?.ref);
+  if (ref !== undefined) params.ref = ref;
   return { kind: 'request', id: request.id, method: request.method, params, message: {} };
 }
 

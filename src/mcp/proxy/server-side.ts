@@ -336,8 +336,19 @@ export class ServerSide {
         session.pending.progressed(token, Date.now(), session.timeoutMs, session.timer);
       }
     }
+    this.#relayNotification(message.message, text);
+  }
+
+  /** A notification goes to the client as mediated, or is dropped (and counted). */
+  #relayNotification(message: Record<string, unknown>, text: string): void {
+    const session = this.#session;
+    const line = session.mediator.serverNotification(message, text);
+    if (line === null) {
+      session.stats.notificationsDropped += 1;
+      return;
+    }
     session.stats.notificationsForwarded += 1;
-    session.output.toClient(session.mediator.serverNotification(message.message, text));
+    session.output.toClient(line);
   }
 
   /**
@@ -354,8 +365,7 @@ export class ServerSide {
       return;
     }
     const translated = { ...message.message, params: { ...message.params, requestId: relayId } };
-    session.stats.notificationsForwarded += 1;
     // No bytes were received in this form: serialised once, from what is mediated.
-    session.output.toClient(session.mediator.serverNotification(translated, ''));
+    this.#relayNotification(translated, '');
   }
 }
