@@ -11,6 +11,8 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { applyRetention, retentionFromEnv } from '../../config/retention.js';
+import { clearLive, markLive } from '../../config/runs.js';
 import { ensureState, migrateLegacyPins, stateDirs } from '../../config/state.js';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
@@ -264,6 +266,7 @@ in the workspace (kernel.protected-path).`,
       protectedPaths: place.protected,
     });
     if (place.latest !== null) pointLatest(place.latest, place.trace);
+    if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
     const quiet = flag(args, 'quiet');
     if (!quiet) {
       io.stderr(
@@ -299,6 +302,7 @@ in the workspace (kernel.protected-path).`,
     await proxy.start();
     const exit = await proxy.done;
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
+    if (place.ownRuns !== null) clearLive(place.trace);
     const tracePath = place.trace;
     const shown = relative(io.cwd, tracePath).startsWith('..')
       ? tracePath
@@ -332,6 +336,8 @@ function statePlaces(
   approvals: string;
   protected: string[];
   latest: string | null;
+  /** The state directory's runs, when the trace goes there (retention applies). */
+  ownRuns: string | null;
 } {
   const dirs = stateDirs(io.env, io.cwd);
   const at = (path: string) => resolve(io.cwd, path);
@@ -387,7 +393,31 @@ function statePlaces(
     approvals,
     protected: [...new Set([...named, ...real])],
     latest: runs === null ? null : join(runs, `mcp-${config.serverId}-latest.jsonl`),
+    ownRuns: runs !== null && traceDir === undefined ? runs : null,
   };
+}
+
+/**
+ * Mark this session's trace live, and hold the workspace's runs to the retention limits
+ * (config/retention.ts). Best effort: a failure is one line on stderr, never the end.
+ */
+function keepRunsBounded(
+  runs: string,
+  trace: string,
+  io: { stderr(text: string): void; readonly env: Readonly<Record<string, string | undefined>> },
+): void {
+  markLive(trace);
+  try {
+    const limits = retentionFromEnv(io.env);
+    const failed = limits === null ? [] : applyRetention({ runs }, limits).failed;
+    if (failed.length > 0) {
+      io.stderr(
+        `agentk mcp-proxy-stdio: could not remove ${failed.length} old trace file(s) from ${runs} (${failed[0]?.code})\n`,
+      );
+    }
+  } catch (error) {
+    io.stderr(`agentk mcp-proxy-stdio: old traces not pruned: ${(error as Error).message}\n`);
+  }
 }
 
 /** A trace directory the user named: created if missing (owner only). */
