@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kernel, loadPolicyFile, verifyLogFile } from 'agentk';
+import { Kernel, loadPolicyFile, verifyLogFile } from 'agentk-kernel';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const workspace = mkdtempSync(join(tmpdir(), 'agentk-example-'));

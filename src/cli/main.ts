@@ -44,6 +44,11 @@ export const COMMANDS: readonly {
     load: async () => (await import('./commands/trace-inspect.js')).traceInspectCommand,
   },
   {
+    name: 'why',
+    summary: 'explain why a step of a trace was refused, and the policy rule that would change it',
+    load: async () => (await import('./commands/why.js')).whyCommand,
+  },
+  {
     name: 'replay',
     summary: 'replay a verified log without side effects (stub outputs by hash, blocked rules)',
     load: async () => (await import('./commands/replay.js')).replayCommand,
@@ -159,6 +164,11 @@ export const COMMANDS: readonly {
     name: 'pins',
     summary: 'list, show or approve pinned MCP catalogues (tool, resource and prompt descriptors)',
     load: async () => (await import('./commands/pins.js')).pinsCommand,
+  },
+  {
+    name: 'runs',
+    summary: "list, show or prune the proxy's flight logs of a workspace (bounded by default)",
+    load: async () => (await import('./commands/runs.js')).runsCommand,
   },
   {
     name: 'approve',

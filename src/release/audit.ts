@@ -267,6 +267,13 @@ function smokes(example: (file: string) => string, cwd: string, publicKey: strin
     },
     { name: 'inspect', argv: ['trace-inspect', log], what: 'trace-inspect reads the demo trace' },
     {
+      name: 'why',
+      argv: ['why', log, '9'],
+      ok: (ran) => ran.code === 0 && ran.stdout.includes('Checked:'),
+      what: "why explains the demo's refused send and checks the rule that would allow it",
+    },
+    { name: 'runs', argv: ['runs', 'list'], what: "runs lists the workspace's proxy traces" },
+    {
       name: 'replay',
       argv: ['replay', log],
       what: 'replay is deterministic and side-effect free',

@@ -26,6 +26,8 @@ const SMOKE = [
   'secret-refs',
   'secret-store',
   'inspect',
+  'why',
+  'runs',
   'replay',
   'fork-replay',
   'behavior-fork',

@@ -1,20 +1,11 @@
 // `agentk mcp-proxy-stdio`: put AgentK in front of an MCP server, in an MCP client's config.
 
-import {
-  closeSync,
-  mkdirSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-} from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { closeSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { ensureState, migrateLegacyPins, type StateDirs, stateDirs } from '../../config/state.js';
+import { clearLive } from '../../config/runs.js';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
-import { loadSigner, SIGNING_KEY_FILE_ENV } from '../../evidence/keys.js';
+import { loadSigner } from '../../evidence/keys.js';
 import { PinStore } from '../../kernel/catalogue/pins.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { newRunId } from '../../kernel/options.js';
@@ -31,9 +22,15 @@ import { redactSecrets } from '../../provenance/detect.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode, shellWord } from '../io.js';
 import {
+  keepRunsBounded,
+  type ProxyConfig,
+  pointLatest,
+  serverRoots,
+  statePlaces,
+} from '../proxy-places.js';
+import {
   deathReport,
   printableLine,
-  serverLogPath,
   summaryLine,
   withheldCredentials,
   withheldLine,
@@ -77,27 +74,6 @@ function checkAppendable(path: string): void {
       code === 'ELOOP' ? 'it is a symbolic link, refused' : `cannot open for appending (${code})`;
     throw usageError(`--stderr-file ${path}: ${why}`);
   }
-}
-
-export interface ProxyConfig {
-  readonly serverId: string;
-  readonly agentId: string | undefined;
-  readonly policyPath: string;
-  readonly tracePath: string | undefined;
-  readonly traceDir: string | undefined;
-  readonly timeoutMs: number;
-  readonly maxRequestMs: number;
-  readonly maxBytes: number;
-  readonly allowEnv: readonly string[];
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly stderrFile: string | undefined;
-  readonly serialize: boolean;
-  readonly fsync: boolean;
-  readonly pinsDir: string | undefined;
-  readonly shadowPolicyPath: string | undefined;
-  readonly approvalsDir: string | undefined;
-  readonly approvalTimeoutMs: number;
 }
 
 /** Every check that can fail happens here, before anything is spawned or written. */
@@ -281,6 +257,7 @@ in the workspace (kernel.protected-path).`,
       protectedPaths: place.protected,
     });
     if (place.latest !== null) pointLatest(place.latest, place.trace);
+    if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
     const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
     const withheld = withheldCredentials(io.env, config.allowEnv);
     if (!quiet) announce(config, place, withheld, verbose, io.env, say);
@@ -316,6 +293,7 @@ in the workspace (kernel.protected-path).`,
     await proxy.start();
     const exit = await proxy.done;
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
+    if (place.ownRuns !== null) clearLive(place.trace);
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
     if (exit.code === 1) {
@@ -325,90 +303,6 @@ in the workspace (kernel.protected-path).`,
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
-
-/**
- * Where this session's trace, pins and approvals go (the state directory, keyed by the
- * workspace, unless flags say otherwise), and what no agent call may touch: all of that,
- * the policies, the signing key file and a `.agentk/` left in the workspace.
- */
-function statePlaces(
-  config: ProxyConfig,
-  io: {
-    readonly cwd: string;
-    readonly env: Readonly<Record<string, string | undefined>>;
-    stderr(text: string): void;
-  },
-  runId: string,
-  /** The directories the server's command line names (serverRoots). */
-  roots: readonly string[],
-): {
-  trace: string;
-  pins: string;
-  approvals: string;
-  protected: string[];
-  latest: string | null;
-  /** The server's stderr log (null: none could be opened; the tail is still kept). */
-  log: string | null;
-} {
-  const dirs = stateDirs(io.env, io.cwd);
-  const at = (path: string) => resolve(io.cwd, path);
-  const template = config.tracePath;
-  if (template !== undefined && config.traceDir !== undefined) {
-    throw usageError('give --trace-out or --trace-dir, not both');
-  }
-  const traceDir = config.traceDir ?? (io.env.AGENTK_TRACE_DIR || undefined);
-  // Only what is used is created: a config that names every place needs no state home.
-  const runs =
-    template !== undefined
-      ? null
-      : traceDir !== undefined
-        ? ensureDir(at(traceDir))
-        : ensureState(dirs, dirs.runs);
-  const trace = at(
-    runs === null
-      ? (template as string).replaceAll('{run}', runId).replaceAll('{server}', config.serverId)
-      : join(runs, `mcp-${config.serverId}-${runId}.jsonl`),
-  );
-  const pins = at(config.pinsDir ?? dirs.pins);
-  if (config.pinsDir === undefined) {
-    const moved = migrateLegacyPins(dirs, io.cwd);
-    if (moved !== null) io.stderr(`agentk mcp-proxy-stdio: ${moved}\n`);
-  }
-  const approvals = at(config.approvalsDir ?? ensureState(dirs, dirs.approvals));
-  const log = config.stderrFile !== undefined ? at(config.stderrFile) : defaultLog(dirs, config);
-  const keyFile = io.env[SIGNING_KEY_FILE_ENV];
-  const named = [
-    dirs.home,
-    // A .agentk/ of an older AgentK, where the proxy runs and in each directory the server
-    // was given (it was where pins and traces lived).
-    ...[io.cwd, ...roots].map((dir) => join(dir, '.agentk')),
-    // A trace directory the user named: every trace there, and the latest link.
-    ...(runs !== null && traceDir !== undefined ? [runs] : []),
-    trace,
-    pins,
-    approvals,
-    at(config.policyPath),
-    ...(config.shadowPolicyPath !== undefined ? [at(config.shadowPolicyPath)] : []),
-    ...(keyFile ? [at(keyFile)] : []),
-    ...(log !== null ? [log] : []),
-  ];
-  // As given, and as the real path a server that resolves links would reach.
-  const real = named.flatMap((path) => {
-    try {
-      return [realpathSync(path)];
-    } catch {
-      return [];
-    }
-  });
-  return {
-    trace,
-    pins,
-    approvals,
-    protected: [...new Set([...named, ...real])],
-    latest: runs === null ? null : join(runs, `mcp-${config.serverId}-latest.jsonl`),
-    log,
-  };
-}
 
 /** The line at start (and, with --verbose, what the server gets and where its log goes). */
 function announce(
@@ -428,70 +322,9 @@ function announce(
   }
 }
 
-/** The state directory's log for this server, if it can be opened for appending. */
-function defaultLog(dirs: StateDirs, config: ProxyConfig): string | null {
-  try {
-    const path = serverLogPath(ensureState(dirs, dirs.logs), config.serverId);
-    closeSync(openAppendOnly(path));
-    return path;
-  } catch {
-    return null;
-  }
-}
-
 /** --verbose: the server's stderr as it comes, one redacted line each. */
 function serverSaid(chunk: Buffer, say: (line: string) => void): void {
   for (const line of chunk.toString('utf8').split(/\r?\n/)) {
     if (line.trim() !== '') say(`server: ${printableLine(redactSecrets(line.slice(0, 2000)))}`);
   }
-}
-
-/** A trace directory the user named: created if missing (owner only). */
-function ensureDir(dir: string): string {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw usageError(`--trace-dir ${dir}: cannot create it (${code})`);
-  }
-  return dir;
-}
-
-/**
- * Point `link` at `trace` (a relative symbolic link, replaced atomically), so that the
- * newest session of a server is always `mcp-<server-id>-latest.jsonl`. Best effort: a file
- * system without links keeps the traces and loses only the pointer.
- */
-function pointLatest(link: string, trace: string): void {
-  const temporary = `${link}.${process.pid}.tmp`;
-  try {
-    symlinkSync(relative(dirname(link), trace), temporary);
-    renameSync(temporary, link);
-  } catch {
-    try {
-      rmSync(temporary, { force: true });
-    } catch {
-      // something else is there: leave it, the pointer is best effort
-    }
-  }
-}
-
-/**
- * The directories the server's own command line names (a filesystem server's roots, a git
- * server's repository): the user configured them, so they are structure (as given, and as
- * the real path the server resolves them to).
- */
-function serverRoots(args: readonly string[], cwd: string): string[] {
-  const roots: string[] = [];
-  for (const arg of args) {
-    if (arg.startsWith('-') || !(isAbsolute(arg) || arg.startsWith('.'))) continue;
-    const path = resolve(cwd, arg);
-    try {
-      if (!statSync(path).isDirectory()) continue;
-      roots.push(path, realpathSync(path));
-    } catch {
-      // not a directory on this machine: not a root
-    }
-  }
-  return roots;
 }

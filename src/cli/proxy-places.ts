@@ -1,0 +1,217 @@
+// Where a proxy session keeps what it writes (its trace, pins, approvals and the server's
+// log: the state directory, keyed by workspace, unless flags say otherwise), what no tool
+// call may touch, and the housekeeping at start: the latest link and the runs' retention.
+
+import {
+  closeSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { applyRetention, retentionFromEnv } from '../config/retention.js';
+import { markLive } from '../config/runs.js';
+import { ensureState, migrateLegacyPins, type StateDirs, stateDirs } from '../config/state.js';
+import { SIGNING_KEY_FILE_ENV } from '../evidence/keys.js';
+import { openAppendOnly } from '../mcp/proxy/stdio.js';
+import { usageError } from './command.js';
+import { serverLogPath } from './proxy-report.js';
+
+/** A proxy session's settings, checked (mcp-proxy-stdio's proxyConfig). */
+export interface ProxyConfig {
+  readonly serverId: string;
+  readonly agentId: string | undefined;
+  readonly policyPath: string;
+  readonly tracePath: string | undefined;
+  readonly traceDir: string | undefined;
+  readonly timeoutMs: number;
+  readonly maxRequestMs: number;
+  readonly maxBytes: number;
+  readonly allowEnv: readonly string[];
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly stderrFile: string | undefined;
+  readonly serialize: boolean;
+  readonly fsync: boolean;
+  readonly pinsDir: string | undefined;
+  readonly shadowPolicyPath: string | undefined;
+  readonly approvalsDir: string | undefined;
+  readonly approvalTimeoutMs: number;
+}
+
+/** Where one proxy session keeps what it writes. */
+export interface Places {
+  readonly trace: string;
+  readonly pins: string;
+  readonly approvals: string;
+  readonly protected: string[];
+  readonly latest: string | null;
+  /** The server's stderr log (null: none could be opened; the tail is still kept). */
+  readonly log: string | null;
+  /** The state directory's runs, when the trace goes there (retention applies). */
+  readonly ownRuns: string | null;
+}
+
+/**
+ * Where this session's trace, pins and approvals go (the state directory, keyed by the
+ * workspace, unless flags say otherwise), and what no agent call may touch: all of that,
+ * the policies, the signing key file and a `.agentk/` left in the workspace.
+ */
+export function statePlaces(
+  config: ProxyConfig,
+  io: {
+    readonly cwd: string;
+    readonly env: Readonly<Record<string, string | undefined>>;
+    stderr(text: string): void;
+  },
+  runId: string,
+  /** The directories the server's command line names (serverRoots). */
+  roots: readonly string[],
+): Places {
+  const dirs = stateDirs(io.env, io.cwd);
+  const at = (path: string) => resolve(io.cwd, path);
+  const template = config.tracePath;
+  if (template !== undefined && config.traceDir !== undefined) {
+    throw usageError('give --trace-out or --trace-dir, not both');
+  }
+  const traceDir = config.traceDir ?? (io.env.AGENTK_TRACE_DIR || undefined);
+  // Only what is used is created: a config that names every place needs no state home.
+  const runs =
+    template !== undefined
+      ? null
+      : traceDir !== undefined
+        ? ensureDir(at(traceDir))
+        : ensureState(dirs, dirs.runs);
+  const trace = at(
+    runs === null
+      ? (template as string).replaceAll('{run}', runId).replaceAll('{server}', config.serverId)
+      : join(runs, `mcp-${config.serverId}-${runId}.jsonl`),
+  );
+  const pins = at(config.pinsDir ?? dirs.pins);
+  if (config.pinsDir === undefined) {
+    const moved = migrateLegacyPins(dirs, io.cwd);
+    if (moved !== null) io.stderr(`agentk mcp-proxy-stdio: ${moved}\n`);
+  }
+  const approvals = at(config.approvalsDir ?? ensureState(dirs, dirs.approvals));
+  const log = config.stderrFile !== undefined ? at(config.stderrFile) : defaultLog(dirs, config);
+  const keyFile = io.env[SIGNING_KEY_FILE_ENV];
+  const named = [
+    dirs.home,
+    // A .agentk/ of an older AgentK, where the proxy runs and in each directory the server
+    // was given (it was where pins and traces lived).
+    ...[io.cwd, ...roots].map((dir) => join(dir, '.agentk')),
+    // A trace directory the user named: every trace there, and the latest link.
+    ...(runs !== null && traceDir !== undefined ? [runs] : []),
+    trace,
+    pins,
+    approvals,
+    at(config.policyPath),
+    ...(config.shadowPolicyPath !== undefined ? [at(config.shadowPolicyPath)] : []),
+    ...(keyFile ? [at(keyFile)] : []),
+    ...(log !== null ? [log] : []),
+  ];
+  // As given, and as the real path a server that resolves links would reach.
+  const real = named.flatMap((path) => {
+    try {
+      return [realpathSync(path)];
+    } catch {
+      return [];
+    }
+  });
+  return {
+    trace,
+    pins,
+    approvals,
+    protected: [...new Set([...named, ...real])],
+    latest: runs === null ? null : join(runs, `mcp-${config.serverId}-latest.jsonl`),
+    log,
+    ownRuns: runs !== null && traceDir === undefined ? runs : null,
+  };
+}
+
+/** The state directory's log for this server, if it can be opened for appending. */
+function defaultLog(dirs: StateDirs, config: ProxyConfig): string | null {
+  try {
+    const path = serverLogPath(ensureState(dirs, dirs.logs), config.serverId);
+    closeSync(openAppendOnly(path));
+    return path;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Mark this session's trace live, and hold the workspace's runs to the retention limits
+ * (config/retention.ts). Best effort: a failure is one line on stderr, never the end.
+ */
+export function keepRunsBounded(
+  runs: string,
+  trace: string,
+  io: { stderr(text: string): void; readonly env: Readonly<Record<string, string | undefined>> },
+): void {
+  markLive(trace);
+  try {
+    const limits = retentionFromEnv(io.env);
+    const failed = limits === null ? [] : applyRetention({ runs }, limits).failed;
+    if (failed.length > 0) {
+      io.stderr(
+        `agentk mcp-proxy-stdio: could not remove ${failed.length} old trace file(s) from ${runs} (${failed[0]?.code})\n`,
+      );
+    }
+  } catch (error) {
+    io.stderr(`agentk mcp-proxy-stdio: old traces not pruned: ${(error as Error).message}\n`);
+  }
+}
+
+/** A trace directory the user named: created if missing (owner only). */
+function ensureDir(dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw usageError(`--trace-dir ${dir}: cannot create it (${code})`);
+  }
+  return dir;
+}
+
+/**
+ * Point `link` at `trace` (a relative symbolic link, replaced atomically), so that the
+ * newest session of a server is always `mcp-<server-id>-latest.jsonl`. Best effort: a file
+ * system without links keeps the traces and loses only the pointer.
+ */
+export function pointLatest(link: string, trace: string): void {
+  const temporary = `${link}.${process.pid}.tmp`;
+  try {
+    symlinkSync(relative(dirname(link), trace), temporary);
+    renameSync(temporary, link);
+  } catch {
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // something else is there: leave it, the pointer is best effort
+    }
+  }
+}
+
+/**
+ * The directories the server's own command line names (a filesystem server's roots, a git
+ * server's repository): the user configured them, so they are structure (as given, and as
+ * the real path the server resolves them to).
+ */
+export function serverRoots(args: readonly string[], cwd: string): string[] {
+  const roots: string[] = [];
+  for (const arg of args) {
+    if (arg.startsWith('-') || !(isAbsolute(arg) || arg.startsWith('.'))) continue;
+    const path = resolve(cwd, arg);
+    try {
+      if (!statSync(path).isDirectory()) continue;
+      roots.push(path, realpathSync(path));
+    } catch {
+      // not a directory on this machine: not a root
+    }
+  }
+  return roots;
+}

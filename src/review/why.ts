@@ -1,0 +1,307 @@
+// `agentk why`: a refused step of a verified log in words (the syscall, its target, the
+// rule and its reason, the conditions of the rule it met, and the pages its tainted
+// arguments came from), and what would change it: a policy rule that allows exactly this
+// action, checked here by re-deciding the step under the policy the run used with the
+// rule added (review/fork.ts, as fork-replay does), and for an `ask` the one-off approval.
+// Refusals no policy should lift casually (secrets into context, private data out, a shell
+// steered by a page) say so.
+// Input distrusted: the log (verified before it is read), every string in it.
+
+import { dirname } from 'node:path';
+import { AgentkError } from '../errors.js';
+import { CompiledPolicy } from '../policy/compile.js';
+import { parsePolicyText } from '../policy/load.js';
+import type { PolicyRule } from '../policy/types.js';
+import type { SyscallEvent } from '../recorder/event.js';
+import { decisionKey, recordedDecision, redecide } from './fork.js';
+import type { ReviewedLog } from './log.js';
+
+/** Where a tainted argument's value was first seen. */
+export interface Origin {
+  readonly argument: string;
+  readonly labels: readonly string[];
+  /** The step whose content it came from, and that step's syscall and target. */
+  readonly step: number | null;
+  readonly source: string | null;
+  readonly page_sha256: string;
+}
+
+export interface SuggestionCheck {
+  readonly policy: string;
+  /** What that policy decides for the step as recorded, `effect:rule`. */
+  readonly base: string;
+  /** With the rule added; null when the suggested policy does not load. */
+  readonly after: string | null;
+  readonly flips: boolean;
+  readonly problem: string | null;
+}
+
+export interface Explanation {
+  readonly step: number;
+  readonly syscall: string;
+  readonly target: string;
+  readonly verdict: string;
+  readonly effect: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly missing_capability: string | null;
+  readonly labels: readonly string[];
+  readonly control_labels: readonly string[];
+  readonly context_labels: readonly string[];
+  readonly sinks: readonly string[];
+  /** The rule's conditions this step met, as `condition: values`. */
+  readonly matched: readonly string[];
+  readonly origins: readonly Origin[];
+  /** Why no policy should lift this casually, or null. */
+  readonly hard: string | null;
+  /** The `[[rules]]` TOML that allows this action; null for a kernel refusal. */
+  readonly rule_snippet: string | null;
+  /** What the rule also allows (no argument values to narrow it), or null. */
+  readonly broad: string | null;
+  /** `[labels.sources]` TOML vouching for where the taint came from, when that would do. */
+  readonly vouch: string | null;
+  /** `agentk approve <hash>` for an `ask`. */
+  readonly approve: string | null;
+  readonly check: SuggestionCheck | null;
+}
+
+const CONTEXT_KINDS = new Set([
+  'context.read',
+  'model.call',
+  'memory.write',
+  'tool.describe',
+  'tool.response',
+  'resource.describe',
+  'resource.response',
+  'prompt.describe',
+  'prompt.response',
+]);
+const RESPONSE_KINDS = new Set(['tool.response', 'resource.response', 'prompt.response']);
+const TAINT = ['untrusted', 'external', 'poisoned-suspect'];
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+
+/** The steps of a log that were refused or asked (verdict other than allow). */
+export function refusedSteps(log: ReviewedLog): SyscallEvent[] {
+  return log.events.filter((event) => event.decision.verdict !== 'allow');
+}
+
+/** Content hash -> the first step that brought it in (its input of that hash). */
+function contentSteps(log: ReviewedLog, before: number): Map<string, SyscallEvent> {
+  const steps = new Map<string, SyscallEvent>();
+  for (const event of log.events) {
+    if (event.step >= before) break;
+    if (event.decision.verdict !== 'allow') continue;
+    for (const input of event.syscall.inputs) {
+      if (!steps.has(input.sha256)) steps.set(input.sha256, event);
+    }
+  }
+  return steps;
+}
+
+/** Where each tainted argument came from (detail.provenance), mapped to its step. */
+function originsOf(log: ReviewedLog, event: SyscallEvent): Origin[] {
+  const hits = event.syscall.detail?.provenance;
+  if (!Array.isArray(hits)) return [];
+  const steps = contentSteps(log, event.step);
+  return hits.filter(isRecord).flatMap((hit) => {
+    const labels = strings(hit.labels);
+    if (!labels.some((label) => label !== 'trusted')) return [];
+    const sha = typeof hit.page_sha256 === 'string' ? hit.page_sha256 : '';
+    const from = steps.get(sha);
+    return [
+      {
+        argument: String(hit.arg ?? '').replace(/^arg:/, ''),
+        labels,
+        step: from?.step ?? null,
+        source: from ? `${from.syscall.kind} ${from.syscall.target}` : null,
+        page_sha256: sha,
+      },
+    ];
+  });
+}
+
+/** The conditions of `rule` this event met, in words. */
+function matchedConditions(rule: PolicyRule, event: SyscallEvent): string[] {
+  const { when } = rule;
+  const context = strings(event.syscall.detail?.context_labels);
+  const both = (named: readonly string[] | undefined, have: readonly string[]) =>
+    (named ?? []).filter((item) => have.includes(item));
+  const lines: [string, readonly string[] | undefined, readonly string[]][] = [
+    ['syscalls', when.syscalls, [event.syscall.kind]],
+    ['sinks', when.sinks, event.syscall.sinks],
+    ['labels_any', when.labels_any, event.syscall.labels],
+    ['labels_all', when.labels_all, event.syscall.labels],
+    ['control_labels_any', when.control_labels_any, event.syscall.control_labels],
+    ['context_labels_any', when.context_labels_any, context],
+  ];
+  const met = lines.flatMap(([name, named, have]) => {
+    const found = both(named, have);
+    return named !== undefined && found.length > 0 ? [`${name}: ${found.join(', ')}`] : [];
+  });
+  if (when.targets) met.push(`targets: ${event.syscall.target}`);
+  if (when.capability) met.push(`capability ${when.capability}: ${event.syscall.capability}`);
+  const values = event.syscall.detail?.values;
+  for (const role of ['paths', 'hosts', 'recipients'] as const) {
+    const named = when[role] ?? when[`${role}_outside`];
+    const have = isRecord(values) ? strings(values[role]) : [];
+    if (named !== undefined && have.length > 0) met.push(`${role}: ${have.join(', ')}`);
+  }
+  return met;
+}
+
+/** Why no policy should lift this casually, or null. */
+function hardReason(event: SyscallEvent): string | null {
+  const { labels, control_labels: control, sinks, kind } = event.syscall;
+  if (CONTEXT_KINDS.has(kind) && labels.includes('secret')) {
+    return 'secret material would enter the model context raw (secret.open gives the agent a handle instead)';
+  }
+  if (sinks.includes('egress') && (labels.includes('private') || labels.includes('secret'))) {
+    return 'private or secret data would leave the machine';
+  }
+  if (sinks.includes('exec') && control.some((label) => TAINT.includes(label))) {
+    return 'content from outside would steer a shell or code execution';
+  }
+  return null;
+}
+
+const toml = (text: string) => JSON.stringify(text.toWellFormed());
+const tomlList = (items: readonly string[]) => `[${items.map(toml).join(', ')}]`;
+
+/** Value patterns the policy language accepts as they are (policy/parse.ts). */
+const VALUE_OK: Record<'paths' | 'hosts' | 'recipients', (value: string) => boolean> = {
+  paths: (value) =>
+    value.startsWith('/') &&
+    !value.endsWith('/') &&
+    !/\/\.{1,2}(?:\/|$)|\/\/|\0|\*\*|\$\{/.test(value),
+  hosts: (value) => /^[A-Za-z0-9*?.:_-]+$/.test(value),
+  recipients: (value) => /^[^\s@]+@[^\s@]+$/.test(value),
+};
+
+/** The value conditions that pin the rule to this call's paths, hosts and recipients. */
+function valueConditions(event: SyscallEvent): string[] {
+  const values = event.syscall.detail?.values;
+  if (!isRecord(values)) return [];
+  const unknown = strings(values.unknown);
+  return (['paths', 'hosts', 'recipients'] as const).flatMap((role) => {
+    const have = strings(values[role]);
+    // A role the run could not read in full never matches an allow: leave it out.
+    if (have.length === 0 || unknown.includes(role) || !have.every(VALUE_OK[role])) return [];
+    return [`${role} = ${tomlList(have)}`];
+  });
+}
+
+/** The rule that allows exactly this action, placed before the rule that refused it. */
+function ruleSnippet(event: SyscallEvent): { snippet: string; broad: string | null } {
+  const { kind, target } = event.syscall;
+  const values = valueConditions(event);
+  const snippet = [
+    '[[rules]]',
+    `id = ${toml(`allow-why-step-${event.step}`)}`,
+    `before = ${toml(event.decision.rule)}`,
+    'effect = "allow"',
+    `reason = ${toml(`allowed after review (agentk why, step ${event.step} of run ${event.run_id.slice(0, 40)})`)}`,
+    '[rules.when]',
+    `syscalls = ${tomlList([kind])}`,
+    `targets = ${tomlList([target])}`,
+    ...values,
+    '',
+  ].join('\n');
+  const broad =
+    values.length === 0 && ['tool.invoke', 'resource.read', 'prompt.get'].includes(kind)
+      ? `every ${kind} of ${target}, whatever its arguments (the run recorded no values to narrow it to)`
+      : null;
+  return { snippet, broad };
+}
+
+/** `[labels.sources]` vouching for the sources of merely untrusted taint, if that is all. */
+function vouchSnippet(log: ReviewedLog, origins: readonly Origin[]): string | null {
+  const sources = new Set<string>();
+  for (const origin of origins) {
+    const from = log.events.find((event) => event.step === origin.step);
+    const clean = !origin.labels.some((label) =>
+      ['poisoned-suspect', 'secret', 'private'].includes(label),
+    );
+    if (!from || !clean || !RESPONSE_KINDS.has(from.syscall.kind)) return null;
+    sources.add(from.syscall.target);
+  }
+  if (sources.size === 0) return null;
+  return [
+    '[labels.sources]',
+    ...[...sources].map((source) => `${toml(source)} = ["trusted"]`),
+    '',
+  ].join('\n');
+}
+
+/** Re-decide the step under `base` with the rule added: does it allow it? */
+function checkSuggestion(
+  event: SyscallEvent,
+  snippet: string,
+  base: { readonly path: string; readonly policy: CompiledPolicy },
+): SuggestionCheck {
+  const before = decisionKey(redecide(base.policy, event));
+  let after: string | null = null;
+  let problem: string | null = null;
+  try {
+    const text = `extends = ${toml(base.path)}\n\n${snippet}`;
+    const policy = parsePolicyText(text, 'the suggested rule', dirname(base.path));
+    after = decisionKey(redecide(new CompiledPolicy(policy), event));
+  } catch (error) {
+    if (!(error instanceof AgentkError)) throw error;
+    problem = [error.message, ...error.problems].join('; ');
+  }
+  return {
+    policy: base.path,
+    base: before,
+    after,
+    flips: after?.startsWith('allow:') === true,
+    problem,
+  };
+}
+
+/** Everything `agentk why` says about one step. */
+export function explainStep(
+  log: ReviewedLog,
+  event: SyscallEvent,
+  base: { readonly path: string; readonly policy: CompiledPolicy },
+  /** Whether to check the suggested rule (loads the policy again: one step at a time). */
+  check = true,
+): Explanation {
+  const { decision, syscall } = event;
+  const refused = decision.verdict !== 'allow';
+  const kernel = decision.rule.startsWith('kernel.');
+  const rule = base.policy.policy.rules.find((candidate) => candidate.id === decision.rule);
+  const origins = originsOf(log, event);
+  const suggestion = refused && !kernel ? ruleSnippet(event) : null;
+  return {
+    step: event.step,
+    syscall: syscall.kind,
+    target: syscall.target,
+    verdict: decision.verdict,
+    effect: decision.effect,
+    rule: decision.rule,
+    reason: decision.reason,
+    missing_capability: decision.missing_capability,
+    labels: syscall.labels,
+    control_labels: syscall.control_labels,
+    context_labels: strings(syscall.detail?.context_labels),
+    sinks: syscall.sinks,
+    matched: rule ? matchedConditions(rule, event) : [],
+    origins,
+    hard: refused && !kernel ? hardReason(event) : null,
+    rule_snippet: suggestion?.snippet ?? null,
+    broad: suggestion?.broad ?? null,
+    vouch: refused && !kernel ? vouchSnippet(log, origins) : null,
+    approve:
+      refused && decision.effect === 'ask' ? `agentk approve ${decision.request_hash}` : null,
+    check: suggestion && check ? checkSuggestion(event, suggestion.snippet, base) : null,
+  };
+}
+
+/** Whether `base` decides the step as the run did (else it is likely not the run's policy). */
+export function decidedAlike(event: SyscallEvent, check: SuggestionCheck): boolean {
+  return check.base === decisionKey(recordedDecision(event));
+}
