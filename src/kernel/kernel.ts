@@ -29,6 +29,7 @@ import { type ContextEffect, ContextStore, NO_EFFECT, type Session } from './con
 import { Approvals } from './decision/approvals.js';
 import { type Decision, type DecisionContext, decide } from './decision/decide.js';
 import { ReceiptBook } from './decision/receipts.js';
+import { DescribedOnce } from './evidence/described.js';
 import {
   DEFAULT_RECEIPT_TTL_MS,
   eventRecords,
@@ -81,6 +82,7 @@ export class Kernel {
   readonly #vault: SecretVault;
   readonly #approvals: Approvals;
   readonly #receipts = new ReceiptBook();
+  readonly #described = new DescribedOnce();
   /** What the analysis may read of that state. */
   readonly #state: AnalysisState;
   readonly #decisions: DecisionContext;
@@ -188,7 +190,8 @@ export class Kernel {
 
   /**
    * Mediate one syscall: derive labels, decide, sign, record. The event is durably
-   * appended before this returns; run the effect only if `result.allowed`.
+   * appended before this returns (or, for a describe the same as the last recorded for
+   * its target, already was: evidence/described.ts); run the effect only if `result.allowed`.
    *
    * The request may come from the agent itself; what it may not choose is said apart:
    * `options.agent` (which spawned agent acts) is the harness's to set, and answers to an
@@ -311,16 +314,16 @@ export class Kernel {
       storeFor: (target) => this.#vault.storeFor(target),
     });
     const records = eventRecords(subject, analysis, decision, minted, session?.context ?? 0, scrub);
-    const event = this.#recorder.append({
-      type: 'syscall',
-      ts,
-      run_id: this.runId,
-      agent_id: how.agent,
-      ...records,
-    }) as SyscallEvent;
-    const effects = this.#takeEffects(parsed, session, subject, analysis, decision, minted, place);
+    // A describe the same as the last recorded for its target is not recorded again.
+    const event = this.#described.record(how.agent, records, () => {
+      const entry = { type: 'syscall', ts, run_id: this.runId, agent_id: how.agent } as const;
+      return this.#recorder.append({ ...entry, ...records }) as SyscallEvent;
+    });
+    const step = event.step;
+    const at = { ...place, step };
+    const effects = this.#takeEffects(parsed, session, subject, analysis, decision, minted, at);
     return {
-      step: place.step,
+      step,
       agent: how.agent,
       kind: subject.loggedKind,
       target: subject.loggedTarget,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
@@ -21,11 +22,12 @@ afterAll(async () => {
   await Promise.all(clients.map((client) => client.close().catch(() => {})));
 });
 
-/** The official SDK client, connected over stdio to `command args`. */
+/** The official SDK client, connected over stdio to `command args`, declaring `capabilities`. */
 export async function connect(
   command: string,
   args: string[],
   env: Record<string, string> = {},
+  capabilities: ClientCapabilities = {},
 ): Promise<Client> {
   const transport = new StdioClientTransport({
     command,
@@ -33,7 +35,7 @@ export async function connect(
     env: { PATH: process.env.PATH ?? '', AGENTK_HOME: process.env.AGENTK_HOME ?? '', ...env },
     stderr: 'ignore',
   });
-  const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities: {} });
+  const client = new Client({ name: 'agentk-test', version: '1.0.0' }, { capabilities });
   await client.connect(transport);
   clients.push(client);
   return client;

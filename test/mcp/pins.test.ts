@@ -1,10 +1,11 @@
 // Catalogue pinning: trust on first use, a rug pull caught and refused, approval.
 
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CatalogueTracker, PinStore } from '../../src/kernel/catalogue/pins.js';
+import { descriptorHash, PinStore } from '../../src/kernel/catalogue/pins.js';
+import { CatalogueTracker } from '../../src/kernel/catalogue/tracker.js';
 import { runCli } from '../helpers/cli.js';
 import { memoryKernel } from '../helpers/kernel.js';
 import { rawSession, traceEvents } from '../helpers/proxy.js';
@@ -60,6 +61,55 @@ describe('catalogue pinning through the proxy', () => {
     await b.close();
   });
 
+  it('clears the pending catalogue when it is approved, in the running session too, or reverts', async () => {
+    const pinsDir = mkdtempSync(join(tmpdir(), 'agentk-pins-'));
+    const pending = join(pinsDir, 'fault.pending.json');
+    const a = await rawSession({ pinsDir });
+    await a.initialize();
+    await a.request('tools/list');
+    await a.close();
+
+    const b = await rawSession({ pinsDir, env: { FAULT_MUTATED: '1' } });
+    await b.initialize();
+    await b.request('tools/list');
+    expect(existsSync(pending)).toBe(true);
+    const refused = await b.request('tools/call', { name: 'echo', arguments: { n: 1 } });
+    expect((refused.result as { isError?: boolean }).isError).toBe(true);
+    const approved = await runCli([
+      'pins',
+      'approve',
+      '--server-id',
+      'fault',
+      '--pins-dir',
+      pinsDir,
+    ]);
+    expect(approved.code).toBe(0);
+    // The running session takes the approval: the call goes, and listing again pends nothing.
+    const allowed = await b.request('tools/call', { name: 'echo', arguments: { n: 2 } });
+    expect((allowed.result as { isError?: boolean }).isError).toBeUndefined();
+    await b.request('tools/list');
+    expect(existsSync(pending)).toBe(false);
+    await b.close();
+
+    // The server shows the old echo again: a change from what was approved, pending...
+    const c = await rawSession({ pinsDir });
+    await c.initialize();
+    await c.request('tools/list');
+    expect(existsSync(pending)).toBe(true);
+    // ...until it shows the approved one again.
+    await c.request('tools/call', { name: 'mutate', arguments: {} });
+    await c.waitFor((m) => m.method === 'notifications/tools/list_changed');
+    await c.request('tools/list');
+    expect(existsSync(pending)).toBe(false);
+    const ok = await c.request('tools/call', { name: 'echo', arguments: { n: 3 } });
+    expect((ok.result as { isError?: boolean }).isError).toBeUndefined();
+    await c.close();
+    const states = traceEvents(c.trace)
+      .filter((e) => e.syscall?.kind === 'tool.describe' && e.syscall.target === 'fault/echo')
+      .map((e) => e.syscall.detail.pin);
+    expect(states).toEqual(['changed', 'pinned']);
+  });
+
   it('marks a descriptor that tells the model to call another tool as poisoned-suspect', async () => {
     const s = await rawSession({ env: { FAULT_SHADOW: '1' } });
     await s.initialize();
@@ -101,6 +151,78 @@ describe('CatalogueTracker', () => {
     expect(later.suspect('tools', 'zzz')).toBeUndefined();
     // Resources were never listed for this server: their first listing is trusted as it is.
     expect(later.check('resources', 'r://1', { uri: 'r://1' })).toBe('first-use');
+  });
+});
+
+describe('CatalogueTracker and client capabilities', () => {
+  const listing = (tracker: CatalogueTracker, tools: Record<string, string>) => {
+    tracker.beginListing('tools');
+    const states = Object.entries(tools).map(
+      ([name, text]) => `${name} ${tracker.check('tools', name, { name, description: text })}`,
+    );
+    tracker.endListing('tools');
+    return states;
+  };
+
+  it('adds what a client with a new capability is shown, but still flags a change', () => {
+    const store = new PinStore(mkdtempSync(join(tmpdir(), 'agentk-pins-')));
+    const plain = new CatalogueTracker(store, 's', 't1');
+    plain.declare([]);
+    expect(listing(plain, { a: 'x', b: 'y' })).toEqual(['a first-use', 'b first-use']);
+    const rich = new CatalogueTracker(store, 's', 't2');
+    rich.declare(['sampling']);
+    expect(listing(rich, { a: 'x', b: 'changed', c: 'z' })).toEqual([
+      'a pinned',
+      'b changed',
+      'c first-use',
+    ]);
+    expect(rich.suspect('tools', 'b')).toBe('changed');
+    expect(rich.suspect('tools', 'c')).toBeUndefined();
+    // The window was that listing: in the same run, a later addition is new.
+    expect(listing(rich, { a: 'x', d: 'w' })).toEqual(['a pinned', 'd new']);
+    expect(store.load('s')?.client_capabilities.tools).toEqual(['sampling']);
+    // The same capabilities, or fewer, add nothing without review.
+    for (const declared of [['sampling'], []]) {
+      const again = new CatalogueTracker(store, 's', 't3');
+      again.declare(declared);
+      expect(listing(again, { c: 'z', e: 'v' })).toEqual(['c pinned', 'e new']);
+    }
+  });
+
+  it('loads a version 1 pin file, moves a template filed among resources, writes version 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-pins-'));
+    const store = new PinStore(dir);
+    const template = { uriTemplate: 'r://{x}', name: 't' };
+    const resource = { uri: 'r://1', name: 'r' };
+    const hashes = { tools: {}, prompts: {} };
+    writeFileSync(
+      join(dir, 's.json'),
+      JSON.stringify({
+        version: 1,
+        server_id: 's',
+        pinned_at: 'then',
+        ...hashes,
+        resources: { 'r://1': descriptorHash(resource), 'r://{x}': descriptorHash(template) },
+      }),
+    );
+    expect(store.load('s')).toMatchObject({ version: 2, templates: {}, client_capabilities: {} });
+    const tracker = new CatalogueTracker(store, 's', 'now');
+    tracker.declare(['roots']);
+    expect(tracker.check('templates', 'r://{x}', template)).toBe('first-use');
+    tracker.endListing('templates');
+    expect(tracker.check('resources', 'r://1', resource)).toBe('pinned');
+    const written = JSON.parse(readFileSync(join(dir, 's.json'), 'utf8'));
+    expect(written).toMatchObject({
+      version: 2,
+      pinned_at: 'then',
+      resources: { 'r://1': descriptorHash(resource) },
+      templates: { 'r://{x}': descriptorHash(template) },
+      // Tools and prompts were never pinned: their first listing will say under what.
+      client_capabilities: { resources: ['roots'], templates: ['roots'] },
+    });
+    expect(Object.keys(written.resources)).toEqual(['r://1']);
+    expect(Object.keys(written.client_capabilities).sort()).toEqual(['resources', 'templates']);
+    expect(existsSync(join(dir, 's.pending.json'))).toBe(false);
   });
 });
 

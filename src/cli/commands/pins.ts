@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stateDirs } from '../../config/state.js';
-import { type PinFile, PinStore } from '../../kernel/catalogue/pins.js';
+import { CATALOGUE_KINDS, type PinFile, PinStore } from '../../kernel/catalogue/pins.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
 import { type CliIo, EXIT, type ExitCode, printable, table } from '../io.js';
 
@@ -23,12 +23,16 @@ export const pinsCommand: Command = {
 agentk pins show --server-id ID [--workspace DIR | --pins-dir DIR] [--json]
 agentk pins approve --server-id ID [--workspace DIR | --pins-dir DIR] [--json]
 
-The proxy pins each server's catalogue the first time it sees it (canonical hashes, in
-<server-id>.json under the state directory's pins for the workspace the proxy runs in:
---workspace names it, default the current directory). A descriptor that is new, renamed
-or changed afterwards is labelled poisoned-suspect, and calls to it are refused until a
-person reviews the change and approves the pending catalogue: show lists the changes
-(+ new, ~ changed, - gone); approve makes the pending catalogue the pinned one.`,
+The proxy pins each server's catalogue (tools, resources, resource templates, prompts)
+the first time it sees it (canonical hashes, in <server-id>.json under the state
+directory's pins for the workspace the proxy runs in: --workspace names it, default the
+current directory). A descriptor that is new, renamed or changed afterwards is labelled
+poisoned-suspect, and calls to it are refused until a person reviews the change and
+approves the pending catalogue: show lists the changes (+ new, ~ changed, - gone);
+approve makes the pending catalogue the pinned one (a running proxy takes it at the next
+call or listing). A server that shows the pinned catalogue again clears what was
+pending. Tools a server shows only to a client that declares a capability (sampling,
+elicitation, roots) are added without review the first time such a client lists them.`,
   options: {
     'server-id': { type: 'string' },
     'pins-dir': { type: 'string' },
@@ -60,7 +64,7 @@ person reviews the change and approves the pending catalogue: show lists the cha
   },
 };
 
-const KINDS = ['tools', 'resources', 'prompts'] as const;
+const KINDS = CATALOGUE_KINDS;
 
 /** Every change from one catalogue to another, as `+ tools/name` lines. */
 function changesBetween(before: PinFile | null, after: PinFile): string[] {
@@ -87,6 +91,7 @@ function list(store: PinStore, dir: string, asJson: boolean, io: CliIo): ExitCod
       server_id: server,
       tools: Object.keys(pins?.tools ?? {}).length,
       resources: Object.keys(pins?.resources ?? {}).length,
+      templates: Object.keys(pins?.templates ?? {}).length,
       prompts: Object.keys(pins?.prompts ?? {}).length,
       pending: store.loadPending(server) !== null,
     };
@@ -97,7 +102,7 @@ function list(store: PinStore, dir: string, asJson: boolean, io: CliIo): ExitCod
     const lines = table(
       rows.map((r) => [
         `  ${r.server_id}`,
-        `${r.tools} tools, ${r.resources} resources, ${r.prompts} prompts`,
+        `${r.tools} tools, ${r.resources} resources, ${r.templates} templates, ${r.prompts} prompts`,
         r.pending ? 'changes pending approval' : '',
       ]),
     );

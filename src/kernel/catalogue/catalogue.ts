@@ -1,6 +1,7 @@
-// The catalogue stage: what servers have shown of their tools, resources and prompts.
-// Descriptors are checked against each server's pins (pins.ts: trust on first use, then
-// anything new or changed is suspect) and calls to unapproved ones are refused; a tool's
+// The catalogue stage: what servers have shown of their tools, resources, resource
+// templates and prompts. Descriptors are checked against each server's pins (tracker.ts:
+// trust on first use, then anything new or changed is suspect) and calls to unapproved
+// ones are refused; a tool's
 // MCP annotations feed its sink classes; a tool whose own descriptor looks poisoned is
 // remembered, so that no secret is ever revealed to it.
 // Input distrusted: descriptors (the server's) and the pin files on disk.
@@ -10,7 +11,8 @@ import type { SinkMask, SyscallKind } from '../../vocabulary.js';
 import type { CatalogueVerdict } from '../analysis/analysis.js';
 import { loggable } from '../loggable.js';
 import type { SyscallRequest } from '../types.js';
-import { type CatalogueKind, CatalogueTracker, type PinStore } from './pins.js';
+import { type CatalogueKind, capabilityPaths, type PinState, type PinStore } from './pins.js';
+import { type CatalogueTracker, openTracker } from './tracker.js';
 
 /** Described tools remembered at most (annotations, suspects); beyond, fail closed. */
 const MAX_CATALOG = 100_000;
@@ -25,13 +27,35 @@ const CATALOGUE_OF: Partial<Record<SyscallKind, CatalogueKind>> = {
 };
 
 /**
- * Catalogue listings as the MCP proxy sees them (tools/list, resources/list, prompts/list,
- * page by page). Before a page's describes, its names: a name a server lists twice in one
+ * Which catalogue a descriptor belongs to: a `resource.describe` of a template (it has a
+ * `uriTemplate` by that name and no `uri`) is a template's.
+ */
+function catalogueOf(kind: SyscallKind, name: string, descriptor: unknown): CatalogueKind {
+  if (
+    kind === 'resource.describe' &&
+    typeof descriptor === 'object' &&
+    descriptor !== null &&
+    (descriptor as Record<string, unknown>).uriTemplate === name &&
+    (descriptor as Record<string, unknown>).uri === undefined
+  ) {
+    return 'templates';
+  }
+  return CATALOGUE_OF[kind] as CatalogueKind;
+}
+
+/**
+ * Catalogue listings as the MCP proxy sees them (tools/list, resources/list,
+ * resources/templates/list, prompts/list, page by page). Before a page's describes, its names: a name a server lists twice in one
  * listing (the first page starts one) is refused, with every use of it for the rest of the
  * run. After them, the page's pin changes are written; after the last page, a first-use
  * catalogue becomes the reference for the rest of the run.
  */
 export interface CatalogueListings {
+  /**
+   * The capabilities the client declared at initialize: a server may show it descriptors
+   * it shows no other client (tracker.ts says how the pins take them).
+   */
+  declareClient(server: string, capabilities: unknown): void;
   beginPage(server: string, kind: CatalogueKind, names: readonly string[], first: boolean): void;
   endPage(server: string, kind: CatalogueKind, last: boolean): void;
   /** A described tool may not be given secrets (its description steers at other tools). */
@@ -56,6 +80,8 @@ export class Catalogue implements CatalogueListings {
   readonly #duplicated = new Set<string>();
   /** Set when a duplicated name could not be remembered: then every use is refused. */
   #duplicatedOverflow = false;
+  /** The capability paths each server's client declared. */
+  readonly #declared = new Map<string, readonly string[]>();
 
   constructor(pins: PinStore | undefined, clock: () => number) {
     this.#pins = pins;
@@ -69,14 +95,9 @@ export class Catalogue implements CatalogueListings {
     const server = target.slice(0, slash);
     let tracker = this.#trackers.get(server);
     if (!tracker) {
-      try {
-        tracker = new CatalogueTracker(this.#pins, server, new Date(this.#clock()).toISOString());
-      } catch (error) {
-        tracker =
-          error instanceof AgentkError
-            ? error
-            : new AgentkError('MANIFEST_INVALID', `pins of ${server} are unusable`);
-      }
+      tracker = openTracker(this.#pins, server, new Date(this.#clock()).toISOString());
+      const declared = this.#declared.get(server);
+      if (declared && !(tracker instanceof AgentkError)) tracker.declare(declared);
       this.#trackers.set(server, tracker);
     }
     if (tracker instanceof AgentkError) {
@@ -107,25 +128,38 @@ export class Catalogue implements CatalogueListings {
    * this run: which of its descriptors would run is the server's choice, not what was judged.
    */
   check(kind: SyscallKind, target: string, descriptor: unknown): CatalogueVerdict | undefined {
-    if (this.#isDuplicated(CATALOGUE_OF[kind] as CatalogueKind, target)) {
+    const catalogue = catalogueOf(kind, target.slice(target.indexOf('/') + 1), descriptor);
+    if (this.#isDuplicated(catalogue, target)) {
       return { pin: 'duplicate', refusal: duplicateRefusal(target) };
     }
     const found = this.#tracker(target);
     if (found === null || !('tracker' in found)) return found ?? undefined;
-    return {
-      pin: found.tracker.check(CATALOGUE_OF[kind] as CatalogueKind, found.name, descriptor),
-    };
+    return { pin: found.tracker.check(catalogue, found.name, descriptor) };
   }
 
-  /** Refuse calls to descriptors that changed (or appeared) since the catalogue was pinned. */
+  /**
+   * Refuse calls to descriptors that changed (or appeared) since the catalogue was pinned.
+   * A resource read is gated on the resource, and on a template with that very URI. The
+   * pins are read again first, in case a person approved the change meanwhile.
+   */
   gate(kind: SyscallKind, target: string): CatalogueVerdict | undefined {
-    if (this.#isDuplicated(CATALOGUE_OF[kind] as CatalogueKind, target)) {
+    const catalogue = CATALOGUE_OF[kind] as CatalogueKind;
+    if (
+      this.#isDuplicated(catalogue, target) ||
+      (catalogue === 'resources' && this.#isDuplicated('templates', target))
+    ) {
       return { pin: 'duplicate', refusal: duplicateRefusal(target) };
     }
     const found = this.#tracker(target);
     if (found === null || !('tracker' in found)) return found ?? undefined;
     const { tracker, name } = found;
-    const state = tracker.suspect(CATALOGUE_OF[kind] as CatalogueKind, name);
+    const suspect = (): PinState | undefined =>
+      tracker.suspect(catalogue, name) ??
+      (catalogue === 'resources' ? tracker.suspect('templates', name) : undefined);
+    if (suspect() === undefined) return undefined;
+    const refreshed = this.#refresh(found.tracker);
+    if (refreshed) return refreshed;
+    const state = suspect();
     if (state === undefined) return undefined;
     return {
       pin: state,
@@ -150,6 +184,31 @@ export class Catalogue implements CatalogueListings {
   markSuspect(target: string): void {
     if (this.#suspect.size < MAX_CATALOG) this.#suspect.add(target);
     else this.#suspectOverflow = true;
+  }
+
+  declareClient(server: string, capabilities: unknown): void {
+    const paths = capabilityPaths(capabilities);
+    if (this.#declared.size < MAX_CATALOG) this.#declared.set(server, paths);
+    const tracker = this.#trackers.get(server);
+    if (tracker && !(tracker instanceof AgentkError)) tracker.declare(paths);
+  }
+
+  /**
+   * Read a tracker's pins again (a person may have approved a change): a refusal if they
+   * became unreadable, and then the server's descriptors are refused for the run.
+   */
+  #refresh(tracker: CatalogueTracker): CatalogueVerdict | null {
+    try {
+      tracker.refresh();
+      return null;
+    } catch (error) {
+      const failed =
+        error instanceof AgentkError
+          ? error
+          : new AgentkError('MANIFEST_INVALID', `pins of ${tracker.serverId} are unusable`);
+      this.#trackers.set(tracker.serverId, failed);
+      return { refusal: { rule: 'kernel.pins-unusable', reason: failed.message } };
+    }
   }
 
   /** Whether a tool may not be given secrets: its descriptor looked like an injection. */
@@ -187,6 +246,12 @@ export class Catalogue implements CatalogueListings {
       } else if (this.#duplicated.size < MAX_CATALOG) this.#duplicated.add(`${kind}/${target}`);
       else this.#duplicatedOverflow = true;
     }
+    if (!first || !this.#pins) return;
+    // A new listing: the pins may have been approved meanwhile, and the pending catalogue
+    // of this kind becomes what this listing shows.
+    const found = this.#tracker(`${server}/`);
+    if (found === null || !('tracker' in found) || this.#refresh(found.tracker)) return;
+    found.tracker.beginListing(kind);
   }
 
   /**

@@ -1,10 +1,9 @@
-// Catalogue pinning: the canonical hash of every tool, resource and prompt descriptor a
-// server has shown, per server id, kept under `.agentk/pins/<server-id>.json`. The first
-// catalogue a server shows is pinned (trust on first use); afterwards a descriptor that
-// is new, renamed or changed is suspect, and calls to it are refused until a person runs
-// `agentk pins approve --server-id ID`, which promotes the pending catalogue recorded in
-// `<server-id>.pending.json`. A rug pull (a server that changes a tool after it was
-// trusted) is caught the next time the client lists the tools.
+// Catalogue pin files: the canonical hash of every tool, resource, resource template and
+// prompt descriptor a server has shown, per server id, in `<pins>/<server-id>.json`, and
+// the changes awaiting a person's review in `<server-id>.pending.json` (tracker.ts decides
+// what is pinned and what is pending). `agentk pins approve --server-id ID` promotes the
+// pending catalogue. Version 1 files (no templates, no client capabilities) still load,
+// and are written back as version 2.
 // Input distrusted: descriptors (hashed, never stored raw) and the pin files on disk.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,15 +12,32 @@ import { canonicalize } from '../../crypto/canonical.js';
 import { domainHash, randomHex } from '../../crypto/index.js';
 import { AgentkError } from '../../errors.js';
 
-export type CatalogueKind = 'tools' | 'resources' | 'prompts';
+/** Resources and resource templates are kinds apart: one URI may name one of each. */
+export type CatalogueKind = 'tools' | 'resources' | 'templates' | 'prompts';
+export const CATALOGUE_KINDS: readonly CatalogueKind[] = [
+  'tools',
+  'resources',
+  'templates',
+  'prompts',
+];
+
+export type Hashes = Record<CatalogueKind, Record<string, string>>;
 
 export interface PinFile {
-  readonly version: 1;
+  readonly version: 2;
   readonly server_id: string;
   readonly pinned_at: string;
   readonly tools: Readonly<Record<string, string>>;
   readonly resources: Readonly<Record<string, string>>;
+  readonly templates: Readonly<Record<string, string>>;
   readonly prompts: Readonly<Record<string, string>>;
+  /**
+   * Per kind, the client capabilities (key paths such as `sampling` or `elicitation/url`)
+   * of the clients whose listings pinned it: a client that declares one not among them
+   * may be shown descriptors that exist only for it (see tracker.ts). A kind absent here
+   * (a version 1 file) was pinned under capabilities nobody recorded.
+   */
+  readonly client_capabilities: Readonly<Partial<Record<CatalogueKind, readonly string[]>>>;
 }
 
 /** What pinning says about one descriptor. */
@@ -34,16 +50,42 @@ export function descriptorHash(descriptor: unknown): string {
   return domainHash(DESCRIPTOR_DOMAIN, canonicalize(descriptor));
 }
 
-function emptyPins(serverId: string, at: string): PinFile {
-  return { version: 1, server_id: serverId, pinned_at: at, tools: {}, resources: {}, prompts: {} };
+export function emptyHashes(): Hashes {
+  return { tools: {}, resources: {}, templates: {}, prompts: {} };
 }
 
-function copyHashes(pins: PinFile): Record<CatalogueKind, Record<string, string>> {
+export function copyHashes(pins: PinFile | Hashes): Hashes {
   return {
     tools: { ...pins.tools },
     resources: { ...pins.resources },
+    templates: { ...pins.templates },
     prompts: { ...pins.prompts },
   };
+}
+
+/** Capability paths kept per kind, at most, and their length. */
+const MAX_CAPABILITY_PATHS = 64;
+const CAPABILITY_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * The key paths of a client's declared capabilities (`roots`, `roots/listChanged`,
+ * `elicitation/url`, ...), sorted, four levels deep at most, 64 paths at most. A key that
+ * is not a plain name is left out: a capability not read here never lets a listing add
+ * descriptors without review (the direction to err in).
+ */
+export function capabilityPaths(capabilities: unknown): string[] {
+  const paths: string[] = [];
+  const walk = (value: unknown, prefix: string, depth: number) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || depth > 4) return;
+    for (const key of Object.keys(value)) {
+      if (!CAPABILITY_KEY.test(key)) continue;
+      const path = prefix === '' ? key : `${prefix}/${key}`;
+      paths.push(path);
+      walk((value as Record<string, unknown>)[key], path, depth + 1);
+    }
+  };
+  walk(capabilities, '', 1);
+  return [...new Set(paths)].sort().slice(0, MAX_CAPABILITY_PATHS);
 }
 
 function isRecordOfHashes(value: unknown): value is Record<string, string> {
@@ -55,6 +97,22 @@ function isRecordOfHashes(value: unknown): value is Record<string, string> {
   );
 }
 
+function isCapabilities(value: unknown): value is PinFile['client_capabilities'] {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.entries(value).every(
+      ([kind, paths]) =>
+        (CATALOGUE_KINDS as readonly string[]).includes(kind) &&
+        Array.isArray(paths) &&
+        paths.length <= MAX_CAPABILITY_PATHS &&
+        paths.every((path) => typeof path === 'string' && path.length <= 4 * 65),
+    )
+  );
+}
+
+/** A pin file of either version, as version 2 (a version 1 file has no templates). */
 function parsePins(text: string, serverId: string, path: string): PinFile {
   let value: unknown;
   try {
@@ -65,30 +123,45 @@ function parsePins(text: string, serverId: string, path: string): PinFile {
       `pin file ${path} is not valid JSON; remove it to pin afresh`,
     );
   }
-  const pins = value as Partial<PinFile> | null;
+  const pins = value as Record<string, unknown> | null;
+  const v1 = pins?.version === 1;
   if (
-    pins?.version !== 1 ||
+    (!v1 && pins?.version !== 2) ||
+    pins === null ||
     pins.server_id !== serverId ||
     typeof pins.pinned_at !== 'string' ||
     !isRecordOfHashes(pins.tools) ||
     !isRecordOfHashes(pins.resources) ||
-    !isRecordOfHashes(pins.prompts)
+    !isRecordOfHashes(v1 ? {} : pins.templates) ||
+    !isRecordOfHashes(pins.prompts) ||
+    !isCapabilities(v1 ? {} : pins.client_capabilities)
   ) {
     throw new AgentkError(
       'MANIFEST_INVALID',
       `pin file ${path} is malformed; remove it to pin afresh`,
     );
   }
-  return pins as PinFile;
+  return {
+    version: 2,
+    server_id: serverId,
+    pinned_at: pins.pinned_at,
+    tools: pins.tools,
+    resources: pins.resources,
+    templates: v1 ? {} : (pins.templates as Record<string, string>),
+    prompts: pins.prompts,
+    client_capabilities: v1 ? {} : (pins.client_capabilities as PinFile['client_capabilities']),
+  };
 }
 
-/** Write a pin file whole or not at all; a failure names the file and the cause. */
-function writeAtomic(dir: string, path: string, value: unknown): void {
+/** Write a pin file whole or not at all (returns its text); a failure names the file and the cause. */
+function writeAtomic(dir: string, path: string, value: unknown): string {
   const temp = `${path}.${randomHex(6)}.tmp`;
+  const text = `${JSON.stringify(value, null, 2)}\n`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
     renameSync(temp, path);
+    return text;
   } catch (error) {
     try {
       rmSync(temp, { force: true });
@@ -115,9 +188,15 @@ export class PinStore {
   }
 
   load(serverId: string): PinFile | null {
+    return this.read(serverId)?.pins ?? null;
+  }
+
+  /** The pins and the file's text (a tracker notices a file changed under it by its text). */
+  read(serverId: string): { pins: PinFile; text: string } | null {
     const path = this.#path(serverId);
     if (!existsSync(path)) return null;
-    return parsePins(readFileSync(path, 'utf8'), serverId, path);
+    const text = readFileSync(path, 'utf8');
+    return { pins: parsePins(text, serverId, path), text };
   }
 
   loadPending(serverId: string): PinFile | null {
@@ -126,12 +205,24 @@ export class PinStore {
     return parsePins(readFileSync(path, 'utf8'), serverId, path);
   }
 
-  save(pins: PinFile): void {
-    writeAtomic(this.dir, this.#path(pins.server_id), pins);
+  /** Write the pins (always as version 2); returns the text written. */
+  save(pins: PinFile): string {
+    return writeAtomic(this.dir, this.#path(pins.server_id), pins);
   }
 
   savePending(pins: PinFile): void {
     writeAtomic(this.dir, this.#path(pins.server_id, true), pins);
+  }
+
+  /** The pending catalogue is no more (the change reverted): its file goes, if there is one. */
+  clearPending(serverId: string): void {
+    const path = this.#path(serverId, true);
+    try {
+      rmSync(path, { force: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new AgentkError('PINS_IO', `could not remove pending pin file ${path} (${code})`);
+    }
   }
 
   /** Promote the pending catalogue: the changes a person has reviewed become the pins. */
@@ -151,126 +242,5 @@ export class PinStore {
       `${this.#path(serverId, true)}.approved-${at.replace(/[:.]/g, '')}`,
     );
     return { before, after };
-  }
-}
-
-/**
- * One server's catalogue during a run: checks each descriptor against the pins and keeps
- * the pending catalogue up to date. Pins are created on first use only.
- */
-export class CatalogueTracker {
-  readonly #store: PinStore;
-  readonly #serverId: string;
-  /** The pins, and the catalogue as this run has seen it: owned here, written on flush. */
-  #pins: Record<CatalogueKind, Record<string, string>> | null;
-  readonly #pending: Record<CatalogueKind, Record<string, string>>;
-  readonly #pinnedAt: string;
-  readonly #runAt: string;
-  /** Unsaved changes: to the pins (first use), to the pending catalogue (something differs). */
-  #pinsDirty = false;
-  #pendingDirty = false;
-  readonly #suspect = new Map<string, PinState>();
-  /** Pinned hashes per kind, as sets (for renames), built when first needed. */
-  readonly #hashes = new Map<CatalogueKind, Set<string>>();
-  /**
-   * Kinds (tools, resources, prompts) whose first listing is still open: the server had
-   * no pins for that kind, so what it shows now is pinned as it is (trust on first use).
-   */
-  readonly #firstUse: Set<CatalogueKind>;
-
-  constructor(store: PinStore, serverId: string, now: string) {
-    this.#store = store;
-    this.#serverId = serverId;
-    const pins = store.load(serverId);
-    this.#pins = pins && copyHashes(pins);
-    this.#pinnedAt = pins?.pinned_at ?? now;
-    this.#runAt = now;
-    this.#firstUse = new Set(
-      (['tools', 'resources', 'prompts'] as const).filter(
-        (kind) => pins === null || Object.keys(pins[kind]).length === 0,
-      ),
-    );
-    this.#pending = pins ? copyHashes(pins) : { tools: {}, resources: {}, prompts: {} };
-  }
-
-  /**
-   * Check one descriptor; records it in the pending catalogue (or the pins, on first use).
-   * Constant work per descriptor: the files are written by flush(), once per page.
-   */
-  check(kind: CatalogueKind, name: string, descriptor: unknown): PinState {
-    const hash = descriptorHash(descriptor);
-    this.#pending[kind][name] = hash;
-    if (this.#firstUse.has(kind)) {
-      this.#pins ??= { tools: {}, resources: {}, prompts: {} };
-      this.#pins[kind][name] = hash;
-      this.#pinsDirty = true;
-      return 'first-use';
-    }
-    const pinned = this.#pins?.[kind][name];
-    let state: PinState;
-    if (pinned === hash) state = 'pinned';
-    else if (pinned !== undefined) state = 'changed';
-    else if (this.#pinnedHashes(kind).has(hash)) state = 'renamed';
-    else state = 'new';
-    if (state === 'pinned') this.#suspect.delete(`${kind}/${name}`);
-    else {
-      this.#suspect.set(`${kind}/${name}`, state);
-      this.#pendingDirty = true;
-    }
-    return state;
-  }
-
-  /** The hashes pinned for a kind, as a set (the pins do not change after first use). */
-  #pinnedHashes(kind: CatalogueKind): Set<string> {
-    let hashes = this.#hashes.get(kind);
-    if (!hashes) {
-      hashes = new Set(Object.values(this.#pins?.[kind] ?? {}));
-      this.#hashes.set(kind, hashes);
-    }
-    return hashes;
-  }
-
-  /** Write what changed: the pins on first use, the pending catalogue when it differs. */
-  flush(): void {
-    if (this.#pinsDirty && this.#pins) {
-      this.#store.save({ ...this.#file(this.#pinnedAt), ...this.#pins });
-      this.#pinsDirty = false;
-    }
-    if (this.#pendingDirty) {
-      this.#store.savePending({ ...this.#file(this.#runAt), ...this.#pending });
-      this.#pendingDirty = false;
-    }
-  }
-
-  #file(at: string): PinFile {
-    return emptyPins(this.#serverId, at);
-  }
-
-  /**
-   * A listing of one kind is complete: a first-use catalogue is now the pinned one, and
-   * anything that appears or changes later (a rug pull in the same session) is judged
-   * against it.
-   */
-  endListing(kind: CatalogueKind): void {
-    // The window closes even if the pins cannot be written: this run judges against them.
-    this.#firstUse.delete(kind);
-    this.#hashes.delete(kind);
-    this.flush();
-  }
-
-  /** A first-use page cut short (the session stopped while describing it): none of it is pinned. */
-  abandonPage(kind: CatalogueKind, names: readonly string[]): void {
-    if (!this.#firstUse.has(kind) || !this.#pins) return;
-    for (const name of names) delete this.#pins[kind][name];
-    this.#pinsDirty = true;
-  }
-
-  /** The unapproved state of a descriptor seen in this run, if any. */
-  suspect(kind: CatalogueKind, name: string): PinState | undefined {
-    return this.#suspect.get(`${kind}/${name}`);
-  }
-
-  get serverId(): string {
-    return this.#serverId;
   }
 }

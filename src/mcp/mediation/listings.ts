@@ -9,6 +9,7 @@
 // remembered, so that a client can only page with those.
 // Input distrusted: the server's listing.
 
+import type { CatalogueKind } from '../../kernel/catalogue/pins.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { errorLine, RPC, type RpcRequest } from '../jsonrpc.js';
 import { ToolMentions } from './mentions.js';
@@ -22,7 +23,7 @@ const MAX_ENTRIES = 10_000;
 interface ListSpec {
   readonly key: string;
   readonly kind: 'tool.describe' | 'resource.describe' | 'prompt.describe';
-  readonly catalogue: 'tools' | 'resources' | 'prompts';
+  readonly catalogue: CatalogueKind;
   nameOf(descriptor: Record<string, unknown>): unknown;
 }
 
@@ -42,7 +43,7 @@ const LISTS: Readonly<Record<string, ListSpec>> = {
   'resources/templates/list': {
     key: 'resourceTemplates',
     kind: 'resource.describe',
-    catalogue: 'resources',
+    catalogue: 'templates',
     nameOf: (d) => d.uriTemplate,
   },
   'prompts/list': {

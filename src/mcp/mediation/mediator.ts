@@ -122,6 +122,10 @@ export class McpMediator {
     }
     const forward = (sent: unknown) =>
       rebuild({ ...request.message, id: forwardId, params: sent }, MEMBERS.request);
+    // What the client can do decides what some servers list (catalogue pins take it in).
+    if (request.method === 'initialize') {
+      this.kernel.listings.declareClient(this.serverId, params?.capabilities);
+    }
     if (request.method === 'resources/unsubscribe') return this.#unsubscribe(request, forward);
     // initialize, ping and the list methods are mediated on the way back.
     if (!INVOKING.has(request.method)) return { action: 'forward', line: forward(forwarded) };

@@ -1,0 +1,297 @@
+// One server's catalogue during a run, against its pins (pins.ts). The first catalogue a
+// server shows of each kind is pinned (trust on first use); afterwards a descriptor that is
+// new, renamed or changed is suspect, calls to it are refused, and the catalogue as seen is
+// the pending one, for a person to review and approve. A rug pull (a server that changes a
+// tool after it was trusted) is caught the next time the client lists the tools.
+//
+// Without false alarms:
+// - Resources and resource templates are kinds apart (one URI may name one of each).
+// - The pending file says what the server shows now: a listing that matches the pins again
+//   (the change reverted) removes it, and a run picks up pins approved while it runs.
+// - Client capabilities: servers show some tools only to clients that declare a capability
+//   (server-everything's trigger-sampling-request needs `sampling`). The pins are one
+//   catalogue per server, whoever listed it, and remember per kind the capabilities of the
+//   clients that listed it. A client that declares a capability none of them did opens a
+//   window like the first use, for that kind's first listing in its run: descriptors with
+//   names never pinned are added to the pins without alarm; a pinned descriptor that
+//   changed, or one renamed, is still suspect. A server can therefore add unreviewed
+//   descriptors only when a client first brings a capability it has never been listed
+//   for: the trust a first use already gives, and no more (pinning per capability set
+//   instead would let a server change a pinned tool for every new combination).
+// Input distrusted: descriptors (hashed, never stored raw) and the pin files on disk.
+
+import { AgentkError } from '../../errors.js';
+import {
+  CATALOGUE_KINDS,
+  type CatalogueKind,
+  copyHashes,
+  descriptorHash,
+  emptyHashes,
+  type Hashes,
+  type PinFile,
+  type PinState,
+  type PinStore,
+} from './pins.js';
+
+function sameHashes(a: Hashes, b: Hashes): boolean {
+  return CATALOGUE_KINDS.every((kind) => {
+    const names = Object.keys(a[kind]);
+    return (
+      names.length === Object.keys(b[kind]).length &&
+      names.every((name) => a[kind][name] === b[kind][name])
+    );
+  });
+}
+
+/**
+ * Checks each descriptor against the pins and keeps the pending catalogue up to date;
+ * writes both on flush.
+ */
+export class CatalogueTracker {
+  readonly #store: PinStore;
+  readonly #serverId: string;
+  /** The pins (null before any), and the text of their file as last read or written. */
+  #pins: Hashes | null = null;
+  #pinsText: string | null = null;
+  #pinnedAt: string;
+  readonly #runAt: string;
+  /** Per kind, the client capabilities the pins were listed under (see PinFile). */
+  #capabilities: Partial<Record<CatalogueKind, readonly string[]>> = {};
+  /** What this run's client declares (capabilityPaths), once it has. */
+  #declared: readonly string[] = [];
+  /** The catalogue as this run has seen it: the pins, with each listing's differences. */
+  readonly #pending: Hashes;
+  #pendingOnDisk: boolean;
+  /** Unsaved changes: to the pins (first use), to the pending catalogue (something differs). */
+  #pinsDirty = false;
+  #pendingDirty = false;
+  /** `kind/name` -> its unapproved state, and the hash of what the server showed. */
+  readonly #suspect = new Map<string, { state: PinState; hash: string }>();
+  /** Pinned hashes per kind, as sets (for renames), built when first needed. */
+  readonly #hashes = new Map<CatalogueKind, Set<string>>();
+  /** Kinds whose first listing is still open: what the server shows is pinned as it is. */
+  readonly #firstUse: Set<CatalogueKind>;
+  /** Kinds whose listing may add new names: the client declared a capability not pinned. */
+  readonly #window = new Set<CatalogueKind>();
+  /** `kind/name` of what such a listing added (none of it pinned if its page is cut short). */
+  readonly #added = new Set<string>();
+
+  constructor(store: PinStore, serverId: string, now: string) {
+    this.#store = store;
+    this.#serverId = serverId;
+    const found = store.read(serverId);
+    this.#adopt(found);
+    this.#pinnedAt = found?.pins.pinned_at ?? now;
+    this.#runAt = now;
+    this.#firstUse = new Set(
+      CATALOGUE_KINDS.filter((kind) => Object.keys(this.#pins?.[kind] ?? {}).length === 0),
+    );
+    let pending: PinFile | null = null;
+    try {
+      pending = store.loadPending(serverId);
+    } catch {
+      // A malformed pending file is replaced by the next one written.
+    }
+    this.#pendingOnDisk = pending !== null;
+    // Kinds this run does not list keep what was pending for them.
+    this.#pending = copyHashes(pending ?? this.#pins ?? emptyHashes());
+  }
+
+  #adopt(found: { pins: PinFile; text: string } | null): void {
+    if (!found) return;
+    this.#pins = copyHashes(found.pins);
+    this.#pinsText = found.text;
+    this.#capabilities = { ...found.pins.client_capabilities };
+    this.#hashes.clear();
+  }
+
+  /**
+   * The capabilities this run's client declared (before it lists anything): each kind
+   * pinned under capabilities that do not include them all may add new names in its next
+   * listing. A kind whose capabilities were never recorded (a version 1 file) is taken to
+   * have been listed under these.
+   */
+  declare(paths: readonly string[]): void {
+    this.#declared = paths;
+    for (const kind of CATALOGUE_KINDS) {
+      const known = this.#capabilities[kind];
+      if (known === undefined) {
+        if (!this.#firstUse.has(kind)) this.#cover(kind);
+      } else if (paths.some((path) => !known.includes(path))) this.#window.add(kind);
+    }
+  }
+
+  /** The pins of `kind` were listed under this run's capabilities too. */
+  #cover(kind: CatalogueKind): void {
+    const known = this.#capabilities[kind] ?? [];
+    const union = [...new Set([...known, ...this.#declared])].sort();
+    if (this.#capabilities[kind] !== undefined && union.length === known.length) return;
+    this.#capabilities[kind] = union;
+    this.#pinsDirty = this.#pins !== null;
+  }
+
+  /**
+   * Read the pin file again if it changed since this run last read or wrote it (a person
+   * approved a pending catalogue): descriptors that now match it are no longer suspect.
+   * Throws (fail closed) if it became unreadable.
+   */
+  refresh(): void {
+    const found = this.#store.read(this.#serverId);
+    if (!found || found.text === this.#pinsText) return;
+    this.#adopt(found);
+    this.#pinnedAt = found.pins.pinned_at;
+    for (const kind of CATALOGUE_KINDS) {
+      if (Object.keys(found.pins[kind]).length > 0) this.#firstUse.delete(kind);
+    }
+    for (const [key, { hash }] of this.#suspect) {
+      const slash = key.indexOf('/');
+      const kind = key.slice(0, slash) as CatalogueKind;
+      if (this.#pins?.[kind][key.slice(slash + 1)] === hash) this.#suspect.delete(key);
+    }
+  }
+
+  /** A listing of `kind` starts: the pending catalogue of that kind is what it will show. */
+  beginListing(kind: CatalogueKind): void {
+    this.#pending[kind] = { ...(this.#pins?.[kind] ?? {}) };
+    this.#pendingDirty = true;
+  }
+
+  /**
+   * Check one descriptor; records it in the pending catalogue (or the pins, on first use).
+   * Constant work per descriptor: the files are written by flush(), once per page.
+   */
+  check(kind: CatalogueKind, name: string, descriptor: unknown): PinState {
+    const hash = descriptorHash(descriptor);
+    this.#pending[kind][name] = hash;
+    if (kind === 'templates') this.#unfile(name, hash);
+    if (this.#firstUse.has(kind)) return this.#pin(kind, name, hash);
+    const pinned = this.#pins?.[kind][name];
+    let state: PinState;
+    if (pinned === hash) state = 'pinned';
+    else if (pinned !== undefined) state = 'changed';
+    else if (this.#pinnedHashes(kind).has(hash)) state = 'renamed';
+    else if (this.#window.has(kind)) {
+      this.#added.add(`${kind}/${name}`);
+      return this.#pin(kind, name, hash);
+    } else state = 'new';
+    if (state === 'pinned') this.#suspect.delete(`${kind}/${name}`);
+    else {
+      this.#suspect.set(`${kind}/${name}`, { state, hash });
+      this.#pendingDirty = true;
+    }
+    return state;
+  }
+
+  #pin(kind: CatalogueKind, name: string, hash: string): PinState {
+    this.#pins ??= emptyHashes();
+    this.#pins[kind][name] = hash;
+    this.#pinsDirty = true;
+    this.#suspect.delete(`${kind}/${name}`);
+    return 'first-use';
+  }
+
+  /**
+   * A version 1 file may hold a template among the resources (they shared a kind): one
+   * with this very descriptor is that template, and moves to the templates.
+   */
+  #unfile(name: string, hash: string): void {
+    if (this.#pins?.resources[name] !== hash) return;
+    delete this.#pins.resources[name];
+    if (this.#pending.resources[name] === hash) delete this.#pending.resources[name];
+    this.#pins.templates[name] = hash;
+    this.#pinsDirty = true;
+  }
+
+  /** The hashes pinned for a kind, as a set (for renames), until the pins change. */
+  #pinnedHashes(kind: CatalogueKind): Set<string> {
+    let hashes = this.#hashes.get(kind);
+    if (!hashes) {
+      hashes = new Set(Object.values(this.#pins?.[kind] ?? {}));
+      this.#hashes.set(kind, hashes);
+    }
+    return hashes;
+  }
+
+  /**
+   * Write what changed: the pins (first use, additions, capabilities); the pending
+   * catalogue while it differs from them, and its removal once it no longer does.
+   */
+  flush(): void {
+    if (this.#pinsDirty && this.#pins) {
+      this.#pinsText = this.#store.save({ ...this.#file(this.#pinnedAt), ...this.#pins });
+      this.#pinsDirty = false;
+    }
+    if (!this.#pendingDirty) return;
+    if (sameHashes(this.#pending, this.#pins ?? emptyHashes())) {
+      if (this.#pendingOnDisk) this.#store.clearPending(this.#serverId);
+      this.#pendingOnDisk = false;
+    } else {
+      this.#store.savePending({ ...this.#file(this.#runAt), ...this.#pending });
+      this.#pendingOnDisk = true;
+    }
+    this.#pendingDirty = false;
+  }
+
+  #file(at: string): PinFile {
+    return {
+      version: 2,
+      server_id: this.#serverId,
+      pinned_at: at,
+      ...emptyHashes(),
+      client_capabilities: this.#capabilities,
+    };
+  }
+
+  /**
+   * A listing of one kind is complete: a first-use catalogue (or a capability's
+   * additions) is now pinned, under this run's client capabilities, and anything that
+   * appears or changes later (a rug pull in the same session) is judged against it.
+   */
+  endListing(kind: CatalogueKind): void {
+    // The window closes even if the pins cannot be written: this run judges against them.
+    if (this.#firstUse.has(kind) || this.#window.has(kind)) this.#cover(kind);
+    this.#firstUse.delete(kind);
+    this.#window.delete(kind);
+    for (const key of this.#added) if (key.startsWith(`${kind}/`)) this.#added.delete(key);
+    this.#hashes.delete(kind);
+    this.flush();
+  }
+
+  /**
+   * A page cut short (the session stopped while describing it): none of what it would
+   * have pinned, on first use or as a capability's additions, is pinned.
+   */
+  abandonPage(kind: CatalogueKind, names: readonly string[]): void {
+    if (!this.#pins) return;
+    const first = this.#firstUse.has(kind);
+    for (const name of names) {
+      if (!first && !this.#added.delete(`${kind}/${name}`)) continue;
+      delete this.#pins[kind][name];
+      this.#pinsDirty = true;
+    }
+  }
+
+  /** The unapproved state of a descriptor seen in this run, if any. */
+  suspect(kind: CatalogueKind, name: string): PinState | undefined {
+    return this.#suspect.get(`${kind}/${name}`)?.state;
+  }
+
+  get serverId(): string {
+    return this.#serverId;
+  }
+}
+
+/** A tracker, or why the server's pins are unusable (then its descriptors are refused). */
+export function openTracker(
+  store: PinStore,
+  serverId: string,
+  now: string,
+): CatalogueTracker | AgentkError {
+  try {
+    return new CatalogueTracker(store, serverId, now);
+  } catch (error) {
+    return error instanceof AgentkError
+      ? error
+      : new AgentkError('MANIFEST_INVALID', `pins of ${serverId} are unusable`);
+  }
+}
