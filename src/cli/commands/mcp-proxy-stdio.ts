@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { ENV_NAME, SERVER_ID } from '../../config/clients.js';
 import { ensureState, migrateLegacyPins, stateDirs } from '../../config/state.js';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
@@ -29,9 +30,6 @@ import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode, shellWord } from '../io.js';
-
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 function integerOption(
   args: ParsedArgs,
@@ -96,7 +94,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
   const serverId = stringOption(args, 'server-id');
   if (serverId === undefined)
     throw usageError('--server-id ID is required (it names the server in policies and traces)');
-  if (!ID.test(serverId))
+  if (!SERVER_ID.test(serverId))
     throw usageError(
       '--server-id must be 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit',
     );
