@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { replaceWithBackup } from '../../src/config/user-file.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -198,23 +199,32 @@ describe('agentk wrap', () => {
   });
 
   it('--dry-run prints the diff, hides env values and credentials, and writes nothing', async () => {
-    const original = pretty(SAMPLES['Claude Desktop']?.doc);
+    const inArgs = 'ghp_ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
+    const original = pretty({
+      mcpServers: {
+        // env between command and args: both changes show it as context
+        gh: { command: 'gh-mcp', env: { GITHUB_TOKEN: TOKEN }, args: ['--token', inArgs] },
+      },
+    });
     const { dir, file } = sample(original);
     const dry = await runCli(['wrap', file, '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain(`--- ${file}\n+++ ${file} (wrapped)\n@@ -1,`);
-    expect(dry.stdout).toContain('-      "command": "npx",\n+      "command": ');
-    expect(dry.stdout).toContain(
-      '+        "--allow-env",\n+        "GITHUB_PERSONAL_ACCESS_TOKEN",',
-    );
+    expect(dry.stdout).toContain('-      "command": "gh-mcp",\n+      "command": ');
+    expect(dry.stdout).toContain('+        "--allow-env",\n+        "GITHUB_TOKEN",');
+    // The unchanged lines around the change show too: the env value and the token in args.
+    expect(dry.stdout).toContain('         "--token",\n         "[redacted-secret]"\n');
+    expect(dry.stdout).toContain('"GITHUB_TOKEN": "[redacted]"');
     expect(dry.stdout).toContain('dry run:');
     expect(dry.stdout).not.toContain(TOKEN);
+    expect(dry.stdout).not.toContain(inArgs);
     expect(readFileSync(file, 'utf8')).toBe(original);
     expect(backups(dir)).toEqual([]);
     const asJson = JSON.parse((await runCli(['wrap', file, '--dry-run', '--json'])).stdout);
     expect(asJson).toMatchObject({ dry_run: true, changed: true, backup: null });
     expect(asJson.diff).toContain('+        "mcp-proxy-stdio",');
     expect(asJson.diff).not.toContain(TOKEN);
+    expect(asJson.diff).not.toContain(inArgs);
   });
 
   it('wraps only the entries named by --server, and refuses a name that is not there', async () => {
@@ -415,5 +425,28 @@ describe('refusals name the file, exit 2, and leave it untouched', () => {
     expect(ran.code).toBe(2);
     expect(ran.stderr).toBe(`agentk wrap: client configuration ${missing} does not exist\n`);
     expect(existsSync(missing)).toBe(false);
+  });
+});
+
+describe('replaceWithBackup', () => {
+  it('writes nothing, not even a backup, when the file no longer reads as it did', () => {
+    const { dir, file } = sample('{"mcpServers":{}}\n');
+    expect(() => replaceWithBackup(file, '{"changed":1}\n', '{}\n')).toThrow(
+      /changed while agentk was editing it/,
+    );
+    expect(readFileSync(file, 'utf8')).toBe('{"mcpServers":{}}\n');
+    expect(readdirSync(dir)).toEqual(['config.json']);
+  });
+
+  it('never writes over an existing backup', () => {
+    const { dir, file } = sample('one\n');
+    const now = new Date('2026-12-07T04:47:49.123Z');
+    const first = replaceWithBackup(file, 'one\n', 'two\n', now);
+    const second = replaceWithBackup(file, 'two\n', 'three\n', now);
+    expect(first).toBe(join(realpathSync(dir), 'config.json.agentk-backup-20261207T044749Z'));
+    expect(second).toBe(`${first}-2`);
+    expect([readFileSync(first, 'utf8'), readFileSync(second, 'utf8')]).toEqual(['one\n', 'two\n']);
+    expect(readFileSync(file, 'utf8')).toBe('three\n');
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });
