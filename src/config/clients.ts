@@ -8,6 +8,7 @@
 
 import { AgentkError } from '../errors.js';
 import { formatPath } from './document.js';
+import { blankJsonc, setCommandLine } from './json-layout.js';
 
 /** The key that holds the servers: `mcpServers` (Claude, Cursor) or `servers` (VS Code). */
 export type ClientFormat = 'mcpServers' | 'servers';
@@ -35,6 +36,8 @@ export interface ClientConfig {
   readonly document: Json;
   readonly servers: Json;
   readonly style: TextStyle;
+  /** The text has comments or trailing commas: it can only be edited in place. */
+  readonly jsonc: boolean;
 }
 
 /** What one entry is, as far as wrapping goes. */
@@ -67,17 +70,12 @@ function styleOf(text: string): TextStyle {
   };
 }
 
-function parseJson(text: string, where: string): unknown {
+function parseJson(json: string, where: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(json);
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0] ?? 'syntax error';
-    // VS Code accepts comments and trailing commas in mcp.json; dropping them silently
-    // would lose what the user wrote.
-    const jsonc = /^\s*(?:\/\/|\/\*)|,\s*[}\]]/m.test(text)
-      ? '; it has comments or trailing commas (JSONC), which agentk cannot keep: remove them first, or edit the file by hand'
-      : '';
-    throw invalid(`${where}: not valid JSON (${reason})${jsonc}`);
+    throw invalid(`${where}: not valid JSON (${reason})`);
   }
 }
 
@@ -90,7 +88,9 @@ export function parseClientConfig(
   where: string,
   format?: ClientFormat,
 ): ClientConfig {
-  const document = parseJson(text, where);
+  // Comments and trailing commas (VS Code's JSONC) are read, and kept when it is written.
+  const json = blankJsonc(text);
+  const document = parseJson(json, where);
   if (!isObject(document)) throw invalid(`${where}: expected a JSON object at the top`);
   const present = CLIENT_FORMATS.filter((key) => key in document);
   let chosen = format;
@@ -111,7 +111,47 @@ export function parseClientConfig(
       `${where}: "${chosen}" ${servers === undefined ? 'is missing' : 'must be an object'}`,
     );
   }
-  return { format: chosen, document, servers, style: styleOf(text) };
+  return { format: chosen, document, servers, style: styleOf(text), jsonc: json !== text };
+}
+
+/** The document a text holds, compactly written, or null if it holds none. */
+function reads(text: string): string | null {
+  try {
+    return JSON.stringify(JSON.parse(blankJsonc(text)));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The text of `config` after its entries `names` changed: the original text with only their
+ * `command` and `args` edited in place when that gives exactly the document (so comments,
+ * layout and every other byte stay), else the whole document written again, indented like
+ * the original (`reformatted`). A file with comments that cannot be edited in place is
+ * refused rather than stripped of them.
+ */
+export function editedText(
+  original: string,
+  config: ClientConfig,
+  names: readonly string[],
+  where: string,
+): { readonly text: string; readonly reformatted: boolean } {
+  let text: string | null = original;
+  for (const name of names) {
+    const entry = config.servers[name] as Json;
+    const args = (entry.args as string[] | undefined) ?? [];
+    const path = [config.format, name];
+    text = text && setCommandLine(text, path, entry.command as string, args, config.style.indent);
+  }
+  if (text !== null && reads(text) === JSON.stringify(config.document)) {
+    return { text, reformatted: false };
+  }
+  if (config.jsonc) {
+    throw invalid(
+      `${where}: cannot change it without losing a comment (inside a changed "args"?); edit it by hand`,
+    );
+  }
+  return { text: serializeClientConfig(config), reformatted: true };
 }
 
 /** The document as text again, in the indentation and line endings it was read with. */
@@ -236,7 +276,15 @@ function withCommandLine(entry: Json, command: string, args: readonly string[]):
       if (!('args' in entry) && args.length > 0) out.args = [...args];
     } else if (key === 'args') {
       if (args.length > 0) out.args = [...args];
-    } else out[key] = value;
+    } else {
+      // Defined, not assigned: a field named __proto__ stays a field.
+      Object.defineProperty(out, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
   }
   return out;
 }
@@ -274,19 +322,4 @@ export function unwrapEntry(
   server: { readonly command: string; readonly args: readonly string[] },
 ): Json {
   return withCommandLine(entry, server.command, server.args);
-}
-
-/** What `--dry-run` may show: the document with every `env` and `headers` value hidden. */
-export function redactedCopy(config: ClientConfig): ClientConfig {
-  const document = structuredClone(config.document);
-  const servers = document[config.format] as Json;
-  for (const entry of Object.values(servers)) {
-    if (!isObject(entry)) continue;
-    for (const key of ['env', 'headers']) {
-      const values = entry[key];
-      if (!isObject(values)) continue;
-      entry[key] = Object.fromEntries(Object.keys(values).map((name) => [name, '[redacted]']));
-    }
-  }
-  return { ...config, document, servers };
 }

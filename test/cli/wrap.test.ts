@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { replaceWithBackup } from '../../src/config/user-file.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
@@ -180,6 +181,83 @@ describe('agentk wrap and unwrap on each client format', () => {
     expect((await runCli(['wrap', file])).code).toBe(0);
     const text = readFileSync(file, 'utf8');
     expect(text).toContain('\r\n            "command": "');
+    expect((await runCli(['unwrap', file])).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+});
+
+describe('editing in place', () => {
+  it('keeps comments, trailing commas and compact arrays, changing only command and args', async () => {
+    const original = [
+      '{',
+      '  // my servers',
+      '  "servers": {',
+      '    "git": {',
+      '      "type": "stdio", /* local */',
+      '      "command": "uvx",',
+      '      "args": ["mcp-server-git", "--repository", "."],',
+      '    },',
+      '    "inline": { "command": "srv" },',
+      '  },',
+      '  "inputs": [1,2,3],',
+      '}',
+      '',
+    ].join('\n');
+    const { file } = sample(original);
+    const ran = await runCli(['wrap', file, '--launcher', 'agentk']);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).not.toContain('written again');
+    expect(readFileSync(file, 'utf8')).toBe(
+      original
+        .replace('"uvx"', '"agentk"')
+        .replace(
+          '["mcp-server-git"',
+          '["mcp-proxy-stdio", "--server-id", "git", "--", "uvx", "mcp-server-git"',
+        )
+        .replace(
+          '{ "command": "srv" }',
+          '{ "command": "agentk", "args": ["mcp-proxy-stdio", "--server-id", "inline", "--", "srv"] }',
+        ),
+    );
+    expect((await runCli(['unwrap', file])).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
+  it('refuses a change that would lose a comment, and writes nothing', async () => {
+    const original =
+      '{\n  "servers": {\n    "git": {\n      "command": "uvx",\n      "args": [\n        // the repository\n        "."\n      ]\n    }\n  }\n}\n';
+    const { dir, file } = sample(original);
+    const ran = await runCli(['wrap', file]);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toBe(
+      `agentk wrap: ${file}: cannot change it without losing a comment (inside a changed "args"?); edit it by hand\n`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe(original);
+    expect(readdirSync(dir)).toEqual(['config.json']);
+  });
+
+  it('writes a plain JSON file again whole when editing in place would not give the document, and says so', async () => {
+    // Two "args": JSON.parse reads the last; removing it in place would bring back the first.
+    const original =
+      '{"mcpServers": {"x": {"command": "agentk", "args": ["old"], "args": ["mcp-proxy-stdio", "--server-id", "x", "--", "srv"]}}}';
+    const { file } = sample(original);
+    const ran = await runCli(['unwrap', file]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('the whole file is written again');
+    // One line, so no indentation to follow: two spaces.
+    expect(readFileSync(file, 'utf8')).toBe(
+      JSON.stringify({ mcpServers: { x: { command: 'srv' } } }, null, 2),
+    );
+  });
+
+  it('round-trips the shipped example exactly', async () => {
+    const original = readFileSync(
+      join(PACKAGE_ROOT, 'examples', 'claude_desktop_config.json'),
+      'utf8',
+    );
+    const { file } = sample(original);
+    expect((await runCli(['wrap', file])).code).toBe(0);
+    expect(read(file).mcpServers.github.args).toContain('GITHUB_PERSONAL_ACCESS_TOKEN');
     expect((await runCli(['unwrap', file])).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
@@ -379,11 +457,6 @@ describe('agentk unwrap', () => {
 describe('refusals name the file, exit 2, and leave it untouched', () => {
   const cases: [string, string, RegExp][] = [
     ['invalid JSON', '{ "mcpServers": { ', /: not valid JSON \(/],
-    [
-      'comments (JSONC)',
-      '{\n  // mine\n  "servers": {}\n}\n',
-      /it has comments or trailing commas \(JSONC\), which agentk cannot keep/,
-    ],
     ['no servers key', pretty({ other: {} }), /no "mcpServers" or "servers" key/],
     ['both keys', pretty({ mcpServers: {}, servers: {} }), /has both "mcpServers" and "servers"/],
     ['servers not an object', pretty({ mcpServers: [] }), /"mcpServers" must be an object/],
@@ -449,4 +522,51 @@ describe('replaceWithBackup', () => {
     expect(readFileSync(file, 'utf8')).toBe('three\n');
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
+});
+
+const PROTO = '__proto__';
+
+describe('wrap then unwrap, on generated configurations', () => {
+  const word = fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' });
+  const entry = fc.record(
+    {
+      command: word,
+      args: fc.array(fc.string({ maxLength: 10 }), { minLength: 1, maxLength: 4 }),
+      env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.string({ maxLength: 8 }), {
+        maxKeys: 3,
+      }),
+      cwd: word,
+      // An own field of that name (JSON.parse makes one), which must stay a field.
+      [PROTO]: fc.constant('a field'),
+    },
+    { requiredKeys: ['command'] },
+  );
+  const layout = fc.constantFrom<string | number | undefined>(undefined, 2, 4, '\t');
+
+  it('gives back the same bytes, whatever the names, values, fields and layout', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.oneof(word, fc.constant(PROTO)), entry, { minKeys: 1, maxKeys: 4 }),
+        layout,
+        fc.boolean(),
+        async (servers, indent, vscode) => {
+          const doc = vscode ? { servers, inputs: [] } : { mcpServers: servers, other: 1 };
+          const original = JSON.stringify(doc, null, indent);
+          const { file } = sample(original);
+          const wrapped = await runCli(['wrap', file]);
+          expect(wrapped.code, wrapped.stderr).toBe(0);
+          expect(wrapped.stdout).not.toContain('written again');
+          const after = read(file)[vscode ? 'servers' : 'mcpServers'];
+          expect(Object.keys(after)).toEqual(Object.keys(servers));
+          for (const value of Object.values(after) as Entry[]) {
+            expect(value.args?.slice(0, 2)).toEqual([BIN, 'mcp-proxy-stdio']);
+          }
+          const unwrapped = await runCli(['unwrap', file]);
+          expect(unwrapped.code, unwrapped.stderr).toBe(0);
+          expect(readFileSync(file, 'utf8')).toBe(original);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 60_000);
 });

@@ -9,17 +9,17 @@ import {
   CLIENT_FORMATS,
   type ClientConfig,
   type ClientFormat,
+  editedText,
   entryKind,
   type Launcher,
   parseClientConfig,
   proxyServerId,
-  redactedCopy,
-  serializeClientConfig,
   serverIdFor,
   unwrapEntry,
   wrapEntry,
 } from '../../config/clients.js';
 import { formatPath, readConfigText } from '../../config/document.js';
+import { redactMembers } from '../../config/json-layout.js';
 import { replaceWithBackup } from '../../config/user-file.js';
 import { AgentkError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../paths.js';
@@ -174,12 +174,12 @@ function planUnwrap(args: ParsedArgs, config: ClientConfig, where: string): Entr
 }
 
 /** The dry run's diff, with env and header values and credential-shaped text hidden. */
-function shownDiff(before: ClientConfig, after: ClientConfig, where: string, mode: Mode): string {
-  const diff = unifiedDiff(
-    serializeClientConfig(redactedCopy(before)),
-    serializeClientConfig(redactedCopy(after)),
-    [where, `${where} (${mode === 'wrap' ? 'wrapped' : 'unwrapped'})`],
-  );
+function shownDiff(before: string, after: string, format: ClientFormat, where: string, mode: Mode) {
+  const hide = (text: string) => redactMembers(text, [format], ['env', 'headers']);
+  const diff = unifiedDiff(hide(before), hide(after), [
+    where,
+    `${where} (${mode === 'wrap' ? 'wrapped' : 'unwrapped'})`,
+  ]);
   return diff
     .split('\n')
     .map((line) => redactSecrets(line))
@@ -203,25 +203,23 @@ function entryLines(results: readonly EntryResult[]): string[] {
 function run(mode: Mode, args: ParsedArgs, io: CliIo): ExitCode {
   const path = configPath(args, io);
   const text = readConfigText(path, 'client configuration');
-  const format = formatOption(args);
-  const before = parseClientConfig(text, path, format);
-  const after = parseClientConfig(text, path, before.format);
-  const results = mode === 'wrap' ? planWrap(args, io, after, path) : planUnwrap(args, after, path);
+  const config = parseClientConfig(text, path, formatOption(args));
+  const results =
+    mode === 'wrap' ? planWrap(args, io, config, path) : planUnwrap(args, config, path);
   const done = mode === 'wrap' ? 'wrapped' : 'unwrapped';
-  const changedCount = results.filter((r) => r.action === done).length;
+  const changed = results.filter((r) => r.action === done).map((r) => r.name);
+  const changedCount = changed.length;
+  const edited = changedCount > 0 ? editedText(text, config, changed, path) : null;
   const dryRun = flag(args, 'dry-run');
-  const diff = changedCount > 0 && dryRun ? shownDiff(before, after, path, mode) : '';
-  const backup =
-    changedCount > 0 && !dryRun
-      ? replaceWithBackup(path, text, serializeClientConfig(after))
-      : null;
-  const reformatted = changedCount > 0 && serializeClientConfig(before) !== text;
+  const diff = edited && dryRun ? shownDiff(text, edited.text, config.format, path, mode) : '';
+  const backup = edited && !dryRun ? replaceWithBackup(path, text, edited.text) : null;
+  const reformatted = edited?.reformatted ?? false;
   if (flag(args, 'json')) {
     io.stdout(
       json({
         ok: true,
         file: path,
-        format: before.format,
+        format: config.format,
         dry_run: dryRun,
         changed: changedCount > 0,
         backup,
@@ -234,12 +232,13 @@ function run(mode: Mode, args: ParsedArgs, io: CliIo): ExitCode {
   }
   const lines = [...entryLines(results)];
   if (reformatted) {
-    lines.push(`  (the whole file is written back as JSON indented like its first indented line)`);
+    lines.push(
+      '  (the whole file is written again, indented like its first indented line: editing in place would not give the same document)',
+    );
   }
   const shown = printable(path);
   if (changedCount === 0) lines.push(`${shown}: nothing to ${mode}; not written`);
-  else if (dryRun)
-    lines.push(`dry run: ${shown} not written (env and header values shown as [redacted])`);
+  else if (dryRun) lines.push(`dry run: ${shown} not written (env and header values hidden)`);
   else {
     lines.push(
       `${done} ${changedCount} server${changedCount === 1 ? '' : 's'} in ${shown}; backup: ${printable(backup ?? '')}`,
@@ -285,9 +284,9 @@ ${COMMON}
                      absolute path)
   --launcher node    how the client starts AgentK (default): this node's absolute path and
                      this install's bin/agentk.js, which needs nothing on the client's PATH
-                     (run agentk wrap again after moving or upgrading node or AgentK)
-  --launcher agentk  the command agentk, found on the client's PATH (a global install);
-                     note that GUI clients often start with a short PATH`,
+                     (after moving or upgrading node or AgentK: agentk unwrap, agentk wrap)
+  --launcher agentk  the command agentk, found on the client's PATH (a global install:
+                     survives upgrades; GUI clients often start with a short PATH)`,
   options: {
     server: { type: 'string', multiple: true },
     policy: { type: 'string' },
