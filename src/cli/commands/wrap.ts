@@ -253,7 +253,7 @@ function run(mode: Mode, args: ParsedArgs, io: CliIo): ExitCode {
   return EXIT.ok;
 }
 
-const COMMON = `  FILE               the client's configuration: claude_desktop_config.json (Claude Desktop),
+const OPTIONS = `  FILE               the client's configuration: claude_desktop_config.json (Claude Desktop),
                      .mcp.json (Claude Code), .cursor/mcp.json (Cursor), .vscode/mcp.json
                      (VS Code). Default: Claude Desktop's, if it exists
                      (~/Library/Application Support/Claude on macOS, %APPDATA%\\Claude on
@@ -261,12 +261,13 @@ const COMMON = `  FILE               the client's configuration: claude_desktop_
   --server NAME      only this entry (repeatable)
   --format KEY       mcpServers or servers: the key that holds the servers (default: the
                      one present)
-  --dry-run          print the change as a diff (env values hidden) and write nothing
-  --json             print one JSON object
+  --dry-run          print the change as a diff (env and header values hidden), write nothing
+  --json             print one JSON object`;
 
-The file is rewritten only if something changes: a backup goes beside it first
-(FILE.agentk-backup-<time>, never over an existing one), then the new text replaces it
-through a temporary file (same mode). A file with comments (JSONC) is refused.`;
+const WRITING = `Only the command and args of the entries that change are edited, in place: comments,
+layout and every other field stay. The file is written only if something changes: a backup
+first (FILE.agentk-backup-<time>, beside it, never over an existing one), then the new text
+through a temporary file and a rename (same mode). Restart the client afterwards.`;
 
 export const wrapCommand: Command = {
   name: 'wrap',
@@ -279,14 +280,16 @@ command and args>. Each name in its env is passed to the server (--allow-env), s
 proxy starts servers with PATH and HOME only. Remote entries (url, http, sse) and entries
 with an envFile are left as they are, and say so; so are entries already behind AgentK.
 
-${COMMON}
+${OPTIONS}
   --policy FILE      the policy every wrapped entry uses (checked now; written as an
                      absolute path)
   --launcher node    how the client starts AgentK (default): this node's absolute path and
                      this install's bin/agentk.js, which needs nothing on the client's PATH
                      (after moving or upgrading node or AgentK: agentk unwrap, agentk wrap)
   --launcher agentk  the command agentk, found on the client's PATH (a global install:
-                     survives upgrades; GUI clients often start with a short PATH)`,
+                     survives upgrades; GUI clients often start with a short PATH)
+
+${WRITING}`,
   options: {
     server: { type: 'string', multiple: true },
     policy: { type: 'string' },
@@ -307,7 +310,9 @@ Take AgentK out of an MCP client's configuration: every entry that runs agentk
 mcp-proxy-stdio gets back the server's own command and args (what the proxy would have
 started); env and every other field stay as they are. An entry that had no args gets none.
 
-${COMMON}`,
+${OPTIONS}
+
+${WRITING}`,
   options: {
     server: { type: 'string', multiple: true },
     format: { type: 'string' },
