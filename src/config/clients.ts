@@ -206,6 +206,9 @@ export function entryKind(config: ClientConfig, name: string, where: string): En
   if (!isObject(env)) throw invalid(`${at}.env must be an object`);
   const start = proxyArgsStart(command, args);
   if (start !== null) return { kind: 'proxied', proxyArgs: args.slice(start) };
+  if ([command, args[0] ?? ''].some((word) => AGENTK_WORD.test(baseName(word)))) {
+    return { kind: 'skipped', reason: 'runs AgentK itself' };
+  }
   if ('envFile' in entry) {
     return {
       kind: 'skipped',

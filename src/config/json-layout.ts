@@ -20,33 +20,46 @@ function stringEnd(text: string, i: number): number {
  * that JSON.parse reads it and every position in it is the same in the original.
  */
 export function blankJsonc(text: string): string {
-  const out = text.split('');
-  const blank = (from: number, to: number) => {
-    for (let k = from; k < to; k++) if (out[k] !== '\n' && out[k] !== '\r') out[k] = ' ';
-  };
+  // Ranges to blank; most files have none, and are returned as they are.
+  const ranges: [number, number][] = [];
   for (let i = 0; i < text.length; ) {
     if (text[i] === '"') i = stringEnd(text, i);
     else if (text.startsWith('//', i)) {
       const end = text.indexOf('\n', i);
-      blank(i, end === -1 ? text.length : end);
+      ranges.push([i, end === -1 ? text.length : end]);
       i = end === -1 ? text.length : end;
     } else if (text.startsWith('/*', i)) {
       const close = text.indexOf('*/', i + 2);
       if (close === -1) return text; // unterminated: JSON.parse says where
-      blank(i, close + 2);
+      ranges.push([i, close + 2]);
       i = close + 2;
     } else i++;
   }
-  const blanked = out.join('');
+  const blanked = blankRanges(text, ranges);
+  const commas: [number, number][] = [];
   for (let i = 0; i < blanked.length; ) {
     if (blanked[i] === '"') {
       i = stringEnd(blanked, i);
       continue;
     }
-    if (blanked[i] === ',' && /[}\]]/.test(blanked[skipSpace(blanked, i + 1)] ?? '')) out[i] = ' ';
+    if (blanked[i] === ',' && /[}\]]/.test(blanked[skipSpace(blanked, i + 1)] ?? '')) {
+      commas.push([i, i + 1]);
+    }
     i++;
   }
-  return out.join('');
+  return blankRanges(blanked, commas);
+}
+
+/** `text` with each range's characters but line breaks made spaces. */
+function blankRanges(text: string, ranges: readonly [number, number][]): string {
+  if (ranges.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const [from, to] of ranges) {
+    out += text.slice(at, from) + text.slice(from, to).replace(/[^\r\n]/g, ' ');
+    at = to;
+  }
+  return out + text.slice(at);
 }
 
 function skipSpace(json: string, i: number): number {
@@ -210,7 +223,18 @@ export function redactMembers(
 ): string {
   const json = blankJsonc(text);
   const entries = objectAt(json, path) ?? [];
-  const lineOf = (pos: number) => json.slice(0, pos).split('\n').length - 1;
+  const breaks = [...json.matchAll(/\n/g)].map((match) => match.index);
+  /** How many line breaks come before `pos` (a binary search). */
+  const lineOf = (pos: number) => {
+    let low = 0;
+    let high = breaks.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((breaks[mid] as number) < pos) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  };
   const hidden = new Set<number>();
   for (const entry of entries) {
     if (json[entry.valueStart] !== '{') continue;

@@ -223,6 +223,25 @@ describe('editing in place', () => {
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 
+  it('hides env values and comments in the dry run of a file with comments', async () => {
+    const original = [
+      '{ "servers": {',
+      '  "s": {',
+      '    "command": "srv",',
+      '    "env": { "KEY": "value-one", // was: value-zero',
+      '             "OTHER": "value-two" },',
+      '    "args": ["a"]',
+      '  }',
+      '} }',
+    ].join('\n');
+    const { file } = sample(original);
+    const dry = await runCli(['wrap', file, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('     "env": { "KEY": "[redacted]", // [redacted]\n');
+    expect(dry.stdout).toContain('              "OTHER": "[redacted]" },\n');
+    expect(dry.stdout).not.toMatch(/value-/);
+  });
+
   it('refuses a change that would lose a comment, and writes nothing', async () => {
     const original =
       '{\n  "servers": {\n    "git": {\n      "command": "uvx",\n      "args": [\n        // the repository\n        "."\n      ]\n    }\n  }\n}\n';
@@ -359,6 +378,20 @@ describe('agentk wrap', () => {
       args: ['mcp-proxy-stdio', '--server-id', 's', '--policy', policy, '--', 'srv', '-v'],
     });
     expect((await runCli(['wrap', file, '--launcher', 'npx'])).code).toBe(2);
+  });
+
+  it('leaves an entry that runs AgentK itself (agentk mcp-server) alone', async () => {
+    const doc = {
+      mcpServers: {
+        kernel: { command: 'agentk', args: ['mcp-server'] },
+        viaNode: { command: 'node', args: ['/opt/agentk/bin/agentk.js', 'mcp-server'] },
+      },
+    };
+    const { file } = sample(pretty(doc));
+    const ran = await runCli(['wrap', file]);
+    expect(ran.stdout).toMatch(/left as is\s+kernel\s+runs AgentK itself/);
+    expect(ran.stdout).toMatch(/left as is\s+viaNode\s+runs AgentK itself/);
+    expect(read(file)).toEqual(doc);
   });
 
   it('skips an entry with an envFile, whose names it cannot pass, and says why', async () => {

@@ -40,6 +40,9 @@ import { mcpProxyStdioCommand, proxyConfig } from './mcp-proxy-stdio.js';
 
 type Mode = 'wrap' | 'unwrap';
 
+/** Claude Code's ~/.claude.json keeps each project's history beside its mcpServers. */
+const MAX_CLIENT_CONFIG_BYTES = 16 * 1024 * 1024;
+
 /** What happened to one entry. */
 interface EntryResult {
   readonly name: string;
@@ -202,7 +205,7 @@ function entryLines(results: readonly EntryResult[]): string[] {
 
 function run(mode: Mode, args: ParsedArgs, io: CliIo): ExitCode {
   const path = configPath(args, io);
-  const text = readConfigText(path, 'client configuration');
+  const text = readConfigText(path, 'client configuration', MAX_CLIENT_CONFIG_BYTES);
   const config = parseClientConfig(text, path, formatOption(args));
   const results =
     mode === 'wrap' ? planWrap(args, io, config, path) : planUnwrap(args, config, path);
