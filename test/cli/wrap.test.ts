@@ -326,10 +326,10 @@ describe('agentk wrap', () => {
 
   it('wraps only the entries named by --server, and refuses a name that is not there', async () => {
     const { file } = sample(pretty(SAMPLES['Claude Desktop']?.doc));
-    expect((await runCli(['wrap', file, '--server', 'github'])).code).toBe(0);
+    expect((await runCli(['wrap', file, '--server', 'github', '--server', 'github'])).code).toBe(0);
     const servers = read(file).mcpServers;
     expect(servers.filesystem.command).toBe('npx');
-    expect(servers.github.args).toContain('mcp-proxy-stdio');
+    expect(servers.github.args.slice(1, 4)).toEqual(['mcp-proxy-stdio', '--server-id', 'github']);
     const before = readFileSync(file, 'utf8');
     const missing = await runCli(['wrap', file, '--server', 'nope']);
     expect(missing.code).toBe(2);

@@ -92,7 +92,7 @@ function formatOption(args: ParsedArgs): ClientFormat | undefined {
 
 /** The entries to work on: all, or those named by --server (each must exist). */
 function selected(args: ParsedArgs, config: ClientConfig, where: string): string[] {
-  const names = (args.values.server as string[] | undefined) ?? [];
+  const names = [...new Set((args.values.server as string[] | undefined) ?? [])];
   for (const name of names) {
     if (!Object.hasOwn(config.servers, name)) {
       throw usageError(
