@@ -103,10 +103,15 @@ function selected(args: ParsedArgs, config: ClientConfig, where: string): string
   return names.length === 0 ? Object.keys(config.servers) : names;
 }
 
-function launcherOption(args: ParsedArgs): Launcher {
+function launcherOption(args: ParsedArgs, io: CliIo): Launcher {
   const choice = stringOption(args, 'launcher') ?? 'node';
   if (choice === 'agentk') return { command: 'agentk', prefix: [] };
   if (choice !== 'node') throw usageError('--launcher must be node or agentk');
+  if (/[\\/]_npx[\\/]/.test(PACKAGE_ROOT) && !flag(args, 'dry-run')) {
+    io.stderr(
+      `agentk wrap: warning: this AgentK runs from npx's cache (${PACKAGE_ROOT}), which npm may clear; install it (npm install -g) and wrap with --launcher agentk, or from a checkout\n`,
+    );
+  }
   return { command: process.execPath, prefix: [join(PACKAGE_ROOT, 'bin', 'agentk.js')] };
 }
 
@@ -121,7 +126,7 @@ function policyOption(args: ParsedArgs, io: CliIo): string | undefined {
 
 /** Wrap every selected local entry not already behind AgentK; the others say why not. */
 function planWrap(args: ParsedArgs, io: CliIo, config: ClientConfig, where: string): EntryResult[] {
-  const launcher = launcherOption(args);
+  const launcher = launcherOption(args, io);
   const policy = policyOption(args, io);
   const kinds = new Map(
     Object.keys(config.servers).map((name) => [name, entryKind(config, name, where)]),
