@@ -161,6 +161,17 @@ export const COMMANDS: readonly {
     load: async () => (await import('./commands/mcp-demos.js')).mcpShimEvalCommand,
   },
   {
+    name: 'wrap',
+    summary:
+      "put AgentK in front of every local server of an MCP client's configuration (backup kept)",
+    load: async () => (await import('./commands/wrap.js')).wrapCommand,
+  },
+  {
+    name: 'unwrap',
+    summary: "take AgentK out of an MCP client's configuration again",
+    load: async () => (await import('./commands/wrap.js')).unwrapCommand,
+  },
+  {
     name: 'pins',
     summary: 'list, show or approve pinned MCP catalogues (tool, resource and prompt descriptors)',
     load: async () => (await import('./commands/pins.js')).pinsCommand,

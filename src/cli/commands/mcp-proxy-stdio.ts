@@ -2,6 +2,7 @@
 
 import { closeSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
+import { ENV_NAME, SERVER_ID } from '../../config/clients.js';
 import { clearLive } from '../../config/runs.js';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
@@ -35,9 +36,6 @@ import {
   withheldCredentials,
   withheldLine,
 } from '../proxy-report.js';
-
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 function integerOption(
   args: ParsedArgs,
@@ -81,7 +79,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
   const serverId = stringOption(args, 'server-id');
   if (serverId === undefined)
     throw usageError('--server-id ID is required (it names the server in policies and traces)');
-  if (!ID.test(serverId))
+  if (!SERVER_ID.test(serverId))
     throw usageError(
       '--server-id must be 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit',
     );

@@ -1,0 +1,328 @@
+// MCP client configurations: Claude Desktop (claude_desktop_config.json), Claude Code
+// (.mcp.json) and Cursor (.cursor/mcp.json) keep their servers under `mcpServers`, VS Code
+// (.vscode/mcp.json) under `servers`. This module reads such a document, tells local stdio
+// entries from remote ones and from entries that already run AgentK, and builds an entry
+// with `agentk mcp-proxy-stdio` in front, or without it again. No files: the command reads
+// and writes them. Input distrusted: the whole document (any shape; every refusal names
+// where in the file).
+
+import { AgentkError } from '../errors.js';
+import { formatPath } from './document.js';
+import { blankJsonc, setCommandLine } from './json-layout.js';
+
+/** The key that holds the servers: `mcpServers` (Claude, Cursor) or `servers` (VS Code). */
+export type ClientFormat = 'mcpServers' | 'servers';
+
+export const CLIENT_FORMATS: readonly ClientFormat[] = ['mcpServers', 'servers'];
+
+/** The server-id grammar of `agentk mcp-proxy-stdio --server-id`. */
+export const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** An environment variable name `--allow-env` accepts. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+type Json = Record<string, unknown>;
+
+/** How the file was written, so that writing it back changes only what must change. */
+interface TextStyle {
+  readonly indent: string;
+  readonly eol: '\n' | '\r\n';
+  readonly finalNewline: boolean;
+}
+
+export interface ClientConfig {
+  readonly format: ClientFormat;
+  /** The parsed document; `servers` is the object under its format's key, in place. */
+  readonly document: Json;
+  readonly servers: Json;
+  readonly style: TextStyle;
+  /** The text has comments or trailing commas: it can only be edited in place. */
+  readonly jsonc: boolean;
+}
+
+/** What one entry is, as far as wrapping goes. */
+export type EntryKind =
+  /** A local server AgentK can front: its command line and the names its `env` sets. */
+  | {
+      readonly kind: 'stdio';
+      readonly command: string;
+      readonly args: readonly string[];
+      readonly envNames: readonly string[];
+    }
+  /** Already `agentk mcp-proxy-stdio`: `proxyArgs` are the proxy's own arguments. */
+  | { readonly kind: 'proxied'; readonly proxyArgs: readonly string[] }
+  /** Left as it is, for the reason given. */
+  | { readonly kind: 'skipped'; readonly reason: string };
+
+function invalid(message: string): AgentkError {
+  return new AgentkError('CLIENT_CONFIG_INVALID', message);
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function styleOf(text: string): TextStyle {
+  return {
+    indent: /\n([ \t]+)\S/.exec(text)?.[1] ?? '  ',
+    eol: text.includes('\r\n') ? '\r\n' : '\n',
+    finalNewline: /\n$/.test(text),
+  };
+}
+
+function parseJson(json: string, where: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0] ?? 'syntax error';
+    throw invalid(`${where}: not valid JSON (${reason})`);
+  }
+}
+
+/**
+ * Parse a client configuration. The format is the key present (`mcpServers` or `servers`),
+ * or `format` when given; a document with neither, or both and no `format`, is refused.
+ */
+export function parseClientConfig(
+  text: string,
+  where: string,
+  format?: ClientFormat,
+): ClientConfig {
+  // Comments and trailing commas (VS Code's JSONC) are read, and kept when it is written.
+  const json = blankJsonc(text);
+  const document = parseJson(json, where);
+  if (!isObject(document)) throw invalid(`${where}: expected a JSON object at the top`);
+  const present = CLIENT_FORMATS.filter((key) => key in document);
+  let chosen = format;
+  if (chosen === undefined) {
+    if (present.length === 0) {
+      throw invalid(
+        `${where}: no "mcpServers" or "servers" key: not an MCP client configuration (Claude Desktop, Claude Code, Cursor, VS Code)`,
+      );
+    }
+    if (present.length > 1) {
+      throw invalid(`${where}: has both "mcpServers" and "servers"; say which with --format`);
+    }
+    chosen = present[0] as ClientFormat;
+  }
+  const servers = document[chosen];
+  if (!isObject(servers)) {
+    throw invalid(
+      `${where}: "${chosen}" ${servers === undefined ? 'is missing' : 'must be an object'}`,
+    );
+  }
+  return { format: chosen, document, servers, style: styleOf(text), jsonc: json !== text };
+}
+
+/** The document a text holds, compactly written, or null if it holds none. */
+function reads(text: string): string | null {
+  try {
+    return JSON.stringify(JSON.parse(blankJsonc(text)));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The text of `config` after its entries `names` changed: the original text with only their
+ * `command` and `args` edited in place when that gives exactly the document (so comments,
+ * layout and every other byte stay), else the whole document written again, indented like
+ * the original (`reformatted`). A file with comments that cannot be edited in place is
+ * refused rather than stripped of them.
+ */
+export function editedText(
+  original: string,
+  config: ClientConfig,
+  names: readonly string[],
+  where: string,
+): { readonly text: string; readonly reformatted: boolean } {
+  let text: string | null = original;
+  for (const name of names) {
+    const entry = config.servers[name] as Json;
+    const args = (entry.args as string[] | undefined) ?? [];
+    const path = [config.format, name];
+    text = text && setCommandLine(text, path, entry.command as string, args, config.style.indent);
+  }
+  if (text !== null && reads(text) === JSON.stringify(config.document)) {
+    return { text, reformatted: false };
+  }
+  if (config.jsonc) {
+    throw invalid(
+      `${where}: cannot change it without losing a comment (inside a changed "args"?); edit it by hand`,
+    );
+  }
+  return { text: serializeClientConfig(config), reformatted: true };
+}
+
+/** The document as text again, in the indentation and line endings it was read with. */
+export function serializeClientConfig(config: ClientConfig): string {
+  const { indent, eol, finalNewline } = config.style;
+  const text = JSON.stringify(config.document, null, indent) + (finalNewline ? '\n' : '');
+  return eol === '\n' ? text : text.replaceAll('\n', eol);
+}
+
+/** The last word of a path, for either separator (a config may come from Windows). */
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? path;
+}
+
+/** `agentk`, `agentk.cmd`, `bin/agentk.js`, `agentk@0.1.0` (after npx). */
+const AGENTK_WORD = /^agentk(?:@[^\s/\\]+)?(?:\.js|\.cmd|\.exe|\.ps1)?$/i;
+
+/**
+ * Where the proxy's own arguments start when the entry runs `agentk mcp-proxy-stdio`
+ * (with any launcher: `agentk`, `node .../bin/agentk.js`, `npx -y agentk`), else null.
+ */
+function proxyArgsStart(command: string, args: readonly string[]): number | null {
+  const at = args.indexOf('mcp-proxy-stdio');
+  if (at === -1) return null;
+  const launcher = at === 0 ? command : (args[at - 1] as string);
+  return AGENTK_WORD.test(baseName(launcher)) ? at + 1 : null;
+}
+
+function remoteReason(entry: Json): string | null {
+  if ('url' in entry) return 'a remote server (url): the stdio proxy cannot front it yet';
+  const type = entry.type;
+  if (type === undefined || type === 'stdio') return null;
+  return `a server of type ${JSON.stringify(String(type)).slice(0, 40)}: the stdio proxy fronts only stdio servers`;
+}
+
+function stringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** Classify one entry; a local entry that cannot be run as written is refused. */
+export function entryKind(config: ClientConfig, name: string, where: string): EntryKind {
+  const entry = config.servers[name];
+  const at = `${where}: ${formatPath([config.format, name])}`;
+  if (!isObject(entry)) throw invalid(`${at} must be an object`);
+  const remote = remoteReason(entry);
+  if (remote !== null) return { kind: 'skipped', reason: remote };
+  const { command, args = [], env = {} } = entry;
+  if (typeof command !== 'string' || command === '') {
+    throw invalid(`${at} has no "command" (a non-empty string) and no "url"`);
+  }
+  if (!stringArray(args)) throw invalid(`${at}.args must be an array of strings`);
+  if (!isObject(env)) throw invalid(`${at}.env must be an object`);
+  const start = proxyArgsStart(command, args);
+  if (start !== null) return { kind: 'proxied', proxyArgs: args.slice(start) };
+  if ([command, args[0] ?? ''].some((word) => AGENTK_WORD.test(baseName(word)))) {
+    return { kind: 'skipped', reason: 'runs AgentK itself' };
+  }
+  if ('envFile' in entry) {
+    return {
+      kind: 'skipped',
+      reason:
+        'has an envFile: the names it sets are not known here, so the proxy could not pass them',
+    };
+  }
+  const envNames = Object.keys(env);
+  envNames.forEach((key, i) => {
+    // A key is the user's, but never echoed: it may be a pasted NAME=value.
+    if (!ENV_NAME.test(key)) {
+      throw invalid(
+        `${at}.env: key #${i + 1} is not a variable name the proxy can pass (A-Z a-z 0-9 _)`,
+      );
+    }
+  });
+  return { kind: 'stdio', command, args, envNames };
+}
+
+/** The server id for an entry name: the name made to fit the grammar, unique (case aside). */
+export function serverIdFor(name: string, taken: ReadonlySet<string>): string {
+  const base =
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 64) || 'server';
+  let id = base;
+  for (let n = 2; taken.has(id.toLowerCase()); n++) {
+    const suffix = `-${n}`;
+    id = `${base.slice(0, 64 - suffix.length)}${suffix}`;
+  }
+  return id;
+}
+
+/** The value of `--server-id` among a proxy's arguments, if any. */
+export function proxyServerId(proxyArgs: readonly string[]): string | undefined {
+  for (let i = 0; i < proxyArgs.length; i++) {
+    const arg = proxyArgs[i] as string;
+    if (arg === '--') return undefined;
+    if (arg === '--server-id') return proxyArgs[i + 1];
+    if (arg.startsWith('--server-id=')) return arg.slice('--server-id='.length);
+  }
+  return undefined;
+}
+
+/** How the wrapped entry starts AgentK: a command and the arguments before the subcommand. */
+export interface Launcher {
+  readonly command: string;
+  readonly prefix: readonly string[];
+}
+
+export interface WrapOptions {
+  readonly launcher: Launcher;
+  readonly serverId: string;
+  readonly policy?: string;
+}
+
+/**
+ * The entry with only `command` and `args` replaced, every other field (env, type, cwd,
+ * unknown ones) as it was and in its place; `args` goes right after `command` when the
+ * entry had none (and is dropped again when empty).
+ */
+function withCommandLine(entry: Json, command: string, args: readonly string[]): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(entry)) {
+    if (key === 'command') {
+      out.command = command;
+      if (!('args' in entry) && args.length > 0) out.args = [...args];
+    } else if (key === 'args') {
+      if (args.length > 0) out.args = [...args];
+    } else {
+      // Defined, not assigned: a field named __proto__ stays a field.
+      Object.defineProperty(out, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The entry behind AgentK: the proxy with the entry's server id, every `env` name passed
+ * through (the client sets them on AgentK's process; the proxy passes only those named),
+ * and the original command line after `--`, from which `unwrapEntry` restores it exactly.
+ */
+export function wrapEntry(
+  entry: Json,
+  stdio: Extract<EntryKind, { kind: 'stdio' }>,
+  options: WrapOptions,
+): Json {
+  const args = [
+    ...options.launcher.prefix,
+    'mcp-proxy-stdio',
+    '--server-id',
+    options.serverId,
+    ...stdio.envNames.flatMap((name) => ['--allow-env', name]),
+    ...(options.policy !== undefined ? ['--policy', options.policy] : []),
+    '--',
+    stdio.command,
+    ...stdio.args,
+  ];
+  return withCommandLine(entry, options.launcher.command, args);
+}
+
+/**
+ * The entry without AgentK: the server's own command line (as the proxy would start it)
+ * back in `command` and `args`; an entry whose server had no arguments gets no `args`.
+ */
+export function unwrapEntry(
+  entry: Json,
+  server: { readonly command: string; readonly args: readonly string[] },
+): Json {
+  return withCommandLine(entry, server.command, server.args);
+}
