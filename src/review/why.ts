@@ -26,6 +26,13 @@ export interface Origin {
   readonly page_sha256: string;
 }
 
+/** Where a label of the session (context labels) came from: the first content that had it. */
+export interface SessionOrigin {
+  readonly label: string;
+  readonly step: number;
+  readonly source: string;
+}
+
 export interface SuggestionCheck {
   readonly policy: string;
   /** What that policy decides for the step as recorded, `effect:rule`. */
@@ -52,6 +59,8 @@ export interface Explanation {
   /** The rule's conditions this step met, as `condition: values`. */
   readonly matched: readonly string[];
   readonly origins: readonly Origin[];
+  /** For each label of the session, the step whose content first brought it in. */
+  readonly session_origins: readonly SessionOrigin[];
   /** Why no policy should lift this casually, or null. */
   readonly hard: string | null;
   /** The `[[rules]]` TOML that allows this action; null for a kernel refusal. */
@@ -122,6 +131,22 @@ function originsOf(log: ReviewedLog, event: SyscallEvent): Origin[] {
       },
     ];
   });
+}
+
+/** The first allowed content event before `event` that carried each of its context labels. */
+function sessionOriginsOf(log: ReviewedLog, event: SyscallEvent): SessionOrigin[] {
+  const wanted = new Set(strings(event.syscall.detail?.context_labels));
+  const found: SessionOrigin[] = [];
+  for (const earlier of log.events) {
+    if (earlier.step >= event.step || wanted.size === 0) break;
+    if (earlier.decision.verdict !== 'allow' || !CONTEXT_KINDS.has(earlier.syscall.kind)) continue;
+    for (const label of earlier.syscall.labels) {
+      if (!wanted.delete(label)) continue;
+      const source = `${earlier.syscall.kind} ${earlier.syscall.target}`;
+      found.push({ label, step: earlier.step, source });
+    }
+  }
+  return found;
 }
 
 /** The conditions of `rule` this event met, in words. */
@@ -291,6 +316,7 @@ export function explainStep(
     sinks: syscall.sinks,
     matched: rule ? matchedConditions(rule, event) : [],
     origins,
+    session_origins: sessionOriginsOf(log, event),
     hard: refused && !kernel ? hardReason(event) : null,
     rule_snippet: suggestion?.snippet ?? null,
     broad: suggestion?.broad ?? null,

@@ -14,6 +14,7 @@ import {
 import { listRuns, type RunSummary, resolveRun, stateWorkspaces } from '../../config/runs.js';
 import { stateDirs, stateHome } from '../../config/state.js';
 import { fingerprintOf } from '../../crypto/index.js';
+import { AgentkError, isAgentkError } from '../../errors.js';
 import type { SealEvent, SyscallEvent } from '../../recorder/event.js';
 import { verifyLogFile } from '../../recorder/verify.js';
 import { type Command, flag, json, type ParsedArgs, stringOption, usageError } from '../command.js';
@@ -40,10 +41,41 @@ export function runsPlaces(
   return [{ workspace: dirs.workspace, runs: dirs.runs }];
 }
 
-/** The trace a name means, in the workspace --workspace names (default cwd). */
+/**
+ * The trace a name means, in the workspace --workspace names (default cwd). A run id not
+ * found there is looked for in every workspace (ids are unique): a client that starts its
+ * servers in another directory (Claude Desktop starts them in /) keeps them elsewhere.
+ */
 export function traceOf(ref: string, args: ParsedArgs, io: CliIo): string {
-  const dirs = stateDirs(io.env, resolve(io.cwd, stringOption(args, 'workspace') ?? '.'));
-  return resolveRun(ref, { runs: dirs.runs, workspace: dirs.workspace, cwd: io.cwd });
+  const named = stringOption(args, 'workspace');
+  const dirs = stateDirs(io.env, resolve(io.cwd, named ?? '.'));
+  try {
+    return resolveRun(ref, { runs: dirs.runs, workspace: dirs.workspace, cwd: io.cwd });
+  } catch (error) {
+    if (named !== undefined || !isAgentkError(error) || error.code !== 'FILE_NOT_FOUND')
+      throw error;
+    if (ref === 'latest') {
+      throw new AgentkError(
+        'FILE_NOT_FOUND',
+        `no runs for ${dirs.workspace} (the directory a proxy runs in names its workspace); agentk runs list --all shows every workspace's runs`,
+      );
+    }
+    const elsewhere = stateWorkspaces(dirs.home).flatMap((place) =>
+      place.runs === dirs.runs ? [] : runIn(ref, place.runs, io.cwd),
+    );
+    if (elsewhere.length === 1) return elsewhere[0] as string;
+    throw error;
+  }
+}
+
+/** The run `ref` names in one runs directory, by id or unique prefix (never a path). */
+function runIn(ref: string, runs: string, cwd: string): string[] {
+  if (ref.includes('/') || ref.includes('\\')) return [];
+  try {
+    return [resolveRun(ref, { runs, workspace: runs, cwd })];
+  } catch {
+    return [];
+  }
 }
 
 export const runsCommand: Command = {
@@ -141,7 +173,15 @@ function list(
   }
   const lines = found.flatMap((place) => {
     const name = place.workspace ?? '(workspace unknown)';
-    if (place.list.length === 0) return [`no runs for ${name} in ${place.runs}`];
+    if (place.list.length === 0) {
+      const hint =
+        places.length !== 1
+          ? []
+          : [
+              'agentk runs list --all shows every workspace (the directory a proxy runs in names it)',
+            ];
+      return [`no runs for ${name} in ${place.runs}`, ...hint];
+    }
     const bytes = place.list.reduce((sum, run) => sum + run.bytes, 0);
     return [
       `${name}: ${place.list.length} run${place.list.length === 1 ? '' : 's'}, ${sizeText(bytes)} in ${place.runs}`,

@@ -39,6 +39,9 @@ function explanationLines(e: Explanation, trace: string): string[] {
     `  rule ${e.rule}: ${e.reason}`,
     ...(e.matched.length > 0 ? [`  it met: ${e.matched.join('; ')}`] : []),
     `  labels: ${e.labels.join(', ') || '-'}; control arguments: ${e.control_labels.join(', ') || '-'}; session: ${e.context_labels.join(', ') || '-'}${e.sinks.length > 0 ? `; sinks: ${e.sinks.join(', ')}` : ''}`,
+    ...e.session_origins.map(
+      (o) => `  the session is ${o.label} since step ${o.step} (${o.source})`,
+    ),
     ...(e.missing_capability ? [`  missing capability: ${e.missing_capability}`] : []),
     ...origins(e),
   ];

@@ -55,7 +55,13 @@ export function denialReport(
       return `${hit.arg.replace(/^arg:/, '')} from ${from}`;
     });
   const steered = tainted.length > 0 ? ` (${tainted.join('; ')})` : '';
-  const line = `${result.verdict === 'ask' ? 'asked' : 'denied'} ${result.kind} ${result.target} by ${result.rule} at step ${result.step}${steered}: ${result.reason}`;
+  const verb =
+    result.verdict === 'ask'
+      ? 'asked'
+      : result.event?.decision.effect === 'ask'
+        ? 'denied pending approval'
+        : 'denied';
+  const line = `${verb} ${result.kind} ${result.target} by ${result.rule} at step ${result.step}${steered}: ${result.reason}`;
   // Nothing a terminal would act on (escapes, bidi overrides): the tool name is the agent's.
   return redactSecrets(line).replace(
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed.
