@@ -13,6 +13,7 @@ import { CompiledPolicy } from '../policy/compile.js';
 import { parsePolicyText } from '../policy/load.js';
 import type { PolicyRule } from '../policy/types.js';
 import type { SyscallEvent } from '../recorder/event.js';
+import { OBSERVATION_KINDS } from '../vocabulary.js';
 import { decisionKey, recordedDecision, redecide } from './fork.js';
 import type { ReviewedLog } from './log.js';
 
@@ -74,16 +75,12 @@ export interface Explanation {
   readonly check: SuggestionCheck | null;
 }
 
-const CONTEXT_KINDS = new Set([
+/** What brings content into the agent's context: what a server showed it, and these. */
+const CONTEXT_KINDS: ReadonlySet<string> = new Set([
+  ...OBSERVATION_KINDS,
   'context.read',
   'model.call',
   'memory.write',
-  'tool.describe',
-  'tool.response',
-  'resource.describe',
-  'resource.response',
-  'prompt.describe',
-  'prompt.response',
 ]);
 const RESPONSE_KINDS = new Set(['tool.response', 'resource.response', 'prompt.response']);
 const TAINT = ['untrusted', 'external', 'poisoned-suspect'];

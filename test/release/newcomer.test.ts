@@ -7,7 +7,7 @@
 // retry through, and `agentk runs` finds and prunes the traces. `agentk unwrap` restores
 // the config byte for byte.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { packAndInstall } from '../helpers/package.js';
 import { FILESYSTEM } from '../helpers/real.js';
 
 let root: string;
@@ -35,21 +35,8 @@ function agentk(args: readonly string[], cwd: string) {
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'agentk-newcomer-'));
-  const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], {
-      cwd: PACKAGE_ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  ) as { filename: string }[];
-  const tarball = join(root, (packed[0] as { filename: string }).filename);
   const prefix = join(root, 'prefix');
-  const install = spawnSync(
-    'npm',
-    ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
-    { cwd: root, encoding: 'utf8' },
-  );
-  expect(install.status, `${install.stdout}${install.stderr}`).toBe(0);
+  packAndInstall(root, { globalPrefix: prefix });
   agentkBin = join(prefix, 'bin', 'agentk');
 }, 120_000);
 

@@ -3,12 +3,13 @@
 // imports and requires, and its readiness says it is an installed copy instead of failing
 // on the repository's files. No lifecycle script runs for the consumer.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_NAME, PACKAGE_ROOT } from '../../src/paths.js';
+import { PACKAGE_NAME } from '../../src/paths.js';
+import { packAndInstall } from '../helpers/package.js';
 
 let root: string;
 let project: string;
@@ -31,22 +32,7 @@ beforeAll(() => {
     join(project, 'package.json'),
     JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }),
   );
-  // dist/ is already built (pretest); packing must not rebuild it under a running suite.
-  const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], {
-      cwd: PACKAGE_ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  ) as { filename: string }[];
-  const tarball = join(root, (packed[0] as { filename: string }).filename);
-  const install = spawnSync(
-    'npm',
-    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball],
-    { cwd: project, encoding: 'utf8', env: env() },
-  );
-  installLog = `${install.stdout}${install.stderr}`;
-  expect(install.status, installLog).toBe(0);
+  installLog = packAndInstall(root, { project }, env());
 }, 120_000);
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
