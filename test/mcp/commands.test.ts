@@ -294,7 +294,12 @@ describe('the seed transcripts', () => {
         /^agentk poisoned-demo: denied tool\.invoke poisoned-demo\/apply_patch by deny-poisoned-side-effect/,
       ),
     ]);
-    expect(said.at(-1)).toMatch(/^agentk mcp-proxy-stdio: the client closed the session/);
+    expect(said.at(-2)).toMatch(
+      /^agentk mcp-proxy-stdio: the client closed the session; .*, 2 denied or asked\);/,
+    );
+    expect(said.at(-1)).toMatch(
+      /^agentk poisoned-demo: agentk why \S+ explains each refusal and the rule that would allow it$/,
+    );
   });
 
   it('says nothing on stderr but the closing summary with --quiet', () => {

@@ -298,6 +298,8 @@ in the workspace (kernel.protected-path).`,
       for (const line of deathReport(proxy.stderrTail(20), place.log, withheld)) say(line);
     }
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
+    if (refused > 0 && !quiet)
+      say(`agentk why ${runId} explains each refusal and the rule that would allow it`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
