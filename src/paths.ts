@@ -1,6 +1,7 @@
 // Files that ship with the package (policies, examples), found relative to this module so
 // that `npx agentk` works from any directory. Same answer from src/ (tests) and dist/.
 
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +15,8 @@ export const PACKAGE_NAME = 'agentk-kernel';
  * as opposed to a checkout of the repository.
  */
 export function isInstalledCopy(root: string): boolean {
-  return resolve(root).split(sep).includes('node_modules');
+  // A checkout reached through a path that says node_modules is still a checkout.
+  return resolve(root).split(sep).includes('node_modules') && !existsSync(join(root, '.git'));
 }
 
 /**

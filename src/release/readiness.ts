@@ -314,8 +314,10 @@ function claims(root: string): Check {
 export function readiness(
   root: string,
   env: Readonly<Record<string, string | undefined>>,
+  /** The root was named (--root): it is checked as a checkout, wherever it is. */
+  named = false,
 ): Check[] {
-  if (isInstalledCopy(root)) {
+  if (!named && isInstalledCopy(root)) {
     return [
       warn(
         'installed-package',

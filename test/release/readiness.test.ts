@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/paths.js';
+import { isInstalledCopy, PACKAGE_ROOT } from '../../src/paths.js';
 import { type Check, REQUIRED_FILES, summarize } from '../../src/release/readiness.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -153,6 +153,25 @@ describe('agentk readiness on a fixture checkout', () => {
     expect(stdout).toMatch(/^\[FAIL\] required-files +missing: CONTRIBUTING\.md$/m);
     expect(stdout).toMatch(/^\[WARN\] signing-key /m);
     expect(stdout).toMatch(/^readiness: \d+ pass, 1 warn, 1 fail$/m);
+  });
+
+  it('checks a root it is given as a checkout, even under node_modules', async () => {
+    const under = join(mkdtempSync(join(tmpdir(), 'agentk-readiness-nm-')), 'node_modules', 'x');
+    mkdirSync(dirname(under), { recursive: true });
+    cpSync(template, under, { recursive: true });
+    const { report } = await readiness(under);
+    expect(named(report, 'installed-package')).toEqual([]);
+    expect(only(report, 'tracked-files').status).toBe('WARN');
+  });
+
+  it('counts a copy as installed only under node_modules and without .git', () => {
+    const base = mkdtempSync(join(tmpdir(), 'agentk-installed-'));
+    const installed = join(base, 'node_modules', 'agentk-kernel');
+    mkdirSync(installed, { recursive: true });
+    expect(isInstalledCopy(installed)).toBe(true);
+    expect(isInstalledCopy(base)).toBe(false);
+    mkdirSync(join(installed, '.git'));
+    expect(isInstalledCopy(installed)).toBe(false);
   });
 
   it('warns, without failing, when the root is not a git checkout', async () => {

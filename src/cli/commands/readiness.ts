@@ -10,8 +10,8 @@ export function checkLines(checks: readonly Check[]): string[] {
   return checks.map((c) => printable(`[${c.status}] ${c.check.padEnd(width)}  ${c.detail}`));
 }
 
-export function runReadiness(root: string, io: CliIo): Check[] {
-  return readiness(root, io.env);
+export function runReadiness(root: string, io: CliIo, named = false): Check[] {
+  return readiness(root, io.env, named);
 }
 
 export const readinessCommand: Command = {
@@ -25,13 +25,14 @@ development key into a FAIL); no tracked run output, keys, env files or credenti
 outside the planted-test paths; no document claims production readiness. The patterns
 are documented in docs/public-readiness.md. Exit 1 on any FAIL.
 
-  --root DIR   the checkout to examine (default: this AgentK package)
+  --root DIR   the checkout to examine (default: this AgentK package; an installed copy
+               of it, under node_modules and without .git, skips the repository checks)
   --json       {ok, counts, checks} as JSON`,
   options: { root: { type: 'string' }, json: { type: 'boolean' } },
   positionals: [0, 0],
   run(args, io) {
-    const root = stringOption(args, 'root') ?? PACKAGE_ROOT;
-    const checks = runReadiness(root, io);
+    const named = stringOption(args, 'root');
+    const checks = runReadiness(named ?? PACKAGE_ROOT, io, named !== undefined);
     const counts = summarize(checks);
     const ok = counts.FAIL === 0;
     if (flag(args, 'json')) {
