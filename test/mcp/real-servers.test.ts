@@ -52,26 +52,28 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     if (chain.ok) expect(chain.events).toBeGreaterThan(20);
   });
 
-  it('advertises exactly what it mediates: completions and subscriptions, not tasks', async () => {
+  it('advertises exactly what it mediates: completions, subscriptions, tasks for tools/call', async () => {
     const direct = await connect(process.execPath, [EVERYTHING]);
     const through = await connect(...proxied('everything', tempTrace(), [EVERYTHING]));
     const served = direct.getServerCapabilities() ?? {};
     // server-everything offers completions, resource subscriptions and tasks...
     expect(Object.keys(served)).toEqual(expect.arrayContaining(['completions', 'tasks']));
     expect(served.resources?.subscribe).toBe(true);
-    // ...and the client hears of the first two, which the proxy mediates; tasks are withheld.
+    // ...and the client hears of each as far as the proxy mediates it (tasks: test/mcp/tasks.test.ts).
     expect(through.getServerCapabilities()).toEqual({
       completions: {},
       logging: {},
       prompts: { listChanged: true },
       resources: { listChanged: true, subscribe: true },
+      tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
       tools: { listChanged: true },
     });
-    for (const method of ['tasks/list', 'tasks/get', 'tasks/result', 'tasks/cancel']) {
+    // A task this session did not create: refused, not forwarded.
+    for (const method of ['tasks/get', 'tasks/result', 'tasks/cancel']) {
       await expect(
         through.request({ method, params: { taskId: 't1' } } as never, EmptyResultSchema),
         method,
-      ).rejects.toMatchObject({ code: -32601 });
+      ).rejects.toMatchObject({ code: -32602 });
     }
   });
 

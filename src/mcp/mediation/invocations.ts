@@ -185,3 +185,23 @@ export function slimRef(ref: unknown): Record<string, string> | undefined {
   }
   return out;
 }
+
+/** Where the content of an answer to an invocation is, by method. */
+export const ANSWER_LISTS: Readonly<Record<string, string>> = {
+  'tools/call': 'content',
+  'resources/read': 'contents',
+  'prompts/get': 'messages',
+  'completion/complete': 'completion',
+};
+
+/** What is wrong with the shape of an answer to an invocation (null: nothing). */
+export function answerProblem(method: string, result: unknown, list: string): string | null {
+  if (!isRecord(result)) return 'not an object';
+  if (method !== 'completion/complete') {
+    return Array.isArray(result[list]) ? null : `no ${list} list`;
+  }
+  const completion = result.completion;
+  const values = isRecord(completion) ? completion.values : undefined;
+  if (!Array.isArray(values) || values.length > 100) return 'no completion.values of at most 100';
+  return values.every((value) => typeof value === 'string') ? null : 'a value is not a string';
+}

@@ -32,8 +32,10 @@ import {
 import { Excerpts } from './excerpts.js';
 import { initializeResult } from './initialize.js';
 import {
+  ANSWER_LISTS,
   type AnswerTarget,
   answerOf,
+  answerProblem,
   INVOKING,
   type Invocation,
   invocationOf,
@@ -49,14 +51,7 @@ import {
 } from './methods.js';
 import { mediateServerNotification, Subscriptions } from './notifications.js';
 import { mediateServerRequest } from './server-requests.js';
-
-/** Where the content of an answer to an invocation is, by method. */
-const ANSWER_LISTS: Readonly<Record<string, string>> = {
-  'tools/call': 'content',
-  'resources/read': 'contents',
-  'prompts/get': 'messages',
-  'completion/complete': 'completion',
-};
+import { TASK_METHODS, Tasks, taskParam, withoutClientTasks } from './tasks.js';
 
 export class McpMediator {
   readonly kernel: Kernel;
@@ -66,6 +61,8 @@ export class McpMediator {
   readonly #excerpts = new Excerpts();
   /** The resource URIs the client subscribed to: the updates it may hear of. */
   readonly #subscriptions = new Subscriptions();
+  /** The tasks created through this session (tasks.ts). */
+  readonly #tasks: Tasks;
 
   readonly #onDenial: ((line: string) => void) | undefined;
 
@@ -74,6 +71,8 @@ export class McpMediator {
     this.serverId = serverId;
     this.#onDenial = onDenial;
     this.#listings = new Listings(kernel, serverId);
+    const remember = (page: string, content: unknown) => this.#excerpts.remember(page, content);
+    this.#tasks = new Tasks({ kernel, serverId, remember });
   }
 
   #target(name: string): string {
@@ -124,7 +123,17 @@ export class McpMediator {
       rebuild({ ...request.message, id: forwardId, params: sent }, MEMBERS.request);
     // What the client can do decides what some servers list (catalogue pins take it in).
     if (request.method === 'initialize') {
-      this.kernel.listings.declareClient(this.serverId, params?.capabilities);
+      const sent = withoutClientTasks(params);
+      this.kernel.listings.declareClient(this.serverId, sent?.capabilities);
+      return { action: 'forward', line: forward(sent) };
+    }
+    if (TASK_METHODS.has(request.method)) {
+      return this.#tasks.request(request.id, request.method, permitted ?? {}, forward);
+    }
+    if (request.method === 'tools/call' && permitted?.task !== undefined) {
+      const task = this.#tasks.offered ? taskParam(permitted.task) : 'tasks are not offered';
+      if (typeof task === 'string') return invalidParams(request.id, task);
+      permitted.task = task;
     }
     if (request.method === 'resources/unsubscribe') return this.#unsubscribe(request, forward);
     // initialize, ping and the list methods are mediated on the way back.
@@ -233,10 +242,11 @@ export class McpMediator {
       if (params?.[member] !== undefined && params[member] !== null) out[member] = params[member];
     }
     if (out.cursor !== undefined) {
+      const cursor = typeof out.cursor === 'string' ? out.cursor : '';
       const issued =
-        typeof out.cursor === 'string'
-          ? this.#listings.serverCursor(method, out.cursor)
-          : undefined;
+        method === 'tasks/list'
+          ? this.#tasks.issued(cursor)
+          : this.#listings.serverCursor(method, cursor);
       if (issued === undefined) {
         return `${method} params.cursor was not issued by the server in this session`;
       }
@@ -280,7 +290,10 @@ export class McpMediator {
   /** A denied request, as its method calls for: a tool result, or error -32003. */
   #denial(request: RpcRequest, result: SyscallResult): string {
     this.#onDenial?.(denialReport(result, (id) => this.kernel.page(id)));
-    if (request.method !== 'tools/call') return errorDenialLine(request.id, result);
+    // A task-augmented call is owed a task, not a tool result: its denial is an error.
+    if (request.method !== 'tools/call' || isRecord(request.params?.task)) {
+      return errorDenialLine(request.id, result);
+    }
     const name = String(request.params?.name ?? '');
     return toolDenialLine(request.id, result, this.#listings.hasSchema(name));
   }
@@ -322,6 +335,12 @@ export class McpMediator {
    */
   serverResponse(request: RpcRequest, response: RpcResponse): string {
     const { method, id } = request;
+    if (method === 'tasks/result') {
+      // The deferred answer of a tool: mediated exactly as that tool's answer.
+      const name = this.#tasks.toolOf(request.params?.taskId);
+      if (name === undefined) return errorLine(id, RPC.internalError, 'task not tracked; withheld');
+      return this.serverResponse({ ...request, method: 'tools/call', params: { name } }, response);
+    }
     // The answer as received, under the client's id (serialised only if it goes as it is).
     const rawLine = () => rebuild({ ...response.message, id }, MEMBERS.response);
     if (response.error) {
@@ -341,9 +360,13 @@ export class McpMediator {
       );
     };
     if (isListing(method)) return this.#listings.answer(request, result, rawLine);
+    if (method === 'tools/call' && isRecord(request.params?.task) && isRecord(result)) {
+      if (result.task !== undefined) return this.#tasks.created(request, result, bad);
+    }
     if (ANSWER_LISTS[method] !== undefined) return this.#answer(request, result, rawLine, bad);
     switch (method) {
       case 'initialize':
+        this.#tasks.declareServer(result);
         return initializeResult(this.kernel, this.#target('initialize'), id, result, rawLine, bad);
       case 'ping':
       case 'logging/setLevel':
@@ -352,6 +375,11 @@ export class McpMediator {
         // Empty results by contract: anything inside would be an unmediated channel.
         if (!isRecord(result)) return bad('not an object');
         return Object.keys(result).length === 0 ? rawLine() : resultLine(id, {});
+      case 'tasks/get':
+      case 'tasks/cancel':
+        return this.#tasks.status(request, result, bad);
+      case 'tasks/list':
+        return this.#tasks.list(request, result, bad);
       default:
         return errorLine(id, RPC.internalError, 'no mediation for this method');
     }
@@ -396,6 +424,7 @@ export class McpMediator {
         kernel: this.kernel,
         serverId: this.serverId,
         subscriptions: this.#subscriptions,
+        tasks: this.#tasks,
         remember: (page, content) => this.#excerpts.remember(page, content),
       },
       message,
@@ -468,16 +497,4 @@ export class McpMediator {
 
 function invalidParams(id: JsonRpcId, message: string): Outcome {
   return { action: 'reply', line: errorLine(id, RPC.invalidParams, message) };
-}
-
-/** What is wrong with the shape of an answer to an invocation (null: nothing). */
-function answerProblem(method: string, result: unknown, list: string): string | null {
-  if (!isRecord(result)) return 'not an object';
-  if (method !== 'completion/complete') {
-    return Array.isArray(result[list]) ? null : `no ${list} list`;
-  }
-  const completion = result.completion;
-  const values = isRecord(completion) ? completion.values : undefined;
-  if (!Array.isArray(values) || values.length > 100) return 'no completion.values of at most 100';
-  return values.every((value) => typeof value === 'string') ? null : 'a value is not a string';
 }

@@ -21,6 +21,10 @@ export const CLIENT_METHODS = new Set([
   'prompts/get',
   'completion/complete',
   'logging/setLevel',
+  'tasks/get',
+  'tasks/result',
+  'tasks/list',
+  'tasks/cancel',
 ]);
 
 /** RFC 5424 severities, the only thing logging/setLevel may carry. */
@@ -52,6 +56,7 @@ export const SERVER_NOTIFICATIONS = new Set([
   'notifications/resources/list_changed',
   'notifications/prompts/list_changed',
   'notifications/resources/updated',
+  'notifications/tasks/status',
 ]);
 
 /** Server -> client requests the proxy mediates. */
@@ -65,8 +70,9 @@ export const SERVER_METHODS = new Set([
 /**
  * The server's capabilities as the client may see them: only what the proxy mediates
  * (tools, resources and prompts with their list-changed notifications, resource
- * subscriptions, completions, logging). A capability it would refuse (tasks, experimental
- * ones) is withheld rather than advertised and then refused.
+ * subscriptions, completions, logging, and tasks for tools/call with their listing and
+ * cancelling). A capability it would refuse (experimental ones, tasks for anything but
+ * tools/call) is withheld rather than advertised and then refused.
  */
 export function mediatedCapabilities(
   capabilities: Record<string, unknown>,
@@ -84,7 +90,22 @@ export function mediatedCapabilities(
   for (const key of ['completions', 'logging'] as const) {
     if (isRecord(capabilities[key])) out[key] = {};
   }
+  const tasks = offeredTasks(capabilities);
+  if (tasks !== null) out.tasks = tasks;
   return out;
+}
+
+/** What the server offers of tasks, as the proxy mediates them (null: none). */
+export function offeredTasks(capabilities: unknown): Record<string, unknown> | null {
+  const tasks = isRecord(capabilities) ? capabilities.tasks : undefined;
+  if (!isRecord(tasks) || !isRecord(tasks.requests)) return null;
+  const tools = tasks.requests.tools;
+  if (!isRecord(tools) || !isRecord(tools.call)) return null;
+  return {
+    ...(isRecord(tasks.list) ? { list: {} } : {}),
+    ...(isRecord(tasks.cancel) ? { cancel: {} } : {}),
+    requests: { tools: { call: {} } },
+  };
 }
 
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
@@ -98,12 +119,16 @@ export const PARAM_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   'resources/list': ['cursor'],
   'resources/templates/list': ['cursor'],
   'prompts/list': ['cursor'],
-  'tools/call': ['name', 'arguments'],
+  'tools/call': ['name', 'arguments', 'task'],
   'resources/read': ['uri'],
   'resources/subscribe': ['uri'],
   'resources/unsubscribe': ['uri'],
   'prompts/get': ['name', 'arguments'],
   'completion/complete': ['ref', 'argument', 'context'],
+  'tasks/get': ['taskId'],
+  'tasks/result': ['taskId'],
+  'tasks/cancel': ['taskId'],
+  'tasks/list': ['cursor'],
 };
 
 /**

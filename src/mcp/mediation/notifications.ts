@@ -2,13 +2,15 @@
 // which updates it may hear of. A log message is server output like a tool's answer: a
 // response syscall (labelled, scanned, credentials made handles, a context page), dropped
 // if denied. A resource update only names a URI: it goes on for a URI the client
-// subscribed to, with nothing else in it, and is dropped for any other. The rest carry
+// subscribed to, with nothing else in it, and is dropped for any other. A task's status
+// goes on only for a task created through this session (tasks.ts). The rest carry
 // no free text of the server's but progress messages, whose credentials become handles.
 // Input distrusted: the server's notifications.
 
 import type { Kernel } from '../../kernel/kernel.js';
 import { cleanLine, MEMBERS, rebuild } from '../jsonrpc.js';
 import { isRecord, LOG_LEVELS } from './methods.js';
+import type { Tasks } from './tasks.js';
 
 /** Subscriptions the proxy remembers at most; past that, subscribing is refused. */
 export const MAX_SUBSCRIPTIONS = 4096;
@@ -40,6 +42,8 @@ export interface NotificationContext {
   readonly kernel: Kernel;
   readonly serverId: string;
   readonly subscriptions: Subscriptions;
+  /** The tasks created through this session: only their status is heard of. */
+  readonly tasks: Tasks;
   /** A page entered the context: its text may be quoted in an approval question. */
   remember(page: string, content: unknown): void;
 }
@@ -62,6 +66,10 @@ export function mediateServerNotification(
     }
     case 'notifications/message':
       return logMessage(context, message, rawLine);
+    case 'notifications/tasks/status': {
+      const task = context.tasks.notification(params);
+      return task === null ? null : rebuild({ ...message, params: task }, MEMBERS.notification);
+    }
     default: {
       if (!isRecord(params)) return cleanLine(message, rawLine, MEMBERS.notification);
       const target = `${context.serverId}/${String(message.method)}`;

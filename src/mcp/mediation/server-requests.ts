@@ -28,6 +28,10 @@ export function mediateServerRequest(
     line: rebuild({ ...request.message, id: relayId, params }, MEMBERS.request),
   });
   const target = `${serverId}/${request.method}`;
+  // The client's `tasks` capability is withheld from the server (tasks.ts): no task on it.
+  if (isRecord(request.params) && request.params.task !== undefined) {
+    return refuse(RPC.invalidParams, 'task-augmented requests to the client are not mediated');
+  }
   const declared = (capability: string) => isRecord(clientCapabilities[capability]);
   switch (request.method) {
     case 'ping':

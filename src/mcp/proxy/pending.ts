@@ -27,17 +27,20 @@ export interface Pending {
 
 /**
  * What answering a pending request needs (its id, method, the tool, resource or prompt it
- * named, a completion's ref, and the page of a listing it asked for), without the rest
- * of its params.
+ * named, a completion's ref, the page of a listing it asked for, the task it names or
+ * that it asked for one), without the rest of its params.
  */
 export function slim(request: RpcRequest): RpcRequest {
   const params: Record<string, unknown> = {};
-  for (const key of ['name', 'uri', 'protocolVersion', 'cursor']) {
+  for (const key of ['name', 'uri', 'protocolVersion', 'cursor', 'taskId']) {
     const value = request.params?.[key];
     if (typeof value === 'string') params[key] = value;
   }
   const ref = slimRef(request.params?.ref);
   if (ref !== undefined) params.ref = ref;
+  // A task-augmented tools/call is answered by a task (only that it was asked is kept).
+  const task = request.params?.task;
+  if (typeof task === 'object' && task !== null) params.task = {};
   return { kind: 'request', id: request.id, method: request.method, params, message: {} };
 }
 
