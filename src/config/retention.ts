@@ -153,23 +153,29 @@ export function pruneRuns(
   const runs = runFiles(dir);
   const latest = latestTargets(dir);
   const kept = { count: 0, bytes: 0 };
+  /** What the kept runs that could have been removed spend of the limits. */
+  const budget = { count: 0, bytes: 0 };
   const removed: { name: string; bytes: number; reason: PruneReason }[] = [];
   const guarded: { name: string; why: 'latest' | 'live' }[] = [];
   const failed: { name: string; code: string }[] = [];
   for (const file of runs) {
-    const reason = exceeded(file, kept, limits, now);
-    if (reason !== null) {
-      const why = latest.has(file.name)
-        ? 'latest'
-        : !endsSealed(file) && isLive(file, now)
-          ? 'live'
-          : null;
-      if (why !== null) guarded.push({ name: file.name, why });
-      else if (dryRun || remove(dir, file.name, failed)) {
-        removed.push({ name: file.name, bytes: file.bytes, reason });
-        if (!dryRun) remove(dir, `${file.name}${LIVE_SUFFIX}`, failed);
-        continue;
-      }
+    const why = latest.has(file.name)
+      ? 'latest'
+      : !endsSealed(file) && isLive(file, now)
+        ? 'live'
+        : null;
+    // A run that is never removed does not spend the budget either: a server that makes
+    // its own latest trace huge must not push every other run (and its evidence) out.
+    const reason = exceeded(file, budget, limits, now);
+    if (why !== null) {
+      if (reason !== null) guarded.push({ name: file.name, why });
+    } else if (reason !== null && (dryRun || remove(dir, file.name, failed))) {
+      removed.push({ name: file.name, bytes: file.bytes, reason });
+      if (!dryRun) remove(dir, `${file.name}${LIVE_SUFFIX}`, failed);
+      continue;
+    } else {
+      budget.count += 1;
+      budget.bytes += file.bytes;
     }
     kept.count += 1;
     kept.bytes += file.bytes;

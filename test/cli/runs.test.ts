@@ -155,21 +155,28 @@ describe('agentk runs prune', () => {
     const dry = await runs(home, 'prune', '--workspace', ws, '--keep', '3', '--dry-run', '--json');
     expect(dry.code).toBe(0);
     const planned = JSON.parse(dry.stdout).results[0];
-    expect(planned.removed.map((run: { name: string }) => run.name)).toEqual(copies.slice(2));
+    // The latest target and the live runs are kept and spend none of the three.
+    expect(planned.removed.map((run: { name: string }) => run.name)).toEqual(copies.slice(3));
     expect(planned.cleaned).toEqual(['mcp-gone-latest.jsonl']);
     expect(readdirSync(dir).sort()).toEqual(before);
 
     const pruned = await runs(home, 'prune', '--workspace', ws, '--keep', '3');
     expect(pruned.code).toBe(0);
-    const freed = (statSync(trace).size * 4) / 1024;
-    expect(pruned.stdout).toContain(`removed 4 runs (${freed.toFixed(1)} KB freed)`);
+    const freed = (statSync(trace).size * 3) / 1024;
+    expect(pruned.stdout).toContain(`removed 3 runs (${freed.toFixed(1)} KB freed)`);
     expect(pruned.stdout).toContain(`kept ${latest}: a latest link points at it`);
     expect(pruned.stdout).toContain(`kept ${marked}: a proxy may be writing it`);
-    expect(runFiles(dir).sort()).toEqual([copies[0], copies[1], latest, writing, marked].sort());
+    expect(runFiles(dir).sort()).toEqual(
+      [copies[0], copies[1], copies[2], latest, writing, marked].sort(),
+    );
     expect(existsSync(join(dir, 'mcp-gone-latest.jsonl'))).toBe(false);
     expect(existsSync(join(dir, 'mcp-web-latest.jsonl'))).toBe(true);
 
     await runs(home, 'prune', '--workspace', ws, '--max-age', '1.5');
+    expect(runFiles(dir).sort()).toEqual([copies[0], latest, writing, marked].sort());
+    // Runs that are never removed spend none of the size budget: one more run still fits.
+    const room = ((statSync(trace).size * 1.5) / (1024 * 1024)).toFixed(6);
+    await runs(home, 'prune', '--workspace', ws, '--max-size', room);
     expect(runFiles(dir).sort()).toEqual([copies[0], latest, writing, marked].sort());
     await runs(home, 'prune', '--workspace', ws, '--max-size', '0.001');
     expect(runFiles(dir).sort()).toEqual([latest, writing, marked].sort());
@@ -179,18 +186,19 @@ describe('agentk runs prune', () => {
     const { ws, home, runs: dir, trace } = oneRun();
     const copies = [1, 2, 3, 4].map((n) => copyAs(trace, dir, n, n));
     expect(proxySession(ws, home, { env: { AGENTK_RUNS_KEEP: '3' } }).status).toBe(0);
-    // The new run (the latest), the one before it, and the newest copy; no marker is left.
+    // The new run (the latest, outside the count), the one before it and the two newest
+    // copies; no marker is left.
     const first = basename(trace);
     const started = runFiles(dir).filter((name) => name !== first && !copies.includes(name));
     expect(started).toHaveLength(1);
-    expect(runFiles(dir).sort()).toEqual([first, copies[0], started[0]].sort());
+    expect(runFiles(dir).sort()).toEqual([first, copies[0], copies[1], started[0]].sort());
     expect(readdirSync(dir).filter((name) => name.endsWith('.live'))).toEqual([]);
 
     const off = proxySession(ws, home, {
       env: { AGENTK_RUNS_KEEP: '1', AGENTK_RUNS_RETENTION: 'off' },
     });
     expect(off.status).toBe(0);
-    expect(runFiles(dir)).toHaveLength(4);
+    expect(runFiles(dir)).toHaveLength(5);
 
     // A bad limit is one warning line; the session runs and is sealed.
     const bad = proxySession(ws, home, { env: { AGENTK_RUNS_KEEP: 'lots' }, args: ['--quiet'] });
@@ -199,7 +207,7 @@ describe('agentk runs prune', () => {
     expect(warnings).toEqual([
       'agentk mcp-proxy-stdio: old traces not pruned: AGENTK_RUNS_KEEP must be a whole number of 0 or more',
     ]);
-    expect(runFiles(dir)).toHaveLength(5);
+    expect(runFiles(dir)).toHaveLength(6);
     expect(bad.stdout).toContain('AgentK denied');
 
     // A directory the user named is theirs: never pruned.
