@@ -30,6 +30,46 @@ export function printableLine(text: string): string {
   );
 }
 
+/** Values shorter than this are not hunted for verbatim (they would match by chance). */
+const MIN_SECRET_VALUE = 8;
+
+/**
+ * A line the server wrote, fit for a terminal: the values of the variables it was given
+ * replaced by their names (a token passed with --allow-env is known here verbatim),
+ * credential formats redacted, controls removed; redacted before it is clipped, so that a
+ * credential cut by the clip is still found whole.
+ */
+export function serverLine(
+  line: string,
+  passed: Readonly<Record<string, string>>,
+  limit: number,
+): string {
+  let text = line;
+  for (const [name, value] of Object.entries(passed)) {
+    if (name === 'PATH' || name === 'HOME' || value.length < MIN_SECRET_VALUE) continue;
+    text = text.replaceAll(value, `[${name}]`);
+  }
+  const shown = printableLine(redactSecrets(text));
+  return shown.length > limit ? `${shown.slice(0, limit)}…` : shown;
+}
+
+/**
+ * The server's stderr as it comes, cut into whole lines (a line split across two reads is
+ * shown, and redacted, once it is whole; a line longer than `limit` is shown in pieces).
+ */
+export function lineSplitter(each: (line: string) => void, limit = 4096): (chunk: Buffer) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk.toString('utf8')).split(/\r?\n/);
+    partial = lines.pop() ?? '';
+    while (partial.length > limit) {
+      lines.push(partial.slice(0, limit));
+      partial = partial.slice(limit);
+    }
+    for (const line of lines) if (line.trim() !== '') each(line);
+  };
+}
+
 /**
  * The default log of a server's stderr, in the state directory's logs: one file per server
  * id, appended session after session, the previous one kept as `.1` once it grows large.
@@ -75,10 +115,11 @@ export function deathReport(
   tail: readonly string[],
   log: string | null,
   withheld: readonly string[],
+  passed: Readonly<Record<string, string>>,
 ): string[] {
   const lines = tail
     .slice(-LAST_LINES)
-    .map((line) => `  | ${printableLine(redactSecrets(line.slice(0, LINE_CHARS)))}`);
+    .map((line) => `  | ${serverLine(line, passed, LINE_CHARS)}`);
   const out: string[] = [];
   if (lines.length > 0) {
     out.push(`the server's last words on stderr${log !== null ? ` (all of it: ${log})` : ''}:`);

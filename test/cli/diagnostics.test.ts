@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lineSplitter, serverLine } from '../../src/cli/proxy-report.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
@@ -32,6 +33,7 @@ function dyingServer(dir: string): string {
     path,
     [
       "console.error('github server starting');",
+      "if (process.env.GITHUB_TOKEN) console.error('auth with ' + process.env.GITHUB_TOKEN + ' failed');",
       `console.error('debug: using fallback token ${FAKE_TOKEN}');`,
       "console.error('FATAL: GITHUB_TOKEN is not set\\u001b[2J');",
       'process.exit(3);',
@@ -103,6 +105,9 @@ describe('a server that dies', () => {
     );
     expect(given.code).toBe(1);
     expect(given.stderr).not.toContain('--allow-env GITHUB_TOKEN');
+    // The value it was given is known verbatim, and never shown: its name stands in.
+    expect(given.stderr).toContain('agentk gh:   | auth with [GITHUB_TOKEN] failed');
+    expect(given.stderr).not.toContain('configured-in-the-client');
     expect(given.stderr).toContain('FATAL: GITHUB_TOKEN is not set');
   });
 });
@@ -150,5 +155,24 @@ describe('the lines around a session', () => {
       2,
       'agentk mcp-proxy-stdio: give --quiet or --verbose, not both',
     ]);
+  });
+});
+
+describe('server text shown in the terminal', () => {
+  it('is cut into whole lines before it is redacted, however the reads split it', () => {
+    const shown: string[] = [];
+    const split = lineSplitter((line) => shown.push(serverLine(line, {}, 2000)));
+    const line = `token ${FAKE_TOKEN} leaked\n`;
+    const cut = line.indexOf(FAKE_TOKEN) + 10;
+    split(Buffer.from(line.slice(0, cut)));
+    split(Buffer.from(line.slice(cut)));
+    expect(shown).toEqual(['token [redacted-secret] leaked']);
+  });
+
+  it('is redacted before it is clipped, so a credential across the clip is not half shown', () => {
+    const line = `${'x'.repeat(290)} ${FAKE_TOKEN}`;
+    const shown = serverLine(line, {}, 300);
+    expect(shown).not.toContain(FAKE_TOKEN.slice(0, 8));
+    expect(shown.length).toBeLessThanOrEqual(301);
   });
 });

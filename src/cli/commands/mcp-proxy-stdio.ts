@@ -19,7 +19,6 @@ import {
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
-import { redactSecrets } from '../../provenance/detect.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode, shellWord } from '../io.js';
 import {
@@ -31,7 +30,8 @@ import {
 } from '../proxy-places.js';
 import {
   deathReport,
-  printableLine,
+  lineSplitter,
+  serverLine,
   summaryLine,
   withheldCredentials,
   withheldLine,
@@ -260,13 +260,14 @@ in the workspace (kernel.protected-path).`,
     const withheld = withheldCredentials(io.env, config.allowEnv);
     if (!quiet) announce(config, place, withheld, verbose, io.env, say);
     let refused = 0;
+    const childEnv = childEnvironment(io.env, config.allowEnv);
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
       kernel,
       serverId: config.serverId,
       command: config.command,
       args: config.args,
-      env: childEnvironment(io.env, config.allowEnv),
+      env: childEnv,
       cwd: io.cwd,
       input,
       output: io.stdoutStream ?? new PassThrough(),
@@ -281,7 +282,9 @@ in the workspace (kernel.protected-path).`,
         refused += 1;
         if (!quiet) say(line);
       },
-      ...(verbose ? { onStderr: (chunk: Buffer) => serverSaid(chunk, say) } : {}),
+      ...(verbose
+        ? { onStderr: lineSplitter((line) => say(`server: ${serverLine(line, childEnv, 2000)}`)) }
+        : {}),
       ...(place.log !== null ? { stderrFile: place.log } : {}),
     });
     // Every signal that would end the process ends the session instead: answered, sealed,
@@ -295,7 +298,8 @@ in the workspace (kernel.protected-path).`,
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
     if (exit.code === 1) {
-      for (const line of deathReport(proxy.stderrTail(20), place.log, withheld)) say(line);
+      const report = deathReport(proxy.stderrTail(20), place.log, withheld, childEnv);
+      for (const line of report) say(line);
     }
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
     if (refused > 0 && !quiet)
@@ -319,12 +323,5 @@ function announce(
   if (verbose) {
     const passed = Object.keys(childEnvironment(env, config.allowEnv)).join(', ');
     say(`server environment: ${passed}; server log ${place.log ?? 'none'}`);
-  }
-}
-
-/** --verbose: the server's stderr as it comes, one redacted line each. */
-function serverSaid(chunk: Buffer, say: (line: string) => void): void {
-  for (const line of chunk.toString('utf8').split(/\r?\n/)) {
-    if (line.trim() !== '') say(`server: ${printableLine(redactSecrets(line.slice(0, 2000)))}`);
   }
 }
