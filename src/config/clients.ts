@@ -7,6 +7,7 @@
 // where in the file).
 
 import { AgentkError } from '../errors.js';
+import { agentkLaunch, lookalikeNote } from './agentk-entry.js';
 import { formatPath } from './document.js';
 import { blankJsonc, setCommandLine } from './json-layout.js';
 
@@ -42,15 +43,27 @@ export interface ClientConfig {
 
 /** What one entry is, as far as wrapping goes. */
 export type EntryKind =
-  /** A local server AgentK can front: its command line and the names its `env` sets. */
+  /**
+   * A local server AgentK can front: its command line and the names its `env` sets; `note`
+   * when it looks like AgentK but is not started as AgentK is.
+   */
   | {
       readonly kind: 'stdio';
       readonly command: string;
       readonly args: readonly string[];
       readonly envNames: readonly string[];
+      readonly note?: string;
     }
-  /** Already `agentk mcp-proxy-stdio`: `proxyArgs` are the proxy's own arguments. */
-  | { readonly kind: 'proxied'; readonly proxyArgs: readonly string[] }
+  /**
+   * Started as `agentk mcp-proxy-stdio` (see agentk-entry.ts): `proxyArgs` are the proxy's
+   * own arguments, not yet checked; `envNames` those of its `env` that are variable names.
+   */
+  | {
+      readonly kind: 'proxied';
+      readonly launcher: string;
+      readonly proxyArgs: readonly string[];
+      readonly envNames: readonly string[];
+    }
   /** Left as it is, for the reason given. */
   | { readonly kind: 'skipped'; readonly reason: string };
 
@@ -161,25 +174,6 @@ export function serializeClientConfig(config: ClientConfig): string {
   return eol === '\n' ? text : text.replaceAll('\n', eol);
 }
 
-/** The last word of a path, for either separator (a config may come from Windows). */
-function baseName(path: string): string {
-  return path.split(/[\\/]/).pop() ?? path;
-}
-
-/** `agentk`, `agentk.cmd`, `bin/agentk.js`, `agentk@0.1.0` (after npx). */
-const AGENTK_WORD = /^agentk(?:@[^\s/\\]+)?(?:\.js|\.cmd|\.exe|\.ps1)?$/i;
-
-/**
- * Where the proxy's own arguments start when the entry runs `agentk mcp-proxy-stdio`
- * (with any launcher: `agentk`, `node .../bin/agentk.js`, `npx -y agentk`), else null.
- */
-function proxyArgsStart(command: string, args: readonly string[]): number | null {
-  const at = args.indexOf('mcp-proxy-stdio');
-  if (at === -1) return null;
-  const launcher = at === 0 ? command : (args[at - 1] as string);
-  return AGENTK_WORD.test(baseName(launcher)) ? at + 1 : null;
-}
-
 function remoteReason(entry: Json): string | null {
   if ('url' in entry) return 'a remote server (url): the stdio proxy cannot front it yet';
   const type = entry.type;
@@ -204,10 +198,20 @@ export function entryKind(config: ClientConfig, name: string, where: string): En
   }
   if (!stringArray(args)) throw invalid(`${at}.args must be an array of strings`);
   if (!isObject(env)) throw invalid(`${at}.env must be an object`);
-  const start = proxyArgsStart(command, args);
-  if (start !== null) return { kind: 'proxied', proxyArgs: args.slice(start) };
-  if ([command, args[0] ?? ''].some((word) => AGENTK_WORD.test(baseName(word)))) {
-    return { kind: 'skipped', reason: 'runs AgentK itself' };
+  const launch = agentkLaunch(command, args);
+  if (launch?.subcommand === 'mcp-proxy-stdio') {
+    return {
+      kind: 'proxied',
+      launcher: launch.launcher,
+      proxyArgs: args.slice(launch.argsStart),
+      envNames: Object.keys(env).filter((key) => ENV_NAME.test(key)),
+    };
+  }
+  if (launch !== null) {
+    return {
+      kind: 'skipped',
+      reason: `runs AgentK itself (${`${launch.launcher} ${launch.subcommand}`.trim()})`,
+    };
   }
   if ('envFile' in entry) {
     return {
@@ -225,7 +229,8 @@ export function entryKind(config: ClientConfig, name: string, where: string): En
       );
     }
   });
-  return { kind: 'stdio', command, args, envNames };
+  const note = lookalikeNote(command, args);
+  return { kind: 'stdio', command, args, envNames, ...(note !== null ? { note } : {}) };
 }
 
 /** The server id for an entry name: the name made to fit the grammar, unique (case aside). */
@@ -241,17 +246,6 @@ export function serverIdFor(name: string, taken: ReadonlySet<string>): string {
     id = `${base.slice(0, 64 - suffix.length)}${suffix}`;
   }
   return id;
-}
-
-/** The value of `--server-id` among a proxy's arguments, if any. */
-export function proxyServerId(proxyArgs: readonly string[]): string | undefined {
-  for (let i = 0; i < proxyArgs.length; i++) {
-    const arg = proxyArgs[i] as string;
-    if (arg === '--') return undefined;
-    if (arg === '--server-id') return proxyArgs[i + 1];
-    if (arg.startsWith('--server-id=')) return arg.slice('--server-id='.length);
-  }
-  return undefined;
 }
 
 /** How the wrapped entry starts AgentK: a command and the arguments before the subcommand. */

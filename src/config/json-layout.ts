@@ -15,12 +15,8 @@ function stringEnd(text: string, i: number): number {
   return text.length;
 }
 
-/**
- * The text with its comments and trailing commas turned into spaces (line breaks kept), so
- * that JSON.parse reads it and every position in it is the same in the original.
- */
-export function blankJsonc(text: string): string {
-  // Ranges to blank; most files have none, and are returned as they are.
+/** The comments of a JSONC text, as [start, end) ranges; null when one is unterminated. */
+function commentRanges(text: string): [number, number][] | null {
   const ranges: [number, number][] = [];
   for (let i = 0; i < text.length; ) {
     if (text[i] === '"') i = stringEnd(text, i);
@@ -30,11 +26,22 @@ export function blankJsonc(text: string): string {
       i = end === -1 ? text.length : end;
     } else if (text.startsWith('/*', i)) {
       const close = text.indexOf('*/', i + 2);
-      if (close === -1) return text; // unterminated: JSON.parse says where
+      if (close === -1) return null;
       ranges.push([i, close + 2]);
       i = close + 2;
     } else i++;
   }
+  return ranges;
+}
+
+/**
+ * The text with its comments and trailing commas turned into spaces (line breaks kept), so
+ * that JSON.parse reads it and every position in it is the same in the original.
+ */
+export function blankJsonc(text: string): string {
+  // Ranges to blank; most files have none, and are returned as they are.
+  const ranges = commentRanges(text);
+  if (ranges === null) return text; // unterminated: JSON.parse says where
   const blanked = blankRanges(text, ranges);
   const commas: [number, number][] = [];
   for (let i = 0; i < blanked.length; ) {
@@ -212,20 +219,17 @@ export function setCommandLine(
   return out;
 }
 
-/**
- * The text with every string value and comment on the lines of the named members of each
- * entry (`env`, `headers`) replaced by `[redacted]`: what a dry run may print.
- */
-export function redactMembers(
-  text: string,
-  path: readonly string[],
-  keys: readonly string[],
-): string {
-  const json = blankJsonc(text);
-  const entries = objectAt(json, path) ?? [];
-  const breaks = [...json.matchAll(/\n/g)].map((match) => match.index);
-  /** How many line breaks come before `pos` (a binary search). */
-  const lineOf = (pos: number) => {
+/** A comment made `[redacted]`, its line breaks kept (so the lines still match). */
+function redactedComment(comment: string): string {
+  if (comment.startsWith('//')) return `// [redacted]${comment.endsWith('\r') ? '\r' : ''}`;
+  const breaks = comment.match(/\r?\n/g) ?? [];
+  return `/* [redacted]${breaks.join('')} */`;
+}
+
+/** The line of each position: how many line breaks come before it (a binary search). */
+function lineFinder(text: string): (pos: number) => number {
+  const breaks = [...text.matchAll(/\n/g)].map((match) => match.index);
+  return (pos) => {
     let low = 0;
     let high = breaks.length;
     while (low < high) {
@@ -235,8 +239,23 @@ export function redactMembers(
     }
     return low;
   };
+}
+
+/**
+ * The text with the named members of each entry (`env`, `headers`) hidden: every string
+ * that is not a key, and every comment, on any line their values reach, replaced by
+ * `[redacted]` (a value on the line after its key, or inside a nested object, too): what a
+ * dry run may print. Keys stay: they are names, not values.
+ */
+export function redactMembers(
+  text: string,
+  path: readonly string[],
+  keys: readonly string[],
+): string {
+  const json = blankJsonc(text);
+  const lineOf = lineFinder(json);
   const hidden = new Set<number>();
-  for (const entry of entries) {
+  for (const entry of objectAt(json, path) ?? []) {
     if (json[entry.valueStart] !== '{') continue;
     for (const member of members(json, entry.valueStart)) {
       if (!keys.includes(member.key)) continue;
@@ -245,14 +264,24 @@ export function redactMembers(
       }
     }
   }
-  return text
-    .split('\n')
-    .map((line, i) =>
-      hidden.has(i)
-        ? line
-            .replace(/:(\s*)"(?:[^"\\]|\\.)*"/g, ':$1"[redacted]"')
-            .replace(/(\/\/|\/\*).*$/, '$1 [redacted]')
-        : line,
-    )
-    .join('\n');
+  if (hidden.size === 0) return text;
+  const edits: Edit[] = [];
+  for (let i = 0; i < json.length; i++) {
+    if (json[i] !== '"') continue;
+    const end = stringEnd(json, i);
+    const isKey = json[skipSpace(json, end)] === ':';
+    if (!isKey && hidden.has(lineOf(i))) edits.push({ start: i, end, text: '"[redacted]"' });
+    i = end - 1;
+  }
+  for (const [start, end] of commentRanges(text) ?? []) {
+    const [first, last] = [lineOf(start), lineOf(end - 1)];
+    if ([...hidden].some((line) => line >= first && line <= last)) {
+      edits.push({ start, end, text: redactedComment(text.slice(start, end)) });
+    }
+  }
+  let out = text;
+  for (const edit of edits.sort((a, b) => b.start - a.start)) {
+    out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
+  }
+  return out;
 }

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { kernelEnvReason } from '../../src/config/agentk-entry.js';
 import { replaceWithBackup } from '../../src/config/user-file.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runCli } from '../helpers/cli.js';
@@ -449,7 +450,7 @@ describe('agentk unwrap', () => {
           command: 'npx',
           args: [
             '-y',
-            'agentk',
+            'agentk-kernel',
             'mcp-proxy-stdio',
             '--server-id',
             'f',
@@ -473,17 +474,21 @@ describe('agentk unwrap', () => {
     });
   });
 
-  it('refuses an agentk entry whose proxy arguments the proxy itself would refuse', async () => {
+  it('refuses an agentk entry whose proxy arguments the proxy itself would refuse, and unwraps the rest', async () => {
     const doc = {
-      mcpServers: { bad: { command: 'agentk', args: ['mcp-proxy-stdio', '--', 'srv'] } },
+      mcpServers: {
+        bad: { command: 'agentk', args: ['mcp-proxy-stdio', '--', 'srv'] },
+        good: { command: 'agentk', args: ['mcp-proxy-stdio', '--server-id', 'g', '--', 'srv'] },
+      },
     };
     const { file } = sample(pretty(doc));
     const ran = await runCli(['unwrap', file]);
-    expect(ran.code).toBe(2);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr.split('\n')).toHaveLength(2); // one line
     expect(ran.stderr).toMatch(
-      /mcpServers\.bad runs agentk mcp-proxy-stdio with arguments it refuses \(--server-id/,
+      /mcpServers\.bad: runs agentk mcp-proxy-stdio with arguments the proxy refuses \(--server-id/,
     );
-    expect(read(file)).toEqual(doc);
+    expect(read(file).mcpServers).toEqual({ bad: doc.mcpServers.bad, good: { command: 'srv' } });
   });
 });
 
@@ -561,13 +566,15 @@ const PROTO = '__proto__';
 
 describe('wrap then unwrap, on generated configurations', () => {
   const word = fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' });
+  const name = fc
+    .stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/)
+    .filter((key) => kernelEnvReason(key) === null);
   const entry = fc.record(
     {
       command: word,
       args: fc.array(fc.string({ maxLength: 10 }), { minLength: 1, maxLength: 4 }),
-      env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.string({ maxLength: 8 }), {
-        maxKeys: 3,
-      }),
+      // Names that would configure AgentK itself are refused (wrap-trust.test.ts).
+      env: fc.dictionary(name, fc.string({ maxLength: 8 }), { maxKeys: 3 }),
       cwd: word,
       // An own field of that name (JSON.parse makes one), which must stay a field.
       [PROTO]: fc.constant('a field'),

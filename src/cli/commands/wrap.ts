@@ -5,15 +5,16 @@
 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { kernelEnvReason } from '../../config/agentk-entry.js';
 import {
   CLIENT_FORMATS,
   type ClientConfig,
   type ClientFormat,
+  type EntryKind,
   editedText,
   entryKind,
   type Launcher,
   parseClientConfig,
-  proxyServerId,
   serverIdFor,
   unwrapEntry,
   wrapEntry,
@@ -21,7 +22,6 @@ import {
 import { formatPath, readConfigText } from '../../config/document.js';
 import { redactMembers } from '../../config/json-layout.js';
 import { replaceWithBackup } from '../../config/user-file.js';
-import { AgentkError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { redactSecrets } from '../../provenance/detect.js';
@@ -36,6 +36,7 @@ import {
 } from '../command.js';
 import { type CliIo, EXIT, type ExitCode, printable, table } from '../io.js';
 import { unifiedDiff } from '../line-diff.js';
+import type { ProxyConfig } from '../proxy-places.js';
 import { mcpProxyStdioCommand, proxyConfig } from './mcp-proxy-stdio.js';
 
 type Mode = 'wrap' | 'unwrap';
@@ -43,13 +44,48 @@ type Mode = 'wrap' | 'unwrap';
 /** Claude Code's ~/.claude.json keeps each project's history beside its mcpServers. */
 const MAX_CLIENT_CONFIG_BYTES = 16 * 1024 * 1024;
 
-/** What happened to one entry. */
+/** What happened to one entry; `refused` ones are left as they are, and fail the run. */
 interface EntryResult {
   readonly name: string;
-  readonly action: 'wrapped' | 'unwrapped' | 'already-wrapped' | 'not-wrapped' | 'skipped';
+  readonly action:
+    | 'wrapped'
+    | 'unwrapped'
+    | 'already-wrapped'
+    | 'not-wrapped'
+    | 'skipped'
+    | 'refused';
   readonly server_id?: string;
   readonly allow_env?: readonly string[];
   readonly reason?: string;
+  readonly note?: string;
+}
+
+type Proxied = Extract<EntryKind, { kind: 'proxied' }>;
+
+/**
+ * What a proxied entry's proxy would start, by the proxy's own parser, or why it would
+ * refuse to: an entry is behind AgentK only if the proxy would run it.
+ */
+function proxiedServer(kind: Proxied): ProxyConfig | string {
+  try {
+    return proxyConfig(parseCommandArgs(mcpProxyStdioCommand, kind.proxyArgs));
+  } catch (error) {
+    return `runs ${kind.launcher} mcp-proxy-stdio with arguments the proxy refuses (${(error as Error).message}); edit it by hand`;
+  }
+}
+
+/**
+ * The names in `env` that would configure AgentK's own process, each with why, as one
+ * reason; null when there are none. The client sets an entry's env on the process it
+ * starts, which is AgentK once the entry is wrapped.
+ */
+function kernelEnv(envNames: readonly string[]): string | null {
+  const found = envNames.flatMap((name) => {
+    const why = kernelEnvReason(name);
+    return why === null ? [] : [`${name} (${why})`];
+  });
+  if (found.length === 0) return null;
+  return `its env sets ${found.join(', ')}: the client sets env on AgentK's own process, so it would configure AgentK, not only the server; remove it from env to wrap this entry`;
 }
 
 /** Where Claude Desktop keeps its configuration on this platform. */
@@ -132,19 +168,27 @@ function planWrap(args: ParsedArgs, io: CliIo, config: ClientConfig, where: stri
     Object.keys(config.servers).map((name) => [name, entryKind(config, name, where)]),
   );
   // Ids in use (by entries already behind AgentK) are not given twice: pins are per id.
+  const servers = new Map<string, ProxyConfig | string>();
   const taken = new Set<string>();
-  for (const kind of kinds.values()) {
-    const id = kind.kind === 'proxied' ? proxyServerId(kind.proxyArgs) : undefined;
-    if (id !== undefined) taken.add(id.toLowerCase());
+  for (const [name, kind] of kinds) {
+    if (kind.kind !== 'proxied') continue;
+    const server = proxiedServer(kind);
+    servers.set(name, server);
+    if (typeof server !== 'string') taken.add(server.serverId.toLowerCase());
   }
   return selected(args, config, where).map((name): EntryResult => {
-    const kind = kinds.get(name);
-    if (kind === undefined || kind.kind === 'skipped') {
-      return { name, action: 'skipped', reason: kind?.reason ?? 'not found' };
-    }
+    const kind = kinds.get(name) as EntryKind;
+    if (kind.kind === 'skipped') return { name, action: 'skipped', reason: kind.reason };
+    const refusal = kind.kind === 'proxied' ? servers.get(name) : undefined;
+    if (typeof refusal === 'string') return { name, action: 'refused', reason: refusal };
+    const env = kernelEnv(kind.envNames);
     if (kind.kind === 'proxied') {
-      return { name, action: 'already-wrapped', reason: 'already behind AgentK' };
+      const behind = `already behind AgentK (${kind.launcher})`;
+      return env === null
+        ? { name, action: 'already-wrapped', reason: behind }
+        : { name, action: 'refused', reason: `${behind}, but ${env}` };
     }
+    if (env !== null) return { name, action: 'refused', reason: `not wrapped: ${env}` };
     const serverId = serverIdFor(name, taken);
     taken.add(serverId.toLowerCase());
     const entry = config.servers[name] as Record<string, unknown>;
@@ -153,7 +197,8 @@ function planWrap(args: ParsedArgs, io: CliIo, config: ClientConfig, where: stri
       serverId,
       ...(policy !== undefined ? { policy } : {}),
     });
-    return { name, action: 'wrapped', server_id: serverId, allow_env: kind.envNames };
+    const note = kind.note !== undefined ? { note: kind.note } : {};
+    return { name, action: 'wrapped', server_id: serverId, allow_env: kind.envNames, ...note };
   });
 }
 
@@ -163,18 +208,12 @@ function planUnwrap(args: ParsedArgs, config: ClientConfig, where: string): Entr
     const kind = entryKind(config, name, where);
     if (kind.kind === 'skipped') return { name, action: 'skipped', reason: kind.reason };
     if (kind.kind === 'stdio') {
-      return { name, action: 'not-wrapped', reason: 'not behind AgentK' };
+      const note = kind.note !== undefined ? ` (${kind.note})` : '';
+      return { name, action: 'not-wrapped', reason: `not behind AgentK${note}` };
     }
     // The proxy's own parser says what it would start, so unwrap restores exactly that.
-    let server: { command: string; args: readonly string[] };
-    try {
-      server = proxyConfig(parseCommandArgs(mcpProxyStdioCommand, kind.proxyArgs));
-    } catch (error) {
-      throw new AgentkError(
-        'CLIENT_CONFIG_INVALID',
-        `${where}: ${formatPath([config.format, name])} runs agentk mcp-proxy-stdio with arguments it refuses (${(error as Error).message}); edit it by hand`,
-      );
-    }
+    const server = proxiedServer(kind);
+    if (typeof server === 'string') return { name, action: 'refused', reason: server };
     const entry = config.servers[name] as Record<string, unknown>;
     config.servers[name] = unwrapEntry(entry, server);
     return { name, action: 'unwrapped' };
@@ -199,13 +238,49 @@ function entryLines(results: readonly EntryResult[]): string[] {
     results.map((result) => {
       const what =
         result.action === 'wrapped'
-          ? `server-id ${result.server_id}${result.allow_env?.length ? `; env passed: ${result.allow_env.join(', ')}` : ''}`
+          ? `server-id ${result.server_id}${result.allow_env?.length ? `; env passed: ${result.allow_env.join(', ')}` : ''}${result.note ? `; ${result.note}` : ''}`
           : (result.reason ?? '');
-      const label =
-        result.action === 'wrapped' || result.action === 'unwrapped' ? result.action : 'left as is';
+      const label = ['wrapped', 'unwrapped', 'refused'].includes(result.action)
+        ? result.action
+        : 'left as is';
       return [`  ${label}`, result.name, what];
     }),
   );
+}
+
+/** What was done, for a person: the entries, then what happened to the file. */
+function summary(
+  mode: Mode,
+  path: string,
+  results: readonly EntryResult[],
+  outcome: { readonly changed: number; readonly dryRun: boolean; readonly backup: string | null },
+  reformatted: boolean,
+): string[] {
+  const lines = [...entryLines(results)];
+  if (reformatted) {
+    lines.push(
+      '  (the whole file is written again, indented like its first indented line: editing in place would not give the same document)',
+    );
+  }
+  const { changed, dryRun, backup } = outcome;
+  if (changed === 0) lines.push(`${path}: nothing to ${mode}; not written`);
+  else if (dryRun) lines.push(`dry run: ${path} not written (env and header values hidden)`);
+  else {
+    const done = mode === 'wrap' ? 'wrapped' : 'unwrapped';
+    lines.push(
+      `${done} ${changed} server${changed === 1 ? '' : 's'} in ${path}; backup: ${backup ?? ''}`,
+    );
+    lines.push(
+      mode === 'wrap'
+        ? `restart the client to use it; \`agentk unwrap\` with the same file undoes it`
+        : 'restart the client to use it',
+    );
+  }
+  const refused = results.filter((r) => r.action === 'refused').length;
+  if (refused > 0) {
+    lines.push(`${refused} refused, left as ${refused === 1 ? 'it is' : 'they are'}: see above`);
+  }
+  return lines.map(printable);
 }
 
 function run(mode: Mode, args: ParsedArgs, io: CliIo): ExitCode {
@@ -216,49 +291,36 @@ function run(mode: Mode, args: ParsedArgs, io: CliIo): ExitCode {
     mode === 'wrap' ? planWrap(args, io, config, path) : planUnwrap(args, config, path);
   const done = mode === 'wrap' ? 'wrapped' : 'unwrapped';
   const changed = results.filter((r) => r.action === done).map((r) => r.name);
-  const changedCount = changed.length;
-  const edited = changedCount > 0 ? editedText(text, config, changed, path) : null;
+  const edited = changed.length > 0 ? editedText(text, config, changed, path) : null;
   const dryRun = flag(args, 'dry-run');
   const diff = edited && dryRun ? shownDiff(text, edited.text, config.format, path, mode) : '';
   const backup = edited && !dryRun ? replaceWithBackup(path, text, edited.text) : null;
   const reformatted = edited?.reformatted ?? false;
+  // One line each on stderr for the entries refused: the others are done, this one is not.
+  const refused = results.filter((r) => r.action === 'refused');
+  for (const result of refused) {
+    const entry = formatPath([config.format, result.name]);
+    io.stderr(`${printable(`agentk ${mode}: ${path}: ${entry}: ${result.reason}`)}\n`);
+  }
   if (flag(args, 'json')) {
     io.stdout(
       json({
-        ok: true,
+        ok: refused.length === 0,
         file: path,
         format: config.format,
         dry_run: dryRun,
-        changed: changedCount > 0,
+        changed: changed.length > 0,
         backup,
         reformatted,
         entries: results,
         ...(dryRun ? { diff } : {}),
       }),
     );
-    return EXIT.ok;
+  } else {
+    const outcome = { changed: changed.length, dryRun, backup };
+    io.stdout(`${diff}${summary(mode, path, results, outcome, reformatted).join('\n')}\n`);
   }
-  const lines = [...entryLines(results)];
-  if (reformatted) {
-    lines.push(
-      '  (the whole file is written again, indented like its first indented line: editing in place would not give the same document)',
-    );
-  }
-  const shown = printable(path);
-  if (changedCount === 0) lines.push(`${shown}: nothing to ${mode}; not written`);
-  else if (dryRun) lines.push(`dry run: ${shown} not written (env and header values hidden)`);
-  else {
-    lines.push(
-      `${done} ${changedCount} server${changedCount === 1 ? '' : 's'} in ${shown}; backup: ${printable(backup ?? '')}`,
-    );
-    lines.push(
-      mode === 'wrap'
-        ? `restart the client to use it; \`agentk unwrap\` with the same file undoes it`
-        : 'restart the client to use it',
-    );
-  }
-  io.stdout(`${diff}${lines.map(printable).join('\n')}\n`);
-  return EXIT.ok;
+  return refused.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
 const OPTIONS = `  FILE               the client's configuration: claude_desktop_config.json (Claude Desktop),
@@ -286,7 +348,14 @@ Put AgentK in front of every local (stdio) server of an MCP client's configurati
 entry's command becomes agentk mcp-proxy-stdio --server-id <entry name> ... -- <its
 command and args>. Each name in its env is passed to the server (--allow-env), since the
 proxy starts servers with PATH and HOME only. Remote entries (url, http, sse) and entries
-with an envFile are left as they are, and say so; so are entries already behind AgentK.
+with an envFile are left as they are, and say so; so are entries already behind AgentK:
+started as agentk, <node> /abs/.../bin/agentk.js or npx [-y] agentk-kernel, then
+mcp-proxy-stdio with arguments the proxy accepts (npx agentk is another npm package).
+
+Refused, left as it is, one line each on stderr, exit 1 (the other entries are still
+done): an entry whose env sets a name that would configure AgentK's own process once the
+client starts AgentK with it (NODE_OPTIONS, NODE_PATH, LD_*, DYLD_*, AGENTK_*, HOME,
+XDG_STATE_HOME, ...), and an AgentK entry whose proxy arguments the proxy would refuse.
 
 ${OPTIONS}
   --policy FILE      the policy every wrapped entry uses (checked now; written as an
@@ -317,6 +386,8 @@ export const unwrapCommand: Command = {
 Take AgentK out of an MCP client's configuration: every entry that runs agentk
 mcp-proxy-stdio gets back the server's own command and args (what the proxy would have
 started); env and every other field stay as they are. An entry that had no args gets none.
+Entries that do not start AgentK as wrap writes it are left alone; one whose proxy
+arguments the proxy would refuse is refused (one line on stderr, exit 1), the rest done.
 
 ${OPTIONS}
 
