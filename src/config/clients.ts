@@ -198,7 +198,11 @@ export function entryKind(config: ClientConfig, name: string, where: string): En
   }
   if (!stringArray(args)) throw invalid(`${at}.args must be an array of strings`);
   if (!isObject(env)) throw invalid(`${at}.env must be an object`);
-  const launch = agentkLaunch(command, args);
+  // A launcher found on PATH (`agentk`, `npx`, `node`) is whatever the entry's own PATH
+  // finds: with a PATH in its env, the entry cannot be taken for AgentK.
+  const ownPath =
+    !/[\\/]/.test(command) && Object.keys(env).some((key) => key.toUpperCase() === 'PATH');
+  const launch = ownPath ? null : agentkLaunch(command, args);
   if (launch?.subcommand === 'mcp-proxy-stdio') {
     return {
       kind: 'proxied',

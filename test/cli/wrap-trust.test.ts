@@ -46,6 +46,8 @@ describe('what counts as behind AgentK', () => {
       npx: { command: 'npx', args: ['-y', 'agentk', ...proxy('npx')] },
       // An npm alias: agentk-kernel in name only.
       alias: { command: 'npx', args: ['-y', 'agentk-kernel@npm:other', ...proxy('alias')] },
+      // `agentk` looked up on a PATH the entry sets itself: the project's own agentk.
+      path: { command: 'agentk', args: proxy('path'), env: { PATH: './bin:/usr/bin' } },
     };
     const { file } = sample(pretty({ mcpServers: lookalikes }));
     const ran = await runCli(['wrap', file]);
