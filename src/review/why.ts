@@ -3,6 +3,8 @@
 // arguments came from), and what would change it: a policy rule that allows exactly this
 // action, checked here by re-deciding the step under the policy the run used with the
 // rule added (review/fork.ts, as fork-replay does), and for an `ask` the one-off approval.
+// No rule is suggested that would copy a value holding a wildcard (`*`, `?`): policy
+// patterns have no escape, so it would allow more than the call.
 // Refusals no policy should lift casually (secrets into context, private data out, a shell
 // steered by a page) say so.
 // Input distrusted: the log (verified before it is read), every string in it.
@@ -44,6 +46,12 @@ export interface SuggestionCheck {
   readonly problem: string | null;
 }
 
+/** A recorded value that would be a pattern in a policy: `target`, a value role, a source. */
+export interface Wildcard {
+  readonly where: 'target' | 'paths' | 'hosts' | 'recipients' | 'source';
+  readonly value: string;
+}
+
 export interface Explanation {
   readonly step: number;
   readonly syscall: string;
@@ -70,6 +78,11 @@ export interface Explanation {
   readonly broad: string | null;
   /** `[labels.sources]` TOML vouching for where the taint came from, when that would do. */
   readonly vouch: string | null;
+  /**
+   * Recorded values a suggestion would copy that hold a policy wildcard (`*`, `?`): in a
+   * rule they would match more than this call, so no snippet copies them.
+   */
+  readonly wildcards: readonly Wildcard[];
   /** `agentk approve <hash>` for an `ask`. */
   readonly approve: string | null;
   readonly check: SuggestionCheck | null;
@@ -239,23 +252,54 @@ function ruleSnippet(event: SyscallEvent): { snippet: string; broad: string | nu
   return { snippet, broad };
 }
 
+/**
+ * Characters that are wildcards in every pattern a suggestion writes (targets and source
+ * keys: policy/glob.ts; paths, hosts, recipients: policy/values.ts). The policy language
+ * has no escape for them, so a recorded value holding one cannot be matched exactly.
+ */
+const WILDCARD = /[*?]/;
+
+/** The recorded values a rule for this step would copy that hold a wildcard. */
+function ruleWildcards(event: SyscallEvent): Wildcard[] {
+  const found: Wildcard[] = [];
+  if (WILDCARD.test(event.syscall.target)) {
+    found.push({ where: 'target', value: event.syscall.target });
+  }
+  const values = event.syscall.detail?.values;
+  for (const role of ['paths', 'hosts', 'recipients'] as const) {
+    const have = isRecord(values) ? strings(values[role]) : [];
+    for (const value of have.filter((item) => WILDCARD.test(item)))
+      found.push({ where: role, value });
+  }
+  return found;
+}
+
 /** `[labels.sources]` vouching for the sources of merely untrusted taint, if that is all. */
-function vouchSnippet(log: ReviewedLog, origins: readonly Origin[]): string | null {
+function vouchSnippet(
+  log: ReviewedLog,
+  origins: readonly Origin[],
+): { vouch: string | null; wildcards: Wildcard[] } {
+  const none = { vouch: null, wildcards: [] };
   const sources = new Set<string>();
   for (const origin of origins) {
     const from = log.events.find((event) => event.step === origin.step);
     const clean = !origin.labels.some((label) =>
       ['poisoned-suspect', 'secret', 'private'].includes(label),
     );
-    if (!from || !clean || !RESPONSE_KINDS.has(from.syscall.kind)) return null;
+    if (!from || !clean || !RESPONSE_KINDS.has(from.syscall.kind)) return none;
     sources.add(from.syscall.target);
   }
-  if (sources.size === 0) return null;
-  return [
+  // A source key is a pattern too: one with a wildcard would vouch for more than it.
+  const wild = [...sources].filter((source) => WILDCARD.test(source));
+  if (wild.length > 0)
+    return { vouch: null, wildcards: wild.map((value) => ({ where: 'source', value })) };
+  if (sources.size === 0) return none;
+  const vouch = [
     '[labels.sources]',
     ...[...sources].map((source) => `${toml(source)} = ["trusted"]`),
     '',
   ].join('\n');
+  return { vouch, wildcards: [] };
 }
 
 /** Re-decide the step under `base` with the rule added: does it allow it? */
@@ -297,7 +341,12 @@ export function explainStep(
   const kernel = decision.rule.startsWith('kernel.');
   const rule = base.policy.policy.rules.find((candidate) => candidate.id === decision.rule);
   const origins = originsOf(log, event);
-  const suggestion = refused && !kernel ? ruleSnippet(event) : null;
+  const policyRefusal = refused && !kernel;
+  const vouched = policyRefusal ? vouchSnippet(log, origins) : { vouch: null, wildcards: [] };
+  const wildcards = policyRefusal ? [...ruleWildcards(event), ...vouched.wildcards] : [];
+  // No rule is suggested that would copy a wildcard: it would allow more than this call.
+  const exact = wildcards.every((wildcard) => wildcard.where === 'source');
+  const suggestion = policyRefusal && exact ? ruleSnippet(event) : null;
   return {
     step: event.step,
     syscall: syscall.kind,
@@ -314,10 +363,11 @@ export function explainStep(
     matched: rule ? matchedConditions(rule, event) : [],
     origins,
     session_origins: sessionOriginsOf(log, event),
-    hard: refused && !kernel ? hardReason(event) : null,
+    hard: policyRefusal ? hardReason(event) : null,
     rule_snippet: suggestion?.snippet ?? null,
     broad: suggestion?.broad ?? null,
-    vouch: refused && !kernel ? vouchSnippet(log, origins) : null,
+    vouch: vouched.vouch,
+    wildcards,
     approve:
       refused && decision.effect === 'ask' ? `agentk approve ${decision.request_hash}` : null,
     check: suggestion && check ? checkSuggestion(event, suggestion.snippet, base) : null,

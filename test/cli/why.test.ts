@@ -62,6 +62,9 @@ describe('agentk why', () => {
     const brief = await runCli(['why', trace]);
     expect(brief.code).toBe(0);
     expect(brief.stdout).toContain('4 of 11 steps refused or asked');
+    expect(brief.stdout).toMatch(
+      /\n {2}sealed by ed25519:[0-9a-f]{16} \(the public development key/,
+    );
     expect(brief.stdout).toContain(
       'step 4 ASK file.patch notes/acme-pricing.md by ask-compromised-session',
     );
@@ -118,6 +121,7 @@ describe('agentk why', () => {
     expect(text.stdout).toContain('rule ask-untrusted-steered-action:');
     expect(text.stdout).toContain('url came from step 4 tool.response web/fetch_page (untrusted)');
     expect(text.stdout).not.toContain('WARNING');
+    expect(text.stdout).toContain('sealed by ed25519:');
 
     const explained = await explain('latest', 5, home, ws);
     const trace = join(stateDirs({ AGENTK_HOME: home }, ws).runs, 'mcp-web-latest.jsonl');

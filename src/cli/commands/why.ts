@@ -2,13 +2,17 @@
 // would change it (checked by re-deciding the step with the rule added).
 
 import { relative, resolve } from 'node:path';
+import type { Signer } from '../../crypto/index.js';
+import { AgentkError } from '../../errors.js';
+import { loadSigner } from '../../evidence/keys.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { CompiledPolicy } from '../../policy/compile.js';
 import { loadPolicyFile } from '../../policy/load.js';
-import { readReviewedLog } from '../../review/log.js';
+import { type ReviewedLog, readReviewedLog } from '../../review/log.js';
 import { decidedAlike, type Explanation, explainStep, refusedSteps } from '../../review/why.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
-import { EXIT, printable, shellWord } from '../io.js';
+import { type CliIo, EXIT, printable, shellWord } from '../io.js';
+import { signerText, type TraceSigner, traceSigner } from '../trace-signer.js';
 import { traceOf } from './runs.js';
 
 const indent = (text: string, by = '    ') =>
@@ -46,7 +50,7 @@ function explanationLines(e: Explanation, trace: string): string[] {
     ...origins(e),
   ];
   if (e.verdict === 'allow') return [...head, '  It was allowed: nothing to change.'];
-  if (e.rule_snippet === null) {
+  if (e.rule.startsWith('kernel.')) {
     return [
       ...head,
       '',
@@ -56,7 +60,29 @@ function explanationLines(e: Explanation, trace: string): string[] {
   return [...head, '', ...changeLines(e, trace)];
 }
 
-function changeLines(e: Explanation, trace: string): string[] {
+/** What a rule copied from this call's wildcards would do, and what to do instead. */
+function wildcardLines(e: Explanation, where: 'rule' | 'vouch'): string[] {
+  const found = e.wildcards.filter((w) => (w.where === 'source') === (where === 'vouch'));
+  if (found.length === 0) return [];
+  const named = found.map(
+    (w) =>
+      `${w.where === 'target' || w.where === 'source' ? w.where : `${w.where} value`} ${JSON.stringify(w.value)}`,
+  );
+  return where === 'rule'
+    ? [
+        `  WARNING: the recorded ${named.join(', ')} holds wildcard characters (* or ?), which`,
+        '  match anything in a policy: a rule copied from this call would allow more than it, so',
+        '  none is suggested. Write a narrower rule by hand, naming only what you mean to allow.',
+      ]
+    : [
+        `  Not suggested: vouching for ${named.join(', ')} (it holds wildcard characters, which`,
+        '  match anything in a [labels.sources] key: it would vouch for more than that source).',
+      ];
+}
+
+/** The suggested rule and its check, or the warning that there is none. */
+function ruleLines(e: Explanation): string[] {
+  if (e.rule_snippet === null) return wildcardLines(e, 'rule');
   const check = e.check;
   const checked =
     check === null
@@ -69,19 +95,28 @@ function changeLines(e: Explanation, trace: string): string[] {
             `  Not confirmed: under ${check.policy} with this rule, step ${e.step} ${check.after !== null ? `is ${check.after}` : `does not load (${check.problem})`}; give --policy with the policy the run used.`,
           ];
   return [
+    `  A rule for the policy the run used (it goes right before ${e.rule}):`,
+    '',
+    ...indent(e.rule_snippet),
+    '',
+    ...(e.broad ? [`  Note: it allows ${e.broad}.`] : []),
+    ...checked,
+  ];
+}
+
+function changeLines(e: Explanation, trace: string): string[] {
+  return [
     'What would change it:',
-    ...(e.hard
+    ...(e.hard && e.rule_snippet !== null
       ? [
           `  WARNING: a hard deny: ${e.hard}. No policy should lift this casually;`,
           '  the rule below would, for this exact action.',
         ]
       : []),
-    `  A rule for the policy the run used (it goes right before ${e.rule}):`,
-    '',
-    ...indent(e.rule_snippet ?? ''),
-    '',
-    ...(e.broad ? [`  Note: it allows ${e.broad}.`] : []),
-    ...checked,
+    ...(e.hard && e.rule_snippet === null
+      ? [`  WARNING: a hard deny: ${e.hard}. No policy should lift this casually.`]
+      : []),
+    ...ruleLines(e),
     `  See it: agentk fork-replay ${shellWord(trace)} --policy FILE (FILE: extends = "<that policy>" and the rule)`,
     ...(e.vouch
       ? [
@@ -90,13 +125,27 @@ function changeLines(e: Explanation, trace: string): string[] {
           ...indent(e.vouch),
           '',
         ]
-      : []),
+      : wildcardLines(e, 'vouch')),
     ...(e.approve
       ? [
           `  Or allow this one request once: ${e.approve} (then the agent retries it; approvals are bound to the proxy's workspace)`,
         ]
       : []),
   ];
+}
+
+/** Who sealed the log, against this machine's active signer (which may fail to load). */
+function signerOf(log: ReviewedLog, io: CliIo): { signer: TraceSigner | null; line: string } {
+  let active: Signer | null = null;
+  let problem: string | null = null;
+  try {
+    active = loadSigner(io.env);
+  } catch (error) {
+    if (!(error instanceof AgentkError)) throw error;
+    problem = error.message;
+  }
+  const signer = traceSigner(log, active);
+  return { signer, line: `  ${signerText(signer, problem)}` };
 }
 
 /** One line or two per refused step. */
@@ -124,8 +173,10 @@ its reason, the rule's conditions it met, the labels, and the earlier step each 
 argument came from. Then what would change it: a [[rules]] entry that allows exactly this
 action, checked by re-deciding the step under --policy (the policy the run used; default
 the default policy) with the rule added, as agentk fork-replay does; for an ask, the
-agentk approve command that allows the one request. A trace that does not verify is
-refused.
+agentk approve command that allows the one request. No rule is suggested that would copy
+a value holding a wildcard (* or ?: patterns in a policy): write a narrower one by hand.
+Names the trace's signer: the development key, this machine's key, or another one. A
+trace that does not verify is refused.
 
   --policy FILE     the policy the run used, to check the suggested rule against`,
   options: {
@@ -142,6 +193,8 @@ refused.
     const policyPath = resolve(io.cwd, stringOption(args, 'policy') ?? DEFAULT_POLICY_PATH);
     const base = { path: policyPath, policy: new CompiledPolicy(loadPolicyFile(policyPath)) };
     const status = log.status === 'sealed' ? 'sealed and verified' : 'unsealed, intact so far';
+    const sealed = signerOf(log, io);
+    const head = { log: trace, status: log.status, run_id: log.runId, signer: sealed.signer };
     if (stepText !== undefined) {
       const step = Number(stepText);
       const event = log.events.find((candidate) => candidate.step === step);
@@ -152,7 +205,7 @@ refused.
       }
       const explained = explainStep(log, event, base);
       if (flag(args, 'json')) {
-        io.stdout(json({ log: trace, status: log.status, run_id: log.runId, ...explained }));
+        io.stdout(json({ ...head, ...explained }));
         return EXIT.ok;
       }
       const mismatch =
@@ -164,6 +217,7 @@ refused.
       io.stdout(
         `${[
           `${trace} (run ${log.runId}, ${status})`,
+          sealed.line,
           ...explanationLines(explained, trace),
           ...mismatch,
         ]
@@ -174,14 +228,18 @@ refused.
     }
     const refused = refusedSteps(log).map((event) => explainStep(log, event, base, false));
     if (flag(args, 'json')) {
-      io.stdout(json({ log: trace, status: log.status, run_id: log.runId, refused }));
+      io.stdout(json({ ...head, refused }));
       return EXIT.ok;
     }
     const lines =
       refused.length === 0
-        ? [`${trace} (run ${log.runId}, ${status}): nothing refused in ${log.events.length} steps`]
+        ? [
+            `${trace} (run ${log.runId}, ${status}): nothing refused in ${log.events.length} steps`,
+            sealed.line,
+          ]
         : [
             `${trace} (run ${log.runId}, ${status}): ${refused.length} of ${log.events.length} steps refused or asked`,
+            sealed.line,
             ...refused.flatMap(briefLines),
             `The rule that would change one: agentk why ${shellWord(trace)} <step>`,
           ];
