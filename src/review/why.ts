@@ -217,22 +217,28 @@ const VALUE_OK: Record<'paths' | 'hosts' | 'recipients', (value: string) => bool
 };
 
 /** The value conditions that pin the rule to this call's paths, hosts and recipients. */
-function valueConditions(event: SyscallEvent): string[] {
+/** The value conditions that narrow the rule, and the roles the call had that none narrows. */
+function valueConditions(event: SyscallEvent): { conditions: string[]; dropped: string[] } {
   const values = event.syscall.detail?.values;
-  if (!isRecord(values)) return [];
+  if (!isRecord(values)) return { conditions: [], dropped: [] };
   const unknown = strings(values.unknown);
-  return (['paths', 'hosts', 'recipients'] as const).flatMap((role) => {
+  const conditions: string[] = [];
+  const dropped: string[] = [];
+  for (const role of ['paths', 'hosts', 'recipients'] as const) {
     const have = strings(values[role]);
-    // A role the run could not read in full never matches an allow: leave it out.
-    if (have.length === 0 || unknown.includes(role) || !have.every(VALUE_OK[role])) return [];
-    return [`${role} = ${tomlList(have)}`];
-  });
+    // A role the run could not read in full never matches an allow: it is left out, and
+    // the rule then allows any value of it (said in the note).
+    if (unknown.includes(role) || (have.length > 0 && !have.every(VALUE_OK[role]))) {
+      dropped.push(role);
+    } else if (have.length > 0) conditions.push(`${role} = ${tomlList(have)}`);
+  }
+  return { conditions, dropped };
 }
 
 /** The rule that allows exactly this action, placed before the rule that refused it. */
 function ruleSnippet(event: SyscallEvent): { snippet: string; broad: string | null } {
   const { kind, target } = event.syscall;
-  const values = valueConditions(event);
+  const { conditions: values, dropped } = valueConditions(event);
   const snippet = [
     '[[rules]]',
     `id = ${toml(`allow-why-step-${event.step}`)}`,
@@ -246,9 +252,11 @@ function ruleSnippet(event: SyscallEvent): { snippet: string; broad: string | nu
     '',
   ].join('\n');
   const broad =
-    values.length === 0 && ['tool.invoke', 'resource.read', 'prompt.get'].includes(kind)
-      ? `every ${kind} of ${target}, whatever its arguments (the run recorded no values to narrow it to)`
-      : null;
+    dropped.length > 0
+      ? `${kind} of ${target} with any ${dropped.join(' or ')} (the run could not record them in a form a rule can name)`
+      : values.length === 0 && ['tool.invoke', 'resource.read', 'prompt.get'].includes(kind)
+        ? `every ${kind} of ${target}, whatever its arguments (the run recorded no values to narrow it to)`
+        : null;
   return { snippet, broad };
 }
 

@@ -298,7 +298,7 @@ describe('the seed transcripts', () => {
       /^agentk mcp-proxy-stdio: the client closed the session; .*, 2 denied or asked\);/,
     );
     expect(said.at(-1)).toMatch(
-      /^agentk poisoned-demo: agentk why \S+ explains each refusal and the rule that would allow it$/,
+      /^agentk poisoned-demo: agentk why \S+ explains each refusal and its rule$/,
     );
   });
 

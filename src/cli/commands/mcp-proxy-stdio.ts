@@ -297,13 +297,10 @@ in the workspace (kernel.protected-path).`,
     if (place.ownRuns !== null) clearLive(place.trace);
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
-    if (exit.code === 1) {
-      const report = deathReport(proxy.stderrTail(20), place.log, withheld, childEnv);
-      for (const line of report) say(line);
-    }
+    const died = exit.code === 1 ? proxy.stderrTail(20) : null;
+    for (const line of died ? deathReport(died, place.log, withheld, childEnv) : []) say(line);
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
-    if (refused > 0 && !quiet)
-      say(`agentk why ${runId} explains each refusal and the rule that would allow it`);
+    if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
