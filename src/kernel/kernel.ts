@@ -59,6 +59,7 @@ interface Mediation {
   /** The request comes from Kernel.approve() (a person's answer), not from the agent. */
   readonly fromApprover?: boolean;
   readonly canAsk?: boolean;
+  readonly catalogue?: SyscallOptions['catalogue'];
   /** The content reader of this syscall (pre-filled by an answer's one walk). */
   readonly reader?: ContentReader;
   /** The kernel refuses this syscall whatever its analysis finds (a spent budget). */
@@ -204,6 +205,7 @@ export class Kernel {
     return this.#mediate(request, {
       agent: options.agent ?? this.agentId,
       canAsk: options.canAsk === true,
+      ...(options.catalogue ? { catalogue: options.catalogue } : {}),
     });
   }
 
@@ -359,7 +361,7 @@ export class Kernel {
     if (refused !== null) return refused;
     const request = (parsed as { readonly request: SyscallRequest }).request;
     const catalogue = this.#catalogue;
-    const verdict = catalogue.verdict(request);
+    const verdict = catalogue.verdict(request, how.catalogue);
     const analysis = analyze(request, session as Session, this.#state, how.reader, verdict);
     if (how.refusal) analysis.refuse(how.refusal.rule, how.refusal.reason);
     if (request.kind === 'tool.describe') {

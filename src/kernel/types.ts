@@ -5,6 +5,7 @@
 import type { Label } from '../labels/labels.js';
 import type { ReceiptRecord, SecretHandleRecord, SyscallEvent } from '../recorder/event.js';
 import type { SinkClass, SyscallKind, Verdict } from '../vocabulary.js';
+import type { CatalogueKind } from './catalogue/pins.js';
 
 /** A reference to something the kernel already knows, so its labels travel with it. */
 export type InputRef =
@@ -205,6 +206,11 @@ export interface SyscallOptions {
    * ask is recorded as pending rather than turned into a deny.
    */
   readonly canAsk?: boolean;
+  /**
+   * The catalogue listing a describe comes from (a proxy's `resources/templates/list` is
+   * `templates`): the catalogue it is pinned in, never guessed from the descriptor's shape.
+   */
+  readonly catalogue?: CatalogueKind;
 }
 
 /** What Kernel.answer() gives back: the answer as the client may see it, and its syscall. */

@@ -164,26 +164,35 @@ describe('CatalogueTracker and client capabilities', () => {
     return states;
   };
 
-  it('adds what a client with a new capability is shown, but still flags a change', () => {
+  it('adds what a client with a new capability is shown beside the pins unchanged, else flags it', () => {
     const store = new PinStore(mkdtempSync(join(tmpdir(), 'agentk-pins-')));
     const plain = new CatalogueTracker(store, 's', 't1');
     plain.declare([]);
     expect(listing(plain, { a: 'x', b: 'y' })).toEqual(['a first-use', 'b first-use']);
-    const rich = new CatalogueTracker(store, 's', 't2');
-    rich.declare(['sampling']);
-    expect(listing(rich, { a: 'x', b: 'changed', c: 'z' })).toEqual([
+    // A pinned tool changed in the window's listing: its additions await review too.
+    const changed = new CatalogueTracker(store, 's', 't2');
+    changed.declare(['elicitation']);
+    expect(listing(changed, { a: 'x', b: 'changed', c: 'z' })).toEqual([
       'a pinned',
       'b changed',
+      'c new',
+    ]);
+    expect(changed.suspect('tools', 'b')).toBe('changed');
+    expect(changed.suspect('tools', 'c')).toBe('new');
+    const rich = new CatalogueTracker(store, 's', 't3');
+    rich.declare(['sampling']);
+    expect(listing(rich, { a: 'x', b: 'y', c: 'z' })).toEqual([
+      'a pinned',
+      'b pinned',
       'c first-use',
     ]);
-    expect(rich.suspect('tools', 'b')).toBe('changed');
     expect(rich.suspect('tools', 'c')).toBeUndefined();
     // The window was that listing: in the same run, a later addition is new.
     expect(listing(rich, { a: 'x', d: 'w' })).toEqual(['a pinned', 'd new']);
-    expect(store.load('s')?.client_capabilities.tools).toEqual(['sampling']);
+    expect(store.load('s')?.client_capabilities.tools).toEqual(['elicitation', 'sampling']);
     // The same capabilities, or fewer, add nothing without review.
     for (const declared of [['sampling'], []]) {
-      const again = new CatalogueTracker(store, 's', 't3');
+      const again = new CatalogueTracker(store, 's', 't4');
       again.declare(declared);
       expect(listing(again, { c: 'z', e: 'v' })).toEqual(['c pinned', 'e new']);
     }

@@ -32,7 +32,9 @@ approves the pending catalogue: show lists the changes (+ new, ~ changed, - gone
 approve makes the pending catalogue the pinned one (a running proxy takes it at the next
 call or listing). A server that shows the pinned catalogue again clears what was
 pending. Tools a server shows only to a client that declares a capability (sampling,
-elicitation, roots) are added without review the first time such a client lists them.`,
+elicitation, roots) are added without review the first time such a client lists them,
+if every pinned tool is listed with them unchanged; a kind first listed empty stays
+pinned as empty.`,
   options: {
     'server-id': { type: 'string' },
     'pins-dir': { type: 'string' },

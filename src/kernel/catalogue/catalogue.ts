@@ -27,20 +27,15 @@ const CATALOGUE_OF: Partial<Record<SyscallKind, CatalogueKind>> = {
 };
 
 /**
- * Which catalogue a descriptor belongs to: a `resource.describe` of a template (it has a
- * `uriTemplate` by that name and no `uri`) is a template's.
+ * Which catalogue a describe belongs to: the one of the listing it comes from (a
+ * `resource.describe` from `resources/templates/list` is a template's), never a guess
+ * from the descriptor's shape, which is the server's to choose. Outside a listing (library
+ * use) it is the kind's own; a listing that does not go with the kind is null (refused).
  */
-function catalogueOf(kind: SyscallKind, name: string, descriptor: unknown): CatalogueKind {
-  if (
-    kind === 'resource.describe' &&
-    typeof descriptor === 'object' &&
-    descriptor !== null &&
-    (descriptor as Record<string, unknown>).uriTemplate === name &&
-    (descriptor as Record<string, unknown>).uri === undefined
-  ) {
-    return 'templates';
-  }
-  return CATALOGUE_OF[kind] as CatalogueKind;
+function catalogueOf(kind: SyscallKind, listed: CatalogueKind | undefined): CatalogueKind | null {
+  const own = CATALOGUE_OF[kind] as CatalogueKind;
+  if (listed === undefined || listed === own) return own;
+  return kind === 'resource.describe' && listed === 'templates' ? listed : null;
 }
 
 /**
@@ -56,7 +51,14 @@ export interface CatalogueListings {
    * it shows no other client (tracker.ts says how the pins take them).
    */
   declareClient(server: string, capabilities: unknown): void;
-  beginPage(server: string, kind: CatalogueKind, names: readonly string[], first: boolean): void;
+  /** `descriptors[i]` is the descriptor named `names[i]`. */
+  beginPage(
+    server: string,
+    kind: CatalogueKind,
+    names: readonly string[],
+    descriptors: readonly unknown[],
+    first: boolean,
+  ): void;
   endPage(server: string, kind: CatalogueKind, last: boolean): void;
   /** A described tool may not be given secrets (its description steers at other tools). */
   markSuspect(target: string): void;
@@ -107,12 +109,12 @@ export class Catalogue implements CatalogueListings {
   }
 
   /** What the pins say of a request's descriptor: checked if it describes, gated if it uses. */
-  verdict(request: SyscallRequest): CatalogueVerdict | undefined {
+  verdict(request: SyscallRequest, listed?: CatalogueKind): CatalogueVerdict | undefined {
     switch (request.kind) {
       case 'tool.describe':
       case 'resource.describe':
       case 'prompt.describe':
-        return this.check(request.kind, request.target, request.descriptor);
+        return this.check(request.kind, request.target, request.descriptor, listed);
       case 'tool.invoke':
       case 'resource.read':
       case 'prompt.get':
@@ -126,9 +128,23 @@ export class Catalogue implements CatalogueListings {
    * Check a descriptor against its server's pins (recording it in the pending catalogue).
    * A name described twice in one listing is refused, and so is every later use of it in
    * this run: which of its descriptors would run is the server's choice, not what was judged.
+   * `listed` is the catalogue of the listing it comes from (see catalogueOf).
    */
-  check(kind: SyscallKind, target: string, descriptor: unknown): CatalogueVerdict | undefined {
-    const catalogue = catalogueOf(kind, target.slice(target.indexOf('/') + 1), descriptor);
+  check(
+    kind: SyscallKind,
+    target: string,
+    descriptor: unknown,
+    listed?: CatalogueKind,
+  ): CatalogueVerdict | undefined {
+    const catalogue = catalogueOf(kind, listed);
+    if (catalogue === null) {
+      return {
+        refusal: {
+          rule: 'kernel.descriptor-unapproved',
+          reason: `a ${kind} cannot come from a listing of ${listed}`,
+        },
+      };
+    }
     if (this.#isDuplicated(catalogue, target)) {
       return { pin: 'duplicate', refusal: duplicateRefusal(target) };
     }
@@ -229,9 +245,16 @@ export class Catalogue implements CatalogueListings {
    * (the first page starts a new listing). A name seen twice in one listing, on this page
    * or an earlier one, is a duplicate: every descriptor of it is refused, and so is every
    * use of it for the rest of the run, since which of them the server would run is its
-   * choice and not what was judged. Describes outside a listing are not compared.
+   * choice and not what was judged. Describes outside a listing are not compared. In a
+   * client capability window, the tracker previews the page first (tracker.ts).
    */
-  beginPage(server: string, kind: CatalogueKind, names: readonly string[], first: boolean): void {
+  beginPage(
+    server: string,
+    kind: CatalogueKind,
+    names: readonly string[],
+    descriptors: readonly unknown[],
+    first: boolean,
+  ): void {
     const key = `${server}/${kind}`;
     this.#openPages.set(key, names);
     let listed = this.#listed.get(key);
@@ -246,12 +269,16 @@ export class Catalogue implements CatalogueListings {
       } else if (this.#duplicated.size < MAX_CATALOG) this.#duplicated.add(`${kind}/${target}`);
       else this.#duplicatedOverflow = true;
     }
-    if (!first || !this.#pins) return;
+    if (!this.#pins) return;
+    const found = this.#tracker(`${server}/`);
+    if (found === null || !('tracker' in found)) return;
     // A new listing: the pins may have been approved meanwhile, and the pending catalogue
     // of this kind becomes what this listing shows.
-    const found = this.#tracker(`${server}/`);
-    if (found === null || !('tracker' in found) || this.#refresh(found.tracker)) return;
-    found.tracker.beginListing(kind);
+    if (first) {
+      if (this.#refresh(found.tracker)) return;
+      found.tracker.beginListing(kind);
+    }
+    found.tracker.previewPage(kind, names, descriptors);
   }
 
   /**

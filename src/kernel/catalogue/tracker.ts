@@ -12,12 +12,18 @@
 //   (server-everything's trigger-sampling-request needs `sampling`). The pins are one
 //   catalogue per server, whoever listed it, and remember per kind the capabilities of the
 //   clients that listed it. A client that declares a capability none of them did opens a
-//   window like the first use, for that kind's first listing in its run: descriptors with
-//   names never pinned are added to the pins without alarm; a pinned descriptor that
-//   changed, or one renamed, is still suspect. A server can therefore add unreviewed
-//   descriptors only when a client first brings a capability it has never been listed
-//   for: the trust a first use already gives, and no more (pinning per capability set
-//   instead would let a server change a pinned tool for every new combination).
+//   window for that kind's first listing in its run: descriptors with names never pinned
+//   are added to the pins without alarm, but only while the listing shows every name
+//   pinned before it, unchanged (a page is previewed before its descriptors are judged;
+//   a pinned name on a later page than an addition makes the addition suspect, erring
+//   safe). A pinned descriptor that changed or vanished (a rename, hash-identical or not)
+//   makes the listing's additions suspect like any outside a window. A server can
+//   therefore add unreviewed descriptors only when a client first brings a capability it
+//   has never been listed for, and only beside the whole pinned catalogue as it was
+//   (pinning per capability set instead would let a server change a pinned tool for
+//   every new combination).
+// - A kind listed with nothing in it is pinned as listed (its capabilities are recorded):
+//   what a server adds to it later is new, not a first use.
 // Input distrusted: descriptors (hashed, never stored raw) and the pin files on disk.
 
 import { AgentkError } from '../../errors.js';
@@ -32,6 +38,13 @@ import {
   type PinState,
   type PinStore,
 } from './pins.js';
+
+/** What a listing in a window has shown of the names pinned before it. */
+interface WindowSeen {
+  readonly pinned: ReadonlySet<string>;
+  readonly intact: Set<string>;
+  broken?: boolean;
+}
 
 function sameHashes(a: Hashes, b: Hashes): boolean {
   return CATALOGUE_KINDS.every((kind) => {
@@ -75,6 +88,11 @@ export class CatalogueTracker {
   readonly #window = new Set<CatalogueKind>();
   /** `kind/name` of what such a listing added (none of it pinned if its page is cut short). */
   readonly #added = new Set<string>();
+  /**
+   * Per kind in a window, its listing so far: the names pinned when it began, those it has
+   * shown unchanged, and whether it showed one of them changed.
+   */
+  readonly #windowSeen = new Map<CatalogueKind, WindowSeen>();
 
   constructor(store: PinStore, serverId: string, now: string) {
     this.#store = store;
@@ -83,9 +101,7 @@ export class CatalogueTracker {
     this.#adopt(found);
     this.#pinnedAt = found?.pins.pinned_at ?? now;
     this.#runAt = now;
-    this.#firstUse = new Set(
-      CATALOGUE_KINDS.filter((kind) => Object.keys(this.#pins?.[kind] ?? {}).length === 0),
-    );
+    this.#firstUse = new Set(CATALOGUE_KINDS.filter((kind) => !this.#listedBefore(kind)));
     let pending: PinFile | null = null;
     try {
       pending = store.loadPending(serverId);
@@ -95,6 +111,16 @@ export class CatalogueTracker {
     this.#pendingOnDisk = pending !== null;
     // Kinds this run does not list keep what was pending for them.
     this.#pending = copyHashes(pending ?? this.#pins ?? emptyHashes());
+  }
+
+  /**
+   * Whether a kind was listed before: it has pins, or capabilities recorded (a listing
+   * that showed nothing records them too). A version 1 file records none.
+   */
+  #listedBefore(kind: CatalogueKind): boolean {
+    return (
+      Object.keys(this.#pins?.[kind] ?? {}).length > 0 || this.#capabilities[kind] !== undefined
+    );
   }
 
   #adopt(found: { pins: PinFile; text: string } | null): void {
@@ -141,7 +167,7 @@ export class CatalogueTracker {
     this.#adopt(found);
     this.#pinnedAt = found.pins.pinned_at;
     for (const kind of CATALOGUE_KINDS) {
-      if (Object.keys(found.pins[kind]).length > 0) this.#firstUse.delete(kind);
+      if (this.#listedBefore(kind)) this.#firstUse.delete(kind);
     }
     for (const [key, { hash }] of this.#suspect) {
       const slash = key.indexOf('/');
@@ -154,6 +180,50 @@ export class CatalogueTracker {
   beginListing(kind: CatalogueKind): void {
     this.#pending[kind] = { ...(this.#pins?.[kind] ?? {}) };
     this.#pendingDirty = true;
+    this.#windowSeen.delete(kind);
+  }
+
+  /**
+   * A page of a listing in a window, before its descriptors are checked: which pinned names
+   * it shows unchanged (or changed), so that an addition anywhere on the page is judged
+   * knowing them (`descriptors[i]` is named `names[i]`). Outside a window it does nothing.
+   */
+  previewPage(
+    kind: CatalogueKind,
+    names: readonly string[],
+    descriptors: readonly unknown[],
+  ): void {
+    if (!this.#window.has(kind)) return;
+    names.forEach((name, i) => {
+      this.#witness(kind, name, descriptorHash(descriptors[i]));
+    });
+  }
+
+  /** What a window listing has seen of `kind` (the pins as they were when it began). */
+  #seen(kind: CatalogueKind): WindowSeen {
+    let seen = this.#windowSeen.get(kind);
+    if (!seen) {
+      seen = { pinned: new Set(Object.keys(this.#pins?.[kind] ?? {})), intact: new Set() };
+      this.#windowSeen.set(kind, seen);
+    }
+    return seen;
+  }
+
+  #witness(kind: CatalogueKind, name: string, hash: string): void {
+    const seen = this.#seen(kind);
+    if (!seen.pinned.has(name)) return;
+    if (this.#pins?.[kind][name] === hash) seen.intact.add(name);
+    else seen.broken = true;
+  }
+
+  /**
+   * A window may add names only while the listing shows every name pinned before it
+   * unchanged: one that vanished (a rename) or changed makes the additions suspect.
+   */
+  #windowOpen(kind: CatalogueKind): boolean {
+    if (!this.#window.has(kind)) return false;
+    const seen = this.#seen(kind);
+    return seen.broken !== true && seen.intact.size === seen.pinned.size;
   }
 
   /**
@@ -165,12 +235,13 @@ export class CatalogueTracker {
     this.#pending[kind][name] = hash;
     if (kind === 'templates') this.#unfile(name, hash);
     if (this.#firstUse.has(kind)) return this.#pin(kind, name, hash);
+    if (this.#window.has(kind)) this.#witness(kind, name, hash);
     const pinned = this.#pins?.[kind][name];
     let state: PinState;
     if (pinned === hash) state = 'pinned';
     else if (pinned !== undefined) state = 'changed';
     else if (this.#pinnedHashes(kind).has(hash)) state = 'renamed';
-    else if (this.#window.has(kind)) {
+    else if (this.#windowOpen(kind)) {
       this.#added.add(`${kind}/${name}`);
       return this.#pin(kind, name, hash);
     } else state = 'new';
@@ -249,9 +320,12 @@ export class CatalogueTracker {
    */
   endListing(kind: CatalogueKind): void {
     // The window closes even if the pins cannot be written: this run judges against them.
+    // A first listing that showed nothing is pinned too: what appears later is new.
+    if (this.#firstUse.has(kind)) this.#pins ??= emptyHashes();
     if (this.#firstUse.has(kind) || this.#window.has(kind)) this.#cover(kind);
     this.#firstUse.delete(kind);
     this.#window.delete(kind);
+    this.#windowSeen.delete(kind);
     for (const key of this.#added) if (key.startsWith(`${kind}/`)) this.#added.delete(key);
     this.#hashes.delete(kind);
     this.flush();

@@ -25,6 +25,11 @@ interface ListSpec {
   readonly kind: 'tool.describe' | 'resource.describe' | 'prompt.describe';
   readonly catalogue: CatalogueKind;
   nameOf(descriptor: Record<string, unknown>): unknown;
+  /**
+   * The member that names an entry of the other resource list (`uri`, `uriTemplate`): an
+   * entry that has it is malformed, whichever catalogue it would pass for.
+   */
+  readonly foreign?: string;
 }
 
 const LISTS: Readonly<Record<string, ListSpec>> = {
@@ -39,12 +44,14 @@ const LISTS: Readonly<Record<string, ListSpec>> = {
     kind: 'resource.describe',
     catalogue: 'resources',
     nameOf: (d) => d.uri,
+    foreign: 'uriTemplate',
   },
   'resources/templates/list': {
     key: 'resourceTemplates',
     kind: 'resource.describe',
     catalogue: 'templates',
     nameOf: (d) => d.uriTemplate,
+    foreign: 'uri',
   },
   'prompts/list': {
     key: 'prompts',
@@ -113,7 +120,13 @@ export class Listings {
       );
     }
     const first = request.params?.cursor === undefined;
-    this.#kernel.listings.beginPage(this.#serverId, spec.catalogue, names, first);
+    this.#kernel.listings.beginPage(
+      this.#serverId,
+      spec.catalogue,
+      names,
+      list as unknown[],
+      first,
+    );
     // Everything but the descriptors: credentials in it become handles, as in any answer.
     const { [spec.key]: _list, ...rest } = result;
     const { content } = this.#kernel.captureSecrets(rest, `${this.#serverId}/${request.method}`);
@@ -140,13 +153,16 @@ export class Listings {
     // the tool suspect (no secret is revealed to it) without compromising the session.
     const mention = mentions.mention(descriptor, name);
     const target = `${this.#serverId}/${name}`;
-    const decision = this.#kernel.syscall({
-      kind: spec.kind,
-      target,
-      descriptor,
-      ...(mention ? { intent: `its description names ${mention.name}` } : {}),
-      ...(mention?.steers ? { labels: ['poisoned-suspect'] } : {}),
-    });
+    const decision = this.#kernel.syscall(
+      {
+        kind: spec.kind,
+        target,
+        descriptor,
+        ...(mention ? { intent: `its description names ${mention.name}` } : {}),
+        ...(mention?.steers ? { labels: ['poisoned-suspect'] } : {}),
+      },
+      { catalogue: spec.catalogue },
+    );
     if (mention) this.#kernel.listings.markSuspect(target);
     if (!decision.allowed) return false;
     if (spec.kind === 'tool.describe' && isRecord(descriptor.outputSchema)) {
@@ -181,11 +197,17 @@ export class Listings {
     this.#cursors.set(`${method}\0${shown}`, next);
   }
 
-  /** Every entry's name, or null when an entry is not a descriptor with a name. */
+  /**
+   * Every entry's name, or null when an entry is not a descriptor with a name, or names
+   * itself as an entry of the other resource list too (a template with a `uri`).
+   */
   #names(list: readonly unknown[], spec: ListSpec): string[] | null {
     const names: string[] = [];
     for (const descriptor of list) {
-      const name = isRecord(descriptor) ? spec.nameOf(descriptor) : undefined;
+      if (!isRecord(descriptor) || (spec.foreign && Object.hasOwn(descriptor, spec.foreign))) {
+        return null;
+      }
+      const name = spec.nameOf(descriptor);
       if (typeof name !== 'string' || name.length === 0 || name.length > 4096) return null;
       names.push(name);
     }
