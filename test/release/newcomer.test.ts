@@ -124,6 +124,10 @@ describe('a newcomer, following the README', () => {
       /the session is poisoned-suspect since step \d+ \(tool\.response filesystem\/read_text_file\)/,
     );
     expect(why.stdout).toContain(`agentk approve ${denial.request_hash}`);
+    // `latest` from the workspace finds it too, though the proxy's workspace was `/`.
+    const latest = agentk(['why', 'latest'], workspace);
+    expect(latest.code, latest.stderr).toBe(0);
+    expect(latest.stdout).toContain(runId);
 
     // agentk approve from another directory; the same call goes through.
     const elsewhere = mkdtempSync(join(tmpdir(), 'agentk-elsewhere-'));

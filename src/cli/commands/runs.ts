@@ -11,7 +11,13 @@ import {
   type RetentionLimits,
   retentionFromEnv,
 } from '../../config/retention.js';
-import { listRuns, type RunSummary, resolveRun, stateWorkspaces } from '../../config/runs.js';
+import {
+  listRuns,
+  type RunSummary,
+  resolveRun,
+  runFiles,
+  stateWorkspaces,
+} from '../../config/runs.js';
 import { stateDirs, stateHome } from '../../config/state.js';
 import { fingerprintOf } from '../../crypto/index.js';
 import { AgentkError, isAgentkError } from '../../errors.js';
@@ -43,8 +49,9 @@ export function runsPlaces(
 
 /**
  * The trace a name means, in the workspace --workspace names (default cwd). A run id not
- * found there is looked for in every workspace (ids are unique): a client that starts its
- * servers in another directory (Claude Desktop starts them in /) keeps them elsewhere.
+ * found there is looked for in every workspace (ids are unique), and `latest` there is the
+ * newest run of any: a client that starts its servers in another directory (Claude
+ * Desktop starts them in /) keeps them elsewhere.
  */
 export function traceOf(ref: string, args: ParsedArgs, io: CliIo): string {
   const named = stringOption(args, 'workspace');
@@ -55,10 +62,12 @@ export function traceOf(ref: string, args: ParsedArgs, io: CliIo): string {
     if (named !== undefined || !isAgentkError(error) || error.code !== 'FILE_NOT_FOUND')
       throw error;
     if (ref === 'latest') {
-      throw new AgentkError(
-        'FILE_NOT_FOUND',
-        `no runs for ${dirs.workspace} (the directory a proxy runs in names its workspace); agentk runs list --all shows every workspace's runs`,
-      );
+      // The newest run of any workspace: a client may start its proxies elsewhere.
+      const newest = stateWorkspaces(dirs.home)
+        .flatMap((place) => runFiles(place.runs).slice(0, 1))
+        .sort((a, b) => b.modifiedMs - a.modifiedMs)[0];
+      if (newest !== undefined) return newest.path;
+      throw new AgentkError('FILE_NOT_FOUND', `no runs in ${dirs.home} yet`);
     }
     const elsewhere = stateWorkspaces(dirs.home).flatMap((place) =>
       place.runs === dirs.runs ? [] : runIn(ref, place.runs, io.cwd),
