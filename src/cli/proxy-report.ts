@@ -18,18 +18,6 @@ const LINE_CHARS = 300;
 /** Names that usually carry a credential a server was configured with. */
 const CREDENTIAL_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|ACCESS_?KEY|AUTH|_PAT$/i;
 
-/** Terminal escapes and bidi overrides out; one line. */
-export function printableLine(text: string): string {
-  return (
-    text
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are removed.
-      .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed.
-      .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ')
-      .trimEnd()
-  );
-}
-
 /** Values shorter than this are not hunted for verbatim (they would match by chance). */
 const MIN_SECRET_VALUE = 8;
 
@@ -49,23 +37,51 @@ export function serverLine(
     if (name === 'PATH' || name === 'HOME' || value.length < MIN_SECRET_VALUE) continue;
     text = text.replaceAll(value, `[${name}]`);
   }
-  const shown = printableLine(redactSecrets(text));
+  // Controls out before redaction (an escape inside a token would hide it from the
+  // scanner), then redacted, then clipped.
+  const shown = redactSecrets(withoutControls(text)).trimEnd();
   return shown.length > limit ? `${shown.slice(0, limit)}…` : shown;
 }
 
+/** Escape sequences and control characters removed, not replaced: tokens stay whole. */
+function withoutControls(text: string): string {
+  return (
+    text
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are removed.
+      .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed.
+      .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, '')
+  );
+}
+
+/** The longest credential format the scanner knows is shorter than this. */
+const TOKEN_MARGIN = 4096;
+
 /**
- * The server's stderr as it comes, cut into whole lines (a line split across two reads is
- * shown, and redacted, once it is whole; a line longer than `limit` is shown in pieces).
+ * The server's stderr as it comes, cut into whole lines: a line split across two reads is
+ * shown, and redacted, once it is whole. Of a line longer than `limit`, only the start is
+ * shown, cut at a space so that no token is cut in two (or without its last 4 KiB), and
+ * the rest of it is dropped.
  */
-export function lineSplitter(each: (line: string) => void, limit = 4096): (chunk: Buffer) => void {
+export function lineSplitter(
+  each: (line: string) => void,
+  limit = 65_536,
+): (chunk: Buffer) => void {
   let partial = '';
+  let skipping = false;
   return (chunk) => {
     const lines = (partial + chunk.toString('utf8')).split(/\r?\n/);
     partial = lines.pop() ?? '';
-    while (partial.length > limit) {
-      lines.push(partial.slice(0, limit));
-      partial = partial.slice(limit);
+    if (skipping && lines.length > 0) {
+      lines.shift(); // the rest of an over-long line
+      skipping = false;
     }
+    if (!skipping && partial.length > limit) {
+      const space = partial.lastIndexOf(' ', limit);
+      lines.push(partial.slice(0, Math.max(space, limit - TOKEN_MARGIN)));
+      partial = '';
+      skipping = true;
+    } else if (skipping) partial = '';
     for (const line of lines) if (line.trim() !== '') each(line);
   };
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lineSplitter, serverLine } from '../../src/cli/proxy-report.js';
+import { TailBuffer } from '../../src/mcp/proxy/stdio.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
@@ -174,5 +175,29 @@ describe('server text shown in the terminal', () => {
     const shown = serverLine(line, {}, 300);
     expect(shown).not.toContain(FAKE_TOKEN.slice(0, 8));
     expect(shown.length).toBeLessThanOrEqual(301);
+  });
+
+  it('has its escapes removed before it is redacted: a token split by colour is still found', () => {
+    const coloured = `key ${FAKE_TOKEN.slice(0, 10)}\u001b[1m${FAKE_TOKEN.slice(10)}\u001b[0m end`;
+    expect(serverLine(coloured, {}, 2000)).toBe('key [redacted-secret] end');
+  });
+
+  it('shows only the start of an over-long line, never part of a token at the cut', () => {
+    const shown: string[] = [];
+    const split = lineSplitter((line) => shown.push(serverLine(line, {}, 100_000)), 1000);
+    const long = `${'word '.repeat(190)}${FAKE_TOKEN}${'z'.repeat(2000)}`;
+    split(Buffer.from(long.slice(0, 1500)));
+    split(Buffer.from(`${long.slice(1500)}\nnext line\n`));
+    expect(shown).toHaveLength(2);
+    expect(shown[0]).toMatch(/^(word )+/);
+    expect(shown[0]).not.toContain(FAKE_TOKEN.slice(0, 6));
+    expect(shown[1]).toBe('next line');
+  });
+
+  it("leaves out of a dead server's tail the line that began before it", () => {
+    const tail = new TailBuffer(64);
+    tail.push(Buffer.from(`first ${FAKE_TOKEN}\n`));
+    tail.push(Buffer.from('second line\nthird line\n'));
+    expect(tail.lines(5)).toEqual(['second line', 'third line']);
   });
 });

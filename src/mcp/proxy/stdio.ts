@@ -295,14 +295,19 @@ export class TailBuffer {
     }
   }
 
-  /** The last `count` non-blank lines (the first may be cut: it started before the tail). */
+  /**
+   * The last `count` non-blank lines. A line that started before the kept tail is left
+   * out: cut anywhere, it could show the end of a credential the scanner no longer knows.
+   */
   lines(count: number): string[] {
     const all = Buffer.concat(this.#chunks);
-    const text = all.subarray(Math.max(0, all.length - this.#limit)).toString('utf8');
-    return text
-      .split(/\r?\n/)
-      .filter((line) => line.trim() !== '')
-      .slice(-count);
+    const cut = all.length > this.#limit;
+    const lines = all
+      .subarray(cut ? all.length - this.#limit : 0)
+      .toString('utf8')
+      .split(/\r?\n/);
+    if (cut) lines.shift();
+    return lines.filter((line) => line.trim() !== '').slice(-count);
   }
 }
 
