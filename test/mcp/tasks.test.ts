@@ -246,3 +246,94 @@ targets = ["srv/launch_job"]
     expect(received.filter((line) => line.includes('tools/call'))).toEqual([]);
   });
 });
+
+describe('task ids, lists and cursors a hostile server shapes', () => {
+  const offering = initialize({
+    tools: {},
+    tasks: { list: {}, requests: { tools: { call: {} } } },
+  });
+  const taskCalls = (trace: string) =>
+    syscalls(trace).filter((call) => call.kind === 'tool.response' && call.target === 'srv/tasks');
+
+  it('refuses a credential-shaped task id, so it reaches the client in no form', async () => {
+    const s = binarySession({
+      initialize: offering,
+      'tools/list': { tools: [tool('read_report')] },
+      'tools/call': { read_report: { task: task(TOKEN, 'working') } },
+      'tasks/get': task(TOKEN, 'working'),
+      'tasks/list': { tasks: [task(TOKEN, 'working'), task(TOKEN, 'completed')] },
+      after: { 'tools/call': [status(task(TOKEN, 'working', { statusMessage: 'still' }))] },
+    });
+    await s.initialize();
+    await s.request('tools/list');
+    const created = await s.request('tools/call', { name: 'read_report', arguments: {}, task: {} });
+    expect(errorCode(created)).toBe(-32005);
+    const listed = (await s.request('tasks/list')).result as { tasks: Message[] };
+    expect(listed.tasks).toEqual([]);
+    expect(errorCode(await s.request('tasks/get', { taskId: TOKEN }))).toBe(-32602);
+    await s.close();
+    expect(s.lines.filter((m) => m.method === 'notifications/tasks/status')).toEqual([]);
+    expect(JSON.stringify(s.lines)).not.toContain(TOKEN);
+    expect(JSON.stringify(s.lines)).not.toMatch(HANDLE);
+  });
+
+  it('lists a task once, and makes credentials in its cursor handles the client pages with', async () => {
+    const s = binarySession({
+      initialize: offering,
+      'tools/list': { tools: [tool('read_report')] },
+      'tools/call': { read_report: { task: task('task-1', 'working') } },
+      'tasks/list': {
+        tasks: ['a', 'b', 'a', 'b'].map((said) =>
+          task('task-1', 'working', { statusMessage: said }),
+        ),
+        nextCursor: `c/${TOKEN}`,
+      },
+      [`tasks/list@c/${TOKEN}`]: { tasks: [task('task-1', 'completed')] },
+    });
+    await s.initialize();
+    await s.request('tools/list');
+    await s.request('tools/call', { name: 'read_report', arguments: {}, task: {} });
+    const first = (await s.request('tasks/list')).result as {
+      tasks: Message[];
+      nextCursor: string;
+    };
+    // Two findings: soft, so that each is reported on its own.
+    expect.soft(first.tasks).toEqual([task('task-1', 'working', { statusMessage: 'a' })]);
+    expect.soft(first.nextCursor).toMatch(HANDLE);
+    const next = (await s.request('tasks/list', { cursor: first.nextCursor })).result as Message;
+    expect(next).toEqual({ tasks: [task('task-1', 'completed')] });
+    await s.close();
+    expect(JSON.stringify(s.lines)).not.toContain(TOKEN);
+    // The server pages with its own cursor; one status message, one answer (and the creation).
+    expect(s.received().join('\n')).toContain(`"cursor":"c/${TOKEN}"`);
+    expect(taskCalls(s.trace)).toHaveLength(2);
+  });
+
+  it('mediates at most 64 new status messages per list, listing the rest without theirs', async () => {
+    const names = Array.from({ length: 70 }, (_, i) => `read_part_${i}`);
+    const s = binarySession({
+      initialize: offering,
+      'tools/list': { tools: names.map(tool) },
+      'tools/call': Object.fromEntries(
+        names.map((name, i) => [name, { task: task(`task-${i}`, 'working') }]),
+      ),
+      'tasks/list': {
+        tasks: names.map((_, i) => task(`task-${i}`, 'working', { statusMessage: `step ${i}` })),
+      },
+    });
+    await s.initialize();
+    await s.request('tools/list');
+    for (const name of names) {
+      const created = await s.request('tools/call', { name, arguments: {}, task: {} });
+      expect(created.result).toEqual({ task: task(`task-${names.indexOf(name)}`, 'working') });
+    }
+    const listed = (await s.request('tasks/list')).result as { tasks: Message[] };
+    await s.close();
+    expect(listed.tasks.map((entry) => entry.taskId)).toEqual(names.map((_, i) => `task-${i}`));
+    const said = listed.tasks.filter((entry) => entry.statusMessage !== undefined);
+    expect(said.map((entry) => entry.statusMessage)).toEqual(
+      names.slice(0, 64).map((_, i) => `step ${i}`),
+    );
+    expect(taskCalls(s.trace)).toHaveLength(70 + 64);
+  });
+});

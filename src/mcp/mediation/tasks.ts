@@ -8,11 +8,17 @@
 // `<server>/tasks`, decided and recorded like a log message (credentials made handles, the
 // session labelled), withheld if denied. The deferred result (tasks/result) is mediated by
 // the mediator as the answer of the tool the task runs.
+// A task id is server text that reaches the client unmediated on every status: one the
+// secret scanner flags is malformed (the CreateTaskResult is refused), so only ids
+// accepted at creation are ever shown. A tasks/list answer lists each task once, and
+// mediates at most MAX_LIST_MESSAGES new status messages (the rest are listed without
+// theirs); its nextCursor has credentials made handles, as a catalogue listing's.
 // Tasks the server would create on the client (task-augmented sampling or elicitation)
 // are not mediated: the client's `tasks` capability is withheld from the server.
 // Input distrusted: both peers.
 
 import type { Kernel } from '../../kernel/kernel.js';
+import { containsSecret } from '../../provenance/detect.js';
 import { errorLine, type JsonRpcId, RPC, type RpcRequest, resultLine } from '../jsonrpc.js';
 import { isRecord, type Outcome, offeredTasks } from './methods.js';
 
@@ -31,6 +37,11 @@ const STATUSES = new Set(['working', 'input_required', 'completed', 'failed', 'c
 /** The longest task lifetime or poll interval a client may ask for, or a server give (ms). */
 const MAX_MS = 366 * 24 * 3600 * 1000;
 const MAX_STATUS_MESSAGE = 4096;
+/**
+ * New status messages mediated (each a kernel answer) per tasks/list answer at most: past
+ * that, the list's other tasks are listed without their status message.
+ */
+export const MAX_LIST_MESSAGES = 64;
 
 /** A task's metadata, cut to the members MCP defines. */
 export interface Task {
@@ -59,7 +70,8 @@ export function taskParam(value: unknown): Record<string, number> | string {
 export function taskOf(value: unknown): Task | null {
   if (!isRecord(value)) return null;
   const { taskId, status, ttl, createdAt, lastUpdatedAt, pollInterval, statusMessage } = value;
-  if (typeof taskId !== 'string' || !TASK_ID.test(taskId)) return null;
+  // A credential-shaped id would reach the client raw on every status: malformed.
+  if (typeof taskId !== 'string' || !TASK_ID.test(taskId) || containsSecret(taskId)) return null;
   if (typeof status !== 'string' || !STATUSES.has(status)) return null;
   if (ttl !== null && !isMs(ttl)) return null;
   if (typeof createdAt !== 'string' || !TIMESTAMP.test(createdAt)) return null;
@@ -98,7 +110,8 @@ export interface TaskContext {
 export class Tasks {
   readonly #context: TaskContext;
   readonly #known = new Map<string, Known>();
-  readonly #cursors = new Set<string>();
+  /** A tasks/list cursor as the client was shown it (a handle if it held a credential) -> the server's. */
+  readonly #cursors = new Map<string, string>();
   /** What the server offered at initialize (null: no task-augmented tools/call). */
   #offered: Record<string, unknown> | null = null;
 
@@ -118,7 +131,7 @@ export class Tasks {
 
   /** A cursor the server issued in a tasks/list answer of this session. */
   issued(cursor: string): string | undefined {
-    return this.#cursors.has(cursor) ? cursor : undefined;
+    return this.#cursors.get(cursor);
   }
 
   /** The tool a task of this session runs. */
@@ -181,7 +194,12 @@ export class Tasks {
       content: task,
       intent: `task ${task.taskId} created to run ${tool}`,
     });
-    const shown = answered.result.allowed ? (answered.content as Task) : withoutMessage(task);
+    // Only the status message is taken from the mediated answer: the id stays as accepted.
+    const said = (answered.content as { statusMessage?: unknown }).statusMessage;
+    const shown =
+      answered.result.allowed && typeof said === 'string'
+        ? { ...task, statusMessage: said }
+        : withoutMessage(task);
     if (answered.result.page) this.#context.remember(answered.result.page.id, answered.content);
     this.#remember(task, shown);
     return resultLine(request.id, { task: shown });
@@ -195,20 +213,51 @@ export class Tasks {
     return resultLine(request.id, this.#shown(task));
   }
 
-  /** The answer to tasks/list: this session's tasks only, mediated. */
+  /**
+   * The answer to tasks/list: this session's tasks only, each once (its first entry),
+   * mediated; past MAX_LIST_MESSAGES new status messages, the rest are dropped.
+   */
   list(request: RpcRequest, result: unknown, bad: (what: string) => string): string {
     if (!isRecord(result) || !Array.isArray(result.tasks)) return bad('no tasks list');
     const tasks: Task[] = [];
+    const listed = new Set<string>();
+    let mediated = 0;
     for (const entry of result.tasks.slice(0, MAX_TASKS * 4)) {
       const task = taskOf(entry);
-      if (task !== null && this.#known.has(task.taskId)) tasks.push(this.#shown(task));
+      if (task === null || !this.#known.has(task.taskId) || listed.has(task.taskId)) continue;
+      listed.add(task.taskId);
+      const fresh = this.#isNew(task);
+      if (fresh && mediated >= MAX_LIST_MESSAGES) tasks.push(withoutMessage(task));
+      else tasks.push(this.#shown(task));
+      if (fresh) mediated++;
     }
-    const { nextCursor } = result;
-    const cursor =
-      typeof nextCursor === 'string' && CURSOR.test(nextCursor) ? nextCursor : undefined;
-    if (cursor !== undefined && this.#cursors.size < MAX_CURSORS) this.#cursors.add(cursor);
-    const paged = cursor !== undefined && this.#cursors.has(cursor);
-    return resultLine(request.id, { tasks, ...(paged ? { nextCursor: cursor } : {}) });
+    const shown = this.#cursor(result.nextCursor);
+    return resultLine(request.id, { tasks, ...(shown !== undefined ? { nextCursor: shown } : {}) });
+  }
+
+  /**
+   * A tasks/list nextCursor as the client sees it: of a plain shape, credentials in it
+   * made handles (as a catalogue listing's), remembered under what the client was shown.
+   */
+  #cursor(nextCursor: unknown): string | undefined {
+    if (typeof nextCursor !== 'string' || !CURSOR.test(nextCursor)) return undefined;
+    const { content } = this.#context.kernel.captureSecrets(
+      { nextCursor },
+      `${this.#context.serverId}/tasks/list`,
+    );
+    const shown = (content as { nextCursor?: unknown }).nextCursor;
+    if (typeof shown !== 'string') return undefined;
+    if (!this.#cursors.has(shown) && this.#cursors.size < MAX_CURSORS) {
+      this.#cursors.set(shown, nextCursor);
+    }
+    return this.#cursors.get(shown) === nextCursor ? shown : undefined;
+  }
+
+  /** Whether a task carries a status message not mediated before (a kernel answer). */
+  #isNew(task: Task): boolean {
+    const raw = task.statusMessage;
+    const known = this.#known.get(task.taskId);
+    return raw !== undefined && known !== undefined && known.said?.raw !== raw;
   }
 
   /** notifications/tasks/status: its params for a task of this session, mediated; else null. */
