@@ -232,7 +232,27 @@ function valueConditions(event: SyscallEvent): { conditions: string[]; dropped: 
       dropped.push(role);
     } else if (have.length > 0) conditions.push(`${role} = ${tomlList(have)}`);
   }
-  return { conditions, dropped };
+  const amounts = Array.isArray(values.amounts)
+    ? values.amounts.filter((n): n is number => typeof n === 'number' && Number.isFinite(n))
+    : [];
+  if (unknown.includes('amounts')) dropped.push('amount');
+  else if (amounts.length > 0) {
+    conditions.push(`amount = { min = ${Math.min(...amounts)}, max = ${Math.max(...amounts)} }`);
+  }
+  return { conditions: [...conditions, ...argumentConditions(values.arguments, dropped)], dropped };
+}
+
+/** `[rules.when.arguments]` for the named arguments the run read; others go to `dropped`. */
+function argumentConditions(named: unknown, dropped: string[]): string[] {
+  if (!isRecord(named)) return [];
+  const lines: string[] = [];
+  for (const [name, list] of Object.entries(named)) {
+    const have = strings(list);
+    const exact = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(name) && !have.some((v) => /[*?]/.test(v));
+    if (!Array.isArray(list) || have.length === 0 || !exact) dropped.push(`argument ${name}`);
+    else lines.push(`${name} = ${tomlList(have)}`);
+  }
+  return lines.length > 0 ? ['[rules.when.arguments]', ...lines] : [];
 }
 
 /** The rule that allows exactly this action, placed before the rule that refused it. */
