@@ -155,7 +155,8 @@ export class Catalogue implements CatalogueListings {
 
   /**
    * Refuse calls to descriptors that changed (or appeared) since the catalogue was pinned.
-   * A resource read is gated on the resource, and on a template with that very URI. The
+   * A resource read is gated on the resource, and on every template it may have been read
+   * through (templates.ts: one with that very URI, or whose pattern may match it). The
    * pins are read again first, in case a person approved the change meanwhile.
    */
   gate(kind: SyscallKind, target: string): CatalogueVerdict | undefined {
@@ -169,19 +170,18 @@ export class Catalogue implements CatalogueListings {
     const found = this.#tracker(target);
     if (found === null || !('tracker' in found)) return found ?? undefined;
     const { tracker, name } = found;
-    const suspect = (): PinState | undefined =>
-      tracker.suspect(catalogue, name) ??
-      (catalogue === 'resources' ? tracker.suspect('templates', name) : undefined);
-    if (suspect() === undefined) return undefined;
+    if (unapproved(tracker, catalogue, name) === undefined) return undefined;
     const refreshed = this.#refresh(found.tracker);
     if (refreshed) return refreshed;
-    const state = suspect();
-    if (state === undefined) return undefined;
+    const judged = unapproved(tracker, catalogue, name);
+    if (judged === undefined) return undefined;
+    const through =
+      judged.template === undefined ? '' : ` through template ${loggable(judged.template, 128)},`;
     return {
-      pin: state,
+      pin: judged.state,
       refusal: {
         rule: 'kernel.descriptor-unapproved',
-        reason: `${loggable(name, 128)} is ${state} since ${tracker.serverId}'s catalogue was pinned; review it, then run agentk pins approve --server-id ${tracker.serverId}`,
+        reason: `${loggable(name, 128)}${through} is ${judged.state} since ${tracker.serverId}'s catalogue was pinned; review it, then run agentk pins approve --server-id ${tracker.serverId}`,
       },
     };
   }
@@ -307,6 +307,23 @@ export class Catalogue implements CatalogueListings {
       if (!(tracker instanceof AgentkError)) tracker.flush();
     }
   }
+}
+
+/**
+ * Why a use of `name` is refused, if it is: its descriptor is suspect, or (a resource read)
+ * a template it may have been read through is.
+ */
+function unapproved(
+  tracker: CatalogueTracker,
+  catalogue: CatalogueKind,
+  name: string,
+): { state: PinState; template?: string } | undefined {
+  const own = tracker.suspect(catalogue, name);
+  if (own !== undefined) return { state: own };
+  if (catalogue !== 'resources') return undefined;
+  const exact = tracker.suspect('templates', name);
+  if (exact !== undefined) return { state: exact };
+  return tracker.suspectTemplate(name);
 }
 
 function duplicateRefusal(target: string): { rule: string; reason: string } {

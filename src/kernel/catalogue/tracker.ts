@@ -24,6 +24,12 @@
 //   every new combination).
 // - A kind listed with nothing in it is pinned as listed (its capabilities are recorded):
 //   what a server adds to it later is new, not a first use.
+// - A first listing that never reaches its last page (a server that always gives a next
+//   cursor, a client that does not page, a later page that fails) must not leave first
+//   use open for the run: the next listing of that kind (a first page again) closes it,
+//   as it closes a window, and a descriptor pinned on first use in this run is fixed for
+//   the run (shown again with another hash, it is changed, even while first use is open).
+//   Pages 2..n of the first listing still add names under first use.
 // Input distrusted: descriptors (hashed, never stored raw) and the pin files on disk.
 
 import { AgentkError } from '../../errors.js';
@@ -38,6 +44,7 @@ import {
   type PinState,
   type PinStore,
 } from './pins.js';
+import { templateMayMatch } from './templates.js';
 
 /** What a listing in a window has shown of the names pinned before it. */
 interface WindowSeen {
@@ -93,6 +100,8 @@ export class CatalogueTracker {
    * shown unchanged, and whether it showed one of them changed.
    */
   readonly #windowSeen = new Map<CatalogueKind, WindowSeen>();
+  /** Kinds this run has begun a listing of (a first use or window open past it is closed). */
+  readonly #begun = new Set<CatalogueKind>();
 
   constructor(store: PinStore, serverId: string, now: string) {
     this.#store = store;
@@ -178,6 +187,12 @@ export class CatalogueTracker {
 
   /** A listing of `kind` starts: the pending catalogue of that kind is what it will show. */
   beginListing(kind: CatalogueKind): void {
+    // An earlier listing of this kind never reached its last page: what it pinned on first
+    // use (or added in a window) is the reference from now on, as if it had ended.
+    if (this.#begun.has(kind) && (this.#firstUse.has(kind) || this.#window.has(kind))) {
+      this.endListing(kind);
+    }
+    this.#begun.add(kind);
     this.#pending[kind] = { ...(this.#pins?.[kind] ?? {}) };
     this.#pendingDirty = true;
     this.#windowSeen.delete(kind);
@@ -234,7 +249,11 @@ export class CatalogueTracker {
     const hash = descriptorHash(descriptor);
     this.#pending[kind][name] = hash;
     if (kind === 'templates') this.#unfile(name, hash);
-    if (this.#firstUse.has(kind)) return this.#pin(kind, name, hash);
+    // Under first use, a name already pinned was pinned in this run: it is fixed for the run.
+    const fixed = this.#pins?.[kind][name];
+    if (this.#firstUse.has(kind) && (fixed === undefined || fixed === hash)) {
+      return this.#pin(kind, name, hash);
+    }
     if (this.#window.has(kind)) this.#witness(kind, name, hash);
     const pinned = this.#pins?.[kind][name];
     let state: PinState;
@@ -348,6 +367,19 @@ export class CatalogueTracker {
   /** The unapproved state of a descriptor seen in this run, if any. */
   suspect(kind: CatalogueKind, name: string): PinState | undefined {
     return this.#suspect.get(`${kind}/${name}`)?.state;
+  }
+
+  /**
+   * A suspect template of this run whose pattern may match `uri` (a read through it), and
+   * its state; matching errs towards a match (templates.ts).
+   */
+  suspectTemplate(uri: string): { template: string; state: PinState } | undefined {
+    for (const [key, { state }] of this.#suspect) {
+      if (!key.startsWith('templates/')) continue;
+      const template = key.slice('templates/'.length);
+      if (templateMayMatch(template, uri)) return { template, state };
+    }
+    return undefined;
   }
 
   get serverId(): string {
