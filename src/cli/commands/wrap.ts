@@ -179,6 +179,7 @@ function planWrap(args: ParsedArgs, io: CliIo, config: ClientConfig, where: stri
   return selected(args, config, where).map((name): EntryResult => {
     const kind = kinds.get(name) as EntryKind;
     if (kind.kind === 'skipped') return { name, action: 'skipped', reason: kind.reason };
+    if (kind.kind === 'refused') return { name, action: 'refused', reason: kind.reason };
     const refusal = kind.kind === 'proxied' ? servers.get(name) : undefined;
     if (typeof refusal === 'string') return { name, action: 'refused', reason: refusal };
     const env = kernelEnv(kind.envNames);
@@ -207,6 +208,7 @@ function planUnwrap(args: ParsedArgs, config: ClientConfig, where: string): Entr
   return selected(args, config, where).map((name): EntryResult => {
     const kind = entryKind(config, name, where);
     if (kind.kind === 'skipped') return { name, action: 'skipped', reason: kind.reason };
+    if (kind.kind === 'refused') return { name, action: 'refused', reason: kind.reason };
     if (kind.kind === 'stdio') {
       const note = kind.note !== undefined ? ` (${kind.note})` : '';
       return { name, action: 'not-wrapped', reason: `not behind AgentK${note}` };
@@ -351,11 +353,18 @@ proxy starts servers with PATH and HOME only. Remote entries (url, http, sse) an
 with an envFile are left as they are, and say so; so are entries already behind AgentK:
 started as agentk, <node> /abs/.../bin/agentk.js or npx [-y] agentk-kernel, then
 mcp-proxy-stdio with arguments the proxy accepts (npx agentk is another npm package).
+agentk, node and npx count only as bare names (or this node's absolute path), and
+bin/agentk.js only as this AgentK's or an installed copy's (node_modules/agentk-kernel),
+outside the configuration's project; no entry with an envFile counts. Others are
+wrapped (a second AgentK in front of one is harmless).
 
 Refused, left as it is, one line each on stderr, exit 1 (the other entries are still
 done): an entry whose env sets a name that would configure AgentK's own process once the
 client starts AgentK with it (NODE_OPTIONS, NODE_PATH, LD_*, DYLD_*, AGENTK_*, HOME,
-XDG_STATE_HOME, ...), and an AgentK entry whose proxy arguments the proxy would refuse.
+XDG_STATE_HOME, ...); an entry with an env key that is not a variable name (NAME=...
+would set NAME); an npx AgentK entry whose env sets npm_config_* (npx obeys it, and the
+project's .npmrc: --launcher node is the safe default); and an AgentK entry whose proxy
+arguments the proxy would refuse.
 
 ${OPTIONS}
   --policy FILE      the policy every wrapped entry uses (checked now; written as an
