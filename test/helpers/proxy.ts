@@ -111,6 +111,18 @@ export function traceEvents(path: string): Json[] {
 
 type Message = Record<string, unknown>;
 
+/** The JSON-RPC error code of an answer, if it is an error. */
+export const errorCode = (answer: Message) => (answer.error as { code?: number } | undefined)?.code;
+
+/** The syscalls of a trace with their verdicts, in order. */
+export const traceSyscalls = (trace: string) =>
+  traceEvents(trace)
+    .filter((event) => event.type === 'syscall')
+    .map((event) => ({
+      ...(event.syscall as { kind: string; target: string; labels: string[] }),
+      verdict: (event.decision as { verdict: string }).verdict,
+    }));
+
 /** Every JSON line a stream carries, kept in order, with a wait for one that matches. */
 export interface LineTap {
   readonly lines: Message[];

@@ -5,17 +5,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { binarySession } from '../helpers/binary.js';
-import { traceEvents } from '../helpers/proxy.js';
+import { errorCode, traceSyscalls } from '../helpers/proxy.js';
 
 type Message = Record<string, unknown>;
-const errorCode = (answer: Message) => (answer.error as { code?: number } | undefined)?.code;
-const syscalls = (trace: string) =>
-  traceEvents(trace)
-    .filter((event) => event.type === 'syscall')
-    .map((event) => ({
-      ...(event.syscall as { kind: string; target: string; labels: string[] }),
-      verdict: (event.decision as { verdict: string }).verdict,
-    }));
+const syscalls = traceSyscalls;
 
 const updated = (uri: string, extra: Message = {}) => ({
   jsonrpc: '2.0',

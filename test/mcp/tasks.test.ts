@@ -12,21 +12,14 @@ import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { binarySession } from '../helpers/binary.js';
-import { traceEvents } from '../helpers/proxy.js';
+import { errorCode, traceSyscalls } from '../helpers/proxy.js';
 import { connect, EVERYTHING, proxied, tempTrace } from '../helpers/real.js';
 
 type Message = Record<string, unknown>;
 const TOKEN = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
 const HANDLE = /secret_fd_[0-9a-f]{32}/;
 const MEDIATED = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
-const errorCode = (answer: Message) => (answer.error as { code?: number } | undefined)?.code;
-const syscalls = (trace: string) =>
-  traceEvents(trace)
-    .filter((event) => event.type === 'syscall')
-    .map((event) => ({
-      ...(event.syscall as { kind: string; target: string; labels: string[] }),
-      verdict: (event.decision as { verdict: string }).verdict,
-    }));
+const syscalls = traceSyscalls;
 
 const task = (taskId: string, status: string, extra: Message = {}) => ({
   taskId,
