@@ -32,14 +32,14 @@ export function serverLine(
   passed: Readonly<Record<string, string>>,
   limit: number,
 ): string {
-  let text = line;
+  // Controls out first (an escape inside a token or a passed value would hide it from
+  // what follows), then the passed values and credential formats, then the clip.
+  let text = withoutControls(line);
   for (const [name, value] of Object.entries(passed)) {
     if (name === 'PATH' || name === 'HOME' || value.length < MIN_SECRET_VALUE) continue;
-    text = text.replaceAll(value, `[${name}]`);
+    text = text.replaceAll(withoutControls(value), `[${name}]`);
   }
-  // Controls out before redaction (an escape inside a token would hide it from the
-  // scanner), then redacted, then clipped.
-  const shown = redactSecrets(withoutControls(text)).trimEnd();
+  const shown = redactSecrets(text).trimEnd();
   return shown.length > limit ? `${shown.slice(0, limit)}…` : shown;
 }
 

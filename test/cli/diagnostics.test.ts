@@ -177,6 +177,12 @@ describe('server text shown in the terminal', () => {
     expect(shown.length).toBeLessThanOrEqual(301);
   });
 
+  it('names a passed value even when escapes are woven into it', () => {
+    const value = 'configured-in-the-client';
+    const woven = `auth ${value.slice(0, 9)}\u001b[0m${value.slice(9)} failed`;
+    expect(serverLine(woven, { GITHUB_TOKEN: value }, 2000)).toBe('auth [GITHUB_TOKEN] failed');
+  });
+
   it('has its escapes removed before it is redacted: a token split by colour is still found', () => {
     const coloured = `key ${FAKE_TOKEN.slice(0, 10)}\u001b[1m${FAKE_TOKEN.slice(10)}\u001b[0m end`;
     expect(serverLine(coloured, {}, 2000)).toBe('key [redacted-secret] end');
