@@ -263,7 +263,8 @@ export function clearLive(trace: string): void {
   rmSync(`${trace}${LIVE_SUFFIX}`, { force: true });
 }
 
-const looksLikePath = (ref: string) => ref.includes('/') || ref.includes('\\');
+/** A name on the command line that is a path, not a run id. */
+export const looksLikePath = (ref: string) => ref.includes('/') || ref.includes('\\');
 
 /**
  * The trace a name on the command line means: a path to an existing file; `latest` (the

@@ -72,9 +72,10 @@ const VALUE_KINDS: ReadonlySet<string> = new Set([
   'file.patch',
 ]);
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-const strings = (value: unknown): string[] =>
+/** The strings of a recorded array (anything else in it, or a non-array, is left out). */
+export const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 
 /**

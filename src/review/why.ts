@@ -16,7 +16,7 @@ import { parsePolicyText } from '../policy/load.js';
 import type { PolicyRule } from '../policy/types.js';
 import type { SyscallEvent } from '../recorder/event.js';
 import { OBSERVATION_KINDS } from '../vocabulary.js';
-import { decisionKey, recordedDecision, redecide } from './fork.js';
+import { decisionKey, isRecord, recordedDecision, redecide, strings } from './fork.js';
 import type { ReviewedLog } from './log.js';
 
 /** Where a tainted argument's value was first seen. */
@@ -97,11 +97,6 @@ const CONTEXT_KINDS: ReadonlySet<string> = new Set([
 ]);
 const RESPONSE_KINDS = new Set(['tool.response', 'resource.response', 'prompt.response']);
 const TAINT = ['untrusted', 'external', 'poisoned-suspect'];
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 
 /** The steps of a log that were refused or asked (verdict other than allow). */
 export function refusedSteps(log: ReviewedLog): SyscallEvent[] {

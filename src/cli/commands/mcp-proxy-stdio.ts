@@ -258,9 +258,9 @@ in the workspace (kernel.protected-path).`,
     if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
     const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
     const withheld = withheldCredentials(io.env, config.allowEnv);
-    if (!quiet) announce(config, place, withheld, verbose, io.env, say);
     let refused = 0;
     const childEnv = childEnvironment(io.env, config.allowEnv);
+    if (!quiet) announce(config, place, withheld, verbose ? childEnv : null, say);
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
       kernel,
@@ -310,15 +310,15 @@ function announce(
   config: ProxyConfig,
   place: { readonly trace: string; readonly log: string | null },
   withheld: readonly string[],
-  verbose: boolean,
-  env: Readonly<Record<string, string | undefined>>,
+  /** With --verbose: the environment the server gets (its names are shown). */
+  serverEnv: Readonly<Record<string, string>> | null,
   say: (line: string) => void,
 ): void {
   say(`mediating ${config.command} under ${config.policyPath}; trace ${place.trace}`);
   const line = withheldLine(withheld);
   if (line !== null) say(line);
-  if (verbose) {
-    const passed = Object.keys(childEnvironment(env, config.allowEnv)).join(', ');
+  if (serverEnv !== null) {
+    const passed = Object.keys(serverEnv).join(', ');
     say(`server environment: ${passed}; server log ${place.log ?? 'none'}`);
   }
 }

@@ -13,6 +13,7 @@ import {
 } from '../../config/retention.js';
 import {
   listRuns,
+  looksLikePath,
   type RunSummary,
   resolveRun,
   runFiles,
@@ -79,7 +80,7 @@ export function traceOf(ref: string, args: ParsedArgs, io: CliIo): string {
 
 /** The run `ref` names in one runs directory, by id or unique prefix (never a path). */
 function runIn(ref: string, runs: string, cwd: string): string[] {
-  if (ref.includes('/') || ref.includes('\\')) return [];
+  if (looksLikePath(ref)) return [];
   try {
     return [resolveRun(ref, { runs, workspace: runs, cwd })];
   } catch {
