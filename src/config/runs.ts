@@ -169,7 +169,10 @@ function edges(file: RunFile): {
     // A tail without a newline was cut mid-write; a line longer than the window is no seal.
     const lines = tail.endsWith('\n') ? tail.slice(0, -1).split('\n') : [];
     const whole = lines.length > 1 || window.length === file.bytes;
-    const last = whole ? parsed(lines.at(-1)) : null;
+    // The last event: checkpoint lines (format 2) follow events, they are none.
+    const complete = whole ? lines : [];
+    const at = complete.findLastIndex((line) => !line.startsWith('{"checkpoint":'));
+    const last = at >= (whole && window.length < file.bytes ? 1 : 0) ? parsed(complete[at]) : null;
     return { started: typeof first?.ts === 'string' ? first.ts : null, last };
   } catch {
     return { started: null, last: null };

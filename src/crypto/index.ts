@@ -78,6 +78,15 @@ export interface Signer {
   signHex(message: string | Uint8Array): string;
 }
 
+// The private key of each signer this module made, for the signing thread only
+// (signer-thread.ts hands it to a worker of this process; it never leaves the process).
+const signingKeys = new WeakMap<Signer, KeyObject>();
+
+/** The private key object of a signer this module made, or undefined for any other. */
+export function signingKeyOf(signer: Signer): KeyObject | undefined {
+  return signingKeys.get(signer);
+}
+
 class Ed25519Signer implements Signer {
   readonly algorithm = 'Ed25519' as const;
   readonly publicKey: string;
@@ -95,6 +104,7 @@ class Ed25519Signer implements Signer {
     this.publicKey = spki.subarray(SPKI_ED25519_PREFIX.length).toString('hex');
     this.source = source;
     this.fingerprint = fingerprintOf(this.publicKey);
+    signingKeys.set(this, this.#key);
   }
 
   signHex(message: string | Uint8Array): string {

@@ -9,6 +9,7 @@ export const RECEIPT_DOMAIN = 'agentk/receipt/v1';
 export const HANDLE_DOMAIN = 'agentk/secret-handle/v1';
 export const SEAL_DOMAIN = 'agentk/seal/v1';
 export const APPROVAL_DOMAIN = 'agentk/approval/v1';
+export const CHECKPOINT_DOMAIN = 'agentk/checkpoint/v1';
 
 export function signingMessage(domain: string, fields: Readonly<Record<string, unknown>>): string {
   return `${domain}\0${canonicalize(fields)}`;

@@ -1,10 +1,12 @@
-// Capability receipts and secret handles: the signed, one-shot proofs that the kernel
-// allowed exactly this syscall (receipt) or opened exactly this secret (handle). Both are
-// bound to the run, the agent, the step and the previous event hash, so a receipt cannot
-// be replayed into another log position, and a handle cannot be moved to another receipt.
+// Capability receipts and secret handles: the one-shot proofs that the kernel allowed
+// exactly this syscall (receipt) or opened exactly this secret (handle). Both are bound to
+// the run, the agent, the step and the previous event hash, so a receipt cannot be
+// replayed into another log position, and a handle cannot be moved to another receipt.
+// A receipt is authenticated by the signed checkpoint that covers its event; a handle,
+// which leaves the log as a token, carries its own signature.
 
 import { randomHex, type Signer } from '../crypto/index.js';
-import { HANDLE_DOMAIN, RECEIPT_DOMAIN, signRecord } from '../crypto/signing.js';
+import { HANDLE_DOMAIN, signRecord } from '../crypto/signing.js';
 import { labelsOf, PRIVATE, SECRET } from '../labels/labels.js';
 import type { ReceiptRecord, SecretHandleRecord } from '../recorder/event.js';
 
@@ -35,10 +37,13 @@ export interface ReceiptBinding {
   readonly expires_at: string;
 }
 
-export function mintReceipt(signer: Signer, binding: ReceiptBinding): ReceiptRecord {
-  return signRecord(signer, RECEIPT_DOMAIN, {
+/**
+ * A receipt bound to its place in the chain. Unsigned: the checkpoint or seal that covers
+ * its event authenticates it (format 2); it never leaves the log as a token.
+ */
+export function mintReceipt(binding: ReceiptBinding): ReceiptRecord {
+  return {
     id: `${RECEIPT_PREFIX}${randomHex(16)}`,
-    alg: signer.algorithm,
     agent_id: binding.agent_id,
     run_id: binding.run_id,
     step: binding.step,
@@ -48,9 +53,7 @@ export function mintReceipt(signer: Signer, binding: ReceiptBinding): ReceiptRec
     issued_at: binding.issued_at,
     expires_at: binding.expires_at,
     previous_hash: binding.previous_hash,
-    key_source: signer.source,
-    public_key: signer.publicKey,
-  });
+  };
 }
 
 export interface HandleBinding {

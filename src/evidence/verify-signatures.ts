@@ -1,8 +1,11 @@
 // Signature verification of a flight log, in the same streaming pass as the chain check:
-// every receipt, secret handle and seal must be Ed25519, verify under the key it names,
-// be bound to the event it sits on (syscall, target, scope, step, agent, run, previous
-// hash), be unexpired when used and never reused, and, with pins, be signed by a pinned
-// key. Anything else fails at that line with its own code.
+// every receipt and secret handle must be bound to the event it sits on (syscall, target,
+// scope, step, agent, run, previous hash), be unexpired when used and never reused; every
+// signature (handles, checkpoints and the seal; in format 1 logs each receipt too) must be
+// Ed25519, verify under the key it names, come from the run's one signer and, with pins,
+// a pinned key. A format 2 receipt is authenticated by the checkpoint or seal covering its
+// event (the chain verifier checks those): events after the last of them are reported as
+// covered by no signature. Anything else fails at that line with its own code.
 // Input distrusted: every field of every event.
 
 import { statSync } from 'node:fs';
@@ -13,7 +16,7 @@ import {
   signatureCheck,
   verifyRecordSignature,
 } from '../crypto/signing.js';
-import type { FlightEvent, SyscallEvent } from '../recorder/event.js';
+import type { CheckpointLine, FlightEvent, SyscallEvent } from '../recorder/event.js';
 import { type ChainResult, verifyLogFile, verifyLogText } from '../recorder/verify.js';
 import { isSyscallKind, OBSERVATION_KINDS } from '../vocabulary.js';
 import { isDevelopmentKey } from './keys.js';
@@ -50,6 +53,7 @@ export interface SignatureReport {
   readonly receipts: number;
   readonly handles: number;
   readonly seals: number;
+  readonly checkpoints: number;
   readonly signers: readonly SignerSummary[];
 }
 
@@ -63,6 +67,19 @@ export interface SignatureVerification {
 type Problem = { readonly code: SignatureFailureCode; readonly detail: string } | undefined;
 
 const RECEIPT_ID = /^rcpt_[0-9a-f]{32}$/;
+/** A format 2 receipt: its binding, no signature of its own. */
+const RECEIPT_V2_KEYS = [
+  'agent_id',
+  'expires_at',
+  'id',
+  'issued_at',
+  'previous_hash',
+  'run_id',
+  'scope',
+  'step',
+  'syscall',
+  'target',
+];
 const HANDLE_ID = /^secret_fd_[0-9a-f]{32}$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -77,6 +94,7 @@ class SignatureChecker {
   receipts = 0;
   handles = 0;
   seals = 0;
+  checkpoints = 0;
   readonly #signers = new Map<string, { sources: Set<string>; count: number }>();
   readonly #receiptIds = new Set<string>();
   readonly #handleIds = new Set<string>();
@@ -131,6 +149,12 @@ class SignatureChecker {
     return undefined;
   }
 
+  /** A checkpoint the chain verifier found valid: its signer, like every other. */
+  visitCheckpoint = (line: CheckpointLine): Problem => {
+    this.checkpoints += 1;
+    return this.#signed('checkpoint', null, line.checkpoint as unknown as Record<string, unknown>);
+  };
+
   visit = (event: FlightEvent): Problem => {
     if (event.type === 'seal') {
       this.seals += 1;
@@ -154,16 +178,8 @@ class SignatureChecker {
       if (receipt === null && isSyscallKind(kind) && OBSERVATION_KINDS.has(kind)) return undefined;
       return { code: 'receipt-missing', detail: 'an allowed action has no receipt' };
     }
-    if (
-      typeof receipt.id !== 'string' ||
-      !RECEIPT_ID.test(receipt.id) ||
-      typeof receipt.signature !== 'string' ||
-      typeof receipt.public_key !== 'string'
-    ) {
-      return { code: 'receipt-shape', detail: 'receipt is missing its id, key or signature' };
-    }
-    const signed = this.#signed('receipt', RECEIPT_DOMAIN, receipt as Record<string, unknown>);
-    if (signed) return signed;
+    const problem = receiptShapeProblem(event.v, receipt) ?? this.#receiptSignature(event, receipt);
+    if (problem) return problem;
     const { kind, target } = event.syscall;
     const bindings: [string, unknown, unknown][] = [
       ['syscall', receipt.syscall, kind],
@@ -195,6 +211,11 @@ class SignatureChecker {
     this.#receiptIds.add(receipt.id);
     this.receipts += 1;
     return undefined;
+  }
+
+  /** Format 1: the receipt's own signature. Format 2 has none (a checkpoint covers it). */
+  #receiptSignature(event: SyscallEvent, receipt: Record<string, unknown>): Problem {
+    return event.v === 1 ? this.#signed('receipt', RECEIPT_DOMAIN, receipt) : undefined;
   }
 
   #handle(event: SyscallEvent): Problem {
@@ -250,6 +271,7 @@ class SignatureChecker {
       receipts: this.receipts,
       handles: this.handles,
       seals: this.seals,
+      checkpoints: this.checkpoints,
       signers: [...this.#signers].map(([key, { sources, count }]) => {
         const label = this.#pins?.label(key);
         return {
@@ -261,6 +283,22 @@ class SignatureChecker {
       }),
     };
   }
+}
+
+/** What is wrong with the shape of a receipt of a format `version` log, or undefined. */
+function receiptShapeProblem(version: number, receipt: Record<string, unknown>): Problem {
+  if (typeof receipt.id !== 'string' || !RECEIPT_ID.test(receipt.id)) {
+    return { code: 'receipt-shape', detail: 'receipt id is malformed' };
+  }
+  if (version === 1) {
+    return typeof receipt.signature === 'string' && typeof receipt.public_key === 'string'
+      ? undefined
+      : { code: 'receipt-shape', detail: 'receipt is missing its key or signature' };
+  }
+  const keys = Object.keys(receipt);
+  return keys.length === RECEIPT_V2_KEYS.length && RECEIPT_V2_KEYS.every((key) => key in receipt)
+    ? undefined
+    : { code: 'receipt-shape', detail: 'receipt has missing or unexpected fields' };
 }
 
 /** Logs from this size on verify their signatures on a second thread. */
@@ -284,7 +322,11 @@ export function verifySignaturesFile(path: string, pins?: TrustPins): SignatureV
     let fast: SignatureVerification | null = null;
     try {
       const checker = new SignatureChecker(pins, pool);
-      const chain = verifyLogFile<SignatureFailureCode>(path, checker.visit);
+      const chain = verifyLogFile<SignatureFailureCode>(
+        path,
+        checker.visit,
+        checker.visitCheckpoint,
+      );
       fast = { chain, report: checker.report(), threads: 2 };
     } finally {
       const confirmed = pool.finish();
@@ -293,12 +335,12 @@ export function verifySignaturesFile(path: string, pins?: TrustPins): SignatureV
     if (fast && (fast.chain.ok || fast.chain.code === 'unsealed')) return fast;
   }
   const checker = new SignatureChecker(pins);
-  const chain = verifyLogFile<SignatureFailureCode>(path, checker.visit);
+  const chain = verifyLogFile<SignatureFailureCode>(path, checker.visit, checker.visitCheckpoint);
   return { chain, report: checker.report(), threads: 1 };
 }
 
 export function verifySignaturesText(text: string, pins?: TrustPins): SignatureVerification {
   const checker = new SignatureChecker(pins);
-  const chain = verifyLogText<SignatureFailureCode>(text, checker.visit);
+  const chain = verifyLogText<SignatureFailureCode>(text, checker.visit, checker.visitCheckpoint);
   return { chain, report: checker.report(), threads: 1 };
 }

@@ -19,7 +19,7 @@ import { type Label, labelsOf, POISONED, PRIVATE, SECRET } from '../labels/label
 import type { CompiledPolicy } from '../policy/compile.js';
 import { globMatch } from '../policy/glob.js';
 import type { SealEvent, SecretHandleRecord, SyscallEvent } from '../recorder/event.js';
-import { FlightRecorder } from '../recorder/recorder.js';
+import type { FlightRecorder } from '../recorder/recorder.js';
 import { type SyscallKind, sinksOf } from '../vocabulary.js';
 import type { Analysis, AnalysisState, Refusal } from './analysis/analysis.js';
 import { admit, analyze } from './analysis/analyze.js';
@@ -38,7 +38,7 @@ import {
   type Subject,
   subjectOf,
 } from './evidence/event.js';
-import { compiled, type KernelOptions, newRunId, sinkOf } from './options.js';
+import { compiled, type KernelOptions, newRunId, recorderOf } from './options.js';
 import { type ParsedRequest, parseRequest } from './request.js';
 import { type OpenSecret, SecretVault } from './secrets/vault.js';
 import { analysisState } from './state.js';
@@ -100,7 +100,7 @@ export class Kernel {
     this.#extraGrants = [...(options.grants ?? [])];
     this.#approver = options.approver;
     this.#receiptTtl = options.receiptTtlMs ?? DEFAULT_RECEIPT_TTL_MS;
-    this.#recorder = new FlightRecorder(sinkOf(options.trace), this.runId);
+    this.#recorder = recorderOf(options, this.runId, this.signer, this.#clock);
     this.#context = new ContextStore(this.agentId, options.roots);
     this.#catalogue = new Catalogue(options.pins, this.#clock);
     this.#vault = new SecretVault(options.secretStores ?? []);

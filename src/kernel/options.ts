@@ -4,6 +4,7 @@
 import { type Signer, sha256Hex } from '../crypto/index.js';
 import { CompiledPolicy } from '../policy/compile.js';
 import type { Policy } from '../policy/types.js';
+import { FlightRecorder } from '../recorder/recorder.js';
 import { type Durability, FileSink, type LogSink, MemorySink } from '../recorder/sink.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { PinStore } from './catalogue/pins.js';
@@ -66,6 +67,12 @@ export interface KernelOptions {
   readonly approver?: Approver;
   readonly runId?: string;
   readonly receiptTtlMs?: number;
+  /**
+   * Signed checkpoints of the chain, which authenticate the receipts of the events they
+   * cover (docs/flight-log.md): at most one per `intervalMs` (default 5), signed off the
+   * main thread, one soon after the log goes idle. `false` leaves it to the seal.
+   */
+  readonly checkpoints?: { readonly intervalMs?: number } | false;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly clock?: () => number;
 }
@@ -82,7 +89,22 @@ export function newRunId(now: number = Date.now()): string {
   return `${stamp}-${sha256Hex(`${now}:${Math.random()}:${process.pid}`).slice(0, 8)}`;
 }
 
-export function sinkOf(trace: KernelOptions['trace']): LogSink {
+function sinkOf(trace: KernelOptions['trace']): LogSink {
   if (trace === undefined) return new MemorySink();
   return 'sink' in trace ? trace.sink : new FileSink(trace.path, trace.durability ?? 'flush');
+}
+
+/** The kernel's flight recorder: its sink, and its checkpoints signed by the run's signer. */
+export function recorderOf(
+  options: KernelOptions,
+  runId: string,
+  signer: Signer,
+  clock: () => number,
+): FlightRecorder {
+  const { checkpoints } = options;
+  return new FlightRecorder(
+    sinkOf(options.trace),
+    runId,
+    checkpoints === false ? undefined : { signer, clock, intervalMs: checkpoints?.intervalMs },
+  );
 }

@@ -3,7 +3,12 @@
 
 import type { Label } from '../labels/labels.js';
 
-export const EVENT_FORMAT_VERSION = 1;
+/**
+ * Format 2: receipts are authenticated by signed checkpoints of the chain (and the seal),
+ * not signed one by one. Format 1 logs, whose receipts each carry a signature, still verify.
+ */
+export const EVENT_FORMAT_VERSION = 2;
+export type EventFormatVersion = 1 | 2;
 export const GENESIS_HASH = '0'.repeat(64);
 export const EVENT_HASH_DOMAIN = 'agentk/event/v1';
 
@@ -31,9 +36,13 @@ export interface SyscallRecord {
   readonly detail?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A capability receipt: what the kernel allowed, bound to its place in the chain. From
+ * format 2 it is authenticated by the checkpoint or seal that covers its event; format 1
+ * receipts also carry their own signature (`alg`, `key_source`, `public_key`, `signature`).
+ */
 export interface ReceiptRecord {
   readonly id: string;
-  readonly alg: 'Ed25519';
   readonly agent_id: string;
   readonly run_id: string;
   readonly step: number;
@@ -43,9 +52,11 @@ export interface ReceiptRecord {
   readonly issued_at: string;
   readonly expires_at: string;
   readonly previous_hash: string;
-  readonly key_source: string;
-  readonly public_key: string;
-  readonly signature: string;
+  /** Format 1 only. */
+  readonly alg?: 'Ed25519';
+  readonly key_source?: string;
+  readonly public_key?: string;
+  readonly signature?: string;
 }
 
 export interface SecretHandleRecord {
@@ -79,7 +90,7 @@ export interface DecisionRecord {
 }
 
 interface EventBase {
-  readonly v: typeof EVENT_FORMAT_VERSION;
+  readonly v: EventFormatVersion;
   readonly step: number;
   readonly ts: string;
   readonly run_id: string;
@@ -112,6 +123,36 @@ export interface SealEvent extends EventBase {
 }
 
 export type FlightEvent = SyscallEvent | SealEvent;
+
+/**
+ * A signed statement that the chain held `event_count` events ending in `head_hash`
+ * (format 2). Not an event: it takes no step and is not chained, so where the signing
+ * thread's answer lands between events changes nothing else in the log; every receipt of
+ * the events it covers is authenticated by it.
+ */
+export interface CheckpointRecord {
+  readonly run_id: string;
+  readonly ts: string;
+  readonly event_count: number;
+  readonly head_hash: string;
+  readonly alg: 'Ed25519';
+  readonly key_source: string;
+  readonly public_key: string;
+  readonly signature: string;
+}
+
+/**
+ * A checkpoint whose signature comes back more than this many events behind the head is
+ * dropped and signed again: a verifier remembers twice as many recent hashes to check one.
+ */
+export const MAX_CHECKPOINT_LAG = 16_384;
+
+/** The line a checkpoint is written as. */
+export interface CheckpointLine {
+  readonly v: 2;
+  readonly type: 'checkpoint';
+  readonly checkpoint: CheckpointRecord;
+}
 
 /** An event before the recorder assigns its place in the chain. */
 export type UnchainedEvent =

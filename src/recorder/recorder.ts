@@ -1,32 +1,59 @@
 // The flight recorder: assigns each event its step and previous hash, encodes it, and
 // appends it to the sink before returning, so the caller's effect always follows its
-// evidence. A run that ends normally is sealed with a signed seal event (count and head).
+// evidence. Signed checkpoints of the chain follow the events (at most one per interval,
+// signed off the main thread, one soon after the log goes idle); a run that ends normally
+// is sealed with a signed seal event (count and head).
 
+import { canonicalize } from '../crypto/canonical.js';
 import type { Signer } from '../crypto/index.js';
-import { SEAL_DOMAIN, signRecord } from '../crypto/signing.js';
+import { signLater } from '../crypto/signer-thread.js';
+import { CHECKPOINT_DOMAIN, SEAL_DOMAIN, signingMessage, signRecord } from '../crypto/signing.js';
 import { AgentkError } from '../errors.js';
 import { encodeEvent } from './encode.js';
 import {
+  type CheckpointLine,
+  type CheckpointRecord,
   EVENT_FORMAT_VERSION,
   type FlightEvent,
   GENESIS_HASH,
+  MAX_CHECKPOINT_LAG,
   type SealEvent,
   type SealRecord,
   type UnchainedEvent,
 } from './event.js';
 import type { LogSink } from './sink.js';
 
+/** How the recorder signs checkpoints of its chain. */
+export interface CheckpointOptions {
+  readonly signer: Signer;
+  /** The least time between two checkpoints, in ms (default 5). */
+  readonly intervalMs?: number | undefined;
+  /** The checkpoint's `ts` (default Date.now). */
+  readonly clock?: () => number;
+  /** Signs a message (default: on the process's signing thread). */
+  readonly sign?: (message: string) => Promise<string>;
+}
+
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5;
+
 export class FlightRecorder {
   readonly runId: string;
   readonly #sink: LogSink;
+  readonly #checkpoints: CheckpointOptions | undefined;
   #count = 0;
   #head = GENESIS_HASH;
   #sealed = false;
   #closed = false;
+  /** Events covered by the last checkpoint written. */
+  #covered = 0;
+  #timer: NodeJS.Timeout | null = null;
+  /** The checkpoint being signed, until it is written or dropped. */
+  #signing: Promise<void> | null = null;
 
-  constructor(sink: LogSink, runId: string) {
+  constructor(sink: LogSink, runId: string, checkpoints?: CheckpointOptions) {
     this.#sink = sink;
     this.runId = runId;
+    this.#checkpoints = checkpoints;
   }
 
   get path(): string | null {
@@ -61,7 +88,63 @@ export class FlightRecorder {
     this.#sink.append(`${line}\n`);
     this.#count += 1;
     this.#head = hash;
+    this.#schedule();
     return { ...fields, event_hash: hash } as FlightEvent;
+  }
+
+  /** Events covered by a signed checkpoint written so far (the seal aside). */
+  get checkpointed(): number {
+    return this.#covered;
+  }
+
+  /** A checkpoint is due one interval after the first event it would cover. */
+  #schedule(): void {
+    if (!this.#checkpoints || this.#timer || this.#signing || this.#closed) return;
+    const interval = this.#checkpoints.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.checkpoint();
+    }, interval);
+    this.#timer.unref();
+  }
+
+  /**
+   * Sign a checkpoint of the chain as it stands and write it when the signature comes back
+   * (now, rather than when due). Resolves once it is written or dropped; never rejects.
+   */
+  checkpoint(): Promise<void> {
+    if (this.#signing) return this.#signing;
+    const options = this.#checkpoints;
+    if (!options || this.#closed || this.#count === this.#covered) return Promise.resolve();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const { signer } = options;
+    const fields = {
+      alg: signer.algorithm,
+      event_count: this.#count,
+      head_hash: this.#head,
+      key_source: signer.source,
+      public_key: signer.publicKey,
+      run_id: this.runId,
+      ts: new Date((options.clock ?? Date.now)()).toISOString(),
+    };
+    const sign = options.sign ?? ((message: string) => signLater(signer, message));
+    this.#signing = sign(signingMessage(CHECKPOINT_DOMAIN, fields))
+      .then((signature) => this.#writeCheckpoint({ ...fields, signature }))
+      .catch(() => undefined)
+      .finally(() => {
+        this.#signing = null;
+        if (this.#count > this.#covered) this.#schedule();
+      });
+    return this.#signing;
+  }
+
+  #writeCheckpoint(checkpoint: CheckpointRecord): void {
+    if (this.#closed || this.#count - checkpoint.event_count > MAX_CHECKPOINT_LAG) return;
+    const line: CheckpointLine = { checkpoint, type: 'checkpoint', v: 2 };
+    // A write that fails loses only this checkpoint; the next event's append fails closed.
+    this.#sink.append(`${canonicalize(line)}\n`);
+    this.#covered = checkpoint.event_count;
   }
 
   /** Append the signed seal (event count and head hash) and close the log. */
@@ -94,6 +177,8 @@ export class FlightRecorder {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
     this.#sink.close();
   }
 }

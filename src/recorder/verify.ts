@@ -7,20 +7,20 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { sortedCanonical } from '../crypto/canonical.js';
-import { domainHash, isHex64 } from '../crypto/index.js';
+import { domainHash } from '../crypto/index.js';
 import { SEAL_DOMAIN, verifyRecordSignature } from '../crypto/signing.js';
 import { AgentkError } from '../errors.js';
-import { isLabel } from '../labels/labels.js';
-import { isSinkClass } from '../vocabulary.js';
+import { CheckpointBook } from './checkpoints.js';
 import { type EncodedEvent, encodeEvent } from './encode.js';
 import {
-  EVENT_FORMAT_VERSION,
+  type CheckpointLine,
   EVENT_HASH_DOMAIN,
   type FlightEvent,
   GENESIS_HASH,
   type SealEvent,
 } from './event.js';
 import { readLines } from './lines.js';
+import { eventShapeProblem } from './shape.js';
 
 export const MAX_EVENT_LINE_BYTES = 16 * 1024 * 1024;
 
@@ -39,12 +39,18 @@ export type ChainFailureCode =
   | 'run-mismatch'
   | 'seal-mismatch'
   | 'seal-signature'
+  | 'checkpoint-mismatch'
+  | 'checkpoint-signature'
   | 'after-seal';
 
 export interface ChainOk {
   readonly ok: true;
   /** Syscall events (the seal not counted). */
   readonly events: number;
+  /** Format 1 or 2 (see event.ts). */
+  readonly version: number;
+  /** Valid signed checkpoints read (format 2). */
+  readonly checkpoints: number;
   readonly headHash: string;
   readonly runId: string;
   readonly seal: SealEvent;
@@ -59,6 +65,8 @@ export interface ChainFailure<C extends string = never> {
   /** Events verified intact before the problem. */
   readonly events: number;
   readonly headHash: string;
+  /** Of those, the events a valid signed checkpoint covers (the rest are signed by nothing). */
+  readonly covered: number;
 }
 
 export type ChainResult<C extends string = never> = ChainOk | ChainFailure<C>;
@@ -72,9 +80,14 @@ export type EventVisitor<C extends string = never> = (
   line: number,
 ) => { readonly code: C; readonly detail: string } | undefined;
 
+/** A hook that sees each valid checkpoint line (signer checks) in the same pass. */
+export type CheckpointVisitor<C extends string = never> = (
+  line: CheckpointLine,
+  at: number,
+) => { readonly code: C; readonly detail: string } | undefined;
+
 // ignoreBOM: a byte-order mark is content like any other byte, never silently dropped.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const VERDICTS: readonly string[] = ['allow', 'deny', 'ask'];
 
 /** Incremental verifier: feed lines in order, then call finish(). */
 export class ChainVerifier<C extends string = never> {
@@ -83,11 +96,15 @@ export class ChainVerifier<C extends string = never> {
   #head = GENESIS_HASH;
   #runId: string | null = null;
   #seal: SealEvent | null = null;
+  #version: number | null = null;
+  readonly #checkpoints = new CheckpointBook();
   #failure: ChainFailure<C> | null = null;
   readonly #visit: EventVisitor<C> | undefined;
+  readonly #visitCheckpoint: CheckpointVisitor<C> | undefined;
 
-  constructor(visit?: EventVisitor<C>) {
+  constructor(visit?: EventVisitor<C>, visitCheckpoint?: CheckpointVisitor<C>) {
     this.#visit = visit;
+    this.#visitCheckpoint = visitCheckpoint;
   }
 
   get failed(): boolean {
@@ -100,7 +117,8 @@ export class ChainVerifier<C extends string = never> {
   }
 
   #failureAt(line: number, code: ChainFailureCode | C, detail: string): ChainFailure<C> {
-    return { ok: false, code, line, detail, events: this.#events, headHash: this.#head };
+    const covered = this.#checkpoints.covered;
+    return { ok: false, code, line, detail, events: this.#events, headHash: this.#head, covered };
   }
 
   /** Check the next line. Returns false once the log has failed. */
@@ -116,6 +134,9 @@ export class ChainVerifier<C extends string = never> {
     const read = readLine(bytes, terminated);
     if ('code' in read) return this.#fail(read.code, read.detail);
     const { event, text } = read;
+    const version = this.#versionProblem(event);
+    if (version) return this.#fail(version.code, version.detail);
+    if (event.type === 'checkpoint') return this.#checkpoint(event, text, terminated);
     const problem =
       this.#chainProblem(event) ??
       integrityProblem(event, text, terminated) ??
@@ -125,7 +146,33 @@ export class ChainVerifier<C extends string = never> {
     if (event.type === 'seal') this.#seal = event;
     else this.#events += 1;
     this.#head = event.event_hash;
+    if (event.type !== 'seal') this.#checkpoints.event(event.step, event.event_hash);
     const visited = this.#visit?.(event, this.#line);
+    if (visited !== undefined) return this.#fail(visited.code, visited.detail);
+    return true;
+  }
+
+  /** Every line of a log has the format of its first; checkpoints come with format 2. */
+  #versionProblem(event: FlightEvent | CheckpointLine): LineProblem | undefined {
+    this.#version ??= event.v;
+    if (event.v !== this.#version) {
+      return {
+        code: 'bad-shape',
+        detail: `format ${event.v} line in a format ${this.#version} log`,
+      };
+    }
+    if (event.type === 'checkpoint' && event.v !== 2) {
+      return { code: 'bad-shape', detail: 'a checkpoint in a format 1 log' };
+    }
+    return undefined;
+  }
+
+  /** A checkpoint line: checked against the chain so far, then shown to its visitor. */
+  #checkpoint(line: CheckpointLine, text: string, terminated: boolean): boolean {
+    if (!terminated) return this.#fail('torn-tail', 'last line is incomplete (cut off mid-write)');
+    const problem = this.#checkpoints.check(line, text, this.#events, this.#runId);
+    if (problem) return this.#fail(problem.code, problem.detail);
+    const visited = this.#visitCheckpoint?.(line, this.#line);
     if (visited !== undefined) return this.#fail(visited.code, visited.detail);
     return true;
   }
@@ -191,6 +238,8 @@ export class ChainVerifier<C extends string = never> {
     return {
       ok: true,
       events: this.#events,
+      version: this.#version ?? 1,
+      checkpoints: this.#checkpoints.count,
       headHash: this.#seal.previous_hash,
       runId: this.#runId ?? '',
       seal: this.#seal,
@@ -202,10 +251,11 @@ export class ChainVerifier<C extends string = never> {
 export function verifyLogFile<C extends string = never>(
   path: string,
   visit?: EventVisitor<C>,
+  visitCheckpoint?: CheckpointVisitor<C>,
 ): ChainResult<C> {
   if (!existsSync(path)) throw new AgentkError('FILE_NOT_FOUND', `no such log: ${path}`);
   if (!statSync(path).isFile()) throw new AgentkError('FILE_UNREADABLE', `not a file: ${path}`);
-  const verifier = new ChainVerifier<C>(visit);
+  const verifier = new ChainVerifier<C>(visit, visitCheckpoint);
   try {
     for (const raw of readLines(path, MAX_EVENT_LINE_BYTES)) {
       if (!verifier.push(raw.bytes, raw.terminated, raw.oversized)) break;
@@ -221,8 +271,9 @@ export function verifyLogFile<C extends string = never>(
 export function verifyLogText<C extends string = never>(
   text: string,
   visit?: EventVisitor<C>,
+  visitCheckpoint?: CheckpointVisitor<C>,
 ): ChainResult<C> {
-  const verifier = new ChainVerifier<C>(visit);
+  const verifier = new ChainVerifier<C>(visit, visitCheckpoint);
   const bytes = Buffer.from(text, 'utf8');
   let start = 0;
   while (start < bytes.length) {
@@ -235,87 +286,6 @@ export function verifyLogText<C extends string = never>(
   return verifier.finish();
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The keys a record must have (all of `required`, nothing beyond `optional`). */
-function keysProblem(
-  what: string,
-  record: Record<string, unknown>,
-  required: readonly string[],
-  optional: readonly string[] = [],
-): string | undefined {
-  for (const key of required) if (!(key in record)) return `${what} is missing ${key}`;
-  for (const key of Object.keys(record)) {
-    if (!required.includes(key) && !optional.includes(key))
-      return `${what} has an unexpected field`;
-  }
-  return undefined;
-}
-
-const SYSCALL_EVENT_KEYS = [
-  'v',
-  'type',
-  'step',
-  'ts',
-  'run_id',
-  'agent_id',
-  'syscall',
-  'decision',
-  'previous_hash',
-  'event_hash',
-];
-const SEAL_EVENT_KEYS = [
-  'v',
-  'type',
-  'step',
-  'ts',
-  'run_id',
-  'agent_id',
-  'seal',
-  'previous_hash',
-  'event_hash',
-];
-const SYSCALL_KEYS = [
-  'kind',
-  'target',
-  'intent',
-  'labels',
-  'control_labels',
-  'inputs',
-  'capability',
-  'sinks',
-];
-const DECISION_KEYS = [
-  'verdict',
-  'effect',
-  'rule',
-  'reason',
-  'missing_capability',
-  'receipt',
-  'secret_handle',
-  'request_hash',
-];
-const SEAL_KEYS = [
-  'run_id',
-  'ts',
-  'agent_id',
-  'event_count',
-  'head_hash',
-  'alg',
-  'key_source',
-  'public_key',
-  'signature',
-];
-
-function isStringList(value: unknown, allowed?: (item: string) => boolean): boolean {
-  return (
-    Array.isArray(value) &&
-    value.every((item) => typeof item === 'string' && (!allowed || allowed(item)))
-  );
-}
-
 interface LineProblem {
   readonly code: ChainFailureCode;
   readonly detail: string;
@@ -325,7 +295,7 @@ interface LineProblem {
 function readLine(
   bytes: Uint8Array,
   terminated: boolean,
-): { readonly event: FlightEvent; readonly text: string } | LineProblem {
+): { readonly event: FlightEvent | CheckpointLine; readonly text: string } | LineProblem {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -342,7 +312,7 @@ function readLine(
   }
   const shapeProblem = eventShapeProblem(value);
   if (shapeProblem) return { code: 'bad-shape', detail: shapeProblem };
-  return { event: value as FlightEvent, text };
+  return { event: value as FlightEvent | CheckpointLine, text };
 }
 
 /** Whether the line is its event's canonical encoding, its hash matches, and it is whole. */
@@ -371,105 +341,6 @@ function integrityProblem(
   }
   if (!terminated) {
     return { code: 'torn-tail', detail: 'last line has no newline (cut off mid-write)' };
-  }
-  return undefined;
-}
-
-/**
- * Structural check of a parsed event: exactly the fields the writer produces, with the
- * right types, so that a verified log can be read by review tools without surprises and
- * no unsigned, unexpected field can ride along. Returns a reason, or undefined.
- */
-function eventShapeProblem(value: unknown): string | undefined {
-  if (!isObject(value)) return 'line is not a JSON object';
-  if (value.v !== EVENT_FORMAT_VERSION)
-    return `unsupported event format version ${JSON.stringify(value.v)}`;
-  if (value.type !== 'syscall' && value.type !== 'seal') return 'unknown event type';
-  const top = keysProblem(
-    'event',
-    value,
-    value.type === 'seal' ? SEAL_EVENT_KEYS : SYSCALL_EVENT_KEYS,
-  );
-  if (top) return top;
-  if (!Number.isSafeInteger(value.step) || (value.step as number) < 1)
-    return 'step is not a positive integer';
-  if (typeof value.ts !== 'string' || Number.isNaN(Date.parse(value.ts)))
-    return 'ts is not a timestamp';
-  if (typeof value.run_id !== 'string') return 'run_id is not a string';
-  if (typeof value.agent_id !== 'string') return 'agent_id is not a string';
-  if (!isHex64(value.previous_hash)) return 'previous_hash is not 64 hex digits';
-  if (!isHex64(value.event_hash)) return 'event_hash is not 64 hex digits';
-  if (value.type === 'seal') return sealShapeProblem(value.seal);
-  return syscallShapeProblem(value.syscall) ?? decisionShapeProblem(value.decision);
-}
-
-function sealShapeProblem(seal: unknown): string | undefined {
-  if (!isObject(seal)) return 'seal is not an object';
-  const problem = keysProblem('seal', seal, SEAL_KEYS);
-  if (problem) return problem;
-  if (!Number.isSafeInteger(seal.event_count) || !isHex64(seal.head_hash)) {
-    return 'seal event_count or head_hash is malformed';
-  }
-  return undefined;
-}
-
-function syscallShapeProblem(syscall: unknown): string | undefined {
-  if (!isObject(syscall)) return 'syscall is not an object';
-  const syscallProblem = keysProblem('syscall', syscall, SYSCALL_KEYS, ['detail']);
-  if (syscallProblem) return syscallProblem;
-  for (const key of ['kind', 'target', 'intent', 'capability'] as const) {
-    if (typeof syscall[key] !== 'string') return `syscall ${key} is not a string`;
-  }
-  if (!isStringList(syscall.labels, isLabel) || !isStringList(syscall.control_labels, isLabel)) {
-    return 'syscall labels are not known labels';
-  }
-  if (!isStringList(syscall.sinks, isSinkClass)) return 'syscall sinks are not sink classes';
-  if (syscall.detail !== undefined && !isObject(syscall.detail))
-    return 'syscall detail is not an object';
-  if (!Array.isArray(syscall.inputs)) return 'syscall inputs is not a list';
-  for (const input of syscall.inputs) {
-    if (!isObject(input) || keysProblem('input', input, ['ref', 'sha256'], ['labels'])) {
-      return 'a syscall input is malformed';
-    }
-    if (typeof input.ref !== 'string' || !isHex64(input.sha256))
-      return 'a syscall input is malformed';
-    if (input.labels !== undefined && !isStringList(input.labels, isLabel))
-      return 'a syscall input has unknown labels';
-  }
-  return undefined;
-}
-
-function decisionShapeProblem(decision: unknown): string | undefined {
-  if (!isObject(decision)) return 'decision is not an object';
-  const decisionProblem = keysProblem('decision', decision, DECISION_KEYS, ['shadow']);
-  if (decisionProblem) return decisionProblem;
-  if (
-    !VERDICTS.includes(decision.verdict as string) ||
-    !VERDICTS.includes(decision.effect as string)
-  ) {
-    return 'decision has an unknown verdict or effect';
-  }
-  if (typeof decision.rule !== 'string' || typeof decision.reason !== 'string') {
-    return 'decision rule or reason is not a string';
-  }
-  if (decision.missing_capability !== null && typeof decision.missing_capability !== 'string') {
-    return 'decision missing_capability is malformed';
-  }
-  if (decision.receipt !== null && !isObject(decision.receipt))
-    return 'decision receipt is malformed';
-  if (decision.secret_handle !== null && !isObject(decision.secret_handle)) {
-    return 'decision secret_handle is malformed';
-  }
-  if (!isHex64(decision.request_hash)) return 'decision request_hash is not 64 hex digits';
-  const shadow = decision.shadow;
-  if (
-    shadow !== undefined &&
-    (!isObject(shadow) ||
-      keysProblem('shadow', shadow, ['effect', 'rule']) !== undefined ||
-      !VERDICTS.includes(shadow.effect as string) ||
-      typeof shadow.rule !== 'string')
-  ) {
-    return 'decision shadow is malformed';
   }
   return undefined;
 }

@@ -315,7 +315,7 @@ function smokes(example: (file: string) => string, cwd: string, publicKey: strin
         '--trusted-public-key',
         publicKey,
       ],
-      what: "the proxy session's trace verifies, receipts and seal signed by the active signer",
+      what: "the proxy session's trace verifies, checkpoints and seal signed by the active signer",
     },
     {
       name: 'proxy-error-redaction',

@@ -83,10 +83,9 @@ describe('agentk (no arguments) and agentk demo', () => {
     const demo = agentk(['demo'], { cwd, env: { AGENTK_SIGNING_KEY_HEX: '42'.repeat(32) } });
     expect(demo.code).toBe(0);
     expect(demo.stdout).toMatch(/\(environment key\)/);
-    const event = JSON.parse(
-      readFileSync(join(cwd, '.agentk/runs/latest.jsonl'), 'utf8').split('\n')[0] as string,
-    );
-    expect(event.decision.receipt.key_source).toBe('environment');
+    const lines = readFileSync(join(cwd, '.agentk/runs/latest.jsonl'), 'utf8').trim().split('\n');
+    const seal = JSON.parse(lines.at(-1) as string);
+    expect(seal.seal.key_source).toBe('environment');
   });
 
   it('refuses a malformed configured key with one line, without a stack or the key', () => {

@@ -7,10 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RECEIPT_DOMAIN, signatureCheck } from '../../src/crypto/signing.js';
+import { HANDLE_DOMAIN, signatureCheck } from '../../src/crypto/signing.js';
 import { SignaturePool } from '../../src/evidence/signature-pool.js';
 import { verifySignaturesFile } from '../../src/evidence/verify-signatures.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { StaticSecretStore } from '../../src/secrets/store.js';
 import { type Json, parseLog, rechain } from '../helpers/forge.js';
 import { memoryKernel } from '../helpers/kernel.js';
 
@@ -24,11 +25,14 @@ const built = async (): Promise<Built> => ({
   verify: await import(join(DIST, 'verify-signatures.js')),
 });
 
-/** A sealed log of `n` receipt-bearing events (2,000 is well over the 2 MiB threshold). */
+/** A sealed log of `n` secret.open events, each with a signed handle (over 2 MiB). */
 function bigLog(n: number): string {
-  const { kernel, sink } = memoryKernel();
+  const { kernel, sink } = memoryKernel({
+    secretStores: [new StaticSecretStore({ 'secret://ssh/id_rsa': 'dummy' })],
+  });
   for (let i = 0; i < n; i++) {
-    kernel.syscall({ kind: 'context.read', target: 'user:task', content: `page ${i}` });
+    const opened = kernel.syscall({ kind: 'secret.open', target: 'secret://ssh/id_rsa' });
+    if (!opened.secretHandle) throw new Error('the policy should open the secret');
   }
   kernel.close();
   return sink.text();
@@ -45,9 +49,9 @@ const LOG = bigLog(2000);
 describe('the signature pool (compiled)', () => {
   it('confirms good signatures and refuses to confirm a bad or malformed one', async () => {
     const { SignaturePool: Pool } = (await built()).pool;
-    const record = JSON.parse(LOG.split('\n')[0] as string).decision.receipt as Json;
-    const good = signatureCheck(RECEIPT_DOMAIN, record);
-    if (good === null) throw new Error('the receipt should be well formed');
+    const record = JSON.parse(LOG.split('\n')[0] as string).decision.secret_handle as Json;
+    const good = signatureCheck(HANDLE_DOMAIN, record);
+    if (good === null) throw new Error('the handle should be well formed');
     const confirm = (checks: (typeof good)[]) => {
       const pool = Pool.start();
       expect(pool, 'the compiled worker starts').not.toBeNull();
@@ -68,15 +72,15 @@ describe('the signature pool (compiled)', () => {
     const intact = verify.verifySignaturesFile(file(LOG));
     expect(intact.threads).toBe(2);
     expect(intact.chain.ok).toBe(true);
-    expect(intact.report).toMatchObject({ receipts: 2000, seals: 1 });
+    expect(intact.report).toMatchObject({ receipts: 2000, handles: 2000, seals: 1 });
 
     const events = parseLog(LOG);
-    const receipt = events[1499].decision.receipt;
-    const last = receipt.signature.at(-1) === '0' ? '1' : '0';
-    receipt.signature = `${receipt.signature.slice(0, 127)}${last}`;
+    const handle = events[1499].decision.secret_handle;
+    const last = handle.signature.at(-1) === '0' ? '1' : '0';
+    handle.signature = `${handle.signature.slice(0, 127)}${last}`;
     const forged = verify.verifySignaturesFile(file(rechain(events)));
     expect(forged.threads).toBe(1);
-    expect(forged.chain).toMatchObject({ ok: false, code: 'receipt-signature', line: 1500 });
+    expect(forged.chain).toMatchObject({ ok: false, code: 'handle-signature', line: 1500 });
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,12 +59,9 @@ describe('verifySignaturesText', () => {
     const { chain, report } = verifySignaturesText(LOG);
     expect(chain.ok).toBe(true);
     expect(report).toMatchObject({ receipts: allowedIndexes.length, handles: 1, seals: 1 });
+    // Receipts are covered by the seal (format 2): the handle and the seal are signed.
     expect(report.signers).toEqual([
-      {
-        fingerprint: dev.fingerprint,
-        keySources: ['development'],
-        signatures: allowedIndexes.length + 2,
-      },
+      { fingerprint: dev.fingerprint, keySources: ['development'], signatures: 2 },
     ]);
   });
 
@@ -76,17 +73,14 @@ describe('verifySignaturesText', () => {
     expect(report.signers[0]?.label).toBe('dev');
   });
 
-  it('catches a forged receipt signature', () => {
+  it('refuses a receipt that carries fields of its own beyond its binding', () => {
     const at = allowedIndexes[1] as number;
     const chain = failure(
       edited((events) => {
-        const signature: string = events[at].decision.receipt.signature;
-        events[at].decision.receipt.signature =
-          `${signature[0] === 'a' ? 'b' : 'a'}${signature.slice(1)}`;
+        events[at].decision.receipt.signature = 'ab'.repeat(64);
       }),
     );
-    expect([chain.code, chain.line]).toEqual(['receipt-signature', at + 1]);
-    expect(chain.detail).toMatch(/forged or altered/);
+    expect([chain.code, chain.line]).toEqual(['receipt-shape', at + 1]);
   });
 
   it('catches receipts swapped between two events', () => {
@@ -103,15 +97,11 @@ describe('verifySignaturesText', () => {
     expect(chain.detail).toMatch(/swapped, copied or altered/);
   });
 
-  it('catches a receipt re-signed for another target, even by a key the attacker holds', () => {
+  it('catches a receipt altered for another target, the log re-sealed by a key the attacker holds', () => {
     const at = allowedIndexes[0] as number;
     const chain = failure(
       edited((events) => {
-        const { signature: _s, ...receipt } = events[at].decision.receipt;
-        events[at].decision.receipt = signRecord(dev, RECEIPT_DOMAIN, {
-          ...receipt,
-          target: 'other',
-        });
+        events[at].decision.receipt.target = 'other';
       }),
     );
     expect(chain.code).toBe('receipt-binding');
@@ -122,11 +112,7 @@ describe('verifySignaturesText', () => {
     const [a, b] = allowedIndexes as [number, number];
     const chain = failure(
       edited((events) => {
-        const { signature: _s, ...receipt } = events[b].decision.receipt;
-        events[b].decision.receipt = signRecord(dev, RECEIPT_DOMAIN, {
-          ...receipt,
-          id: events[a].decision.receipt.id,
-        });
+        events[b].decision.receipt.id = events[a].decision.receipt.id;
       }),
     );
     expect([chain.code, chain.line]).toEqual(['receipt-reused', b + 1]);
@@ -175,19 +161,16 @@ describe('verifySignaturesText', () => {
     const at = allowedIndexes[0] as number;
     const chain = failure(
       edited((events) => {
-        const { signature: _s, ...receipt } = events[at].decision.receipt;
-        events[at].decision.receipt = signRecord(dev, RECEIPT_DOMAIN, {
-          ...receipt,
-          expires_at: '2000-01-01T00:00:00.000Z',
-        });
+        events[at].decision.receipt.expires_at = '2000-01-01T00:00:00.000Z';
       }),
     );
     expect(chain.code).toBe('receipt-expired');
   });
 
   it('refuses any algorithm but Ed25519', () => {
-    const at = allowedIndexes[0] as number;
-    const chain = failure(edited((events) => (events[at].decision.receipt.alg = 'HS256')));
+    const chain = failure(
+      edited((events) => (events[openIndex].decision.secret_handle.alg = 'HS256')),
+    );
     expect(chain.code).toBe('algorithm');
     expect(chain.detail).toMatch(/only Ed25519 is accepted/);
   });
@@ -241,10 +224,8 @@ describe('verifySignaturesText', () => {
     const { chain } = verifySignaturesText(LOG, pins);
     expect(chain.ok).toBe(false);
     if (!chain.ok) {
-      expect([chain.code, chain.line]).toEqual([
-        'untrusted-signer',
-        (allowedIndexes[0] as number) + 1,
-      ]);
+      // The first signature of the log is the secret handle's.
+      expect([chain.code, chain.line]).toEqual(['untrusted-signer', openIndex + 1]);
       expect(chain.detail).toContain(dev.fingerprint);
       expect(chain.detail).not.toContain(dev.publicKey);
     }
@@ -295,5 +276,62 @@ describe('the development key in disguise', () => {
     const disguised = signerFromSeedHex(DEVELOPMENT_SEED_HEX, 'environment');
     const { report } = verifySignaturesText(demoLog(disguised));
     expect(report.signers[0]?.keySources).toEqual(['development']);
+  });
+});
+
+describe('a format 1 log (each receipt signed)', () => {
+  const V1 = readFileSync('test/fixtures/demo-log.jsonl', 'utf8');
+  const v1Events = parseLog(V1);
+  const v1Allowed = v1Events.flatMap((e: Json, i: number) =>
+    e.decision?.verdict === 'allow' ? [i] : [],
+  );
+  const v1Edited = (edit: (events: Json[]) => void) => {
+    const events = structuredClone(v1Events);
+    edit(events);
+    return rechain(events);
+  };
+
+  it('still verifies, every receipt by its own signature', () => {
+    expect(v1Events[0].v).toBe(1);
+    const { chain, report } = verifySignaturesText(V1);
+    expect(chain.ok).toBe(true);
+    expect(report.receipts).toBe(v1Allowed.length);
+    expect(report.signers[0]?.signatures).toBe(v1Allowed.length + 2);
+  });
+
+  it('catches a forged receipt signature', () => {
+    const at = v1Allowed[1] as number;
+    const chain = failure(
+      v1Edited((events) => {
+        const signature: string = events[at].decision.receipt.signature;
+        events[at].decision.receipt.signature =
+          `${signature[0] === 'a' ? 'b' : 'a'}${signature.slice(1)}`;
+      }),
+    );
+    expect([chain.code, chain.line]).toEqual(['receipt-signature', at + 1]);
+    expect(chain.detail).toMatch(/forged or altered/);
+  });
+
+  it('catches a receipt without its signature, and one re-signed for another target', () => {
+    const at = v1Allowed[0] as number;
+    const unsigned = failure(
+      v1Edited((events) => {
+        delete events[at].decision.receipt.signature;
+      }),
+    );
+    expect([unsigned.code, unsigned.line]).toEqual(['receipt-shape', at + 1]);
+    const resigned = failure(
+      v1Edited((events) => {
+        const { signature: _s, ...receipt } = events[at].decision.receipt;
+        events[at].decision.receipt = signRecord(dev, RECEIPT_DOMAIN, { ...receipt, target: 'x' });
+      }),
+    );
+    expect(resigned.code).toBe('receipt-binding');
+  });
+
+  it('refuses a receipt signed with another algorithm', () => {
+    const at = v1Allowed[0] as number;
+    const chain = failure(v1Edited((events) => (events[at].decision.receipt.alg = 'HS256')));
+    expect([chain.code, chain.line]).toEqual(['algorithm', at + 1]);
   });
 });

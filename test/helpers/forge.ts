@@ -2,8 +2,9 @@
 // hash so the chain verifies again, and re-sign the seal with a key they hold (here the
 // public development key). Signature checks and pins are what must catch this.
 
+import { canonicalize } from '../../src/crypto/canonical.js';
 import type { Signer } from '../../src/crypto/index.js';
-import { SEAL_DOMAIN, signRecord } from '../../src/crypto/signing.js';
+import { CHECKPOINT_DOMAIN, SEAL_DOMAIN, signRecord } from '../../src/crypto/signing.js';
 import { developmentSigner } from '../../src/evidence/keys.js';
 import { encodeEvent } from '../../src/recorder/encode.js';
 import { GENESIS_HASH } from '../../src/recorder/event.js';
@@ -23,8 +24,21 @@ export function rechain(events: Json[], signer: Signer = developmentSigner()): s
   let previous = GENESIS_HASH;
   let count = 0;
   const lines: string[] = [];
-  events.forEach((event, i) => {
-    const fields = { ...event, step: i + 1, previous_hash: previous };
+  events.forEach((event) => {
+    if (event.type === 'checkpoint') {
+      // A checkpoint is re-signed over the chain as it now stands.
+      const { signature: _signature, ...checkpoint } = event.checkpoint;
+      const signed = signRecord(signer, CHECKPOINT_DOMAIN, {
+        ...checkpoint,
+        event_count: count,
+        head_hash: previous,
+        public_key: signer.publicKey,
+        key_source: signer.source,
+      });
+      lines.push(canonicalize({ ...event, checkpoint: signed }));
+      return;
+    }
+    const fields = { ...event, step: count + 1, previous_hash: previous };
     delete fields.event_hash;
     if (fields.type === 'seal') {
       const { signature: _signature, ...seal } = fields.seal;

@@ -1,7 +1,7 @@
 // `agentk verify-signatures <log>`: chain, then every receipt, handle and seal, with pins.
 
 import { loadTrustManifest, parseTrustedPublicKey, TrustPins } from '../../evidence/trust.js';
-import { verifySignaturesFile } from '../../evidence/verify-signatures.js';
+import { type SignatureReport, verifySignaturesFile } from '../../evidence/verify-signatures.js';
 import { type Command, flag, json, stringOption } from '../command.js';
 import { EXIT } from '../io.js';
 
@@ -9,10 +9,13 @@ export const verifySignaturesCommand: Command = {
   name: 'verify-signatures',
   usage: `agentk verify-signatures <log> [--trusted-public-key HEX]... [--trusted-key-manifest FILE] [--json]
 
-Verifies the hash chain, then every receipt, secret handle and seal: Ed25519 only, the
-signature, the binding to its event (syscall, target, scope, step, agent, run, previous
-hash), validity at the time of use, and no reuse. With pins, any signature by a key
-outside the pinned set fails. Signers are shown as redacted fingerprints.
+Verifies the hash chain, then every receipt, secret handle, checkpoint and seal: Ed25519
+only, the signature, the binding to its event (syscall, target, scope, step, agent, run,
+previous hash), validity at the time of use, and no reuse. A receipt is authenticated by
+the signed checkpoint or seal that covers its event (each receipt is signed itself in
+format 1 logs); events no signature covers (an unsealed tail) are named. With pins, any
+signature by a key outside the pinned set fails. Signers are shown as redacted
+fingerprints.
 
 Exit 0: all verified and sealed. Exit 1: a failure, with its line and reason. Exit 3:
 all present signatures verify but the log is unsealed.`,
@@ -49,6 +52,8 @@ all present signatures verify but the log is unsealed.`,
           receipts: report.receipts,
           secret_handles: report.handles,
           seals: report.seals,
+          checkpoints: report.checkpoints,
+          covered_events: chain.ok ? chain.events : chain.covered,
           signers: report.signers.map((signer) => ({
             fingerprint: signer.fingerprint,
             key_sources: signer.keySources,
@@ -61,14 +66,16 @@ all present signatures verify but the log is unsealed.`,
         }),
       );
     } else {
-      const counts = `${report.receipts} receipt${report.receipts === 1 ? '' : 's'}, ${report.handles} secret handle${report.handles === 1 ? '' : 's'}, ${report.seals} seal${report.seals === 1 ? '' : 's'}`;
       const lines: string[] = [];
       if (chain.ok)
         lines.push(
-          `OK ${path}: ${chain.events} events; ${counts} verified and bound to their events`,
+          `OK ${path}: ${chain.events} events; ${counted(report)} verified and bound to their events`,
         );
       else if (chain.code === 'unsealed') {
-        lines.push(`UNSEALED ${path}: ${chain.events} events; ${counts} verified; ${chain.detail}`);
+        lines.push(
+          `UNSEALED ${path}: ${chain.events} events; ${counted(report)} verified; ${chain.detail}`,
+          `  ${uncovered(chain.covered, chain.events)}`,
+        );
       } else lines.push(`FAILED ${path}:${chain.line}: ${chain.detail} [${chain.code}]`);
       for (const signer of report.signers) {
         const label =
@@ -91,3 +98,17 @@ all present signatures verify but the log is unsealed.`,
     return chain.code === 'unsealed' ? EXIT.unsealed : EXIT.failed;
   },
 };
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+function counted(report: SignatureReport): string {
+  const checkpoints = report.checkpoints > 0 ? `, ${plural(report.checkpoints, 'checkpoint')}` : '';
+  return `${plural(report.receipts, 'receipt')}, ${plural(report.handles, 'secret handle')}${checkpoints}, ${plural(report.seals, 'seal')}`;
+}
+
+/** What no signature covers in an unsealed log. */
+function uncovered(covered: number, events: number): string {
+  if (covered >= events) return `every event is covered by a signed checkpoint`;
+  const steps = covered + 1 === events ? `event ${events}` : `events ${covered + 1}-${events}`;
+  return `${steps} covered by no checkpoint: hash-chained but signed by nothing (the tail a crash leaves)`;
+}

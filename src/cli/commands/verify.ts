@@ -54,12 +54,15 @@ line and the reason. Exit 3: intact but unsealed (possibly truncated, e.g. after
           line: result.line,
           detail: result.detail,
           events: result.events,
+          covered_events: result.covered,
           head_hash: result.headHash,
         }),
       );
     } else if (unsealed) {
+      const covered =
+        result.covered > 0 ? ` (${result.covered} covered by a signed checkpoint)` : '';
       io.stdout(
-        `UNSEALED ${path}: ${result.events} events intact, head ${result.headHash}; ${result.detail}\n`,
+        `UNSEALED ${path}: ${result.events} events intact${covered}, head ${result.headHash}; ${result.detail}\n`,
       );
     } else {
       io.stdout(`FAILED ${path}:${result.line}: ${result.detail} [${result.code}]\n`);

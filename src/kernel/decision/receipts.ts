@@ -1,5 +1,5 @@
-// Live capability receipts: what redeeming one needs (the signed record itself is in the
-// log). A receipt is spent once, before its effect, and only while it lives; the book is
+// Live capability receipts: what redeeming one needs (the record itself is in the log,
+// covered by a signed checkpoint). A receipt is spent once, before its effect, and only while it lives; the book is
 // bounded, and a receipt pruned from it can no longer be redeemed (fail closed).
 
 import type { SinkMask } from '../../vocabulary.js';

@@ -1,6 +1,6 @@
 // The evidence stage: how a syscall is named in the log (credential material redacted),
-// the hash of its exact request (what an approval binds to), the signed receipt of an
-// allowed action and the secret handle of an opened secret, and the event records the
+// the hash of its exact request (what an approval binds to), the receipt of an
+// allowed action and the signed secret handle of an opened secret, and the event records the
 // flight recorder chains and appends before anything takes effect.
 
 import { canonicalize } from '../../crypto/canonical.js';
@@ -146,7 +146,7 @@ const NOTHING_MINTED: Minted = {
 };
 
 /**
- * Sign what an allowed action carries: a receipt bound to the run, the step and the
+ * Mint what an allowed action carries: a receipt bound to the run, the step and the
  * previous event hash, and for an opened secret a handle bound to that receipt.
  */
 export function mintEvidence(
@@ -161,7 +161,7 @@ export function mintEvidence(
   if (decision.verdict !== 'allow' || kind === null || OBSERVATION_KINDS.has(kind)) {
     return NOTHING_MINTED;
   }
-  const receipt = mintReceipt(signer, {
+  const receipt = mintReceipt({
     agent_id: subject.agent,
     run_id: place.runId,
     step: place.step,

@@ -1,0 +1,114 @@
+// Checking the signed checkpoints of a format 2 log (docs/flight-log.md). A checkpoint
+// line is not an event: it names an earlier point of the chain (its event count and the
+// hash there) and signs it. The verifier remembers the hashes of the recent events, so a
+// checkpoint that arrives some events after the point it signs can still be checked, with
+// memory that stays flat however long the log is.
+// Input distrusted: every byte of the line.
+
+import { canonicalize } from '../crypto/canonical.js';
+import { isHex64 } from '../crypto/index.js';
+import { CHECKPOINT_DOMAIN, verifyRecordSignature } from '../crypto/signing.js';
+import { type CheckpointLine, MAX_CHECKPOINT_LAG } from './event.js';
+
+/** Recent event hashes remembered: twice the lag after which a writer drops a checkpoint. */
+const REMEMBERED = 2 * MAX_CHECKPOINT_LAG;
+
+const LINE_KEYS = ['checkpoint', 'type', 'v'];
+const CHECKPOINT_KEYS = [
+  'alg',
+  'event_count',
+  'head_hash',
+  'key_source',
+  'public_key',
+  'run_id',
+  'signature',
+  'ts',
+];
+
+export interface CheckpointProblem {
+  readonly code: 'bad-shape' | 'not-canonical' | 'checkpoint-mismatch' | 'checkpoint-signature';
+  readonly detail: string;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function exactKeys(record: Record<string, unknown>, keys: readonly string[]): boolean {
+  const own = Object.keys(record);
+  return own.length === keys.length && keys.every((key) => key in record);
+}
+
+/** What is wrong with the shape of a parsed checkpoint line, or undefined. */
+export function checkpointShapeProblem(value: Record<string, unknown>): string | undefined {
+  if (!exactKeys(value, LINE_KEYS)) return 'checkpoint line has missing or unexpected fields';
+  const checkpoint = value.checkpoint;
+  if (!isObject(checkpoint) || !exactKeys(checkpoint, CHECKPOINT_KEYS)) {
+    return 'checkpoint has missing or unexpected fields';
+  }
+  if (!Number.isSafeInteger(checkpoint.event_count) || !isHex64(checkpoint.head_hash)) {
+    return 'checkpoint event_count or head_hash is malformed';
+  }
+  for (const key of ['alg', 'key_source', 'public_key', 'run_id', 'signature', 'ts']) {
+    if (typeof checkpoint[key] !== 'string') return `checkpoint ${key} is not a string`;
+  }
+  return undefined;
+}
+
+/** The checkpoints of one log, checked against the chain as it is read. */
+export class CheckpointBook {
+  readonly #hashes: string[] = new Array(REMEMBERED);
+  /** Events covered by the last valid checkpoint. */
+  covered = 0;
+  count = 0;
+
+  /** Remember the hash of event `step` (every event, in order). */
+  event(step: number, hash: string): void {
+    this.#hashes[step % REMEMBERED] = hash;
+  }
+
+  /**
+   * Check a checkpoint line read after `events` events of run `runId`: canonical bytes, a
+   * point of this chain after the last checkpoint's, and a signature that verifies.
+   */
+  check(line: CheckpointLine, text: string, events: number, runId: string | null) {
+    return this.#problem(line, text, events, runId) ?? this.#accept(line);
+  }
+
+  #accept(line: CheckpointLine): undefined {
+    this.covered = line.checkpoint.event_count;
+    this.count += 1;
+    return undefined;
+  }
+
+  #problem(
+    line: CheckpointLine,
+    text: string,
+    events: number,
+    runId: string | null,
+  ): CheckpointProblem | undefined {
+    if (canonicalize(line) !== text) {
+      return { code: 'not-canonical', detail: 'checkpoint line is not in canonical form' };
+    }
+    const { event_count: count, head_hash: head, run_id: run } = line.checkpoint;
+    if (run !== runId) {
+      return { code: 'checkpoint-mismatch', detail: 'checkpoint names another run' };
+    }
+    if (count <= this.covered || count > events || events - count >= REMEMBERED) {
+      return {
+        code: 'checkpoint-mismatch',
+        detail: `checkpoint covers ${count} events, but ${events} precede it and ${this.covered} were covered before`,
+      };
+    }
+    if (this.#hashes[count % REMEMBERED] !== head) {
+      return {
+        code: 'checkpoint-mismatch',
+        detail: `checkpoint head hash is not the hash of event ${count}`,
+      };
+    }
+    if (!verifyRecordSignature(CHECKPOINT_DOMAIN, line.checkpoint)) {
+      return { code: 'checkpoint-signature', detail: 'checkpoint signature does not verify' };
+    }
+    return undefined;
+  }
+}
