@@ -42,17 +42,18 @@ export interface ReceiptBinding {
  * its event authenticates it (format 2); it never leaves the log as a token.
  */
 export function mintReceipt(binding: ReceiptBinding): ReceiptRecord {
+  // Members in canonical (sorted) order: the encoder serialises them as they are.
   return {
-    id: `${RECEIPT_PREFIX}${randomHex(16)}`,
     agent_id: binding.agent_id,
+    expires_at: binding.expires_at,
+    id: `${RECEIPT_PREFIX}${randomHex(16)}`,
+    issued_at: binding.issued_at,
+    previous_hash: binding.previous_hash,
     run_id: binding.run_id,
+    scope: `${binding.syscall}:${binding.target}`,
     step: binding.step,
     syscall: binding.syscall,
     target: binding.target,
-    scope: `${binding.syscall}:${binding.target}`,
-    issued_at: binding.issued_at,
-    expires_at: binding.expires_at,
-    previous_hash: binding.previous_hash,
   };
 }
 

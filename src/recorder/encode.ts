@@ -3,7 +3,7 @@
 // a line verifies only if it is byte-for-byte what the writer would have produced.
 
 import { canonicalize } from '../crypto/canonical.js';
-import { domainHash, randomHex } from '../crypto/index.js';
+import { domainHash } from '../crypto/index.js';
 import { EVENT_HASH_DOMAIN } from './event.js';
 
 const HASH_KEY = 'event_hash';
@@ -14,27 +14,30 @@ export interface EncodedEvent {
   readonly line: string;
 }
 
-// Where event_hash goes is found by encoding the event once with a stand-in value, 64 hex
-// digits drawn at random per process: as an unescaped `"event_hash":"<stand-in>"` it can
-// only be the top-level member (a nested key with the same value would need the stand-in,
-// which nothing outside this module ever sees).
-const STAND_IN = randomHex(32);
-const STAND_IN_MEMBER = `"${HASH_KEY}":"${STAND_IN}"`;
+/** The JCS members of a canonical object, without its braces ('' for an empty one). */
+const members = (encoded: string) => encoded.slice(1, -1);
 
 /**
  * Encode the fields of an event (everything but `event_hash`): the hash is taken over the
  * RFC 8785 form of those fields with domain separation, and the line is the RFC 8785 form
- * of the fields plus `event_hash`. One canonical encoding serves both.
+ * of the fields plus `event_hash`. JCS orders members by key, so the fields are encoded in
+ * two parts, the keys before `event_hash` and those after it, and the hash's member is
+ * placed between them: one encoding serves both, and fields built in key order (as the
+ * recorder builds them) are serialised without a copy.
  */
 export function encodeEvent(fields: Readonly<Record<string, unknown>>): EncodedEvent {
-  const encoded = canonicalize({ ...fields, [HASH_KEY]: STAND_IN });
-  const at = encoded.indexOf(STAND_IN_MEMBER);
-  const end = at + STAND_IN_MEMBER.length;
-  // The member leaves with the comma that joins it to a neighbour (if it has one).
-  const hashed =
-    encoded[at - 1] === ','
-      ? encoded.slice(0, at - 1) + encoded.slice(end)
-      : encoded.slice(0, at) + encoded.slice(encoded[end] === ',' ? end + 1 : end);
+  // No prototype: a `__proto__` key (a hostile line) stays a member like any other.
+  const before: Record<string, unknown> = Object.create(null);
+  const after: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(fields).sort()) {
+    if (key === HASH_KEY) continue;
+    if (key < HASH_KEY) before[key] = fields[key];
+    else after[key] = fields[key];
+  }
+  const head = members(canonicalize(before));
+  const tail = members(canonicalize(after));
+  const hashed = `{${head}${head && tail ? ',' : ''}${tail}}`;
   const hash = domainHash(EVENT_HASH_DOMAIN, hashed);
-  return { hash, line: `${encoded.slice(0, at)}"${HASH_KEY}":"${hash}"${encoded.slice(end)}` };
+  const member = `"${HASH_KEY}":"${hash}"`;
+  return { hash, line: `{${head && `${head},`}${member}${tail && `,${tail}`}}` };
 }

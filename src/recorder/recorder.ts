@@ -78,18 +78,19 @@ export class FlightRecorder {
   /** Chain, encode and durably append one event; returns it with its hash. */
   append(event: UnchainedEvent): FlightEvent {
     if (this.#closed) throw new AgentkError('RECORDER_CLOSED', 'the flight recorder is closed');
-    const fields = {
+    const fields: Record<string, unknown> = {
       ...event,
-      v: EVENT_FORMAT_VERSION,
-      step: this.#count + 1,
       previous_hash: this.#head,
+      step: this.#count + 1,
+      v: EVENT_FORMAT_VERSION,
     };
     const { hash, line } = encodeEvent(fields);
     this.#sink.append(`${line}\n`);
     this.#count += 1;
     this.#head = hash;
     this.#schedule();
-    return { ...fields, event_hash: hash } as FlightEvent;
+    fields.event_hash = hash;
+    return fields as unknown as FlightEvent;
   }
 
   /** Events covered by a signed checkpoint written so far (the seal aside). */

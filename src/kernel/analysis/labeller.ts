@@ -191,7 +191,7 @@ export class Labeller {
       return;
     }
     this.#a.raise(page.mask);
-    this.#a.inputs.push({ ref: `page:${page.id}`, sha256: page.sha256, labels: page.labels });
+    this.#a.inputs.push({ labels: page.labels, ref: `page:${page.id}`, sha256: page.sha256 });
   }
 
   #handle(id: string): void {

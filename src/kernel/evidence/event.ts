@@ -196,28 +196,23 @@ export function eventRecords(
   contextLabels: LabelMask,
   scrub: (text: string) => string,
 ): { syscall: SyscallRecord; decision: DecisionRecord } {
+  // Members in canonical (sorted) order: the encoder then serialises them as they are.
   return {
     decision: {
-      verdict: decision.verdict,
       effect: decision.effect,
-      rule: decision.rule,
-      reason: decision.reason,
       missing_capability:
         subject.kind !== null && !subject.capabilityGranted ? subject.loggedCapability : null,
+      reason: decision.reason,
       receipt: minted.receipt,
-      secret_handle: minted.handle,
       request_hash: subject.requestHash,
+      rule: decision.rule,
+      secret_handle: minted.handle,
       ...(decision.shadow ? { shadow: decision.shadow } : {}),
+      verdict: decision.verdict,
     },
     syscall: {
-      kind: subject.loggedKind,
-      target: subject.loggedTarget,
-      intent: subject.intent,
-      labels: labelsOf(analysis.labels),
-      control_labels: labelsOf(analysis.control),
-      inputs: analysis.inputs,
       capability: subject.loggedCapability,
-      sinks: sinksOf(analysis.sinks),
+      control_labels: labelsOf(analysis.control),
       detail: {
         ...analysis.detail,
         context_labels: labelsOf(contextLabels),
@@ -227,13 +222,19 @@ export function eventRecords(
           ? {
               provenance: analysis.provenance.map((hit) => ({
                 arg: hit.arg,
+                labels: hit.labels,
                 page: hit.page,
                 page_sha256: hit.pageSha256,
-                labels: hit.labels,
               })),
             }
           : {}),
       },
+      inputs: analysis.inputs,
+      intent: subject.intent,
+      kind: subject.loggedKind,
+      labels: labelsOf(analysis.labels),
+      sinks: sinksOf(analysis.sinks),
+      target: subject.loggedTarget,
     },
   };
 }
