@@ -116,8 +116,10 @@ export class LineageBook {
         spans.push({ start: at, end: at + found.raw.length });
       }
     }
-    if (this.#structure.size > 0) {
-      for (const match of canonical.matchAll(PATH_IN_TEXT)) {
+    // A path has a slash; the shared regex is reused with its lastIndex reset.
+    if (this.#structure.size > 0 && canonical.includes('/')) {
+      PATH_IN_TEXT.lastIndex = 0;
+      for (let match = PATH_IN_TEXT.exec(canonical); match; match = PATH_IN_TEXT.exec(canonical)) {
         const prefix = this.#longestStructure(match[0]);
         if (prefix > 0) spans.push({ start: match.index, end: match.index + prefix });
       }
