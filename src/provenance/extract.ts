@@ -10,6 +10,8 @@
 import { canonicalText, normalizeText } from './fingerprints.js';
 import { PATH_IN_TEXT } from './lineage.js';
 
+/** A copy of the shared regex: exec loops move lastIndex, the shared one stays at 0. */
+const PATHS = new RegExp(PATH_IN_TEXT);
 const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
 const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
 const NUMBER_RE = /(?<![\w.])\+?\(?\d[\d ()-]{5,30}\d(?!\w|\.\d)/g;
@@ -81,8 +83,8 @@ export function valuesIn(text: string): Set<string> {
   }
   if (text.includes('@')) eachValue(EMAIL_RE, text, out, (m) => `email:${m.toLowerCase()}`);
   if (text.includes('/')) {
-    PATH_IN_TEXT.lastIndex = 0;
-    for (let match = PATH_IN_TEXT.exec(text); match; match = PATH_IN_TEXT.exec(text)) {
+    PATHS.lastIndex = 0;
+    for (let match = PATHS.exec(text); match; match = PATHS.exec(text)) {
       const path = match[0].replace(TRAILING_PUNCTUATION, '').replace(/^\$HOME/, '~');
       if (path.length > 3 && path.split('/').some((part) => part.length > 1))
         out.add(`path:${path}`);

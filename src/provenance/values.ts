@@ -9,6 +9,7 @@
 // lookup instead (fail closed: a copy from an unindexed page cannot slip through).
 // Input distrusted: page text and argument values.
 
+import { isUtf8 } from 'node:buffer';
 import { homedir } from 'node:os';
 import { INTEGRITY_TAINT, POISONED, PRIVATE, SECRET } from '../labels/labels.js';
 import { codeCandidates, codesIn } from './codes.js';
@@ -82,7 +83,9 @@ export function decodeBudget(): DecodeBudget {
 
 /** Decoded bytes, if they are text (valid UTF-8, almost all printable); else null. */
 function asText(bytes: Buffer): string | null {
-  if (bytes.length < 6) return null;
+  // Most tokens (a path, a word run) decode to bytes that are not UTF-8: checked first, as
+  // the decoder would judge them, since its throw costs more than the check.
+  if (bytes.length < 6 || !isUtf8(bytes)) return null;
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
