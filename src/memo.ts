@@ -13,3 +13,20 @@ export function memoized<T>(compute: (key: string) => T, capacity = 4096): (key:
     return value;
   };
 }
+
+/**
+ * `new Date(ms).toISOString()`, kept for the last millisecond asked: the kernel stamps
+ * every event and receipt, and several calls fall in one millisecond. One per call site (an
+ * event's time and a receipt's expiry differ, and would push each other out).
+ */
+export function isoTimeText(): (ms: number) => string {
+  let last = Number.NaN;
+  let text = '';
+  return (ms) => {
+    if (ms !== last) {
+      text = new Date(ms).toISOString(); // throws for an invalid time, remembering nothing
+      last = ms;
+    }
+    return text;
+  };
+}

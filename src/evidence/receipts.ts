@@ -12,18 +12,25 @@ import type { ReceiptRecord, SecretHandleRecord } from '../recorder/event.js';
 
 export const RECEIPT_PREFIX = 'rcpt_';
 export const HANDLE_PREFIX = 'secret_fd_';
-const HANDLE_SOURCE = '\\bsecret_fd_[0-9a-f]{32}\\b';
+/**
+ * A secret-handle id. One regex for every call: findHandles resets its lastIndex and calls
+ * nothing while it loops, and replace() finds every match before it calls `replace`.
+ */
+const HANDLE = /\bsecret_fd_[0-9a-f]{32}\b/g;
 
-/** The secret-handle ids in a text (a fresh regex each time: no shared lastIndex). */
+/** The secret-handle ids in a text. */
 export function findHandles(text: string): string[] {
   if (!text.includes(HANDLE_PREFIX)) return [];
-  return [...text.matchAll(new RegExp(HANDLE_SOURCE, 'g'))].map((match) => match[0]);
+  const out: string[] = [];
+  HANDLE.lastIndex = 0;
+  for (let match = HANDLE.exec(text); match; match = HANDLE.exec(text)) out.push(match[0]);
+  return out;
 }
 
 /** Replace each secret-handle id in a text. */
 export function replaceHandles(text: string, replace: (handle: string) => string): string {
   if (!text.includes(HANDLE_PREFIX)) return text;
-  return text.replace(new RegExp(HANDLE_SOURCE, 'g'), replace);
+  return text.replace(HANDLE, replace);
 }
 
 export interface ReceiptBinding {

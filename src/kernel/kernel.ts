@@ -33,6 +33,7 @@ import { DescribedOnce } from './evidence/described.js';
 import {
   DEFAULT_RECEIPT_TTL_MS,
   eventRecords,
+  eventTime,
   type Minted,
   mintEvidence,
   type Subject,
@@ -303,7 +304,7 @@ export class Kernel {
     const reason = scrub(found.reason);
     const decision = reason === found.reason ? found : { ...found, reason };
     // Evidence: signed, chained and durably appended before anything takes effect.
-    const ts = new Date(now).toISOString();
+    const ts = eventTime(now);
     const place = {
       runId: this.runId,
       step: this.#recorder.nextStep,

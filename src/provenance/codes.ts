@@ -29,16 +29,26 @@ const CANDIDATE =
 /** Tokens looked at in one argument, at most. */
 const MAX_CANDIDATES = 4096;
 
+/**
+ * Every code has a digit (TOKEN, CANDIDATE): a text without one states none. The global
+ * regexes are reused with lastIndex reset (matchAll would copy each on every call); none
+ * matches the empty string.
+ */
+const DIGIT = /\d/;
+
 /** The codes a text states (normalised `code:<lowercase>`). */
 export function codesIn(raw: string): Set<string> {
-  const text = raw.replace(/\s+/g, ' ');
   const out = new Set<string>();
-  for (const match of text.matchAll(AFTER_KEYWORD)) {
+  if (!DIGIT.test(raw)) return out;
+  const text = raw.replace(/\s+/g, ' ');
+  AFTER_KEYWORD.lastIndex = 0;
+  for (let match = AFTER_KEYWORD.exec(text); match; match = AFTER_KEYWORD.exec(text)) {
     const before = text.slice(Math.max(0, match.index - 24), match.index);
     if (NOT_SECRET.test(before)) continue;
     out.add(`code:${(match[1] as string).toLowerCase()}`);
   }
-  for (const match of text.matchAll(BEFORE_KEYWORD))
+  BEFORE_KEYWORD.lastIndex = 0;
+  for (let match = BEFORE_KEYWORD.exec(text); match; match = BEFORE_KEYWORD.exec(text))
     out.add(`code:${(match[1] as string).toLowerCase()}`);
   return out;
 }
@@ -46,7 +56,9 @@ export function codesIn(raw: string): Set<string> {
 /** Every token of a code's shape in an argument (normalised as codesIn). */
 export function codeCandidates(text: string): string[] {
   const out: string[] = [];
-  for (const match of text.matchAll(CANDIDATE)) {
+  if (!DIGIT.test(text)) return out;
+  CANDIDATE.lastIndex = 0;
+  for (let match = CANDIDATE.exec(text); match; match = CANDIDATE.exec(text)) {
     out.push(`code:${match[0].toLowerCase()}`);
     if (out.length >= MAX_CANDIDATES) break;
   }

@@ -3,6 +3,10 @@
 // nature, so policies also act on source labels and the sticky context label.
 // Input distrusted: all scanned text (bounded regexes, no backtracking blow-ups).
 
+/** The names of password lines and credential members, with any prefix or suffix. */
+const CREDENTIAL_NAME =
+  '(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key)';
+
 /** Credential formats: private key blocks, cloud, VCS and API tokens. */
 const FORMAT_PATTERNS: readonly RegExp[] = [
   /-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g,
@@ -37,8 +41,55 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   // "password": "..."): only the value (group 1) is the secret. A name may carry a prefix
   // and a suffix joined by _ . or - (never letters: `secretary` is not a secret). A value
   // that is already a handle or a redaction is not found again.
-  /(?<![A-Za-z0-9])(?<name>(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key)(?:[_.-][A-Za-z0-9_.-]{0,64})?)["']?\s*[:=](?!\/\/)\s*["']?(?!secret_fd_[0-9a-f]{32}|\[redacted-secret\])(?<value>[^\s"',}]{6,512})/gi,
+  new RegExp(
+    String.raw`(?<![A-Za-z0-9])(?<name>${CREDENTIAL_NAME}(?:[_.-][A-Za-z0-9_.-]{0,64})?)["']?\s*[:=](?!\/\/)\s*["']?(?!secret_fd_[0-9a-f]{32}|\[redacted-secret\])(?<value>[^\s"',}]{6,512})`,
+    'gi',
+  ),
 ];
+
+/** Every scanner but the key blocks' own (credentialSpans finds whole blocks). */
+const SPAN_PATTERNS = SECRET_PATTERNS.slice(1);
+
+/** `source` (letters, no escapes or classes with letters) as the `i` flag reads it. */
+const caseless = (source: string) =>
+  source.replace(/[a-z]/g, (letter) => `[${letter}${letter.toUpperCase()}]`);
+
+/**
+ * What each pattern above starts with (a password in a URL: its `://user:`; a password
+ * line: its name, in any case): a text none of these occur in matches no pattern, and is
+ * not scanned further. Ordinary text, most of what the kernel reads, then costs one pass
+ * of this regex instead of one per pattern. A pattern added above needs its anchor here:
+ * test/provenance/anchors.test.ts holds the scanners' answers with and without this gate
+ * equal on random texts built from the patterns' pieces.
+ */
+const ANCHORS = new RegExp(
+  [
+    '-----BEGIN ',
+    String.raw`\b(?:AKIA|ASIA)`,
+    String.raw`\bgh[pousr]_`,
+    String.raw`\bgithub_pat_`,
+    String.raw`\bglpat-`,
+    String.raw`\bxox[abprs]-`,
+    String.raw`\bsk-`,
+    String.raw`\bAIza`,
+    String.raw`\b(?:sk|rk)_live_`,
+    String.raw`\bwhsec_`,
+    String.raw`\bnpm_`,
+    String.raw`\bhf_`,
+    'eyJ',
+    String.raw`\bpypi-AgEIcHlwaS5vcmc`,
+    String.raw`https:\/\/hooks\.slack\.com\/services\/`,
+    String.raw`\bBearer[ \t]`,
+    String.raw`:\/\/[^\s:/@"']{1,128}:`,
+    // Caseless by hand: one regex serves both (ASCII letters only, as `i` without `u` reads).
+    caseless(CREDENTIAL_NAME),
+  ].join('|'),
+);
+
+/** Whether any credential pattern could match `text` (false: none can). */
+function anchored(text: string): boolean {
+  return ANCHORS.test(text);
+}
 
 /**
  * Password-line names that describe a secret rather than hold one (`password_reset_url`,
@@ -60,8 +111,10 @@ function isCredentialLine(groups: Record<string, string | undefined>): boolean {
 }
 
 /** A member name that holds a credential (the password-line names, with any prefix or suffix). */
-const CREDENTIAL_MEMBER =
-  /(?:^|[_.-])(?<name>(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key)(?:[_.-][A-Za-z0-9_.-]{0,64})?)$/i;
+const CREDENTIAL_MEMBER = new RegExp(
+  `(?:^|[_.-])(?<name>${CREDENTIAL_NAME}(?:[_.-][A-Za-z0-9_.-]{0,64})?)$`,
+  'i',
+);
 
 /**
  * Whether a JSON member's value is a credential by its name, as a password line would be
@@ -88,10 +141,10 @@ export interface Span {
 /**
  * Where credential material sits in a text: whole private-key blocks (BEGIN to END, or to
  * the end of the text when cut), tokens, and the values of password lines. Spans are
- * sorted and do not overlap.
+ * sorted and do not overlap. `gated` false scans every text whole, for tests of the gate.
  */
-export function findSecrets(text: string): Span[] {
-  const spans = [...credentialSpans(text)];
+export function findSecrets(text: string, gated = true): Span[] {
+  const spans = [...credentialSpans(text, gated)];
   spans.sort((a, b) => a.start - b.start || b.end - a.end);
   const merged: Span[] = [];
   for (const span of spans) {
@@ -103,8 +156,12 @@ export function findSecrets(text: string): Span[] {
   return merged;
 }
 
-/** Every credential span, unsorted and possibly overlapping, as the scanners find them. */
-function* credentialSpans(text: string): Generator<Span> {
+/**
+ * Every credential span, unsorted and possibly overlapping, as the scanners find them.
+ * `gated`: texts without an anchor are not scanned (false only to test that gate).
+ */
+function* credentialSpans(text: string, gated = true): Generator<Span> {
+  if (gated && !anchored(text)) return;
   PEM_BEGIN.lastIndex = 0;
   for (let match = PEM_BEGIN.exec(text); match; match = PEM_BEGIN.exec(text)) {
     PEM_END.lastIndex = match.index;
@@ -113,7 +170,7 @@ function* credentialSpans(text: string): Generator<Span> {
     PEM_BEGIN.lastIndex = stop;
     yield { start: match.index, end: stop };
   }
-  for (const pattern of SECRET_PATTERNS.slice(1)) {
+  for (const pattern of SPAN_PATTERNS) {
     pattern.lastIndex = 0;
     for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
       if (match.groups && !isCredentialLine(match.groups)) continue;
@@ -128,8 +185,9 @@ function* credentialSpans(text: string): Generator<Span> {
  * Credential *formats* only (key blocks and token prefixes, never the password-line
  * heuristic): high-confidence findings, for scanning files (agentk readiness).
  */
-export function findCredentialFormats(text: string): string[] {
+export function findCredentialFormats(text: string, gated = true): string[] {
   const out: string[] = [];
+  if (gated && !anchored(text)) return out;
   for (const pattern of FORMAT_PATTERNS) {
     pattern.lastIndex = 0;
     for (let match = pattern.exec(text); match; match = pattern.exec(text)) out.push(match[0]);

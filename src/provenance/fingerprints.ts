@@ -44,6 +44,7 @@ const SEGMENT = 1 << 20;
 /** Winnowed fingerprints of normalised text (empty when shorter than K). */
 export function winnow(normalized: string): Set<number> {
   const out = new Set<number>();
+  if (normalized.length < K) return out; // not one window: nothing to hash
   // Long texts in overlapping segments, so memory stays bounded: every window of W
   // K-grams lies wholly inside some segment, which keeps the guarantee.
   const overlap = K + W - 2;

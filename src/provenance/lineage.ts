@@ -30,6 +30,11 @@ const MIN_STRUCTURE_DEPTH = 2;
 
 /** An absolute or home-relative path in text (the value index extracts paths with it too). */
 export const PATH_IN_TEXT = /(?<![\w:/.~-])(?:~|\$HOME)?\/[\w.-]{1,255}(?:\/[\w.-]{1,255}){0,64}/g;
+/**
+ * This module's own copy, for exec loops that move its lastIndex: the exported one is
+ * never moved, so that matchAll elsewhere (which starts at its lastIndex) starts at 0.
+ */
+const PATHS = new RegExp(PATH_IN_TEXT);
 
 /** The raw text a normalised value stands for, and whether to look for it caselessly. */
 function rawOf(value: string): { raw: string; caseless: boolean } | null {
@@ -116,8 +121,10 @@ export class LineageBook {
         spans.push({ start: at, end: at + found.raw.length });
       }
     }
-    if (this.#structure.size > 0) {
-      for (const match of canonical.matchAll(PATH_IN_TEXT)) {
+    // A path has a slash; the shared regex is reused with its lastIndex reset.
+    if (this.#structure.size > 0 && canonical.includes('/')) {
+      PATHS.lastIndex = 0;
+      for (let match = PATHS.exec(canonical); match; match = PATHS.exec(canonical)) {
         const prefix = this.#longestStructure(match[0]);
         if (prefix > 0) spans.push({ start: match.index, end: match.index + prefix });
       }

@@ -1,111 +1,24 @@
 // Value provenance: which earlier context pages an argument's values came from. Two
 // indexes, both hash maps so that matching an argument costs the same however large the
 // context grows: exact values (URLs, e-mail addresses, paths, long numbers, IBANs, and
-// command spans: inline code, code-block lines, text after "run:" or a shell prompt), and
-// winnowed fingerprints of long shared substrings (fingerprints.ts). Beside them: short
-// codes private pages state (codes.ts) and, for exec sinks, commands too short to
-// fingerprint copied verbatim (short-copies.ts). The index has a
-// budget; pages beyond it are not fingerprinted, and their labels are then joined into
-// every lookup instead (fail closed: a copy from an unindexed page cannot slip through).
+// command spans: inline code, code-block lines, text after "run:" or a shell prompt; found
+// by extract.ts), and winnowed fingerprints of long shared substrings (fingerprints.ts).
+// Beside them: short codes private pages state (codes.ts) and, for exec sinks, commands
+// too short to fingerprint copied verbatim (short-copies.ts). The index has a budget;
+// pages beyond it are not fingerprinted, and their labels are then joined into every
+// lookup instead (fail closed: a copy from an unindexed page cannot slip through).
 // Input distrusted: page text and argument values.
 
+import { isUtf8 } from 'node:buffer';
 import { homedir } from 'node:os';
 import { INTEGRITY_TAINT, POISONED, PRIVATE, SECRET } from '../labels/labels.js';
 import { codeCandidates, codesIn } from './codes.js';
-import { canonicalText, foldText, normalizeText, winnow } from './fingerprints.js';
-import { LineageBook, PATH_IN_TEXT, winnowOutside } from './lineage.js';
+import { argumentValues, pageValues } from './extract.js';
+import { canonicalText, foldText, winnow } from './fingerprints.js';
+import { LineageBook, winnowOutside } from './lineage.js';
 import { ShortCopies } from './short-copies.js';
 
-const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
-const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
-const NUMBER_RE = /(?<![\w.])\+?\(?\d[\d ()-]{5,30}\d(?!\w|\.\d)/g;
-/** Numbers in dotted groups: `415.555.0134`, `06.12.34.56.78`, `192.168.10.100`. */
-const DOTTED_NUMBER_RE = /(?<![\w.])\+?\d{1,4}(?:\.\d{2,4}){2,4}(?![\w.])/g;
-const IPV4_RE =
-  /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])/g;
-const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/g;
-/** An IBAN written in groups of four: `DE89 3704 0044 0532 0130 00`. */
-const SPACED_IBAN_RE = /\b[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?\b/g;
-/** A plausible calendar date (19xx or 20xx, month 1-12, day 1-31), either order, - . or /. */
-const DATE_RE =
-  /^(?:(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)\d\d)$/;
-
-const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
-
-/**
- * An object id: a commit or content hash (7-64 lowercase hex digits with a letter and a
- * digit among them, so neither a word nor a number), or a UUID.
- */
-const OBJECT_ID_RE =
-  /(?<![\w-])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[0-9a-f]{0,63}[a-f])(?=[0-9a-f]{0,63}\d)[0-9a-f]{7,64})(?![\w-])/g;
-
-const INLINE_CODE_RE = /`([^`\n]{4,300})`/g;
-const FENCE_RE = /```[^\n]*\n([\s\S]*?)```/g;
-const PROMPT_LINE_RE = /(?:^|\n)[ \t]*[$>#][ \t]+([^\n]{4,300})/g;
-const RUN_RE = /\b(?:run|execute|type|enter|paste)\s*:\s*([^\n]{4,300})/gi;
-const MAX_COMMAND = 300;
-
-function command(text: string): string | null {
-  const normalized = normalizeText(text).replace(TRAILING_PUNCTUATION, '');
-  return normalized.length >= 4 && normalized.length <= MAX_COMMAND ? `cmd:${normalized}` : null;
-}
-
-/** Exact values worth tracking, normalised (case-folded URLs/addresses, digits only). */
-export function extractValues(raw: string): Set<string> {
-  return valuesIn(canonicalText(raw));
-}
-
-/** extractValues for text already made canonical (canonicalText). */
-function valuesIn(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const match of text.matchAll(URL_RE)) {
-    const url = match[0].replace(TRAILING_PUNCTUATION, '');
-    if (url.length > 10) out.add(`url:${url.toLowerCase()}`);
-  }
-  for (const match of text.matchAll(EMAIL_RE)) out.add(`email:${match[0].toLowerCase()}`);
-  for (const match of text.matchAll(PATH_IN_TEXT)) {
-    const path = match[0].replace(TRAILING_PUNCTUATION, '').replace(/^\$HOME/, '~');
-    if (path.length > 3 && path.split('/').some((part) => part.length > 1)) out.add(`path:${path}`);
-  }
-  for (const re of [NUMBER_RE, DOTTED_NUMBER_RE]) {
-    for (const match of text.matchAll(re)) {
-      if (DATE_RE.test(match[0])) continue; // a date is not an account or phone number
-      const digits = match[0].replace(/\D/g, '');
-      if (digits.length >= 7) out.add(`num:${digits}`);
-    }
-  }
-  for (const match of text.matchAll(IPV4_RE)) out.add(`ip:${match[0]}`);
-  for (const match of text.matchAll(OBJECT_ID_RE)) out.add(`id:${match[0]}`);
-  for (const match of text.matchAll(IBAN_RE)) out.add(`iban:${match[0]}`);
-  for (const match of text.matchAll(SPACED_IBAN_RE)) out.add(`iban:${match[0].replace(/ /g, '')}`);
-  return out;
-}
-
-/** A page's exact values, with the command spans it shows; `text` is canonical. */
-function pageValues(text: string): Set<string> {
-  const out = valuesIn(text);
-  for (const re of [INLINE_CODE_RE, PROMPT_LINE_RE, RUN_RE]) {
-    for (const match of text.matchAll(re)) {
-      const value = command(match[1] as string);
-      if (value) out.add(value);
-    }
-  }
-  for (const match of text.matchAll(FENCE_RE)) {
-    for (const line of (match[1] as string).split('\n')) {
-      const value = command(line.replace(/^\s*[$>#]\s+/, ''));
-      if (value) out.add(value);
-    }
-  }
-  return out;
-}
-
-/** An argument's exact values, with the argument itself as a command; `text` is canonical. */
-function argumentValues(text: string): Set<string> {
-  const out = valuesIn(text);
-  const whole = command(text);
-  if (whole) out.add(whole);
-  return out;
-}
+export { extractValues } from './extract.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -154,6 +67,7 @@ export function decodedBlob(value: string): DecodedBlob | null {
 }
 
 const ENCODED_TOKEN = /[A-Za-z0-9+/_-]{16,65536}={0,2}/g;
+const MIN_ENCODED_TOKEN = 16;
 const HEX_ONLY = /^(?:[0-9a-fA-F]{2})+$/;
 const PERCENT_ENCODED = /%[0-9A-Fa-f]{2}/;
 
@@ -169,7 +83,9 @@ export function decodeBudget(): DecodeBudget {
 
 /** Decoded bytes, if they are text (valid UTF-8, almost all printable); else null. */
 function asText(bytes: Buffer): string | null {
-  if (bytes.length < 6) return null;
+  // Most tokens (a path, a word run) decode to bytes that are not UTF-8: checked first, as
+  // the decoder would judge them, since its throw costs more than the check.
+  if (bytes.length < 6 || !isUtf8(bytes)) return null;
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
@@ -217,7 +133,10 @@ export function decodedForms(
     }
   }
   for (const source of sources) {
-    for (const match of source.matchAll(ENCODED_TOKEN)) {
+    // A text shorter than a token holds none (the regex's lastIndex is reset for each).
+    if (source.length < MIN_ENCODED_TOKEN) continue;
+    ENCODED_TOKEN.lastIndex = 0;
+    for (let match = ENCODED_TOKEN.exec(source); match; match = ENCODED_TOKEN.exec(source)) {
       if (budget.tokens <= 0) return { forms, exhausted: true };
       budget.tokens -= 1;
       const token = match[0];

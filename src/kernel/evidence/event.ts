@@ -7,6 +7,7 @@ import { canonicalize } from '../../crypto/canonical.js';
 import { domainHash, type Signer } from '../../crypto/index.js';
 import { mintReceipt, mintSecretHandle } from '../../evidence/receipts.js';
 import { type LabelMask, labelsOf } from '../../labels/labels.js';
+import { isoTimeText } from '../../memo.js';
 import type {
   DecisionRecord,
   ReceiptRecord,
@@ -24,6 +25,10 @@ import type { SyscallRequest } from '../types.js';
 
 export const DEFAULT_RECEIPT_TTL_MS = 5 * 60_000;
 export const DEFAULT_HANDLE_TTL_MS = 15 * 60_000;
+/** An event's time (`ts`, a receipt's `issued_at`) as text, once per millisecond. */
+export const eventTime = isoTimeText();
+const receiptExpiry = isoTimeText();
+const handleExpiry = isoTimeText();
 const REQUEST_DOMAIN = 'agentk/request/v1';
 
 /** Request fields that are content (kept in the log only as input hashes). */
@@ -169,7 +174,7 @@ export function mintEvidence(
     target: subject.loggedTarget,
     previous_hash: place.previousHash,
     issued_at: place.ts,
-    expires_at: new Date(place.now + options.receiptTtlMs).toISOString(),
+    expires_at: receiptExpiry(place.now + options.receiptTtlMs),
   });
   const request = parsed.ok ? parsed.request : null;
   const store = request?.kind === 'secret.open' ? options.storeFor(subject.target) : undefined;
@@ -182,7 +187,7 @@ export function mintEvidence(
     target: subject.loggedTarget,
     scope: request.scope ?? ['tool.invoke:*'],
     issued_at: place.ts,
-    expires_at: new Date(handleExpiresAt).toISOString(),
+    expires_at: handleExpiry(handleExpiresAt),
   });
   return { receipt, handle, handleStore: store, handleExpiresAt };
 }

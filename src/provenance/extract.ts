@@ -1,0 +1,141 @@
+// Exact values in a text, as the value index (values.ts) tracks them: URLs, e-mail
+// addresses, paths, long numbers, IP addresses, object ids, IBANs, and in a page the
+// command spans it shows (inline code, code-block lines, text after "run:" or a shell
+// prompt). Every extractor runs on every text the kernel reads, so each is skipped when a
+// character its matches cannot lack is absent (no `@`, no e-mail address), and each regex
+// is one module-level object reused with its lastIndex reset (matchAll would copy it on
+// every call). None of these regexes matches the empty string, so an exec loop advances.
+// Input distrusted: page text and argument values (bounded regexes).
+
+import { canonicalText, normalizeText } from './fingerprints.js';
+import { PATH_IN_TEXT } from './lineage.js';
+
+/** A copy of the shared regex: exec loops move lastIndex, the shared one stays at 0. */
+const PATHS = new RegExp(PATH_IN_TEXT);
+const URL_RE = /\bhttps?:\/\/[^\s"'<>`\\{}|^]{1,4096}/gi;
+const EMAIL_RE = /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}\b/g;
+const NUMBER_RE = /(?<![\w.])\+?\(?\d[\d ()-]{5,30}\d(?!\w|\.\d)/g;
+/** Numbers in dotted groups: `415.555.0134`, `06.12.34.56.78`, `192.168.10.100`. */
+const DOTTED_NUMBER_RE = /(?<![\w.])\+?\d{1,4}(?:\.\d{2,4}){2,4}(?![\w.])/g;
+const IPV4_RE =
+  /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])/g;
+const IBAN_RE = /\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/g;
+/** An IBAN written in groups of four: `DE89 3704 0044 0532 0130 00`. */
+const SPACED_IBAN_RE = /\b[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?\b/g;
+/** A plausible calendar date (19xx or 20xx, month 1-12, day 1-31), either order, - . or /. */
+const DATE_RE =
+  /^(?:(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./](?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)\d\d)$/;
+
+const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
+const NOT_DIGIT = /\D/g;
+const DIGIT = /\d/;
+
+/**
+ * An object id: a commit or content hash (7-64 lowercase hex digits with a letter and a
+ * digit among them, so neither a word nor a number), or a UUID.
+ */
+const OBJECT_ID_RE =
+  /(?<![\w-])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[0-9a-f]{0,63}[a-f])(?=[0-9a-f]{0,63}\d)[0-9a-f]{7,64})(?![\w-])/g;
+
+const INLINE_CODE_RE = /`([^`\n]{4,300})`/g;
+const FENCE_RE = /```[^\n]*\n([\s\S]*?)```/g;
+const PROMPT_LINE_RE = /(?:^|\n)[ \t]*[$>#][ \t]+([^\n]{4,300})/g;
+/** What a prompt line cannot lack: its prompt character. */
+const PROMPT = /[$>#]/;
+const RUN_RE = /\b(?:run|execute|type|enter|paste)\s*:\s*([^\n]{4,300})/gi;
+const MAX_COMMAND = 300;
+
+function command(text: string): string | null {
+  const normalized = normalizeText(text).replace(TRAILING_PUNCTUATION, '');
+  return normalized.length >= 4 && normalized.length <= MAX_COMMAND ? `cmd:${normalized}` : null;
+}
+
+/** Exact values worth tracking, normalised (case-folded URLs/addresses, digits only). */
+export function extractValues(raw: string): Set<string> {
+  return valuesIn(canonicalText(raw));
+}
+
+/** Numbers (NUMBER_RE, DOTTED_NUMBER_RE) in `text`, as `num:<digits>`, into `out`. */
+function numbersIn(re: RegExp, text: string, out: Set<string>): void {
+  re.lastIndex = 0;
+  for (let match = re.exec(text); match; match = re.exec(text)) {
+    if (DATE_RE.test(match[0])) continue; // a date is not an account or phone number
+    const digits = match[0].replace(NOT_DIGIT, '');
+    if (digits.length >= 7) out.add(`num:${digits}`);
+  }
+}
+
+/** `re`'s whole matches in `text`, each as `prefix` + `name(match)`, into `out`. */
+function eachValue(re: RegExp, text: string, out: Set<string>, name: (m: string) => string) {
+  re.lastIndex = 0;
+  for (let match = re.exec(text); match; match = re.exec(text)) out.add(name(match[0]));
+}
+
+/** extractValues for text already made canonical (canonicalText). */
+export function valuesIn(text: string): Set<string> {
+  const out = new Set<string>();
+  if (text.includes('://')) {
+    URL_RE.lastIndex = 0;
+    for (let match = URL_RE.exec(text); match; match = URL_RE.exec(text)) {
+      const url = match[0].replace(TRAILING_PUNCTUATION, '');
+      if (url.length > 10) out.add(`url:${url.toLowerCase()}`);
+    }
+  }
+  if (text.includes('@')) eachValue(EMAIL_RE, text, out, (m) => `email:${m.toLowerCase()}`);
+  if (text.includes('/')) {
+    PATHS.lastIndex = 0;
+    for (let match = PATHS.exec(text); match; match = PATHS.exec(text)) {
+      const path = match[0].replace(TRAILING_PUNCTUATION, '').replace(/^\$HOME/, '~');
+      if (path.length > 3 && path.split('/').some((part) => part.length > 1))
+        out.add(`path:${path}`);
+    }
+  }
+  // Every other kind has a digit; an object id without one is a UUID, which has dashes.
+  const digit = DIGIT.test(text);
+  if (digit) {
+    numbersIn(NUMBER_RE, text, out);
+    numbersIn(DOTTED_NUMBER_RE, text, out);
+    eachValue(IPV4_RE, text, out, (m) => `ip:${m}`);
+  }
+  if (digit || text.includes('-')) eachValue(OBJECT_ID_RE, text, out, (m) => `id:${m}`);
+  if (digit) {
+    eachValue(IBAN_RE, text, out, (m) => `iban:${m}`);
+    eachValue(SPACED_IBAN_RE, text, out, (m) => `iban:${m.replace(/ /g, '')}`);
+  }
+  return out;
+}
+
+/** The command spans `re` (group 1) finds in `text`, into `out`. */
+function commandsIn(re: RegExp, text: string, out: Set<string>): void {
+  re.lastIndex = 0;
+  for (let match = re.exec(text); match; match = re.exec(text)) {
+    const value = command(match[1] as string);
+    if (value) out.add(value);
+  }
+}
+
+/** A page's exact values, with the command spans it shows; `text` is canonical. */
+export function pageValues(text: string): Set<string> {
+  const out = valuesIn(text);
+  const backtick = text.includes('`');
+  if (backtick) commandsIn(INLINE_CODE_RE, text, out);
+  if (PROMPT.test(text)) commandsIn(PROMPT_LINE_RE, text, out);
+  if (text.includes(':')) commandsIn(RUN_RE, text, out);
+  if (!backtick) return out;
+  FENCE_RE.lastIndex = 0;
+  for (let match = FENCE_RE.exec(text); match; match = FENCE_RE.exec(text)) {
+    for (const line of (match[1] as string).split('\n')) {
+      const value = command(line.replace(/^\s*[$>#]\s+/, ''));
+      if (value) out.add(value);
+    }
+  }
+  return out;
+}
+
+/** An argument's exact values, with the argument itself as a command; `text` is canonical. */
+export function argumentValues(text: string): Set<string> {
+  const out = valuesIn(text);
+  const whole = command(text);
+  if (whole) out.add(whole);
+  return out;
+}
