@@ -42,18 +42,34 @@ const agentkName = (f) => {
   return `${m[2]} ${m[1] || `(anonymous, line ${m[3]})`}`;
 };
 
+// Checked in order against the native frames of a sample (leaf up to the first JS frame):
+// a collection triggered inside JSON.stringify is garbage collection, not JSON.
 const NATIVE_GROUPS = [
-  [/ed25519|SignTraits|fe_mul|fe_sq|ge_/, 'Ed25519 signing (OpenSSL, in the sign call)'],
+  [
+    /Scavenge|MarkCompact|Sweeper|ConcurrentMarking|Marking|GCTracer|Heap::Collect/,
+    'garbage collection',
+  ],
+  [/RegExp|Irregexp|regexp/i, 'regular expressions (V8: compile, exec, builtins)'],
+  [/compiler::|Compiler|Parser::|Maglev|Baseline|Bytecode/, 'V8 compilation (JIT, parsing)'],
+  [/ed25519|SignTraits/, 'Ed25519 signing (OpenSSL, sha512 included)'],
   [/sha256|SHA256/, 'SHA-256 (OpenSSL)'],
   [/JsonParser/, 'JSON.parse (V8)'],
   [/JsonStringifier/, 'JSON.stringify (V8)'],
-  [/RegExp|Irregexp|regexp/i, 'regular expressions (V8: compile, exec, builtins)'],
-  [/Scavenge|MarkCompact|Sweeper|ConcurrentMarking|Marking|Heap::|GCTracer/, 'garbage collection'],
-  [
-    /compiler::|Compiler|Parser::|Maglev|baseline|Baseline|Bytecode/,
-    'V8 compilation (JIT, parsing)',
-  ],
 ];
+
+/** Kernel time and the libc calls into it, named by the system call. */
+function syscallGroup(frames, stack) {
+  if (/ksys_write|vfs_write|libc_write|__write|writev/.test(stack)) {
+    return frames.some((f) => f.sym.includes('/dist/recorder/'))
+      ? "write(2) of the trace (the recorder's synchronous append)"
+      : 'write(2) to the pipes (client and server)';
+  }
+  if (/ksys_read|vfs_read|libc_read|__read/.test(stack)) return 'read(2) from the pipes';
+  if (/epoll/.test(stack)) return 'epoll (waiting for the pipes)';
+  if (/finish_task_switch|__schedule/.test(stack)) return 'kernel: context switches';
+  if (/page_fault/.test(stack)) return 'kernel: page faults';
+  return frames[0].dso.includes('kernel') ? 'kernel: other' : undefined;
+}
 
 /** The group of a sample's leaf: kernel work by syscall, native work by its caller. */
 function selfGroup(frames) {
@@ -65,22 +81,13 @@ function selfGroup(frames) {
     native.push(f.sym);
   }
   const stack = native.join(' ');
-  if (leaf.dso.includes('kernel')) {
-    if (/finish_task_switch|__schedule/.test(stack)) return 'kernel: context switches';
-    if (/ksys_write|vfs_write/.test(stack)) return 'kernel: write(2) (pipes and the trace)';
-    if (/ksys_read|vfs_read/.test(stack)) return 'kernel: read(2)';
-    if (/epoll/.test(stack)) return 'kernel: epoll';
-    if (/page_fault/.test(stack)) return 'kernel: page faults';
-    return 'kernel: other';
-  }
   if (leaf.sym.startsWith('RegExp:')) return 'regular expressions (V8: compile, exec, builtins)';
   for (const [pattern, name] of NATIVE_GROUPS) if (pattern.test(stack)) return name;
+  const syscall = syscallGroup(frames, stack);
+  if (syscall) return syscall;
   if (isAgentk(leaf)) return 'JS code of AgentK (optimised or interpreted)';
   if (isJs(leaf)) return 'JS code of Node (streams, events, fs)';
   if (/^Builtins_/.test(leaf.sym)) return 'V8 builtins and inline caches (property access, calls)';
-  if (/libc_write|libc_read|epoll_pwait|__write|__read/.test(leaf.sym)) {
-    return 'libc syscall entry (write, read, epoll)';
-  }
   if (/malloc|free|operator new|operator delete|memmove|memcpy|memset/.test(leaf.sym)) {
     return 'malloc, free, memcpy';
   }
