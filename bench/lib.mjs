@@ -26,7 +26,13 @@ export async function session(command, args, options = {}) {
   return {
     child,
     client,
-    call: (n) => client.request('tools/call', { name: 'lookup', arguments: { n } }),
+    // An answer that is not a result (a denial, an error of the proxy) stops the bench:
+    // a fast error would otherwise pass for a fast call.
+    call: (n) =>
+      client.request('tools/call', { name: 'lookup', arguments: { n } }).then((answer) => {
+        if (answer.result === undefined) throw new Error(`not a result: ${JSON.stringify(answer)}`);
+        return answer;
+      }),
     async close() {
       client.end();
       await new Promise((resolve) => {

@@ -1,8 +1,9 @@
 // `npm run bench`: AgentK's costs measured side by side with their floors on this machine,
-// as ratios. Prints a table and writes bench/results.json. Sections: proxy round trip,
-// throughput under concurrency, recorder append rate, verification, policy evaluation,
-// provenance matching as context grows, memory of a long session, a large catalogue. docs/performance.md
-// explains each row. BENCH_QUICK=1 runs smaller sizes (for a smoke test, not for numbers).
+// as ratios. Prints a table and writes bench/results.json. Sections: proxy round trip and
+// throughput under concurrency (each beside its peers: direct, a byte-copying pipe, a
+// minimal write-before-forward proxy, the official SDK's proxy), recorder append rate,
+// verification, policy evaluation, provenance matching as context grows, memory of a long
+// session, a large catalogue. docs/performance.md explains each row. BENCH_QUICK=1 runs smaller sizes (for a smoke test, not for numbers).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,18 +59,35 @@ function agentkArgs(extra = []) {
   ];
 }
 
+// The peers of the round-trip and throughput sections, each a session to the trivial
+// server: the client straight to it, a byte-copying pipe, the least a recording proxy can
+// do (bench/floor-proxy.mjs), the do-nothing proxy of the official SDK
+// (bench/sdk-proxy.mjs), and AgentK. Every ratio is against the passthrough.
+const PEERS = {
+  direct: 'direct',
+  passthrough: 'passthrough',
+  floor: 'write-before-forward floor',
+  sdk: 'MCP SDK proxy',
+  agentk: 'agentk',
+};
+
 async function setups() {
+  const node = process.execPath;
+  const script = (name) => join(ROOT, 'bench', name);
+  const floorTrace = join(work, `floor-trace-${++traceCounter}.jsonl`);
   return {
     direct: await session(TRIVIAL_SERVER[0], TRIVIAL_SERVER.slice(1)),
-    passthrough: await session(process.execPath, [
-      join(ROOT, 'bench', 'passthrough.mjs'),
-      ...TRIVIAL_SERVER,
-    ]),
-    agentk: await session(process.execPath, agentkArgs()),
+    passthrough: await session(node, [script('passthrough.mjs'), ...TRIVIAL_SERVER]),
+    floor: await session(node, [script('floor-proxy.mjs'), floorTrace, '--', ...TRIVIAL_SERVER]),
+    sdk: await session(node, [script('sdk-proxy.mjs'), ...TRIVIAL_SERVER]),
+    agentk: await session(node, agentkArgs()),
   };
 }
 
-// 1. Round trip, interleaved in blocks so that drift on a shared machine hits all three.
+const peerRatios = (values, of) =>
+  Object.fromEntries(Object.keys(values).map((n) => [n, of(values[n]) / of(values.passthrough)]));
+
+// 1. Round trip, interleaved in blocks so that drift on a shared machine hits all peers.
 async function roundTrip() {
   const s = await setups();
   const names = Object.keys(s);
@@ -88,14 +106,25 @@ async function roundTrip() {
   }
   for (const name of names) await s[name].close();
   const stats = Object.fromEntries(names.map((n) => [n, summary(samples[n])]));
-  const ratio = (q) => stats.agentk[q] / stats.passthrough[q];
-  results.sections.roundTrip = { stats, ratioMedian: ratio('median'), ratioP99: ratio('p99') };
+  const median = peerRatios(stats, (s) => s.median);
+  const p99 = peerRatios(stats, (s) => s.p99);
+  const ratios = Object.fromEntries(names.map((n) => [n, { median: median[n], p99: p99[n] }]));
+  results.sections.roundTrip = {
+    stats,
+    ratios,
+    ratioMedian: median.agentk,
+    ratioP99: p99.agentk,
+  };
   for (const name of names) {
+    const { median: m, p99: p } = stats[name];
+    row('round trip', `${PEERS[name]} median / p99`, `${us(m)} / ${us(p)}`, '', '', undefined);
+  }
+  for (const name of names.filter((n) => n !== 'passthrough' && n !== 'agentk')) {
     row(
       'round trip',
-      `${name} median / p99`,
-      `${us(stats[name].median)} / ${us(stats[name].p99)}`,
-      '',
+      `${PEERS[name]} / passthrough, median / p99`,
+      `${fmt(median[name])}x / ${fmt(p99[name])}x`,
+      '1x',
       '',
       undefined,
     );
@@ -103,51 +132,66 @@ async function roundTrip() {
   row(
     'round trip',
     'agentk / passthrough, median',
-    `${fmt(ratio('median'))}x`,
+    `${fmt(median.agentk)}x`,
     '1x',
     '<= 1.5x',
-    ratio('median') <= 1.5,
+    median.agentk <= 1.5,
   );
   row(
     'round trip',
     'agentk / passthrough, p99',
-    `${fmt(ratio('p99'))}x`,
+    `${fmt(p99.agentk)}x`,
     '1x',
     '<= 2x',
-    ratio('p99') <= 2,
+    p99.agentk <= 2,
   );
 }
 
-// 2. Throughput with 32 requests in flight.
+// 2. Throughput with 32 requests in flight, interleaved in rounds like the round trip.
 async function throughput() {
   const s = await setups();
-  const total = QUICK ? 2000 : 20_000;
-  const rate = {};
+  const names = Object.keys(s);
+  const rounds = QUICK ? 1 : 4;
+  const perRound = (QUICK ? 2000 : 20_000) / rounds;
   const run = async (name) => {
     let next = 0;
     const start = performance.now();
     await Promise.all(
       Array.from({ length: 32 }, async () => {
-        while (next < total) await s[name].call(next++);
+        while (next < perRound) await s[name].call(next++);
       }),
     );
-    return total / ((performance.now() - start) / 1000);
+    return (performance.now() - start) / 1000;
   };
-  for (const name of Object.keys(s)) await run(name); // warm up
-  for (const name of Object.keys(s)) rate[name] = await run(name);
-  for (const name of Object.keys(s)) await s[name].close();
-  const ratio = rate.agentk / rate.passthrough;
-  results.sections.throughput = { callsPerSecond: rate, ratio };
+  const seconds = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const name of names) await run(name); // warm up
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names) seconds[name] += await run(name);
+  }
+  for (const name of names) await s[name].close();
+  const rate = Object.fromEntries(names.map((n) => [n, (perRound * rounds) / seconds[n]]));
+  const ratios = peerRatios(rate, (r) => r);
+  results.sections.throughput = { callsPerSecond: rate, ratios, ratio: ratios.agentk };
   for (const [name, value] of Object.entries(rate)) {
-    row('throughput, 32 in flight', `${name} calls/s`, value.toFixed(0), '', '', undefined);
+    row('throughput, 32 in flight', `${PEERS[name]} calls/s`, value.toFixed(0), '', '', undefined);
+  }
+  for (const name of names.filter((n) => n !== 'passthrough' && n !== 'agentk')) {
+    row(
+      'throughput, 32 in flight',
+      `${PEERS[name]} / passthrough`,
+      `${fmt(ratios[name])}x`,
+      '1x',
+      '',
+      undefined,
+    );
   }
   row(
     'throughput, 32 in flight',
     'agentk / passthrough',
-    `${fmt(ratio)}x`,
+    `${fmt(ratios.agentk)}x`,
     '1x',
     '>= 0.7x',
-    ratio >= 0.7,
+    ratios.agentk >= 0.7,
   );
 }
 
