@@ -102,6 +102,11 @@ export class SessionOutput {
     }
   }
 
+  /** Drop what is queued: its evidence is lost (the session is ending). */
+  drop(): void {
+    this.#outbox = [];
+  }
+
   /** Let out what is queued, or drop it if that fails: the session is ending. */
   flush(): void {
     try {
