@@ -23,8 +23,16 @@ interface Entry {
   readonly text?: string;
 }
 
+const TOOLS = Array.from({ length: 600 }, (_, i) => ({
+  name: `tool${i}`,
+  description: `Tool number ${i}.`,
+  inputSchema: { type: 'object' },
+}));
 const HOOK = pathToFileURL(join(PACKAGE_ROOT, 'test', 'fixtures', 'mcp', 'trace-hook.mjs')).href;
-const SCRIPT = { 'resources/read': { contents: [{ uri: 'mem://any', text: 'hello' }] } };
+const SCRIPT = {
+  'resources/read': { contents: [{ uri: 'mem://any', text: 'hello' }] },
+  'tools/list': { tools: TOOLS },
+};
 const URIS = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'].map((name) => `mem://${name}`);
 
 /** The proxy binary with the hook; a trace write carrying `failOn` fails (ENOSPC). */
@@ -180,5 +188,25 @@ describe.each([
       'srv/mem://first',
       'srv/mem://first',
     ]);
+  });
+});
+
+describe('the proxy binary, a listing of many descriptors', () => {
+  it('writes the events of each slice of a long listing together, before its answer', async () => {
+    const { session, log } = start([]);
+    await session.initialize();
+    const listed = await session.request('tools/list', {}, 'list');
+    expect((listed.result as { tools: unknown[] }).tools).toHaveLength(TOOLS.length);
+    await session.close();
+
+    const entries = log();
+    const described = entries.filter((e) => e.trace?.some((event) => event.startsWith('tool.')));
+    const events = described.flatMap((e) => e.trace ?? []);
+    expect(events.filter((event) => event.startsWith('tool.describe'))).toHaveLength(600);
+    // Described 256 at a time (server-side.ts), each slice in one write.
+    expect(described.length).toBeLessThanOrEqual(3);
+    const answer = entries.findIndex((e) => e.to === 'client' && e.text?.includes('"id":"list"'));
+    const lastDescribed = entries.lastIndexOf(described.at(-1) as Entry);
+    expect(answer).toBeGreaterThan(lastDescribed);
   });
 });

@@ -34,6 +34,7 @@ import { SessionOutput } from './output.js';
 import { cancelledLine, type Pending, PendingRequests } from './pending.js';
 import { ServerSide, type SessionPort } from './server-side.js';
 import {
+  type Batched,
   type ClientChannel,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -108,9 +109,9 @@ export class ProxySession {
     return this.#finished;
   }
 
-  /** Connect the transport's two sides. */
-  attach(client: ClientChannel, server: ServerChannel): void {
-    this.#output.attach(client, server);
+  /** Connect the transport's two sides (and how it batches work off its input). */
+  attach(client: ClientChannel, server: ServerChannel, batched?: Batched): void {
+    this.#output.attach(client, server, batched);
   }
   /** What the server side may see and do of this session. */
   #port(): SessionPort {

@@ -13,13 +13,12 @@ import type { Readable, Writable } from 'node:stream';
 import { AgentkError } from '../../errors.js';
 import { LineReader } from '../framing.js';
 import { ProxySession } from './session.js';
-import {
-  type ClientChannel,
-  faultName,
-  type ProxyExit,
-  type ProxyStats,
-  type ServerChannel,
-  type SessionOptions,
+import type {
+  ClientChannel,
+  ProxyExit,
+  ProxyStats,
+  ServerChannel,
+  SessionOptions,
 } from './types.js';
 
 /**
@@ -90,7 +89,9 @@ export class StdioProxy {
       windowsHide: true,
     });
     this.#child = child;
-    session.attach(this.#clientChannel(), this.#serverChannel(child));
+    session.attach(this.#clientChannel(), this.#serverChannel(child), (work) =>
+      this.#batched(work),
+    );
     if (child.stderr) this.#collectStderr(child.stderr);
     this.#relay(child);
     return new Promise((resolve) => {
@@ -203,16 +204,22 @@ export class StdioProxy {
     }
     const chunk: Chunk = { toClient: [], toServer: [], serverBytes: 0, after: [] };
     this.#chunk = chunk;
-    let lost: { readonly error: unknown } | null = null;
+    let failed = false;
+    let failure: unknown;
     try {
       this.#options.kernel.batch(handle);
     } catch (error) {
-      lost = { error };
+      failed = true;
+      failure = error;
     }
     this.#chunk = null;
-    if (lost === null) this.#release(chunk);
-    else this.#session.traceLost(lostReason(lost.error)); // as when a sync fails (output.ts)
+    const lost = traceFailure(failure);
+    // As when a sync fails (output.ts): the session ends, its trace unsealed.
+    if (lost) this.#session.traceLost(`the trace cannot be written: ${lost.message}`);
+    else this.#release(chunk);
     for (const action of chunk.after) action();
+    // Any other fault of the handler goes on as before, its events written (Kernel.batch).
+    if (failed && !lost) throw failure;
   }
 
   /** A chunk's lines, corked: one write(2) per side. */
@@ -301,12 +308,9 @@ export class StdioProxy {
   }
 }
 
-/** Why a chunk's lines were dropped: its events could not be written, or it failed. */
-function lostReason(error: unknown): string {
-  if (error instanceof AgentkError && error.code === 'TRACE_IO') {
-    return `the trace cannot be written: ${error.message}`;
-  }
-  return `the proxy could not handle its input (${faultName(error)})`;
+/** The error, if it says the trace could not take a batch's events (recorder.ts). */
+function traceFailure(error: unknown): AgentkError | null {
+  return error instanceof AgentkError && error.code === 'TRACE_IO' ? error : null;
 }
 
 /** What one chunk of input sends each way, held until its trace events are written. */

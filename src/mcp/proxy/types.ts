@@ -25,6 +25,13 @@ export interface ServerChannel {
   terminate(): void;
 }
 
+/**
+ * The transport's way to run work off its input (a timer, a later slice of a listing) as
+ * it handles a chunk: what the work sends is held until the trace events it records are
+ * written together (StdioProxy). Without one, each event is written before its line.
+ */
+export type Batched = (work: () => void) => void;
+
 /** The client side, as the transport carries it. */
 export interface ClientChannel {
   send(line: string): void;
