@@ -136,10 +136,7 @@ export class FlightRecorder {
       if (this.#sink.appendLines) this.#sink.appendLines(lines);
       else for (const line of lines) this.#sink.append(line);
     } catch (error) {
-      this.#lost =
-        error instanceof AgentkError
-          ? error
-          : new AgentkError('TRACE_IO', `cannot append to trace ${this.path ?? '(memory)'}`);
+      this.#lost = lostBatch(error, this.path);
       throw this.#lost;
     }
   }
@@ -160,4 +157,17 @@ export class FlightRecorder {
       this.#sink.close();
     }
   }
+}
+
+/**
+ * A batch that could not be written is TRACE_IO, whatever the sink threw: on it, the
+ * caller drops the batch's effects.
+ */
+function lostBatch(error: unknown, path: string | null): AgentkError {
+  if (error instanceof AgentkError && error.code === 'TRACE_IO') return error;
+  const name = error instanceof AgentkError ? error.code : (error as Error | null)?.name;
+  return new AgentkError(
+    'TRACE_IO',
+    `cannot append to trace ${path ?? '(in memory)'} (${name ?? 'error'})`,
+  );
 }

@@ -122,6 +122,17 @@ describe('FlightRecorder batches', () => {
     expect(!result.ok && result.code).toBe('unsealed');
   });
 
+  it('calls any failure of the sink to write a batch TRACE_IO, on which callers drop it', () => {
+    const sink = new MemorySink();
+    sink.append = () => {
+      throw new RangeError('not a trace error');
+    };
+    const { kernel } = memoryKernel({ trace: { sink } });
+    expect(() => kernel.batch(() => kernel.syscall(steps[0] as (typeof steps)[0]))).toThrow(
+      traceIo,
+    );
+  });
+
   it('fails the batch when a seal made in it could not be written, though that was caught', () => {
     const { kernel, sink } = counted();
     let sealError: unknown = null;

@@ -26,9 +26,10 @@ export interface ServerChannel {
 }
 
 /**
- * The transport's way to run work off its input (a timer, a later slice of a listing) as
- * it handles a chunk: what the work sends is held until the trace events it records are
- * written together (StdioProxy). Without one, each event is written before its line.
+ * The transport's way to run work that is not a chunk of its input (a later slice of a
+ * listing, what waited for a sync) as it runs a chunk: what the work sends is held until
+ * the trace events it records are written together (StdioProxy). Without one, the work
+ * runs as it is, and each event is written before its line.
  */
 export type Batched = (work: () => void) => void;
 
