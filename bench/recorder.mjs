@@ -1,5 +1,6 @@
 // Recorder append rate: a typical tool.invoke event, appended to a file, with each
-// durability. Prints JSON for bench/run.mjs.
+// durability, one at a time and in batches of 32 (as the proxy writes a chunk's events).
+// Prints JSON for bench/run.mjs.
 import { closeSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSink } from '../dist/index.js';
@@ -21,6 +22,21 @@ function rate(durability, n, group = 1) {
   for (let i = 0; i < n; i++) {
     recorder.append(event(i));
     if (durability === 'group' && (i + 1) % group === 0) sink.sync();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  sink.close();
+  return n / seconds;
+}
+
+/** Events appended in batches of `size` (FlightRecorder.batch): one write per batch. */
+function batchRate(durability, n, size) {
+  const sink = new FileSink(join(work, `batch-${durability}-${Date.now()}.jsonl`), durability);
+  const recorder = new FlightRecorder(sink, template.run_id);
+  const start = performance.now();
+  for (let i = 0; i < n; i += size) {
+    recorder.batch(() => {
+      for (let j = i; j < Math.min(n, i + size); j++) recorder.append(event(j));
+    });
   }
   const seconds = (performance.now() - start) / 1000;
   sink.close();
@@ -67,5 +83,7 @@ console.log(
     fsyncEach: rate('fsync', quick ? 300 : 3000),
     fsyncGroup: rate('group', quick ? 3000 : 30_000, 32),
     fsyncFloor: bareFsyncs(quick ? 300 : 3000),
+    flushBatch: batchRate('flush', quick ? 20_000 : 200_000, 32),
+    fsyncBatch: batchRate('fsync', quick ? 3000 : 30_000, 32),
   }),
 );

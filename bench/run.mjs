@@ -233,6 +233,22 @@ function recorder() {
     '',
     undefined,
   );
+  row(
+    'recorder append',
+    'events/s (flush, batches of 32: one write each)',
+    r.flushBatch.toFixed(0),
+    '',
+    '',
+    undefined,
+  );
+  row(
+    'recorder append',
+    'events/s (fsync, batches of 32: one write and fsync each)',
+    r.fsyncBatch.toFixed(0),
+    '',
+    '',
+    undefined,
+  );
 }
 
 function verification() {

@@ -152,7 +152,6 @@ export class Kernel {
   get headHash(): string {
     return this.#recorder.head;
   }
-
   get closed(): boolean {
     return this.#closed;
   }
@@ -467,12 +466,14 @@ export class Kernel {
     return this.#catalogue;
   }
 
-  /**
-   * Make every event recorded so far durable. With `group` durability, call it before
-   * carrying out the effects those events allowed (group commit).
-   */
+  /** Make every event recorded so far durable (`group` durability: call it before effects). */
   sync(): void {
     this.#recorder.sync();
+  }
+
+  /** Run `work` with its events written together when it ends (FlightRecorder.batch). */
+  batch(work: () => void): void {
+    this.#recorder.batch(work);
   }
 
   /** Seal the log (signed count and head) and close the kernel. Idempotent. */

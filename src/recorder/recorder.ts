@@ -2,7 +2,9 @@
 // appends it to the sink before returning, so the caller's effect always follows its
 // evidence. Signed checkpoints of the chain follow the events (at most one per interval,
 // signed off the main thread, one soon after the log goes idle); a run that ends normally
-// is sealed with a signed seal event (count and head).
+// is sealed with a signed seal event (count and head). Inside batch(), appended lines are
+// held and written together when the batch ends: for a caller that holds the effects of
+// the whole batch until then (the stdio proxy's chunk).
 
 import { canonicalize } from '../crypto/canonical.js';
 import type { Signer } from '../crypto/index.js';
@@ -49,6 +51,13 @@ export class FlightRecorder {
   #timer: NodeJS.Timeout | null = null;
   /** The checkpoint being signed, until it is written or dropped. */
   #signing: Promise<void> | null = null;
+  /** The lines of an open batch, not yet written (null outside a batch). */
+  #held: string[] | null = null;
+  /**
+   * Why a batch could not be written: its events have steps and hashes the log lacks, so
+   * no event may follow them (the seal included).
+   */
+  #lost: AgentkError | null = null;
 
   constructor(sink: LogSink, runId: string, checkpoints?: CheckpointOptions) {
     this.#sink = sink;
@@ -77,6 +86,7 @@ export class FlightRecorder {
 
   /** Chain, encode and durably append one event; returns it with its hash. */
   append(event: UnchainedEvent): FlightEvent {
+    if (this.#lost) throw this.#lost;
     if (this.#closed) throw new AgentkError('RECORDER_CLOSED', 'the flight recorder is closed');
     const fields: Record<string, unknown> = {
       ...event,
@@ -85,7 +95,8 @@ export class FlightRecorder {
       v: EVENT_FORMAT_VERSION,
     };
     const { hash, line } = encodeEvent(fields);
-    this.#sink.append(`${line}\n`);
+    if (this.#held) this.#held.push(`${line}\n`);
+    else this.#sink.append(`${line}\n`);
     this.#count += 1;
     this.#head = hash;
     this.#schedule();
@@ -116,7 +127,14 @@ export class FlightRecorder {
   checkpoint(): Promise<void> {
     if (this.#signing) return this.#signing;
     const options = this.#checkpoints;
-    if (!options || this.#closed || this.#count === this.#covered) return Promise.resolve();
+    if (!options || this.#closed || this.#lost || this.#count === this.#covered) {
+      return Promise.resolve();
+    }
+    // A checkpoint covers only events on disk: in a batch, it waits for the next turn.
+    if (this.#held !== null) {
+      this.#schedule();
+      return Promise.resolve();
+    }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     const { signer } = options;
@@ -141,7 +159,8 @@ export class FlightRecorder {
   }
 
   #writeCheckpoint(checkpoint: CheckpointRecord): void {
-    if (this.#closed || this.#count - checkpoint.event_count > MAX_CHECKPOINT_LAG) return;
+    const lag = this.#count - checkpoint.event_count;
+    if (this.#closed || this.#lost || lag > MAX_CHECKPOINT_LAG) return;
     const line: CheckpointLine = { checkpoint, type: 'checkpoint', v: 2 };
     // A write that fails loses only this checkpoint; the next event's append fails closed.
     this.#sink.append(`${canonicalize(line)}\n`);
@@ -164,13 +183,59 @@ export class FlightRecorder {
       ts,
     });
     const event = this.append({ type: 'seal', ts, run_id: this.runId, agent_id: agentId, seal });
+    this.#writeHeld(); // in a batch: the seal goes with the events before it, in one write
     this.#sealed = true;
     this.close();
     return event as SealEvent;
   }
 
+  /**
+   * Run `work` with the lines of the events it appends held in memory, then write them all
+   * at once: one write(2) for a file sink (one fsync with `fsync` durability). The caller
+   * must hold every effect of those events until this returns. If they cannot be written,
+   * this throws TRACE_IO and the recorder is lost: every later append or sync throws it
+   * too, and the caller must drop the batch's effects. In a batch already, `work` joins it.
+   */
+  batch(work: () => void): void {
+    if (this.#held !== null) {
+      work();
+      return;
+    }
+    this.#held = [];
+    try {
+      work();
+    } finally {
+      this.#endBatch();
+    }
+  }
+
+  #endBatch(): void {
+    try {
+      this.#writeHeld();
+    } finally {
+      this.#held = null;
+    }
+    // Also when a write failed inside the batch and `work` caught it (a failed seal).
+    if (this.#lost) throw this.#lost;
+  }
+
+  /** Write the lines held so far, together; a batch goes on holding what follows. */
+  #writeHeld(): void {
+    const lines = this.#held;
+    if (lines === null || lines.length === 0) return;
+    this.#held = [];
+    try {
+      if (this.#sink.appendLines) this.#sink.appendLines(lines);
+      else for (const line of lines) this.#sink.append(line);
+    } catch (error) {
+      this.#lost = lostBatch(error, this.path);
+      throw this.#lost;
+    }
+  }
+
   /** Make every event appended so far durable (for `group` durability; see sink.ts). */
   sync(): void {
+    if (this.#lost) throw this.#lost;
     if (!this.#closed) this.#sink.sync?.();
   }
 
@@ -180,6 +245,23 @@ export class FlightRecorder {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#sink.close();
+    try {
+      this.#writeHeld(); // in a batch: what it appended before closing is not dropped
+    } finally {
+      this.#sink.close();
+    }
   }
+}
+
+/**
+ * A batch that could not be written is TRACE_IO, whatever the sink threw: on it, the
+ * caller drops the batch's effects.
+ */
+function lostBatch(error: unknown, path: string | null): AgentkError {
+  if (error instanceof AgentkError && error.code === 'TRACE_IO') return error;
+  const name = error instanceof AgentkError ? error.code : (error as Error | null)?.name;
+  return new AgentkError(
+    'TRACE_IO',
+    `cannot append to trace ${path ?? '(in memory)'} (${name ?? 'error'})`,
+  );
 }

@@ -4,6 +4,8 @@
 // `group` durability is group commit: appends are written at once, and sync() makes
 // everything written so far durable with one fsync; the caller holds its effects until
 // then (the MCP proxy's --fsync syncs once per turn of the event loop, not per event).
+// appendLines() writes a recorder's batch (recorder.ts) the same way, all lines in one
+// write(2) and, with `fsync` durability, one fsync.
 
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -16,6 +18,8 @@ export interface LogSink {
   readonly path: string | null;
   /** Append one complete line (with its newline). Throws AgentkError('TRACE_IO') on failure. */
   append(line: string): void;
+  /** Append several complete lines at once (optional: else each is appended in turn). */
+  appendLines?(lines: readonly string[]): void;
   /** Make every line appended so far durable (group commit); a no-op where not needed. */
   sync?(): void;
   close(): void;
@@ -46,13 +50,22 @@ export class FileSink implements LogSink {
   }
 
   append(line: string): void {
+    this.#write(line);
+  }
+
+  appendLines(lines: readonly string[]): void {
+    this.#write(lines.join(''));
+  }
+
+  /** Write whole lines with one write(2), then fsync them or mark them for sync(). */
+  #write(text: string): void {
     if (this.#fd === null) throw new AgentkError('RECORDER_CLOSED', `trace ${this.path} is closed`);
     try {
       // The string goes straight to write(2); a short write (rare: a full disk, a signal)
       // finishes from a buffer of the rest.
-      const written = writeSync(this.#fd, line);
-      if (written < Buffer.byteLength(line, 'utf8')) {
-        const bytes = Buffer.from(line, 'utf8');
+      const written = writeSync(this.#fd, text);
+      if (written < Buffer.byteLength(text, 'utf8')) {
+        const bytes = Buffer.from(text, 'utf8');
         let offset = written;
         while (offset < bytes.length) {
           offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);

@@ -34,6 +34,10 @@ export interface BinaryOptions {
   readonly dir?: string;
   readonly serverId?: string;
   readonly args?: readonly string[];
+  /** Options for node itself, before the proxy's script (e.g. `--import` a test hook). */
+  readonly nodeArgs?: readonly string[];
+  /** Added to the proxy's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 let sessions = 0;
@@ -51,6 +55,7 @@ export function binarySession(script: Message, options: BinaryOptions = {}): Bin
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeArgs ?? []),
       AGENTK,
       'mcp-proxy-stdio',
       '--server-id',
@@ -68,7 +73,11 @@ export function binarySession(script: Message, options: BinaryOptions = {}): Bin
       scriptFile,
       receivedLog,
     ],
-    { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] },
+    {
+      cwd: dir,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -120,6 +120,19 @@ describe('the recorder', () => {
     expect(chain).toMatchObject({ ok: false, code: 'unsealed', events: 7, covered: 3 });
   });
 
+  it('signs nothing in a batch whose lines are not yet written; the next checkpoint covers them', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { rec, sink, pending, answer } = recorder(5);
+    rec.batch(() => {
+      rec.append(event(0));
+      void rec.checkpoint();
+      expect(pending).toHaveLength(0);
+    });
+    vi.advanceTimersByTime(5);
+    await answer();
+    expect(checkpointLines(sink).map((line: Json) => line.checkpoint.event_count)).toEqual([1]);
+  });
+
   it('drops a signature that comes back after the log was sealed', async () => {
     const { rec, sink, answer } = recorder();
     rec.append(event(0));

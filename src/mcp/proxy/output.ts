@@ -4,7 +4,7 @@
 // event loop for every event of that turn. Nothing whose evidence may be lost goes out.
 
 import type { Kernel } from '../../kernel/kernel.js';
-import type { ClientChannel, ProxyStats, ServerChannel } from './types.js';
+import type { Batched, ClientChannel, ProxyStats, ServerChannel } from './types.js';
 
 interface Queued {
   readonly toServer: boolean;
@@ -20,6 +20,7 @@ export class SessionOutput {
   readonly #lost: (reason: string) => void;
   #client: ClientChannel | null = null;
   #server: ServerChannel | null = null;
+  #batched: Batched = (work) => work();
   /** The server is running (set by the transport's events through the session). */
   serverAlive = false;
   #outbox: Queued[] = [];
@@ -32,9 +33,19 @@ export class SessionOutput {
     this.#lost = lost;
   }
 
-  attach(client: ClientChannel, server: ServerChannel): void {
+  attach(client: ClientChannel, server: ServerChannel, batched?: Batched): void {
     this.#client = client;
     this.#server = server;
+    if (batched) this.#batched = batched;
+  }
+
+  /**
+   * Run work that does not come from a chunk of input (a later slice of a listing, what
+   * waited for a sync) as the transport runs a chunk: its events in one write, and what it
+   * sends in one write per side, after them.
+   */
+  batched(work: () => void): void {
+    this.#batched(work);
   }
 
   /** An answer the proxy gives itself (counted as such). */
@@ -76,7 +87,7 @@ export class SessionOutput {
     this.#commitScheduled = true;
     setImmediate(() => {
       try {
-        this.commit();
+        this.#batched(() => this.commit());
       } catch {
         this.#stats.faults += 1;
       }
@@ -100,6 +111,11 @@ export class SessionOutput {
       if (item.toServer) this.#writeServer(item.line, item.refusal);
       else this.#client?.send(item.line);
     }
+  }
+
+  /** Drop what is queued: its evidence is lost (the session is ending). */
+  drop(): void {
+    this.#outbox = [];
   }
 
   /** Let out what is queued, or drop it if that fails: the session is ending. */

@@ -242,8 +242,10 @@ export class ServerSide {
     } catch (error) {
       line = this.#fault(listing.pending, error);
     }
-    if (line === null) setImmediate(() => this.#slice(job, LISTING_SLICE));
-    else this.#deliver(listing.key, line);
+    // The next slice's descriptors: one write for their events, as for a chunk of input.
+    if (line === null) {
+      setImmediate(() => session.output.batched(() => this.#slice(job, LISTING_SLICE)));
+    } else this.#deliver(listing.key, line);
   }
 
   /** A long listing's answer goes to the client, and what waited for it goes on. */

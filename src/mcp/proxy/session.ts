@@ -34,6 +34,7 @@ import { SessionOutput } from './output.js';
 import { cancelledLine, type Pending, PendingRequests } from './pending.js';
 import { ServerSide, type SessionPort } from './server-side.js';
 import {
+  type Batched,
   type ClientChannel,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -108,9 +109,9 @@ export class ProxySession {
     return this.#finished;
   }
 
-  /** Connect the transport's two sides. */
-  attach(client: ClientChannel, server: ServerChannel): void {
-    this.#output.attach(client, server);
+  /** Connect the transport's two sides (and how it batches work off its input). */
+  attach(client: ClientChannel, server: ServerChannel, batched?: Batched): void {
+    this.#output.attach(client, server, batched);
   }
   /** What the server side may see and do of this session. */
   #port(): SessionPort {
@@ -196,10 +197,7 @@ export class ProxySession {
     this.#checkDrained();
   }
 
-  /**
-   * End the session now (the operator's signal): answer whatever is in flight, seal the
-   * trace, and stop the server.
-   */
+  /** End the session now (the operator's signal): answer what is in flight, seal, stop. */
   stop(reason = 'stopped'): void {
     if (this.#finished) return;
     // Nothing held goes to the server now: held requests are answered, not forwarded.
@@ -215,6 +213,12 @@ export class ProxySession {
       this.#output.reply(errorLine(ask.request.id, RPC.transportClosed, stopping));
     }
     this.#finish(0, reason);
+  }
+
+  /** The trace lost the events of input just handled, whose lines the transport dropped. */
+  traceLost(reason: string): void {
+    this.#output.drop(); // with --fsync, what waits for a sync was decided unrecorded too
+    this.#finish(1, reason);
   }
 
   // ---- faults ---------------------------------------------------------------------------
@@ -474,7 +478,9 @@ export class ProxySession {
     this.#output.flush(); // answers already decided still go out, once durable
     this.#finished = true;
     this.#draining = false;
-    this.#clearTimers();
+    this.#pending.clear();
+    this.#approvals.holds.clear();
+    this.#serverSide.clear();
     this.#output.terminateServer();
     let ended = { code: code as 0 | 1 | 2, reason };
     try {
@@ -490,11 +496,5 @@ export class ProxySession {
       this.#output.closeClient();
     }
     this.#resolve({ ...ended, seal: this.#kernel.seal, stats: this.stats });
-  }
-
-  #clearTimers(): void {
-    this.#pending.clear();
-    this.#approvals.holds.clear();
-    this.#serverSide.clear();
   }
 }

@@ -2,13 +2,15 @@
 // stdin and stdout) as if we were its server; we start the real server as a child and
 // speak to it on its stdin and stdout. This module owns only the bytes and the process:
 // line framing with size caps in both directions, backpressure (a side that does not read
-// slows the other), one write per side per chunk read, the child's stderr, its exit, and
-// stopping it (SIGTERM, then SIGKILL). Everything else is the session's (session.ts).
+// slows the other), one write per side per chunk read, released only once the chunk's trace
+// events are written (one write too), the child's stderr, its exit, and stopping it
+// (SIGTERM, then SIGKILL). Everything else is the session's (session.ts).
 // Input distrusted: the client's bytes, the child's bytes, and the child's behaviour.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, createWriteStream, openSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { AgentkError } from '../../errors.js';
 import { LineReader } from '../framing.js';
 import { ProxySession } from './session.js';
 import type {
@@ -58,6 +60,8 @@ export class StdioProxy {
   readonly #stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
   /** The client's output can still be written. */
   #outputOpen = true;
+  /** The chunk being handled: its lines each way and what waits for them (null between). */
+  #chunk: Chunk | null = null;
 
   constructor(options: ProxyOptions) {
     this.#options = options;
@@ -85,7 +89,9 @@ export class StdioProxy {
       windowsHide: true,
     });
     this.#child = child;
-    session.attach(this.#clientChannel(), this.#serverChannel(child));
+    session.attach(this.#clientChannel(), this.#serverChannel(child), (work) =>
+      this.#batched(work),
+    );
     if (child.stderr) this.#collectStderr(child.stderr);
     this.#relay(child);
     return new Promise((resolve) => {
@@ -186,21 +192,67 @@ export class StdioProxy {
   }
 
   /**
-   * Handle one chunk read from either side with both outputs corked: the lines a chunk
-   * carries (many, with requests in flight) leave in one write(2) per side instead of one
-   * each. Uncorked before returning, so nothing waits past the chunk.
+   * Handle one chunk read from either side. The lines it sends (many, with requests in
+   * flight) are held until the trace events the chunk produced are written, in one write
+   * (Kernel.batch); then they leave in one write(2) per side, instead of one each. If the
+   * events cannot be written, the lines are dropped: nothing goes out without its evidence.
    */
   #batched(handle: () => void): void {
+    if (this.#chunk !== null) {
+      handle();
+      return;
+    }
+    const chunk: Chunk = { toClient: [], toServer: [], serverBytes: 0, after: [] };
+    this.#chunk = chunk;
+    let failed = false;
+    let failure: unknown;
+    try {
+      this.#options.kernel.batch(handle);
+    } catch (error) {
+      failed = true;
+      failure = error;
+    }
+    this.#chunk = null;
+    const lost = traceFailure(failure);
+    // As when a sync fails (output.ts): the session ends, its trace unsealed.
+    if (lost) this.#session.traceLost(`the trace cannot be written: ${lost.message}`);
+    else this.#release(chunk);
+    for (const action of chunk.after) action();
+    // Any other fault of the handler goes on as before, its events written (Kernel.batch).
+    if (failed && !lost) throw failure;
+  }
+
+  /** A chunk's lines, corked: one write(2) per side. */
+  #release(chunk: Chunk): void {
     const output = this.#options.output;
     const stdin = this.#child?.stdin;
     output.cork();
     stdin?.cork();
-    try {
-      handle();
-    } finally {
-      output.uncork();
-      stdin?.uncork();
+    for (const line of chunk.toClient) this.#writeClient(line);
+    for (const { line, refusal } of chunk.toServer) this.#writeServer(line, refusal);
+    output.uncork();
+    stdin?.uncork();
+  }
+
+  /** Run `action` now, or once the chunk being handled is released (or dropped). */
+  #whenReleased(action: () => void): void {
+    if (this.#chunk === null) action();
+    else this.#chunk.after.push(action);
+  }
+
+  #writeClient(line: string): void {
+    if (!this.#options.output.write(`${line}\n`)) {
+      // The client is not reading: stop reading the server and the client until it does.
+      this.#child?.stdout?.pause();
+      this.#options.input.pause();
     }
+  }
+
+  #writeServer(line: string, refusal: boolean): void {
+    const stdin = this.#child?.stdin;
+    if (!stdin || stdin.destroyed) return;
+    // The server is not reading: stop reading the client until it drains.
+    if (!stdin.write(`${line}\n`) && !refusal) this.#options.input.pause();
   }
 
   #clientChannel(): ClientChannel {
@@ -208,22 +260,20 @@ export class StdioProxy {
     return {
       send: (line) => {
         if (!this.#outputOpen) return;
-        if (!output.write(`${line}\n`)) {
-          // The client is not reading: stop reading the server and the client until it does.
-          this.#child?.stdout?.pause();
-          input.pause();
-        }
+        if (this.#chunk) this.#chunk.toClient.push(line);
+        else this.#writeClient(line);
       },
       close: () => {
         input.pause();
-        if (this.#outputOpen && this.#options.endOutput !== false) output.end();
+        const end = this.#outputOpen && this.#options.endOutput !== false;
         this.#outputOpen = false;
+        // Inside a chunk, after its lines (which were sent while the output was open).
+        if (end) this.#whenReleased(() => output.end());
       },
     };
   }
 
   #serverChannel(child: ChildProcess): ServerChannel {
-    const input = this.#options.input;
     return {
       get writable() {
         return child.stdin !== null && !child.stdin.destroyed;
@@ -231,13 +281,17 @@ export class StdioProxy {
       send: (line, refusal) => {
         const stdin = child.stdin;
         if (!stdin || stdin.destroyed) return 'closed';
-        if (refusal && stdin.writableLength > CHILD_BUFFER_LIMIT) return 'dropped';
-        // The server is not reading: stop reading the client until it drains.
-        if (!stdin.write(`${line}\n`) && !refusal) input.pause();
+        const chunk = this.#chunk;
+        const queued = stdin.writableLength + (chunk?.serverBytes ?? 0);
+        if (refusal && queued > CHILD_BUFFER_LIMIT) return 'dropped';
+        if (chunk) {
+          chunk.toServer.push({ line, refusal });
+          chunk.serverBytes += line.length + 1;
+        } else this.#writeServer(line, refusal);
         return 'sent';
       },
       shutdown: () => {
-        child.stdin?.end();
+        this.#whenReleased(() => child.stdin?.end()); // after the chunk's lines
         const term = setTimeout(() => child.kill('SIGTERM'), SHUTDOWN_GRACE_MS);
         const kill = setTimeout(() => child.kill('SIGKILL'), 2 * SHUTDOWN_GRACE_MS);
         child.once('exit', () => {
@@ -252,6 +306,21 @@ export class StdioProxy {
       },
     };
   }
+}
+
+/** The error, if it says the trace could not take a batch's events (recorder.ts). */
+function traceFailure(error: unknown): AgentkError | null {
+  return error instanceof AgentkError && error.code === 'TRACE_IO' ? error : null;
+}
+
+/** What one chunk of input sends each way, held until its trace events are written. */
+interface Chunk {
+  readonly toClient: string[];
+  readonly toServer: { readonly line: string; readonly refusal: boolean }[];
+  /** What toServer holds, counted with what the server has not read yet. */
+  serverBytes: number;
+  /** What must wait for those lines (ending a stream): run once they are out or dropped. */
+  readonly after: (() => void)[];
 }
 
 /**

@@ -25,6 +25,14 @@ export interface ServerChannel {
   terminate(): void;
 }
 
+/**
+ * The transport's way to run work that is not a chunk of its input (a later slice of a
+ * listing, what waited for a sync) as it runs a chunk: what the work sends is held until
+ * the trace events it records are written together (StdioProxy). Without one, the work
+ * runs as it is, and each event is written before its line.
+ */
+export type Batched = (work: () => void) => void;
+
 /** The client side, as the transport carries it. */
 export interface ClientChannel {
   send(line: string): void;
