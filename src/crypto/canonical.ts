@@ -65,7 +65,12 @@ function sortedCopy(value: unknown, depth: number): unknown {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i] as string;
         // `__proto__` would set the copy's prototype instead of a member: exact path.
-        if (INDEX_KEY.test(key) || key === '__proto__' || !key.isWellFormed()) return UNORDERABLE;
+        // (A key that starts with a digit may be an index: only those go to the regex.)
+        const first = key.charCodeAt(0);
+        if ((first >= 48 && first <= 57 && INDEX_KEY.test(key)) || key === '__proto__') {
+          return UNORDERABLE;
+        }
+        if (!key.isWellFormed()) return UNORDERABLE;
         const item = record[key];
         if (item === undefined) continue;
         const copy = sortedCopy(item, depth + 1);
