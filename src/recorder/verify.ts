@@ -6,20 +6,14 @@
 // Input distrusted: every byte of the log.
 
 import { existsSync, statSync } from 'node:fs';
-import { sortedCanonical } from '../crypto/canonical.js';
-import { domainHash, isHex64 } from '../crypto/index.js';
+import { isHex64 } from '../crypto/index.js';
 import { SEAL_DOMAIN, verifyRecordSignature } from '../crypto/signing.js';
 import { AgentkError } from '../errors.js';
 import { isLabel } from '../labels/labels.js';
 import { isSinkClass } from '../vocabulary.js';
-import { type EncodedEvent, encodeEvent } from './encode.js';
-import {
-  EVENT_FORMAT_VERSION,
-  EVENT_HASH_DOMAIN,
-  type FlightEvent,
-  GENESIS_HASH,
-  type SealEvent,
-} from './event.js';
+import { EVENT_FORMAT_VERSION, type FlightEvent, GENESIS_HASH, type SealEvent } from './event.js';
+import { IntegrityPool } from './integrity-pool.js';
+import { integrityProblem } from './line-integrity.js';
 import { readLines } from './lines.js';
 
 export const MAX_EVENT_LINE_BYTES = 16 * 1024 * 1024;
@@ -85,9 +79,15 @@ export class ChainVerifier<C extends string = never> {
   #seal: SealEvent | null = null;
   #failure: ChainFailure<C> | null = null;
   readonly #visit: EventVisitor<C> | undefined;
+  readonly #integrity: IntegrityPool | null;
 
-  constructor(visit?: EventVisitor<C>) {
+  /**
+   * With `integrity`, each line's form and hash are checked on the pool's worker: the
+   * verdict is then provisional until the pool confirms (verifyLogFile's fast pass).
+   */
+  constructor(visit?: EventVisitor<C>, integrity?: IntegrityPool) {
     this.#visit = visit;
+    this.#integrity = integrity ?? null;
   }
 
   get failed(): boolean {
@@ -118,7 +118,7 @@ export class ChainVerifier<C extends string = never> {
     const { event, text } = read;
     const problem =
       this.#chainProblem(event) ??
-      integrityProblem(event, text, terminated) ??
+      integrityProblem(event, bytes, text, terminated, this.#integrity) ??
       this.#runProblem(event) ??
       (event.type === 'seal' ? this.#sealProblem(event) : undefined);
     if (problem) return this.#fail(problem.code, problem.detail);
@@ -198,14 +198,38 @@ export class ChainVerifier<C extends string = never> {
   }
 }
 
-/** Verify a log file, streaming. Throws AgentkError only if the file cannot be read. */
+/** Logs from this size on check their lines' bytes on a second thread. */
+export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Verify a log file, streaming. Throws AgentkError only if the file cannot be read. A
+ * large log with no visitor (which would see its events twice) first takes a fast pass
+ * with line integrity checked on a worker thread beside the rest; its result stands only
+ * when it passed and the worker confirmed every line. Anything else (a failure anywhere,
+ * a worker that could not run) is decided by the exact pass, which names the line.
+ */
 export function verifyLogFile<C extends string = never>(
   path: string,
   visit?: EventVisitor<C>,
 ): ChainResult<C> {
   if (!existsSync(path)) throw new AgentkError('FILE_NOT_FOUND', `no such log: ${path}`);
-  if (!statSync(path).isFile()) throw new AgentkError('FILE_UNREADABLE', `not a file: ${path}`);
-  const verifier = new ChainVerifier<C>(visit);
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new AgentkError('FILE_UNREADABLE', `not a file: ${path}`);
+  const pool =
+    visit === undefined && stat.size >= PARALLEL_MIN_BYTES ? IntegrityPool.start() : null;
+  if (pool) {
+    let fast: ChainResult<C> | null = null;
+    try {
+      fast = verifyLines(path, new ChainVerifier<C>(undefined, pool));
+    } finally {
+      if (!pool.finish()) fast = null;
+    }
+    if (fast && (fast.ok || fast.code === 'unsealed')) return fast;
+  }
+  return verifyLines(path, new ChainVerifier<C>(visit));
+}
+
+function verifyLines<C extends string>(path: string, verifier: ChainVerifier<C>): ChainResult<C> {
   try {
     for (const raw of readLines(path, MAX_EVENT_LINE_BYTES)) {
       if (!verifier.push(raw.bytes, raw.terminated, raw.oversized)) break;
@@ -345,36 +369,6 @@ function readLine(
   return { event: value as FlightEvent, text };
 }
 
-/** Whether the line is its event's canonical encoding, its hash matches, and it is whole. */
-function integrityProblem(
-  event: FlightEvent,
-  text: string,
-  terminated: boolean,
-): LineProblem | undefined {
-  let encoded: ReturnType<typeof encodeEvent>;
-  try {
-    encoded = fastEncoding(event) ?? encodeEvent(event as unknown as Record<string, unknown>);
-  } catch {
-    return { code: 'not-canonical', detail: 'line holds a value with no canonical encoding' };
-  }
-  if (encoded.hash !== event.event_hash) {
-    return {
-      code: 'hash-mismatch',
-      detail: 'event content does not match its event_hash (changed after writing)',
-    };
-  }
-  if (encoded.line !== text) {
-    return {
-      code: 'not-canonical',
-      detail: 'line bytes differ from the canonical encoding of its event',
-    };
-  }
-  if (!terminated) {
-    return { code: 'torn-tail', detail: 'last line has no newline (cut off mid-write)' };
-  }
-  return undefined;
-}
-
 /**
  * Structural check of a parsed event: exactly the fields the writer produces, with the
  * right types, so that a verified log can be read by review tools without surprises and
@@ -472,21 +466,4 @@ function decisionShapeProblem(decision: unknown): string | undefined {
     return 'decision shadow is malformed';
   }
   return undefined;
-}
-
-/**
- * The encoding of a parsed line whose keys are already in canonical order (every line the
- * recorder writes), computed with the native JSON.stringify; null means "use
- * encodeEvent", which is exact but slower. Either way the caller compares the result with
- * the line's bytes, so a non-canonical line fails on both paths.
- */
-function fastEncoding(event: FlightEvent): EncodedEvent | null {
-  const keys = Object.keys(event);
-  for (let i = 1; i < keys.length; i++) {
-    if (!((keys[i - 1] as string) < (keys[i] as string))) return null;
-  }
-  const { event_hash: _hash, ...fields } = event;
-  const body = sortedCanonical(fields);
-  if (body === null) return null;
-  return { hash: domainHash(EVENT_HASH_DOMAIN, body), line: JSON.stringify(event) };
 }
