@@ -10,37 +10,60 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-/** Indexes into the shared state. */
+/** Indexes into the shared state: batches done and posted, whether a line failed, and
+ * from LINES on, how many lines each slot's batch holds. */
 export const DONE = 0;
-export const FAILED = 1;
+export const POSTED = 1;
+export const FAILED = 2;
+export const LINES = 3;
 
-/** Lines are copied into batches of this size (a longer line travels alone). */
-const BATCH_BYTES = 1 << 20;
-/** Batches posted and not yet checked, at most: memory stays flat if the worker lags. */
-const MAX_QUEUED = 8;
+/**
+ * Lines travel in slots of shared memory, reused in turn (allocating and transferring a
+ * fresh buffer per batch cost more than checking its lines): at most SLOTS batches are in
+ * flight, so memory stays flat if the worker lags. Nothing is posted as a message: the
+ * counters in the shared state are the whole protocol.
+ */
+export const SLOTS = 8;
+export const SLOT_BYTES = 1 << 20;
+/** Lines a slot holds at most (the ends of its lines are kept beside it). */
+export const SLOT_LINES = 8192;
 /** How long the worker may go without finishing a batch (one takes a few ms) before it
  * is given up on; a worker that never started is noticed after this long too. */
 const STALL_MS = 2_000;
 const WORKER_URL = new URL('./integrity-worker.js', import.meta.url);
 
-/** What a batch carries to the worker: the lines' bytes back to back, and where each ends. */
-export interface LineBatch {
-  readonly bytes: Uint8Array;
-  readonly ends: readonly number[];
+/** The memory a pool shares with its worker. */
+export interface SharedLines {
+  readonly state: SharedArrayBuffer;
+  /** SLOTS slots of SLOT_BYTES: each batch's lines back to back. */
+  readonly bytes: SharedArrayBuffer;
+  /** SLOTS runs of SLOT_LINES Int32s: where each line of a slot's batch ends. */
+  readonly ends: SharedArrayBuffer;
 }
 
 export class IntegrityPool {
   readonly #worker: Worker;
-  readonly #state = new Int32Array(new SharedArrayBuffer(8));
-  #bytes = new Uint8Array(BATCH_BYTES);
+  readonly #state: Int32Array;
+  readonly #bytes: Uint8Array;
+  readonly #ends: Int32Array;
   #used = 0;
-  #ends: number[] = [];
+  #lines = 0;
   #posted = 0;
+  /** A line did not fit in a slot: such a rare log is left to the exact pass. */
+  #unconfirmable = false;
   /** The worker stopped answering: nothing more is posted, and nothing is confirmed. */
   #stalled = false;
 
   private constructor() {
-    this.#worker = new Worker(WORKER_URL, { workerData: this.#state.buffer });
+    const shared: SharedLines = {
+      state: new SharedArrayBuffer((LINES + SLOTS) * 4),
+      bytes: new SharedArrayBuffer(SLOTS * SLOT_BYTES),
+      ends: new SharedArrayBuffer(SLOTS * SLOT_LINES * 4),
+    };
+    this.#state = new Int32Array(shared.state);
+    this.#bytes = new Uint8Array(shared.bytes);
+    this.#ends = new Int32Array(shared.ends);
+    this.#worker = new Worker(WORKER_URL, { workerData: shared });
     this.#worker.unref();
     // A worker that fails to start or dies leaves batches unfinished: finish() sees it.
     this.#worker.on('error', () => undefined);
@@ -58,31 +81,34 @@ export class IntegrityPool {
 
   /** Queue a line (without its newline) to be checked; its bytes are copied. */
   add(line: Uint8Array): void {
-    if (this.#stalled) return;
-    if (this.#used + line.length > this.#bytes.length) {
-      this.#flush();
-      if (this.#stalled) return;
-      // A line longer than a batch gets a batch of its own size.
-      if (line.length > BATCH_BYTES) this.#bytes = new Uint8Array(line.length);
+    if (this.#stalled || this.#unconfirmable) return;
+    if (line.length > SLOT_BYTES) {
+      this.#unconfirmable = true;
+      return;
     }
-    this.#bytes.set(line, this.#used);
+    if (this.#used + line.length > SLOT_BYTES || this.#lines === SLOT_LINES) this.#flush();
+    if (this.#lines === 0) {
+      // The slot about to be filled must be free: the worker is done with its last batch.
+      while (!this.#stalled && this.#posted - Atomics.load(this.#state, DONE) >= SLOTS) {
+        this.#waitForProgress();
+      }
+      if (this.#stalled) return;
+    }
+    const slot = this.#posted % SLOTS;
+    this.#bytes.set(line, slot * SLOT_BYTES + this.#used);
     this.#used += line.length;
-    this.#ends.push(this.#used);
+    this.#ends[slot * SLOT_LINES + this.#lines] = this.#used;
+    this.#lines += 1;
   }
 
   #flush(): void {
-    if (this.#ends.length === 0 || this.#stalled) return;
-    while (!this.#stalled && this.#posted - Atomics.load(this.#state, DONE) >= MAX_QUEUED) {
-      this.#waitForProgress();
-    }
-    if (this.#stalled) return;
-    const batch: LineBatch = { bytes: this.#bytes.subarray(0, this.#used), ends: this.#ends };
-    // The bytes move to the worker (no copy); this side starts a fresh batch.
-    this.#worker.postMessage(batch, [this.#bytes.buffer]);
+    if (this.#lines === 0 || this.#stalled) return;
+    this.#state[LINES + (this.#posted % SLOTS)] = this.#lines;
     this.#posted += 1;
-    this.#bytes = new Uint8Array(BATCH_BYTES);
+    Atomics.store(this.#state, POSTED, this.#posted);
+    Atomics.notify(this.#state, POSTED);
     this.#used = 0;
-    this.#ends = [];
+    this.#lines = 0;
   }
 
   /** Block until the worker finishes another batch, or mark it stalled. */
@@ -100,6 +126,7 @@ export class IntegrityPool {
     }
     void this.#worker.terminate();
     return (
+      !this.#unconfirmable &&
       !this.#stalled &&
       Atomics.load(this.#state, DONE) === this.#posted &&
       Atomics.load(this.#state, FAILED) === 0
