@@ -2,13 +2,12 @@
 // to its event_hash. A line in canonical form (every line the recorder writes) is checked
 // from its bytes in one pass and hashed as it stands; any other line is re-encoded, which
 // names what is wrong with it. On a large log the byte check can run on a worker thread
-// instead (integrity-pool.ts), whose answer the caller waits for before trusting a pass.
+// instead (checked-lines.ts), whose answer the caller waits for before trusting a pass.
 // Input distrusted: every byte of the line.
 
 import { scanCanonical } from './canonical-scan.js';
 import { encodeEvent, HASH_KEY_BYTES, lineEventHash } from './encode.js';
 import type { FlightEvent } from './event.js';
-import type { IntegrityPool } from './integrity-pool.js';
 
 export interface IntegrityProblem {
   readonly code: 'hash-mismatch' | 'not-canonical' | 'torn-tail';
@@ -17,17 +16,16 @@ export interface IntegrityProblem {
 
 /**
  * What is wrong with a parsed line's integrity, or undefined: its hash, then its form,
- * then whether it is whole. With a pool, hash and form are left to the pool's worker.
+ * then whether it is whole. `checkedElsewhere`: hash and form are a worker's to check.
  */
 export function integrityProblem(
   event: FlightEvent,
   bytes: Uint8Array,
   text: string,
   terminated: boolean,
-  pool: IntegrityPool | null,
+  checkedElsewhere: boolean,
 ): IntegrityProblem | undefined {
-  if (pool) pool.add(bytes);
-  else {
+  if (!checkedElsewhere) {
     const problem = contentProblem(event, bytes, text);
     if (problem) return problem;
   }

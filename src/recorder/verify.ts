@@ -11,8 +11,8 @@ import { SEAL_DOMAIN, verifyRecordSignature } from '../crypto/signing.js';
 import { AgentkError } from '../errors.js';
 import { isLabel } from '../labels/labels.js';
 import { isSinkClass } from '../vocabulary.js';
+import { CheckedLines } from './checked-lines.js';
 import { EVENT_FORMAT_VERSION, type FlightEvent, GENESIS_HASH, type SealEvent } from './event.js';
-import { IntegrityPool } from './integrity-pool.js';
 import { integrityProblem } from './line-integrity.js';
 import { readLines } from './lines.js';
 
@@ -79,15 +79,15 @@ export class ChainVerifier<C extends string = never> {
   #seal: SealEvent | null = null;
   #failure: ChainFailure<C> | null = null;
   readonly #visit: EventVisitor<C> | undefined;
-  readonly #integrity: IntegrityPool | null;
+  readonly #checkedElsewhere: boolean;
 
   /**
-   * With `integrity`, each line's form and hash are checked on the pool's worker: the
-   * verdict is then provisional until the pool confirms (verifyLogFile's fast pass).
+   * `checkedElsewhere`: each line's form and hash are checked by the caller (a worker
+   * thread), so a pass is only provisional until it confirms (verifyLogFile's fast pass).
    */
-  constructor(visit?: EventVisitor<C>, integrity?: IntegrityPool) {
+  constructor(visit?: EventVisitor<C>, checkedElsewhere = false) {
     this.#visit = visit;
-    this.#integrity = integrity ?? null;
+    this.#checkedElsewhere = checkedElsewhere;
   }
 
   get failed(): boolean {
@@ -118,7 +118,7 @@ export class ChainVerifier<C extends string = never> {
     const { event, text } = read;
     const problem =
       this.#chainProblem(event) ??
-      integrityProblem(event, bytes, text, terminated, this.#integrity) ??
+      integrityProblem(event, bytes, text, terminated, this.#checkedElsewhere) ??
       this.#runProblem(event) ??
       (event.type === 'seal' ? this.#sealProblem(event) : undefined);
     if (problem) return this.#fail(problem.code, problem.detail);
@@ -198,15 +198,16 @@ export class ChainVerifier<C extends string = never> {
   }
 }
 
-/** Logs from this size on check their lines' bytes on a second thread. */
+/** Logs from this size on are read and checked on a second thread. */
 export const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
 
 /**
  * Verify a log file, streaming. Throws AgentkError only if the file cannot be read. A
- * large log with no visitor (which would see its events twice) first takes a fast pass
- * with line integrity checked on a worker thread beside the rest; its result stands only
- * when it passed and the worker confirmed every line. Anything else (a failure anywhere,
- * a worker that could not run) is decided by the exact pass, which names the line.
+ * large log with no visitor (which would see its events twice) first takes a fast pass:
+ * a worker thread reads the lines and checks their bytes, this thread parses and chains
+ * them. Its result stands only when it passed and the worker confirmed every line.
+ * Anything else (a failure anywhere, a worker that could not run) is decided by the
+ * exact pass, which names the line.
  */
 export function verifyLogFile<C extends string = never>(
   path: string,
@@ -215,21 +216,20 @@ export function verifyLogFile<C extends string = never>(
   if (!existsSync(path)) throw new AgentkError('FILE_NOT_FOUND', `no such log: ${path}`);
   const stat = statSync(path);
   if (!stat.isFile()) throw new AgentkError('FILE_UNREADABLE', `not a file: ${path}`);
-  const pool =
-    visit === undefined && stat.size >= PARALLEL_MIN_BYTES ? IntegrityPool.start() : null;
-  if (pool) {
+  const checked =
+    visit === undefined && stat.size >= PARALLEL_MIN_BYTES ? CheckedLines.open(path) : null;
+  if (checked) {
     let fast: ChainResult<C> | null = null;
     try {
-      fast = verifyLines(path, new ChainVerifier<C>(undefined, pool));
+      const verifier = new ChainVerifier<C>(undefined, true);
+      for (const line of checked.lines()) if (!verifier.push(line)) break;
+      fast = verifier.finish();
     } finally {
-      if (!pool.finish()) fast = null;
+      if (!checked.finish()) fast = null;
     }
     if (fast && (fast.ok || fast.code === 'unsealed')) return fast;
   }
-  return verifyLines(path, new ChainVerifier<C>(visit));
-}
-
-function verifyLines<C extends string>(path: string, verifier: ChainVerifier<C>): ChainResult<C> {
+  const verifier = new ChainVerifier<C>(visit);
   try {
     for (const raw of readLines(path, MAX_EVENT_LINE_BYTES)) {
       if (!verifier.push(raw.bytes, raw.terminated, raw.oversized)) break;

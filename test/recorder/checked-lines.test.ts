@@ -1,25 +1,27 @@
-// Line integrity on a second thread, as `agentk verify` checks a large log. The worker is
-// a compiled file, so the pool itself is exercised from dist/ (built before the tests);
-// from src/ (no compiled worker) the exact pass runs alone. The pool only confirms: a log
-// with a tampered or re-encoded line is decided by the exact pass, which names its line.
+// The fast pass of `agentk verify` on a large log: a worker thread reads the lines and
+// checks their bytes while the main thread parses and chains them. The worker is a
+// compiled file, so this is exercised from dist/ (built before the tests); from src/ (no
+// compiled worker) the exact pass runs alone. The worker only confirms: a log with a
+// tampered or re-encoded line, or one the fast pass does not handle, is decided by the
+// exact pass, which names its line.
 
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { CheckedLines } from '../../src/recorder/checked-lines.js';
 import { encodeEvent, lineIntact } from '../../src/recorder/encode.js';
-import { IntegrityPool } from '../../src/recorder/integrity-pool.js';
 import { PARALLEL_MIN_BYTES, verifyLogFile } from '../../src/recorder/verify.js';
 import { memoryKernel } from '../helpers/kernel.js';
 
 const DIST = join(PACKAGE_ROOT, 'dist', 'recorder');
 type Built = {
-  pool: typeof import('../../src/recorder/integrity-pool.js');
+  lines: typeof import('../../src/recorder/checked-lines.js');
   verify: typeof import('../../src/recorder/verify.js');
 };
 const built = async (): Promise<Built> => ({
-  pool: await import(join(DIST, 'integrity-pool.js')),
+  lines: await import(join(DIST, 'checked-lines.js')),
   verify: await import(join(DIST, 'verify.js')),
 });
 
@@ -34,7 +36,7 @@ function bigLog(n: number): string {
 }
 
 function file(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'agentk-integrity-')), 'log.jsonl');
+  const path = join(mkdtempSync(join(tmpdir(), 'agentk-checked-')), 'log.jsonl');
   writeFileSync(path, text);
   return path;
 }
@@ -53,34 +55,43 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('the integrity pool (compiled)', () => {
-  it('confirms intact lines and refuses to confirm a tampered or re-encoded one', async () => {
-    const { IntegrityPool: Pool } = (await built()).pool;
-    const confirm = (lines: readonly string[]) => {
-      const pool = Pool.start();
-      expect(pool, 'the compiled worker starts').not.toBeNull();
-      for (const line of lines) pool?.add(Buffer.from(line));
-      return pool?.finish();
-    };
-    // 7,000 lines of 1.5 KB: more batches than the queue holds, so adding waits on the worker.
-    expect(confirm(LINES)).toBe(true);
-    expect(confirm([])).toBe(true);
+describe('checked lines (compiled)', () => {
+  /** What the worker confirms of a text, and the lines the main thread was given. */
+  async function read(text: string): Promise<{ confirmed: boolean; lines: string[] }> {
+    const { CheckedLines: Checked } = (await built()).lines;
+    const checked = Checked.open(file(text));
+    expect(checked, 'the compiled worker starts').not.toBeNull();
+    // Each line is a view of a slot the worker refills later: read it while it is current.
+    const lines: string[] = [];
+    for (const line of checked?.lines() ?? []) lines.push(line.toString());
+    return { confirmed: checked?.finish() === true, lines };
+  }
+
+  it('hands over every line as written, and confirms an intact log', async () => {
+    // 10 MB: more slots than the ring holds, so each side waits on the other.
+    expect(await read(LOG)).toEqual({ confirmed: true, lines: LINES });
+    expect(await read('')).toEqual({ confirmed: true, lines: [] });
+  });
+
+  it('refuses to confirm a tampered, re-encoded, unterminated or overlong line', async () => {
     const line = LINES[10] as string;
-    expect(confirm([line, line.replace('bench/lookup', 'bench/lookuq'), line])).toBe(false);
-    expect(confirm([line.replace('":', '": ')])).toBe(false);
-    expect(confirm([line, `${line} `])).toBe(false);
+    const refused = async (text: string) => expect((await read(text)).confirmed).toBe(false);
+    await refused(edited(3000, (l) => l.replace('bench/lookup', 'bench/lookuq')));
+    await refused(edited(3000, (l) => l.replace('":', '": ')));
+    await refused(LOG.slice(0, -1));
+    await refused(`${LOG}\n`);
     // A line longer than a slot is never confirmed, intact or not: the exact pass decides.
     const long = encodeEvent({ pad: 'a'.repeat(2 << 20) }).line;
     expect(lineIntact(Buffer.from(long))).toBe(true);
-    expect(confirm([line, long, line])).toBe(false);
+    await refused(`${line}\n${long}\n${line}\n`);
   });
 
   it('verifies a large intact log on two threads', async () => {
-    const { pool, verify } = await built();
+    const { lines, verify } = await built();
     expect(statSync(file(LOG)).size).toBeGreaterThan(PARALLEL_MIN_BYTES);
-    const start = vi.spyOn(pool.IntegrityPool, 'start');
+    const open = vi.spyOn(lines.CheckedLines, 'open');
     const result = verify.verifyLogFile(file(LOG));
-    expect(start).toHaveReturnedWith(expect.any(pool.IntegrityPool));
+    expect(open).toHaveReturnedWith(expect.any(lines.CheckedLines));
     expect(result).toMatchObject({ ok: true, events: LINES.length - 1 });
   });
 
@@ -92,13 +103,15 @@ describe('the integrity pool (compiled)', () => {
     expect(tampered).toMatchObject({ ok: false, code: 'hash-mismatch', line: 5000 });
     const spaced = verify.verifyLogFile(file(edited(6000, (line) => line.replace('":', '": '))));
     expect(spaced).toMatchObject({ ok: false, code: 'not-canonical', line: 6000 });
+    const torn = verify.verifyLogFile(file(LOG.slice(0, -1)));
+    expect(torn).toMatchObject({ ok: false, code: 'torn-tail', line: LINES.length });
     const unsealed = verify.verifyLogFile(file(`${LINES.slice(0, -1).join('\n')}\n`));
     expect(unsealed).toMatchObject({ ok: false, code: 'unsealed', events: LINES.length - 1 });
   });
 
   it('leaves a log with a visitor to the exact pass, which the visitor sees once', async () => {
-    const { pool, verify } = await built();
-    const start = vi.spyOn(pool.IntegrityPool, 'start');
+    const { lines, verify } = await built();
+    const open = vi.spyOn(lines.CheckedLines, 'open');
     let seen = 0;
     const result = verify.verifyLogFile(file(LOG), () => {
       seen += 1;
@@ -106,13 +119,13 @@ describe('the integrity pool (compiled)', () => {
     });
     expect(result.ok).toBe(true);
     expect(seen).toBe(LINES.length);
-    expect(start).not.toHaveBeenCalled();
+    expect(open).not.toHaveBeenCalled();
   });
 });
 
 describe('without the compiled worker (running from src/)', () => {
-  it('has no pool, and verifies the same large log the exact way', () => {
-    expect(IntegrityPool.start()).toBeNull();
+  it('has no worker, and verifies the same large log the exact way', () => {
+    expect(CheckedLines.open(file(LOG))).toBeNull();
     expect(verifyLogFile(file(LOG))).toMatchObject({ ok: true, events: LINES.length - 1 });
   });
 });
