@@ -9,9 +9,12 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { developmentSigner } from '../../src/evidence/keys.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { CheckedLines } from '../../src/recorder/checked-lines.js';
 import { encodeEvent, lineIntact } from '../../src/recorder/encode.js';
+import { FlightRecorder } from '../../src/recorder/recorder.js';
+import { MemorySink } from '../../src/recorder/sink.js';
 import { PARALLEL_MIN_BYTES, verifyLogFile } from '../../src/recorder/verify.js';
 import { memoryKernel } from '../helpers/kernel.js';
 
@@ -25,23 +28,32 @@ const built = async (): Promise<Built> => ({
   verify: await import(join(DIST, 'verify.js')),
 });
 
-/** A sealed log of `n` tool calls, each with its signed receipt (about 1.5 KB a line). */
+/**
+ * A sealed log of `n` tool calls (about 1.5 KB a line): one recorded by the kernel, with
+ * its signed receipt, appended again and again as the benchmark does (fast to build).
+ */
 function bigLog(n: number): string {
-  const { kernel, sink } = memoryKernel();
+  const { kernel, sink: first } = memoryKernel();
+  kernel.syscall({ kind: 'tool.invoke', target: 'bench/lookup', args: { word: 'kernel' } });
+  const { step, previous_hash, event_hash, v, ...template } = JSON.parse(first.lines[0] as string);
+  const sink = new MemorySink();
+  const recorder = new FlightRecorder(sink, template.run_id);
   for (let i = 0; i < n; i++) {
-    kernel.syscall({ kind: 'tool.invoke', target: 'bench/lookup', args: { word: `w${i}` } });
+    recorder.append({ ...template, ts: new Date(1_800_000_000_000 + i).toISOString() });
   }
-  kernel.close();
+  recorder.seal(developmentSigner(), 'agentk-agent', '2027-01-01T00:00:00.000Z');
   return sink.text();
 }
 
+// One file, rewritten by each test: the logs here are tens of megabytes.
+const PATH = join(mkdtempSync(join(tmpdir(), 'agentk-checked-')), 'log.jsonl');
 function file(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'agentk-checked-')), 'log.jsonl');
-  writeFileSync(path, text);
-  return path;
+  writeFileSync(PATH, text);
+  return PATH;
 }
 
-const LOG = bigLog(7000);
+/** Just over the size from which `verify` takes the fast pass. */
+const LOG = bigLog(Math.ceil(PARALLEL_MIN_BYTES / 1400));
 const LINES = LOG.split('\n').slice(0, -1);
 
 /** The log with line `number` (1-based) edited, nothing re-chained. */
@@ -68,7 +80,7 @@ describe('checked lines (compiled)', () => {
   }
 
   it('hands over every line as written, and confirms an intact log', async () => {
-    // 10 MB: more slots than the ring holds, so each side waits on the other.
+    // Tens of megabytes: more slots than the ring holds, so each side waits on the other.
     expect(await read(LOG)).toEqual({ confirmed: true, lines: LINES });
     expect(await read('')).toEqual({ confirmed: true, lines: [] });
   });
@@ -77,6 +89,7 @@ describe('checked lines (compiled)', () => {
     const line = LINES[10] as string;
     const refused = async (text: string) => expect((await read(text)).confirmed).toBe(false);
     await refused(edited(3000, (l) => l.replace('bench/lookup', 'bench/lookuq')));
+    await refused(edited(LINES.length - 1, (l) => l.replace('bench/lookup', 'bench/lookuq')));
     await refused(edited(3000, (l) => l.replace('":', '": ')));
     await refused(LOG.slice(0, -1));
     await refused(`${LOG}\n`);
@@ -98,9 +111,9 @@ describe('checked lines (compiled)', () => {
   it('names the line of a tampered or re-encoded event the exact way', async () => {
     const { verify } = await built();
     const tampered = verify.verifyLogFile(
-      file(edited(5000, (line) => line.replace('bench/lookup', 'bench/lookuq'))),
+      file(edited(20_000, (line) => line.replace('bench/lookup', 'bench/lookuq'))),
     );
-    expect(tampered).toMatchObject({ ok: false, code: 'hash-mismatch', line: 5000 });
+    expect(tampered).toMatchObject({ ok: false, code: 'hash-mismatch', line: 20_000 });
     const spaced = verify.verifyLogFile(file(edited(6000, (line) => line.replace('":', '": '))));
     expect(spaced).toMatchObject({ ok: false, code: 'not-canonical', line: 6000 });
     const torn = verify.verifyLogFile(file(LOG.slice(0, -1)));
