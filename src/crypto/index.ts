@@ -20,9 +20,9 @@ const HEX_128 = /^[0-9a-f]{128}$/;
 const NOT_HEX = /[^0-9a-f]/;
 
 export function isHex64(value: unknown): value is string {
-  // Length first, then one search for a stray character: about twice as fast as matching
-  // the whole string against /^[0-9a-f]{64}$/, and the same answer (the verifier asks this
-  // several times per event).
+  // Length first, then one search for a stray character: the same answer as matching
+  // /^[0-9a-f]{64}$/, in about two thirds of the time (the verifier asks this several
+  // times per event).
   return typeof value === 'string' && value.length === 64 && !NOT_HEX.test(value);
 }
 
