@@ -3,10 +3,14 @@
 // a line verifies only if it is byte-for-byte what the writer would have produced.
 
 import { canonicalize } from '../crypto/canonical.js';
-import { domainHash } from '../crypto/index.js';
+import { domainHash, domainHashJoined } from '../crypto/index.js';
+import { type CanonicalScan, scanCanonical } from './canonical-scan.js';
 import { EVENT_HASH_DOMAIN } from './event.js';
 
 const HASH_KEY = 'event_hash';
+const COMMA = 0x2c;
+/** The key of the member the hash leaves out, as bytes: what a scan of a line looks for. */
+export const HASH_KEY_BYTES: Uint8Array = Buffer.from(HASH_KEY, 'latin1');
 
 export interface EncodedEvent {
   readonly hash: string;
@@ -40,4 +44,37 @@ export function encodeEvent(fields: Readonly<Record<string, unknown>>): EncodedE
   const hash = domainHash(EVENT_HASH_DOMAIN, hashed);
   const member = `"${HASH_KEY}":"${hash}"`;
   return { hash, line: `{${head && `${head},`}${member}${tail && `,${tail}`}}` };
+}
+
+/**
+ * The hash encodeEvent gives the event of a canonical line, from the line's bytes: the
+ * top-level event_hash member (located by scanCanonical) leaves with the comma that joins
+ * it to a neighbour, exactly as encodeEvent cuts it, and the rest is hashed as it stands.
+ * Only for lines scanCanonical accepted: then the rest is the canonical form of the fields.
+ */
+export function lineEventHash(line: Uint8Array, member: CanonicalScan): string {
+  let cutStart = member.memberStart;
+  let cutEnd = member.memberEnd;
+  if (line[cutStart - 1] === COMMA) cutStart -= 1;
+  else if (line[cutEnd] === COMMA) cutEnd += 1;
+  return domainHashJoined(EVENT_HASH_DOMAIN, line.subarray(0, cutStart), line.subarray(cutEnd));
+}
+
+/**
+ * Whether a line is canonical and hashes to the event_hash it carries, from its bytes
+ * alone (what the verifier's second thread checks; everything else is checked beside it).
+ */
+export function lineIntact(line: Uint8Array): boolean {
+  const scan = scanCanonical(line, HASH_KEY_BYTES);
+  if (scan === null) return false;
+  // No event_hash: a checkpoint line, whose form is all there is to check here (its count,
+  // head and signature are checked against the chain by the main thread; an event without
+  // event_hash fails its shape check there).
+  if (scan.memberStart < 0) return true;
+  const hash = lineEventHash(line, scan);
+  // The member is `"event_hash":"<hash>"`: its value starts after the key, colon and quote.
+  const at = scan.memberStart + HASH_KEY.length + 4;
+  if (scan.memberEnd !== at + hash.length + 1) return false;
+  for (let k = 0; k < hash.length; k++) if (line[at + k] !== hash.charCodeAt(k)) return false;
+  return true;
 }

@@ -6,6 +6,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 export interface RawLine {
   /** 1-based line number. */
   readonly number: number;
+  /** Valid until the next line is read: a line that fits in one chunk is a view of it. */
   readonly bytes: Buffer;
   /** False only for a final line with no newline (a torn write or a cut file). */
   readonly terminated: boolean;
@@ -32,7 +33,7 @@ export function* readLines(path: string, maxLineBytes: number): Generator<RawLin
         if (nl === -1 || nl >= read) break;
         number += 1;
         const piece = chunk.subarray(start, nl);
-        const bytes = pendingBytes === 0 ? Buffer.from(piece) : Buffer.concat([...pending, piece]);
+        const bytes = pendingBytes === 0 ? piece : Buffer.concat([...pending, piece]);
         yield {
           number,
           bytes,
