@@ -125,7 +125,11 @@ describe('agentk why', () => {
 
     const explained = await explain('latest', 5, home, ws);
     const trace = join(stateDirs({ AGENTK_HOME: home }, ws).runs, 'mcp-web-latest.jsonl');
-    const event = JSON.parse(readFileSync(trace, 'utf8').split('\n')[4] as string);
+    const event = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .find((line) => line.step === 5);
     expect(explained.approve).toBe(`agentk approve ${event.decision.request_hash}`);
     expect(explained.rule_snippet).toContain(`hosts = ["${new URL(STEERED_URL).host}"]`);
     expect(await flipped(trace, explained.rule_snippet)).toEqual([

@@ -33,7 +33,12 @@ export function withoutRule(id: string): Policy {
   return parsePolicyText(text.slice(0, start) + text.slice(end), `default policy without ${id}`);
 }
 
-/** A kernel on an in-memory log with a fixed clock and the development key. */
+/**
+ * A kernel on an in-memory log with a fixed clock and the development key. Checkpoints
+ * are off unless asked for: where one lands depends on real time, and these tests read
+ * the log line by line (checkpoints are tested in test/recorder/checkpoints.test.ts and,
+ * on the signing thread, in crash.test.ts and through the proxy binary).
+ */
 export function memoryKernel(options: Partial<KernelOptions> & { policyPath?: string } = {}): {
   kernel: Kernel;
   sink: MemorySink;
@@ -46,6 +51,7 @@ export function memoryKernel(options: Partial<KernelOptions> & { policyPath?: st
     runId: 'test-run',
     trace: { sink },
     clock: () => Date.parse('2026-01-01T00:00:00Z'),
+    checkpoints: false,
     ...rest,
   });
   return { kernel, sink };
