@@ -29,3 +29,12 @@ export const DEFAULT_POLICY_PATH = join(PACKAGE_ROOT, 'examples', 'agentk.policy
 
 /** Where runs are recorded, relative to the working directory. */
 export const RUNS_DIR = join('.agentk', 'runs');
+
+/**
+ * Whether a worker thread's compiled module is there to start: from dist/ it is; from
+ * src/ (the tests run TypeScript) there is no compiled file, and callers do the work on
+ * their own thread instead.
+ */
+export function compiledWorkerExists(url: URL): boolean {
+  return url.protocol === 'file:' && existsSync(fileURLToPath(url));
+}

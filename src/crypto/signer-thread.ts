@@ -6,9 +6,8 @@
 // slower, never lost.
 
 import type { KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledWorkerExists } from '../paths.js';
 import { type Signer, signingKeyOf } from './index.js';
 
 const WORKER_URL = new URL('./signer-worker.js', import.meta.url);
@@ -55,7 +54,7 @@ function abandon(): void {
 
 function started(): Worker | null {
   if (worker || unavailable) return worker;
-  if (WORKER_URL.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER_URL))) {
+  if (!compiledWorkerExists(WORKER_URL)) {
     unavailable = true;
     return null;
   }

@@ -5,10 +5,9 @@
 // start or stopped answering), and the caller then verifies the slow, exact way, which
 // names the failing line. Nothing here can turn a failure into a pass.
 
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SignatureCheck } from '../crypto/signing.js';
+import { compiledWorkerExists } from '../paths.js';
 
 /** Indexes into the shared state. */
 export const DONE = 0;
@@ -40,7 +39,7 @@ export class SignaturePool {
 
   /** A pool, or null where the worker cannot run (the compiled worker is missing). */
   static start(): SignaturePool | null {
-    if (WORKER_URL.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER_URL))) return null;
+    if (!compiledWorkerExists(WORKER_URL)) return null;
     try {
       return new SignaturePool();
     } catch {

@@ -17,6 +17,7 @@ import {
   verifyRecordSignature,
 } from '../crypto/signing.js';
 import type { CheckpointLine, FlightEvent, SyscallEvent } from '../recorder/event.js';
+import { keysProblem } from '../recorder/shape.js';
 import { type ChainResult, verifyLogFile, verifyLogText } from '../recorder/verify.js';
 import { isSyscallKind, OBSERVATION_KINDS } from '../vocabulary.js';
 import { isDevelopmentKey } from './keys.js';
@@ -295,10 +296,8 @@ function receiptShapeProblem(version: number, receipt: Record<string, unknown>):
       ? undefined
       : { code: 'receipt-shape', detail: 'receipt is missing its key or signature' };
   }
-  const keys = Object.keys(receipt);
-  return keys.length === RECEIPT_V2_KEYS.length && RECEIPT_V2_KEYS.every((key) => key in receipt)
-    ? undefined
-    : { code: 'receipt-shape', detail: 'receipt has missing or unexpected fields' };
+  const problem = keysProblem('receipt', receipt, RECEIPT_V2_KEYS);
+  return problem === undefined ? undefined : { code: 'receipt-shape', detail: problem };
 }
 
 /** Logs from this size on verify their signatures on a second thread. */

@@ -8,9 +8,8 @@
 // way on one thread, which names the failing line. Nothing here can turn a failure into a
 // pass.
 
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledWorkerExists } from '../paths.js';
 
 /** Indexes into the shared state. */
 export const STATE = {
@@ -81,7 +80,7 @@ export class CheckedLines {
 
   /** The lines of the log at `path`, or null where the worker cannot run. */
   static open(path: string): CheckedLines | null {
-    if (WORKER_URL.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER_URL))) return null;
+    if (!compiledWorkerExists(WORKER_URL)) return null;
     try {
       return new CheckedLines(path);
     } catch {

@@ -6,53 +6,15 @@
 // Input distrusted: every byte of the line.
 
 import { canonicalize } from '../crypto/canonical.js';
-import { isHex64 } from '../crypto/index.js';
 import { CHECKPOINT_DOMAIN, verifyRecordSignature } from '../crypto/signing.js';
 import { type CheckpointLine, MAX_CHECKPOINT_LAG } from './event.js';
 
 /** Recent event hashes remembered: twice the lag after which a writer drops a checkpoint. */
 const REMEMBERED = 2 * MAX_CHECKPOINT_LAG;
 
-const LINE_KEYS = ['checkpoint', 'type', 'v'];
-const CHECKPOINT_KEYS = [
-  'alg',
-  'event_count',
-  'head_hash',
-  'key_source',
-  'public_key',
-  'run_id',
-  'signature',
-  'ts',
-];
-
 export interface CheckpointProblem {
-  readonly code: 'bad-shape' | 'not-canonical' | 'checkpoint-mismatch' | 'checkpoint-signature';
+  readonly code: 'not-canonical' | 'checkpoint-mismatch' | 'checkpoint-signature';
   readonly detail: string;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function exactKeys(record: Record<string, unknown>, keys: readonly string[]): boolean {
-  const own = Object.keys(record);
-  return own.length === keys.length && keys.every((key) => key in record);
-}
-
-/** What is wrong with the shape of a parsed checkpoint line, or undefined. */
-export function checkpointShapeProblem(value: Record<string, unknown>): string | undefined {
-  if (!exactKeys(value, LINE_KEYS)) return 'checkpoint line has missing or unexpected fields';
-  const checkpoint = value.checkpoint;
-  if (!isObject(checkpoint) || !exactKeys(checkpoint, CHECKPOINT_KEYS)) {
-    return 'checkpoint has missing or unexpected fields';
-  }
-  if (!Number.isSafeInteger(checkpoint.event_count) || !isHex64(checkpoint.head_hash)) {
-    return 'checkpoint event_count or head_hash is malformed';
-  }
-  for (const key of ['alg', 'key_source', 'public_key', 'run_id', 'signature', 'ts']) {
-    if (typeof checkpoint[key] !== 'string') return `checkpoint ${key} is not a string`;
-  }
-  return undefined;
 }
 
 /** The checkpoints of one log, checked against the chain as it is read. */

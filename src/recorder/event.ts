@@ -105,9 +105,9 @@ export interface SyscallEvent extends EventBase {
   readonly decision: DecisionRecord;
 }
 
-export interface SealRecord {
+/** A signature over the head of the chain: `event_count` events ending in `head_hash`. */
+export interface SignedHead {
   readonly run_id: string;
-  readonly agent_id: string;
   readonly ts: string;
   readonly event_count: number;
   readonly head_hash: string;
@@ -115,6 +115,11 @@ export interface SealRecord {
   readonly key_source: string;
   readonly public_key: string;
   readonly signature: string;
+}
+
+/** The seal: the signed head of a run that ended, by the agent that closed it. */
+export interface SealRecord extends SignedHead {
+  readonly agent_id: string;
 }
 
 export interface SealEvent extends EventBase {
@@ -130,16 +135,7 @@ export type FlightEvent = SyscallEvent | SealEvent;
  * thread's answer lands between events changes nothing else in the log; every receipt of
  * the events it covers is authenticated by it.
  */
-export interface CheckpointRecord {
-  readonly run_id: string;
-  readonly ts: string;
-  readonly event_count: number;
-  readonly head_hash: string;
-  readonly alg: 'Ed25519';
-  readonly key_source: string;
-  readonly public_key: string;
-  readonly signature: string;
-}
+export type CheckpointRecord = SignedHead;
 
 /**
  * A checkpoint whose signature comes back more than this many events behind the head is

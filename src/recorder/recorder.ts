@@ -21,6 +21,7 @@ import {
   MAX_CHECKPOINT_LAG,
   type SealEvent,
   type SealRecord,
+  type SignedHead,
   type UnchainedEvent,
 } from './event.js';
 import type { LogSink } from './sink.js';
@@ -138,15 +139,10 @@ export class FlightRecorder {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     const { signer } = options;
-    const fields = {
-      alg: signer.algorithm,
-      event_count: this.#count,
-      head_hash: this.#head,
-      key_source: signer.source,
-      public_key: signer.publicKey,
-      run_id: this.runId,
-      ts: new Date((options.clock ?? Date.now)()).toISOString(),
-    };
+    const fields = this.#signedFields(
+      signer,
+      new Date((options.clock ?? Date.now)()).toISOString(),
+    );
     const sign = options.sign ?? ((message: string) => signLater(signer, message));
     this.#signing = sign(signingMessage(CHECKPOINT_DOMAIN, fields))
       .then((signature) => this.#writeCheckpoint({ ...fields, signature }))
@@ -156,6 +152,19 @@ export class FlightRecorder {
         if (this.#count > this.#covered) this.#schedule();
       });
     return this.#signing;
+  }
+
+  /** What a checkpoint and the seal sign: the chain's count and head, by this signer. */
+  #signedFields(signer: Signer, ts: string): Omit<SignedHead, 'signature'> {
+    return {
+      alg: signer.algorithm,
+      event_count: this.#count,
+      head_hash: this.#head,
+      key_source: signer.source,
+      public_key: signer.publicKey,
+      run_id: this.runId,
+      ts,
+    };
   }
 
   #writeCheckpoint(checkpoint: CheckpointRecord): void {
@@ -169,18 +178,9 @@ export class FlightRecorder {
 
   /** Append the signed seal (event count and head hash) and close the log. */
   seal(signer: Signer, agentId: string, ts: string): SealEvent {
-    const fields = {
-      event_count: this.#count,
-      head_hash: this.#head,
-      alg: signer.algorithm,
-      key_source: signer.source,
-      public_key: signer.publicKey,
-    };
     const seal: SealRecord = signRecord(signer, SEAL_DOMAIN, {
-      ...fields,
-      run_id: this.runId,
+      ...this.#signedFields(signer, ts),
       agent_id: agentId,
-      ts,
     });
     const event = this.append({ type: 'seal', ts, run_id: this.runId, agent_id: agentId, seal });
     this.#writeHeld(); // in a batch: the seal goes with the events before it, in one write

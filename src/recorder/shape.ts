@@ -6,7 +6,6 @@
 import { isHex64 } from '../crypto/index.js';
 import { isLabel } from '../labels/labels.js';
 import { isSinkClass } from '../vocabulary.js';
-import { checkpointShapeProblem } from './checkpoints.js';
 
 const VERDICTS: readonly string[] = ['allow', 'deny', 'ask'];
 
@@ -15,7 +14,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The keys a record must have (all of `required`, nothing beyond `optional`). */
-function keysProblem(
+export function keysProblem(
   what: string,
   record: Record<string, unknown>,
   required: readonly string[],
@@ -187,6 +186,35 @@ function decisionShapeProblem(decision: unknown): string | undefined {
       typeof shadow.rule !== 'string')
   ) {
     return 'decision shadow is malformed';
+  }
+  return undefined;
+}
+
+const CHECKPOINT_LINE_KEYS = ['checkpoint', 'type', 'v'];
+const CHECKPOINT_KEYS = [
+  'alg',
+  'event_count',
+  'head_hash',
+  'key_source',
+  'public_key',
+  'run_id',
+  'signature',
+  'ts',
+];
+
+/** What is wrong with the shape of a parsed checkpoint line, or undefined. */
+function checkpointShapeProblem(value: Record<string, unknown>): string | undefined {
+  const line = keysProblem('checkpoint line', value, CHECKPOINT_LINE_KEYS);
+  if (line) return line;
+  const checkpoint = value.checkpoint;
+  if (!isObject(checkpoint)) return 'checkpoint is not an object';
+  const problem = keysProblem('checkpoint', checkpoint, CHECKPOINT_KEYS);
+  if (problem) return problem;
+  if (!Number.isSafeInteger(checkpoint.event_count) || !isHex64(checkpoint.head_hash)) {
+    return 'checkpoint event_count or head_hash is malformed';
+  }
+  for (const key of ['alg', 'key_source', 'public_key', 'run_id', 'signature', 'ts']) {
+    if (typeof checkpoint[key] !== 'string') return `checkpoint ${key} is not a string`;
   }
   return undefined;
 }

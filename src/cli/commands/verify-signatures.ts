@@ -83,10 +83,10 @@ all present signatures verify but the log is unsealed.`,
             ? ` "${signer.label}"`
             : '';
         lines.push(
-          `  signer ${signer.fingerprint}${label} (${signer.keySources.join(', ')} key): ${signer.signatures} signature${signer.signatures === 1 ? '' : 's'}`,
+          `  signer ${signer.fingerprint}${label} (${signer.keySources.join(', ')} key): ${plural(signer.signatures, 'signature')}`,
         );
       }
-      if (pins) lines.push(`  pinned to ${pins.size} trusted key${pins.size === 1 ? '' : 's'}`);
+      if (pins) lines.push(`  pinned to ${plural(pins.size, 'trusted key')}`);
       if (development) {
         lines.push(
           '  note: the development key is public; its signatures prove nothing about who wrote the log',
