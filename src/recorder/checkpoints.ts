@@ -5,8 +5,8 @@
 // memory that stays flat however long the log is.
 // Input distrusted: every byte of the line.
 
-import { canonicalize } from '../crypto/canonical.js';
 import { CHECKPOINT_DOMAIN, verifyRecordSignature } from '../crypto/signing.js';
+import { scanCanonical } from './canonical-scan.js';
 import { type CheckpointLine, MAX_CHECKPOINT_LAG } from './event.js';
 
 /** Recent event hashes remembered: twice the lag after which a writer drops a checkpoint. */
@@ -30,11 +30,12 @@ export class CheckpointBook {
   }
 
   /**
-   * Check a checkpoint line read after `events` events of run `runId`: canonical bytes, a
-   * point of this chain after the last checkpoint's, and a signature that verifies.
+   * Check a checkpoint line read after `events` events of run `runId`: canonical bytes (by
+   * the scan every event line gets), a point of this chain after the last checkpoint's,
+   * and a signature that verifies.
    */
-  check(line: CheckpointLine, text: string, events: number, runId: string | null) {
-    return this.#problem(line, text, events, runId) ?? this.#accept(line);
+  check(line: CheckpointLine, bytes: Uint8Array, events: number, runId: string | null) {
+    return this.#problem(line, bytes, events, runId) ?? this.#accept(line);
   }
 
   #accept(line: CheckpointLine): undefined {
@@ -45,11 +46,11 @@ export class CheckpointBook {
 
   #problem(
     line: CheckpointLine,
-    text: string,
+    bytes: Uint8Array,
     events: number,
     runId: string | null,
   ): CheckpointProblem | undefined {
-    if (canonicalize(line) !== text) {
+    if (scanCanonical(bytes) === null) {
       return { code: 'not-canonical', detail: 'checkpoint line is not in canonical form' };
     }
     const { event_count: count, head_hash: head, run_id: run } = line.checkpoint;

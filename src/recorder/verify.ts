@@ -140,7 +140,7 @@ export class ChainVerifier<C extends string = never> {
     const { event, text } = read;
     const version = this.#versionProblem(event);
     if (version) return this.#fail(version.code, version.detail);
-    if (event.type === 'checkpoint') return this.#checkpoint(event, text, terminated);
+    if (event.type === 'checkpoint') return this.#checkpoint(event, bytes, terminated);
     const problem =
       this.#chainProblem(event) ??
       integrityProblem(event, bytes, text, terminated, this.#checkedElsewhere) ??
@@ -172,9 +172,9 @@ export class ChainVerifier<C extends string = never> {
   }
 
   /** A checkpoint line: checked against the chain so far, then shown to its visitor. */
-  #checkpoint(line: CheckpointLine, text: string, terminated: boolean): boolean {
+  #checkpoint(line: CheckpointLine, bytes: Uint8Array, terminated: boolean): boolean {
     if (!terminated) return this.#fail('torn-tail', 'last line is incomplete (cut off mid-write)');
-    const problem = this.#checkpoints.check(line, text, this.#events, this.#runId);
+    const problem = this.#checkpoints.check(line, bytes, this.#events, this.#runId);
     if (problem) return this.#fail(problem.code, problem.detail);
     const visited = this.#visitCheckpoint?.(line, this.#line);
     if (visited !== undefined) return this.#fail(visited.code, visited.detail);
