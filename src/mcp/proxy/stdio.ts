@@ -202,7 +202,13 @@ export class StdioProxy {
       handle();
       return;
     }
-    const chunk: Chunk = { toClient: [], toServer: [], serverBytes: 0, after: [] };
+    const chunk: Chunk = {
+      toClient: [],
+      toServer: [],
+      serverRefusalsOnly: true,
+      serverBytes: 0,
+      after: [],
+    };
     this.#chunk = chunk;
     let failed = false;
     let failure: unknown;
@@ -222,16 +228,15 @@ export class StdioProxy {
     if (failed && !lost) throw failure;
   }
 
-  /** A chunk's lines, corked: one write(2) per side. */
+  /**
+   * A chunk's lines, joined: one write per side (a stream write per line costs more than
+   * the line).
+   */
   #release(chunk: Chunk): void {
-    const output = this.#options.output;
-    const stdin = this.#child?.stdin;
-    output.cork();
-    stdin?.cork();
-    for (const line of chunk.toClient) this.#writeClient(line);
-    for (const { line, refusal } of chunk.toServer) this.#writeServer(line, refusal);
-    output.uncork();
-    stdin?.uncork();
+    if (chunk.toClient.length > 0) this.#writeClient(joinLines(chunk.toClient));
+    if (chunk.toServer.length > 0) {
+      this.#writeServer(joinLines(chunk.toServer), chunk.serverRefusalsOnly);
+    }
   }
 
   /** Run `action` now, or once the chunk being handled is released (or dropped). */
@@ -285,7 +290,8 @@ export class StdioProxy {
         const queued = stdin.writableLength + (chunk?.serverBytes ?? 0);
         if (refusal && queued > CHILD_BUFFER_LIMIT) return 'dropped';
         if (chunk) {
-          chunk.toServer.push({ line, refusal });
+          chunk.toServer.push(line);
+          if (!refusal) chunk.serverRefusalsOnly = false;
           chunk.serverBytes += line.length + 1;
         } else this.#writeServer(line, refusal);
         return 'sent';
@@ -308,6 +314,11 @@ export class StdioProxy {
   }
 }
 
+/** Lines as one write, newline-separated (the writer adds the last newline). */
+function joinLines(lines: readonly string[]): string {
+  return lines.length === 1 ? (lines[0] as string) : lines.join('\n');
+}
+
 /** The error, if it says the trace could not take a batch's events (recorder.ts). */
 function traceFailure(error: unknown): AgentkError | null {
   return error instanceof AgentkError && error.code === 'TRACE_IO' ? error : null;
@@ -316,7 +327,9 @@ function traceFailure(error: unknown): AgentkError | null {
 /** What one chunk of input sends each way, held until its trace events are written. */
 interface Chunk {
   readonly toClient: string[];
-  readonly toServer: { readonly line: string; readonly refusal: boolean }[];
+  readonly toServer: string[];
+  /** Every line of toServer is a refusal: a server that does not read them slows no one. */
+  serverRefusalsOnly: boolean;
   /** What toServer holds, counted with what the server has not read yet. */
   serverBytes: number;
   /** What must wait for those lines (ending a stream): run once they are out or dropped. */
