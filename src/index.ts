@@ -16,6 +16,13 @@ export {
 } from './crypto/signing.js';
 export type { AgentkErrorCode } from './errors.js';
 export { AgentkError, isAgentkError } from './errors.js';
+export type {
+  AnchorCheck,
+  AnchorOutcome,
+  AnchorRecord,
+  AnchorTargets,
+} from './evidence/anchors.js';
+export { anchorSeal, checkAnchors } from './evidence/anchors.js';
 export type { Environment } from './evidence/keys.js';
 export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.js';
 // The kernel and its syscalls.
@@ -55,6 +62,7 @@ export type {
 export type { Label, LabelMask } from './labels/labels.js';
 export { joinLabels, LABELS } from './labels/labels.js';
 // Policy.
+export type { PolicyAnchors } from './policy/anchors.js';
 export type { DecisionInput, RuleMatch } from './policy/compile.js';
 export { CompiledPolicy } from './policy/compile.js';
 export { loadPolicyFile, parsePolicyText } from './policy/load.js';

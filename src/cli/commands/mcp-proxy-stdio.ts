@@ -19,6 +19,7 @@ import {
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
+import { anchorSessionSeal } from '../anchors.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode, shellWord } from '../io.js';
 import {
@@ -300,6 +301,9 @@ in the workspace (kernel.protected-path).`,
     const died = exit.code === 1 ? proxy.stderrTail(20) : null;
     for (const line of died ? deathReport(died, place.log, withheld, childEnv) : []) say(line);
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
+    anchorSessionSeal(exit.seal, policy, io.env, (line, always) => {
+      if (always || !quiet) say(line);
+    });
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
