@@ -21,18 +21,19 @@ export function policyAnchorTargets(
 
 /**
  * Anchor a session's seal where the policy says. A failure is always said (the log is
- * sealed, but not anchored there); success only when not quiet.
+ * sealed, but not anchored there); success only to `report` (null when quiet).
  */
 export function anchorSessionSeal(
   seal: SealEvent | null,
   policy: Policy,
   env: Readonly<Record<string, string | undefined>>,
-  say: (line: string, always: boolean) => void,
+  report: ((line: string) => void) | null,
+  warn: (line: string) => void,
 ): void {
   const targets = policyAnchorTargets(policy, env);
   if (seal === null || targets === null) return;
   for (const outcome of anchorSeal(seal, targets)) {
-    if (outcome.ok) say(`seal ${outcome.detail}`, false);
-    else say(`the seal was NOT anchored in ${outcome.target}: ${outcome.detail}`, true);
+    if (outcome.ok) report?.(`seal ${outcome.detail}`);
+    else warn(`the seal was NOT anchored in ${outcome.target}: ${outcome.detail}`);
   }
 }

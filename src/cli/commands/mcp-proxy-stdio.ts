@@ -301,9 +301,7 @@ in the workspace (kernel.protected-path).`,
     const died = exit.code === 1 ? proxy.stderrTail(20) : null;
     for (const line of died ? deathReport(died, place.log, withheld, childEnv) : []) say(line);
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
-    anchorSessionSeal(exit.seal, policy, io.env, (line, always) => {
-      if (always || !quiet) say(line);
-    });
+    anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
