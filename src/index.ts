@@ -25,6 +25,11 @@ export type {
 export { anchorSeal, checkAnchors } from './evidence/anchors.js';
 export type { Environment } from './evidence/keys.js';
 export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.js';
+// In-process tools: agent frameworks' tools through the kernel.
+export type { AiSdkTool } from './integrations/ai-sdk.js';
+export { mediateAiSdkTools } from './integrations/ai-sdk.js';
+export type { MediatedTool, MediationOptions, Refusal } from './integrations/tools.js';
+export { describeTool, isRefusal, mediatedCall, userMessage } from './integrations/tools.js';
 // The kernel and its syscalls.
 export type { CatalogueListings } from './kernel/catalogue/catalogue.js';
 export type { CatalogueKind, PinFile, PinStore } from './kernel/catalogue/pins.js';

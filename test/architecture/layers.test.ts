@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['recorder', 'policy', 'provenance', 'secrets'],
   ['evidence', 'review'],
   ['kernel'],
-  ['mcp', 'demo'],
+  ['mcp', 'demo', 'integrations'],
   ['eval'],
   ['release'],
   ['cli'],
