@@ -28,6 +28,8 @@ export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.j
 // In-process tools: agent frameworks' tools through the kernel.
 export type { AiSdkTool } from './integrations/ai-sdk.js';
 export { mediateAiSdkTools } from './integrations/ai-sdk.js';
+export type { OpenAiAgentsTool } from './integrations/openai-agents.js';
+export { mediateOpenAiAgentsTools } from './integrations/openai-agents.js';
 export type { MediatedTool, MediationOptions, Refusal } from './integrations/tools.js';
 export { describeTool, isRefusal, mediatedCall, userMessage } from './integrations/tools.js';
 // The kernel and its syscalls.

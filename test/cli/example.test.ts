@@ -39,3 +39,15 @@ describe('examples/ai-sdk-agent.mjs', () => {
     expect(lines[2]).toMatch(/^trace .*trace\.jsonl: 6 events, sealed$/);
   });
 });
+
+describe('examples/openai-agents.mjs', () => {
+  it('runs OpenAI Agents JS with mediated tools: the steered command is refused', () => {
+    const script = join(PACKAGE_ROOT, 'examples', 'openai-agents.mjs');
+    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^fetch_page -> "Setup guide/);
+    expect(lines[1]).toMatch(/^run_command -> REFUSED by deny-untrusted-exec: /);
+    expect(lines[2]).toMatch(/^trace .*trace\.jsonl: 6 events, sealed$/);
+  });
+});
