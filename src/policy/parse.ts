@@ -24,6 +24,7 @@ import type {
   PolicyIssue,
   PolicyParseResult,
   PolicyRule,
+  PolicyTelemetry,
   RuleConditions,
 } from './types.js';
 import { hasValueConditions, WORKSPACE_VARIABLE } from './values.js';
@@ -186,6 +187,15 @@ const policySchema = z.strictObject({
   discovery: z
     .strictObject({
       hide_always_denied: z.boolean({ error: 'expected true or false' }).optional(),
+    })
+    .optional(),
+  telemetry: z
+    .strictObject({
+      enabled: z.boolean({ error: 'expected true or false' }).optional(),
+      endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+      service_name: z.string().min(1).max(128).optional(),
+      // Values may name environment variables as ${VAR}: credentials stay out of the file.
+      headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(4096)).optional(),
     })
     .optional(),
   rules: z.array(ruleSchema).min(1, 'a policy needs at least one rule').max(MAX_RULES),
@@ -475,6 +485,16 @@ function policyOf(doc: PolicyDocument, rules: readonly PolicyRule[]): Policy {
     sinks,
     grants: doc.capabilities?.grant ?? [],
     hideAlwaysDenied: doc.discovery?.hide_always_denied ?? true,
+    ...(doc.telemetry ? { telemetry: telemetryOf(doc.telemetry) } : {}),
     rules,
+  };
+}
+
+function telemetryOf(table: NonNullable<PolicyDocument['telemetry']>): PolicyTelemetry {
+  return {
+    enabled: table.enabled ?? true,
+    ...(table.endpoint !== undefined ? { endpoint: table.endpoint } : {}),
+    ...(table.service_name !== undefined ? { serviceName: table.service_name } : {}),
+    headers: { ...table.headers },
   };
 }
