@@ -17,9 +17,12 @@ export interface TelemetryConfig {
   readonly resource?: Readonly<Record<string, string>>;
   /** Spans held for export at most; more are dropped and counted (default 2048). */
   readonly maxQueueSize?: number;
-  /** How long one export may take before it counts as failed (default 5000 ms). */
+  /** How long one export (its retries included) may take before it fails (default 2000 ms). */
   readonly exportTimeoutMs?: number;
-  /** How long shutdown waits for the last exports (default 5000 ms); the rest is dropped. */
+  /**
+   * How long shutdown waits for the last exports (default 1500 ms: an MCP client that
+   * closes the proxy signals it about two seconds later); what is still queued is dropped.
+   */
   readonly shutdownTimeoutMs?: number;
 }
 
@@ -41,7 +44,8 @@ export interface Telemetry {
 }
 
 const DEFAULT_QUEUE = 2048;
-const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_TIMEOUT_MS = 2000;
+const DEFAULT_SHUTDOWN_MS = 1500;
 
 /** The packages, loaded on first use only. */
 async function loadPackages() {
@@ -58,10 +62,21 @@ async function loadPackages() {
 type Packages = Awaited<ReturnType<typeof loadPackages>>;
 type SpanExporter = import('@opentelemetry/sdk-trace-base').SpanExporter;
 
-/** The OTLP exporter, counting the spans of each export by its outcome. */
-function countingExporter(inner: SpanExporter, counts: { exported: number; failed: number }) {
+/**
+ * The OTLP exporter, counting the spans of each export by its outcome. Once `stopped` (the
+ * shutdown's wait ran out), what is still queued is not sent: those spans count as dropped,
+ * and the process is not held open by exports nobody waits for.
+ */
+function countingExporter(
+  inner: SpanExporter,
+  counts: { exported: number; failed: number; stopped: boolean },
+) {
   const exporter: SpanExporter = {
     export(spans, done) {
+      if (counts.stopped) {
+        done({ code: 1 });
+        return;
+      }
       inner.export(spans, (result) => {
         if (result.code === 0) counts.exported += spans.length;
         else counts.failed += spans.length;
@@ -101,7 +116,7 @@ function providerOf(packages: Packages, config: TelemetryConfig, exporter: SpanE
 export async function startTelemetry(config: TelemetryConfig): Promise<Telemetry> {
   const packages = await loadPackages();
   const { api } = packages;
-  const counts = { exported: 0, failed: 0 };
+  const counts = { exported: 0, failed: 0, stopped: false };
   const otlp = new packages.exporter.OTLPTraceExporter({
     url: config.endpoint,
     headers: { ...config.headers },
@@ -137,7 +152,7 @@ export async function startTelemetry(config: TelemetryConfig): Promise<Telemetry
     async shutdown() {
       session.end();
       ended += 1;
-      const limit = config.shutdownTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const limit = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_MS;
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, limit);
@@ -145,6 +160,7 @@ export async function startTelemetry(config: TelemetryConfig): Promise<Telemetry
       });
       await Promise.race([provider.shutdown().catch(() => undefined), late]);
       clearTimeout(timer);
+      counts.stopped = true;
       const { exported, failed } = counts;
       return { exported, failed, dropped: Math.max(0, ended - exported - failed) };
     },

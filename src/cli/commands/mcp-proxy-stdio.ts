@@ -293,10 +293,11 @@ in the workspace (kernel.protected-path).`,
     for (const signal of STOP_SIGNALS) process.once(signal, stop);
     await proxy.start();
     const exit = await proxy.done;
-    for (const signal of STOP_SIGNALS) process.off(signal, stop);
     if (place.ownRuns !== null) clearLive(place.trace);
-    // After the seal: its span closes the session's; the wait for the receiver is bounded.
+    // After the seal: its span closes the session's. The wait for the receiver is bounded
+    // (a client that stops the proxy signals it soon after closing), signals still caught.
     if (telemetry) say(telemetryLine(await telemetry.shutdown()));
+    for (const signal of STOP_SIGNALS) process.off(signal, stop);
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
     const died = exit.code === 1 ? proxy.stderrTail(20) : null;
