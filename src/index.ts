@@ -79,6 +79,7 @@ export type {
   PolicyIssue,
   PolicyParseResult,
   PolicyRule,
+  PolicyTelemetry,
   RuleConditions,
   SourceLabelRule,
   StructureRule,
@@ -102,6 +103,7 @@ export type {
   SyscallEvent,
   SyscallRecord,
 } from './recorder/event.js';
+export type { EventObserver } from './recorder/recorder.js';
 export type { Durability, LogSink } from './recorder/sink.js';
 export { FileSink, MemorySink } from './recorder/sink.js';
 export type {

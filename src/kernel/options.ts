@@ -4,7 +4,7 @@
 import { type Signer, sha256Hex } from '../crypto/index.js';
 import { CompiledPolicy } from '../policy/compile.js';
 import type { Policy } from '../policy/types.js';
-import { FlightRecorder } from '../recorder/recorder.js';
+import { type EventObserver, FlightRecorder } from '../recorder/recorder.js';
 import { type Durability, FileSink, type LogSink, MemorySink } from '../recorder/sink.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { PinStore } from './catalogue/pins.js';
@@ -73,6 +73,11 @@ export interface KernelOptions {
    * main thread, one soon after the log goes idle. `false` leaves it to the seal.
    */
   readonly checkpoints?: { readonly intervalMs?: number } | false;
+  /**
+   * Told of each event (syscalls and the seal) once it is in the log, e.g. to export it as
+   * telemetry (src/telemetry). Never told of an event the log lacks; what it throws is dropped.
+   */
+  readonly onEvent?: EventObserver;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly clock?: () => number;
 }
@@ -106,5 +111,6 @@ export function recorderOf(
     sinkOf(options.trace),
     runId,
     checkpoints === false ? undefined : { signer, clock, intervalMs: checkpoints?.intervalMs },
+    options.onEvent,
   );
 }

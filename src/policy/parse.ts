@@ -20,6 +20,7 @@ import {
 } from '../vocabulary.js';
 import { anchorsSchema, policyAnchors } from './anchors.js';
 import { globToRegExp } from './glob.js';
+import { telemetryOf, telemetrySchema } from './telemetry.js';
 import type {
   Policy,
   PolicyIssue,
@@ -189,6 +190,7 @@ const policySchema = z.strictObject({
       hide_always_denied: z.boolean({ error: 'expected true or false' }).optional(),
     })
     .optional(),
+  telemetry: telemetrySchema.optional(),
   rules: z.array(ruleSchema).min(1, 'a policy needs at least one rule').max(MAX_RULES),
   anchors: anchorsSchema.optional(),
 });
@@ -477,6 +479,7 @@ function policyOf(doc: PolicyDocument, rules: readonly PolicyRule[]): Policy {
     sinks,
     grants: doc.capabilities?.grant ?? [],
     hideAlwaysDenied: doc.discovery?.hide_always_denied ?? true,
+    ...(doc.telemetry ? { telemetry: telemetryOf(doc.telemetry) } : {}),
     rules,
     ...(doc.anchors !== undefined ? { anchors: policyAnchors(doc.anchors) } : {}),
   };

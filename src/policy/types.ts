@@ -83,10 +83,21 @@ export interface Policy {
    * state are left out of tools/list, and the trace records that they were hidden.
    */
   readonly hideAlwaysDenied: boolean;
+  /** `[telemetry]`: export syscalls as OpenTelemetry spans (docs/telemetry.md). */
+  readonly telemetry?: PolicyTelemetry;
   /** Ordered; first match wins; the last is a catch-all deny. */
   readonly rules: readonly PolicyRule[];
   /** `[anchors]`: where each seal is also kept (files, git repositories). */
   readonly anchors?: PolicyAnchors;
+}
+
+/** `[telemetry]` as written: header values may still name `${VAR}`s of the environment. */
+export interface PolicyTelemetry {
+  /** Default true: a `[telemetry]` table turns export on unless it says `enabled = false`. */
+  readonly enabled: boolean;
+  readonly endpoint?: string;
+  readonly serviceName?: string;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export type PolicyIssue = ConfigIssue;

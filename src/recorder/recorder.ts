@@ -39,6 +39,13 @@ export interface CheckpointOptions {
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5;
 
+/**
+ * Told of each event once its line is in the sink (for a batch: once the batch is written),
+ * never before: an observer (telemetry) sees only what the log has. It must not throw; if it
+ * does, the error is dropped, since the log, not the observer, is the record.
+ */
+export type EventObserver = (event: FlightEvent) => void;
+
 export class FlightRecorder {
   readonly runId: string;
   readonly #sink: LogSink;
@@ -59,11 +66,20 @@ export class FlightRecorder {
    * no event may follow them (the seal included).
    */
   #lost: AgentkError | null = null;
+  readonly #observer: EventObserver | undefined;
+  /** The events of the held lines, told to the observer once they are written. */
+  #heldEvents: FlightEvent[] = [];
 
-  constructor(sink: LogSink, runId: string, checkpoints?: CheckpointOptions) {
+  constructor(
+    sink: LogSink,
+    runId: string,
+    checkpoints?: CheckpointOptions,
+    observer?: EventObserver,
+  ) {
     this.#sink = sink;
     this.runId = runId;
     this.#checkpoints = checkpoints;
+    this.#observer = observer;
   }
 
   get path(): string | null {
@@ -102,7 +118,22 @@ export class FlightRecorder {
     this.#head = hash;
     this.#schedule();
     fields.event_hash = hash;
-    return fields as unknown as FlightEvent;
+    const appended = fields as unknown as FlightEvent;
+    if (this.#observer) {
+      if (this.#held) this.#heldEvents.push(appended);
+      else this.#tell([appended]);
+    }
+    return appended;
+  }
+
+  #tell(events: readonly FlightEvent[]): void {
+    for (const event of events) {
+      try {
+        this.#observer?.(event);
+      } catch {
+        // The observer's failure is its own: the event is in the log already.
+      }
+    }
   }
 
   /** Events covered by a signed checkpoint written so far (the seal aside). */
@@ -224,6 +255,8 @@ export class FlightRecorder {
     const lines = this.#held;
     if (lines === null || lines.length === 0) return;
     this.#held = [];
+    const events = this.#heldEvents;
+    this.#heldEvents = [];
     try {
       if (this.#sink.appendLines) this.#sink.appendLines(lines);
       else for (const line of lines) this.#sink.append(line);
@@ -231,6 +264,7 @@ export class FlightRecorder {
       this.#lost = lostBatch(error, this.path);
       throw this.#lost;
     }
+    this.#tell(events);
   }
 
   /** Make every event appended so far durable (for `group` durability; see sink.ts). */

@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'vocabulary', 'depth', 'memo', 'paths', 'labels'],
   ['crypto', 'config'],
   ['recorder', 'policy', 'provenance', 'secrets'],
-  ['evidence', 'review'],
+  ['evidence', 'review', 'telemetry'],
   ['kernel'],
   ['mcp', 'demo', 'integrations'],
   ['eval'],

@@ -9,7 +9,7 @@ import { approvalFiles } from '../../evidence/approvals.js';
 import { loadSigner } from '../../evidence/keys.js';
 import { PinStore } from '../../kernel/catalogue/pins.js';
 import { Kernel } from '../../kernel/kernel.js';
-import { newRunId } from '../../kernel/options.js';
+import { type KernelOptions, newRunId } from '../../kernel/options.js';
 import { childEnvironment, openAppendOnly, StdioProxy } from '../../mcp/proxy/stdio.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
@@ -19,9 +19,10 @@ import {
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
+import { telemetryLine } from '../../telemetry/config.js';
 import { anchorSessionSeal } from '../anchors.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
-import { EXIT, type ExitCode, shellWord } from '../io.js';
+import { type CliIo, EXIT, type ExitCode, shellWord } from '../io.js';
 import {
   keepRunsBounded,
   type ProxyConfig,
@@ -37,6 +38,7 @@ import {
   withheldCredentials,
   withheldLine,
 } from '../proxy-report.js';
+import { proxyTelemetry } from '../proxy-telemetry.js';
 
 function integerOption(
   args: ParsedArgs,
@@ -192,6 +194,10 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              (default: a line at start and one per denied request)
   --verbose                  also show the server's stderr as it comes, and every
                              variable not passed to it
+  --otel                     export each syscall as an OpenTelemetry span over OTLP/HTTP
+                             (to $OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318; or
+                             the policy's [telemetry]); see docs/telemetry.md
+  --otel-endpoint URL        the OTLP/HTTP traces URL (implies --otel)
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
                              that start with a hyphen)
 
@@ -221,6 +227,8 @@ in the workspace (kernel.protected-path).`,
     'shadow-policy': { type: 'string' },
     'approvals-dir': { type: 'string' },
     'approval-timeout-ms': { type: 'string' },
+    otel: { type: 'boolean' },
+    'otel-endpoint': { type: 'string' },
   },
   positionals: [0, 0],
   hyphenValues: ['arg'],
@@ -238,26 +246,18 @@ in the workspace (kernel.protected-path).`,
     const runId = newRunId();
     const roots = serverRoots(config.args, io.cwd);
     const place = statePlaces(config, io, runId, roots);
-    const kernel = new Kernel({
+    const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
+    const telemetry = await proxyTelemetry(args, policy, config.serverId, io, say);
+    const kernel = proxyKernel(config, place, io, {
       policy,
       signer,
       runId,
-      trace: { path: place.trace, durability: config.fsync ? 'group' : 'flush' },
-      pins: new PinStore(place.pins),
-      ...(shadowPolicy ? { shadowPolicy } : {}),
-      approvalSource: approvalFiles(place.approvals, signer),
-      // The denial names the exact command, runnable from any directory.
-      approveCommand: (hash) =>
-        `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
-      ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
       roots,
-      // The server runs here: its relative paths resolve against it.
-      cwd: io.cwd,
-      protectedPaths: place.protected,
+      ...(shadowPolicy ? { shadowPolicy } : {}),
+      ...(telemetry ? { onEvent: telemetry.onEvent } : {}),
     });
     if (place.latest !== null) pointLatest(place.latest, place.trace);
     if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
-    const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
     const withheld = withheldCredentials(io.env, config.allowEnv);
     let refused = 0;
     const childEnv = childEnvironment(io.env, config.allowEnv);
@@ -294,8 +294,11 @@ in the workspace (kernel.protected-path).`,
     for (const signal of STOP_SIGNALS) process.once(signal, stop);
     await proxy.start();
     const exit = await proxy.done;
-    for (const signal of STOP_SIGNALS) process.off(signal, stop);
     if (place.ownRuns !== null) clearLive(place.trace);
+    // After the seal: its span closes the session's. The wait for the receiver is bounded
+    // (a client that stops the proxy signals it soon after closing), signals still caught.
+    if (telemetry) say(telemetryLine(await telemetry.shutdown()));
+    for (const signal of STOP_SIGNALS) process.off(signal, stop);
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
     const died = exit.code === 1 ? proxy.stderrTail(20) : null;
@@ -306,6 +309,28 @@ in the workspace (kernel.protected-path).`,
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
+
+/** The kernel of a proxy session: its trace, pins and approvals where `place` has them. */
+function proxyKernel(
+  config: ProxyConfig,
+  place: ReturnType<typeof statePlaces>,
+  io: CliIo,
+  own: Pick<KernelOptions, 'policy' | 'signer' | 'runId' | 'roots' | 'shadowPolicy' | 'onEvent'>,
+): Kernel {
+  return new Kernel({
+    ...own,
+    trace: { path: place.trace, durability: config.fsync ? 'group' : 'flush' },
+    pins: new PinStore(place.pins),
+    approvalSource: approvalFiles(place.approvals, own.signer ?? loadSigner(io.env)),
+    // The denial names the exact command, runnable from any directory.
+    approveCommand: (hash) =>
+      `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
+    ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
+    // The server runs here: its relative paths resolve against it.
+    cwd: io.cwd,
+    protectedPaths: place.protected,
+  });
+}
 
 /** The line at start (and, with --verbose, what the server gets and where its log goes). */
 function announce(
