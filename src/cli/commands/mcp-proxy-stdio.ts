@@ -10,6 +10,7 @@ import { loadSigner } from '../../evidence/keys.js';
 import { PinStore } from '../../kernel/catalogue/pins.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { newRunId } from '../../kernel/options.js';
+import { RemoteProxy } from '../../mcp/proxy/remote.js';
 import { childEnvironment, openAppendOnly, StdioProxy } from '../../mcp/proxy/stdio.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
@@ -20,7 +21,7 @@ import {
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
-import { EXIT, type ExitCode, shellWord } from '../io.js';
+import { type CliIo, EXIT, type ExitCode, shellWord } from '../io.js';
 import {
   keepRunsBounded,
   type ProxyConfig,
@@ -36,6 +37,7 @@ import {
   withheldCredentials,
   withheldLine,
 } from '../proxy-report.js';
+import { expandHeaders, remoteOptions } from '../remote-options.js';
 
 function integerOption(
   args: ParsedArgs,
@@ -95,14 +97,17 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
         `--allow-env #${i + 1} is not an environment variable name (letters, digits, _)`,
       );
   });
+  const remote = remoteOptions(args);
   const flagCommand = stringOption(args, 'command');
   const flagArgs = (args.values.arg as string[] | undefined) ?? [];
   if (flagCommand !== undefined && args.rest.length > 0) {
     throw usageError('give the server either with --command/--arg or after --, not both');
   }
-  const command = flagCommand ?? args.rest[0];
-  if (command === undefined || command === '') {
-    throw usageError('no server to start: give --command CMD [--arg ARG]... or -- CMD [ARGS]...');
+  const command = remote !== null ? '' : (flagCommand ?? args.rest[0]);
+  if (command === undefined || (command === '' && remote === null)) {
+    throw usageError(
+      'no server: give --url URL, --command CMD [--arg ARG]..., or -- CMD [ARGS]...',
+    );
   }
   if (flagCommand === undefined && flagArgs.length > 0) throw usageError('--arg needs --command');
   const childArgs = flagCommand !== undefined ? flagArgs : args.rest.slice(1);
@@ -133,6 +138,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
     allowEnv,
     command,
     args: childArgs,
+    remote,
     stderrFile: stringOption(args, 'stderr-file'),
     serialize: args.values.serialize === true,
     fsync: args.values.fsync === true,
@@ -153,9 +159,10 @@ export const mcpProxyStdioCommand: Command = {
   name: 'mcp-proxy-stdio',
   usage: `agentk mcp-proxy-stdio --server-id ID [options] -- CMD [ARGS]...
 agentk mcp-proxy-stdio --server-id ID [options] --command CMD [--arg ARG]...
+agentk mcp-proxy-stdio --server-id ID [options] --url URL [--header 'Name: value']...
 
 Speaks MCP (newline-delimited JSON-RPC) on stdin/stdout to the client and starts the
-real server as a child. tools/list, tools/call, resources/*, prompts/*, and the server's
+real server as a child, or with --url speaks Streamable HTTP to a remote one. tools/list, tools/call, resources/*, prompts/*, and the server's
 sampling, elicitation and roots requests become kernel syscalls; denied calls never
 reach the server; clean traffic is forwarded byte for byte; any other method is refused.
 
@@ -193,6 +200,12 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              variable not passed to it
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
                              that start with a hyphen)
+  --url URL                  a remote server (MCP Streamable HTTP) instead of a command;
+                             https, or http to this machine only
+  --header 'Name: value'     sent with every request to --url (repeatable); \${VAR} in
+                             the value is taken from AgentK's environment; values are
+                             never shown or traced
+  --allow-insecure-http      let --url be plain http to another machine (in the clear)
 
 AgentK keeps its state out of the agent's workspace, in $AGENTK_HOME (default
 $XDG_STATE_HOME/agentk, else ~/.local/state/agentk): workspaces/<name>-<hash>/runs and
@@ -220,6 +233,9 @@ in the workspace (kernel.protected-path).`,
     'shadow-policy': { type: 'string' },
     'approvals-dir': { type: 'string' },
     'approval-timeout-ms': { type: 'string' },
+    url: { type: 'string' },
+    header: { type: 'string', multiple: true },
+    'allow-insecure-http': { type: 'boolean' },
   },
   positionals: [0, 0],
   hyphenValues: ['arg'],
@@ -230,46 +246,19 @@ in the workspace (kernel.protected-path).`,
     const quiet = flag(args, 'quiet');
     const verbose = flag(args, 'verbose');
     if (quiet && verbose) throw usageError('give --quiet or --verbose, not both');
-    const policy = loadPolicyFile(config.policyPath);
-    const shadowPolicy =
-      config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
-    const signer = loadSigner(io.env);
+    // Before anything is written: a header's variable that is not set is refused here.
+    const headers = config.remote ? expandHeaders(config.remote, io.env) : {};
     const runId = newRunId();
-    const roots = serverRoots(config.args, io.cwd);
-    const place = statePlaces(config, io, runId, roots);
-    const kernel = new Kernel({
-      policy,
-      signer,
-      runId,
-      trace: { path: place.trace, durability: config.fsync ? 'group' : 'flush' },
-      pins: new PinStore(place.pins),
-      ...(shadowPolicy ? { shadowPolicy } : {}),
-      approvalSource: approvalFiles(place.approvals, signer),
-      // The denial names the exact command, runnable from any directory.
-      approveCommand: (hash) =>
-        `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
-      ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
-      roots,
-      // The server runs here: its relative paths resolve against it.
-      cwd: io.cwd,
-      protectedPaths: place.protected,
-    });
-    if (place.latest !== null) pointLatest(place.latest, place.trace);
-    if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
+    const { kernel, place } = sessionKernel(config, io, runId);
     const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
-    const withheld = withheldCredentials(io.env, config.allowEnv);
+    const withheld = config.remote ? [] : withheldCredentials(io.env, config.allowEnv);
     let refused = 0;
     const childEnv = childEnvironment(io.env, config.allowEnv);
     if (!quiet) announce(config, place, withheld, verbose ? childEnv : null, say);
-    const input = io.stdin ?? new PassThrough();
-    const proxy = new StdioProxy({
+    const session = {
       kernel,
       serverId: config.serverId,
-      command: config.command,
-      args: config.args,
-      env: childEnv,
-      cwd: io.cwd,
-      input,
+      input: io.stdin ?? new PassThrough(),
       output: io.stdoutStream ?? new PassThrough(),
       endOutput: io.stdoutStream === undefined,
       responseTimeoutMs: config.timeoutMs,
@@ -282,11 +271,30 @@ in the workspace (kernel.protected-path).`,
         refused += 1;
         if (!quiet) say(line);
       },
-      ...(verbose
-        ? { onStderr: lineSplitter((line) => say(`server: ${serverLine(line, childEnv, 2000)}`)) }
-        : {}),
-      ...(place.log !== null ? { stderrFile: place.log } : {}),
-    });
+    };
+    const proxy = config.remote
+      ? new RemoteProxy({
+          ...session,
+          url: config.remote.url,
+          shown: config.remote.shown,
+          headers,
+          onRemoteError: (line) => say(`remote: ${line}`),
+        })
+      : new StdioProxy({
+          ...session,
+          command: config.command,
+          args: config.args,
+          env: childEnv,
+          cwd: io.cwd,
+          ...(verbose
+            ? {
+                onStderr: lineSplitter((line) =>
+                  say(`server: ${serverLine(line, childEnv, 2000)}`),
+                ),
+              }
+            : {}),
+          ...(place.log !== null ? { stderrFile: place.log } : {}),
+        });
     // Every signal that would end the process ends the session instead: answered, sealed,
     // and the server stopped.
     const stop = (signal: NodeJS.Signals) => proxy.stop(`stopped by ${signal}`);
@@ -297,13 +305,43 @@ in the workspace (kernel.protected-path).`,
     if (place.ownRuns !== null) clearLive(place.trace);
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
-    const died = exit.code === 1 ? proxy.stderrTail(20) : null;
+    const died = exit.code === 1 && proxy instanceof StdioProxy ? proxy.stderrTail(20) : null;
     for (const line of died ? deathReport(died, place.log, withheld, childEnv) : []) say(line);
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
+
+/** The session's kernel, recording where statePlaces says, and the places themselves. */
+function sessionKernel(config: ProxyConfig, io: CliIo, runId: string) {
+  const policy = loadPolicyFile(config.policyPath);
+  const shadowPolicy =
+    config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
+  const signer = loadSigner(io.env);
+  const roots = serverRoots(config.args, io.cwd);
+  const place = statePlaces(config, io, runId, roots);
+  const kernel = new Kernel({
+    policy,
+    signer,
+    runId,
+    trace: { path: place.trace, durability: config.fsync ? 'group' : 'flush' },
+    pins: new PinStore(place.pins),
+    ...(shadowPolicy ? { shadowPolicy } : {}),
+    approvalSource: approvalFiles(place.approvals, signer),
+    // The denial names the exact command, runnable from any directory.
+    approveCommand: (hash) =>
+      `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
+    ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
+    roots,
+    // The server runs here: its relative paths resolve against it.
+    cwd: io.cwd,
+    protectedPaths: place.protected,
+  });
+  if (place.latest !== null) pointLatest(place.latest, place.trace);
+  if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
+  return { kernel, place };
+}
 
 /** The line at start (and, with --verbose, what the server gets and where its log goes). */
 function announce(
@@ -314,10 +352,12 @@ function announce(
   serverEnv: Readonly<Record<string, string>> | null,
   say: (line: string) => void,
 ): void {
-  say(`mediating ${config.command} under ${config.policyPath}; trace ${place.trace}`);
+  say(
+    `mediating ${config.remote?.shown ?? config.command} under ${config.policyPath}; trace ${place.trace}`,
+  );
   const line = withheldLine(withheld);
   if (line !== null) say(line);
-  if (serverEnv !== null) {
+  if (serverEnv !== null && config.remote === null) {
     const passed = Object.keys(serverEnv).join(', ');
     say(`server environment: ${passed}; server log ${place.log ?? 'none'}`);
   }
