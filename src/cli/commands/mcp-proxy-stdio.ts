@@ -106,7 +106,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
   const command = remote !== null ? '' : (flagCommand ?? args.rest[0]);
   if (command === undefined || (command === '' && remote === null)) {
     throw usageError(
-      'no server: give --url URL, --command CMD [--arg ARG]..., or -- CMD [ARGS]...',
+      'no server to start: give --url URL, --command CMD [--arg ARG]..., or -- CMD [ARGS]...',
     );
   }
   if (flagCommand === undefined && flagArgs.length > 0) throw usageError('--arg needs --command');
