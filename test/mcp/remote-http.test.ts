@@ -11,7 +11,13 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceEvents } from '../helpers/proxy.js';
-import { BIN, tempTrace } from '../helpers/real.js';
+import {
+  BIN,
+  completeDepartment,
+  expectSameAsDirect,
+  plantedHandle,
+  tempTrace,
+} from '../helpers/real.js';
 import { connectCapturing, everythingOverHttp, remoteProxied } from '../helpers/remote.js';
 
 const TOKEN = 'agentk-test-bearer-0123456789abcdefXYZ';
@@ -42,19 +48,7 @@ describe('server-everything over Streamable HTTP through mcp-proxy-stdio --url',
       REMOTE_TOKEN: TOKEN,
     });
     const through = await run.connecting;
-    expect((await through.listTools()).tools).toEqual((await direct.listTools()).tools);
-    const echo = { name: 'echo', arguments: { message: 'hello over HTTP through AgentK' } };
-    expect(await through.callTool(echo)).toEqual(await direct.callTool(echo));
-    const sum = { name: 'get-sum', arguments: { a: 2, b: 40 } };
-    expect(await through.callTool(sum)).toEqual(await direct.callTool(sum));
-    const resources = await through.listResources();
-    expect(resources).toEqual(await direct.listResources());
-    const uri = resources.resources[0]?.uri as string;
-    expect(await through.readResource({ uri })).toEqual(await direct.readResource({ uri }));
-    expect(await through.listPrompts()).toEqual(await direct.listPrompts());
-    expect(await through.getPrompt({ name: 'simple-prompt' })).toEqual(
-      await direct.getPrompt({ name: 'simple-prompt' }),
-    );
+    await expectSameAsDirect(through, direct, 'hello over HTTP through AgentK');
     await through.close();
     await run.exited;
     expect(verified(trace)).toBe(0);
@@ -71,17 +65,8 @@ describe('server-everything over Streamable HTTP through mcp-proxy-stdio --url',
     const trace = tempTrace();
     const run = connectCapturing(remoteProxied('everything', trace, url));
     const through = await run.connecting;
-    const env = (await through.callTool({ name: 'get-env', arguments: {} })) as {
-      content: { text: string }[];
-    };
-    expect(JSON.stringify(env)).not.toContain(PLANTED);
-    const handle = /secret_fd_[0-9a-f]{32}/.exec(env.content[0]?.text ?? '')?.[0] as string;
-    expect(handle).toBeDefined();
-    const complete = (value: string) =>
-      through.complete({
-        ref: { type: 'ref/prompt', name: 'completable-prompt' },
-        argument: { name: 'department', value },
-      });
+    const handle = await plantedHandle(through, PLANTED);
+    const complete = (value: string) => completeDepartment(through, value);
     await expect(complete(handle)).rejects.toMatchObject({ code: -32003 });
     expect((await complete('Eng')).completion.values).toEqual(['Engineering']);
     await through.close();
