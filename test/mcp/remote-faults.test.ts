@@ -129,6 +129,7 @@ describe('a failing remote server through mcp-proxy-stdio --url', () => {
         method: message.method,
         session: request.headers['mcp-session-id'] as string | undefined,
         version: request.headers['mcp-protocol-version'] as string | undefined,
+        authorization: request.headers.authorization,
       });
       if (message.method === 'initialize')
         json(response, message.id, INIT, { 'mcp-session-id': 's-1' });
@@ -142,8 +143,14 @@ describe('a failing remote server through mcp-proxy-stdio --url', () => {
     await run.exited;
     expect(run.stderr()).toContain('remote: the remote session expired');
     expect(run.stderr()).toMatch(/the remote session expired.*\(sealed\)/);
-    // The SDK's transport carried the session id and the version the server chose.
-    expect(seen.at(-1)).toEqual({ method: 'tools/list', session: 's-1', version: '2025-06-18' });
+    // The SDK's transport carried the session id, the version the server chose, and the
+    // header with its variable filled in.
+    expect(seen.at(-1)).toEqual({
+      method: 'tools/list',
+      session: 's-1',
+      version: '2025-06-18',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expectNoToken(run, String(error));
   });
 

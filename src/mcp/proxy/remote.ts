@@ -104,7 +104,13 @@ export class RemoteProxy extends StdioClientProxy<RemoteProxyOptions> {
   protected writeServer(line: string, refusal: boolean): void {
     const transport = this.#transport;
     if (!transport || this.#closed) return;
-    const message = JSON.parse(line) as JSONRPCMessage; // the session's own line
+    let message: JSONRPCMessage;
+    try {
+      message = JSON.parse(line) as JSONRPCMessage; // the session's own line
+    } catch {
+      this.stats.faults += 1;
+      return;
+    }
     const { id, method } = message as { id?: JsonRpcId; method?: string };
     const request = typeof method === 'string' && id !== undefined ? id : null;
     if (method === 'initialize') this.#initializeId = request;
@@ -142,6 +148,8 @@ export class RemoteProxy extends StdioClientProxy<RemoteProxyOptions> {
     if (error instanceof SyntaxError || error.name === 'ZodError') {
       this.stats.malformedFromServer += 1;
       this.#say('the remote server sent a malformed message on an event stream; dropped');
+    } else if (text.includes('OversizeError')) {
+      return; // a body AgentK stopped reading: told already
     } else if (text.startsWith('SSE stream disconnected')) {
       this.#say('an event stream of the remote server broke off');
     } else if (text.startsWith('Maximum reconnection attempts')) {
