@@ -101,4 +101,24 @@ describe('server-everything over Streamable HTTP through mcp-proxy-stdio --url',
     await run.exited;
     expect(verified(trace)).toBe(0);
   });
+
+  it('forwards a cancellation and goes on serving', async () => {
+    const trace = tempTrace();
+    const run = connectCapturing(remoteProxied('everything', trace, url));
+    const through = await run.connecting;
+    const controller = new AbortController();
+    // Cancelled at its first progress notification, long before it would finish.
+    const call = through.callTool(
+      { name: 'trigger-long-running-operation', arguments: { duration: 5, steps: 5 } },
+      undefined,
+      { signal: controller.signal, onprogress: () => controller.abort('enough') },
+    );
+    await expect(call).rejects.toThrow();
+    const echo = { name: 'echo', arguments: { message: 'after the cancellation' } };
+    expect(await through.callTool(echo)).toEqual(await direct.callTool(echo));
+    await through.close();
+    await run.exited;
+    expect(run.stderr()).toMatch(/client closed the session; 3 requests/);
+    expect(verified(trace)).toBe(0);
+  });
 });
