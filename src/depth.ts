@@ -3,14 +3,24 @@
 // JSON-RPC messages both use it.
 // Input distrusted: any parsed value.
 
-/** Whether objects or arrays nest `limit` levels or deeper. Iterative: no stack overflow. */
+/**
+ * Whether objects or arrays nest `limit` levels or deeper. Recursive, but never past
+ * `limit` frames; no allocation per value (it runs on every message).
+ */
 export function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  return deeper(value, 0, limit);
+}
+
+function deeper(value: unknown, depth: number, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth >= limit) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (deeper(value[i], depth + 1, limit)) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (Object.hasOwn(record, key) && deeper(record[key], depth + 1, limit)) return true;
   }
   return false;
 }

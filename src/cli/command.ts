@@ -92,6 +92,12 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A repeatable string option's values, in order ([] when not given). */
+export function stringsOption(args: ParsedArgs, name: string): readonly string[] {
+  const value = args.values[name];
+  return Array.isArray(value) ? value.filter((item) => typeof item === 'string') : [];
+}
+
 export function flag(args: ParsedArgs, name: string): boolean {
   return args.values[name] === true;
 }

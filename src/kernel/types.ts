@@ -14,7 +14,7 @@ export type InputRef =
   | { readonly memory: string }
   | { readonly sha256: string; readonly labels?: readonly Label[] };
 
-interface RequestBase {
+export interface RequestBase {
   /** What the syscall acts on: a URL, a path, `server/tool`, `secret://…`, an agent id. */
   readonly target: string;
   /** Why, in a few words (kept in the log; credential material is redacted). */

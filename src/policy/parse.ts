@@ -18,6 +18,7 @@ import {
   SYSCALL_KINDS,
   sinkMaskOf,
 } from '../vocabulary.js';
+import { anchorsSchema, policyAnchors } from './anchors.js';
 import { globToRegExp } from './glob.js';
 import type {
   Policy,
@@ -189,6 +190,7 @@ const policySchema = z.strictObject({
     })
     .optional(),
   rules: z.array(ruleSchema).min(1, 'a policy needs at least one rule').max(MAX_RULES),
+  anchors: anchorsSchema.optional(),
 });
 
 type PolicyDocument = z.infer<typeof policySchema>;
@@ -476,5 +478,6 @@ function policyOf(doc: PolicyDocument, rules: readonly PolicyRule[]): Policy {
     grants: doc.capabilities?.grant ?? [],
     hideAlwaysDenied: doc.discovery?.hide_always_denied ?? true,
     rules,
+    ...(doc.anchors !== undefined ? { anchors: policyAnchors(doc.anchors) } : {}),
   };
 }

@@ -4,6 +4,7 @@
 import type { ConfigIssue } from '../config/document.js';
 import type { Label } from '../labels/labels.js';
 import type { SinkClass, SyscallKind, Verdict } from '../vocabulary.js';
+import type { PolicyAnchors } from './anchors.js';
 
 export interface RuleConditions {
   readonly syscalls?: readonly SyscallKind[];
@@ -84,6 +85,8 @@ export interface Policy {
   readonly hideAlwaysDenied: boolean;
   /** Ordered; first match wins; the last is a catch-all deny. */
   readonly rules: readonly PolicyRule[];
+  /** `[anchors]`: where each seal is also kept (files, git repositories). */
+  readonly anchors?: PolicyAnchors;
 }
 
 export type PolicyIssue = ConfigIssue;

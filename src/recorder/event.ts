@@ -2,6 +2,7 @@
 // The writer builds these; the verifier parses them back from `unknown`.
 
 import type { Label } from '../labels/labels.js';
+import type { Verdict } from '../vocabulary.js';
 
 /**
  * Format 2: receipts are authenticated by signed checkpoints of the chain (and the seal),
@@ -11,8 +12,6 @@ export const EVENT_FORMAT_VERSION = 2;
 export type EventFormatVersion = 1 | 2;
 export const GENESIS_HASH = '0'.repeat(64);
 export const EVENT_HASH_DOMAIN = 'agentk/event/v1';
-
-export type Verdict = 'allow' | 'deny' | 'ask';
 
 /** Hash evidence for one input of a syscall: never the raw value. */
 export interface InputEvidence {
@@ -89,7 +88,7 @@ export interface DecisionRecord {
   readonly shadow?: { readonly effect: Verdict; readonly rule: string };
 }
 
-interface EventBase {
+export interface EventBase {
   readonly v: EventFormatVersion;
   readonly step: number;
   readonly ts: string;

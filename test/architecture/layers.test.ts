@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['recorder', 'policy', 'provenance', 'secrets'],
   ['evidence', 'review'],
   ['kernel'],
-  ['mcp', 'demo'],
+  ['mcp', 'demo', 'integrations'],
   ['eval'],
   ['release'],
   ['cli'],
@@ -37,7 +37,9 @@ const INNER_RULES: readonly {
   readonly forbids: (target: string) => boolean;
 }[] = [
   {
-    from: (file) => file.startsWith('kernel/') && file !== 'kernel/kernel.ts',
+    // create.ts is the library's front door to the coordinator, not a stage.
+    from: (file) =>
+      file.startsWith('kernel/') && file !== 'kernel/kernel.ts' && file !== 'kernel/create.ts',
     forbids: (target) => target === 'kernel/kernel.ts',
   },
   {

@@ -27,3 +27,15 @@ describe('examples/agent-loop.mjs', () => {
     expect(result.stdout).toMatch(/flight log: .*trace\.jsonl \(9 events, sealed, verified\)/);
   });
 });
+
+describe('examples/ai-sdk-agent.mjs', () => {
+  it('runs the AI SDK with mediated tools: the steered send is refused, the log sealed', () => {
+    const script = join(PACKAGE_ROOT, 'examples', 'ai-sdk-agent.mjs');
+    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^fetch_page\(.*\) -> "Spring offers/);
+    expect(lines[1]).toMatch(/^send_email\(.*\) -> REFUSED by deny-poisoned-side-effect: /);
+    expect(lines[2]).toMatch(/^trace .*trace\.jsonl: 6 events, sealed$/);
+  });
+});

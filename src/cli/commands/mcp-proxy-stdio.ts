@@ -20,6 +20,7 @@ import {
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
+import { anchorSessionSeal } from '../anchors.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { type CliIo, EXIT, type ExitCode, shellWord } from '../io.js';
 import {
@@ -249,7 +250,7 @@ in the workspace (kernel.protected-path).`,
     // Before anything is written: a header's variable that is not set is refused here.
     const headers = config.remote ? expandHeaders(config.remote, io.env) : {};
     const runId = newRunId();
-    const { kernel, place } = sessionKernel(config, io, runId);
+    const { kernel, place, policy } = sessionKernel(config, io, runId);
     const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
     const withheld = config.remote ? [] : withheldCredentials(io.env, config.allowEnv);
     let refused = 0;
@@ -308,6 +309,7 @@ in the workspace (kernel.protected-path).`,
     const died = exit.code === 1 && proxy instanceof StdioProxy ? proxy.stderrTail(20) : null;
     for (const line of died ? deathReport(died, place.log, withheld, childEnv) : []) say(line);
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
+    anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
@@ -340,7 +342,7 @@ function sessionKernel(config: ProxyConfig, io: CliIo, runId: string) {
   });
   if (place.latest !== null) pointLatest(place.latest, place.trace);
   if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
-  return { kernel, place };
+  return { kernel, place, policy };
 }
 
 /** The line at start (and, with --verbose, what the server gets and where its log goes). */

@@ -1,23 +1,52 @@
 // `agentk verify <log>`: the hash chain and the seal, streamed.
 
 import { fingerprintOf } from '../../crypto/index.js';
+import { type AnchorCheck, type AnchorTargets, checkAnchors } from '../../evidence/anchors.js';
 import { isDevelopmentKey } from '../../evidence/keys.js';
+import { DEFAULT_POLICY_PATH } from '../../paths.js';
+import { loadPolicyFile } from '../../policy/load.js';
 import { verifyLogFile } from '../../recorder/verify.js';
-import { type Command, flag, json } from '../command.js';
-import { EXIT } from '../io.js';
+import { policyAnchorTargets } from '../anchors.js';
+import {
+  type Command,
+  flag,
+  json,
+  type ParsedArgs,
+  stringOption,
+  stringsOption,
+  usageError,
+} from '../command.js';
+import { type CliIo, EXIT, type ExitCode } from '../io.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
-  usage: `agentk verify <log> [--json]
+  usage: `agentk verify <log> [--json] [--anchor FILE]... [--anchor-git REPO]...
+                    [--anchors [--policy FILE]]
 
-Exit 0: every line intact and the log is sealed. Exit 1: tampered or malformed, with the
-line and the reason. Exit 3: intact but unsealed (possibly truncated, e.g. after a crash).`,
-  options: { json: { type: 'boolean' } },
+Exit 0: every line intact and the log is sealed (and, with anchors, each anchor holds this
+seal). Exit 1: tampered or malformed, with the line and the reason; or an anchor that holds
+another seal for the run, or none. Exit 3: intact but unsealed (possibly truncated, e.g.
+after a crash).
+
+  --anchor FILE       an anchor file the seal was appended to ([anchors] files)
+  --anchor-git REPO   an anchor repository the seal was committed to ([anchors] git)
+  --anchors           the anchors the policy names (--policy, default the shipped policy)`,
+  options: {
+    json: { type: 'boolean' },
+    anchor: { type: 'string', multiple: true },
+    'anchor-git': { type: 'string', multiple: true },
+    anchors: { type: 'boolean' },
+    policy: { type: 'string' },
+  },
   positionals: [1, 1],
   run(args, io) {
     const path = args.positionals[0] as string;
+    const targets = anchorTargets(args, io.env);
     const result = verifyLogFile(path);
     const asJson = flag(args, 'json');
+    if (result.ok && targets !== null) {
+      return reportAnchors(path, checkAnchors(result.seal, targets), asJson, io);
+    }
     if (result.ok) {
       const signer = fingerprintOf(result.seal.seal.public_key);
       const source = isDevelopmentKey(result.seal.seal.public_key)
@@ -70,3 +99,45 @@ line and the reason. Exit 3: intact but unsealed (possibly truncated, e.g. after
     return unsealed ? EXIT.unsealed : EXIT.failed;
   },
 };
+
+/** The anchors to check: those named on the command line and, with --anchors, the policy's. */
+function anchorTargets(
+  args: ParsedArgs,
+  env: Readonly<Record<string, string | undefined>>,
+): AnchorTargets | null {
+  const files = [...stringsOption(args, 'anchor')];
+  const git = [...stringsOption(args, 'anchor-git')];
+  const policyPath = stringOption(args, 'policy');
+  if (policyPath !== undefined && !flag(args, 'anchors')) {
+    throw usageError('--policy names where --anchors are read from: give --anchors with it');
+  }
+  if (flag(args, 'anchors')) {
+    const policy = loadPolicyFile(policyPath ?? DEFAULT_POLICY_PATH);
+    const named = policyAnchorTargets(policy, env);
+    if (named === null) {
+      throw usageError(`${policyPath ?? DEFAULT_POLICY_PATH} names no [anchors] to check`);
+    }
+    files.push(...named.files);
+    git.push(...named.git);
+  }
+  return files.length + git.length === 0 ? null : { files, git };
+}
+
+/** A sealed log's anchors: exit 0 only when every anchor holds this very seal. */
+function reportAnchors(
+  path: string,
+  checks: readonly AnchorCheck[],
+  asJson: boolean,
+  io: CliIo,
+): ExitCode {
+  const ok = checks.every((check) => check.status === 'match');
+  if (asJson) {
+    io.stdout(json({ ok, status: ok ? 'anchored' : 'anchor-failed', log: path, anchors: checks }));
+  } else {
+    for (const check of checks) {
+      const word = check.status === 'match' ? 'ANCHORED' : `ANCHOR ${check.status.toUpperCase()}`;
+      io.stdout(`${word} ${path} in ${check.target}: ${check.detail}\n`);
+    }
+  }
+  return ok ? EXIT.ok : EXIT.failed;
+}

@@ -48,16 +48,15 @@ export abstract class StdioClientProxy<Options extends ClientStdioOptions> {
     this.session.stop(reason);
   }
 
-  /** Write one line to the server now (the chunk it belongs to is released). */
+  /** Write one line to the server now. */
   protected abstract writeServer(line: string, refusal: boolean): void;
+  /** Write a released chunk's lines to the server (refusalsOnly: every one is a refusal). */
+  protected abstract releaseServer(lines: readonly string[], refusalsOnly: boolean): void;
   /** Stop reading the server: the client is not reading what it already got. */
   protected abstract pauseServer(): void;
   protected abstract resumeServer(): void;
   /** Bytes written to the server that it has not taken yet. */
   protected abstract serverBacklog(): number;
-  /** Hold the server's writes of a chunk, then let them go as one. */
-  protected corkServer(): void {}
-  protected uncorkServer(): void {}
 
   /** The client's lines, framed with the session's size cap, and its backpressure. */
   protected relayClient(): void {
@@ -102,7 +101,13 @@ export abstract class StdioClientProxy<Options extends ClientStdioOptions> {
       handle();
       return;
     }
-    const chunk: Chunk = { toClient: [], toServer: [], serverBytes: 0, after: [] };
+    const chunk: Chunk = {
+      toClient: [],
+      toServer: [],
+      serverRefusalsOnly: true,
+      serverBytes: 0,
+      after: [],
+    };
     this.#chunk = chunk;
     let failed = false;
     let failure: unknown;
@@ -122,15 +127,13 @@ export abstract class StdioClientProxy<Options extends ClientStdioOptions> {
     if (failed && !lost) throw failure;
   }
 
-  /** A chunk's lines, corked: one write(2) per side. */
+  /**
+   * A chunk's lines, joined: one write per side (a stream write per line costs more than
+   * the line).
+   */
   #release(chunk: Chunk): void {
-    const output = this.options.output;
-    output.cork();
-    this.corkServer();
-    for (const line of chunk.toClient) this.#writeClient(line);
-    for (const { line, refusal } of chunk.toServer) this.writeServer(line, refusal);
-    output.uncork();
-    this.uncorkServer();
+    if (chunk.toClient.length > 0) this.#writeClient(joinLines(chunk.toClient));
+    if (chunk.toServer.length > 0) this.releaseServer(chunk.toServer, chunk.serverRefusalsOnly);
   }
 
   /** Run `action` now, or once the chunk being handled is released (or dropped). */
@@ -148,7 +151,8 @@ export abstract class StdioClientProxy<Options extends ClientStdioOptions> {
   protected toServer(line: string, refusal: boolean): void {
     const chunk = this.#chunk;
     if (chunk) {
-      chunk.toServer.push({ line, refusal });
+      chunk.toServer.push(line);
+      if (!refusal) chunk.serverRefusalsOnly = false;
       chunk.serverBytes += line.length + 1;
     } else this.writeServer(line, refusal);
   }
@@ -180,6 +184,11 @@ export abstract class StdioClientProxy<Options extends ClientStdioOptions> {
   }
 }
 
+/** Lines as one write, newline-separated (the writer adds the last newline). */
+export function joinLines(lines: readonly string[]): string {
+  return lines.length === 1 ? (lines[0] as string) : lines.join('\n');
+}
+
 /** The error, if it says the trace could not take a batch's events (recorder.ts). */
 function traceFailure(error: unknown): AgentkError | null {
   return error instanceof AgentkError && error.code === 'TRACE_IO' ? error : null;
@@ -188,7 +197,9 @@ function traceFailure(error: unknown): AgentkError | null {
 /** What one chunk of input sends each way, held until its trace events are written. */
 interface Chunk {
   readonly toClient: string[];
-  readonly toServer: { readonly line: string; readonly refusal: boolean }[];
+  readonly toServer: string[];
+  /** Every line of toServer is a refusal: a server that does not read them slows no one. */
+  serverRefusalsOnly: boolean;
   /** What toServer holds, counted with what the server has not read yet. */
   serverBytes: number;
   /** What must wait for those lines (ending a stream): run once they are out or dropped. */

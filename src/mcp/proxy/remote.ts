@@ -125,6 +125,11 @@ export class RemoteProxy extends StdioClientProxy<RemoteProxyOptions> {
       });
   }
 
+  /** Each line its own POST (a request is one JSON-RPC message). */
+  protected releaseServer(lines: readonly string[], refusalsOnly: boolean): void {
+    for (const line of lines) this.writeServer(line, refusalsOnly);
+  }
+
   /** A POST failed: its request is answered in AgentK's words, and the person told. */
   #undelivered(request: JsonRpcId | null, error: unknown): void {
     if (typeof error === 'object' && error !== null) this.#told.add(error);

@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, createWriteStream, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LineReader } from '../framing.js';
-import { type ClientStdioOptions, StdioClientProxy } from './client-stdio.js';
+import { type ClientStdioOptions, joinLines, StdioClientProxy } from './client-stdio.js';
 import type { ServerChannel } from './types.js';
 
 /**
@@ -141,12 +141,8 @@ export class StdioProxy extends StdioClientProxy<ProxyOptions> {
     return this.#child?.stdin?.writableLength ?? 0;
   }
 
-  protected override corkServer(): void {
-    this.#child?.stdin?.cork();
-  }
-
-  protected override uncorkServer(): void {
-    this.#child?.stdin?.uncork();
+  protected releaseServer(lines: readonly string[], refusalsOnly: boolean): void {
+    this.writeServer(joinLines(lines), refusalsOnly);
   }
 
   protected writeServer(line: string, refusal: boolean): void {
