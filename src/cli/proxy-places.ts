@@ -19,6 +19,7 @@ import { SIGNING_KEY_FILE_ENV } from '../evidence/keys.js';
 import { openAppendOnly } from '../mcp/proxy/stdio.js';
 import { usageError } from './command.js';
 import { serverLogPath } from './proxy-report.js';
+import type { RemoteConfig } from './remote-options.js';
 
 /** A proxy session's settings, checked (mcp-proxy-stdio's proxyConfig). */
 export interface ProxyConfig {
@@ -31,8 +32,11 @@ export interface ProxyConfig {
   readonly maxRequestMs: number;
   readonly maxBytes: number;
   readonly allowEnv: readonly string[];
+  /** The server's command line ('' and none for a remote server). */
   readonly command: string;
   readonly args: readonly string[];
+  /** A remote server (--url) instead of a command. */
+  readonly remote: RemoteConfig | null;
   readonly stderrFile: string | undefined;
   readonly serialize: boolean;
   readonly fsync: boolean;

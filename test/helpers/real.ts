@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 export const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
@@ -67,4 +67,48 @@ export function proxied(
 
 export function tempTrace(): string {
   return join(mkdtempSync(join(tmpdir(), 'agentk-real-')), 'trace.jsonl');
+}
+
+/**
+ * Tools, a tool call, resources and prompts through `through` equal what `direct` gets
+ * (server-everything, reached through AgentK and without it).
+ */
+export async function expectSameAsDirect(
+  through: Client,
+  direct: Client,
+  echo: string,
+): Promise<void> {
+  const [a, b] = [await direct.listTools(), await through.listTools()];
+  expect(b.tools).toEqual(a.tools);
+  const call = { name: 'echo', arguments: { message: echo } };
+  expect(await through.callTool(call)).toEqual(await direct.callTool(call));
+  const sum = { name: 'get-sum', arguments: { a: 2, b: 40 } };
+  expect(await through.callTool(sum)).toEqual(await direct.callTool(sum));
+  const resources = await through.listResources();
+  expect(resources).toEqual(await direct.listResources());
+  const uri = resources.resources[0]?.uri as string;
+  expect(await through.readResource({ uri })).toEqual(await direct.readResource({ uri }));
+  expect(await through.listPrompts()).toEqual(await direct.listPrompts());
+  expect(await through.getPrompt({ name: 'simple-prompt' })).toEqual(
+    await direct.getPrompt({ name: 'simple-prompt' }),
+  );
+}
+
+/** The secret handle server-everything's get-env result carries in place of a planted value. */
+export async function plantedHandle(client: Client, planted: string): Promise<string> {
+  const env = (await client.callTool({ name: 'get-env', arguments: {} })) as {
+    content: { text: string }[];
+  };
+  expect(JSON.stringify(env)).not.toContain(planted);
+  const handle = /secret_fd_[0-9a-f]{32}/.exec(env.content[0]?.text ?? '')?.[0] as string;
+  expect(handle).toBeDefined();
+  return handle;
+}
+
+/** Complete server-everything's completable prompt's department argument from `value`. */
+export function completeDepartment(client: Client, value: string) {
+  return client.complete({
+    ref: { type: 'ref/prompt', name: 'completable-prompt' },
+    argument: { name: 'department', value },
+  });
 }

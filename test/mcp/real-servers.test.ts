@@ -16,10 +16,13 @@ import { verifyLogFile } from '../../src/recorder/verify.js';
 import { traceEvents } from '../helpers/proxy.js';
 import {
   BIN,
+  completeDepartment,
   connect,
   EVERYTHING,
+  expectSameAsDirect,
   FILESYSTEM,
   MEMORY,
+  plantedHandle,
   proxied,
   tempTrace,
 } from '../helpers/real.js';
@@ -32,20 +35,7 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     const trace = tempTrace();
     const through = await connect(...proxied('everything', trace, [EVERYTHING]));
 
-    const [a, b] = [await direct.listTools(), await through.listTools()];
-    expect(b.tools).toEqual(a.tools);
-    const echo = { name: 'echo', arguments: { message: 'hello through AgentK' } };
-    expect(await through.callTool(echo)).toEqual(await direct.callTool(echo));
-    const sum = { name: 'get-sum', arguments: { a: 2, b: 40 } };
-    expect(await through.callTool(sum)).toEqual(await direct.callTool(sum));
-    const resources = await through.listResources();
-    expect(resources).toEqual(await direct.listResources());
-    const uri = resources.resources[0]?.uri as string;
-    expect(await through.readResource({ uri })).toEqual(await direct.readResource({ uri }));
-    expect(await through.listPrompts()).toEqual(await direct.listPrompts());
-    expect(await through.getPrompt({ name: 'simple-prompt' })).toEqual(
-      await direct.getPrompt({ name: 'simple-prompt' }),
-    );
+    await expectSameAsDirect(through, direct, 'hello through AgentK');
     await through.close();
     const chain = verifyLogFile(trace);
     expect(chain.ok).toBe(true);
@@ -162,16 +152,8 @@ labels_any = ["secret"]
       ),
       { PLANTED_TOKEN: PLANTED },
     );
-    const env = (await through.callTool({ name: 'get-env', arguments: {} })) as {
-      content: { text: string }[];
-    };
-    const handle = /secret_fd_[0-9a-f]{32}/.exec(env.content[0]?.text ?? '')?.[0] as string;
-    expect(handle).toBeDefined();
-    const complete = (value: string) =>
-      through.complete({
-        ref: { type: 'ref/prompt', name: 'completable-prompt' },
-        argument: { name: 'department', value },
-      });
+    const handle = await plantedHandle(through, PLANTED);
+    const complete = (value: string) => completeDepartment(through, value);
     // The handle and the value itself (learned elsewhere) are both known to the kernel as
     // the secret it captured from get-env.
     await expect(complete(handle)).rejects.toMatchObject({ code: -32003 });

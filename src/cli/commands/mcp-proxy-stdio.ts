@@ -9,7 +9,8 @@ import { approvalFiles } from '../../evidence/approvals.js';
 import { loadSigner } from '../../evidence/keys.js';
 import { PinStore } from '../../kernel/catalogue/pins.js';
 import { Kernel } from '../../kernel/kernel.js';
-import { type KernelOptions, newRunId } from '../../kernel/options.js';
+import { newRunId } from '../../kernel/options.js';
+import { RemoteProxy } from '../../mcp/proxy/remote.js';
 import { childEnvironment, openAppendOnly, StdioProxy } from '../../mcp/proxy/stdio.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
@@ -39,6 +40,7 @@ import {
   withheldLine,
 } from '../proxy-report.js';
 import { proxyTelemetry } from '../proxy-telemetry.js';
+import { expandHeaders, remoteOptions } from '../remote-options.js';
 
 function integerOption(
   args: ParsedArgs,
@@ -98,14 +100,17 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
         `--allow-env #${i + 1} is not an environment variable name (letters, digits, _)`,
       );
   });
+  const remote = remoteOptions(args);
   const flagCommand = stringOption(args, 'command');
   const flagArgs = (args.values.arg as string[] | undefined) ?? [];
   if (flagCommand !== undefined && args.rest.length > 0) {
     throw usageError('give the server either with --command/--arg or after --, not both');
   }
-  const command = flagCommand ?? args.rest[0];
-  if (command === undefined || command === '') {
-    throw usageError('no server to start: give --command CMD [--arg ARG]... or -- CMD [ARGS]...');
+  const command = remote !== null ? '' : (flagCommand ?? args.rest[0]);
+  if (command === undefined || (command === '' && remote === null)) {
+    throw usageError(
+      'no server to start: give --url URL, --command CMD [--arg ARG]..., or -- CMD [ARGS]...',
+    );
   }
   if (flagCommand === undefined && flagArgs.length > 0) throw usageError('--arg needs --command');
   const childArgs = flagCommand !== undefined ? flagArgs : args.rest.slice(1);
@@ -136,6 +141,7 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
     allowEnv,
     command,
     args: childArgs,
+    remote,
     stderrFile: stringOption(args, 'stderr-file'),
     serialize: args.values.serialize === true,
     fsync: args.values.fsync === true,
@@ -156,9 +162,10 @@ export const mcpProxyStdioCommand: Command = {
   name: 'mcp-proxy-stdio',
   usage: `agentk mcp-proxy-stdio --server-id ID [options] -- CMD [ARGS]...
 agentk mcp-proxy-stdio --server-id ID [options] --command CMD [--arg ARG]...
+agentk mcp-proxy-stdio --server-id ID [options] --url URL [--header 'Name: value']...
 
 Speaks MCP (newline-delimited JSON-RPC) on stdin/stdout to the client and starts the
-real server as a child. tools/list, tools/call, resources/*, prompts/*, and the server's
+real server as a child, or with --url speaks Streamable HTTP to a remote one. tools/list, tools/call, resources/*, prompts/*, and the server's
 sampling, elicitation and roots requests become kernel syscalls; denied calls never
 reach the server; clean traffic is forwarded byte for byte; any other method is refused.
 
@@ -200,6 +207,12 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --otel-endpoint URL        the OTLP/HTTP traces URL (implies --otel)
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
                              that start with a hyphen)
+  --url URL                  a remote server (MCP Streamable HTTP) instead of a command;
+                             https, or http to this machine only
+  --header 'Name: value'     sent with every request to --url (repeatable); \${VAR} in
+                             the value is taken from AgentK's environment; values are
+                             never shown or traced
+  --allow-insecure-http      let --url be plain http to another machine (in the clear)
 
 AgentK keeps its state out of the agent's workspace, in $AGENTK_HOME (default
 $XDG_STATE_HOME/agentk, else ~/.local/state/agentk): workspaces/<name>-<hash>/runs and
@@ -229,6 +242,9 @@ in the workspace (kernel.protected-path).`,
     'approval-timeout-ms': { type: 'string' },
     otel: { type: 'boolean' },
     'otel-endpoint': { type: 'string' },
+    url: { type: 'string' },
+    header: { type: 'string', multiple: true },
+    'allow-insecure-http': { type: 'boolean' },
   },
   positionals: [0, 0],
   hyphenValues: ['arg'],
@@ -239,38 +255,19 @@ in the workspace (kernel.protected-path).`,
     const quiet = flag(args, 'quiet');
     const verbose = flag(args, 'verbose');
     if (quiet && verbose) throw usageError('give --quiet or --verbose, not both');
-    const policy = loadPolicyFile(config.policyPath);
-    const shadowPolicy =
-      config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
-    const signer = loadSigner(io.env);
+    // Before anything is written: a header's variable that is not set is refused here.
+    const headers = config.remote ? expandHeaders(config.remote, io.env) : {};
     const runId = newRunId();
-    const roots = serverRoots(config.args, io.cwd);
-    const place = statePlaces(config, io, runId, roots);
     const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
-    const telemetry = await proxyTelemetry(args, policy, config.serverId, io, say);
-    const kernel = proxyKernel(config, place, io, {
-      policy,
-      signer,
-      runId,
-      roots,
-      ...(shadowPolicy ? { shadowPolicy } : {}),
-      ...(telemetry ? { onEvent: telemetry.onEvent } : {}),
-    });
-    if (place.latest !== null) pointLatest(place.latest, place.trace);
-    if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
-    const withheld = withheldCredentials(io.env, config.allowEnv);
+    const { kernel, place, policy, telemetry } = await sessionKernel(config, args, io, runId, say);
+    const withheld = config.remote ? [] : withheldCredentials(io.env, config.allowEnv);
     let refused = 0;
     const childEnv = childEnvironment(io.env, config.allowEnv);
     if (!quiet) announce(config, place, withheld, verbose ? childEnv : null, say);
-    const input = io.stdin ?? new PassThrough();
-    const proxy = new StdioProxy({
+    const session = {
       kernel,
       serverId: config.serverId,
-      command: config.command,
-      args: config.args,
-      env: childEnv,
-      cwd: io.cwd,
-      input,
+      input: io.stdin ?? new PassThrough(),
       output: io.stdoutStream ?? new PassThrough(),
       endOutput: io.stdoutStream === undefined,
       responseTimeoutMs: config.timeoutMs,
@@ -283,11 +280,30 @@ in the workspace (kernel.protected-path).`,
         refused += 1;
         if (!quiet) say(line);
       },
-      ...(verbose
-        ? { onStderr: lineSplitter((line) => say(`server: ${serverLine(line, childEnv, 2000)}`)) }
-        : {}),
-      ...(place.log !== null ? { stderrFile: place.log } : {}),
-    });
+    };
+    const proxy = config.remote
+      ? new RemoteProxy({
+          ...session,
+          url: config.remote.url,
+          shown: config.remote.shown,
+          headers,
+          onRemoteError: (line) => say(`remote: ${line}`),
+        })
+      : new StdioProxy({
+          ...session,
+          command: config.command,
+          args: config.args,
+          env: childEnv,
+          cwd: io.cwd,
+          ...(verbose
+            ? {
+                onStderr: lineSplitter((line) =>
+                  say(`server: ${serverLine(line, childEnv, 2000)}`),
+                ),
+              }
+            : {}),
+          ...(place.log !== null ? { stderrFile: place.log } : {}),
+        });
     // Every signal that would end the process ends the session instead: answered, sealed,
     // and the server stopped.
     const stop = (signal: NodeJS.Signals) => proxy.stop(`stopped by ${signal}`);
@@ -301,7 +317,7 @@ in the workspace (kernel.protected-path).`,
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
-    const died = exit.code === 1 ? proxy.stderrTail(20) : null;
+    const died = exit.code === 1 && proxy instanceof StdioProxy ? proxy.stderrTail(20) : null;
     for (const line of died ? deathReport(died, place.log, withheld, childEnv) : []) say(line);
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
     anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
@@ -310,26 +326,45 @@ in the workspace (kernel.protected-path).`,
   },
 };
 
-/** The kernel of a proxy session: its trace, pins and approvals where `place` has them. */
-function proxyKernel(
+/**
+ * The session's kernel, recording where statePlaces says (and exporting its events when
+ * telemetry is on), with the places, the policy and the telemetry.
+ */
+async function sessionKernel(
   config: ProxyConfig,
-  place: ReturnType<typeof statePlaces>,
+  args: ParsedArgs,
   io: CliIo,
-  own: Pick<KernelOptions, 'policy' | 'signer' | 'runId' | 'roots' | 'shadowPolicy' | 'onEvent'>,
-): Kernel {
-  return new Kernel({
-    ...own,
+  runId: string,
+  say: (line: string) => void,
+) {
+  const policy = loadPolicyFile(config.policyPath);
+  const shadowPolicy =
+    config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
+  const signer = loadSigner(io.env);
+  const roots = serverRoots(config.args, io.cwd);
+  const place = statePlaces(config, io, runId, roots);
+  const telemetry = await proxyTelemetry(args, policy, config.serverId, io, say);
+  const kernel = new Kernel({
+    policy,
+    signer,
+    runId,
     trace: { path: place.trace, durability: config.fsync ? 'group' : 'flush' },
     pins: new PinStore(place.pins),
-    approvalSource: approvalFiles(place.approvals, own.signer ?? loadSigner(io.env)),
+    ...(shadowPolicy ? { shadowPolicy } : {}),
+    ...(telemetry ? { onEvent: telemetry.onEvent } : {}),
+    approvalSource: approvalFiles(place.approvals, signer),
     // The denial names the exact command, runnable from any directory.
     approveCommand: (hash) =>
       `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
     ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
+    roots,
     // The server runs here: its relative paths resolve against it.
     cwd: io.cwd,
     protectedPaths: place.protected,
   });
+  if (place.latest !== null) pointLatest(place.latest, place.trace);
+  if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
+  return { kernel, place, policy, telemetry };
 }
 
 /** The line at start (and, with --verbose, what the server gets and where its log goes). */
@@ -341,10 +376,12 @@ function announce(
   serverEnv: Readonly<Record<string, string>> | null,
   say: (line: string) => void,
 ): void {
-  say(`mediating ${config.command} under ${config.policyPath}; trace ${place.trace}`);
+  say(
+    `mediating ${config.remote?.shown ?? config.command} under ${config.policyPath}; trace ${place.trace}`,
+  );
   const line = withheldLine(withheld);
   if (line !== null) say(line);
-  if (serverEnv !== null) {
+  if (serverEnv !== null && config.remote === null) {
     const passed = Object.keys(serverEnv).join(', ');
     say(`server environment: ${passed}; server log ${place.log ?? 'none'}`);
   }

@@ -216,6 +216,13 @@ function planUnwrap(args: ParsedArgs, config: ClientConfig, where: string): Entr
     // The proxy's own parser says what it would start, so unwrap restores exactly that.
     const server = proxiedServer(kind);
     if (typeof server === 'string') return { name, action: 'refused', reason: server };
+    if (server.remote !== null) {
+      return {
+        name,
+        action: 'refused',
+        reason: 'proxies a remote server (--url): edit it by hand',
+      };
+    }
     const entry = config.servers[name] as Record<string, unknown>;
     config.servers[name] = unwrapEntry(entry, server);
     return { name, action: 'unwrapped' };

@@ -121,13 +121,17 @@ export class ServerSide {
   /** A message over the size limit: the request it answers fails. */
   oversize(id: JsonRpcId | null, bytes: number, limit: number): void {
     this.#session.stats.malformedFromServer += 1;
-    const key = id === null ? undefined : this.#session.pending.keyOf(id);
-    if (key === undefined) return;
-    this.#session.failPending(
-      key,
+    this.undelivered(
+      id,
       RPC.tooLarge,
       `downstream response of ${bytes} bytes exceeds the ${limit}-byte limit (withheld by AgentK)`,
     );
+  }
+
+  /** A forwarded request (by its downstream id) ends without an answer, in these words. */
+  undelivered(id: JsonRpcId | null, code: number, message: string): void {
+    const key = id === null ? undefined : this.#session.pending.keyOf(id);
+    if (key !== undefined) this.#session.failPending(key, code, message);
   }
 
   /** One message from the server (null: its bytes were not valid UTF-8). */

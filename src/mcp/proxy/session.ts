@@ -169,6 +169,11 @@ export class ProxySession {
     this.#guard(() => this.#serverSide.oversize(id, bytes, this.maxMessageBytes), null);
   }
 
+  /** The transport could not carry a forwarded request or its answer (HTTP): it fails so. */
+  requestUndelivered(id: JsonRpcId, code: number, message: string): void {
+    this.#guard(() => this.#serverSide.undelivered(id, code, message), null);
+  }
+
   /** The server exited, failed, or broke its pipe. */
   serverGone(reason: string): void {
     if (this.#finished) return;
@@ -361,7 +366,7 @@ export class ProxySession {
     if (!isValidId(requestId)) return;
     const key = idKey(requestId);
     const pending = this.#pending.get(key);
-    this.#forget(key);
+    this.#settle(key, () => {}); // stop waiting for it
     // A request cancelled while its approval was being asked: ask no more.
     this.#approvals.holds.takeKey(key);
     if (!pending) return;
@@ -425,11 +430,6 @@ export class ProxySession {
     if (!pending) return undefined;
     this.#checkDrained();
     return pending;
-  }
-
-  /** The client cancelled a request: stop waiting for it. */
-  #forget(key: string): void {
-    this.#settle(key, () => {});
   }
 
   #timedOut(key: string): void {

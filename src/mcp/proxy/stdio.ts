@@ -1,25 +1,17 @@
 // The stdio transport of the proxy: an MCP client speaks to us on a byte stream (our
 // stdin and stdout) as if we were its server; we start the real server as a child and
-// speak to it on its stdin and stdout. This module owns only the bytes and the process:
-// line framing with size caps in both directions, backpressure (a side that does not read
-// slows the other), one write per side per chunk read, released only once the chunk's trace
-// events are written (one write too), the child's stderr, its exit, and stopping it
-// (SIGTERM, then SIGKILL). Everything else is the session's (session.ts).
+// speak to it on its stdin and stdout. The client's side (framing, backpressure, the
+// chunk held until its trace events are written) is client-stdio.ts's; this module owns
+// the child's: its lines framed with the size cap, one write per chunk, its stderr, its
+// exit, and stopping it (SIGTERM, then SIGKILL). Everything else is the session's.
 // Input distrusted: the client's bytes, the child's bytes, and the child's behaviour.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, createWriteStream, openSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
-import { AgentkError } from '../../errors.js';
+import type { Readable } from 'node:stream';
 import { LineReader } from '../framing.js';
-import { ProxySession } from './session.js';
-import type {
-  ClientChannel,
-  ProxyExit,
-  ProxyStats,
-  ServerChannel,
-  SessionOptions,
-} from './types.js';
+import { type ClientStdioOptions, joinLines, StdioClientProxy } from './client-stdio.js';
+import type { ServerChannel } from './types.js';
 
 /**
  * How long a server may take to exit once its input ends, before SIGTERM, then SIGKILL.
@@ -34,44 +26,22 @@ const STDERR_TAIL_BYTES = 8 * 1024;
 /** Bytes the proxy queues for a server that does not read before dropping its refusals. */
 const CHILD_BUFFER_LIMIT = 8 * 1024 * 1024;
 
-export interface ProxyOptions extends SessionOptions {
+export interface ProxyOptions extends ClientStdioOptions {
   readonly command: string;
   readonly args: readonly string[];
   /** The child's whole environment (see childEnvironment). */
   readonly env: Readonly<Record<string, string>>;
   readonly cwd?: string;
-  /** Where the client's messages come from and where ours go. */
-  readonly input: Readable;
-  readonly output: Writable;
   /** Child stderr is appended here if given (its last lines are kept in memory either way). */
   readonly stderrFile?: string;
   /** Also given every chunk of the child's stderr (`--verbose` shows it as it comes). */
   readonly onStderr?: (chunk: Buffer) => void;
-  /** End `output` when the session ends (false for process.stdout). */
-  readonly endOutput?: boolean;
 }
 
-export class StdioProxy {
-  readonly done: Promise<ProxyExit>;
-  readonly #options: ProxyOptions;
-  readonly #session: ProxySession;
+export class StdioProxy extends StdioClientProxy<ProxyOptions> {
   #child: ChildProcess | null = null;
   /** The end of the child's stderr, for the message that says why it died. */
   readonly #stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
-  /** The client's output can still be written. */
-  #outputOpen = true;
-  /** The chunk being handled: its lines each way and what waits for them (null between). */
-  #chunk: Chunk | null = null;
-
-  constructor(options: ProxyOptions) {
-    this.#options = options;
-    this.#session = new ProxySession(options);
-    this.done = this.#session.done;
-  }
-
-  get stats(): ProxyStats {
-    return this.#session.stats;
-  }
 
   /** The last lines the server wrote on stderr (raw: the caller redacts before showing). */
   stderrTail(lines: number): string[] {
@@ -80,8 +50,8 @@ export class StdioProxy {
 
   /** Start the child and begin relaying. Resolves once the child is running. */
   start(): Promise<void> {
-    const options = this.#options;
-    const session = this.#session;
+    const options = this.options;
+    const session = this.session;
     const child = spawn(options.command, [...options.args], {
       env: { ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -89,9 +59,7 @@ export class StdioProxy {
       windowsHide: true,
     });
     this.#child = child;
-    session.attach(this.#clientChannel(), this.#serverChannel(child), (work) =>
-      this.#batched(work),
-    );
+    session.attach(this.clientChannel(), this.#serverChannel(child), (work) => this.batched(work));
     if (child.stderr) this.#collectStderr(child.stderr);
     this.#relay(child);
     return new Promise((resolve) => {
@@ -122,20 +90,12 @@ export class StdioProxy {
   }
 
   /**
-   * End the session now (the operator's signal): answer whatever is in flight, seal the
-   * trace, and stop the server (SIGTERM, then SIGKILL).
-   */
-  stop(reason = 'stopped'): void {
-    this.#session.stop(reason);
-  }
-
-  /**
    * The child's stderr: its tail kept, appended to the log file when there is one (a
    * failing log never stops the session), and shown as it comes with --verbose. Read
    * without backpressure: a server blocked on a full stderr pipe would hang the session.
    */
   #collectStderr(stderr: Readable): void {
-    const { stderrFile, onStderr } = this.#options;
+    const { stderrFile, onStderr } = this.options;
     let file: ReturnType<typeof createWriteStream> | null = null;
     if (stderrFile) {
       try {
@@ -155,127 +115,41 @@ export class StdioProxy {
     stderr.on('end', () => file?.end());
   }
 
-  /** Lines both ways, framed with the session's size cap, and backpressure between them. */
+  /** The child's lines, framed with the session's size cap, and the client's. */
   #relay(child: ChildProcess): void {
-    const { input, output } = this.#options;
-    const session = this.#session;
-    const limit = session.maxMessageBytes;
-    const fromChild = new LineReader(limit, {
+    const session = this.session;
+    const fromChild = new LineReader(session.maxMessageBytes, {
       line: (text) => session.fromServer(text),
       oversize: (id, bytes) => session.serverOversize(id, bytes),
     });
-    child.stdout?.on('data', (chunk: Buffer) => this.#batched(() => fromChild.push(chunk)));
+    child.stdout?.on('data', (chunk: Buffer) => this.batched(() => fromChild.push(chunk)));
     child.stdout?.on('end', () => fromChild.end());
     child.stdin?.on('error', () => session.serverGone('the server closed its input (broken pipe)'));
-    // Backpressure: a client that does not read slows the server, instead of filling memory.
-    output.on('drain', () => {
-      child.stdout?.resume();
-      if (!session.finished && (child.stdin?.writableLength ?? 0) === 0) input.resume();
-    });
-    const fromClient = new LineReader(limit, {
-      line: (text) => session.fromClient(text),
-      oversize: (id, bytes) => session.clientOversize(id, bytes),
-    });
-    input.on('data', (chunk: Buffer) => this.#batched(() => fromClient.push(chunk)));
-    child.stdin?.on('drain', () => {
-      if (!session.finished && !output.writableNeedDrain) input.resume();
-    });
-    input.on('end', () => {
-      fromClient.end();
-      session.clientClosed();
-    });
-    input.on('error', () => session.clientClosed());
-    output.on('error', () => {
-      this.#outputOpen = false;
-      session.clientClosed();
-    });
+    child.stdin?.on('drain', () => this.serverDrained());
+    this.relayClient();
   }
 
-  /**
-   * Handle one chunk read from either side. The lines it sends (many, with requests in
-   * flight) are held until the trace events the chunk produced are written, in one write
-   * (Kernel.batch); then they leave in one write(2) per side, instead of one each. If the
-   * events cannot be written, the lines are dropped: nothing goes out without its evidence.
-   */
-  #batched(handle: () => void): void {
-    if (this.#chunk !== null) {
-      handle();
-      return;
-    }
-    const chunk: Chunk = {
-      toClient: [],
-      toServer: [],
-      serverRefusalsOnly: true,
-      serverBytes: 0,
-      after: [],
-    };
-    this.#chunk = chunk;
-    let failed = false;
-    let failure: unknown;
-    try {
-      this.#options.kernel.batch(handle);
-    } catch (error) {
-      failed = true;
-      failure = error;
-    }
-    this.#chunk = null;
-    const lost = traceFailure(failure);
-    // As when a sync fails (output.ts): the session ends, its trace unsealed.
-    if (lost) this.#session.traceLost(`the trace cannot be written: ${lost.message}`);
-    else this.#release(chunk);
-    for (const action of chunk.after) action();
-    // Any other fault of the handler goes on as before, its events written (Kernel.batch).
-    if (failed && !lost) throw failure;
+  protected pauseServer(): void {
+    this.#child?.stdout?.pause();
   }
 
-  /**
-   * A chunk's lines, joined: one write per side (a stream write per line costs more than
-   * the line).
-   */
-  #release(chunk: Chunk): void {
-    if (chunk.toClient.length > 0) this.#writeClient(joinLines(chunk.toClient));
-    if (chunk.toServer.length > 0) {
-      this.#writeServer(joinLines(chunk.toServer), chunk.serverRefusalsOnly);
-    }
+  protected resumeServer(): void {
+    this.#child?.stdout?.resume();
   }
 
-  /** Run `action` now, or once the chunk being handled is released (or dropped). */
-  #whenReleased(action: () => void): void {
-    if (this.#chunk === null) action();
-    else this.#chunk.after.push(action);
+  protected serverBacklog(): number {
+    return this.#child?.stdin?.writableLength ?? 0;
   }
 
-  #writeClient(line: string): void {
-    if (!this.#options.output.write(`${line}\n`)) {
-      // The client is not reading: stop reading the server and the client until it does.
-      this.#child?.stdout?.pause();
-      this.#options.input.pause();
-    }
+  protected releaseServer(lines: readonly string[], refusalsOnly: boolean): void {
+    this.writeServer(joinLines(lines), refusalsOnly);
   }
 
-  #writeServer(line: string, refusal: boolean): void {
+  protected writeServer(line: string, refusal: boolean): void {
     const stdin = this.#child?.stdin;
     if (!stdin || stdin.destroyed) return;
     // The server is not reading: stop reading the client until it drains.
-    if (!stdin.write(`${line}\n`) && !refusal) this.#options.input.pause();
-  }
-
-  #clientChannel(): ClientChannel {
-    const { input, output } = this.#options;
-    return {
-      send: (line) => {
-        if (!this.#outputOpen) return;
-        if (this.#chunk) this.#chunk.toClient.push(line);
-        else this.#writeClient(line);
-      },
-      close: () => {
-        input.pause();
-        const end = this.#outputOpen && this.#options.endOutput !== false;
-        this.#outputOpen = false;
-        // Inside a chunk, after its lines (which were sent while the output was open).
-        if (end) this.#whenReleased(() => output.end());
-      },
-    };
+    if (!stdin.write(`${line}\n`) && !refusal) this.options.input.pause();
   }
 
   #serverChannel(child: ChildProcess): ServerChannel {
@@ -286,18 +160,12 @@ export class StdioProxy {
       send: (line, refusal) => {
         const stdin = child.stdin;
         if (!stdin || stdin.destroyed) return 'closed';
-        const chunk = this.#chunk;
-        const queued = stdin.writableLength + (chunk?.serverBytes ?? 0);
-        if (refusal && queued > CHILD_BUFFER_LIMIT) return 'dropped';
-        if (chunk) {
-          chunk.toServer.push(line);
-          if (!refusal) chunk.serverRefusalsOnly = false;
-          chunk.serverBytes += line.length + 1;
-        } else this.#writeServer(line, refusal);
+        if (refusal && this.queuedForServer() > CHILD_BUFFER_LIMIT) return 'dropped';
+        this.toServer(line, refusal);
         return 'sent';
       },
       shutdown: () => {
-        this.#whenReleased(() => child.stdin?.end()); // after the chunk's lines
+        this.whenReleased(() => child.stdin?.end()); // after the chunk's lines
         const term = setTimeout(() => child.kill('SIGTERM'), SHUTDOWN_GRACE_MS);
         const kill = setTimeout(() => child.kill('SIGKILL'), 2 * SHUTDOWN_GRACE_MS);
         child.once('exit', () => {
@@ -312,28 +180,6 @@ export class StdioProxy {
       },
     };
   }
-}
-
-/** Lines as one write, newline-separated (the writer adds the last newline). */
-function joinLines(lines: readonly string[]): string {
-  return lines.length === 1 ? (lines[0] as string) : lines.join('\n');
-}
-
-/** The error, if it says the trace could not take a batch's events (recorder.ts). */
-function traceFailure(error: unknown): AgentkError | null {
-  return error instanceof AgentkError && error.code === 'TRACE_IO' ? error : null;
-}
-
-/** What one chunk of input sends each way, held until its trace events are written. */
-interface Chunk {
-  readonly toClient: string[];
-  readonly toServer: string[];
-  /** Every line of toServer is a refusal: a server that does not read them slows no one. */
-  serverRefusalsOnly: boolean;
-  /** What toServer holds, counted with what the server has not read yet. */
-  serverBytes: number;
-  /** What must wait for those lines (ending a stream): run once they are out or dropped. */
-  readonly after: (() => void)[];
 }
 
 /**

@@ -1,0 +1,199 @@
+// What AgentK lets in from a remote MCP server over HTTP before the SDK's Streamable HTTP
+// transport reads it, and how a failure of that server is told. The SDK buffers a JSON
+// body whole (response.json()), an error body whole (response.text()), and an event of an
+// SSE stream whole, with no limit: the fetch given to it here counts the bytes first. A
+// JSON body over the session's message limit, or one SSE event over it, fails the requests
+// it answers and ends that body; an error body is never read at all (its words are the
+// server's, and could echo what was sent). A body also waits while the client is not
+// reading what it already got (backpressure).
+// Input distrusted: the remote server's bytes, status and headers.
+
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { type JsonRpcId, RPC } from '../jsonrpc.js';
+
+/** Room for an SSE event's framing (`data: ` prefixes, its id and name) over the message. */
+const EVENT_FRAMING = 4096;
+const LF = 0x0a;
+const CR = 0x0d;
+
+export interface BodyBounds {
+  /** The session's message size limit, in bytes. */
+  readonly limit: number;
+  /** A body (or one event of it) over the limit: the requests it answers fail. */
+  oversize(ids: readonly JsonRpcId[], bytes: number): void;
+  /** Resolves once the client reads again; null while it does. */
+  gate(): Promise<void> | null;
+}
+
+/** A body AgentK stopped reading because it is over the limit (the requests are told). */
+export class OversizeError extends Error {
+  override readonly name = 'OversizeError';
+}
+
+/** The global fetch, with every response body it returns bounded (see the top). */
+export function boundedFetch(bounds: BodyBounds): FetchLike {
+  return async (url, init) => {
+    const response = await fetch(url, init);
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      return new Response(null, {
+        status: response.status,
+        statusText: '',
+        headers: response.headers,
+      });
+    }
+    if (response.body === null || response.status === 204) return response;
+    const events = mediaType(response.headers.get('content-type')) === 'text/event-stream';
+    const ids = requestIds(init?.body);
+    const body = response.body.pipeThrough(byteLimit(bounds, ids, events));
+    return new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+/**
+ * Counts a body's bytes: all of them (JSON), or those since the last blank line (one SSE
+ * event). Over the limit, the requests are told once and the body ends with an error.
+ */
+function byteLimit(
+  bounds: BodyBounds,
+  ids: readonly JsonRpcId[],
+  events: boolean,
+): TransformStream<Uint8Array, Uint8Array> {
+  const limit = events ? bounds.limit + EVENT_FRAMING : bounds.limit;
+  let count = 0;
+  let lineEmpty = true;
+  return new TransformStream({
+    transform(chunk, controller) {
+      if (events) {
+        for (const byte of chunk) {
+          if (byte === LF) {
+            if (lineEmpty) count = 0; // a blank line ends the event
+            lineEmpty = true;
+          } else if (byte !== CR) {
+            lineEmpty = false;
+            count += 1;
+          }
+          if (count > limit) break;
+        }
+      } else count += chunk.length;
+      if (count > limit) {
+        bounds.oversize(ids, count);
+        controller.error(new OversizeError(`a body over the ${bounds.limit}-byte limit`));
+        return undefined;
+      }
+      controller.enqueue(chunk);
+      return bounds.gate() ?? undefined;
+    },
+  });
+}
+
+/** The ids of the requests a POST carried (the body is the SDK's own JSON). */
+function requestIds(body: unknown): JsonRpcId[] {
+  if (typeof body !== 'string') return [];
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return (Array.isArray(parsed) ? parsed : [parsed]).flatMap((message) => {
+      const { id, method } = (message ?? {}) as { id?: unknown; method?: unknown };
+      return typeof method === 'string' && (typeof id === 'string' || typeof id === 'number')
+        ? [id]
+        : [];
+    });
+  } catch {
+    return [];
+  }
+}
+
+function mediaType(header: string | null): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** A remote failure in AgentK's words: for the client's answer and for stderr. */
+export interface RemoteFailure {
+  readonly code: number;
+  readonly message: string;
+  /** The remote session is gone (404 for a session id): the client must start anew. */
+  readonly expired: boolean;
+}
+
+export interface FailureContext {
+  /** The endpoint, as shown (no credentials, no query). */
+  readonly shown: string;
+  /** The names of the headers AgentK sends (never their values). */
+  readonly headerNames: readonly string[];
+  /** Whether the remote server had given a session id. */
+  readonly hadSession: boolean;
+}
+
+/**
+ * What a failed request to the remote server means, in AgentK's own words: never the
+ * server's (its status text and body could echo what was sent, credentials included).
+ */
+export function describeFailure(error: unknown, context: FailureContext): RemoteFailure {
+  const status = httpStatus(error);
+  const fail = (message: string, code: number = RPC.downstreamError, expired = false) => ({
+    code,
+    message,
+    expired,
+  });
+  if (status === 401 || status === 403) {
+    const sent =
+      context.headerNames.length > 0
+        ? `headers sent: ${context.headerNames.join(', ')}`
+        : 'no --header was given';
+    return fail(
+      `authentication failed: ${context.shown} answered HTTP ${status} (${sent}; check their values)`,
+    );
+  }
+  if (status === 404 && context.hadSession) {
+    return fail(
+      `the remote session expired: ${context.shown} answered HTTP 404 for its session id; restart the server in the client to begin a new session`,
+      RPC.transportClosed,
+      true,
+    );
+  }
+  if (status === 404) return fail(`${context.shown} answered HTTP 404: no MCP endpoint there`);
+  if (status !== null && status >= 500) return fail(`${context.shown} failed: HTTP ${status}`);
+  if (status === -1) return fail(`${context.shown} answered with a content type MCP does not use`);
+  if (status !== null) return fail(`${context.shown} answered HTTP ${status}`);
+  const network = networkCode(error);
+  if (network !== null) {
+    return fail(`cannot reach ${context.shown} (${network})`, RPC.transportClosed);
+  }
+  if (error instanceof SyntaxError || (error instanceof Error && error.name === 'ZodError')) {
+    return fail(`${context.shown} sent a malformed response (withheld by AgentK)`, RPC.badResponse);
+  }
+  return fail(`the request to ${context.shown} failed (${errorName(error)})`);
+}
+
+/** The HTTP status of the SDK's StreamableHTTPError (-1: an unexpected content type). */
+function httpStatus(error: unknown): number | null {
+  if (!(error instanceof Error) || !error.message.startsWith('Streamable HTTP error')) return null;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' ? code : null;
+}
+
+/** The system error code somewhere in a failed fetch's causes (ECONNREFUSED, ENOTFOUND). */
+function networkCode(error: unknown): string | null {
+  let cause: unknown = error;
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth += 1) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{2,40}$/.test(code)) return code;
+    cause = cause.cause;
+  }
+  return error instanceof TypeError && error.message === 'fetch failed' ? 'network error' : null;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'error';
+}
+
+/** Whether an error only says the transport was closed (the session is ending). */
+export function isAbort(error: unknown): boolean {
+  const name =
+    typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : '';
+  return name === 'AbortError' || name === 'TimeoutError';
+}
