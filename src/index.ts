@@ -28,6 +28,12 @@ export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.j
 // In-process tools: agent frameworks' tools through the kernel.
 export type { AiSdkTool } from './integrations/ai-sdk.js';
 export { mediateAiSdkTools } from './integrations/ai-sdk.js';
+export type {
+  MediatedRemoteServer,
+  MediatedStdioServer,
+  SessionChoices,
+} from './integrations/mcp-client.js';
+export { MediatedTransport, mediatedTransport } from './integrations/mcp-client.js';
 export type { OpenAiAgentsTool } from './integrations/openai-agents.js';
 export { mediateOpenAiAgentsTools } from './integrations/openai-agents.js';
 export type { MediatedTool, MediationOptions, Refusal } from './integrations/tools.js';
@@ -68,6 +74,8 @@ export type {
 // Labels (the Context MMU lattice).
 export type { Label, LabelMask } from './labels/labels.js';
 export { joinLabels, LABELS } from './labels/labels.js';
+// The MCP proxy session's end.
+export type { ProxyExit, ProxyStats } from './mcp/proxy/types.js';
 // Policy.
 export type { PolicyAnchors } from './policy/anchors.js';
 export type { DecisionInput, RuleMatch } from './policy/compile.js';
