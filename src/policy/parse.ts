@@ -19,6 +19,7 @@ import {
   sinkMaskOf,
 } from '../vocabulary.js';
 import { globToRegExp } from './glob.js';
+import { sandboxProfiles, sandboxSchema } from './sandbox.js';
 import type {
   Policy,
   PolicyIssue,
@@ -189,6 +190,7 @@ const policySchema = z.strictObject({
     })
     .optional(),
   rules: z.array(ruleSchema).min(1, 'a policy needs at least one rule').max(MAX_RULES),
+  sandbox: sandboxSchema.optional(),
 });
 
 type PolicyDocument = z.infer<typeof policySchema>;
@@ -476,5 +478,6 @@ function policyOf(doc: PolicyDocument, rules: readonly PolicyRule[]): Policy {
     grants: doc.capabilities?.grant ?? [],
     hideAlwaysDenied: doc.discovery?.hide_always_denied ?? true,
     rules,
+    ...(doc.sandbox !== undefined ? { sandbox: sandboxProfiles(doc.sandbox) } : {}),
   };
 }

@@ -3,6 +3,7 @@
 
 import type { ConfigIssue } from '../config/document.js';
 import type { Label } from '../labels/labels.js';
+import type { SandboxProfile } from '../sandbox/profile.js';
 import type { SinkClass, SyscallKind, Verdict } from '../vocabulary.js';
 
 export interface RuleConditions {
@@ -84,6 +85,8 @@ export interface Policy {
   readonly hideAlwaysDenied: boolean;
   /** Ordered; first match wins; the last is a catch-all deny. */
   readonly rules: readonly PolicyRule[];
+  /** `[sandbox.<server-id>]`: how each named server's process is confined (docs/sandbox.md). */
+  readonly sandbox?: Readonly<Record<string, SandboxProfile>>;
 }
 
 export type PolicyIssue = ConfigIssue;

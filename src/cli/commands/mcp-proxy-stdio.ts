@@ -36,6 +36,7 @@ import {
   withheldCredentials,
   withheldLine,
 } from '../proxy-report.js';
+import { sandboxDeathLine, sandboxSetup } from '../sandbox-setup.js';
 
 function integerOption(
   args: ParsedArgs,
@@ -193,6 +194,11 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              variable not passed to it
   --command CMD, --arg ARG   the server, instead of -- CMD ARGS (--arg takes values
                              that start with a hyphen)
+  --sandbox                  run the server under bubblewrap: the workspace, its program and
+                             the system read-only or as configured, an empty $HOME, no
+                             network, resource limits (the policy's [sandbox.<server-id>]
+                             table sets the profile and turns this on by itself); fails
+                             if the host cannot (agentk sandbox-check says why)
 
 AgentK keeps its state out of the agent's workspace, in $AGENTK_HOME (default
 $XDG_STATE_HOME/agentk, else ~/.local/state/agentk): workspaces/<name>-<hash>/runs and
@@ -220,6 +226,7 @@ in the workspace (kernel.protected-path).`,
     'shadow-policy': { type: 'string' },
     'approvals-dir': { type: 'string' },
     'approval-timeout-ms': { type: 'string' },
+    sandbox: { type: 'boolean' },
   },
   positionals: [0, 0],
   hyphenValues: ['arg'],
@@ -237,6 +244,19 @@ in the workspace (kernel.protected-path).`,
     const runId = newRunId();
     const roots = serverRoots(config.args, io.cwd);
     const place = statePlaces(config, io, runId, roots);
+    const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
+    const childEnv = childEnvironment(io.env, config.allowEnv);
+    // Before the kernel opens its trace: a sandbox the host cannot give stops everything here.
+    const sandbox = sandboxSetup({
+      flag: flag(args, 'sandbox'),
+      policy,
+      serverId: config.serverId,
+      workspace: io.cwd,
+      env: childEnv,
+      hidden: place.protected,
+      quiet,
+      say,
+    });
     const kernel = new Kernel({
       policy,
       signer,
@@ -256,10 +276,8 @@ in the workspace (kernel.protected-path).`,
     });
     if (place.latest !== null) pointLatest(place.latest, place.trace);
     if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
-    const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
     const withheld = withheldCredentials(io.env, config.allowEnv);
     let refused = 0;
-    const childEnv = childEnvironment(io.env, config.allowEnv);
     if (!quiet) announce(config, place, withheld, verbose ? childEnv : null, say);
     const input = io.stdin ?? new PassThrough();
     const proxy = new StdioProxy({
@@ -286,6 +304,7 @@ in the workspace (kernel.protected-path).`,
         ? { onStderr: lineSplitter((line) => say(`server: ${serverLine(line, childEnv, 2000)}`)) }
         : {}),
       ...(place.log !== null ? { stderrFile: place.log } : {}),
+      ...(sandbox.plan !== undefined ? { sandbox: sandbox.plan } : {}),
     });
     // Every signal that would end the process ends the session instead: answered, sealed,
     // and the server stopped.
@@ -298,6 +317,8 @@ in the workspace (kernel.protected-path).`,
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
     const died = exit.code === 1 ? proxy.stderrTail(20) : null;
+    const limit = died ? sandboxDeathLine(sandbox, proxy.serverExit, died) : null;
+    if (limit !== null) say(limit);
     for (const line of died ? deathReport(died, place.log, withheld, childEnv) : []) say(line);
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);

@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, createWriteStream, openSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { AgentkError } from '../../errors.js';
+import { type SandboxPlan, sandboxedCommand } from '../../sandbox/argv.js';
 import { LineReader } from '../framing.js';
 import { ProxySession } from './session.js';
 import type {
@@ -49,6 +50,8 @@ export interface ProxyOptions extends SessionOptions {
   readonly onStderr?: (chunk: Buffer) => void;
   /** End `output` when the session ends (false for process.stdout). */
   readonly endOutput?: boolean;
+  /** Run the server in this sandbox (bubblewrap, rlimits): see src/sandbox/. */
+  readonly sandbox?: SandboxPlan;
 }
 
 export class StdioProxy {
@@ -62,6 +65,8 @@ export class StdioProxy {
   #outputOpen = true;
   /** The chunk being handled: its lines each way and what waits for them (null between). */
   #chunk: Chunk | null = null;
+  /** How the server's process ended, once it has. */
+  #serverExit: { readonly code: number | null; readonly signal: string | null } | null = null;
 
   constructor(options: ProxyOptions) {
     this.#options = options;
@@ -78,11 +83,19 @@ export class StdioProxy {
     return this.#stderrTail.lines(lines);
   }
 
+  /** How the server's process ended (a sandboxed one: bwrap's status), or null while it runs. */
+  get serverExit(): { readonly code: number | null; readonly signal: string | null } | null {
+    return this.#serverExit;
+  }
+
   /** Start the child and begin relaying. Resolves once the child is running. */
   start(): Promise<void> {
     const options = this.#options;
     const session = this.#session;
-    const child = spawn(options.command, [...options.args], {
+    const launch = options.sandbox
+      ? sandboxedCommand(options.sandbox, options.command, options.args)
+      : { command: options.command, args: [...options.args] };
+    const child = spawn(launch.command, launch.args, {
       env: { ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -113,6 +126,7 @@ export class StdioProxy {
       });
       // But a grandchild can hold the server's stdout open forever: do not wait on it.
       child.once('exit', (code, signal) => {
+        this.#serverExit = { code, signal };
         setTimeout(
           () => session.serverGone(`the server exited (${signal ?? `code ${code}`})`),
           EXIT_GRACE_MS,
