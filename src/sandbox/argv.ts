@@ -92,7 +92,7 @@ function packageView(file: string): string[] {
 /** The command as a path: as given if it names one, else the first match on PATH. */
 function resolveCommand(command: string, plan: SandboxPlan): string | null {
   if (command.includes('/')) return resolve(plan.workspace, command);
-  return findExecutable(command, plan.path, []);
+  return findExecutable(command, plan.path);
 }
 
 /** Read-only directories for the runtime, the command and the scripts its arguments name. */

@@ -26,13 +26,9 @@ export interface HostSupport {
   readonly missing: string | null;
 }
 
-/** The first executable `name` on PATH, or null. */
-export function findExecutable(
-  name: string,
-  path: string | undefined,
-  fallbacks: readonly string[] = ['/usr/bin', '/bin', '/usr/local/bin'],
-): string | null {
-  const dirs = [...(path ?? '').split(delimiter).filter((dir) => isAbsolute(dir)), ...fallbacks];
+/** The first executable `name` on PATH (unset or empty: /usr/bin:/bin), or null. */
+export function findExecutable(name: string, path: string | undefined): string | null {
+  const dirs = (path || '/usr/bin:/bin').split(delimiter).filter((dir) => isAbsolute(dir));
   for (const dir of dirs) {
     const candidate = join(dir, name);
     try {
