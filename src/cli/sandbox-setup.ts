@@ -19,25 +19,26 @@ export interface SandboxSetup {
  * default profile under `--sandbox`, else none. Throws the one line that says what is
  * missing when the host cannot enforce a required sandbox; nothing has started then.
  */
-export function sandboxSetup(options: {
-  readonly flag: boolean;
-  readonly policy: Policy;
-  readonly serverId: string;
-  readonly workspace: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly hidden: readonly string[];
-  readonly quiet: boolean;
-  readonly say: (line: string) => void;
-}): SandboxSetup {
-  const profile =
-    options.policy.sandbox?.[options.serverId] ?? (options.flag ? DEFAULT_PROFILE : undefined);
+export function sandboxSetup(
+  policy: Policy,
+  serverId: string,
+  workspace: string,
+  hidden: readonly string[],
+  options: {
+    readonly flag: boolean;
+    readonly env: Readonly<Record<string, string>>;
+    readonly quiet: boolean;
+    readonly say: (line: string) => void;
+  },
+): SandboxSetup {
+  const profile = policy.sandbox?.[serverId] ?? (options.flag ? DEFAULT_PROFILE : undefined);
   if (profile === undefined) return { plan: undefined, profile: undefined };
   const decision = planSandbox({
     profile,
     host: detectHost(options.env.PATH),
-    workspace: options.workspace,
+    workspace,
     env: options.env,
-    hidden: options.hidden,
+    hidden,
     runtime: process.execPath,
   });
   if (decision.kind === 'refused') {

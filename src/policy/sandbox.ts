@@ -57,10 +57,17 @@ const profileSchema = z.strictObject({
   limits: limitsSchema.optional(),
 });
 
-export const sandboxSchema = z.record(
-  z.string().regex(SERVER_ID, 'a server id is 1-64 of A-Z a-z 0-9 . _ -'),
-  profileSchema,
-);
+export const sandboxSchema = z.record(z.string(), profileSchema).superRefine((tables, ctx) => {
+  for (const serverId of Object.keys(tables)) {
+    if (!SERVER_ID.test(serverId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [serverId],
+        message: 'a server id is 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit',
+      });
+    }
+  }
+});
 
 export type SandboxDocument = z.infer<typeof sandboxSchema>;
 

@@ -4,6 +4,7 @@ import { closeSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { ENV_NAME, SERVER_ID } from '../../config/clients.js';
 import { clearLive } from '../../config/runs.js';
+import type { Signer } from '../../crypto/index.js';
 import { AgentkError } from '../../errors.js';
 import { approvalFiles } from '../../evidence/approvals.js';
 import { loadSigner } from '../../evidence/keys.js';
@@ -19,10 +20,12 @@ import {
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
+import type { Policy } from '../../policy/types.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { EXIT, type ExitCode, shellWord } from '../io.js';
 import {
   keepRunsBounded,
+  type Places,
   type ProxyConfig,
   pointLatest,
   serverRoots,
@@ -247,32 +250,15 @@ in the workspace (kernel.protected-path).`,
     const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
     const childEnv = childEnvironment(io.env, config.allowEnv);
     // Before the kernel opens its trace: a sandbox the host cannot give stops everything here.
-    const sandbox = sandboxSetup({
-      flag: flag(args, 'sandbox'),
+    const how = { flag: flag(args, 'sandbox'), quiet, say, env: childEnv };
+    const sandbox = sandboxSetup(policy, config.serverId, io.cwd, place.protected, how);
+    const kernel = sessionKernel(config, io.cwd, {
       policy,
-      serverId: config.serverId,
-      workspace: io.cwd,
-      env: childEnv,
-      hidden: place.protected,
-      quiet,
-      say,
-    });
-    const kernel = new Kernel({
-      policy,
+      shadowPolicy,
       signer,
       runId,
-      trace: { path: place.trace, durability: config.fsync ? 'group' : 'flush' },
-      pins: new PinStore(place.pins),
-      ...(shadowPolicy ? { shadowPolicy } : {}),
-      approvalSource: approvalFiles(place.approvals, signer),
-      // The denial names the exact command, runnable from any directory.
-      approveCommand: (hash) =>
-        `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
-      ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
       roots,
-      // The server runs here: its relative paths resolve against it.
-      cwd: io.cwd,
-      protectedPaths: place.protected,
+      place,
     });
     if (place.latest !== null) pointLatest(place.latest, place.trace);
     if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
@@ -318,13 +304,46 @@ in the workspace (kernel.protected-path).`,
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
     const died = exit.code === 1 ? proxy.stderrTail(20) : null;
     const limit = died ? sandboxDeathLine(sandbox, proxy.serverExit, died) : null;
-    if (limit !== null) say(limit);
     for (const line of died ? deathReport(died, place.log, withheld, childEnv) : []) say(line);
+    if (limit !== null) say(limit);
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
+
+/** The session's kernel: its policies, signer, trace, pins, approvals and protected places. */
+function sessionKernel(
+  config: ProxyConfig,
+  cwd: string,
+  parts: {
+    readonly policy: Policy;
+    readonly shadowPolicy: Policy | undefined;
+    readonly signer: Signer;
+    readonly runId: string;
+    readonly roots: readonly string[];
+    readonly place: Places;
+  },
+): Kernel {
+  const { policy, shadowPolicy, signer, runId, roots, place } = parts;
+  return new Kernel({
+    policy,
+    signer,
+    runId,
+    trace: { path: place.trace, durability: config.fsync ? 'group' : 'flush' },
+    pins: new PinStore(place.pins),
+    ...(shadowPolicy ? { shadowPolicy } : {}),
+    approvalSource: approvalFiles(place.approvals, signer),
+    // The denial names the exact command, runnable from any directory.
+    approveCommand: (hash) =>
+      `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
+    ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
+    roots,
+    // The server runs here: its relative paths resolve against it.
+    cwd,
+    protectedPaths: place.protected,
+  });
+}
 
 /** The line at start (and, with --verbose, what the server gets and where its log goes). */
 function announce(
