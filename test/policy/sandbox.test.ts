@@ -1,6 +1,9 @@
 // The policy's [sandbox.<server-id>] tables: defaults filled in, every problem one line
 // with its path, and a policy without one unchanged (no sandbox member at all).
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentkError } from '../../src/errors.js';
 import { parsePolicyText } from '../../src/policy/load.js';
@@ -66,5 +69,20 @@ describe('[sandbox.<server-id>] in a policy', () => {
     expect(problems(`${BASE}\n[sandbox."bad id!"]\n`)).toEqual([
       expect.stringMatching(/^p\.toml: sandbox.*a server id is 1-64/),
     ]);
+  });
+
+  it('joins across extends, the child winning for the same server', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-sandbox-extends-'));
+    writeFileSync(
+      join(dir, 'parent.toml'),
+      `${BASE}\n[sandbox.fs]\nworkspace = "ro"\n\n[sandbox.git]\nmode = "best-effort"\n`,
+    );
+    const child = parsePolicyText(
+      'extends = "./parent.toml"\n[sandbox.fs]\nworkspace = "none"\n',
+      'child.toml',
+      dir,
+    );
+    expect(child.sandbox?.fs?.workspace).toBe('none');
+    expect(child.sandbox?.git?.mode).toBe('best-effort');
   });
 });
