@@ -95,21 +95,28 @@ function resolveCommand(command: string, plan: SandboxPlan): string | null {
   return findExecutable(command, plan.path);
 }
 
-/** Read-only directories for the runtime, the command and the scripts its arguments name. */
+/** A file argument that is a program (its directory and packages are shown), not data. */
+const SCRIPT = /\.(?:[cm]?js|[cm]?ts|py|rb|pl|sh)$/;
+
+/**
+ * Read-only paths for the runtime, the command and the files its arguments name: a script's
+ * package (its node_modules, or its directory); any other file alone, not its directory.
+ */
 function programDirs(plan: SandboxPlan, command: string, args: readonly string[]): string[] {
   const runtimeDir = dirname(real(plan.runtime));
   // A Node installation of its own (/opt/node/bin/node): its prefix, for npm and npx too.
   const runtime = basename(runtimeDir) === 'bin' ? dirname(runtimeDir) : runtimeDir;
-  const files: string[] = [];
+  const programs: string[] = [];
+  const data: string[] = [];
   const resolved = resolveCommand(command, plan);
-  if (resolved !== null) files.push(resolved, real(resolved));
+  if (resolved !== null) programs.push(resolved);
   for (const arg of args) {
     if (!isAbsolute(arg)) continue;
     try {
-      if (statSync(arg).isFile()) files.push(arg, real(arg));
+      if (statSync(arg).isFile()) (SCRIPT.test(arg) ? programs : data).push(arg);
     } catch {}
   }
-  return [runtime, ...files.flatMap(packageView)];
+  return [runtime, ...[...programs, ...programs.map(real)].flatMap(packageView), ...data];
 }
 
 /** `--ro-bind` (or `--bind`) of `path` at itself and, when links lead elsewhere, at its real path. */

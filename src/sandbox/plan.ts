@@ -33,6 +33,9 @@ const contains = (outer: string, inner: string) => {
 function viewProblem(inputs: PlanInputs): string | null {
   const { profile, workspace, env } = inputs;
   const home = env.HOME;
+  if (profile.workspace !== 'none' && resolve(workspace) === '/') {
+    return 'the workspace is / (everything): run in a project directory or set workspace = "none"';
+  }
   if (profile.workspace !== 'none' && home !== undefined && isAbsolute(home)) {
     if (contains(workspace, resolve(home))) {
       return `the workspace ${workspace} holds the home directory, which the sandbox hides: run in a project directory or set workspace = "none"`;

@@ -88,6 +88,17 @@ describe('sandboxedCommand', () => {
     expect(text(args)).toContain(` --ro-bind ${join(p.root, 'app', 'node_modules')} `);
     expect(text(args)).not.toContain(` --ro-bind ${join(p.root, 'app')} `);
   });
+
+  it('shows a data file named on the command line alone, not its directory', () => {
+    const p = places();
+    const config = join(p.root, 'conf', 'server.json');
+    mkdirSync(join(p.root, 'conf'));
+    writeFileSync(config, '{}');
+    writeFileSync(join(p.root, 'conf', 'secret.txt'), 's');
+    const { args } = sandboxedCommand(plan(p), process.execPath, ['--config', config]);
+    expect(text(args)).toContain(` --ro-bind ${config} ${config} `);
+    expect(text(args)).not.toContain(` ${join(p.root, 'conf')} `);
+  });
 });
 
 const HOST: HostSupport = {
@@ -131,6 +142,11 @@ describe('planSandbox', () => {
   it('refuses a workspace that holds the home directory, and a profile path that does not exist', () => {
     const p = places();
     expect(planSandbox({ ...inputs(p), workspace: p.root }).kind).toBe('refused');
+    const { HOME: _home, ...noHome } = inputs(p).env;
+    expect(planSandbox({ ...inputs(p), env: noHome, workspace: '/' })).toEqual({
+      kind: 'refused',
+      reason: expect.stringContaining('the workspace is / (everything)'),
+    });
     const missing = { ...DEFAULT_PROFILE, read: [join(p.root, 'nope')] };
     expect(planSandbox({ ...inputs(p), profile: missing })).toEqual({
       kind: 'refused',
