@@ -24,7 +24,8 @@ export type AgentkErrorCode =
   | 'STATE_IO'
   | 'RECORDER_CLOSED'
   | 'SECRET_UNAVAILABLE'
-  | 'HANDLE_INVALID';
+  | 'HANDLE_INVALID'
+  | 'SANDBOX_UNAVAILABLE';
 
 export class AgentkError extends Error {
   override readonly name = 'AgentkError';

@@ -123,6 +123,13 @@ export type {
   EventVisitor,
 } from './recorder/verify.js';
 export { verifyLogFile, verifyLogText } from './recorder/verify.js';
+// Sandbox profiles (the policy's [sandbox.<server-id>] tables).
+export type {
+  SandboxLimits,
+  SandboxMode,
+  SandboxProfile,
+  WorkspaceAccess,
+} from './sandbox/profile.js';
 // Secrets.
 export type { SecretStore } from './secrets/store.js';
 export { StaticSecretStore } from './secrets/store.js';

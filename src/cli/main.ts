@@ -182,6 +182,11 @@ export const COMMANDS: readonly {
     load: async () => (await import('./commands/runs.js')).runsCommand,
   },
   {
+    name: 'sandbox-check',
+    summary: 'show what this host can enforce for mcp-proxy-stdio --sandbox; fail if it cannot',
+    load: async () => (await import('./commands/sandbox-check.js')).sandboxCheckCommand,
+  },
+  {
     name: 'approve',
     summary:
       'approve one request the policy asks a person about (by its request hash), for one retry',

@@ -288,6 +288,8 @@ export interface WrapOptions {
   readonly launcher: Launcher;
   readonly serverId: string;
   readonly policy?: string;
+  /** Run the server under the proxy's sandbox (`--sandbox`). */
+  readonly sandbox?: boolean;
 }
 
 /**
@@ -333,6 +335,7 @@ export function wrapEntry(
     options.serverId,
     ...stdio.envNames.flatMap((name) => ['--allow-env', name]),
     ...(options.policy !== undefined ? ['--policy', options.policy] : []),
+    ...(options.sandbox === true ? ['--sandbox'] : []),
     '--',
     stdio.command,
     ...stdio.args,

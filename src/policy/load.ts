@@ -158,7 +158,8 @@ const table = (value: unknown): Doc =>
 /**
  * `child` over `base`: the agent, discovery and version are the child's where it gives
  * them; source labels, structure fields and sink patterns join (the child's entry wins
- * for the same pattern; sink lists are appended); grants and anchors are appended. A child rule with
+ * for the same pattern; sink lists are appended); grants and anchors are appended; sandbox
+ * profiles join (the child's wins for the same server). A child rule with
  * a parent rule's id replaces it where it stands; one with `before = "<id>"` goes right
  * before that rule; the others go, in order, before the parent's last rule (its
  * catch-all), or at the end when the parent has none. Rules in `drop` are removed from
@@ -208,6 +209,10 @@ export function mergePolicyDocuments(
       if (joined !== undefined) anchors[key] = joined;
     }
     out.anchors = anchors;
+  }
+  // A server's sandbox profile is the child's where it names that server.
+  if (base.sandbox !== undefined || child.sandbox !== undefined) {
+    out.sandbox = { ...table(base.sandbox), ...table(child.sandbox) };
   }
   if (base.rules !== undefined || child.rules !== undefined || drop.length > 0) {
     const dropped = new Set(drop);

@@ -20,6 +20,7 @@ import {
 } from '../vocabulary.js';
 import { anchorsSchema, policyAnchors } from './anchors.js';
 import { globToRegExp } from './glob.js';
+import { sandboxProfiles, sandboxSchema } from './sandbox.js';
 import { telemetryOf, telemetrySchema } from './telemetry.js';
 import type {
   Policy,
@@ -193,6 +194,7 @@ const policySchema = z.strictObject({
   telemetry: telemetrySchema.optional(),
   rules: z.array(ruleSchema).min(1, 'a policy needs at least one rule').max(MAX_RULES),
   anchors: anchorsSchema.optional(),
+  sandbox: sandboxSchema.optional(),
 });
 
 type PolicyDocument = z.infer<typeof policySchema>;
@@ -482,5 +484,6 @@ function policyOf(doc: PolicyDocument, rules: readonly PolicyRule[]): Policy {
     ...(doc.telemetry ? { telemetry: telemetryOf(doc.telemetry) } : {}),
     rules,
     ...(doc.anchors !== undefined ? { anchors: policyAnchors(doc.anchors) } : {}),
+    ...(doc.sandbox !== undefined ? { sandbox: sandboxProfiles(doc.sandbox) } : {}),
   };
 }

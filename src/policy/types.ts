@@ -3,6 +3,7 @@
 
 import type { ConfigIssue } from '../config/document.js';
 import type { Label } from '../labels/labels.js';
+import type { SandboxProfile } from '../sandbox/profile.js';
 import type { SinkClass, SyscallKind, Verdict } from '../vocabulary.js';
 import type { PolicyAnchors } from './anchors.js';
 
@@ -89,6 +90,8 @@ export interface Policy {
   readonly rules: readonly PolicyRule[];
   /** `[anchors]`: where each seal is also kept (files, git repositories). */
   readonly anchors?: PolicyAnchors;
+  /** `[sandbox.<server-id>]`: how each named server's process is confined (docs/sandbox.md). */
+  readonly sandbox?: Readonly<Record<string, SandboxProfile>>;
 }
 
 /** `[telemetry]` as written: header values may still name `${VAR}`s of the environment. */

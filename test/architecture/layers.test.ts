@@ -16,7 +16,7 @@ const SRC = join(PACKAGE_ROOT, 'src');
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'vocabulary', 'depth', 'memo', 'paths', 'labels'],
-  ['crypto', 'config'],
+  ['crypto', 'config', 'sandbox'],
   ['recorder', 'policy', 'provenance', 'secrets'],
   ['evidence', 'review', 'telemetry'],
   ['kernel'],

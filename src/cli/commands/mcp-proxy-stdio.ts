@@ -20,6 +20,7 @@ import {
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
+import type { Policy } from '../../policy/types.js';
 import { telemetryLine } from '../../telemetry/config.js';
 import { anchorSessionSeal } from '../anchors.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
@@ -41,6 +42,7 @@ import {
 } from '../proxy-report.js';
 import { proxyTelemetry } from '../proxy-telemetry.js';
 import { expandHeaders, remoteOptions } from '../remote-options.js';
+import { type SandboxSetup, sandboxDeathLine, sandboxSetup } from '../sandbox-setup.js';
 
 function integerOption(
   args: ParsedArgs,
@@ -213,6 +215,11 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              the value is taken from AgentK's environment; values are
                              never shown or traced
   --allow-insecure-http      let --url be plain http to another machine (in the clear)
+  --sandbox                  run the server under bubblewrap: the workspace, its program and
+                             the system read-only or as configured, an empty $HOME, no
+                             network, resource limits (the policy's [sandbox.<server-id>]
+                             table sets the profile and turns this on by itself); fails
+                             if the host cannot (agentk sandbox-check says why)
 
 AgentK keeps its state out of the agent's workspace, in $AGENTK_HOME (default
 $XDG_STATE_HOME/agentk, else ~/.local/state/agentk): workspaces/<name>-<hash>/runs and
@@ -245,6 +252,7 @@ in the workspace (kernel.protected-path).`,
     url: { type: 'string' },
     header: { type: 'string', multiple: true },
     'allow-insecure-http': { type: 'boolean' },
+    sandbox: { type: 'boolean' },
   },
   positionals: [0, 0],
   hyphenValues: ['arg'],
@@ -259,7 +267,8 @@ in the workspace (kernel.protected-path).`,
     const headers = config.remote ? expandHeaders(config.remote, io.env) : {};
     const runId = newRunId();
     const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
-    const { kernel, place, policy, telemetry } = await sessionKernel(config, args, io, runId, say);
+    const parts = await sessionKernel(config, args, io, runId, say);
+    const { kernel, place, policy, telemetry, sandbox } = parts;
     const withheld = config.remote ? [] : withheldCredentials(io.env, config.allowEnv);
     let refused = 0;
     const childEnv = childEnvironment(io.env, config.allowEnv);
@@ -303,6 +312,7 @@ in the workspace (kernel.protected-path).`,
               }
             : {}),
           ...(place.log !== null ? { stderrFile: place.log } : {}),
+          ...(sandbox.plan !== undefined ? { sandbox: sandbox.plan } : {}),
         });
     // Every signal that would end the process ends the session instead: answered, sealed,
     // and the server stopped.
@@ -311,14 +321,17 @@ in the workspace (kernel.protected-path).`,
     await proxy.start();
     const exit = await proxy.done;
     if (place.ownRuns !== null) clearLive(place.trace);
-    // After the seal: its span closes the session's. The wait for the receiver is bounded
-    // (a client that stops the proxy signals it soon after closing), signals still caught.
+    // After the seal, whose span closes the session's (the wait is bounded, signals caught).
     if (telemetry) say(telemetryLine(await telemetry.shutdown()));
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
-    const died = exit.code === 1 && proxy instanceof StdioProxy ? proxy.stderrTail(20) : null;
-    for (const line of died ? deathReport(died, place.log, withheld, childEnv) : []) say(line);
+    if (exit.code === 1 && proxy instanceof StdioProxy) {
+      const died = proxy.stderrTail(20);
+      for (const line of deathReport(died, place.log, withheld, childEnv)) say(line);
+      const limit = sandboxDeathLine(sandbox, proxy.serverExit, died);
+      if (limit !== null) say(limit);
+    }
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
     anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
@@ -343,6 +356,8 @@ async function sessionKernel(
   const signer = loadSigner(io.env);
   const roots = serverRoots(config.args, io.cwd);
   const place = statePlaces(config, io, runId, roots);
+  // Before the kernel opens its trace: a sandbox the host cannot give stops everything here.
+  const sandbox = serverSandbox(config, args, io, policy, place.protected, say);
   const telemetry = await proxyTelemetry(args, policy, config.serverId, io, say);
   const kernel = new Kernel({
     policy,
@@ -364,7 +379,30 @@ async function sessionKernel(
   });
   if (place.latest !== null) pointLatest(place.latest, place.trace);
   if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
-  return { kernel, place, policy, telemetry };
+  return { kernel, place, policy, telemetry, sandbox };
+}
+
+/** The sandbox of a server AgentK starts (a remote server runs elsewhere: none). */
+function serverSandbox(
+  config: ProxyConfig,
+  args: ParsedArgs,
+  io: CliIo,
+  policy: Policy,
+  hidden: readonly string[],
+  say: (line: string) => void,
+): SandboxSetup {
+  const asked = flag(args, 'sandbox');
+  if (config.remote) {
+    if (asked) throw usageError('--sandbox confines a server AgentK starts, not a --url server');
+    return { plan: undefined, profile: undefined };
+  }
+  const env = childEnvironment(io.env, config.allowEnv);
+  return sandboxSetup(policy, config.serverId, io.cwd, hidden, {
+    flag: asked,
+    quiet: flag(args, 'quiet'),
+    say,
+    env,
+  });
 }
 
 /** The line at start (and, with --verbose, what the server gets and where its log goes). */

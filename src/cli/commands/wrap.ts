@@ -197,6 +197,7 @@ function planWrap(args: ParsedArgs, io: CliIo, config: ClientConfig, where: stri
       launcher,
       serverId,
       ...(policy !== undefined ? { policy } : {}),
+      ...(flag(args, 'sandbox') ? { sandbox: true } : {}),
     });
     const note = kind.note !== undefined ? { note: kind.note } : {};
     return { name, action: 'wrapped', server_id: serverId, allow_env: kind.envNames, ...note };
@@ -351,7 +352,7 @@ through a temporary file and a rename (same mode). Restart the client afterwards
 export const wrapCommand: Command = {
   name: 'wrap',
   usage: `agentk wrap [FILE] [--server NAME]... [--policy FILE] [--launcher node|agentk]
-            [--format mcpServers|servers] [--dry-run] [--json]
+            [--sandbox] [--format mcpServers|servers] [--dry-run] [--json]
 
 Put AgentK in front of every local (stdio) server of an MCP client's configuration: the
 entry's command becomes agentk mcp-proxy-stdio --server-id <entry name> ... -- <its
@@ -381,12 +382,17 @@ ${OPTIONS}
                      (after moving or upgrading node or AgentK: agentk unwrap, agentk wrap)
   --launcher agentk  the command agentk, found on the client's PATH (a global install:
                      survives upgrades; GUI clients often start with a short PATH)
+  --sandbox          each wrapped server runs under mcp-proxy-stdio --sandbox (bubblewrap:
+                     the workspace, its own program, no home, no network; docs/sandbox.md).
+                     npx and uvx entries need their caches in $HOME and the network, which
+                     the sandbox hides: install such servers and name their entry file
 
 ${WRITING}`,
   options: {
     server: { type: 'string', multiple: true },
     policy: { type: 'string' },
     launcher: { type: 'string' },
+    sandbox: { type: 'boolean' },
     format: { type: 'string' },
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },

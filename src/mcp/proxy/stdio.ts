@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, createWriteStream, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { type SandboxPlan, sandboxedCommand } from '../../sandbox/argv.js';
 import { LineReader } from '../framing.js';
 import { type ClientStdioOptions, joinLines, StdioClientProxy } from './client-stdio.js';
 import type { ServerChannel } from './types.js';
@@ -36,12 +37,21 @@ export interface ProxyOptions extends ClientStdioOptions {
   readonly stderrFile?: string;
   /** Also given every chunk of the child's stderr (`--verbose` shows it as it comes). */
   readonly onStderr?: (chunk: Buffer) => void;
+  /** Run the server in this sandbox (bubblewrap, rlimits): see src/sandbox/. */
+  readonly sandbox?: SandboxPlan;
 }
 
 export class StdioProxy extends StdioClientProxy<ProxyOptions> {
   #child: ChildProcess | null = null;
   /** The end of the child's stderr, for the message that says why it died. */
   readonly #stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
+  /** How the server's process ended, once it has. */
+  #serverExit: { readonly code: number | null; readonly signal: string | null } | null = null;
+
+  /** How the server's process ended (a sandboxed one: bwrap's status), or null while it runs. */
+  get serverExit(): { readonly code: number | null; readonly signal: string | null } | null {
+    return this.#serverExit;
+  }
 
   /** The last lines the server wrote on stderr (raw: the caller redacts before showing). */
   stderrTail(lines: number): string[] {
@@ -52,7 +62,10 @@ export class StdioProxy extends StdioClientProxy<ProxyOptions> {
   start(): Promise<void> {
     const options = this.options;
     const session = this.session;
-    const child = spawn(options.command, [...options.args], {
+    const launch = options.sandbox
+      ? sandboxedCommand(options.sandbox, options.command, options.args)
+      : { command: options.command, args: [...options.args] };
+    const child = spawn(launch.command, launch.args, {
       env: { ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -81,6 +94,7 @@ export class StdioProxy extends StdioClientProxy<ProxyOptions> {
       });
       // But a grandchild can hold the server's stdout open forever: do not wait on it.
       child.once('exit', (code, signal) => {
+        this.#serverExit = { code, signal };
         setTimeout(
           () => session.serverGone(`the server exited (${signal ?? `code ${code}`})`),
           EXIT_GRACE_MS,

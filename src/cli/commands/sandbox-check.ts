@@ -1,0 +1,58 @@
+// `agentk sandbox-check`: what this host can enforce for `--sandbox`, and whether it would
+// work (exit 0) or fail (exit 1, with the one line `--sandbox` would print).
+
+import { detectHost, type HostSupport } from '../../sandbox/host.js';
+import { DEFAULT_LIMITS } from '../../sandbox/profile.js';
+import { type Command, flag, json } from '../command.js';
+import { EXIT, table } from '../io.js';
+
+const yesNo = (value: boolean | null) => (value === null ? 'not tried' : value ? 'yes' : 'no');
+
+function rows(host: HostSupport): string[][] {
+  const nproc = host.root
+    ? 'NOT enforced: AgentK runs as root, which the kernel exempts from RLIMIT_NPROC'
+    : 'per sandbox (counted in its own user namespace)';
+  return [
+    ['platform', process.platform],
+    ['bubblewrap', host.bwrap ? `${host.bwrap.path} ${host.bwrap.version}` : 'not found'],
+    ['user namespaces', yesNo(host.userNamespaces)],
+    ['network, PID namespaces', yesNo(host.networkNamespaces)],
+    ['prlimit', host.prlimit ?? 'not found'],
+    [
+      'memory, files, file size, cpu',
+      host.prlimit ? 'rlimits (RLIMIT_AS, NOFILE, FSIZE, CPU)' : 'no',
+    ],
+    ['processes', host.prlimit ? `RLIMIT_NPROC ${nproc}` : 'no'],
+    ['cgroups', host.cgroup],
+    ['network allow-list', 'not built: a sandboxed server has no network'],
+  ];
+}
+
+export const sandboxCheckCommand: Command = {
+  name: 'sandbox-check',
+  usage: `agentk sandbox-check [--json]
+
+Shows what this host can enforce for a server run with \`agentk mcp-proxy-stdio --sandbox\`
+(docs/sandbox.md): bubblewrap and its version, whether it may create user, network and PID
+namespaces (tried, not guessed), prlimit for the resource limits, whether the process limit
+holds (not for root), and cgroup v2 delegation (reported; not used yet). Exits 1 with the
+line --sandbox would fail with when it would fail here, 0 when it would work.`,
+  options: { json: { type: 'boolean' } },
+  positionals: [0, 0],
+  run(args, io) {
+    const host = detectHost(io.env.PATH);
+    if (flag(args, 'json')) {
+      io.stdout(json({ ok: host.missing === null, ...host, default_limits: DEFAULT_LIMITS }));
+    } else {
+      io.stdout(
+        `${table(rows(host).map(([name, value]) => [`  ${name}`, value as string])).join('\n')}\n`,
+      );
+      io.stdout(
+        host.missing === null
+          ? '--sandbox: works on this host\n'
+          : `--sandbox: would fail: ${host.missing}\n`,
+      );
+    }
+    return host.missing === null ? EXIT.ok : EXIT.failed;
+  },
+};

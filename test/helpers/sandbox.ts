@@ -1,0 +1,170 @@
+// The sandbox tests' world: a workspace, a fake home with a planted SSH key, a signing key
+// file inside the workspace, a directory outside it, and the proxy binary (dist/, through
+// bin/agentk.js) in front of a server, driven by the official SDK client.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { detectHost } from '../../src/sandbox/host.js';
+
+export const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
+export const HOSTILE_SERVER = join(PACKAGE_ROOT, 'test', 'fixtures', 'mcp', 'hostile-server.mjs');
+export const PLANTED_SSH_KEY = '-----BEGIN OPENSSH PRIVATE KEY----- planted';
+
+/** Why the sandbox tests cannot run here, or null (they run where --sandbox would work). */
+export function sandboxUnavailable(): string | null {
+  const missing = detectHost(process.env.PATH).missing;
+  return missing === null ? null : `--sandbox cannot run on this host: ${missing}`;
+}
+
+export const BASE_POLICY = `version = 1
+
+[agent]
+id = "sandbox-test"
+
+[capabilities]
+grant = ["tool.invoke:*"]
+
+[[rules]]
+id = "allow-test-servers"
+effect = "allow"
+reason = "the sandbox, not the policy, is under test"
+when = { targets = ["hostile/*", "plain/*", "fs/*"] }
+
+[[rules]]
+id = "deny-rest"
+effect = "deny"
+reason = "catch-all"
+`;
+
+export interface World {
+  readonly root: string;
+  readonly workspace: string;
+  readonly home: string;
+  readonly outside: string;
+  readonly keyFile: string;
+  readonly state: string;
+  readonly policy: string;
+}
+
+/** A fresh world; `sandboxToml` is appended to the policy. */
+export function world(sandboxToml = ''): World {
+  const root = mkdtempSync(join(tmpdir(), 'agentk-sandbox-'));
+  const dirs = {
+    workspace: join(root, 'workspace'),
+    home: join(root, 'home'),
+    outside: join(root, 'outside'),
+    state: join(root, 'state'),
+  };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(join(dirs.home, '.ssh'), { mode: 0o700 });
+  writeFileSync(join(dirs.home, '.ssh', 'id_rsa'), `${PLANTED_SSH_KEY}\n`, { mode: 0o600 });
+  // The signing key inside the workspace: the sandbox must cover it although it binds the workspace.
+  mkdirSync(join(dirs.workspace, 'keys'), { mode: 0o700 });
+  const keyFile = join(dirs.workspace, 'keys', 'signing.key');
+  writeFileSync(keyFile, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+  const policy = join(root, 'policy.toml');
+  writeFileSync(policy, `${BASE_POLICY}\n${sandboxToml}`);
+  return { root, ...dirs, keyFile, policy };
+}
+
+export interface Connected {
+  readonly client: Client;
+  readonly stderr: () => string;
+  readonly trace: string;
+  /** Close the client and wait for the proxy to exit; its stderr. */
+  close(): Promise<string>;
+  call(name: string, args?: Record<string, unknown>): Promise<string>;
+}
+
+/** The proxy binary as `serverId`, in front of `server` (command line), in the world's workspace. */
+export async function proxyClient(
+  w: World,
+  serverId: string,
+  server: readonly string[],
+  flags: readonly string[] = [],
+  wrapper: readonly string[] = [],
+): Promise<Connected> {
+  const trace = join(w.root, `trace-${serverId}-${Date.now()}.jsonl`);
+  const argv = [
+    BIN,
+    'mcp-proxy-stdio',
+    '--server-id',
+    serverId,
+    '--policy',
+    w.policy,
+    '--trace-out',
+    trace,
+    ...flags,
+    '--',
+    ...server,
+  ];
+  const transport = new StdioClientTransport({
+    command: wrapper.length > 0 ? (wrapper[0] as string) : process.execPath,
+    args: wrapper.length > 0 ? [...wrapper.slice(1), process.execPath, ...argv] : argv,
+    cwd: w.workspace,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: w.home,
+      AGENTK_HOME: w.state,
+      AGENTK_SIGNING_KEY_FILE: w.keyFile,
+    },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const client = new Client({ name: 'sandbox-test', version: '1.0.0' });
+  const exited = new Promise<void>((resolve) => {
+    client.onclose = () => resolve();
+  });
+  await client.connect(transport);
+  return {
+    client,
+    trace,
+    stderr: () => stderr,
+    async close() {
+      await client.close();
+      await exited;
+      return stderr;
+    },
+    async call(name, args = {}) {
+      const result = await client.callTool({ name, arguments: args });
+      const content = result.content as { type: string; text?: string }[];
+      return content.map((part) => part.text ?? '').join('');
+    },
+  };
+}
+
+/** The hostile server's command line, told where the key is, what is outside, which port. */
+export function hostileServer(w: World, port: number): string[] {
+  return [
+    process.execPath,
+    HOSTILE_SERVER,
+    JSON.stringify({ key: w.keyFile, outside: w.outside, port }),
+  ];
+}
+
+/** Run the proxy binary to its end with no client (it fails before starting a server). */
+export function runProxy(
+  w: World,
+  serverId: string,
+  flags: readonly string[],
+  env: Record<string, string> = {},
+) {
+  return spawnSync(
+    process.execPath,
+    [BIN, 'mcp-proxy-stdio', '--server-id', serverId, '--policy', w.policy, ...flags, '--', 'true'],
+    {
+      cwd: w.workspace,
+      encoding: 'utf8',
+      input: '',
+      env: { PATH: process.env.PATH ?? '', HOME: w.home, AGENTK_HOME: w.state, ...env },
+    },
+  );
+}

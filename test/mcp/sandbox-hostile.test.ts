@@ -1,0 +1,178 @@
+// A hostile server through the real proxy binary, without and with the sandbox (issue 19):
+// each attempt it makes on its own account succeeds without --sandbox (the baseline) and
+// fails under it as the profile says, with the session still answering where the server
+// survives and its death named where a limit kills it. Real processes: bubblewrap,
+// prlimit, the SDK client. Skipped, with the reason, where the host cannot sandbox.
+
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findExecutable } from '../../src/sandbox/host.js';
+import {
+  hostileServer,
+  PLANTED_SSH_KEY,
+  proxyClient,
+  runProxy,
+  sandboxUnavailable,
+  type World,
+  world,
+} from '../helpers/sandbox.js';
+
+const unavailable = sandboxUnavailable();
+const ROOT = process.getuid?.() === 0;
+const LOW_LIMITS = `
+[sandbox.hostile.limits]
+memory_mib = 1280
+processes = 32
+file_size_mib = 1
+cpu_seconds = 600
+`;
+
+let listener: Server;
+let port = 0;
+let connections = 0;
+
+beforeAll(async () => {
+  listener = createServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  port = (listener.address() as { port: number }).port;
+});
+afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+
+describe.skipIf(unavailable !== null)(`a hostile server ${unavailable ?? ''}`, () => {
+  it('without --sandbox (the baseline): reads the keys, writes outside, connects, forks, allocates', async () => {
+    const w = world();
+    const session = await proxyClient(w, 'plain', hostileServer(w, port));
+    expect(await session.call('read_ssh_key')).toContain(PLANTED_SSH_KEY.slice(0, 30));
+    expect(await session.call('read_agentk_key')).toContain('abab');
+    expect(await session.call('write_outside')).toMatch(/^ok wrote/);
+    expect(readdirSync(w.outside)).toHaveLength(1);
+    const before = connections;
+    expect(await session.call('connect_loopback')).toBe('ok connected');
+    expect(connections).toBeGreaterThan(before);
+    expect(await session.call('fork_many', { count: 200 })).toBe('ok started 200 of 200');
+    expect(await session.call('allocate', { mib: 2048 })).toBe('ok allocated 2048 MiB');
+    expect(await session.call('write_big', { mib: 4 })).toBe('ok wrote 4 MiB');
+    expect(await session.call('burn_cpu', { seconds: 1 })).toMatch(/^ok burned/);
+    const stderr = await session.close();
+    expect(stderr).not.toContain('sandboxed');
+  });
+
+  it('under its [sandbox] table: each attempt fails as the profile says, and the session answers', async () => {
+    const w = world(`[sandbox.hostile]\n${LOW_LIMITS}`);
+    const session = await proxyClient(w, 'hostile', hostileServer(w, port));
+    expect(await session.call('hello')).toBe('ok hello');
+    // $HOME is an empty tmpfs: no ~/.ssh.
+    expect(await session.call('read_ssh_key')).toBe('error ENOENT');
+    // The key file is in the workspace, which is bound: it is covered by /dev/null.
+    const key = await session.call('read_agentk_key');
+    expect(key).not.toContain('abab');
+    expect(key).toMatch(/^ok read 0 bytes|^error/);
+    // Nothing outside the view exists; the workspace is writable (rw by default).
+    expect(await session.call('write_outside')).toBe('error ENOENT');
+    expect(readdirSync(w.outside)).toEqual([]);
+    expect(await session.call('write_workspace')).toMatch(/^ok wrote/);
+    // A network namespace of its own: the host's loopback listener is not there.
+    const before = connections;
+    expect(await session.call('connect_loopback')).toBe('error ECONNREFUSED');
+    expect(connections).toBe(before);
+    // Memory: the allocation fails, the server lives on.
+    expect(await session.call('allocate', { mib: 2048 })).toMatch(/^error .*allocation failed/i);
+    // File size: EFBIG at 1 MiB (Node ignores SIGXFSZ, so the write fails instead of killing).
+    expect(await session.call('write_big', { mib: 4 })).toBe('error EFBIG after 1 MiB');
+    const forks = await session.call('fork_many', { count: 200 });
+    // uid 0 is exempt from RLIMIT_NPROC (the non-root case is the test below).
+    if (!ROOT) expect(forks).toMatch(/^error EAGAIN after \d+ of 200$/);
+    expect(await session.call('hello')).toBe('ok hello');
+    const stderr = await session.close();
+    expect(stderr).toContain('sandboxed: workspace rw; network none; memory 1280 MiB');
+    if (ROOT) expect(stderr).toContain('the process limit (32) is not enforced');
+  });
+
+  it('a read-only workspace refuses writes; a path the profile names read-write takes them', async () => {
+    const w = world();
+    const { writeFileSync, appendFileSync } = await import('node:fs');
+    writeFileSync(w.policy, '', { flag: 'a' });
+    appendFileSync(w.policy, `[sandbox.hostile]\nworkspace = "ro"\nwrite = ["${w.outside}"]\n`);
+    const session = await proxyClient(w, 'hostile', hostileServer(w, port));
+    expect(await session.call('write_workspace')).toBe('error EROFS');
+    expect(await session.call('write_outside')).toMatch(/^ok wrote/);
+    expect(readdirSync(w.outside)).toHaveLength(1);
+    await session.close();
+  });
+
+  it('a CPU limit kills a busy server, and the proxy names the limit', async () => {
+    const w = world('[sandbox.hostile.limits]\ncpu_seconds = 1\n');
+    const session = await proxyClient(w, 'hostile', hostileServer(w, port));
+    // The answer is the proxy's: the server died of SIGXCPU mid-call.
+    await expect(session.call('burn_cpu', { seconds: 120 })).rejects.toThrow(/exited|closed/i);
+    const stderr = await session.close();
+    expect(stderr).toContain('the server hit its CPU time limit (1 s, SIGXCPU)');
+  });
+
+  it('--sandbox fails closed with one line where bwrap cannot be found; best-effort runs unsandboxed and says so', () => {
+    const w = world();
+    const env = { PATH: join(w.root, 'no-such-dir') };
+    const refused = runProxy(
+      w,
+      'plain',
+      ['--sandbox', '--trace-out', join(w.root, 't.jsonl')],
+      env,
+    );
+    expect(refused.status).toBe(2);
+    const lines = refused.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^agentk mcp-proxy-stdio: cannot sandbox the server: bubblewrap \(bwrap\) is not installed/,
+      ),
+    ]);
+    expect(existsSync(join(w.root, 't.jsonl'))).toBe(false);
+
+    const lax = world('[sandbox.plain]\nmode = "best-effort"\n');
+    const ran = runProxy(lax, 'plain', ['--quiet', '--trace-out', join(lax.root, 't.jsonl')], env);
+    expect(ran.stderr).toContain(
+      'agentk plain: NOT sandboxed (best-effort): bubblewrap (bwrap) is not installed',
+    );
+  });
+});
+
+/** Give the world to `nobody`, so that a proxy run as that user can use it. */
+function giveTo(w: World, uid: number): void {
+  const walk = (path: string) => {
+    chownSync(path, uid, uid);
+    if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  };
+  walk(w.root);
+}
+
+const setpriv = findExecutable('setpriv', process.env.PATH);
+describe.skipIf(unavailable !== null || !ROOT || setpriv === null)(
+  'the process limit, for a proxy run as a normal user (as root, it is exempt)',
+  () => {
+    it('stops a fork bomb at the limit, counted inside the sandbox, and the server lives on', async (ctx) => {
+      const w = world(`[sandbox.hostile]\n${LOW_LIMITS}`);
+      giveTo(w, 65534);
+      const wrapper = [setpriv as string, '--reuid=65534', '--regid=65534', '--clear-groups'];
+      // The proxy itself must be readable by that user (a checkout under /root is not).
+      const readable = spawnSync(wrapper[0] as string, [
+        ...wrapper.slice(1),
+        'test',
+        '-r',
+        hostileServer(w, port)[1] as string,
+      ]);
+      if (readable.status !== 0) ctx.skip('this checkout is not readable by uid 65534');
+      const session = await proxyClient(w, 'hostile', hostileServer(w, port), [], wrapper);
+      expect(await session.call('fork_many', { count: 200 })).toMatch(
+        /^error EAGAIN after \d+ of 200$/,
+      );
+      expect(await session.call('hello')).toBe('ok hello');
+      const stderr = await session.close();
+      expect(stderr).not.toContain('not enforced');
+    });
+  },
+);
