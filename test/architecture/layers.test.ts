@@ -19,7 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['crypto', 'config'],
   ['recorder', 'policy', 'provenance', 'secrets'],
   ['evidence', 'review'],
-  ['kernel'],
+  ['kernel', 'view'],
   ['mcp', 'demo'],
   ['eval'],
   ['release'],
