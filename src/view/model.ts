@@ -12,38 +12,9 @@ import { verifyLogFile } from '../recorder/verify.js';
 import { type InspectedEvent, inspectLog } from '../review/inspect.js';
 import type { ReviewedLog } from '../review/log.js';
 import { explainStep, type Origin, type SessionOrigin } from '../review/why.js';
+import { shownVerdict, type ViewEvent, viewEvent } from './event.js';
 import { summarize, type ViewSummary } from './summary.js';
 import { type ViewVerification, verifyForView } from './verification.js';
-
-/** How an event's decision reads: `approved` is an ask a person allowed. */
-export type ShownVerdict = 'allow' | 'deny' | 'ask' | 'approved';
-
-export interface ViewEvent {
-  readonly step: number;
-  /** 1-based line of the file (checkpoint lines take lines too). */
-  readonly line: number;
-  readonly ts: string;
-  /** Milliseconds since the event before, or null for the first. */
-  readonly dt: number | null;
-  readonly agent: string;
-  readonly syscall: string;
-  readonly target: string;
-  /** The MCP server the event is about (the target's first segment), or null. */
-  readonly server: string | null;
-  readonly verdict: ShownVerdict;
-  readonly effect: string;
-  readonly rule: string;
-  readonly reason: string;
-  readonly missing_capability: string | null;
-  readonly labels: readonly string[];
-  readonly evidence: InspectedEvent['evidence'];
-  readonly provenance: readonly string[];
-  readonly lineage: readonly string[];
-  readonly session: string | null;
-  readonly shadow: string | null;
-  readonly request_hash: string;
-  readonly event_hash: string;
-}
 
 /** Where a refused or asked call's tainted arguments came from (`agentk why`). */
 export interface ViewProvenance {
@@ -78,9 +49,6 @@ export interface ViewOptions {
 /** Refused steps explained: each explanation reads the log up to its step. */
 export const PROVENANCE_LIMIT = 500;
 
-/** Kinds whose target is `server/name` (mcp/mediation). */
-const MCP_KIND = /^(tool|resource|prompt)\./;
-
 /** The verified events of the log, each with its line, up to (not including) `before`. */
 function verifiedEvents(
   path: string,
@@ -95,50 +63,6 @@ function verifiedEvents(
     return undefined;
   });
   return { events, seal };
-}
-
-export function shownVerdict(event: SyscallEvent): ShownVerdict {
-  const { verdict, effect } = event.decision;
-  if (verdict === 'allow' && effect === 'ask') return 'approved';
-  return verdict;
-}
-
-export function serverOf(event: SyscallEvent): string | null {
-  if (!MCP_KIND.test(event.syscall.kind)) return null;
-  const slash = event.syscall.target.indexOf('/');
-  return slash > 0 ? event.syscall.target.slice(0, slash) : null;
-}
-
-function viewEvent(
-  event: SyscallEvent,
-  line: number,
-  inspected: InspectedEvent,
-  previous: SyscallEvent | undefined,
-): ViewEvent {
-  const dt = previous ? Date.parse(event.ts) - Date.parse(previous.ts) : null;
-  return {
-    step: event.step,
-    line,
-    ts: event.ts,
-    dt: dt !== null && Number.isFinite(dt) ? dt : null,
-    agent: event.agent_id,
-    syscall: inspected.syscall,
-    target: inspected.target,
-    server: serverOf(event),
-    verdict: shownVerdict(event),
-    effect: inspected.effect,
-    rule: inspected.rule,
-    reason: inspected.reason,
-    missing_capability: inspected.missing_capability,
-    labels: inspected.labels,
-    evidence: inspected.evidence,
-    provenance: inspected.provenance,
-    lineage: inspected.lineage,
-    session: inspected.session ?? null,
-    shadow: inspected.shadow ?? null,
-    request_hash: event.decision.request_hash,
-    event_hash: event.event_hash,
-  };
 }
 
 /** `why` for the first PROVENANCE_LIMIT refused or asked steps (no suggestion check). */

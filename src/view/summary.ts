@@ -4,7 +4,7 @@
 
 import type { Inspection } from '../review/inspect.js';
 import { increment, sortedCounts } from '../review/log.js';
-import type { ShownVerdict, ViewEvent } from './model.js';
+import type { ShownVerdict, ViewEvent } from './event.js';
 
 export interface BlockedAction {
   readonly step: number;
