@@ -10,6 +10,13 @@ import { MAX_EVENT_LINE_BYTES } from '../recorder/verify.js';
 
 export type ViewStatus = 'verified' | 'unsealed' | 'failed';
 
+/** The banner's status word. */
+export const STATUS_WORD: Record<ViewStatus, string> = {
+  verified: 'VERIFIED',
+  unsealed: 'UNSEALED',
+  failed: 'FAILED',
+};
+
 export interface ViewFailure {
   /** 1-based line of the file where verification stopped. */
   readonly line: number;
@@ -30,7 +37,7 @@ export interface ViewSigner {
 
 export interface ViewVerification {
   readonly status: ViewStatus;
-  /** One line for the banner. */
+  /** One line for the banner, after its status word (VERIFIED, UNSEALED, FAILED). */
   readonly headline: string;
   /** Further lines: what was checked, who signed, what no signature covers. */
   readonly details: readonly string[];
@@ -79,7 +86,7 @@ export function verifyForView(path: string, pins?: TrustPins): ViewVerification 
     return {
       ...base,
       status: 'verified',
-      headline: `Verified: ${plural(chain.events, 'event')}, hash chain intact, sealed; ${counted} verified and bound to their events`,
+      headline: `${plural(chain.events, 'event')}, hash chain intact, sealed; ${counted} verified and bound to their events`,
       details,
       events: chain.events,
       covered: chain.events,
@@ -94,7 +101,7 @@ export function verifyForView(path: string, pins?: TrustPins): ViewVerification 
     return {
       ...base,
       status: 'unsealed',
-      headline: `Unsealed: ${plural(chain.events, 'event')} intact, but the log has no seal (cut short, or still being written); ${tail}`,
+      headline: `${plural(chain.events, 'event')} intact, but the log has no seal (cut short, or still being written); ${tail}`,
       details: [`${counted} verified`, ...details],
       events: chain.events,
       covered: chain.covered,
@@ -104,7 +111,7 @@ export function verifyForView(path: string, pins?: TrustPins): ViewVerification 
   return {
     ...base,
     status: 'failed',
-    headline: `FAILED verification at line ${chain.line}: ${chain.detail} [${chain.code}]`,
+    headline: `verification fails at line ${chain.line}: ${chain.detail} [${chain.code}]`,
     details: [
       `${plural(chain.events, 'event')} before it verify; nothing from line ${chain.line} on can be trusted`,
       ...details,

@@ -35,7 +35,9 @@ describe('agentk view', () => {
     const out = join(ws, 'run.html');
     const written = await runCli(['view', 'latest', '--out', out], { AGENTK_HOME: home }, ws);
     expect(written.code, written.stderr).toBe(0);
-    expect(written.stdout).toMatch(/^Wrote .*run\.html\n {2}Verified: \d+ events/);
+    expect(written.stdout).toMatch(
+      /^Wrote .*run\.html\n {2}VERIFIED: \d+ events, hash chain intact, sealed/,
+    );
     const html = readFileSync(out, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).not.toMatch(/<(link|img|iframe)\b|src=|https?:\/\/(?!collect|news)/i);
@@ -110,7 +112,7 @@ describe('agentk view', () => {
       });
       child.once('exit', () => fail(new Error(`view exited: ${stdout}`)));
     });
-    expect(stdout).toMatch(/^Viewing .*\n {2}Verified: 11 events/);
+    expect(stdout).toMatch(/^Viewing .*\n {2}VERIFIED: 11 events/);
     const origin = new URL(url).origin;
     expect((await fetch(`${origin}/`)).status).toBe(403);
     expect((await fetch(`${origin}/${'a'.repeat(64)}/`)).status).toBe(403);

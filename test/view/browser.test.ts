@@ -65,7 +65,9 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     const { page, console } = await viewerPage(browser, await pageOf(demo));
     await expect(page.getAttribute('#banner', 'class')).resolves.toBe('banner verified');
     expect(await page.textContent('#banner-status')).toBe('VERIFIED');
-    expect(await page.textContent('#banner-headline')).toMatch(/^Verified: 11 events/);
+    expect(await page.textContent('#banner-headline')).toMatch(
+      /^11 events, hash chain intact, sealed; /,
+    );
     expect(await drawnSteps(page)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     await page.selectOption('#f-verdict', 'deny');
     expect(await drawnSteps(page)).toEqual([7, 9, 10]);
@@ -111,7 +113,7 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     const { page } = await viewerPage(browser, await pageOf(tamperedCopy(demo, 5)));
     await expect(page.getAttribute('#banner', 'class')).resolves.toBe('banner failed');
     expect(await page.textContent('#banner-status')).toBe('FAILED');
-    expect(await page.textContent('#banner-headline')).toMatch(/^FAILED verification at line 5: /);
+    expect(await page.textContent('#banner-headline')).toMatch(/^verification fails at line 5: /);
     expect(await page.getAttribute('#banner-fail-link', 'href')).toBe('#fail');
     expect(await page.isVisible('#fail')).toBe(true);
     expect(await page.textContent('#fail-title')).toMatch(/^Line 5 fails verification: /);

@@ -19,7 +19,7 @@ describe('the view model', () => {
     const trace = await demoTrace();
     const model = buildViewModel(trace, options);
     expect(model.verification.status).toBe('verified');
-    expect(model.verification.headline).toMatch(/^Verified: 11 events/);
+    expect(model.verification.headline).toMatch(/^11 events, hash chain intact, sealed/);
     expect(model.events.map((event) => event.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect(model.events.map((event) => event.verdict)).toEqual([
       'allow',
@@ -62,7 +62,7 @@ describe('the view model', () => {
   it('shows a log without its seal as unsealed, never as verified', async () => {
     const model = buildViewModel(unsealedCopy(await demoTrace()), options);
     expect(model.verification.status).toBe('unsealed');
-    expect(model.verification.headline).toMatch(/^Unsealed: 11 events intact/);
+    expect(model.verification.headline).toMatch(/^11 events intact, but the log has no seal/);
     expect(model.events).toHaveLength(11);
   });
 });

@@ -21,6 +21,7 @@ import { loadPolicyFile } from '../../policy/load.js';
 import { buildViewModel, type ViewModel, type ViewOptions } from '../../view/model.js';
 import { renderPage, type ViewPage } from '../../view/page.js';
 import { serveView } from '../../view/server.js';
+import { STATUS_WORD } from '../../view/verification.js';
 import {
   type CliRunner,
   type Command,
@@ -110,7 +111,7 @@ function viewOptions(args: ParsedArgs, io: CliIo): ViewOptions {
 }
 
 function statusLine(model: ViewModel): string {
-  return model.verification.headline;
+  return `${STATUS_WORD[model.verification.status]}: ${model.verification.headline}`;
 }
 
 async function listRuns(args: ParsedArgs, io: CliIo, cli: CliRunner): Promise<ExitCode> {
