@@ -175,6 +175,7 @@ function blockedCard(s) {
 function renderSummary() {
   var s = DATA.summary;
   var box = $('view-summary');
+  box.replaceChildren();
   box.appendChild(blockedCard(s));
   if (s.bar.length > 0) box.appendChild(barCard(s));
   box.appendChild(countsCard('Events by verdict', s.by_verdict));
@@ -199,11 +200,38 @@ function renderSummary() {
   $('tab-counts').textContent = v.allow + ' allowed · ' + v.approved + ' approved · ' + v.ask + ' asked · ' + v.deny + ' denied';
 }
 
+/** Live mode: the server sends the whole model again whenever the log changed. */
+function follow() {
+  if (!DATA.follow || typeof EventSource !== 'function') return;
+  var live = $('live');
+  live.hidden = false;
+  live.textContent = 'live: waiting for new events';
+  var source = new EventSource('events');
+  source.addEventListener('model', function (message) {
+    var list = $('list');
+    var atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - H;
+    var step = selected >= 0 ? EVENTS[selected].step : null;
+    useModel(JSON.parse(message.data));
+    selected = step !== null && BY_STEP.has(step) ? BY_STEP.get(step) : -1;
+    renderBanner();
+    fillFilters();
+    renderSummary();
+    applyFilters();
+    if (atEnd) { list.scrollTop = list.scrollHeight; renderRows(); }
+    if (selected >= 0) renderDetail(EVENTS[selected]);
+    live.textContent = 'live: ' + plural(EVENTS.length, 'event') + ', updated ' + new Date().toLocaleTimeString();
+  });
+  source.addEventListener('error', function () {
+    live.textContent = 'live: disconnected (the viewer stopped?); reload to retry';
+  });
+}
+
 renderBanner();
 setupFilters();
 setupNavigation();
 renderSummary();
 applyFilters();
 if (location.hash) followHash();
+follow();
 document.body.dataset.ready = 'true';
 `;

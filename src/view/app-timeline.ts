@@ -6,15 +6,22 @@
 // into the page only through textContent, title and numbers; never as markup.
 
 export const TIMELINE_SCRIPT = String.raw`
-var DATA = JSON.parse(document.getElementById('agentk-data').textContent);
-var EVENTS = DATA.events;
-var BY_STEP = new Map();
-EVENTS.forEach(function (event, i) { BY_STEP.set(event.step, i); });
-var PROVENANCE = new Map();
-DATA.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
+var DATA, EVENTS, BY_STEP, PROVENANCE;
 var visible = [];
 var selected = -1;
 var haystacks = null;
+
+/** Take a model (the embedded one, or a newer one from live mode) as the data shown. */
+function useModel(model) {
+  DATA = model;
+  EVENTS = DATA.events;
+  BY_STEP = new Map();
+  EVENTS.forEach(function (event, i) { BY_STEP.set(event.step, i); });
+  PROVENANCE = new Map();
+  DATA.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
+  haystacks = null;
+}
+useModel(JSON.parse(document.getElementById('agentk-data').textContent));
 
 function $(id) { return document.getElementById(id); }
 function el(tag, className, text) {
@@ -44,6 +51,9 @@ function renderBanner() {
     v.status === 'verified' ? 'VERIFIED' : v.status === 'unsealed' ? 'UNSEALED' : 'FAILED';
   $('banner-headline').textContent = v.headline;
   var details = $('banner-details');
+  details.replaceChildren();
+  $('banner-fail-link').hidden = true;
+  $('fail').hidden = true;
   v.details.forEach(function (line) { details.appendChild(el('li', null, line)); });
   $('banner-meta').textContent = 'log ' + DATA.log + ' · run ' + (DATA.run_id || '(none)') +
     (DATA.sealed_at ? ' · sealed ' + DATA.sealed_at : '');
@@ -64,14 +74,17 @@ function renderBanner() {
 }
 
 function fillSelect(select, values) {
+  var chosen = select.value;
+  while (select.options.length > 1) select.remove(1);
   values.forEach(function (value) {
     var option = el('option', null, value);
     option.value = value;
     select.appendChild(option);
   });
+  select.value = values.indexOf(chosen) === -1 ? '' : chosen;
 }
 
-function setupFilters() {
+function fillFilters() {
   var syscalls = new Set(), servers = new Set(), labels = new Set();
   EVENTS.forEach(function (event) {
     syscalls.add(event.syscall);
@@ -81,6 +94,10 @@ function setupFilters() {
   fillSelect($('f-syscall'), Array.from(syscalls).sort());
   fillSelect($('f-server'), Array.from(servers).sort());
   fillSelect($('f-label'), Array.from(labels).sort());
+}
+
+function setupFilters() {
+  fillFilters();
   ['f-verdict', 'f-syscall', 'f-server', 'f-label'].forEach(function (id) {
     $(id).addEventListener('change', function () { applyFilters(); });
   });

@@ -29,13 +29,14 @@ export function embeddedJson(value: unknown): string {
 const sha256Base64 = (text: string) => Buffer.from(sha256Hex(text), 'hex').toString('base64');
 
 /** The page's policy: nothing but its own hashed style and script; no fetch, no frame, no form. */
-export function contentSecurityPolicy(script: string, style: string): string {
+export function contentSecurityPolicy(script: string, style: string, follow = false): string {
   return [
     "default-src 'none'",
     `script-src 'sha256-${sha256Base64(script)}'`,
     `style-src 'sha256-${sha256Base64(style)}'`,
     "img-src 'none'",
-    "connect-src 'none'",
+    // Live mode reads its own server's event stream, nothing else.
+    follow ? "connect-src 'self'" : "connect-src 'none'",
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
@@ -63,6 +64,7 @@ const BODY = `<header id="banner" class="banner">
 <button type="button" id="f-reset">reset</button>
 <span id="f-count" class="count"></span>
 <span id="notice" class="count"></span>
+<span id="live" class="count" hidden></span>
 </div>
 <div id="fail" class="fail-line" hidden tabindex="-1"><strong id="fail-title"></strong><pre id="fail-excerpt" class="mono"></pre></div>
 <div class="split">
@@ -73,10 +75,10 @@ const BODY = `<header id="banner" class="banner">
 <section id="view-summary" class="summary" hidden></section>
 </main>`;
 
-/** The page for a model. */
-export function renderPage(model: ViewModel): ViewPage {
+/** The page for a model; `follow`: served live, it listens to `events` beside it. */
+export function renderPage(model: ViewModel, follow = false): ViewPage {
   const script = `(function () {\n'use strict';\nvar H = ${ROW_HEIGHT};\n${TIMELINE_SCRIPT}\n${PANELS_SCRIPT}\n})();\n`;
-  const csp = contentSecurityPolicy(script, STYLE);
+  const csp = contentSecurityPolicy(script, STYLE, follow);
   const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -89,7 +91,7 @@ export function renderPage(model: ViewModel): ViewPage {
 </head>
 <body>
 ${BODY}
-<script type="application/json" id="agentk-data">${embeddedJson(model)}</script>
+<script type="application/json" id="agentk-data">${embeddedJson(follow ? { ...model, follow: true } : model)}</script>
 <script>${script}</script>
 </body>
 </html>

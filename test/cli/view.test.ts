@@ -82,6 +82,7 @@ describe('agentk view', () => {
         /^agentk view: give --out or --port, not both\n$/,
       ],
       [['view', trace, '--force'], /^agentk view: --force goes with --out\n$/],
+      [['view', trace, '--out', 'x.html', '--follow'], /^agentk view: --follow serves a live page/],
       [
         ['view', trace, '--out', join(scratchDir(), 'no', 'dir', 'x.html')],
         /^agentk view: no such directory: /,

@@ -3,6 +3,7 @@
 // Chromium is Debian's (`apt-get install chromium`; .ci/run installs it), driven by
 // playwright-core with a fresh profile and nothing that reaches the network.
 
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,4 +134,17 @@ export async function viewerPage(
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
   return { page, console };
+}
+
+/** The address a running `agentk view` printed. */
+export function printedUrl(child: ChildProcess): Promise<string> {
+  let stdout = '';
+  return new Promise<string>((found, fail) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const match = /http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{64}\//.exec(stdout);
+      if (match) found(match[0]);
+    });
+    child.once('exit', () => fail(new Error(`view exited: ${stdout}`)));
+  });
 }

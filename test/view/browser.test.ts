@@ -3,6 +3,8 @@
 // long one; and the page the local server serves. Every wait is for an element or an
 // event, never for time.
 
+import { spawn } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -14,6 +16,7 @@ import { serveView } from '../../src/view/server.js';
 import { ROW_HEIGHT } from '../../src/view/style.js';
 import { runCli } from '../helpers/cli.js';
 import { DEFAULT_POLICY, policyAt } from '../helpers/kernel.js';
+import { BIN } from '../helpers/real.js';
 import {
   demoTrace,
   HAVE_CHROMIUM,
@@ -21,6 +24,7 @@ import {
   longTrace,
   openBrowser,
   PAYLOADS,
+  printedUrl,
   scratchDir,
   tamperedCopy,
   unsealedCopy,
@@ -175,6 +179,9 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
       expect((await fetch(root)).status).toBe(403);
       expect((await fetch(`${root}${'0'.repeat(64)}/`)).status).toBe(403);
       expect(await statusWithHost(server.url, `evil.example:${server.port}`)).toBe(403);
+      expect((await fetch(`${root}events`)).status).toBe(403);
+      // Not live: the page's event stream does not exist.
+      expect((await fetch(`${server.url}events`)).status).toBe(404);
       const ok = await fetch(server.url);
       expect(ok.status).toBe(200);
       expect(ok.headers.get('content-security-policy')).toBe(
@@ -185,6 +192,34 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
       expect(console).toEqual([]);
     } finally {
       await server.close();
+    }
+  });
+
+  it('live mode (--follow, the binary): events appended to the log appear, then its seal', async () => {
+    const lines = readFileSync(demo, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
+    const seal = lines.findIndex((line) => line.includes('"type":"seal"'));
+    const path = join(scratchDir(), 'live.jsonl');
+    writeFileSync(path, `${lines.slice(0, 4).join('\n')}\n`);
+    const child = spawn(process.execPath, [BIN, 'view', path, '--follow'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await printedUrl(child);
+      const { page, console } = await viewerPage(browser, url);
+      expect(await page.textContent('#banner-status')).toBe('UNSEALED');
+      await page.waitForSelector('#live:not([hidden])');
+      appendFileSync(path, `${lines.slice(4, seal).join('\n')}\n`);
+      await page.waitForSelector('.row[data-step="11"]');
+      expect(await page.textContent('#banner-status')).toBe('UNSEALED');
+      appendFileSync(path, `${lines.slice(seal).join('\n')}\n`);
+      await page.waitForSelector('#banner.verified');
+      expect(await page.textContent('#banner-status')).toBe('VERIFIED');
+      expect(await drawnSteps(page)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect(console).toEqual([]);
+    } finally {
+      child.kill('SIGINT');
     }
   });
 });

@@ -18,6 +18,7 @@ import { AgentkError } from '../../errors.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { CompiledPolicy } from '../../policy/compile.js';
 import { loadPolicyFile } from '../../policy/load.js';
+import type { LiveSource } from '../../view/live.js';
 import { buildViewModel, type ViewModel, type ViewOptions } from '../../view/model.js';
 import { renderPage, type ViewPage } from '../../view/page.js';
 import { serveView } from '../../view/server.js';
@@ -36,7 +37,7 @@ import { trustPinsOf } from './verify-signatures.js';
 
 export const viewCommand: Command = {
   name: 'view',
-  usage: `agentk view [TRACE|RUN-ID|latest] [--out FILE.html [--force]] [--port N] [--open]
+  usage: `agentk view [TRACE|RUN-ID|latest] [--out FILE.html [--force]] [--port N] [--follow] [--open]
             [--workspace DIR] [--policy FILE] [--trusted-public-key HEX]... [--trusted-key-manifest FILE]
 
 Shows a flight log in a browser: first whether it verifies (hash chain, seal, checkpoints,
@@ -51,6 +52,7 @@ With no trace: lists the runs of the workspace (agentk runs list) and exits.
                     refuses to replace an existing file unless --force
   --port N          serve on 127.0.0.1:N (default: a free port); the printed address
                     holds a random token, and requests without it get 403. Ctrl-C stops
+  --follow          live: the served page updates as the log grows (a proxy writing it)
   --open            open the page in the default browser
   --policy FILE     the policy the run used, for the rule conditions a refusal met
                     (default: the default policy)
@@ -63,6 +65,7 @@ state (exit 0); agentk verify gives the exit code.`,
     out: { type: 'string', short: 'o' },
     force: { type: 'boolean' },
     port: { type: 'string' },
+    follow: { type: 'boolean' },
     open: { type: 'boolean' },
     workspace: { type: 'string' },
     policy: { type: 'string' },
@@ -76,6 +79,9 @@ state (exit 0); agentk verify gives the exit code.`,
     const port = portOf(args);
     if (out !== undefined && port !== undefined) throw usageError('give --out or --port, not both');
     if (out === undefined && flag(args, 'force')) throw usageError('--force goes with --out');
+    if (out !== undefined && flag(args, 'follow')) {
+      throw usageError('--follow serves a live page: give it without --out');
+    }
     if (ref === undefined) return listRuns(args, io, cli);
     const path = traceOf(ref, args, io);
     const options = viewOptions(args, io);
@@ -87,7 +93,8 @@ state (exit 0); agentk verify gives the exit code.`,
       if (flag(args, 'open')) openInBrowser(target, io);
       return EXIT.ok;
     }
-    return serve(path, options, model, port ?? 0, flag(args, 'open'), io);
+    const how = { port: port ?? 0, open: flag(args, 'open'), follow: flag(args, 'follow') };
+    return serve(path, options, model, how, io);
   },
 };
 
@@ -159,13 +166,34 @@ export function writePage(target: string, html: string, force: boolean): void {
 }
 
 /** A page per request, rebuilt only when the log file changed (size or time). */
-function cachedPage(path: string, options: ViewOptions, first: ViewModel): () => ViewPage {
+function cachedPage(
+  path: string,
+  options: ViewOptions,
+  first: ViewModel,
+  follow: boolean,
+): () => ViewPage {
   const key = (stats: Stats) => `${stats.size}:${stats.mtimeMs}`;
-  let built = { key: key(statSync(path)), page: renderPage(first) };
+  let built = { key: key(statSync(path)), page: renderPage(first, follow) };
   return () => {
     const now = key(statSync(path));
-    if (now !== built.key) built = { key: now, page: renderPage(buildViewModel(path, options)) };
+    if (now !== built.key) {
+      built = { key: now, page: renderPage(buildViewModel(path, options), follow) };
+    }
     return built.page;
+  };
+}
+
+/** What live mode sends: the model again, and whether the log's last line is cut. */
+function liveSource(path: string, options: ViewOptions): LiveSource {
+  return {
+    path,
+    model: () => {
+      const model = buildViewModel(path, options);
+      return {
+        json: JSON.stringify(model),
+        torn: model.verification.failure?.code === 'torn-tail',
+      };
+    },
   };
 }
 
@@ -173,13 +201,14 @@ async function serve(
   path: string,
   options: ViewOptions,
   model: ViewModel,
-  port: number,
-  open: boolean,
+  how: { readonly port: number; readonly open: boolean; readonly follow: boolean },
   io: CliIo,
 ): Promise<ExitCode> {
+  const { port, open, follow } = how;
   let server: Awaited<ReturnType<typeof serveView>>;
   try {
-    server = await serveView(cachedPage(path, options, model), port);
+    const page = cachedPage(path, options, model, follow);
+    server = await serveView(page, port, follow ? liveSource(path, options) : undefined);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw usageError(`cannot listen on 127.0.0.1:${port} (${code})`);
@@ -189,7 +218,9 @@ async function serve(
       `Viewing ${printable(path)}`,
       `  ${printable(statusLine(model))}`,
       `  ${server.url}`,
-      '  (127.0.0.1 only; the token in the address is its key. Reload to see new events. Ctrl-C stops.)',
+      follow
+        ? '  (127.0.0.1 only; the token in the address is its key. Live: new events show as they come. Ctrl-C stops.)'
+        : '  (127.0.0.1 only; the token in the address is its key. Reload to see new events. Ctrl-C stops.)',
       '',
     ].join('\n'),
   );
