@@ -49,6 +49,12 @@ export const COMMANDS: readonly {
     load: async () => (await import('./commands/why.js')).whyCommand,
   },
   {
+    name: 'view',
+    summary:
+      'open a flight log in a browser: verification first, the timeline, provenance, a summary',
+    load: async () => (await import('./commands/view.js')).viewCommand,
+  },
+  {
     name: 'replay',
     summary: 'replay a verified log without side effects (stub outputs by hash, blocked rules)',
     load: async () => (await import('./commands/replay.js')).replayCommand,

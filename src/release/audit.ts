@@ -272,6 +272,11 @@ function smokes(example: (file: string) => string, cwd: string, publicKey: strin
       ok: (ran) => ran.code === 0 && ran.stdout.includes('Checked:'),
       what: "why explains the demo's refused send and checks the rule that would allow it",
     },
+    {
+      name: 'view',
+      argv: ['view', log, '--out', join(cwd, 'trace.html')],
+      what: 'view writes a self-contained page of the demo trace',
+    },
     { name: 'runs', argv: ['runs', 'list'], what: "runs lists the workspace's proxy traces" },
     {
       name: 'replay',

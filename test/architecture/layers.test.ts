@@ -19,7 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['crypto', 'config', 'sandbox'],
   ['recorder', 'policy', 'provenance', 'secrets'],
   ['evidence', 'review', 'telemetry'],
-  ['kernel'],
+  ['kernel', 'view'],
   ['mcp', 'demo'],
   ['eval', 'integrations'],
   ['release'],

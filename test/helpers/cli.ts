@@ -5,6 +5,7 @@ import { main } from '../../src/cli/main.js';
 export async function runCli(
   argv: string[],
   env: Record<string, string> = {},
+  cwd: string = process.cwd(),
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -17,7 +18,7 @@ export async function runCli(
     },
     // The tests' state directory (vitest.config.ts), unless a test names its own.
     env: { ...(process.env.AGENTK_HOME ? { AGENTK_HOME: process.env.AGENTK_HOME } : {}), ...env },
-    cwd: process.cwd(),
+    cwd,
   });
   return { code, stdout, stderr };
 }

@@ -19,8 +19,16 @@ export function parseLog(text: string): Json[] {
     .map((line) => JSON.parse(line));
 }
 
-/** Re-chain edited events (and re-sign the seal) into a log text that passes `verify`. */
-export function rechain(events: Json[], signer: Signer = developmentSigner()): string {
+/**
+ * Re-chain edited events (and re-sign the seal) into a log text that passes `verify`.
+ * `rebind`: also move each format 2 receipt (which has no signature of its own) to its
+ * event's new step and previous hash, so the log passes `verify-signatures` too.
+ */
+export function rechain(
+  events: Json[],
+  signer: Signer = developmentSigner(),
+  rebind = false,
+): string {
   let previous = GENESIS_HASH;
   let count = 0;
   const lines: string[] = [];
@@ -40,6 +48,13 @@ export function rechain(events: Json[], signer: Signer = developmentSigner()): s
     }
     const fields = { ...event, step: count + 1, previous_hash: previous };
     delete fields.event_hash;
+    const receipt = fields.decision?.receipt;
+    if (rebind && fields.v === 2 && receipt) {
+      fields.decision = {
+        ...fields.decision,
+        receipt: { ...receipt, step: count + 1, previous_hash: previous },
+      };
+    }
     if (fields.type === 'seal') {
       const { signature: _signature, ...seal } = fields.seal;
       fields.seal = signRecord(signer, SEAL_DOMAIN, {

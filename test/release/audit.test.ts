@@ -27,6 +27,7 @@ const SMOKE = [
   'secret-store',
   'inspect',
   'why',
+  'view',
   'runs',
   'replay',
   'fork-replay',

@@ -2,7 +2,7 @@
 
 import { loadTrustManifest, parseTrustedPublicKey, TrustPins } from '../../evidence/trust.js';
 import { type SignatureReport, verifySignaturesFile } from '../../evidence/verify-signatures.js';
-import { type Command, flag, json, stringOption } from '../command.js';
+import { type Command, flag, json, type ParsedArgs, stringOption } from '../command.js';
 import { EXIT } from '../io.js';
 
 export const verifySignaturesCommand: Command = {
@@ -27,18 +27,7 @@ all present signatures verify but the log is unsealed.`,
   positionals: [1, 1],
   run(args, io) {
     const path = args.positionals[0] as string;
-    const keys = (args.values['trusted-public-key'] as string[] | undefined) ?? [];
-    const manifestPath = stringOption(args, 'trusted-key-manifest');
-    let pins: TrustPins | undefined;
-    if (keys.length > 0 || manifestPath !== undefined) {
-      pins = new TrustPins();
-      keys.forEach((key, i) => {
-        pins?.add(parseTrustedPublicKey(key, i));
-      });
-      if (manifestPath !== undefined) {
-        for (const key of loadTrustManifest(manifestPath).keys) pins.add(key.publicKey, key.label);
-      }
-    }
+    const pins = trustPinsOf(args);
     const { chain, report } = verifySignaturesFile(path, pins);
     const status = chain.ok ? 'verified' : chain.code === 'unsealed' ? 'unsealed' : 'failed';
     const development = report.signers.some((signer) => signer.keySources.includes('development'));
@@ -98,6 +87,21 @@ all present signatures verify but the log is unsealed.`,
     return chain.code === 'unsealed' ? EXIT.unsealed : EXIT.failed;
   },
 };
+
+/** The keys --trusted-public-key and --trusted-key-manifest pin, or undefined for none. */
+export function trustPinsOf(args: ParsedArgs): TrustPins | undefined {
+  const keys = (args.values['trusted-public-key'] as string[] | undefined) ?? [];
+  const manifestPath = stringOption(args, 'trusted-key-manifest');
+  if (keys.length === 0 && manifestPath === undefined) return undefined;
+  const pins = new TrustPins();
+  keys.forEach((key, i) => {
+    pins.add(parseTrustedPublicKey(key, i));
+  });
+  if (manifestPath !== undefined) {
+    for (const key of loadTrustManifest(manifestPath).keys) pins.add(key.publicKey, key.label);
+  }
+  return pins;
+}
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 

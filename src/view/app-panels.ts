@@ -1,0 +1,237 @@
+// The viewer's browser script, part 2: the selected event's details (evidence, hashes with
+// copy buttons, where its tainted arguments came from), the summary, and the start. Same
+// rules as part 1: text only through textContent, links only to #step-N with a number.
+
+export const PANELS_SCRIPT = `
+function copyButton(value) {
+  var button = el('button', 'copy', 'copy');
+  button.type = 'button';
+  button.title = 'copy ' + value;
+  button.addEventListener('click', function (event) {
+    event.stopPropagation();
+    var done = function () { button.textContent = 'copied'; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(value).then(done, function () { button.textContent = 'select it'; });
+    } else button.textContent = 'select it';
+  });
+  return button;
+}
+
+function hashView(hash) {
+  var span = el('span');
+  var code = el('code', null, String(hash).slice(0, 12) + (String(hash).length > 12 ? '…' : ''));
+  code.title = hash;
+  span.appendChild(code);
+  span.appendChild(copyButton(String(hash)));
+  return span;
+}
+
+function listOf(items, render) {
+  var ul = el('ul');
+  items.forEach(function (item) {
+    var li = el('li');
+    render(li, item);
+    ul.appendChild(li);
+  });
+  return ul;
+}
+
+function addRow(dl, name, value) {
+  if (value === null || value === undefined || value === '') return;
+  dl.appendChild(el('dt', null, name));
+  var dd = el('dd');
+  if (typeof value === 'object' && value.nodeType) dd.appendChild(value);
+  else dd.textContent = String(value);
+  dl.appendChild(dd);
+}
+
+function originsView(p) {
+  var box = el('div');
+  if (p.origins.length > 0) {
+    box.appendChild(listOf(p.origins, function (li, o) {
+      li.appendChild(el('code', null, o.argument));
+      li.appendChild(document.createTextNode(' (' + o.labels.join(', ') + ') came from '));
+      if (o.step !== null) {
+        li.appendChild(stepLink(o.step));
+        li.appendChild(document.createTextNode(' ' + o.source + ', page '));
+      } else li.appendChild(document.createTextNode('a page no earlier step brought in, '));
+      li.appendChild(hashView(o.page_sha256));
+    }));
+  } else box.appendChild(el('div', null, 'no tainted argument recorded'));
+  if (p.session_origins.length > 0) {
+    box.appendChild(listOf(p.session_origins, function (li, o) {
+      li.appendChild(document.createTextNode('the session is ' + o.label + ' since '));
+      li.appendChild(stepLink(o.step));
+      li.appendChild(document.createTextNode(' (' + o.source + ')'));
+    }));
+  }
+  return box;
+}
+
+function renderDetail(e) {
+  var box = $('detail');
+  box.replaceChildren();
+  var title = el('h2');
+  title.appendChild(el('span', 'badge ' + e.verdict, e.verdict));
+  title.appendChild(document.createTextNode(' step ' + e.step + ' · ' + e.syscall));
+  box.appendChild(title);
+  var dl = el('dl');
+  addRow(dl, 'target', el('code', null, e.target));
+  addRow(dl, 'decision', e.verdict === e.effect ? e.verdict : e.verdict + ' (the rule said ' + e.effect + ')');
+  addRow(dl, 'rule', e.rule);
+  addRow(dl, 'reason', e.reason);
+  addRow(dl, 'missing capability', e.missing_capability);
+  addRow(dl, 'labels', e.labels.join(', ') || '-');
+  addRow(dl, 'time', e.ts + (e.dt !== null ? ' (' + deltaText(e.dt) + ')' : ''));
+  addRow(dl, 'agent', e.agent);
+  addRow(dl, 'server', e.server);
+  addRow(dl, 'session', e.session);
+  addRow(dl, 'shadow policy', e.shadow);
+  addRow(dl, 'file line', e.line);
+  if (e.evidence.length > 0) {
+    addRow(dl, 'evidence', listOf(e.evidence, function (li, item) {
+      li.appendChild(document.createTextNode(item.ref + ' '));
+      if (item.sha256) li.appendChild(hashView(item.sha256));
+    }));
+  }
+  var p = PROVENANCE.get(e.step);
+  if (p) {
+    addRow(dl, 'came from', originsView(p));
+    if (p.matched.length > 0) addRow(dl, 'rule conditions met', p.matched.join('; '));
+    addRow(dl, 'hard deny', p.hard);
+    if (p.approve) {
+      var approve = el('span');
+      approve.appendChild(el('code', null, p.approve));
+      approve.appendChild(copyButton(p.approve));
+      addRow(dl, 'allow once', approve);
+    }
+  } else if (e.provenance.length > 0) {
+    addRow(dl, 'provenance', listOf(e.provenance, function (li, text) { li.textContent = text; }));
+  }
+  if (e.lineage.length > 0) {
+    addRow(dl, 'lineage', listOf(e.lineage, function (li, text) { li.textContent = text; }));
+  }
+  addRow(dl, 'request hash', hashView(e.request_hash));
+  addRow(dl, 'event hash', hashView(e.event_hash));
+  box.appendChild(dl);
+}
+
+function countsCard(title, counts, wide) {
+  var card = el('section', 'card' + (wide ? ' wide' : ''));
+  card.appendChild(el('h3', null, title));
+  var keys = Object.keys(counts);
+  if (keys.length === 0) { card.appendChild(el('div', 'empty', 'none')); return card; }
+  var table = el('table');
+  keys.forEach(function (key) {
+    var tr = el('tr');
+    tr.appendChild(el('td', null, key));
+    tr.appendChild(el('td', 'n', counts[key]));
+    table.appendChild(tr);
+  });
+  card.appendChild(table);
+  return card;
+}
+
+function barCard(s) {
+  var card = el('section', 'card wide');
+  card.appendChild(el('h3', null, 'The session over time (allowed, approved, asked, denied)'));
+  var bar = el('div', 'bar');
+  var most = 1;
+  s.bar.forEach(function (b) { most = Math.max(most, b.allow + b.approved + b.ask + b.deny); });
+  s.bar.forEach(function (b) {
+    var col = el('div', 'col');
+    ['allow', 'approved', 'ask', 'deny'].forEach(function (kind) {
+      if (b[kind] === 0) return;
+      var seg = el('div', 'seg ' + kind);
+      seg.style.height = (100 * b[kind] / most) + '%';
+      seg.title = b[kind] + ' ' + kind;
+      col.appendChild(seg);
+    });
+    bar.appendChild(col);
+  });
+  card.appendChild(bar);
+  return card;
+}
+
+function blockedCard(s) {
+  var card = el('section', 'card wide');
+  card.id = 'blocked';
+  card.appendChild(el('h3', null, 'Blocked and asked actions (' + s.blocked_total + ')'));
+  if (s.blocked.length === 0) { card.appendChild(el('div', 'empty', 'nothing was refused or asked')); return card; }
+  card.appendChild(listOf(s.blocked, function (li, b) {
+    li.appendChild(stepLink(b.step));
+    li.appendChild(document.createTextNode(' '));
+    li.appendChild(el('span', 'badge ' + b.verdict, b.verdict));
+    li.appendChild(document.createTextNode(' ' + b.syscall + ' '));
+    li.appendChild(el('code', null, b.target));
+    li.appendChild(document.createTextNode(' by ' + b.rule + ': ' + b.reason));
+  }));
+  if (s.blocked_total > s.blocked.length) {
+    card.appendChild(el('div', 'empty', (s.blocked_total - s.blocked.length) + ' more: filter the timeline by verdict'));
+  }
+  return card;
+}
+
+function renderSummary() {
+  var s = DATA.summary;
+  var box = $('view-summary');
+  box.replaceChildren();
+  box.appendChild(blockedCard(s));
+  if (s.bar.length > 0) box.appendChild(barCard(s));
+  box.appendChild(countsCard('Events by verdict', s.by_verdict));
+  box.appendChild(countsCard('Blocked or asked, by rule', s.blocked_by_rule));
+  box.appendChild(countsCard('Events by rule', s.by_rule));
+  box.appendChild(countsCard('Events by syscall', s.by_syscall));
+  box.appendChild(countsCard('MCP servers', s.servers));
+  box.appendChild(countsCard('Tools called', s.tools));
+  box.appendChild(countsCard('Labels', s.labels));
+  box.appendChild(countsCard('Agents', s.agents));
+  box.appendChild(countsCard('Evidence by reference type', s.evidence_by_type));
+  if (s.compromised.length > 0) {
+    var card = el('section', 'card wide');
+    card.appendChild(el('h3', null, 'Sessions compromised'));
+    card.appendChild(listOf(s.compromised, function (li, c) {
+      li.appendChild(stepLink(c.step));
+      li.appendChild(document.createTextNode(' ' + c.agent + ': ' + c.by));
+    }));
+    box.appendChild(card);
+  }
+  var v = s.by_verdict;
+  $('tab-counts').textContent = v.allow + ' allowed · ' + v.approved + ' approved · ' + v.ask + ' asked · ' + v.deny + ' denied';
+}
+
+/** Live mode: the server sends the whole model again whenever the log changed. */
+function follow() {
+  if (!DATA.follow || typeof EventSource !== 'function') return;
+  var live = $('live');
+  live.hidden = false;
+  live.textContent = 'live: waiting for new events';
+  var source = new EventSource('events');
+  source.addEventListener('model', function (message) {
+    var list = $('list');
+    var atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - H;
+    var step = selected >= 0 ? EVENTS[selected].step : null;
+    useModel(JSON.parse(message.data));
+    selected = step !== null && BY_STEP.has(step) ? BY_STEP.get(step) : -1;
+    renderBanner();
+    fillFilters();
+    renderSummary();
+    applyFilters();
+    if (atEnd) { list.scrollTop = list.scrollHeight; renderRows(); }
+    if (selected >= 0) renderDetail(EVENTS[selected]);
+    live.textContent = 'live: ' + plural(EVENTS.length, 'event') + ', updated ' + new Date().toLocaleTimeString();
+  });
+  source.addEventListener('error', function () {
+    live.textContent = 'live: disconnected (the viewer stopped?); reload to retry';
+  });
+}
+
+renderBanner();
+setupFilters();
+setupNavigation();
+renderSummary();
+applyFilters();
+if (location.hash) followHash();
+follow();
+document.body.dataset.ready = 'true';
+`;

@@ -1,0 +1,266 @@
+// The viewer's browser script, part 1: reading the embedded data, the banner, the
+// filters, the virtualised timeline (only the rows in view exist), keyboard navigation
+// and deep links (#step-N). Plain ES2020 in a string, inlined into the page and allowed by
+// its hash in the Content-Security-Policy.
+// Input distrusted: every string of the data (a log is attacker-influenced). Text goes
+// into the page only through textContent, title and numbers; never as markup.
+
+export const TIMELINE_SCRIPT = String.raw`
+var DATA, EVENTS, BY_STEP, PROVENANCE;
+var visible = [];
+var selected = -1;
+var haystacks = null;
+
+/** Take a model (the embedded one, or a newer one from live mode) as the data shown. */
+function useModel(model) {
+  DATA = model;
+  EVENTS = DATA.events;
+  BY_STEP = new Map();
+  EVENTS.forEach(function (event, i) { BY_STEP.set(event.step, i); });
+  PROVENANCE = new Map();
+  DATA.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
+  haystacks = null;
+}
+useModel(JSON.parse(document.getElementById('agentk-data').textContent));
+
+function $(id) { return document.getElementById(id); }
+function el(tag, className, text) {
+  var node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+function stepLink(step, text) {
+  var link = el('a', null, text === undefined ? 'step ' + Number(step) : text);
+  link.href = '#step-' + Number(step);
+  return link;
+}
+function plural(count, noun) { return count + ' ' + noun + (count === 1 ? '' : 's'); }
+function deltaText(ms) {
+  if (ms === null || ms === undefined) return '';
+  if (ms < 1000) return '+' + ms + 'ms';
+  if (ms < 60000) return '+' + (ms / 1000).toFixed(1) + 's';
+  return '+' + (ms / 60000).toFixed(1) + 'm';
+}
+
+function renderBanner() {
+  var v = DATA.verification;
+  var banner = $('banner');
+  banner.className = 'banner ' + v.status;
+  $('banner-status').textContent =
+    v.status === 'verified' ? 'VERIFIED' : v.status === 'unsealed' ? 'UNSEALED' : 'FAILED';
+  $('banner-headline').textContent = v.headline;
+  var details = $('banner-details');
+  details.replaceChildren();
+  $('banner-fail-link').hidden = true;
+  $('fail').hidden = true;
+  v.details.forEach(function (line) { details.appendChild(el('li', null, line)); });
+  $('banner-meta').textContent = 'log ' + DATA.log + ' · run ' + (DATA.run_id || '(none)') +
+    (DATA.sealed_at ? ' · sealed ' + DATA.sealed_at : '');
+  if (v.failure) {
+    var link = $('banner-fail-link');
+    link.hidden = false;
+    link.textContent = 'show line ' + v.failure.line;
+    link.href = '#fail';
+    var box = $('fail');
+    box.hidden = false;
+    $('fail-title').textContent = 'Line ' + v.failure.line + ' fails verification: ' +
+      v.failure.detail + ' [' + v.failure.code + ']. ' + plural(v.events, 'event') +
+      ' before it verify and are listed below; ' + plural(v.failure.later_lines, 'later line') +
+      ' not shown.';
+    $('fail-excerpt').textContent = v.failure.excerpt === null ? '(no such line)' : v.failure.excerpt;
+  }
+  document.title = 'AgentK viewer · ' + (DATA.run_id || DATA.log);
+}
+
+function fillSelect(select, values) {
+  var chosen = select.value;
+  while (select.options.length > 1) select.remove(1);
+  values.forEach(function (value) {
+    var option = el('option', null, value);
+    option.value = value;
+    select.appendChild(option);
+  });
+  select.value = values.indexOf(chosen) === -1 ? '' : chosen;
+}
+
+function fillFilters() {
+  var syscalls = new Set(), servers = new Set(), labels = new Set();
+  EVENTS.forEach(function (event) {
+    syscalls.add(event.syscall);
+    if (event.server !== null) servers.add(event.server);
+    event.labels.forEach(function (label) { labels.add(label); });
+  });
+  fillSelect($('f-syscall'), Array.from(syscalls).sort());
+  fillSelect($('f-server'), Array.from(servers).sort());
+  fillSelect($('f-label'), Array.from(labels).sort());
+}
+
+function setupFilters() {
+  fillFilters();
+  ['f-verdict', 'f-syscall', 'f-server', 'f-label'].forEach(function (id) {
+    $(id).addEventListener('change', function () { applyFilters(); });
+  });
+  $('f-search').addEventListener('input', function () { applyFilters(); });
+  $('f-reset').addEventListener('click', function () { resetFilters(); });
+}
+
+function haystack(i) {
+  if (haystacks === null) haystacks = new Array(EVENTS.length);
+  var text = haystacks[i];
+  if (text === undefined) {
+    var e = EVENTS[i];
+    text = (e.target + '\n' + e.reason + '\n' + e.rule + '\n' + e.syscall).toLowerCase();
+    haystacks[i] = text;
+  }
+  return text;
+}
+
+function applyFilters() {
+  var verdict = $('f-verdict').value, syscall = $('f-syscall').value;
+  var server = $('f-server').value, label = $('f-label').value;
+  var query = $('f-search').value.trim().toLowerCase();
+  visible = [];
+  for (var i = 0; i < EVENTS.length; i++) {
+    var e = EVENTS[i];
+    if (verdict && e.verdict !== verdict) continue;
+    if (syscall && e.syscall !== syscall) continue;
+    if (server && e.server !== server) continue;
+    if (label && e.labels.indexOf(label) === -1) continue;
+    if (query && haystack(i).indexOf(query) === -1) continue;
+    visible.push(i);
+  }
+  $('f-count').textContent = visible.length === EVENTS.length
+    ? plural(EVENTS.length, 'event')
+    : visible.length + ' of ' + plural(EVENTS.length, 'event');
+  $('spacer').style.height = visible.length * H + 'px';
+  $('list-empty').hidden = visible.length > 0;
+  renderRows();
+}
+
+function resetFilters() {
+  ['f-verdict', 'f-syscall', 'f-server', 'f-label', 'f-search'].forEach(function (id) {
+    $(id).value = '';
+  });
+  applyFilters();
+}
+
+function rowFor(index, position) {
+  var e = EVENTS[index];
+  var row = el('div', 'row' + (index === selected ? ' selected' : ''));
+  row.style.top = position * H + 'px';
+  row.dataset.step = String(e.step);
+  row.dataset.index = String(index);
+  row.appendChild(el('span', 'c-step mono', e.step));
+  row.appendChild(el('span', 'c-dt mono', deltaText(e.dt)));
+  var verdict = el('span', 'c-verdict');
+  verdict.appendChild(el('span', 'badge ' + e.verdict, e.verdict));
+  row.appendChild(verdict);
+  row.appendChild(el('span', 'c-syscall mono', e.syscall));
+  var target = el('span', 'c-target mono', e.target);
+  target.title = e.target;
+  row.appendChild(target);
+  var rule = el('span', 'c-rule', e.rule);
+  rule.title = e.rule + ': ' + e.reason;
+  row.appendChild(rule);
+  row.appendChild(el('span', 'c-labels', e.labels.join(', ')));
+  return row;
+}
+
+function renderRows() {
+  var list = $('list');
+  var top = list.scrollTop, height = list.clientHeight || 800;
+  var first = Math.max(0, Math.floor(top / H) - 10);
+  var last = Math.min(visible.length, Math.ceil((top + height) / H) + 10);
+  var rows = [];
+  for (var p = first; p < last; p++) rows.push(rowFor(visible[p], p));
+  $('rows').replaceChildren.apply($('rows'), rows);
+}
+
+function select(index, how) {
+  selected = index;
+  var e = EVENTS[index];
+  renderDetail(e);
+  if (how.hash) history.replaceState(null, '', '#step-' + e.step);
+  var position = visible.indexOf(index);
+  var list = $('list');
+  if (position !== -1) {
+    var y = position * H;
+    if (how.center) list.scrollTop = Math.max(0, y - list.clientHeight / 2);
+    else if (y < list.scrollTop) list.scrollTop = y;
+    else if (y + H > list.scrollTop + list.clientHeight) list.scrollTop = y + H - list.clientHeight;
+  }
+  renderRows();
+}
+
+function move(by) {
+  if (visible.length === 0) return;
+  var position = visible.indexOf(selected);
+  var next = position === -1 ? (by > 0 ? 0 : visible.length - 1)
+    : Math.max(0, Math.min(visible.length - 1, position + by));
+  select(visible[next], { hash: true });
+}
+
+function onKey(event) {
+  var target = event.target;
+  var tag = target && target.tagName;
+  if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') {
+    if (event.key === 'Escape') target.blur();
+    return;
+  }
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.key === '/') { event.preventDefault(); showTab('timeline'); $('f-search').focus(); return; }
+  var by = event.key === 'j' || event.key === 'ArrowDown' ? 1
+    : event.key === 'k' || event.key === 'ArrowUp' ? -1
+    : event.key === 'PageDown' ? 20 : event.key === 'PageUp' ? -20 : 0;
+  if (by === 0) return;
+  event.preventDefault();
+  showTab('timeline');
+  move(by);
+}
+
+function followHash() {
+  var hash = location.hash;
+  var match = /^#step-(\d+)$/.exec(hash);
+  if (match) {
+    var index = BY_STEP.get(Number(match[1]));
+    showTab('timeline');
+    if (index === undefined) { $('notice').textContent = 'No verified event has step ' + match[1] + '.'; return; }
+    $('notice').textContent = '';
+    if (visible.indexOf(index) === -1) resetFilters();
+    select(index, { center: true });
+  } else if (hash === '#fail' && DATA.verification.failure) {
+    showTab('timeline');
+    $('fail').scrollIntoView();
+  } else if (hash === '#summary') showTab('summary');
+}
+
+function showTab(name) {
+  ['timeline', 'summary'].forEach(function (tab) {
+    $('tab-' + tab).setAttribute('aria-selected', String(tab === name));
+    $('view-' + tab).hidden = tab !== name;
+  });
+  if (name === 'timeline') renderRows();
+}
+
+function setupNavigation() {
+  $('list').addEventListener('scroll', function () { renderRows(); });
+  $('rows').addEventListener('click', function (event) {
+    var row = event.target.closest('.row');
+    if (row) select(Number(row.dataset.index), { hash: true });
+  });
+  document.addEventListener('keydown', onKey);
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('a[href^="#"]');
+    if (!link) return;
+    event.preventDefault();
+    history.pushState(null, '', link.getAttribute('href'));
+    followHash();
+  });
+  window.addEventListener('popstate', followHash);
+  window.addEventListener('hashchange', followHash);
+  window.addEventListener('resize', function () { renderRows(); });
+  $('tab-timeline').addEventListener('click', function () { showTab('timeline'); });
+  $('tab-summary').addEventListener('click', function () { showTab('summary'); });
+}
+`;

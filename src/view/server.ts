@@ -1,0 +1,100 @@
+// The viewer's local server: 127.0.0.1 only, one random token in the path, GET only. A
+// request without the token (another local user, a web page guessing ports) gets 403; a
+// request naming another host (DNS rebinding) gets 403 too. The page is rebuilt when the
+// log changed since the last request, so a reload shows a log that grew; in live mode
+// (--follow) the page also listens to `events` beside it (server-sent events), where the
+// model is sent again each time the log changed (live.ts).
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { digestEquals, randomHex } from '../crypto/index.js';
+import { type LiveSource, LiveStreams } from './live.js';
+import type { ViewPage } from './page.js';
+
+export interface ViewServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const LOOPBACK = '127.0.0.1';
+
+function refuse(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  response.end(`${text}\n`);
+}
+
+/** Whether the Host header names this server on loopback (not a rebound domain name). */
+function hostOk(request: IncomingMessage, port: number): boolean {
+  const host = request.headers.host;
+  return host === `${LOOPBACK}:${port}` || host === `localhost:${port}`;
+}
+
+/** The token and resource of a path `/TOKEN/` (the page) or `/TOKEN/events`, or null. */
+function pathOf(url: string | undefined): { token: string; events: boolean } | null {
+  const path = (url ?? '').split('?')[0] ?? '';
+  const match = /^\/([0-9a-f]{64})(?:\/(events)?)?$/.exec(path);
+  return match ? { token: match[1] as string, events: match[2] !== undefined } : null;
+}
+
+/**
+ * Serve `page()` on 127.0.0.1:`port` (0: a free port) under a fresh random token. `page`
+ * is called per request; it may cache. Errors building it answer 500 without details.
+ */
+export function serveView(page: () => ViewPage, port = 0, live?: LiveSource): Promise<ViewServer> {
+  const token = randomHex(32);
+  const streams = live ? new LiveStreams(live) : null;
+  const server = createServer((request, response) => {
+    const address = server.address();
+    const bound = typeof address === 'object' && address !== null ? address.port : port;
+    if (!hostOk(request, bound)) return refuse(response, 403, 'forbidden: unexpected Host');
+    const given = pathOf(request.url);
+    if (given === null || !digestEquals(given.token, token)) {
+      return refuse(response, 403, 'forbidden: this address needs the token agentk view printed');
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return refuse(response, 405, 'method not allowed');
+    }
+    if (given.events) {
+      if (streams === null) return refuse(response, 404, 'not live: start with --follow');
+      return streams.add(response);
+    }
+    let built: ViewPage;
+    try {
+      built = page();
+    } catch {
+      return refuse(response, 500, 'the log could not be read; see the terminal');
+    }
+    response.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': `${built.csp}; frame-ancestors 'none'`,
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+    });
+    response.end(request.method === 'HEAD' ? undefined : built.html);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, LOOPBACK, () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address !== null ? address.port : port;
+      resolve({
+        url: `http://${LOOPBACK}:${bound}/${token}/`,
+        port: bound,
+        close: () =>
+          new Promise<void>((done) => {
+            streams?.close();
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
