@@ -98,13 +98,7 @@ function attempt(target: string, work: () => string): AnchorOutcome {
 
 /** Append and fsync: the file is opened for appending only, never rewritten. */
 function appendAnchor(file: string, line: string): string {
-  const fd = openSync(file, 'a', 0o600);
-  try {
-    writeSync(fd, line);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeSynced(file, 'a', 0o600, line);
   return `appended to ${file}`;
 }
 
@@ -124,15 +118,15 @@ function commitAnchor(repo: string, runId: string, line: string): string {
   }
   git(repo, ['rev-parse', '--is-inside-work-tree']);
   mkdirSync(join(repo, 'seals'), { recursive: true });
-  writeFresh(join(repo, path), line);
+  writeSynced(join(repo, path), 'wx', 0o644, line); // a file that must not exist yet
   git(repo, ['add', '--', path]);
   git(repo, ['commit', '--quiet', '--no-verify', '-m', `agentk seal ${runId}`, '--', path]);
   return `committed to ${repo}`;
 }
 
-/** Create a file that must not exist yet. */
-function writeFresh(file: string, text: string): void {
-  const fd = openSync(file, 'wx', 0o644);
+/** Write `text` to a file opened with `flags`, and fsync it before closing. */
+function writeSynced(file: string, flags: 'a' | 'wx', mode: number, text: string): void {
+  const fd = openSync(file, flags, mode);
   try {
     writeSync(fd, text);
     fsyncSync(fd);

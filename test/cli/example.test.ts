@@ -51,3 +51,15 @@ describe('examples/openai-agents.mjs', () => {
     expect(lines[2]).toMatch(/^trace .*trace\.jsonl: 6 events, sealed$/);
   });
 });
+
+describe('examples/mcp-client-in-process.mjs', () => {
+  it('runs the SDK Client through AgentK in process: the exfiltrating post is refused', () => {
+    const script = join(PACKAGE_ROOT, 'examples', 'mcp-client-in-process.mjs');
+    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^fetch_url -> "Setup guide/);
+    expect(lines[2]).toMatch(/^http_post -> REFUSED: "AgentK denied tool\.invoke demo\/http_post/);
+    expect(lines[3]).toMatch(/^trace .*trace\.jsonl: \d+ events, sealed$/);
+  });
+});

@@ -1,6 +1,6 @@
 // The official MCP SDK Client, mediated in process by mediatedTransport: the real
 // poisoned demo server as a child, the same session the proxy binary runs, no binary.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -12,6 +12,7 @@ import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { traceEvents } from '../helpers/proxy.js';
 import { EVERYTHING } from '../helpers/real.js';
+import { everythingOverHttp } from '../helpers/remote.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentk-mcp-client-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,5 +73,23 @@ describe('mediatedTransport: the SDK Client through AgentK, in process', () => {
     expect(resources.resources.length).toBeGreaterThan(0);
     await client.close();
     expect(verifyLogFile(trace).ok).toBe(true);
+  });
+
+  it('carries a remote server over Streamable HTTP (server-everything), headers untraced', async () => {
+    const url = new URL(await everythingOverHttp());
+    const trace = join(dir, 'remote.jsonl');
+    const kernel = createKernel({ trace: { path: trace }, signer: developmentSigner() });
+    const token = 'Bearer in-process-token-7719';
+    const client = new Client({ name: 'in-process', version: '1.0.0' });
+    await client.connect(
+      mediatedTransport(kernel, { serverId: 'remote', url, headers: { Authorization: token } }),
+    );
+    const echoed = await client.callTool({ name: 'echo', arguments: { message: 'over http' } });
+    expect(JSON.stringify(echoed.content)).toContain('over http');
+    await client.close();
+    expect(verifyLogFile(trace).ok).toBe(true);
+    const text = readFileSync(trace, 'utf8');
+    expect(text).toContain('remote/echo');
+    expect(text).not.toContain('in-process-token-7719');
   });
 });
