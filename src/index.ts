@@ -21,8 +21,14 @@ export type {
   AnchorOutcome,
   AnchorRecord,
   AnchorTargets,
+  HttpAnchor,
 } from './evidence/anchors.js';
-export { anchorSeal, checkAnchors } from './evidence/anchors.js';
+export {
+  anchorSeal,
+  anchorSealOverHttp,
+  checkAnchors,
+  checkAnchorsOverHttp,
+} from './evidence/anchors.js';
 export type { Environment } from './evidence/keys.js';
 export { developmentSigner, loadSigner, signerFromFile } from './evidence/keys.js';
 // In-process tools: agent frameworks' tools through the kernel.

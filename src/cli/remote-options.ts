@@ -5,6 +5,7 @@
 // session starts. A header's value is a credential: no message here shows one, nor the
 // variable's value, only the header's name and the variable's.
 
+import { expandVariables, isLoopbackHost } from '../config/variables.js';
 import { type ParsedArgs, stringOption, usageError } from './command.js';
 
 /** The remote server, as the arguments give it (header values still templates). */
@@ -39,12 +40,6 @@ const TRANSPORT_HEADERS = new Set([
   'mcp-session-id',
   'transfer-encoding',
 ]);
-
-/** Hosts plain http may reach without --allow-insecure-http: this machine. */
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
 
 /** The remote server the arguments name, or null when they name a command. */
 export function remoteOptions(args: ParsedArgs): RemoteConfig | null {
@@ -81,7 +76,7 @@ function checkedUrl(text: string, insecure: boolean): URL {
   if (url.username !== '' || url.password !== '') {
     throw usageError('--url must not carry credentials: send them with --header');
   }
-  if (url.protocol === 'http:' && !insecure && !isLoopback(url.hostname)) {
+  if (url.protocol === 'http:' && !insecure && !isLoopbackHost(url.hostname)) {
     throw usageError(
       `--url ${url.protocol}//${url.host}: plain http is allowed only to this machine (localhost, 127.0.0.1, [::1]); use https, or add --allow-insecure-http to send in the clear`,
     );
@@ -123,17 +118,7 @@ export function expandHeaders(
   const headers: Record<string, string> = {};
   for (const { name, template, index } of remote.headers) {
     const at = `--header #${index} (${name})`;
-    const value = template.replace(REFERENCE, (_match, variable: string) => {
-      const found = env[variable];
-      if (found === undefined || found === '') {
-        throw usageError(`${at}: \${${variable}} is not set in AgentK's environment`);
-      }
-      return found;
-    });
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: controls are what is refused.
-    if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
-      throw usageError(`${at}: its value would contain a control character; refused`);
-    }
+    const value = expandVariables(template, env, at);
     if (Object.keys(headers).some((other) => other.toLowerCase() === name.toLowerCase())) {
       throw usageError(`${at}: given twice`);
     }

@@ -25,6 +25,13 @@ export interface AnchorTargets {
   readonly git: readonly string[];
 }
 
+/** An anchor service: seals are POSTed to `url`, and read back with `GET url?run_id=`. */
+export interface HttpAnchor {
+  readonly url: string;
+  /** Sent with every request (credentials: never shown, never logged). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /** What anchoring one seal in one place came to. */
 export interface AnchorOutcome {
   readonly target: string;
@@ -58,6 +65,10 @@ const ANCHOR_TYPE = 'seal-anchor';
 /** An anchor file larger than this is not read whole (verify says so). */
 const MAX_ANCHOR_FILE = 256 * 1024 * 1024;
 const GIT_TIMEOUT_MS = 30_000;
+/** How long an anchor service may take to answer. */
+const HTTP_TIMEOUT_MS = 5_000;
+/** The most of an anchor service's answer that is read. */
+const MAX_HTTP_ANSWER = 1024 * 1024;
 
 export function anchorRecordOf(seal: SealEvent): AnchorRecord {
   return {
@@ -179,13 +190,19 @@ function judge(
   expected: AnchorRecord,
   read: () => readonly Record<string, unknown>[],
 ): AnchorCheck {
-  let records: readonly Record<string, unknown>[];
   try {
-    records = read();
+    return judgeRecords(target, expected, read());
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     return { target, status: 'unreadable', detail: why };
   }
+}
+
+function judgeRecords(
+  target: string,
+  expected: AnchorRecord,
+  records: readonly Record<string, unknown>[],
+): AnchorCheck {
   if (records.length === 0) {
     return { target, status: 'missing', detail: `no seal of run ${expected.run_id} anchored` };
   }
@@ -210,8 +227,13 @@ function judge(
 function fileRecords(file: string, runId: string): Record<string, unknown>[] {
   const size = statSync(file).size;
   if (size > MAX_ANCHOR_FILE) throw new Error(`${file} is larger than ${MAX_ANCHOR_FILE} bytes`);
+  return recordsOfRun(readFileSync(file, 'utf8'), runId);
+}
+
+/** The anchor records of run `runId` among JSON lines (other lines are skipped). */
+function recordsOfRun(text: string, runId: string): Record<string, unknown>[] {
   const records: Record<string, unknown>[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     if (line === '' || !line.includes(runId)) continue;
     const record = recordIn(line);
     if (record !== null && record.run_id === runId) records.push(record);
@@ -242,4 +264,108 @@ function recordIn(line: string): Record<string, unknown> | null {
   const { anchor, type } = parsed as { anchor?: unknown; type?: unknown };
   if (type !== ANCHOR_TYPE || typeof anchor !== 'object' || anchor === null) return null;
   return anchor as Record<string, unknown>;
+}
+
+/** An anchor service's URL as shown: no query, no credentials. */
+export function shownUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+}
+
+/** POST the seal's anchor line to each service (2xx: anchored). Never throws. */
+export async function anchorSealOverHttp(
+  seal: SealEvent,
+  anchors: readonly HttpAnchor[],
+): Promise<AnchorOutcome[]> {
+  const body = anchorLine(seal);
+  return Promise.all(
+    anchors.map(async ({ url, headers }) => {
+      const target = shownUrl(url);
+      try {
+        const answer = await fetch(url, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body,
+          redirect: 'error',
+          signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+        });
+        await answer.body?.cancel();
+        if (answer.ok) return { target, ok: true, detail: `posted to ${target}` };
+        return { target, ok: false, detail: `${target} answered HTTP ${answer.status}` };
+      } catch (error) {
+        return { target, ok: false, detail: `cannot reach ${target} (${failureName(error)})` };
+      }
+    }),
+  );
+}
+
+/** What each anchor service holds for the run (`GET url?run_id=`; 404: none). */
+export async function checkAnchorsOverHttp(
+  seal: SealEvent,
+  anchors: readonly HttpAnchor[],
+): Promise<AnchorCheck[]> {
+  const expected = anchorRecordOf(seal);
+  return Promise.all(
+    anchors.map(async ({ url, headers }): Promise<AnchorCheck> => {
+      const target = shownUrl(url);
+      const query = new URL(url);
+      query.searchParams.set('run_id', seal.run_id);
+      try {
+        const answer = await fetch(query, {
+          headers: { ...headers },
+          redirect: 'error',
+          signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+        });
+        if (answer.status === 404) {
+          await answer.body?.cancel();
+          return judgeRecords(target, expected, []);
+        }
+        if (!answer.ok) {
+          await answer.body?.cancel();
+          return {
+            target,
+            status: 'unreadable',
+            detail: `${target} answered HTTP ${answer.status}`,
+          };
+        }
+        const text = await boundedText(answer, MAX_HTTP_ANSWER);
+        if (text === null) {
+          return {
+            target,
+            status: 'unreadable',
+            detail: `${target} answered more than ${MAX_HTTP_ANSWER} bytes`,
+          };
+        }
+        return judgeRecords(target, expected, recordsOfRun(text, seal.run_id));
+      } catch (error) {
+        return {
+          target,
+          status: 'unreadable',
+          detail: `cannot reach ${target} (${failureName(error)})`,
+        };
+      }
+    }),
+  );
+}
+
+/** A body as text, or null past `limit` bytes (reading stops there). */
+async function boundedText(answer: Response, limit: number): Promise<string | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of answer.body ?? []) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      await answer.body?.cancel();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A network failure's kind (its code or class), never a message that could echo headers. */
+function failureName(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  if (cause && typeof cause.code === 'string') return cause.code;
+  return error instanceof Error ? error.name : 'error';
 }

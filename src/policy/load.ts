@@ -204,7 +204,10 @@ export function mergePolicyDocuments(
     const b = table(base.anchors);
     const c = table(child.anchors);
     const anchors: Doc = { ...b, ...c };
-    for (const key of ['files', 'git']) {
+    if (b.headers !== undefined || c.headers !== undefined) {
+      anchors.headers = { ...table(b.headers), ...table(c.headers) };
+    }
+    for (const key of ['files', 'git', 'http']) {
       const joined = appended(b[key], c[key]);
       if (joined !== undefined) anchors[key] = joined;
     }

@@ -1,6 +1,7 @@
 // Where spans go and with which headers, from the command line, the policy's `[telemetry]`
 // and the standard OTEL_EXPORTER_OTLP_* variables, in that order (docs/telemetry.md).
 
+import { expandVariables } from '../config/variables.js';
 import { AgentkError } from '../errors.js';
 import type { PolicyTelemetry } from '../policy/types.js';
 import type { TelemetryConfig } from './otel.js';
@@ -20,16 +21,7 @@ export interface TelemetryChoice {
 
 /** `${VAR}` in a header value, from the environment; a variable that is unset is an error. */
 function expanded(name: string, value: string, env: TelemetryChoice['env']): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
-    const found = env[variable];
-    if (found === undefined) {
-      throw new AgentkError(
-        'USAGE',
-        `[telemetry] header ${name} names \${${variable}}, which is not set in the environment`,
-      );
-    }
-    return found;
-  });
+  return expandVariables(value, env, `[telemetry] header ${name}`);
 }
 
 /** `key=value,key2=value2` (values percent-encoded), as OTEL_EXPORTER_OTLP_HEADERS has it. */

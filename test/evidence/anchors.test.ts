@@ -124,6 +124,8 @@ describe('anchored seals', () => {
     expect(loadPolicyFile(child).anchors).toEqual({
       files: ['/a/seals.jsonl', '/b/seals.jsonl'],
       git: ['~/r'],
+      http: [],
+      headers: {},
     });
   });
 

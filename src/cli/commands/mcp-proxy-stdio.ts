@@ -333,7 +333,7 @@ in the workspace (kernel.protected-path).`,
       if (limit !== null) say(limit);
     }
     io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
-    anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
+    await anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },

@@ -1,12 +1,18 @@
 // `agentk verify <log>`: the hash chain and the seal, streamed.
 
+import { isLoopbackHost } from '../../config/variables.js';
 import { fingerprintOf } from '../../crypto/index.js';
-import { type AnchorCheck, type AnchorTargets, checkAnchors } from '../../evidence/anchors.js';
+import {
+  type AnchorCheck,
+  checkAnchors,
+  checkAnchorsOverHttp,
+  type HttpAnchor,
+} from '../../evidence/anchors.js';
 import { isDevelopmentKey } from '../../evidence/keys.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { verifyLogFile } from '../../recorder/verify.js';
-import { policyAnchorTargets } from '../anchors.js';
+import { type AllAnchors, policyAnchorTargets } from '../anchors.js';
 import {
   type Command,
   flag,
@@ -21,7 +27,7 @@ import { type CliIo, EXIT, type ExitCode } from '../io.js';
 export const verifyCommand: Command = {
   name: 'verify',
   usage: `agentk verify <log> [--json] [--anchor FILE]... [--anchor-git REPO]...
-                    [--anchors [--policy FILE]]
+                    [--anchor-url URL]... [--anchors [--policy FILE]]
 
 Exit 0: every line intact and the log is sealed (and, with anchors, each anchor holds this
 seal). Exit 1: tampered or malformed, with the line and the reason; or an anchor that holds
@@ -30,22 +36,28 @@ after a crash).
 
   --anchor FILE       an anchor file the seal was appended to ([anchors] files)
   --anchor-git REPO   an anchor repository the seal was committed to ([anchors] git)
+  --anchor-url URL    an anchor service the seal was posted to ([anchors] http; no headers)
   --anchors           the anchors the policy names (--policy, default the shipped policy)`,
   options: {
     json: { type: 'boolean' },
     anchor: { type: 'string', multiple: true },
     'anchor-git': { type: 'string', multiple: true },
+    'anchor-url': { type: 'string', multiple: true },
     anchors: { type: 'boolean' },
     policy: { type: 'string' },
   },
   positionals: [1, 1],
-  run(args, io) {
+  async run(args, io) {
     const path = args.positionals[0] as string;
     const targets = anchorTargets(args, io.env);
     const result = verifyLogFile(path);
     const asJson = flag(args, 'json');
     if (result.ok && targets !== null) {
-      return reportAnchors(path, checkAnchors(result.seal, targets), asJson, io);
+      const checks = [
+        ...checkAnchors(result.seal, targets),
+        ...(await checkAnchorsOverHttp(result.seal, targets.http)),
+      ];
+      return reportAnchors(path, checks, asJson, io);
     }
     if (result.ok) {
       const signer = fingerprintOf(result.seal.seal.public_key);
@@ -104,9 +116,13 @@ after a crash).
 function anchorTargets(
   args: ParsedArgs,
   env: Readonly<Record<string, string | undefined>>,
-): AnchorTargets | null {
+): AllAnchors | null {
   const files = [...stringsOption(args, 'anchor')];
   const git = [...stringsOption(args, 'anchor-git')];
+  const http: HttpAnchor[] = stringsOption(args, 'anchor-url').map((url) => ({
+    url: anchorUrl(url),
+    headers: {},
+  }));
   const policyPath = stringOption(args, 'policy');
   if (policyPath !== undefined && !flag(args, 'anchors')) {
     throw usageError('--policy names where --anchors are read from: give --anchors with it');
@@ -119,8 +135,23 @@ function anchorTargets(
     }
     files.push(...named.files);
     git.push(...named.git);
+    http.push(...named.http);
   }
-  return files.length + git.length === 0 ? null : { files, git };
+  return files.length + git.length + http.length === 0 ? null : { files, git, http };
+}
+
+/** A --anchor-url value: an http(s) URL (plain http only to this machine). */
+function anchorUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(`--anchor-url ${JSON.stringify(text)} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw usageError('--anchor-url must be https, or http to this machine');
+  }
+  return url.href;
 }
 
 /** A sealed log's anchors: exit 0 only when every anchor holds this very seal. */
