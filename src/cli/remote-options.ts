@@ -5,7 +5,7 @@
 // session starts. A header's value is a credential: no message here shows one, nor the
 // variable's value, only the header's name and the variable's.
 
-import { expandVariables, isLoopbackHost } from '../config/variables.js';
+import { expandVariables, isLoopbackHost, shownUrl } from '../config/variables.js';
 import { type ParsedArgs, stringOption, usageError } from './command.js';
 
 /** The remote server, as the arguments give it (header values still templates). */
@@ -61,7 +61,7 @@ export function remoteOptions(args: ParsedArgs): RemoteConfig | null {
     }
   }
   const url = checkedUrl(text, insecure);
-  const shown = `${url.protocol}//${url.host}${url.pathname}`;
+  const shown = shownUrl(url);
   return { url, shown, headers: given.map((header, i) => parseHeader(header, i + 1)) };
 }
 

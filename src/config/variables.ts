@@ -1,6 +1,7 @@
 // `${VAR}` in a configured value (a header), filled from AgentK's environment when it is
-// used, so that credentials stay out of files and command lines; and which hosts plain
-// http may reach. Shared by --header, [telemetry] and [anchors].
+// used, so that credentials stay out of files and command lines; which hosts plain http
+// may reach; and how a configured URL is shown. Shared by --url and --header, [telemetry]
+// and [anchors].
 // Input distrusted: the template (a policy or a command line) and the variables' values.
 
 import { AgentkError } from '../errors.js';
@@ -43,4 +44,10 @@ export function expandVariables(
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** A URL as shown to a person: no credentials, no query (either may hold a secret). */
+export function shownUrl(url: URL | string): string {
+  const parsed = typeof url === 'string' ? new URL(url) : url;
+  return `${parsed.origin}${parsed.pathname}`;
 }

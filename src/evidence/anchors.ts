@@ -15,6 +15,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { shownUrl } from '../config/variables.js';
 import { canonicalize } from '../crypto/canonical.js';
 import { sha256Hex } from '../crypto/index.js';
 import type { SealEvent } from '../recorder/event.js';
@@ -264,12 +265,6 @@ function recordIn(line: string): Record<string, unknown> | null {
   const { anchor, type } = parsed as { anchor?: unknown; type?: unknown };
   if (type !== ANCHOR_TYPE || typeof anchor !== 'object' || anchor === null) return null;
   return anchor as Record<string, unknown>;
-}
-
-/** An anchor service's URL as shown: no query, no credentials. */
-export function shownUrl(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
 }
 
 /** POST the seal's anchor line to each service (2xx: anchored). Never throws. */

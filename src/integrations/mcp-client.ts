@@ -8,6 +8,7 @@
 import { PassThrough } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { shownUrl } from '../config/variables.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { LineReader } from '../mcp/framing.js';
 import { RemoteProxy } from '../mcp/proxy/remote.js';
@@ -76,7 +77,7 @@ export class MediatedTransport implements Transport {
         ? new RemoteProxy({
             ...session,
             url: server.url,
-            shown: `${server.url.origin}${server.url.pathname}`,
+            shown: shownUrl(server.url),
             headers: server.headers ?? {},
           })
         : new StdioProxy({

@@ -4,8 +4,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { anchorSeal, checkAnchors } from '../../src/evidence/anchors.js';
 import { developmentSigner } from '../../src/evidence/keys.js';
@@ -13,7 +11,8 @@ import { createKernel } from '../../src/kernel/create.js';
 import { loadPolicyFile } from '../../src/policy/load.js';
 import type { SealEvent } from '../../src/recorder/event.js';
 import { runCli } from '../helpers/cli.js';
-import { BIN, MEMORY } from '../helpers/real.js';
+import { MEMORY, proxied } from '../helpers/real.js';
+import { connectCapturing } from '../helpers/remote.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentk-anchors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -135,35 +134,14 @@ describe('anchored seals', () => {
     const policy = join(dir, 'anchored.toml');
     writeFileSync(policy, 'extends = "default"\n[anchors]\nfiles = ["~/evidence/seals.jsonl"]\n');
     const trace = join(dir, 'proxied.jsonl');
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [
-        BIN,
-        'mcp-proxy-stdio',
-        '--server-id',
-        'memory',
-        '--policy',
-        policy,
-        '--trace-out',
-        trace,
-        '--',
-        process.execPath,
-        MEMORY,
-      ],
-      env: { PATH: process.env.PATH ?? '', HOME: home, AGENTK_HOME: process.env.AGENTK_HOME ?? '' },
-      stderr: 'pipe',
-    });
-    let stderr = '';
-    transport.stderr?.on('data', (chunk) => {
-      stderr += String(chunk);
-    });
-    const client = new Client({ name: 'anchors-test', version: '1.0.0' });
-    await client.connect(transport);
+    const proxy = proxied('memory', trace, [MEMORY], ['--policy', policy]);
+    const capture = connectCapturing(proxy, { HOME: home });
+    const client = await capture.connecting;
     await client.listTools();
     await client.close();
     const anchorFile = join(home, 'evidence', 'seals.jsonl');
     await expect
-      .poll(() => stderr, { timeout: 20_000 })
+      .poll(() => capture.stderr(), { timeout: 20_000 })
       .toContain(`seal appended to ${anchorFile}`);
     expect(readFileSync(anchorFile, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
     const verified = await runCli(['verify', trace, '--anchors', '--policy', policy], {

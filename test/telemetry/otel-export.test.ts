@@ -7,14 +7,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { closedPort, type Receiver, startReceiver } from '../helpers/otlp-receiver.js';
 import { traceEvents } from '../helpers/proxy.js';
 import { EVERYTHING, proxied, tempTrace } from '../helpers/real.js';
+import { connectCapturing } from '../helpers/remote.js';
 
 const PLANTED = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
 const HEADER_TOKEN = 'otel-header-credential-5f0c2a9e';
@@ -45,25 +45,14 @@ interface Session {
 }
 
 async function session(trace: string, extra: string[], env: Record<string, string>) {
-  const [command, args] = proxied('everything', trace, [EVERYTHING], extra);
-  const transport = new StdioClientTransport({
-    command,
-    args,
-    env: { PATH: process.env.PATH ?? '', AGENTK_HOME: process.env.AGENTK_HOME ?? '', ...env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const client = new Client({ name: 'agentk-otel-test', version: '1.0.0' });
-  await client.connect(transport);
+  const capture = connectCapturing(proxied('everything', trace, [EVERYTHING], extra), env);
+  const client = await capture.connecting;
   return {
     client,
     async close() {
       await client.close();
       await new Promise((resolve) => setImmediate(resolve));
-      return stderr;
+      return capture.stderr();
     },
   } satisfies Session;
 }
