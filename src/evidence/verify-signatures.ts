@@ -18,7 +18,12 @@ import {
 } from '../crypto/signing.js';
 import type { CheckpointLine, FlightEvent, SyscallEvent } from '../recorder/event.js';
 import { keysProblem } from '../recorder/shape.js';
-import { type ChainResult, verifyLogFile, verifyLogText } from '../recorder/verify.js';
+import {
+  type ChainResult,
+  type EventVisitor,
+  verifyLogFile,
+  verifyLogText,
+} from '../recorder/verify.js';
 import { isSyscallKind, OBSERVATION_KINDS } from '../vocabulary.js';
 import { isDevelopmentKey } from './keys.js';
 import { SignaturePool } from './signature-pool.js';
@@ -309,7 +314,11 @@ const PARALLEL_MIN_BYTES = 2 * 1024 * 1024;
  * its result stands only when every check passed. Anything else (a failure anywhere, a
  * worker that could not run) is decided by the exact pass below, which names the line.
  */
-export function verifySignaturesFile(path: string, pins?: TrustPins): SignatureVerification {
+export function verifySignaturesFile(
+  path: string,
+  pins?: TrustPins,
+  observer?: VerifiedEventObserver,
+): SignatureVerification {
   let size = 0;
   try {
     size = statSync(path).size;
@@ -323,7 +332,7 @@ export function verifySignaturesFile(path: string, pins?: TrustPins): SignatureV
       const checker = new SignatureChecker(pins, pool);
       const chain = verifyLogFile<SignatureFailureCode>(
         path,
-        checker.visit,
+        observed(checker, observer),
         checker.visitCheckpoint,
       );
       fast = { chain, report: checker.report(), threads: 2 };
@@ -333,9 +342,36 @@ export function verifySignaturesFile(path: string, pins?: TrustPins): SignatureV
     }
     if (fast && (fast.chain.ok || fast.chain.code === 'unsealed')) return fast;
   }
+  observer?.restart();
   const checker = new SignatureChecker(pins);
-  const chain = verifyLogFile<SignatureFailureCode>(path, checker.visit, checker.visitCheckpoint);
+  const chain = verifyLogFile<SignatureFailureCode>(
+    path,
+    observed(checker, observer),
+    checker.visitCheckpoint,
+  );
   return { chain, report: checker.report(), threads: 1 };
+}
+
+/**
+ * Who sees each event (and the seal) that passed every check of its line, with its line
+ * number, in the same pass (the viewer reads a log once). A second, exact pass starts
+ * over: `restart` says so, and what was seen before it is to be forgotten.
+ */
+export interface VerifiedEventObserver {
+  event(event: FlightEvent, line: number): void;
+  restart(): void;
+}
+
+function observed(
+  checker: SignatureChecker,
+  observer: VerifiedEventObserver | undefined,
+): EventVisitor<SignatureFailureCode> {
+  if (observer === undefined) return checker.visit;
+  return (event, line) => {
+    const problem = checker.visit(event);
+    if (problem === undefined) observer.event(event, line);
+    return problem;
+  };
 }
 
 export function verifySignaturesText(text: string, pins?: TrustPins): SignatureVerification {

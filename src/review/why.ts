@@ -103,24 +103,53 @@ export function refusedSteps(log: ReviewedLog): SyscallEvent[] {
   return log.events.filter((event) => event.decision.verdict !== 'allow');
 }
 
-/** Content hash -> the first step that brought it in (its input of that hash). */
-function contentSteps(log: ReviewedLog, before: number): Map<string, SyscallEvent> {
-  const steps = new Map<string, SyscallEvent>();
-  for (const event of log.events) {
-    if (event.step >= before) break;
-    if (event.decision.verdict !== 'allow') continue;
+/**
+ * What a step's explanation reads from the steps before it: the first allowed step that
+ * brought in each content hash, and the first allowed content event that carried each
+ * label. Fed the log's events in order, so that explaining many steps reads it once.
+ */
+class EarlierSteps {
+  readonly content = new Map<string, SyscallEvent>();
+  readonly labels = new Map<string, { readonly origin: SessionOrigin; readonly order: number }>();
+  readonly byStep: (step: number) => SyscallEvent | undefined;
+
+  constructor(byStep: (step: number) => SyscallEvent | undefined) {
+    this.byStep = byStep;
+  }
+
+  /** The next event of the log. */
+  add(event: SyscallEvent): void {
+    if (event.decision.verdict !== 'allow') return;
     for (const input of event.syscall.inputs) {
-      if (!steps.has(input.sha256)) steps.set(input.sha256, event);
+      if (!this.content.has(input.sha256)) this.content.set(input.sha256, event);
+    }
+    if (!CONTEXT_KINDS.has(event.syscall.kind)) return;
+    for (const label of event.syscall.labels) {
+      if (this.labels.has(label)) continue;
+      const source = `${event.syscall.kind} ${event.syscall.target}`;
+      this.labels.set(label, {
+        origin: { label, step: event.step, source },
+        order: this.labels.size,
+      });
     }
   }
-  return steps;
+}
+
+/** The steps before `before`, read from the start of the log. */
+function earlierThan(log: ReviewedLog, before: number): EarlierSteps {
+  const earlier = new EarlierSteps((step) => log.events.find((event) => event.step === step));
+  for (const event of log.events) {
+    if (event.step >= before) break;
+    earlier.add(event);
+  }
+  return earlier;
 }
 
 /** Where each tainted argument came from (detail.provenance), mapped to its step. */
-function originsOf(log: ReviewedLog, event: SyscallEvent): Origin[] {
+function originsOf(earlier: EarlierSteps, event: SyscallEvent): Origin[] {
   const hits = event.syscall.detail?.provenance;
   if (!Array.isArray(hits)) return [];
-  const steps = contentSteps(log, event.step);
+  const steps = earlier.content;
   return hits.filter(isRecord).flatMap((hit) => {
     const labels = strings(hit.labels);
     if (!labels.some((label) => label !== 'trusted')) return [];
@@ -139,19 +168,15 @@ function originsOf(log: ReviewedLog, event: SyscallEvent): Origin[] {
 }
 
 /** The first allowed content event before `event` that carried each of its context labels. */
-function sessionOriginsOf(log: ReviewedLog, event: SyscallEvent): SessionOrigin[] {
+function sessionOriginsOf(earlier: EarlierSteps, event: SyscallEvent): SessionOrigin[] {
   const wanted = new Set(strings(event.syscall.detail?.context_labels));
-  const found: SessionOrigin[] = [];
-  for (const earlier of log.events) {
-    if (earlier.step >= event.step || wanted.size === 0) break;
-    if (earlier.decision.verdict !== 'allow' || !CONTEXT_KINDS.has(earlier.syscall.kind)) continue;
-    for (const label of earlier.syscall.labels) {
-      if (!wanted.delete(label)) continue;
-      const source = `${earlier.syscall.kind} ${earlier.syscall.target}`;
-      found.push({ label, step: earlier.step, source });
-    }
-  }
-  return found;
+  return [...wanted]
+    .flatMap((label) => {
+      const first = earlier.labels.get(label);
+      return first ? [first] : [];
+    })
+    .sort((a, b) => a.order - b.order)
+    .map((first) => first.origin);
 }
 
 /** The conditions of `rule` this event met, in words. */
@@ -299,13 +324,13 @@ function ruleWildcards(event: SyscallEvent): Wildcard[] {
 
 /** `[labels.sources]` vouching for the sources of merely untrusted taint, if that is all. */
 function vouchSnippet(
-  log: ReviewedLog,
+  earlier: EarlierSteps,
   origins: readonly Origin[],
 ): { vouch: string | null; wildcards: Wildcard[] } {
   const none = { vouch: null, wildcards: [] };
   const sources = new Set<string>();
   for (const origin of origins) {
-    const from = log.events.find((event) => event.step === origin.step);
+    const from = origin.step === null ? undefined : earlier.byStep(origin.step);
     const clean = !origin.labels.some((label) =>
       ['poisoned-suspect', 'secret', 'private'].includes(label),
     );
@@ -355,17 +380,55 @@ function checkSuggestion(
 export function explainStep(
   log: ReviewedLog,
   event: SyscallEvent,
-  base: { readonly path: string; readonly policy: CompiledPolicy },
+  base: PolicyBase,
   /** Whether to check the suggested rule (loads the policy again: one step at a time). */
   check = true,
+): Explanation {
+  return explainAfter(earlierThan(log, event.step), event, base, check);
+}
+
+type PolicyBase = { readonly path: string; readonly policy: CompiledPolicy };
+
+/**
+ * explainStep for each of `events` (steps of `log`), reading the log once: what each
+ * explanation reads of the steps before it is gathered as the log is walked.
+ */
+export function explainSteps(
+  log: ReviewedLog,
+  events: readonly SyscallEvent[],
+  base: PolicyBase,
+  check = true,
+): Explanation[] {
+  const firstOfStep = new Map<number, SyscallEvent>();
+  for (const event of log.events)
+    if (!firstOfStep.has(event.step)) firstOfStep.set(event.step, event);
+  const earlier = new EarlierSteps((step) => firstOfStep.get(step));
+  const wanted = new Set(events);
+  const explained = new Map<SyscallEvent, Explanation>();
+  let last = Number.NEGATIVE_INFINITY;
+  for (const event of log.events) {
+    if (explained.size === wanted.size || event.step <= last) break;
+    last = event.step;
+    if (wanted.has(event)) explained.set(event, explainAfter(earlier, event, base, check));
+    earlier.add(event);
+  }
+  // A step not met in order (a log whose steps do not rise) is explained on its own.
+  return events.map((event) => explained.get(event) ?? explainStep(log, event, base, check));
+}
+
+function explainAfter(
+  earlier: EarlierSteps,
+  event: SyscallEvent,
+  base: PolicyBase,
+  check: boolean,
 ): Explanation {
   const { decision, syscall } = event;
   const refused = decision.verdict !== 'allow';
   const kernel = decision.rule.startsWith('kernel.');
   const rule = base.policy.policy.rules.find((candidate) => candidate.id === decision.rule);
-  const origins = originsOf(log, event);
+  const origins = originsOf(earlier, event);
   const policyRefusal = refused && !kernel;
-  const vouched = policyRefusal ? vouchSnippet(log, origins) : { vouch: null, wildcards: [] };
+  const vouched = policyRefusal ? vouchSnippet(earlier, origins) : { vouch: null, wildcards: [] };
   const wildcards = policyRefusal ? [...ruleWildcards(event), ...vouched.wildcards] : [];
   // No rule is suggested that would copy a wildcard: it would allow more than this call.
   const exact = wildcards.every((wildcard) => wildcard.where === 'source');
@@ -385,7 +448,7 @@ export function explainStep(
     sinks: syscall.sinks,
     matched: rule ? matchedConditions(rule, event) : [],
     origins,
-    session_origins: sessionOriginsOf(log, event),
+    session_origins: sessionOriginsOf(earlier, event),
     hard: policyRefusal ? hardReason(event) : null,
     rule_snippet: suggestion?.snippet ?? null,
     broad: suggestion?.broad ?? null,

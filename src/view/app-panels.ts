@@ -210,16 +210,17 @@ function follow() {
   source.addEventListener('model', function (message) {
     var list = $('list');
     var atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - H;
-    var step = selected >= 0 ? EVENTS[selected].step : null;
-    useModel(JSON.parse(message.data));
+    var step = selected >= 0 ? R.step[selected] : null;
+    var sent = JSON.parse(message.data);
+    useModel(sent.model, sent.details);
     selected = step !== null && BY_STEP.has(step) ? BY_STEP.get(step) : -1;
     renderBanner();
     fillFilters();
     renderSummary();
     applyFilters();
     if (atEnd) { list.scrollTop = list.scrollHeight; renderRows(); }
-    if (selected >= 0) renderDetail(EVENTS[selected]);
-    live.textContent = 'live: ' + plural(EVENTS.length, 'event') + ', updated ' + new Date().toLocaleTimeString();
+    if (selected >= 0) renderDetail(detailedEventAt(selected));
+    live.textContent = 'live: ' + plural(COUNT, 'event') + ', updated ' + new Date().toLocaleTimeString();
   });
   source.addEventListener('error', function () {
     live.textContent = 'live: disconnected (the viewer stopped?); reload to retry';

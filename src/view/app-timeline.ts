@@ -6,22 +6,70 @@
 // into the page only through textContent, title and numbers; never as markup.
 
 export const TIMELINE_SCRIPT = String.raw`
-var DATA, EVENTS, BY_STEP, PROVENANCE;
+var DATA, S, SETS, R, COUNT, BY_STEP, PROVENANCE;
+var VERDICTS = ['allow', 'deny', 'ask', 'approved'];
 var visible = [];
 var selected = -1;
 var haystacks = null;
+/** Each event's details as JSON text, read from their block when first needed. */
+var DETAILS = null;
+var LIVE_DETAILS = [];
+
+/** An empty set of columns (live mode appends to it). */
+function emptyRows() {
+  return { step: [], line: [], dt: [], verdict: [], syscall: [], target: [], server: [],
+    agent: [], rule: [], reason: [], labels: [] };
+}
 
 /** Take a model (the embedded one, or a newer one from live mode) as the data shown. */
-function useModel(model) {
+function useModel(model, details) {
   DATA = model;
-  EVENTS = DATA.events;
+  S = [];
+  SETS = [];
+  R = emptyRows();
+  COUNT = 0;
   BY_STEP = new Map();
-  EVENTS.forEach(function (event, i) { BY_STEP.set(event.step, i); });
+  DETAILS = details;
+  LIVE_DETAILS = [];
+  haystacks = null;
+  appendRows(model.events, []);
   PROVENANCE = new Map();
   DATA.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
-  haystacks = null;
 }
-useModel(JSON.parse(document.getElementById('agentk-data').textContent));
+
+/** Add a chunk of rows (columns, the strings and label sets they add) after those shown. */
+function appendRows(chunk, details) {
+  chunk.strings.forEach(function (text, i) { S[chunk.strings_from + i] = String(text); });
+  chunk.label_sets.forEach(function (set, i) { SETS[chunk.label_sets_from + i] = set; });
+  var rows = chunk.rows;
+  Object.keys(R).forEach(function (name) {
+    var column = R[name], added = rows[name];
+    for (var i = 0; i < added.length; i++) column.push(added[i]);
+  });
+  for (var i = 0; i < rows.step.length; i++) BY_STEP.set(rows.step[i], COUNT + i);
+  details.forEach(function (text) { LIVE_DETAILS.push(text); });
+  COUNT += rows.step.length;
+}
+
+/** The event at index i as the rows and panels read it. */
+function eventAt(i) {
+  var server = R.server[i];
+  return {
+    index: i, step: R.step[i], line: R.line[i], dt: R.dt[i],
+    verdict: VERDICTS[R.verdict[i]], syscall: S[R.syscall[i]], target: S[R.target[i]],
+    server: server < 0 ? null : S[server], agent: S[R.agent[i]], rule: S[R.rule[i]],
+    reason: S[R.reason[i]], labels: SETS[R.labels[i]]
+  };
+}
+
+/** The event at index i with its details (parsed now: only a selected event needs them). */
+function detailedEventAt(i) {
+  if (DETAILS === null) DETAILS = document.getElementById('agentk-details').textContent.split('\n');
+  var embedded = DETAILS.length === 1 && DETAILS[0] === '' ? 0 : DETAILS.length;
+  var text = i < embedded ? DETAILS[i] : LIVE_DETAILS[i - embedded];
+  return Object.assign(JSON.parse(text), eventAt(i));
+}
+useModel(JSON.parse(document.getElementById('agentk-data').textContent), null);
 
 function $(id) { return document.getElementById(id); }
 function el(tag, className, text) {
@@ -86,10 +134,10 @@ function fillSelect(select, values) {
 
 function fillFilters() {
   var syscalls = new Set(), servers = new Set(), labels = new Set();
-  EVENTS.forEach(function (event) {
-    syscalls.add(event.syscall);
-    if (event.server !== null) servers.add(event.server);
-    event.labels.forEach(function (label) { labels.add(label); });
+  new Set(R.syscall).forEach(function (i) { syscalls.add(S[i]); });
+  new Set(R.server).forEach(function (i) { if (i >= 0) servers.add(S[i]); });
+  new Set(R.labels).forEach(function (i) {
+    SETS[i].forEach(function (label) { labels.add(label); });
   });
   fillSelect($('f-syscall'), Array.from(syscalls).sort());
   fillSelect($('f-server'), Array.from(servers).sort());
@@ -106,11 +154,11 @@ function setupFilters() {
 }
 
 function haystack(i) {
-  if (haystacks === null) haystacks = new Array(EVENTS.length);
+  if (haystacks === null) haystacks = [];
   var text = haystacks[i];
   if (text === undefined) {
-    var e = EVENTS[i];
-    text = (e.target + '\n' + e.reason + '\n' + e.rule + '\n' + e.syscall).toLowerCase();
+    text = (S[R.target[i]] + '\n' + S[R.reason[i]] + '\n' + S[R.rule[i]] + '\n' +
+      S[R.syscall[i]]).toLowerCase();
     haystacks[i] = text;
   }
   return text;
@@ -120,19 +168,19 @@ function applyFilters() {
   var verdict = $('f-verdict').value, syscall = $('f-syscall').value;
   var server = $('f-server').value, label = $('f-label').value;
   var query = $('f-search').value.trim().toLowerCase();
+  var v = VERDICTS.indexOf(verdict);
   visible = [];
-  for (var i = 0; i < EVENTS.length; i++) {
-    var e = EVENTS[i];
-    if (verdict && e.verdict !== verdict) continue;
-    if (syscall && e.syscall !== syscall) continue;
-    if (server && e.server !== server) continue;
-    if (label && e.labels.indexOf(label) === -1) continue;
+  for (var i = 0; i < COUNT; i++) {
+    if (verdict && R.verdict[i] !== v) continue;
+    if (syscall && S[R.syscall[i]] !== syscall) continue;
+    if (server && (R.server[i] < 0 || S[R.server[i]] !== server)) continue;
+    if (label && SETS[R.labels[i]].indexOf(label) === -1) continue;
     if (query && haystack(i).indexOf(query) === -1) continue;
     visible.push(i);
   }
-  $('f-count').textContent = visible.length === EVENTS.length
-    ? plural(EVENTS.length, 'event')
-    : visible.length + ' of ' + plural(EVENTS.length, 'event');
+  $('f-count').textContent = visible.length === COUNT
+    ? plural(COUNT, 'event')
+    : visible.length + ' of ' + plural(COUNT, 'event');
   $('spacer').style.height = visible.length * H + 'px';
   $('list-empty').hidden = visible.length > 0;
   renderRows();
@@ -146,7 +194,7 @@ function resetFilters() {
 }
 
 function rowFor(index, position) {
-  var e = EVENTS[index];
+  var e = eventAt(index);
   var row = el('div', 'row' + (index === selected ? ' selected' : ''));
   row.style.top = position * H + 'px';
   row.dataset.step = String(e.step);
@@ -179,7 +227,7 @@ function renderRows() {
 
 function select(index, how) {
   selected = index;
-  var e = EVENTS[index];
+  var e = detailedEventAt(index);
   renderDetail(e);
   if (how.hash) history.replaceState(null, '', '#step-' + e.step);
   var position = visible.indexOf(index);

@@ -8,11 +8,11 @@
 import type { TrustPins } from '../evidence/trust.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { SealEvent, SyscallEvent } from '../recorder/event.js';
-import { verifyLogFile } from '../recorder/verify.js';
 import { type InspectedEvent, inspectLog } from '../review/inspect.js';
 import type { ReviewedLog } from '../review/log.js';
-import { explainStep, type Origin, type SessionOrigin } from '../review/why.js';
-import { shownVerdict, type ViewEvent, viewEvent } from './event.js';
+import { explainSteps, type Origin, type SessionOrigin } from '../review/why.js';
+import { RowEncoder, type RowsChunk } from './columns.js';
+import { shownVerdict, viewEvent } from './event.js';
 import { summarize, type ViewSummary } from './summary.js';
 import { type ViewVerification, verifyForView } from './verification.js';
 
@@ -27,12 +27,13 @@ export interface ViewProvenance {
 }
 
 export interface ViewModel {
-  readonly format: 1;
+  readonly format: 2;
   readonly log: string;
   readonly run_id: string;
   readonly verification: ViewVerification;
-  readonly events: readonly ViewEvent[];
-  /** The seal's time and signer fingerprint source, when the log is sealed and verifies. */
+  /** Every verified event, in order, as columns (columns.ts). */
+  readonly events: RowsChunk;
+  /** The seal's time, when the log is sealed and verifies. */
   readonly sealed_at: string | null;
   readonly provenance: readonly ViewProvenance[];
   /** Refused steps beyond this many are listed without `why`'s provenance. */
@@ -46,68 +47,64 @@ export interface ViewOptions {
   readonly policy: { readonly path: string; readonly policy: CompiledPolicy };
 }
 
-/** Refused steps explained: each explanation reads the log up to its step. */
+/** Refused steps explained with `why`'s provenance (the first this many). */
 export const PROVENANCE_LIMIT = 500;
-
-/** The verified events of the log, each with its line, up to (not including) `before`. */
-function verifiedEvents(
-  path: string,
-  before: number,
-): { events: { event: SyscallEvent; line: number }[]; seal: SealEvent | null } {
-  const events: { event: SyscallEvent; line: number }[] = [];
-  let seal: SealEvent | null = null;
-  verifyLogFile(path, (event, line) => {
-    if (line >= before) return undefined;
-    if (event.type === 'seal') seal = event;
-    else events.push({ event, line });
-    return undefined;
-  });
-  return { events, seal };
-}
 
 /** `why` for the first PROVENANCE_LIMIT refused or asked steps (no suggestion check). */
 function provenanceOf(log: ReviewedLog, options: ViewOptions): ViewProvenance[] {
-  return log.events
+  const refused = log.events
     .filter((event) => shownVerdict(event) !== 'allow' && shownVerdict(event) !== 'approved')
-    .slice(0, PROVENANCE_LIMIT)
-    .map((event) => {
-      const explained = explainStep(log, event, options.policy, false);
-      return {
-        step: event.step,
-        origins: explained.origins,
-        session_origins: explained.session_origins,
-        matched: explained.matched,
-        hard: explained.hard,
-        approve: explained.approve,
-      };
-    });
+    .slice(0, PROVENANCE_LIMIT);
+  return explainSteps(log, refused, options.policy, false).map((explained) => ({
+    step: explained.step,
+    origins: explained.origins,
+    session_origins: explained.session_origins,
+    matched: explained.matched,
+    hard: explained.hard,
+    approve: explained.approve,
+  }));
 }
 
 /** Verify the log and describe it for the viewer. Throws AgentkError if it cannot be read. */
 export function buildViewModel(path: string, options: ViewOptions): ViewModel {
-  const verification = verifyForView(path, options.pins);
-  const before = verification.failure?.line ?? Number.POSITIVE_INFINITY;
-  const { events: read, seal } = verifiedEvents(path, before);
+  // One pass: the events come from the verification itself, each once its line passed.
+  let read: { event: SyscallEvent; line: number }[] = [];
+  let seal: SealEvent | null = null;
+  const verification = verifyForView(path, options.pins, {
+    event: (event, line) => {
+      if (event.type === 'seal') seal = event;
+      else read.push({ event, line });
+    },
+    restart: () => {
+      read = [];
+      seal = null;
+    },
+  });
   const events = read.map((item) => item.event);
+  const sealed = verification.status === 'verified' ? (seal as SealEvent | null) : null;
   const log: ReviewedLog = {
     path,
     // inspectLog does not read it; the banner's status is the verification's.
-    status: verification.status === 'verified' ? 'sealed' : 'unsealed',
+    status: sealed ? 'sealed' : 'unsealed',
     runId: events[0]?.run_id ?? '',
     events,
-    seal: verification.status === 'verified' ? seal : null,
+    seal: sealed,
   };
   const inspection = inspectLog(log);
-  const shown = read.map((item, i) =>
-    viewEvent(item.event, item.line, inspection.events[i] as InspectedEvent, events[i - 1]),
-  );
+  const encoder = new RowEncoder();
+  const shown = read.map((item, i) => {
+    const inspected = inspection.events[i] as InspectedEvent;
+    const event = viewEvent(item.event, item.line, inspected, events[i - 1]);
+    encoder.add(event);
+    return event;
+  });
   return {
-    format: 1,
+    format: 2,
     log: path,
     run_id: log.runId,
     verification,
-    events: shown,
-    sealed_at: log.seal?.ts ?? null,
+    events: encoder.take(),
+    sealed_at: sealed?.ts ?? null,
     provenance: provenanceOf(log, options),
     provenance_limit: PROVENANCE_LIMIT,
     summary: summarize(shown, inspection),

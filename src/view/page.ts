@@ -30,6 +30,14 @@ export function embeddedJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (char) => INERT[char] as string);
 }
 
+/**
+ * Each event's details, one JSON text a line, inert as embeddedJson is. JSON text holds
+ * no raw line break (JSON.stringify escapes them; U+2028 and U+2029 are escaped here).
+ */
+export function inertDetails(details: readonly string[]): string {
+  return details.join('\n').replace(/[<>&\u2028\u2029]/g, (char) => INERT[char] as string);
+}
+
 const sha256Base64 = (text: string) => Buffer.from(sha256Hex(text), 'hex').toString('base64');
 
 /** The page's policy: nothing but its own hashed style and script; no fetch, no frame, no form. */
@@ -79,10 +87,16 @@ const BODY = `<header id="banner" class="banner">
 <section id="view-summary" class="summary" hidden></section>
 </main>`;
 
-/** The page for a model; `follow`: served live, it listens to `events` beside it. */
+/**
+ * The page for a model; `follow`: served live, it listens to `events` beside it. The data
+ * block holds the model without the events' details; those follow in a block of their own.
+ */
 export function renderPage(model: ViewModel, follow = false): ViewPage {
   const script = `(function () {\n'use strict';\nvar H = ${ROW_HEIGHT};\n${TIMELINE_SCRIPT}\n${PANELS_SCRIPT}\n})();\n`;
   const csp = contentSecurityPolicy(script, STYLE, follow);
+  // The details go in a block of their own, one JSON text a line, parsed per event.
+  const { details, ...rows } = model.events;
+  const data = { ...model, events: rows, ...(follow ? { follow: true } : {}) };
   const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -95,7 +109,8 @@ export function renderPage(model: ViewModel, follow = false): ViewPage {
 </head>
 <body>
 ${BODY}
-<script type="application/json" id="agentk-data">${embeddedJson(follow ? { ...model, follow: true } : model)}</script>
+<script type="application/json" id="agentk-data">${embeddedJson(data)}</script>
+<script type="application/json" id="agentk-details">${inertDetails(details)}</script>
 <script>${script}</script>
 </body>
 </html>

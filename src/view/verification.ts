@@ -4,7 +4,7 @@
 // Input distrusted: every byte of the log; the excerpt of a failing line is shown as text.
 
 import type { TrustPins } from '../evidence/trust.js';
-import { verifySignaturesFile } from '../evidence/verify-signatures.js';
+import { type VerifiedEventObserver, verifySignaturesFile } from '../evidence/verify-signatures.js';
 import { readLines } from '../recorder/lines.js';
 import { MAX_EVENT_LINE_BYTES } from '../recorder/verify.js';
 
@@ -56,9 +56,16 @@ const EXCERPT_BYTES = 2048;
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
-/** Verify `path` as `agentk verify-signatures` does, and say it for the banner. */
-export function verifyForView(path: string, pins?: TrustPins): ViewVerification {
-  const { chain, report } = verifySignaturesFile(path, pins);
+/**
+ * Verify `path` as `agentk verify-signatures` does, and say it for the banner; `observer`
+ * sees each event that verified, in the same pass.
+ */
+export function verifyForView(
+  path: string,
+  pins?: TrustPins,
+  observer?: VerifiedEventObserver,
+): ViewVerification {
+  const { chain, report } = verifySignaturesFile(path, pins, observer);
   const signers: ViewSigner[] = report.signers.map((signer) => ({
     fingerprint: signer.fingerprint,
     key_sources: signer.keySources,

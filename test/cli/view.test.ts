@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stateDirs } from '../../src/config/state.js';
 import { CompiledPolicy } from '../../src/policy/compile.js';
+import { decodeRows } from '../../src/view/columns.js';
 import { buildViewModel } from '../../src/view/model.js';
 import { runCli } from '../helpers/cli.js';
 import { DEFAULT_POLICY, policyAt } from '../helpers/kernel.js';
@@ -50,10 +51,11 @@ describe('agentk view', () => {
     expect(Object.keys(model.summary.tools)).toEqual(
       expect.arrayContaining(['web/fetch_page', 'web/post_report']),
     );
-    const post = model.events.find((e) => e.target === 'web/post_report' && e.verdict !== 'allow');
+    const events = decodeRows(model.events);
+    const post = events.find((e) => e.target === 'web/post_report' && e.verdict !== 'allow');
     const origin = model.provenance.find((p) => p.step === post?.step)?.origins[0];
     expect(origin?.argument).toMatch(/url/);
-    expect(model.events.find((e) => e.step === origin?.step)?.target).toBe('web/fetch_page');
+    expect(events.find((e) => e.step === origin?.step)?.target).toBe('web/fetch_page');
   });
 
   it('refuses to replace a file unless --force, and leaves no temporary file', async () => {

@@ -152,7 +152,7 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
       scripts: document.querySelectorAll('script').length,
       foreign: document.querySelectorAll('img, svg, iframe, object, embed, #evil').length,
     })`);
-    expect(counts).toEqual({ pwned: null, scripts: 2, foreign: 0 });
+    expect(counts).toEqual({ pwned: null, scripts: 3, foreign: 0 });
     expect(await page.textContent('#blocked')).toContain(PAYLOADS[0]);
     expect(
       console.filter((line) => /PWNED|pageerror|CSP violation|Content Security Policy/i.test(line)),

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifySignaturesFile } from '../../src/evidence/verify-signatures.js';
 import { CompiledPolicy } from '../../src/policy/compile.js';
+import { decodeRows } from '../../src/view/columns.js';
 import { buildViewModel } from '../../src/view/model.js';
 import { embeddedJson, renderPage } from '../../src/view/page.js';
 import { DEFAULT_POLICY, policyAt } from '../helpers/kernel.js';
@@ -20,8 +21,10 @@ describe('the view model', () => {
     const model = buildViewModel(trace, options);
     expect(model.verification.status).toBe('verified');
     expect(model.verification.headline).toMatch(/^11 events, hash chain intact, sealed/);
-    expect(model.events.map((event) => event.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    expect(model.events.map((event) => event.verdict)).toEqual([
+    expect(decodeRows(model.events).map((event) => event.step)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
+    expect(decodeRows(model.events).map((event) => event.verdict)).toEqual([
       'allow',
       'allow',
       'allow',
@@ -55,7 +58,7 @@ describe('the view model', () => {
       later_lines: 7,
     });
     expect(model.verification.failure?.excerpt).toContain('"step":5');
-    expect(model.events.map((event) => event.step)).toEqual([1, 2, 3, 4]);
+    expect(decodeRows(model.events).map((event) => event.step)).toEqual([1, 2, 3, 4]);
     expect(model.sealed_at).toBeNull();
   });
 
@@ -63,7 +66,7 @@ describe('the view model', () => {
     const model = buildViewModel(unsealedCopy(await demoTrace()), options);
     expect(model.verification.status).toBe('unsealed');
     expect(model.verification.headline).toMatch(/^11 events intact, but the log has no seal/);
-    expect(model.events).toHaveLength(11);
+    expect(model.events.rows.step).toHaveLength(11);
   });
 });
 
@@ -73,9 +76,9 @@ describe('the page', () => {
     expect(model.verification.status).toBe('verified');
     const { html, csp } = renderPage(model);
     for (const payload of PAYLOADS) expect(html).not.toContain(payload);
-    // Exactly two script elements: the data block and the page's own.
-    expect(html.match(/<script/g)).toHaveLength(2);
-    expect(html.match(/<\/script/gi)).toHaveLength(2);
+    // Exactly three script elements: the data block, the details block and the page's own.
+    expect(html.match(/<script/g)).toHaveLength(3);
+    expect(html.match(/<\/script/gi)).toHaveLength(3);
     expect(csp).toMatch(/default-src 'none'/);
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*'/);
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);

@@ -189,8 +189,9 @@ function liveSource(path: string, options: ViewOptions): LiveSource {
     path,
     model: () => {
       const model = buildViewModel(path, options);
+      const { details, ...rows } = model.events;
       return {
-        json: JSON.stringify(model),
+        json: JSON.stringify({ model: { ...model, events: rows }, details }),
         torn: model.verification.failure?.code === 'torn-tail',
       };
     },

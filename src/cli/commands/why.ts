@@ -9,7 +9,13 @@ import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { CompiledPolicy } from '../../policy/compile.js';
 import { loadPolicyFile } from '../../policy/load.js';
 import { type ReviewedLog, readReviewedLog } from '../../review/log.js';
-import { decidedAlike, type Explanation, explainStep, refusedSteps } from '../../review/why.js';
+import {
+  decidedAlike,
+  type Explanation,
+  explainStep,
+  explainSteps,
+  refusedSteps,
+} from '../../review/why.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
 import { type CliIo, EXIT, printable, shellWord } from '../io.js';
 import { signerText, type TraceSigner, traceSigner } from '../trace-signer.js';
@@ -226,7 +232,7 @@ trace that does not verify is refused.
       );
       return EXIT.ok;
     }
-    const refused = refusedSteps(log).map((event) => explainStep(log, event, base, false));
+    const refused = explainSteps(log, refusedSteps(log), base, false);
     if (flag(args, 'json')) {
       io.stdout(json({ ...head, refused }));
       return EXIT.ok;
