@@ -1,8 +1,9 @@
 // Run one agentk command in this process (output discarded) and print its wall time, exit
-// code and peak resident memory as JSON: how the benchmarks time a command on its own.
+// code, CPU time and peak resident memory as JSON: how the benchmarks time a command on its own.
 import { main } from '../dist/cli/main.js';
 
 const start = performance.now();
+const cpu = process.cpuUsage();
 const code = await main(process.argv.slice(2), {
   stdout: () => {},
   stderr: () => {},
@@ -10,4 +11,8 @@ const code = await main(process.argv.slice(2), {
   cwd: process.cwd(),
 });
 const seconds = (performance.now() - start) / 1000;
-console.log(JSON.stringify({ code, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+const { user, system } = process.cpuUsage(cpu);
+const cpuSeconds = (user + system) / 1e6;
+console.log(
+  JSON.stringify({ code, seconds, cpuSeconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 }),
+);

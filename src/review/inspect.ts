@@ -145,29 +145,35 @@ function lineageOf(event: SyscallEvent): string[] {
   );
 }
 
-export function inspectLog(log: ReviewedLog): Inspection {
-  const blocked = new Map<string, number>();
-  const bySyscall = new Map<string, number>();
-  const byType = new Map<string, number>();
-  const disagreements = new Map<string, number>();
-  let shadowed = false;
-  const compromisedNow = new Set<string>();
-  const compromised: { agent: string; step: number; by: string }[] = [];
-  const events = log.events.map((event): InspectedEvent => {
-    const session = sessionChange(event, compromisedNow);
+/**
+ * trace-inspect's description of each event, given in order, and the counts over them:
+ * inspectLog for a whole log, or one event at a time (the viewer's live mode).
+ */
+export class EventInspector {
+  readonly #blocked = new Map<string, number>();
+  readonly #bySyscall = new Map<string, number>();
+  readonly #byType = new Map<string, number>();
+  readonly #disagreements = new Map<string, number>();
+  #shadowed = false;
+  readonly #compromisedNow = new Set<string>();
+  readonly #compromised: { agent: string; step: number; by: string }[] = [];
+
+  /** The next event of the log, described. */
+  inspect(event: SyscallEvent): InspectedEvent {
+    const session = sessionChange(event, this.#compromisedNow);
     if (session?.startsWith('compromised')) {
-      compromised.push({ agent: event.agent_id, step: event.step, by: event.syscall.target });
+      this.#compromised.push({ agent: event.agent_id, step: event.step, by: event.syscall.target });
     }
     const evidence = evidenceOf(event);
-    increment(bySyscall, event.syscall.kind);
-    if (event.decision.verdict !== 'allow') increment(blocked, event.decision.rule);
-    for (const item of evidence) increment(byType, item.type);
+    increment(this.#bySyscall, event.syscall.kind);
+    if (event.decision.verdict !== 'allow') increment(this.#blocked, event.decision.rule);
+    for (const item of evidence) increment(this.#byType, item.type);
     const shadow = event.decision.shadow;
     if (shadow) {
-      shadowed = true;
+      this.#shadowed = true;
       if (shadow.effect !== event.decision.effect) {
         increment(
-          disagreements,
+          this.#disagreements,
           `${event.decision.effect}:${event.decision.rule}->${shadow.effect}:${shadow.rule}`,
         );
       }
@@ -189,20 +195,30 @@ export function inspectLog(log: ReviewedLog): Inspection {
       ...(shadow ? { shadow: `${shadow.effect}:${shadow.rule}` } : {}),
       ...(session ? { session } : {}),
     };
-  });
+  }
+
+  /** The counts over the events inspected so far. */
+  summary(): Inspection['summary'] {
+    return {
+      blocked_by_rule: Object.fromEntries(sortedCounts(this.#blocked)),
+      events_by_syscall: Object.fromEntries(sortedCounts(this.#bySyscall)),
+      evidence_by_type: Object.fromEntries(sortedCounts(this.#byType)),
+      ...(this.#shadowed
+        ? { shadow_disagreements: Object.fromEntries(sortedCounts(this.#disagreements)) }
+        : {}),
+      compromised: [...this.#compromised],
+    };
+  }
+}
+
+export function inspectLog(log: ReviewedLog): Inspection {
+  const inspector = new EventInspector();
+  const events = log.events.map((event) => inspector.inspect(event));
   return {
     log: log.path,
     status: log.status,
     run_id: log.runId,
     events,
-    summary: {
-      blocked_by_rule: Object.fromEntries(sortedCounts(blocked)),
-      events_by_syscall: Object.fromEntries(sortedCounts(bySyscall)),
-      evidence_by_type: Object.fromEntries(sortedCounts(byType)),
-      ...(shadowed
-        ? { shadow_disagreements: Object.fromEntries(sortedCounts(disagreements)) }
-        : {}),
-      compromised,
-    },
+    summary: inspector.summary(),
   };
 }

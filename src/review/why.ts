@@ -103,41 +103,58 @@ export function refusedSteps(log: ReviewedLog): SyscallEvent[] {
   return log.events.filter((event) => event.decision.verdict !== 'allow');
 }
 
+/** An earlier step, as an explanation names it. */
+interface Source {
+  readonly step: number;
+  readonly kind: string;
+  readonly target: string;
+}
+
 /**
  * What a step's explanation reads from the steps before it: the first allowed step that
  * brought in each content hash, and the first allowed content event that carried each
- * label. Fed the log's events in order, so that explaining many steps reads it once.
+ * label. Fed the log's events in order, so that explaining many steps reads it once; it
+ * keeps only those steps' kinds and targets, not the events.
  */
-class EarlierSteps {
-  readonly content = new Map<string, SyscallEvent>();
+export class StepExplainer {
+  readonly content = new Map<string, Source>();
   readonly labels = new Map<string, { readonly origin: SessionOrigin; readonly order: number }>();
-  readonly byStep: (step: number) => SyscallEvent | undefined;
+  readonly #sources = new Map<number, Source>();
+  readonly byStep: (step: number) => Source | undefined;
 
-  constructor(byStep: (step: number) => SyscallEvent | undefined) {
-    this.byStep = byStep;
+  constructor(byStep?: (step: number) => Source | undefined) {
+    this.byStep = byStep ?? ((step) => this.#sources.get(step));
   }
 
-  /** The next event of the log. */
+  /** The next event of the log (after explaining it, if it is to be explained). */
   add(event: SyscallEvent): void {
     if (event.decision.verdict !== 'allow') return;
+    const source = { step: event.step, kind: event.syscall.kind, target: event.syscall.target };
     for (const input of event.syscall.inputs) {
-      if (!this.content.has(input.sha256)) this.content.set(input.sha256, event);
+      if (this.content.has(input.sha256)) continue;
+      this.content.set(input.sha256, source);
+      if (!this.#sources.has(source.step)) this.#sources.set(source.step, source);
     }
     if (!CONTEXT_KINDS.has(event.syscall.kind)) return;
     for (const label of event.syscall.labels) {
       if (this.labels.has(label)) continue;
-      const source = `${event.syscall.kind} ${event.syscall.target}`;
-      this.labels.set(label, {
-        origin: { label, step: event.step, source },
-        order: this.labels.size,
-      });
+      const origin = { label, step: event.step, source: `${source.kind} ${source.target}` };
+      this.labels.set(label, { origin, order: this.labels.size });
     }
+  }
+
+  /** explainStep for `event`, the next event of the log (not yet added). */
+  explain(event: SyscallEvent, base: PolicyBase, check = true): Explanation {
+    return explainAfter(this, event, base, check);
   }
 }
 
 /** The steps before `before`, read from the start of the log. */
-function earlierThan(log: ReviewedLog, before: number): EarlierSteps {
-  const earlier = new EarlierSteps((step) => log.events.find((event) => event.step === step));
+function earlierThan(log: ReviewedLog, before: number): StepExplainer {
+  const earlier = new StepExplainer((step) => {
+    const found = log.events.find((event) => event.step === step);
+    return found && { step, kind: found.syscall.kind, target: found.syscall.target };
+  });
   for (const event of log.events) {
     if (event.step >= before) break;
     earlier.add(event);
@@ -146,7 +163,7 @@ function earlierThan(log: ReviewedLog, before: number): EarlierSteps {
 }
 
 /** Where each tainted argument came from (detail.provenance), mapped to its step. */
-function originsOf(earlier: EarlierSteps, event: SyscallEvent): Origin[] {
+function originsOf(earlier: StepExplainer, event: SyscallEvent): Origin[] {
   const hits = event.syscall.detail?.provenance;
   if (!Array.isArray(hits)) return [];
   const steps = earlier.content;
@@ -160,7 +177,7 @@ function originsOf(earlier: EarlierSteps, event: SyscallEvent): Origin[] {
         argument: String(hit.arg ?? '').replace(/^arg:/, ''),
         labels,
         step: from?.step ?? null,
-        source: from ? `${from.syscall.kind} ${from.syscall.target}` : null,
+        source: from ? `${from.kind} ${from.target}` : null,
         page_sha256: sha,
       },
     ];
@@ -168,7 +185,7 @@ function originsOf(earlier: EarlierSteps, event: SyscallEvent): Origin[] {
 }
 
 /** The first allowed content event before `event` that carried each of its context labels. */
-function sessionOriginsOf(earlier: EarlierSteps, event: SyscallEvent): SessionOrigin[] {
+function sessionOriginsOf(earlier: StepExplainer, event: SyscallEvent): SessionOrigin[] {
   const wanted = new Set(strings(event.syscall.detail?.context_labels));
   return [...wanted]
     .flatMap((label) => {
@@ -324,7 +341,7 @@ function ruleWildcards(event: SyscallEvent): Wildcard[] {
 
 /** `[labels.sources]` vouching for the sources of merely untrusted taint, if that is all. */
 function vouchSnippet(
-  earlier: EarlierSteps,
+  earlier: StepExplainer,
   origins: readonly Origin[],
 ): { vouch: string | null; wildcards: Wildcard[] } {
   const none = { vouch: null, wildcards: [] };
@@ -334,8 +351,8 @@ function vouchSnippet(
     const clean = !origin.labels.some((label) =>
       ['poisoned-suspect', 'secret', 'private'].includes(label),
     );
-    if (!from || !clean || !RESPONSE_KINDS.has(from.syscall.kind)) return none;
-    sources.add(from.syscall.target);
+    if (!from || !clean || !RESPONSE_KINDS.has(from.kind)) return none;
+    sources.add(from.target);
   }
   // A source key is a pattern too: one with a wildcard would vouch for more than it.
   const wild = [...sources].filter((source) => WILDCARD.test(source));
@@ -399,17 +416,14 @@ export function explainSteps(
   base: PolicyBase,
   check = true,
 ): Explanation[] {
-  const firstOfStep = new Map<number, SyscallEvent>();
-  for (const event of log.events)
-    if (!firstOfStep.has(event.step)) firstOfStep.set(event.step, event);
-  const earlier = new EarlierSteps((step) => firstOfStep.get(step));
+  const earlier = new StepExplainer();
   const wanted = new Set(events);
   const explained = new Map<SyscallEvent, Explanation>();
   let last = Number.NEGATIVE_INFINITY;
   for (const event of log.events) {
     if (explained.size === wanted.size || event.step <= last) break;
     last = event.step;
-    if (wanted.has(event)) explained.set(event, explainAfter(earlier, event, base, check));
+    if (wanted.has(event)) explained.set(event, earlier.explain(event, base, check));
     earlier.add(event);
   }
   // A step not met in order (a log whose steps do not rise) is explained on its own.
@@ -417,7 +431,7 @@ export function explainSteps(
 }
 
 function explainAfter(
-  earlier: EarlierSteps,
+  earlier: StepExplainer,
   event: SyscallEvent,
   base: PolicyBase,
   check: boolean,

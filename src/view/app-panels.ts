@@ -111,8 +111,11 @@ function renderDetail(e) {
   if (e.lineage.length > 0) {
     addRow(dl, 'lineage', listOf(e.lineage, function (li, text) { li.textContent = text; }));
   }
-  addRow(dl, 'request hash', hashView(e.request_hash));
-  addRow(dl, 'event hash', hashView(e.event_hash));
+  if (e.pending) addRow(dl, 'details', 'still being read');
+  else {
+    addRow(dl, 'request hash', hashView(e.request_hash));
+    addRow(dl, 'event hash', hashView(e.event_hash));
+  }
   box.appendChild(dl);
 }
 
@@ -234,5 +237,11 @@ renderSummary();
 applyFilters();
 if (location.hash) followHash();
 follow();
-document.body.dataset.ready = 'true';
+/** Ready once the whole page is read (the details block follows this script). */
+function ready() {
+  if (selected >= 0) renderDetail(detailedEventAt(selected));
+  document.body.dataset.ready = 'true';
+}
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
+else ready();
 `;

@@ -62,12 +62,36 @@ function eventAt(i) {
   };
 }
 
-/** The event at index i with its details (parsed now: only a selected event needs them). */
+/**
+ * The event at index i with its details, parsed now: only a selected event needs them.
+ * Their block follows the script, so the rows show before it is read; until the page has
+ * read it all, the details are pending (and drawn again once it has).
+ */
 function detailedEventAt(i) {
-  if (DETAILS === null) DETAILS = document.getElementById('agentk-details').textContent.split('\n');
+  var e = eventAt(i);
+  if (DETAILS === null) {
+    if (document.readyState === 'loading') { e.pending = true; return detailFrom([], e); }
+    DETAILS = document.getElementById('agentk-details').textContent.split('\n');
+  }
   var embedded = DETAILS.length === 1 && DETAILS[0] === '' ? 0 : DETAILS.length;
   var text = i < embedded ? DETAILS[i] : LIVE_DETAILS[i - embedded];
-  return Object.assign(JSON.parse(text), eventAt(i));
+  return detailFrom(JSON.parse(text), e);
+}
+
+/** Details packed as columns.ts packs them (an array, its empty end left off), on e. */
+function detailFrom(packed, e) {
+  function at(n, empty) { return packed[n] === undefined || packed[n] === null ? empty : packed[n]; }
+  e.ts = at(0, '');
+  e.request_hash = at(1, '');
+  e.event_hash = at(2, '');
+  e.evidence = at(3, []).map(function (item) { return { type: item[0], ref: item[1], sha256: item[2] }; });
+  e.effect = at(4, e.verdict);
+  e.missing_capability = at(5, null);
+  e.provenance = at(6, []);
+  e.lineage = at(7, []);
+  e.session = at(8, null);
+  e.shadow = at(9, null);
+  return e;
 }
 useModel(JSON.parse(document.getElementById('agentk-data').textContent), null);
 

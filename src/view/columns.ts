@@ -57,6 +57,59 @@ export type ViewDetail = Pick<
   | 'event_hash'
 >;
 
+/**
+ * An event's details as an array (ts, request_hash, event_hash, evidence, effect,
+ * missing_capability, provenance, lineage, session, shadow), with what is empty at its
+ * end left off; the page's script reads it back as unpackDetail does. A long log's
+ * details are mostly hashes, and their field names would take a third of the page.
+ * Evidence references go as `[type, ref, sha256]`.
+ */
+function detailOf(event: ViewEvent): PackedDetail {
+  const packed: PackedDetail = [
+    event.ts,
+    event.request_hash,
+    event.event_hash,
+    event.evidence.map((item) => [item.type, item.ref, item.sha256]),
+    // The rule's own effect, only where it differs from the verdict shown.
+    event.effect === event.verdict ? null : event.effect,
+    event.missing_capability,
+    event.provenance,
+    event.lineage,
+    event.session,
+    event.shadow,
+  ];
+  while (packed.length > 0) {
+    const last = packed[packed.length - 1];
+    if (last !== null && !(Array.isArray(last) && last.length === 0)) break;
+    packed.pop();
+  }
+  return packed;
+}
+
+type PackedDetail = (string | null | readonly string[] | readonly (readonly string[])[])[];
+
+/** Details packed by detailOf, read back (as the page's script does). */
+export function unpackDetail(text: string, verdict: string): ViewDetail {
+  const packed = JSON.parse(text) as unknown[];
+  const at = <T>(i: number, empty: T): T => (packed[i] ?? empty) as T;
+  return {
+    ts: at(0, ''),
+    request_hash: at(1, ''),
+    event_hash: at(2, ''),
+    evidence: at<string[][]>(3, []).map(([type, ref, sha256]) => ({
+      type: type as string,
+      ref: ref as string,
+      sha256: sha256 as string,
+    })),
+    effect: at(4, verdict),
+    missing_capability: at(5, null),
+    provenance: at(6, []),
+    lineage: at(7, []),
+    session: at(8, null),
+    shadow: at(9, null),
+  };
+}
+
 const emptyRows = (): ViewRows => ({
   step: [],
   line: [],
@@ -114,19 +167,7 @@ export class RowEncoder {
     rows.rule.push(this.#string(event.rule));
     rows.reason.push(this.#string(event.reason));
     rows.labels.push(this.#labelSet(event.labels));
-    const detail: ViewDetail = {
-      ts: event.ts,
-      effect: event.effect,
-      missing_capability: event.missing_capability,
-      evidence: event.evidence,
-      provenance: event.provenance,
-      lineage: event.lineage,
-      session: event.session,
-      shadow: event.shadow,
-      request_hash: event.request_hash,
-      event_hash: event.event_hash,
-    };
-    this.#details.push(JSON.stringify(detail));
+    this.#details.push(JSON.stringify(detailOf(event)));
   }
 
   /** The rows, strings and label sets added since the last call. */
@@ -166,7 +207,7 @@ export function decodeRows(chunk: RowsChunk): (ViewEvent & { readonly index: num
       rule: at(rows.rule),
       reason: at(rows.reason),
       labels: sets[rows.labels[i] as number] as string[],
-      ...(JSON.parse(chunk.details[i] as string) as ViewDetail),
+      ...unpackDetail(chunk.details[i] as string, VERDICTS[rows.verdict[i] as number] as string),
     };
   });
 }

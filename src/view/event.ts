@@ -54,9 +54,9 @@ export function viewEvent(
   event: SyscallEvent,
   line: number,
   inspected: InspectedEvent,
-  previous: SyscallEvent | undefined,
+  previousTs: string | undefined,
 ): ViewEvent {
-  const dt = previous ? Date.parse(event.ts) - Date.parse(previous.ts) : null;
+  const dt = previousTs !== undefined ? Date.parse(event.ts) - Date.parse(previousTs) : null;
   return {
     step: event.step,
     line,

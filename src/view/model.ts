@@ -5,26 +5,13 @@
 // Input distrusted: the log. Only events that verify are described; after a failing line,
 // nothing is (the banner says where it failed and shows that line as text).
 
-import type { TrustPins } from '../evidence/trust.js';
-import type { CompiledPolicy } from '../policy/compile.js';
-import type { SealEvent, SyscallEvent } from '../recorder/event.js';
-import { type InspectedEvent, inspectLog } from '../review/inspect.js';
-import type { ReviewedLog } from '../review/log.js';
-import { explainSteps, type Origin, type SessionOrigin } from '../review/why.js';
-import { RowEncoder, type RowsChunk } from './columns.js';
-import { shownVerdict, viewEvent } from './event.js';
-import { summarize, type ViewSummary } from './summary.js';
+import type { SealEvent } from '../recorder/event.js';
+import { PROVENANCE_LIMIT, ViewBuilder, type ViewOptions, type ViewProvenance } from './builder.js';
+import type { RowsChunk } from './columns.js';
+import type { ViewSummary } from './summary.js';
 import { type ViewVerification, verifyForView } from './verification.js';
 
-/** Where a refused or asked call's tainted arguments came from (`agentk why`). */
-export interface ViewProvenance {
-  readonly step: number;
-  readonly origins: readonly Origin[];
-  readonly session_origins: readonly SessionOrigin[];
-  readonly matched: readonly string[];
-  readonly hard: string | null;
-  readonly approve: string | null;
-}
+export { PROVENANCE_LIMIT, type ViewOptions, type ViewProvenance };
 
 export interface ViewModel {
   readonly format: 2;
@@ -41,72 +28,41 @@ export interface ViewModel {
   readonly summary: ViewSummary;
 }
 
-export interface ViewOptions {
-  readonly pins?: TrustPins;
-  /** The policy `why` reads rule conditions from (the run's, ideally). */
-  readonly policy: { readonly path: string; readonly policy: CompiledPolicy };
-}
-
-/** Refused steps explained with `why`'s provenance (the first this many). */
-export const PROVENANCE_LIMIT = 500;
-
-/** `why` for the first PROVENANCE_LIMIT refused or asked steps (no suggestion check). */
-function provenanceOf(log: ReviewedLog, options: ViewOptions): ViewProvenance[] {
-  const refused = log.events
-    .filter((event) => shownVerdict(event) !== 'allow' && shownVerdict(event) !== 'approved')
-    .slice(0, PROVENANCE_LIMIT);
-  return explainSteps(log, refused, options.policy, false).map((explained) => ({
-    step: explained.step,
-    origins: explained.origins,
-    session_origins: explained.session_origins,
-    matched: explained.matched,
-    hard: explained.hard,
-    approve: explained.approve,
-  }));
-}
-
 /** Verify the log and describe it for the viewer. Throws AgentkError if it cannot be read. */
 export function buildViewModel(path: string, options: ViewOptions): ViewModel {
-  // One pass: the events come from the verification itself, each once its line passed.
-  let read: { event: SyscallEvent; line: number }[] = [];
+  // One pass: each event is described as the verification passes its line.
+  let builder = new ViewBuilder(options.policy);
   let seal: SealEvent | null = null;
   const verification = verifyForView(path, options.pins, {
     event: (event, line) => {
       if (event.type === 'seal') seal = event;
-      else read.push({ event, line });
+      else builder.add(event, line);
     },
     restart: () => {
-      read = [];
+      builder = new ViewBuilder(options.policy);
       seal = null;
     },
   });
-  const events = read.map((item) => item.event);
-  const sealed = verification.status === 'verified' ? (seal as SealEvent | null) : null;
-  const log: ReviewedLog = {
-    path,
-    // inspectLog does not read it; the banner's status is the verification's.
-    status: sealed ? 'sealed' : 'unsealed',
-    runId: events[0]?.run_id ?? '',
-    events,
-    seal: sealed,
-  };
-  const inspection = inspectLog(log);
-  const encoder = new RowEncoder();
-  const shown = read.map((item, i) => {
-    const inspected = inspection.events[i] as InspectedEvent;
-    const event = viewEvent(item.event, item.line, inspected, events[i - 1]);
-    encoder.add(event);
-    return event;
-  });
+  return modelOf(path, verification, builder, seal);
+}
+
+/** The model of what `builder` was given (all of it: not after an earlier take). */
+export function modelOf(
+  path: string,
+  verification: ViewVerification,
+  builder: ViewBuilder,
+  seal: SealEvent | null,
+): ViewModel {
+  const { rows, provenance } = builder.take();
   return {
     format: 2,
     log: path,
-    run_id: log.runId,
+    run_id: builder.runId,
     verification,
-    events: encoder.take(),
-    sealed_at: sealed?.ts ?? null,
-    provenance: provenanceOf(log, options),
+    events: rows,
+    sealed_at: verification.status === 'verified' ? (seal?.ts ?? null) : null,
+    provenance,
     provenance_limit: PROVENANCE_LIMIT,
-    summary: summarize(shown, inspection),
+    summary: builder.summary(),
   };
 }

@@ -110,8 +110,8 @@ export function renderPage(model: ViewModel, follow = false): ViewPage {
 <body>
 ${BODY}
 <script type="application/json" id="agentk-data">${embeddedJson(data)}</script>
-<script type="application/json" id="agentk-details">${inertDetails(details)}</script>
 <script>${script}</script>
+<script type="application/json" id="agentk-details">${inertDetails(details)}</script>
 </body>
 </html>
 `;

@@ -40,55 +40,63 @@ export const BAR_BUCKETS = 60;
 
 const counted = (counts: Map<string, number>) => Object.fromEntries(sortedCounts(counts));
 
-function bar(events: readonly ViewEvent[]): Record<ShownVerdict, number>[] {
-  const buckets = Math.min(BAR_BUCKETS, events.length);
+function bar(verdicts: readonly ShownVerdict[]): Record<ShownVerdict, number>[] {
+  const buckets = Math.min(BAR_BUCKETS, verdicts.length);
   const out = Array.from({ length: buckets }, () => ({ allow: 0, deny: 0, ask: 0, approved: 0 }));
-  events.forEach((event, i) => {
-    const bucket = out[Math.floor((i * buckets) / events.length)];
-    if (bucket) bucket[event.verdict] += 1;
+  verdicts.forEach((verdict, i) => {
+    const bucket = out[Math.floor((i * buckets) / verdicts.length)];
+    if (bucket) bucket[verdict] += 1;
   });
   return out;
 }
 
-export function summarize(events: readonly ViewEvent[], inspection: Inspection): ViewSummary {
-  const byVerdict: Record<ShownVerdict, number> = { allow: 0, deny: 0, ask: 0, approved: 0 };
-  const blockedByRule = new Map<string, number>();
-  const byRule = new Map<string, number>();
-  const servers = new Map<string, number>();
-  const tools = new Map<string, number>();
-  const labels = new Map<string, number>();
-  const agents = new Map<string, number>();
-  const blocked: BlockedAction[] = [];
-  let blockedTotal = 0;
-  for (const event of events) {
-    byVerdict[event.verdict] += 1;
-    increment(byRule, event.rule);
-    increment(agents, event.agent);
-    if (event.server !== null) increment(servers, event.server);
-    if (event.syscall === 'tool.invoke') increment(tools, event.target);
-    for (const label of event.labels) increment(labels, label);
+/** The summary's counts, kept as events come (in order); `result()` says them. */
+export class Summarizer {
+  readonly #byVerdict: Record<ShownVerdict, number> = { allow: 0, deny: 0, ask: 0, approved: 0 };
+  readonly #blockedByRule = new Map<string, number>();
+  readonly #byRule = new Map<string, number>();
+  readonly #servers = new Map<string, number>();
+  readonly #tools = new Map<string, number>();
+  readonly #labels = new Map<string, number>();
+  readonly #agents = new Map<string, number>();
+  readonly #blocked: BlockedAction[] = [];
+  #blockedTotal = 0;
+  readonly #verdicts: ShownVerdict[] = [];
+
+  add(event: ViewEvent): void {
+    this.#byVerdict[event.verdict] += 1;
+    this.#verdicts.push(event.verdict);
+    increment(this.#byRule, event.rule);
+    increment(this.#agents, event.agent);
+    if (event.server !== null) increment(this.#servers, event.server);
+    if (event.syscall === 'tool.invoke') increment(this.#tools, event.target);
+    for (const label of event.labels) increment(this.#labels, label);
     if (event.verdict === 'deny' || event.verdict === 'ask') {
-      increment(blockedByRule, event.rule);
-      blockedTotal += 1;
-      if (blocked.length < BLOCKED_SHOWN) {
+      increment(this.#blockedByRule, event.rule);
+      this.#blockedTotal += 1;
+      if (this.#blocked.length < BLOCKED_SHOWN) {
         const { step, verdict, syscall, target, rule, reason } = event;
-        blocked.push({ step, verdict, syscall, target, rule, reason });
+        this.#blocked.push({ step, verdict, syscall, target, rule, reason });
       }
     }
   }
-  return {
-    by_verdict: byVerdict,
-    blocked_by_rule: counted(blockedByRule),
-    by_rule: counted(byRule),
-    by_syscall: inspection.summary.events_by_syscall,
-    servers: counted(servers),
-    tools: counted(tools),
-    labels: counted(labels),
-    agents: counted(agents),
-    blocked,
-    blocked_total: blockedTotal,
-    compromised: inspection.summary.compromised,
-    evidence_by_type: inspection.summary.evidence_by_type,
-    bar: bar(events),
-  };
+
+  /** The summary of the events added, with trace-inspect's counts over the same events. */
+  result(inspection: Inspection['summary']): ViewSummary {
+    return {
+      by_verdict: { ...this.#byVerdict },
+      blocked_by_rule: counted(this.#blockedByRule),
+      by_rule: counted(this.#byRule),
+      by_syscall: inspection.events_by_syscall,
+      servers: counted(this.#servers),
+      tools: counted(this.#tools),
+      labels: counted(this.#labels),
+      agents: counted(this.#agents),
+      blocked: [...this.#blocked],
+      blocked_total: this.#blockedTotal,
+      compromised: inspection.compromised,
+      evidence_by_type: inspection.evidence_by_type,
+      bar: bar(this.#verdicts),
+    };
+  }
 }

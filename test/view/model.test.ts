@@ -5,11 +5,20 @@
 import { describe, expect, it } from 'vitest';
 import { verifySignaturesFile } from '../../src/evidence/verify-signatures.js';
 import { CompiledPolicy } from '../../src/policy/compile.js';
+import { readReviewedLog } from '../../src/review/log.js';
+import { explainStep, refusedSteps } from '../../src/review/why.js';
 import { decodeRows } from '../../src/view/columns.js';
 import { buildViewModel } from '../../src/view/model.js';
 import { embeddedJson, renderPage } from '../../src/view/page.js';
 import { DEFAULT_POLICY, policyAt } from '../helpers/kernel.js';
-import { demoTrace, hostileTrace, PAYLOADS, tamperedCopy, unsealedCopy } from '../helpers/view.js';
+import {
+  demoTrace,
+  hostileTrace,
+  longTrace,
+  PAYLOADS,
+  tamperedCopy,
+  unsealedCopy,
+} from '../helpers/view.js';
 
 const options = {
   policy: { path: DEFAULT_POLICY, policy: new CompiledPolicy(policyAt(DEFAULT_POLICY)) },
@@ -44,6 +53,26 @@ describe('the view model', () => {
     const shell = model.provenance.find((item) => item.step === 10);
     expect(shell?.origins[0]).toMatchObject({ argument: 'command', step: 2 });
     expect(shell?.origins[0]?.source).toBe('context.read https://acme.example/pricing');
+  });
+
+  it('gives each refusal the provenance agentk why gives it, one step at a time', async () => {
+    for (const trace of [await demoTrace(), await longTrace(60)]) {
+      const model = buildViewModel(trace, options);
+      const log = readReviewedLog(trace);
+      const refused = refusedSteps(log);
+      expect(model.provenance.map((item) => item.step)).toEqual(refused.map((e) => e.step));
+      for (const [i, event] of refused.entries()) {
+        const alone = explainStep(log, event, options.policy, false);
+        expect(model.provenance[i]).toEqual({
+          step: alone.step,
+          origins: alone.origins,
+          session_origins: alone.session_origins,
+          matched: alone.matched,
+          hard: alone.hard,
+          approve: alone.approve,
+        });
+      }
+    }
   });
 
   it('shows a tampered log as failing at the line verify-signatures names, and nothing after', async () => {
