@@ -20,6 +20,7 @@ import type { CheckpointLine, FlightEvent, SyscallEvent } from '../recorder/even
 import { keysProblem } from '../recorder/shape.js';
 import {
   type ChainResult,
+  ChainVerifier,
   type EventVisitor,
   verifyLogFile,
   verifyLogText,
@@ -350,6 +351,34 @@ export function verifySignaturesFile(
     checker.visitCheckpoint,
   );
   return { chain, report: checker.report(), threads: 1 };
+}
+
+/**
+ * The checks of verifySignaturesFile fed one line at a time, so that a log being written
+ * can be verified as it grows, continuing its chain from the last line checked (the
+ * viewer's live mode). `result()` may be asked between lines: a log without its seal yet
+ * is `unsealed`, as verifySignaturesFile says of it.
+ */
+export class SignatureStream {
+  readonly #checker: SignatureChecker;
+  readonly #verifier: ChainVerifier<SignatureFailureCode>;
+
+  constructor(pins?: TrustPins, observer?: VerifiedEventObserver) {
+    this.#checker = new SignatureChecker(pins);
+    this.#verifier = new ChainVerifier<SignatureFailureCode>(
+      observed(this.#checker, observer),
+      this.#checker.visitCheckpoint,
+    );
+  }
+
+  /** Check the next line (without its newline). False once the log has failed. */
+  push(bytes: Uint8Array, terminated = true, oversized = false): boolean {
+    return this.#verifier.push(bytes, terminated, oversized);
+  }
+
+  result(): SignatureVerification {
+    return { chain: this.#verifier.finish(), report: this.#checker.report(), threads: 1 };
+  }
 }
 
 /**

@@ -203,29 +203,59 @@ function renderSummary() {
   $('tab-counts').textContent = v.allow + ' allowed · ' + v.approved + ' approved · ' + v.ask + ' asked · ' + v.deny + ' denied';
 }
 
-/** Live mode: the server sends the whole model again whenever the log changed. */
+/** Draw the page again after live data came, keeping the selection and the end in view. */
+function liveUpdate(change) {
+  var list = $('list');
+  var atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - H;
+  var step = selected >= 0 ? R.step[selected] : null;
+  change();
+  selected = step !== null && BY_STEP.has(step) ? BY_STEP.get(step) : -1;
+  renderBanner();
+  fillFilters();
+  renderSummary();
+  applyFilters();
+  if (atEnd) { list.scrollTop = list.scrollHeight; renderRows(); }
+  if (selected >= 0) renderDetail(detailedEventAt(selected));
+  $('live').textContent = 'live: ' + plural(COUNT, 'event') + ', updated ' + new Date().toLocaleTimeString();
+}
+
+/**
+ * Live mode: the server sends the rows appended to the log (\`rows\`), or the whole model
+ * again when the file was rewritten (\`model\`). The page says which build and how many
+ * rows it holds, so that it is sent only what it lacks.
+ */
 function follow() {
   if (!DATA.follow || typeof EventSource !== 'function') return;
   var live = $('live');
   live.hidden = false;
   live.textContent = 'live: waiting for new events';
-  var source = new EventSource('events');
+  var source = new EventSource('events?g=' + Number(DATA.follow.generation) + '&n=' + COUNT);
   source.addEventListener('model', function (message) {
-    var list = $('list');
-    var atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - H;
-    var step = selected >= 0 ? R.step[selected] : null;
     var sent = JSON.parse(message.data);
-    useModel(sent.model, sent.details);
-    selected = step !== null && BY_STEP.has(step) ? BY_STEP.get(step) : -1;
-    renderBanner();
-    fillFilters();
-    renderSummary();
-    applyFilters();
-    if (atEnd) { list.scrollTop = list.scrollHeight; renderRows(); }
-    if (selected >= 0) renderDetail(detailedEventAt(selected));
-    live.textContent = 'live: ' + plural(COUNT, 'event') + ', updated ' + new Date().toLocaleTimeString();
+    liveUpdate(function () {
+      useModel(sent.model, sent.details);
+      DATA.follow = { generation: sent.generation };
+    });
+  });
+  source.addEventListener('rows', function (message) {
+    var sent = JSON.parse(message.data);
+    if (sent.generation !== DATA.follow.generation || sent.from !== COUNT) {
+      // Out of step (not expected on one stream): ask again from what is held.
+      source.close();
+      follow();
+      return;
+    }
+    liveUpdate(function () {
+      appendRows(sent.events, sent.events.details);
+      sent.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
+      DATA.verification = sent.verification;
+      DATA.sealed_at = sent.sealed_at;
+      DATA.summary = sent.summary;
+      DATA.run_id = sent.run_id;
+    });
   });
   source.addEventListener('error', function () {
+    source.close();
     live.textContent = 'live: disconnected (the viewer stopped?); reload to retry';
   });
 }
@@ -236,10 +266,10 @@ setupNavigation();
 renderSummary();
 applyFilters();
 if (location.hash) followHash();
-follow();
 /** Ready once the whole page is read (the details block follows this script). */
 function ready() {
   if (selected >= 0) renderDetail(detailedEventAt(selected));
+  follow();
   document.body.dataset.ready = 'true';
 }
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);

@@ -88,15 +88,21 @@ const BODY = `<header id="banner" class="banner">
 </main>`;
 
 /**
- * The page for a model; `follow`: served live, it listens to `events` beside it. The data
+ * The page for a model; `live`: served live, it listens to `events` beside it. The data
  * block holds the model without the events' details; those follow in a block of their own.
  */
-export function renderPage(model: ViewModel, follow = false): ViewPage {
+export function renderPage(model: ViewModel, live?: { readonly generation: number }): ViewPage {
+  const follow = live !== undefined;
   const script = `(function () {\n'use strict';\nvar H = ${ROW_HEIGHT};\n${TIMELINE_SCRIPT}\n${PANELS_SCRIPT}\n})();\n`;
   const csp = contentSecurityPolicy(script, STYLE, follow);
   // The details go in a block of their own, one JSON text a line, parsed per event.
   const { details, ...rows } = model.events;
-  const data = { ...model, events: rows, ...(follow ? { follow: true } : {}) };
+  // Live: the page names its build when it listens, to be sent only the rows it lacks.
+  const data = {
+    ...model,
+    events: rows,
+    ...(live ? { follow: { generation: live.generation } } : {}),
+  };
   const html = `<!doctype html>
 <html lang="en">
 <head>

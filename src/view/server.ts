@@ -2,8 +2,8 @@
 // request without the token (another local user, a web page guessing ports) gets 403; a
 // request naming another host (DNS rebinding) gets 403 too. The page is rebuilt when the
 // log changed since the last request, so a reload shows a log that grew; in live mode
-// (--follow) the page also listens to `events` beside it (server-sent events), where the
-// model is sent again each time the log changed (live.ts).
+// (--follow) the page also listens to `events` beside it (server-sent events), where what
+// was appended to the log is sent as it comes (live.ts).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { digestEquals, randomHex } from '../crypto/index.js';
@@ -40,6 +40,14 @@ function pathOf(url: string | undefined): { token: string; events: boolean } | n
   return match ? { token: match[1] as string, events: match[2] !== undefined } : null;
 }
 
+/** What the page's event stream says it holds: `?g=BUILD&n=ROWS` (else nothing: -1, 0). */
+function heldOf(url: string | undefined): { generation: number; count: number } {
+  const query = new URLSearchParams((url ?? '').split('?')[1] ?? '');
+  const number = (text: string | null, none: number) =>
+    text !== null && /^\d{1,9}$/.test(text) ? Number(text) : none;
+  return { generation: number(query.get('g'), -1), count: number(query.get('n'), 0) };
+}
+
 /**
  * Serve `page()` on 127.0.0.1:`port` (0: a free port) under a fresh random token. `page`
  * is called per request; it may cache. Errors building it answer 500 without details.
@@ -60,10 +68,13 @@ export function serveView(page: () => ViewPage, port = 0, live?: LiveSource): Pr
     }
     if (given.events) {
       if (streams === null) return refuse(response, 404, 'not live: start with --follow');
-      return streams.add(response);
+      const held = heldOf(request.url);
+      return streams.add(response, held.generation, held.count);
     }
     let built: ViewPage;
     try {
+      // Live: the page is built from what the streams last sent, brought up to date.
+      streams?.look();
       built = page();
     } catch {
       return refuse(response, 500, 'the log could not be read; see the terminal');

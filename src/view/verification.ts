@@ -4,7 +4,11 @@
 // Input distrusted: every byte of the log; the excerpt of a failing line is shown as text.
 
 import type { TrustPins } from '../evidence/trust.js';
-import { type VerifiedEventObserver, verifySignaturesFile } from '../evidence/verify-signatures.js';
+import {
+  type SignatureVerification,
+  type VerifiedEventObserver,
+  verifySignaturesFile,
+} from '../evidence/verify-signatures.js';
 import { readLines } from '../recorder/lines.js';
 import { MAX_EVENT_LINE_BYTES } from '../recorder/verify.js';
 
@@ -65,7 +69,15 @@ export function verifyForView(
   pins?: TrustPins,
   observer?: VerifiedEventObserver,
 ): ViewVerification {
-  const { chain, report } = verifySignaturesFile(path, pins, observer);
+  return verificationOf(path, verifySignaturesFile(path, pins, observer), pins);
+}
+
+/** A verification of `path` (verifySignaturesFile, or a SignatureStream's), for the banner. */
+export function verificationOf(
+  path: string,
+  { chain, report }: SignatureVerification,
+  pins?: TrustPins,
+): ViewVerification {
   const signers: ViewSigner[] = report.signers.map((signer) => ({
     fingerprint: signer.fingerprint,
     key_sources: signer.keySources,

@@ -122,6 +122,8 @@ export async function openBrowser(): Promise<BrowserContext> {
 export async function viewerPage(
   browser: BrowserContext,
   url: string,
+  /** Script run in the page before its own (playwright's, not subject to the page's CSP). */
+  before?: string,
 ): Promise<{ page: Page; console: string[] }> {
   const page = await browser.newPage();
   const console: string[] = [];
@@ -131,6 +133,7 @@ export async function viewerPage(
   await page.addInitScript(`document.addEventListener('securitypolicyviolation', (event) => {
     console.error('CSP violation: ' + event.violatedDirective);
   });`);
+  if (before !== undefined) await page.addInitScript(before);
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
   return { page, console };

@@ -50,6 +50,16 @@ function statusWithHost(url: string, host: string): Promise<number | undefined> 
   });
 }
 
+/** Records the live stream's event types the page hears, in window.__live. */
+const RECORD_LIVE = `window.__live = [];
+const listen = EventSource.prototype.addEventListener;
+EventSource.prototype.addEventListener = function (type, listener, options) {
+  return listen.call(this, type, function (event) {
+    window.__live.push(type);
+    return listener.call(this, event);
+  }, options);
+};`;
+
 /** The steps of the rows drawn, in order. */
 const drawnSteps = (page: Page) =>
   page.$$eval('#rows .row', (rows) => rows.map((row) => Number(row.getAttribute('data-step'))));
@@ -195,7 +205,7 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     }
   });
 
-  it('live mode (--follow, the binary): events appended to the log appear, then its seal', async () => {
+  it('live mode (--follow, the binary): appended events come as rows, then its seal; a rewrite resends all', async () => {
     const lines = readFileSync(demo, 'utf8')
       .split('\n')
       .filter((line) => line !== '');
@@ -207,7 +217,7 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     });
     try {
       const url = await printedUrl(child);
-      const { page, console } = await viewerPage(browser, url);
+      const { page, console } = await viewerPage(browser, url, RECORD_LIVE);
       expect(await page.textContent('#banner-status')).toBe('UNSEALED');
       await page.waitForSelector('#live:not([hidden])');
       appendFileSync(path, `${lines.slice(4, seal).join('\n')}\n`);
@@ -217,6 +227,16 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
       await page.waitForSelector('#banner.verified');
       expect(await page.textContent('#banner-status')).toBe('VERIFIED');
       expect(await drawnSteps(page)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      // Appended events came as rows after those the page held, never the whole model.
+      const heard = (await page.evaluate('window.__live')) as string[];
+      expect(heard).toContain('rows');
+      expect(heard).not.toContain('model');
+      // The file rewritten (cut to three events): the whole model again.
+      writeFileSync(path, `${lines.slice(0, 3).join('\n')}\n`);
+      await page.waitForSelector('.row[data-step="4"]', { state: 'detached' });
+      expect(await drawnSteps(page)).toEqual([1, 2, 3]);
+      expect(await page.textContent('#banner-status')).toBe('UNSEALED');
+      expect(await page.evaluate('window.__live')).toContain('model');
       expect(console).toEqual([]);
     } finally {
       child.kill('SIGINT');

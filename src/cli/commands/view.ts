@@ -18,7 +18,7 @@ import { AgentkError } from '../../errors.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
 import { CompiledPolicy } from '../../policy/compile.js';
 import { loadPolicyFile } from '../../policy/load.js';
-import type { LiveSource } from '../../view/live.js';
+import { LiveModel } from '../../view/live-model.js';
 import { buildViewModel, type ViewModel, type ViewOptions } from '../../view/model.js';
 import { renderPage, type ViewPage } from '../../view/page.js';
 import { serveView } from '../../view/server.js';
@@ -85,7 +85,8 @@ state (exit 0); agentk verify gives the exit code.`,
     if (ref === undefined) return listRuns(args, io, cli);
     const path = traceOf(ref, args, io);
     const options = viewOptions(args, io);
-    const model = buildViewModel(path, options);
+    const live = flag(args, 'follow') ? new LiveModel(path, options) : null;
+    const model = live ? live.model() : buildViewModel(path, options);
     if (out !== undefined) {
       const target = resolve(io.cwd, out);
       writePage(target, renderPage(model).html, flag(args, 'force'));
@@ -93,7 +94,7 @@ state (exit 0); agentk verify gives the exit code.`,
       if (flag(args, 'open')) openInBrowser(target, io);
       return EXIT.ok;
     }
-    const how = { port: port ?? 0, open: flag(args, 'open'), follow: flag(args, 'follow') };
+    const how = { port: port ?? 0, open: flag(args, 'open'), live };
     return serve(path, options, model, how, io);
   },
 };
@@ -166,35 +167,26 @@ export function writePage(target: string, html: string, force: boolean): void {
 }
 
 /** A page per request, rebuilt only when the log file changed (size or time). */
-function cachedPage(
-  path: string,
-  options: ViewOptions,
-  first: ViewModel,
-  follow: boolean,
-): () => ViewPage {
+function cachedPage(path: string, options: ViewOptions, first: ViewModel): () => ViewPage {
   const key = (stats: Stats) => `${stats.size}:${stats.mtimeMs}`;
-  let built = { key: key(statSync(path)), page: renderPage(first, follow) };
+  let built = { key: key(statSync(path)), page: renderPage(first) };
   return () => {
     const now = key(statSync(path));
-    if (now !== built.key) {
-      built = { key: now, page: renderPage(buildViewModel(path, options), follow) };
-    }
+    if (now !== built.key) built = { key: now, page: renderPage(buildViewModel(path, options)) };
     return built.page;
   };
 }
 
-/** What live mode sends: the model again, and whether the log's last line is cut. */
-function liveSource(path: string, options: ViewOptions): LiveSource {
-  return {
-    path,
-    model: () => {
-      const model = buildViewModel(path, options);
-      const { details, ...rows } = model.events;
-      return {
-        json: JSON.stringify({ model: { ...model, events: rows }, details }),
-        torn: model.verification.failure?.code === 'torn-tail',
-      };
-    },
+/** Live: the page of what the live model last read, rebuilt only when that changed. */
+function livePage(live: LiveModel): () => ViewPage {
+  let built: { key: string; page: ViewPage } | null = null;
+  return () => {
+    const model = live.model();
+    const key = `${live.generation}:${model.events.rows.step.length}:${model.verification.headline}`;
+    if (built?.key !== key) {
+      built = { key, page: renderPage(model, { generation: live.generation }) };
+    }
+    return built.page;
   };
 }
 
@@ -202,14 +194,16 @@ async function serve(
   path: string,
   options: ViewOptions,
   model: ViewModel,
-  how: { readonly port: number; readonly open: boolean; readonly follow: boolean },
+  how: { readonly port: number; readonly open: boolean; readonly live: LiveModel | null },
   io: CliIo,
 ): Promise<ExitCode> {
-  const { port, open, follow } = how;
+  const { port, open, live } = how;
+  const follow = live !== null;
   let server: Awaited<ReturnType<typeof serveView>>;
   try {
-    const page = cachedPage(path, options, model, follow);
-    server = await serveView(page, port, follow ? liveSource(path, options) : undefined);
+    server = live
+      ? await serveView(livePage(live), port, live)
+      : await serveView(cachedPage(path, options, model), port);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw usageError(`cannot listen on 127.0.0.1:${port} (${code})`);
