@@ -3,7 +3,9 @@
 // throughput under concurrency (each beside its peers: direct, a byte-copying pipe, a
 // minimal write-before-forward proxy, the official SDK's proxy), recorder append rate,
 // verification, policy evaluation, provenance matching as context grows, memory of a long
-// session, a large catalogue. docs/performance.md explains each row. BENCH_QUICK=1 runs smaller sizes (for a smoke test, not for numbers).
+// session, a large catalogue, the viewer on a 100k-event trace (BENCH_ONLY=view).
+// docs/performance.md explains each row. BENCH_QUICK=1 runs smaller sizes (for a smoke
+// test, not for numbers).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -346,6 +348,44 @@ function longSession() {
   );
 }
 
+// 9. The viewer on a 100k-event trace: `agentk view --out`, and the page in Chromium.
+function viewer() {
+  const v = inChild('view.mjs');
+  results.sections.view = v;
+  const events = `${v.events / 1000}k events`;
+  row(
+    'viewer',
+    `agentk view --out, ${events} (${v.traceMB.toFixed(0)} MB log)`,
+    `${v.viewSeconds.toFixed(1)} s (${v.viewCpuSeconds.toFixed(1)} s CPU), ${v.viewPeakMiB.toFixed(0)} MiB peak`,
+    '',
+    'a few s',
+    undefined,
+  );
+  row('viewer', 'page written', `${v.htmlMB.toFixed(1)} MB`, '', '', undefined);
+  const c = v.chromium;
+  if (c === null) {
+    row('viewer', 'page in Chromium', 'not measured: no /usr/bin/chromium', '', '', undefined);
+    return;
+  }
+  row(
+    'viewer',
+    `page open to first rows, median of ${c.opens} (renderer busy)`,
+    `${c.openMs.toFixed(0)} ms (${c.openTaskMs.toFixed(0)} ms)`,
+    '',
+    '< 2 s',
+    c.openMs < 2000,
+  );
+  row(
+    'viewer',
+    'scroll top to end, frame median / p95 / max',
+    `${c.frameMedianMs.toFixed(0)} / ${c.frameP95Ms.toFixed(0)} / ${c.frameMaxMs.toFixed(0)} ms`,
+    '16.7 ms (60 fps)',
+    '',
+    undefined,
+  );
+  row('viewer', 'page JS heap after GC', `${c.heapMiB.toFixed(0)} MiB`, '', '', undefined);
+}
+
 // 8. A large catalogue: tools/list of many tools, a describe syscall each (the session's
 // first listing pins them; the timed second one checks every pin), and a ping sent right
 // behind it: how long the proxy is busy with it.
@@ -392,7 +432,7 @@ async function catalogue() {
 try {
   const sections = (
     process.env.BENCH_ONLY ??
-    'roundtrip,throughput,recorder,verify,policy,provenance,memory,catalogue'
+    'roundtrip,throughput,recorder,verify,policy,provenance,memory,catalogue,view'
   ).split(',');
   if (sections.includes('roundtrip')) await roundTrip();
   if (sections.includes('throughput')) await throughput();
@@ -402,6 +442,7 @@ try {
   if (sections.includes('provenance')) provenance();
   if (sections.includes('memory')) longSession();
   if (sections.includes('catalogue')) await catalogue();
+  if (sections.includes('view')) viewer();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -2,8 +2,9 @@
 // only what was appended, continuing the hash chain from the last line checked
 // (SignatureStream, the checks of verify-signatures fed line by line). A page is sent the
 // rows added since it last heard; the whole model again only when the file was rewritten
-// or cut (another file in its place, shorter than read, or its last read line changed),
-// or when a cut last line stayed cut (a full build then shows it failing, `torn-tail`).
+// or cut (another file in its place, changed without growing, or its last read line
+// changed), or when a cut last line stayed cut (a full build then shows it failing,
+// `torn-tail`).
 // Input distrusted: every byte of the log.
 
 import { randomInt } from 'node:crypto';
@@ -163,7 +164,9 @@ export class LiveModel {
     }
     const sameFile = this.#key.startsWith(`${file}:`);
     this.#key = key;
-    if (this.#stale || !sameFile || size < reading.offset + reading.tail || !this.#headIntact()) {
+    // Written but not longer: written in place, not appended to.
+    const rewritten = !sameFile || size <= reading.offset + reading.tail;
+    if (this.#stale || rewritten || !this.#headIntact()) {
       this.#stale = false;
       this.#generation += 1;
       this.#reading = new Reading(this.#options);
