@@ -45,6 +45,24 @@ function addRow(dl, name, value) {
   dl.appendChild(dd);
 }
 
+/** A receipt, secret handle or approval, field by field; hashes short with copy buttons. */
+function recordView(record) {
+  var box = el('div', 'record');
+  box.appendChild(el('strong', null, record.title));
+  var table = el('table');
+  record.fields.forEach(function (field) {
+    var tr = el('tr');
+    tr.appendChild(el('td', null, field[0]));
+    var td = el('td', 'mono');
+    if (field[2]) td.appendChild(hashView(field[1]));
+    else td.textContent = String(field[1]);
+    tr.appendChild(td);
+    table.appendChild(tr);
+  });
+  box.appendChild(table);
+  return box;
+}
+
 function originsView(p) {
   var box = el('div');
   if (p.origins.length > 0) {
@@ -88,6 +106,7 @@ function renderDetail(e) {
   addRow(dl, 'session', e.session);
   addRow(dl, 'shadow policy', e.shadow);
   addRow(dl, 'file line', e.line);
+  e.records.forEach(function (record) { addRow(dl, 'evidence', recordView(record)); });
   if (e.evidence.length > 0) {
     addRow(dl, 'evidence', listOf(e.evidence, function (li, item) {
       li.appendChild(document.createTextNode(item.ref + ' '));

@@ -91,6 +91,7 @@ function detailFrom(packed, e) {
   e.lineage = at(7, []);
   e.session = at(8, null);
   e.shadow = at(9, null);
+  e.records = at(10, []).map(function (item) { return { title: item[0], fields: item[1] }; });
   return e;
 }
 useModel(JSON.parse(document.getElementById('agentk-data').textContent), null);

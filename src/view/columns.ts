@@ -7,6 +7,7 @@
 // added since the last message.
 
 import type { ShownVerdict, ViewEvent } from './event.js';
+import type { EvidenceRecord } from './records.js';
 
 /** Column `verdict` holds an index into this. */
 export const VERDICTS: readonly ShownVerdict[] = ['allow', 'deny', 'ask', 'approved'];
@@ -55,11 +56,12 @@ export type ViewDetail = Pick<
   | 'shadow'
   | 'request_hash'
   | 'event_hash'
+  | 'records'
 >;
 
 /**
  * An event's details as an array (ts, request_hash, event_hash, evidence, effect,
- * missing_capability, provenance, lineage, session, shadow), with what is empty at its
+ * missing_capability, provenance, lineage, session, shadow, records), with what is empty at its
  * end left off; the page's script reads it back as unpackDetail does. A long log's
  * details are mostly hashes, and their field names would take a third of the page.
  * Evidence references go as `[type, ref, sha256]`.
@@ -77,6 +79,7 @@ function detailOf(event: ViewEvent): PackedDetail {
     event.lineage,
     event.session,
     event.shadow,
+    event.records.map((record) => [record.title, record.fields]),
   ];
   while (packed.length > 0) {
     const last = packed[packed.length - 1];
@@ -86,7 +89,7 @@ function detailOf(event: ViewEvent): PackedDetail {
   return packed;
 }
 
-type PackedDetail = (string | null | readonly string[] | readonly (readonly string[])[])[];
+type PackedDetail = (string | null | readonly unknown[])[];
 
 /** Details packed by detailOf, read back (as the page's script does). */
 export function unpackDetail(text: string, verdict: string): ViewDetail {
@@ -107,6 +110,10 @@ export function unpackDetail(text: string, verdict: string): ViewDetail {
     lineage: at(7, []),
     session: at(8, null),
     shadow: at(9, null),
+    records: at<[string, EvidenceRecord['fields']][]>(10, []).map(([title, fields]) => ({
+      title,
+      fields,
+    })),
   };
 }
 

@@ -4,6 +4,7 @@
 
 import type { SyscallEvent } from '../recorder/event.js';
 import type { InspectedEvent } from '../review/inspect.js';
+import { type EvidenceRecord, evidenceRecords } from './records.js';
 
 /** How an event's decision reads: `approved` is an ask a person allowed. */
 export type ShownVerdict = 'allow' | 'deny' | 'ask' | 'approved';
@@ -33,6 +34,8 @@ export interface ViewEvent {
   readonly shadow: string | null;
   readonly request_hash: string;
   readonly event_hash: string;
+  /** Its receipt, secret handle and approval, field by field. */
+  readonly records: readonly EvidenceRecord[];
 }
 
 /** Kinds whose target is `server/name` (mcp/mediation). */
@@ -79,5 +82,6 @@ export function viewEvent(
     shadow: inspected.shadow ?? null,
     request_hash: event.decision.request_hash,
     event_hash: event.event_hash,
+    records: evidenceRecords(event),
   };
 }

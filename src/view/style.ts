@@ -62,6 +62,9 @@ main { flex: 1; min-height: 0; display: flex; flex-direction: column; }
 .detail dt { color: var(--muted); }
 .detail dd { margin: 0; word-break: break-word; }
 .detail ul { margin: 2px 0; padding-left: 18px; }
+.record table { border-collapse: collapse; margin: 2px 0 4px; }
+.record td { padding: 0 8px 0 0; vertical-align: top; word-break: break-word; }
+.record td:first-child { color: var(--muted); white-space: nowrap; }
 .copy { font-size: 11px; margin-left: 6px; padding: 0 5px; cursor: pointer; }
 .empty { padding: 20px; color: var(--muted); }
 .summary { padding: 10px 14px; overflow-y: auto; display: grid;

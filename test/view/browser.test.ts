@@ -123,6 +123,42 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     expect(await page.inputValue('#f-verdict')).toBe('');
   });
 
+  it('shows an event’s receipt, secret handle and approval field by field, hashes short', async () => {
+    const { page, console } = await viewerPage(browser, `${await pageOf(demo)}#step-8`);
+    await page.waitForSelector('.row.selected[data-step="8"]');
+    // Step 8 is the secret.open: its receipt and its handle, never the handle's id.
+    const records = page.locator('#detail .record');
+    expect(await records.count()).toBe(2);
+    const receipt = records.nth(0);
+    expect(await receipt.locator('strong').textContent()).toMatch(/^receipt rcpt_[0-9a-f]{32}$/);
+    const rows = await receipt
+      .locator('tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [tr.children[0]?.textContent, tr.children[1]?.textContent]),
+      );
+    const field = (name: string) => rows.find(([key]) => key === name)?.[1];
+    expect(field('allows')).toBe('secret.open secret://ssh/id_rsa');
+    expect(field('step')).toBe('8');
+    expect(field('scope')).toMatch(/^secret\.open:/);
+    expect(field('authenticated by')).toBe('the signed checkpoint or seal covering this step');
+    // The previous hash is shown short, the whole of it behind its copy button.
+    const previous = receipt.locator('tr', { hasText: 'bound to previous hash' });
+    expect(await previous.locator('code').textContent()).toMatch(/^[0-9a-f]{12}…$/);
+    expect(await previous.locator('code').getAttribute('title')).toMatch(/^[0-9a-f]{64}$/);
+    expect(await previous.locator('button.copy').count()).toBe(1);
+    const handle = records.nth(1);
+    expect(await handle.textContent()).toContain('secret://ssh/id_rsa');
+    expect(await handle.textContent()).not.toMatch(/secret_fd_|PRIVATE KEY/);
+    // Step 5, a person's answer to the ask at step 4.
+    await page.evaluate("location.hash = '#step-5'");
+    await page.waitForSelector('.row.selected[data-step="5"]');
+    expect(await page.textContent('#detail')).toContain('a person’s answer to an ask');
+    expect(await page.textContent('#detail')).toContain(
+      'file.patch notes/acme-pricing.md (step 4)',
+    );
+    expect(console).toEqual([]);
+  });
+
   it('shows a tampered log as FAILED, with the first bad line shown and linked', async () => {
     const { page } = await viewerPage(browser, await pageOf(tamperedCopy(demo, 5)));
     await expect(page.getAttribute('#banner', 'class')).resolves.toBe('banner failed');

@@ -1,0 +1,114 @@
+// The evidence an event carries, field by field, for the details pane: its capability
+// receipt, its secret handle (never the handle's id, and a log never holds a secret's
+// value), and a person's answer to an ask. Hashes, keys and signatures are marked so that
+// the page shows them short, with a copy button.
+// Input distrusted: every field (the page shows them as text).
+
+import { fingerprintOf } from '../crypto/index.js';
+import type { SyscallEvent } from '../recorder/event.js';
+
+/** A field: its name, its value as text, and whether it is a hash, key or signature. */
+export type RecordField = readonly [name: string, value: string, hash: boolean];
+
+export interface EvidenceRecord {
+  readonly title: string;
+  readonly fields: readonly RecordField[];
+}
+
+const text = (value: unknown): string =>
+  typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+
+/** The fields that are there, as text; empty values left out. */
+function fields(items: readonly [string, unknown, boolean?][]): RecordField[] {
+  return items
+    .map(([name, value, hash]): RecordField => [name, text(value), hash === true])
+    .filter(([, value]) => value !== '');
+}
+
+function keyFingerprint(key: unknown): string {
+  try {
+    return typeof key === 'string' ? fingerprintOf(key) : '';
+  } catch {
+    return '';
+  }
+}
+
+function receiptRecord(event: SyscallEvent): EvidenceRecord | null {
+  const r = event.decision.receipt;
+  if (r === null || typeof r !== 'object') return null;
+  const signed = r.signature !== undefined;
+  return {
+    title: `receipt ${text(r.id)}`,
+    fields: fields([
+      ['allows', `${text(r.syscall)} ${text(r.target)}`],
+      ['scope', r.scope],
+      ['agent', r.agent_id],
+      ['run', r.run_id],
+      ['step', r.step],
+      ['issued', r.issued_at],
+      ['expires', r.expires_at],
+      ['bound to previous hash', r.previous_hash, true],
+      [
+        'authenticated by',
+        signed
+          ? `its own signature (${text(r.key_source)} key ${keyFingerprint(r.public_key)})`
+          : 'the signed checkpoint or seal covering this step',
+      ],
+      ['signature', r.signature, true],
+    ]),
+  };
+}
+
+function handleRecord(event: SyscallEvent): EvidenceRecord | null {
+  const h = event.decision.secret_handle;
+  if (h === null || typeof h !== 'object') return null;
+  return {
+    title: 'secret handle (its id and the secret are not shown)',
+    fields: fields([
+      ['secret', h.target],
+      ['usable for', Array.isArray(h.scope) ? h.scope.join(', ') : h.scope],
+      ['labels', Array.isArray(h.labels) ? h.labels.join(', ') : h.labels],
+      ['bound to receipt', h.receipt_id],
+      ['issued', h.issued_at],
+      ['expires', h.expires_at],
+      ['signed by', `${text(h.key_source)} key ${keyFingerprint(h.public_key)}`],
+      ['signature', h.signature, true],
+    ]),
+  };
+}
+
+/** A person's answer (human.approve), or on an approved event, who approved it where. */
+function approvalRecord(event: SyscallEvent): EvidenceRecord | null {
+  const approval = (event.syscall.detail as { approval?: unknown } | undefined)?.approval;
+  if (approval === null || typeof approval !== 'object') return null;
+  const a = approval as Record<string, unknown>;
+  if (event.syscall.kind !== 'human.approve') {
+    return {
+      title: 'approved by a person',
+      fields: fields([
+        ['approver', a.approver],
+        ['answer at step', a.step],
+      ]),
+    };
+  }
+  const request = (a.request ?? {}) as Record<string, unknown>;
+  return {
+    title: 'a person’s answer to an ask',
+    fields: fields([
+      ['approver', a.approver],
+      ['answer', a.approved === true ? 'allowed' : a.approved === false ? 'refused' : a.approved],
+      ['for', a.scope === 'session' ? 'the rest of the session' : 'this request once'],
+      ['request', `${text(request.kind)} ${text(request.target)} (step ${text(request.step)})`],
+      ['note', a.note],
+      ['cleared a compromised session', a.clear_compromised === true ? 'yes' : undefined],
+      ['request hash', a.request_hash ?? event.syscall.target, true],
+    ]),
+  };
+}
+
+/** The evidence records of an event, in the order the pane shows them. */
+export function evidenceRecords(event: SyscallEvent): EvidenceRecord[] {
+  return [receiptRecord(event), handleRecord(event), approvalRecord(event)].filter(
+    (record): record is EvidenceRecord => record !== null,
+  );
+}
