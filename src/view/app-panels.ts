@@ -199,6 +199,13 @@ function renderSummary() {
   var box = $('view-summary');
   box.replaceChildren();
   box.appendChild(blockedCard(s));
+  if (DATA.seal) {
+    var seal = el('section', 'card wide');
+    seal.id = 'seal';
+    seal.appendChild(el('h3', null, 'The seal'));
+    seal.appendChild(recordView(DATA.seal));
+    box.appendChild(seal);
+  }
   if (s.bar.length > 0) box.appendChild(barCard(s));
   box.appendChild(countsCard('Events by verdict', s.by_verdict));
   box.appendChild(countsCard('Blocked or asked, by rule', s.blocked_by_rule));
@@ -269,6 +276,7 @@ function follow() {
       sent.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
       DATA.verification = sent.verification;
       DATA.sealed_at = sent.sealed_at;
+      DATA.seal = sent.seal;
       DATA.summary = sent.summary;
       DATA.run_id = sent.run_id;
     });

@@ -200,7 +200,7 @@ export class LiveModel {
     provenance: readonly ViewProvenance[],
     from: number,
   ): LiveMessage {
-    const { verification, sealed_at, summary, run_id } = model;
+    const { verification, sealed_at, seal, summary, run_id } = model;
     const json = JSON.stringify({
       generation: this.#generation,
       from,
@@ -208,6 +208,7 @@ export class LiveModel {
       provenance,
       verification,
       sealed_at,
+      seal,
       summary,
       run_id,
     });

@@ -8,6 +8,7 @@
 import type { SealEvent } from '../recorder/event.js';
 import { PROVENANCE_LIMIT, ViewBuilder, type ViewOptions, type ViewProvenance } from './builder.js';
 import type { RowsChunk } from './columns.js';
+import { type EvidenceRecord, sealRecord } from './records.js';
 import type { ViewSummary } from './summary.js';
 import { type ViewVerification, verifyForView } from './verification.js';
 
@@ -22,6 +23,8 @@ export interface ViewModel {
   readonly events: RowsChunk;
   /** The seal's time, when the log is sealed and verifies. */
   readonly sealed_at: string | null;
+  /** The seal field by field, when the log is sealed and verifies. */
+  readonly seal: EvidenceRecord | null;
   readonly provenance: readonly ViewProvenance[];
   /** Refused steps beyond this many are listed without `why`'s provenance. */
   readonly provenance_limit: number;
@@ -54,13 +57,15 @@ export function modelOf(
   seal: SealEvent | null,
 ): ViewModel {
   const { rows, provenance } = builder.take();
+  const sealed = verification.status === 'verified' ? seal : null;
   return {
     format: 2,
     log: path,
     run_id: builder.runId,
     verification,
     events: rows,
-    sealed_at: verification.status === 'verified' ? (seal?.ts ?? null) : null,
+    sealed_at: sealed?.ts ?? null,
+    seal: sealed ? sealRecord(sealed) : null,
     provenance,
     provenance_limit: PROVENANCE_LIMIT,
     summary: builder.summary(),

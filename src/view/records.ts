@@ -1,11 +1,11 @@
 // The evidence an event carries, field by field, for the details pane: its capability
 // receipt, its secret handle (never the handle's id, and a log never holds a secret's
-// value), and a person's answer to an ask. Hashes, keys and signatures are marked so that
+// value), and a person's answer to an ask; and the seal, for the summary. Hashes, keys and signatures are marked so that
 // the page shows them short, with a copy button.
 // Input distrusted: every field (the page shows them as text).
 
 import { fingerprintOf } from '../crypto/index.js';
-import type { SyscallEvent } from '../recorder/event.js';
+import type { SealEvent, SyscallEvent } from '../recorder/event.js';
 
 /** A field: its name, its value as text, and whether it is a hash, key or signature. */
 export type RecordField = readonly [name: string, value: string, hash: boolean];
@@ -111,4 +111,22 @@ export function evidenceRecords(event: SyscallEvent): EvidenceRecord[] {
   return [receiptRecord(event), handleRecord(event), approvalRecord(event)].filter(
     (record): record is EvidenceRecord => record !== null,
   );
+}
+
+/** The seal that closed the log (shown only when the log verifies). */
+export function sealRecord(event: SealEvent): EvidenceRecord {
+  const seal = event.seal;
+  return {
+    title: 'the seal',
+    fields: fields([
+      ['sealed', seal.ts],
+      ['by agent', seal.agent_id],
+      ['events covered', seal.event_count],
+      ['head hash', seal.head_hash, true],
+      ['signed by', `${text(seal.key_source)} key ${keyFingerprint(seal.public_key)}`],
+      ['public key', seal.public_key, true],
+      ['signature', seal.signature, true],
+      ['seal line hash', event.event_hash, true],
+    ]),
+  };
 }

@@ -156,6 +156,19 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     expect(await page.textContent('#detail')).toContain(
       'file.patch notes/acme-pricing.md (step 4)',
     );
+    // Step 6, the write it allowed: who approved it, and where.
+    await page.evaluate("location.hash = '#step-6'");
+    await page.waitForSelector('.row.selected[data-step="6"]');
+    expect(await page.textContent('#detail')).toContain('approved by a person');
+    // The seal, in the summary.
+    await page.click('#tab-summary');
+    const seal = await page
+      .locator('#seal tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [tr.children[0]?.textContent, tr.children[1]?.textContent]),
+      );
+    expect(seal.find(([key]) => key === 'events covered')?.[1]).toBe('11');
+    expect(seal.find(([key]) => key === 'head hash')?.[1]).toMatch(/^[0-9a-f]{12}…copy$/);
     expect(console).toEqual([]);
   });
 
@@ -177,6 +190,7 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     expect(await page.textContent('#banner-status')).toBe('UNSEALED');
     expect(await page.textContent('#banner')).not.toMatch(/VERIFIED|Verified/);
     expect(await page.isVisible('#fail')).toBe(false);
+    expect(await page.$('#seal')).toBeNull();
   });
 
   it('renders hostile targets, rules and reasons as text: no script of the log runs', async () => {
