@@ -46,9 +46,9 @@ function addRow(dl, name, value) {
 }
 
 /** A receipt, secret handle or approval, field by field; hashes short with copy buttons. */
-function recordView(record) {
+function recordView(record, titled) {
   var box = el('div', 'record');
-  box.appendChild(el('strong', null, record.title));
+  if (titled !== false) box.appendChild(el('strong', null, record.title));
   var table = el('table');
   record.fields.forEach(function (field) {
     var tr = el('tr');
@@ -199,14 +199,14 @@ function renderSummary() {
   var box = $('view-summary');
   box.replaceChildren();
   box.appendChild(blockedCard(s));
+  if (s.bar.length > 0) box.appendChild(barCard(s));
   if (DATA.seal) {
     var seal = el('section', 'card wide');
     seal.id = 'seal';
     seal.appendChild(el('h3', null, 'The seal'));
-    seal.appendChild(recordView(DATA.seal));
+    seal.appendChild(recordView(DATA.seal, false));
     box.appendChild(seal);
   }
-  if (s.bar.length > 0) box.appendChild(barCard(s));
   box.appendChild(countsCard('Events by verdict', s.by_verdict));
   box.appendChild(countsCard('Blocked or asked, by rule', s.blocked_by_rule));
   box.appendChild(countsCard('Events by rule', s.by_rule));
