@@ -106,6 +106,7 @@ function renderDetail(e) {
   addRow(dl, 'session', e.session);
   addRow(dl, 'shadow policy', e.shadow);
   addRow(dl, 'file line', e.line);
+  if (e.receipt) addRow(dl, 'evidence', recordView(receiptRecord(e)));
   e.records.forEach(function (record) { addRow(dl, 'evidence', recordView(record)); });
   if (e.evidence.length > 0) {
     addRow(dl, 'evidence', listOf(e.evidence, function (li, item) {

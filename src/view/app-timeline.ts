@@ -92,7 +92,38 @@ function detailFrom(packed, e) {
   e.session = at(8, null);
   e.shadow = at(9, null);
   e.records = at(10, []).map(function (item) { return { title: item[0], fields: item[1] }; });
+  e.receipt = at(11, null);
   return e;
+}
+
+/** The hash of the event at index i (the chain's genesis before the first). */
+function eventHashAt(i) {
+  if (i < 0) return '0'.repeat(64);
+  var embedded = DETAILS.length === 1 && DETAILS[0] === '' ? 0 : DETAILS.length;
+  var packed = JSON.parse(i < embedded ? DETAILS[i] : LIVE_DETAILS[i - embedded]);
+  return packed[2];
+}
+
+/**
+ * An event's receipt field by field: what it packs (id, issue, expiry, a format 1
+ * signature) and what the verification checked equal to the event's own (syscall, target,
+ * scope, step, agent, run, the hash of the line before), shown from the event.
+ */
+function receiptRecord(e) {
+  var r = e.receipt;
+  var fields = [
+    ['allows', e.syscall + ' ' + e.target, false],
+    ['scope', e.syscall + ':' + e.target, false],
+    ['agent', e.agent, false],
+    ['run', DATA.run_id, false],
+    ['step', String(e.step), false],
+    ['issued', r[1] === null || r[1] === undefined ? e.ts : r[1], false],
+    ['expires', r[2], false],
+    ['bound to previous hash', eventHashAt(e.index - 1), true],
+    ['authenticated by', r[3] || 'the signed checkpoint or seal covering this step', false]
+  ];
+  if (r[4]) fields.push(['signature', r[4], true]);
+  return { title: 'receipt ' + r[0], fields: fields };
 }
 useModel(JSON.parse(document.getElementById('agentk-data').textContent), null);
 

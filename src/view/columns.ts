@@ -56,14 +56,16 @@ export type ViewDetail = Pick<
   | 'shadow'
   | 'request_hash'
   | 'event_hash'
+  | 'receipt'
   | 'records'
 >;
 
 /**
  * An event's details as an array (ts, request_hash, event_hash, evidence, effect,
- * missing_capability, provenance, lineage, session, shadow, records), with what is empty at its
- * end left off; the page's script reads it back as unpackDetail does. A long log's
- * details are mostly hashes, and their field names would take a third of the page.
+ * missing_capability, provenance, lineage, session, shadow, records, receipt), with what
+ * is empty at its end left off; the page's script reads it back as unpackDetail does. A
+ * long log's details are mostly hashes, and their field names would take a third of the
+ * page.
  * Evidence references go as `[type, ref, sha256]`.
  */
 function detailOf(event: ViewEvent): PackedDetail {
@@ -80,6 +82,7 @@ function detailOf(event: ViewEvent): PackedDetail {
     event.session,
     event.shadow,
     event.records.map((record) => [record.title, record.fields]),
+    event.receipt,
   ];
   while (packed.length > 0) {
     const last = packed[packed.length - 1];
@@ -114,6 +117,7 @@ export function unpackDetail(text: string, verdict: string): ViewDetail {
       title,
       fields,
     })),
+    receipt: at(11, null),
   };
 }
 

@@ -4,7 +4,7 @@
 
 import type { SyscallEvent } from '../recorder/event.js';
 import type { InspectedEvent } from '../review/inspect.js';
-import { type EvidenceRecord, evidenceRecords } from './records.js';
+import { type EvidenceRecord, evidenceRecords, packedReceipt } from './records.js';
 
 /** How an event's decision reads: `approved` is an ask a person allowed. */
 export type ShownVerdict = 'allow' | 'deny' | 'ask' | 'approved';
@@ -34,7 +34,9 @@ export interface ViewEvent {
   readonly shadow: string | null;
   readonly request_hash: string;
   readonly event_hash: string;
-  /** Its receipt, secret handle and approval, field by field. */
+  /** Its receipt, packed (records.ts: what the event does not already say), or null. */
+  readonly receipt: readonly (string | null)[] | null;
+  /** Its secret handle and approval, field by field. */
   readonly records: readonly EvidenceRecord[];
 }
 
@@ -82,6 +84,7 @@ export function viewEvent(
     shadow: inspected.shadow ?? null,
     request_hash: event.decision.request_hash,
     event_hash: event.event_hash,
+    receipt: packedReceipt(event),
     records: evidenceRecords(event),
   };
 }

@@ -33,30 +33,26 @@ function keyFingerprint(key: unknown): string {
   }
 }
 
-function receiptRecord(event: SyscallEvent): EvidenceRecord | null {
+/**
+ * An event's receipt, packed: only what the event does not already say. A receipt's
+ * syscall, target, scope, step, agent, run and previous hash are checked equal to its
+ * event's (verify-signatures' binding), so the page shows them from the event; this is its
+ * id, its issue time (null when it is the event's time), its expiry, and for a format 1
+ * receipt what signed it and the signature.
+ */
+export function packedReceipt(event: SyscallEvent): (string | null)[] | null {
   const r = event.decision.receipt;
   if (r === null || typeof r !== 'object') return null;
   const signed = r.signature !== undefined;
-  return {
-    title: `receipt ${text(r.id)}`,
-    fields: fields([
-      ['allows', `${text(r.syscall)} ${text(r.target)}`],
-      ['scope', r.scope],
-      ['agent', r.agent_id],
-      ['run', r.run_id],
-      ['step', r.step],
-      ['issued', r.issued_at],
-      ['expires', r.expires_at],
-      ['bound to previous hash', r.previous_hash, true],
-      [
-        'authenticated by',
-        signed
-          ? `its own signature (${text(r.key_source)} key ${keyFingerprint(r.public_key)})`
-          : 'the signed checkpoint or seal covering this step',
-      ],
-      ['signature', r.signature, true],
-    ]),
-  };
+  const packed = [
+    text(r.id),
+    r.issued_at === event.ts ? null : text(r.issued_at),
+    text(r.expires_at),
+    signed ? `its own signature (${text(r.key_source)} key ${keyFingerprint(r.public_key)})` : null,
+    signed ? text(r.signature) : null,
+  ];
+  while (packed.length > 3 && packed[packed.length - 1] === null) packed.pop();
+  return packed;
 }
 
 function handleRecord(event: SyscallEvent): EvidenceRecord | null {
@@ -106,9 +102,9 @@ function approvalRecord(event: SyscallEvent): EvidenceRecord | null {
   };
 }
 
-/** The evidence records of an event, in the order the pane shows them. */
+/** The evidence records of an event beyond its receipt, in the order the pane shows them. */
 export function evidenceRecords(event: SyscallEvent): EvidenceRecord[] {
-  return [receiptRecord(event), handleRecord(event), approvalRecord(event)].filter(
+  return [handleRecord(event), approvalRecord(event)].filter(
     (record): record is EvidenceRecord => record !== null,
   );
 }
