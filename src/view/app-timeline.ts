@@ -93,6 +93,12 @@ function detailFrom(packed, e) {
   e.shadow = at(9, null);
   e.records = at(10, []).map(function (item) { return { title: item[0], fields: item[1] }; });
   e.receipt = at(11, null);
+  if (e.receipt) {
+    // Its reference is its id, packed with it: back in its place, before a secret handle.
+    var handle = e.evidence.findIndex(function (item) { return item.type === 'secret-handle'; });
+    e.evidence.splice(handle === -1 ? e.evidence.length : handle, 0,
+      { type: 'receipt', ref: e.receipt[0], sha256: '' });
+  }
   return e;
 }
 

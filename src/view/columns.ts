@@ -73,7 +73,10 @@ function detailOf(event: ViewEvent): PackedDetail {
     event.ts,
     event.request_hash,
     event.event_hash,
-    event.evidence.map((item) => [item.type, item.ref, item.sha256]),
+    // The receipt's reference is its id, packed with it below (the page puts it back).
+    event.evidence
+      .filter((item) => !(event.receipt !== null && item.type === 'receipt'))
+      .map((item) => [item.type, item.ref, item.sha256]),
     // The rule's own effect, only where it differs from the verdict shown.
     event.effect === event.verdict ? null : event.effect,
     event.missing_capability,
@@ -98,15 +101,23 @@ type PackedDetail = (string | null | readonly unknown[])[];
 export function unpackDetail(text: string, verdict: string): ViewDetail {
   const packed = JSON.parse(text) as unknown[];
   const at = <T>(i: number, empty: T): T => (packed[i] ?? empty) as T;
+  const receipt = at<(string | null)[] | null>(11, null);
+  const evidence = at<string[][]>(3, []).map(([type, ref, sha256]) => ({
+    type: type as string,
+    ref: ref as string,
+    sha256: sha256 as string,
+  }));
+  if (receipt !== null) {
+    // Back in its place: after the inputs, before a secret handle.
+    const handle = evidence.findIndex((item) => item.type === 'secret-handle');
+    const entry = { type: 'receipt', ref: receipt[0] as string, sha256: '' };
+    evidence.splice(handle === -1 ? evidence.length : handle, 0, entry);
+  }
   return {
     ts: at(0, ''),
     request_hash: at(1, ''),
     event_hash: at(2, ''),
-    evidence: at<string[][]>(3, []).map(([type, ref, sha256]) => ({
-      type: type as string,
-      ref: ref as string,
-      sha256: sha256 as string,
-    })),
+    evidence,
     effect: at(4, verdict),
     missing_capability: at(5, null),
     provenance: at(6, []),
@@ -117,7 +128,7 @@ export function unpackDetail(text: string, verdict: string): ViewDetail {
       title,
       fields,
     })),
-    receipt: at(11, null),
+    receipt,
   };
 }
 
