@@ -18,7 +18,7 @@ import { loadSigner } from '../evidence/keys.js';
 import { type Label, labelsOf, POISONED, PRIVATE, SECRET } from '../labels/labels.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { globMatch } from '../policy/glob.js';
-import type { SealEvent, SecretHandleRecord, SyscallEvent } from '../recorder/event.js';
+import type { SealEvent, SecretHandleRecord } from '../recorder/event.js';
 import type { FlightRecorder } from '../recorder/recorder.js';
 import { type SyscallKind, sinksOf } from '../vocabulary.js';
 import type { Analysis, AnalysisState, Refusal } from './analysis/analysis.js';
@@ -38,6 +38,7 @@ import {
   mintEvidence,
   type Subject,
   subjectOf,
+  syscallEntry,
 } from './evidence/event.js';
 import { compiled, type KernelOptions, newRunId, recorderOf } from './options.js';
 import { type ParsedRequest, parseRequest } from './request.js';
@@ -291,9 +292,8 @@ export class Kernel {
     const parsed = parseRequest(request, reader);
     const session = this.#context.session(how.agent);
     const analysis = this.#analyze(parsed, session, how, reader);
-    const granted = (capability: string) => this.#granted(capability);
     const scrub = (text: string) => this.#vault.scrub(text);
-    const subject = subjectOf(parsed, how.agent, analysis, granted, {
+    const subject = subjectOf(parsed, how.agent, analysis, (c) => this.#granted(c), {
       canAsk: how.canAsk === true,
       now,
       scrub,
@@ -317,24 +317,13 @@ export class Kernel {
     });
     const records = eventRecords(subject, analysis, decision, minted, session?.context ?? 0, scrub);
     // A describe the same as the last recorded for its target is not recorded again.
-    // The event is one literal, not spreads: `{ ...a, ...b }` makes V8 build a new hidden
-    // class per call here (a tenth of the proxy's map transitions in a profile).
-    const event = this.#described.record(how.agent, records, () => {
-      const entry = {
-        type: 'syscall',
-        ts,
-        run_id: this.runId,
-        agent_id: how.agent,
-        syscall: records.syscall,
-        decision: records.decision,
-      } as const;
-      return this.#recorder.append(entry) as SyscallEvent;
-    });
-    const step = event.step;
-    const at = { ...place, step };
+    const event = this.#described.record(how.agent, records, () =>
+      this.#recorder.append(syscallEntry(ts, this.runId, how.agent, records)),
+    );
+    const at = { ...place, step: event.step };
     const effects = this.#takeEffects(parsed, session, subject, analysis, decision, minted, at);
     return {
-      step,
+      step: at.step,
       agent: how.agent,
       kind: subject.loggedKind,
       target: subject.loggedTarget,
