@@ -27,13 +27,25 @@ export const BASE_POLICY = `version = 1
 id = "sandbox-test"
 
 [capabilities]
-grant = ["tool.invoke:*"]
+grant = ["tool.invoke:*", "network.send:*"]
 
 [[rules]]
 id = "allow-test-servers"
 effect = "allow"
 reason = "the sandbox, not the policy, is under test"
-when = { targets = ["hostile/*", "plain/*", "fs/*"] }
+when = { targets = ["hostile/*", "plain/*", "fs/*", "memory/*", "git/*"] }
+
+[[rules]]
+id = "deny-tunnel-to-127.0.0.2"
+effect = "deny"
+reason = "the policy, after the sandbox's allow-list, refuses this one"
+when = { syscalls = ["network.send"], targets = ["https://127.0.0.2:*"] }
+
+[[rules]]
+id = "allow-server-network"
+effect = "allow"
+reason = "what the sandbox's allow-list lets through"
+when = { syscalls = ["network.send"] }
 
 [[rules]]
 id = "deny-rest"
