@@ -174,4 +174,14 @@ describe.skipIf(unavailable !== null)(`a sandboxed server's network ${unavailabl
     ]);
     expect(verifyLogFile(session.trace).ok).toBe(true);
   });
+
+  it('with the relay in front of the server, a limit that kills the server is still named', async () => {
+    const w = world(
+      `[sandbox.hostile]\nnetwork = ["localhost:${allowedPort}"]\n[sandbox.hostile.limits]\ncpu_seconds = 1\n`,
+    );
+    const session = await proxyClient(w, 'hostile', hostileServer(w, forbiddenPort));
+    await expect(session.call('burn_cpu', { seconds: 120 })).rejects.toThrow(/exited|closed/i);
+    const stderr = await session.close();
+    expect(stderr).toContain('the server hit its CPU time limit (1 s, SIGXCPU)');
+  });
 });
