@@ -100,6 +100,7 @@ export async function proxyClient(
   server: readonly string[],
   flags: readonly string[] = [],
   wrapper: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<Connected> {
   const trace = join(w.root, `trace-${serverId}-${Date.now()}.jsonl`);
   const argv = [
@@ -124,6 +125,7 @@ export async function proxyClient(
       HOME: w.home,
       AGENTK_HOME: w.state,
       AGENTK_SIGNING_KEY_FILE: w.keyFile,
+      ...env,
     },
     stderr: 'pipe',
   });
