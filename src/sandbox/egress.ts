@@ -10,10 +10,11 @@
 // that was checked. A refusal is a 403 that says why. Anything unexpected refuses.
 // Input distrusted: every byte the server sends.
 
+import type { LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, isIP, type LookupFunction, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -60,7 +61,7 @@ export interface EgressOptions {
 }
 
 type Admission =
-  | { readonly ok: true; readonly address: string }
+  | { readonly ok: true; readonly addresses: readonly string[] }
   | { readonly ok: false; readonly status: 403 | 502; readonly text: string };
 
 async function systemResolve(host: string): Promise<readonly string[]> {
@@ -74,6 +75,22 @@ async function systemResolve(host: string): Promise<readonly string[]> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Connection options that reach `host` only at the addresses that were checked: a lookup
+ * that answers with them (no second resolution, which DNS rebinding could change), tried
+ * in turn (happy eyeballs), so a name listed as both ::1 and 127.0.0.1 reaches whichever
+ * listens.
+ */
+function pinned(host: string, addresses: readonly string[]) {
+  const entries = addresses.map((address) => ({ address, family: isIP(address) }));
+  const lookup: LookupFunction = (_name, options, callback) => {
+    const first = entries[0] as LookupAddress;
+    if (options.all) (callback as (error: null, all: LookupAddress[]) => void)(null, entries);
+    else callback(null, first.address, first.family);
+  };
+  return { host, lookup, autoSelectFamily: entries.length > 1 } as const;
 }
 
 /** An HTTP/1.1 answer written on a raw socket (a CONNECT's), closing it. */
@@ -195,7 +212,7 @@ export class EgressProxy {
     if (!verdict.allowed) {
       return { ok: false, status: 403, text: refusalText(method, place, verdict) };
     }
-    return { ok: true, address: addresses[0] as string };
+    return { ok: true, addresses };
   }
 
   #refuse(
@@ -228,7 +245,7 @@ export class EgressProxy {
       socket.end(rawAnswer(admission.status, admission.text));
       return;
     }
-    const upstream = connect({ host: admission.address, port: place.port });
+    const upstream = connect({ ...pinned(place.host, admission.addresses), port: place.port });
     this.#track(upstream);
     let open = false;
     upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy(new Error('timed out')));
@@ -272,7 +289,7 @@ export class EgressProxy {
       return;
     }
     const upstream = request({
-      host: admission.address,
+      ...pinned(host, admission.addresses),
       port,
       method,
       path: `${url.pathname}${url.search}`,

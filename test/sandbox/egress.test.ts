@@ -126,6 +126,22 @@ describe('the sandbox network proxy', () => {
     await refusing.proxy.close();
   });
 
+  it('connects to the checked addresses in turn: localhost as ::1 and 127.0.0.1 reaches the one that listens', async () => {
+    const { proxy, lookedUp } = await proxyWith([`localhost:${port}`], {
+      localhost: ['::1', '127.0.0.1'],
+    });
+    const tunnel = await exchange(
+      proxy.socketPath,
+      `CONNECT localhost:${port} HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+    );
+    expect(tunnel).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK/);
+    expect(tunnel).toContain('upstream');
+    expect(await exchange(proxy.socketPath, get('localhost', port))).toContain('upstream');
+    // Resolved once per attempt, by the proxy's resolver only.
+    expect(lookedUp).toEqual(['localhost', 'localhost']);
+    await proxy.close();
+  });
+
   it('reads addresses as the allow-list means them', () => {
     expect(addressProblem(entry('api.github.com:443'), '140.82.112.5')).toBeNull();
     for (const address of ['10.1.2.3', '169.254.169.254', '::1', 'fd00::1', '::ffff:127.0.0.1']) {
