@@ -11,7 +11,13 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLogFile } from '../../src/recorder/verify.js';
-import { hostileServer, proxyClient, sandboxUnavailable, world } from '../helpers/sandbox.js';
+import {
+  asNobody,
+  hostileServer,
+  proxyClient,
+  sandboxUnavailable,
+  world,
+} from '../helpers/sandbox.js';
 
 const unavailable = sandboxUnavailable();
 
@@ -183,5 +189,26 @@ describe.skipIf(unavailable !== null)(`a sandboxed server's network ${unavailabl
     await expect(session.call('burn_cpu', { seconds: 120 })).rejects.toThrow(/exited|closed/i);
     const stderr = await session.close();
     expect(stderr).toContain('the server hit its CPU time limit (1 s, SIGXCPU)');
+  });
+
+  it('works the same for a proxy run as a normal user (uid 65534)', async (ctx) => {
+    const w = world(`[sandbox.hostile]\nnetwork = ["localhost:${allowedPort}"]\n`);
+    const nobody = asNobody(w);
+    if ('skip' in nobody) return ctx.skip(nobody.skip);
+    const session = await proxyClient(
+      w,
+      'hostile',
+      hostileServer(w, forbiddenPort),
+      [],
+      nobody.wrapper,
+    );
+    expect(await session.call('tunnel_get', { host: 'localhost', port: allowedPort })).toBe(
+      'ok 200 hello from the allowed host',
+    );
+    expect(await session.call('tunnel_get', { host: '127.0.0.1', port: forbiddenPort })).toMatch(
+      /^error 403 agentk: CONNECT 127\.0\.0\.1:\d+ refused/,
+    );
+    await session.close();
+    expect(networkEvents(session.trace).map((event) => event.verdict)).toEqual(['allow', 'deny']);
   });
 });
