@@ -42,6 +42,21 @@ describe('Kernel.syscall', () => {
     expect(sink.lines).toHaveLength(8);
   });
 
+  it("records a harness's refusal as a deny with its rule, whatever the policy would say", () => {
+    const { kernel, sink } = memoryKernel();
+    const send = { kind: 'network.send' as const, target: 'https://api.example:443' };
+    expect(kernel.syscall(send).verdict).toBe('allow');
+    const refusal = { rule: 'sandbox.network-not-allowed', reason: 'not on the list' };
+    const refused = kernel.syscall(send, { refusal });
+    expect([refused.verdict, refused.rule, refused.reason]).toEqual([
+      'deny',
+      'sandbox.network-not-allowed',
+      'not on the list',
+    ]);
+    expect(refused.receipt).toBeNull();
+    expect(JSON.parse(sink.lines[1] as string).decision.rule).toBe('sandbox.network-not-allowed');
+  });
+
   it('appends the event before returning (evidence precedes effect)', () => {
     const { kernel, sink } = memoryKernel();
     const result = kernel.syscall({ kind: 'context.read', target: 'user:task', content: 'hi' });
