@@ -207,7 +207,9 @@ export class EgressProxy {
     try {
       verdict = this.#options.record({ ...attempt, refusal: null });
     } catch {
-      verdict = { allowed: false, rule: 'sandbox.network-unrecorded', reason: 'not recorded' };
+      // Nothing goes out that is not on record (the trace closed, or failed).
+      const reason = 'the attempt could not be recorded in the trace';
+      verdict = { allowed: false, rule: 'sandbox.network-unrecorded', reason };
     }
     if (!verdict.allowed) {
       return { ok: false, status: 403, text: refusalText(method, place, verdict) };

@@ -142,6 +142,20 @@ describe('the sandbox network proxy', () => {
     await proxy.close();
   });
 
+  it('refuses what it cannot record (fail closed)', async () => {
+    const proxy = await EgressProxy.open({
+      allow: [entry(`localhost:${port}`)],
+      record: () => {
+        throw new Error('the trace is closed');
+      },
+      resolve: async () => ['127.0.0.1'],
+    });
+    const answer = await exchange(proxy.socketPath, `CONNECT localhost:${port} HTTP/1.1\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(answer).toContain('refused (sandbox.network-unrecorded)');
+    await proxy.close();
+  });
+
   it('reads addresses as the allow-list means them', () => {
     expect(addressProblem(entry('api.github.com:443'), '140.82.112.5')).toBeNull();
     for (const address of ['10.1.2.3', '169.254.169.254', '::1', 'fd00::1', '::ffff:127.0.0.1']) {
