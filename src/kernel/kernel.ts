@@ -40,7 +40,7 @@ import {
   subjectOf,
 } from './evidence/event.js';
 import { compiled, type KernelOptions, newRunId, recorderOf } from './options.js';
-import { type ParsedRequest, parseRequest } from './request.js';
+import { harnessRefusal, type ParsedRequest, parseRequest } from './request.js';
 import { type OpenSecret, SecretVault } from './secrets/vault.js';
 import { analysisState } from './state.js';
 import type {
@@ -206,7 +206,7 @@ export class Kernel {
       agent: options.agent ?? this.agentId,
       canAsk: options.canAsk === true,
       catalogue: options.catalogue,
-      refusal: options.refusal ?? null,
+      refusal: harnessRefusal(options.refusal),
     });
   }
 

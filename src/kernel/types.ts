@@ -214,7 +214,8 @@ export interface SyscallOptions {
   /**
    * The harness has already refused this syscall (a sandbox's network allow-list refused a
    * server's connection): it is recorded as a deny with this rule and reason, before the
-   * policy is consulted. It can only refuse, never allow.
+   * policy is consulted. It can only refuse, never allow. The rule is a `kernel.*` id
+   * (reserved: no policy rule has one); any other throws a TypeError.
    */
   readonly refusal?: { readonly rule: string; readonly reason: string };
 }

@@ -191,7 +191,7 @@ export class EgressProxy {
     const entry = allowedEntry(this.#options.allow, host, port);
     if (entry === undefined) {
       const reason = `${place} is not on this server's sandbox network allow-list`;
-      return this.#refuse(attempt, 'sandbox.network-not-allowed', reason, 403);
+      return this.#refuse(attempt, 'kernel.sandbox-network-not-allowed', reason, 403);
     }
     let addresses: readonly string[];
     try {
@@ -199,17 +199,17 @@ export class EgressProxy {
       if (addresses.length === 0) throw new Error('no address');
     } catch (error) {
       const reason = `${host} did not resolve (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
-      return this.#refuse(attempt, 'sandbox.network-unresolved', reason, 502);
+      return this.#refuse(attempt, 'kernel.sandbox-network-unresolved', reason, 502);
     }
     const problem = addresses.map((address) => addressProblem(entry, address)).find((p) => p);
-    if (problem) return this.#refuse(attempt, 'sandbox.network-address', problem, 403);
+    if (problem) return this.#refuse(attempt, 'kernel.sandbox-network-address', problem, 403);
     let verdict: EgressVerdict;
     try {
       verdict = this.#options.record({ ...attempt, refusal: null });
     } catch {
       // Nothing goes out that is not on record (the trace closed, or failed).
       const reason = 'the attempt could not be recorded in the trace';
-      verdict = { allowed: false, rule: 'sandbox.network-unrecorded', reason };
+      verdict = { allowed: false, rule: 'kernel.sandbox-network-unrecorded', reason };
     }
     if (!verdict.allowed) {
       return { ok: false, status: 403, text: refusalText(method, place, verdict) };

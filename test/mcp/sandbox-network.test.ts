@@ -6,6 +6,7 @@
 // network.send event in the trace. Without --sandbox the same attempts succeed directly
 // (the baseline). Skipped, with the reason, where the host cannot sandbox.
 
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import {
   asNobody,
+  BIN,
   hostileServer,
   proxyClient,
   sandboxUnavailable,
@@ -118,11 +120,13 @@ describe.skipIf(unavailable !== null)(`a sandboxed server's network ${unavailabl
     ).toBe('ok 200 hello from the allowed host');
     // Not listed: the port the test's listener holds, and the listed port by another name.
     expect(await session.call('tunnel_get', { host: '127.0.0.1', port: forbiddenPort })).toMatch(
-      `error 403 agentk: CONNECT 127.0.0.1:${forbiddenPort} refused (sandbox.network-not-allowed)`,
+      `error 403 agentk: CONNECT 127.0.0.1:${forbiddenPort} refused (kernel.sandbox-network-not-allowed)`,
     );
     expect(
       await session.call('http_get', { url: `http://127.0.0.1:${allowedPort}/hello` }),
-    ).toMatch(/^error 403 agentk: GET 127\.0\.0\.1:\d+ refused \(sandbox\.network-not-allowed\)/);
+    ).toMatch(
+      /^error 403 agentk: GET 127\.0\.0\.1:\d+ refused \(kernel\.sandbox-network-not-allowed\)/,
+    );
     // Listed, but the policy refuses the tunnel (it is asked after the allow-list).
     expect(await session.call('tunnel_get', { host: '127.0.0.2', port: secondPort })).toMatch(
       /^error 403 agentk: CONNECT 127\.0\.0\.2:\d+ refused \(deny-tunnel-to-127\.0\.0\.2\)/,
@@ -157,13 +161,13 @@ describe.skipIf(unavailable !== null)(`a sandboxed server's network ${unavailabl
         target: `https://127.0.0.1:${forbiddenPort}`,
         method: 'CONNECT',
         verdict: 'deny',
-        rule: 'sandbox.network-not-allowed',
+        rule: 'kernel.sandbox-network-not-allowed',
       },
       {
         target: `http://127.0.0.1:${allowedPort}`,
         method: 'GET',
         verdict: 'deny',
-        rule: 'sandbox.network-not-allowed',
+        rule: 'kernel.sandbox-network-not-allowed',
       },
       {
         target: `https://127.0.0.2:${secondPort}`,
@@ -179,6 +183,23 @@ describe.skipIf(unavailable !== null)(`a sandboxed server's network ${unavailabl
       },
     ]);
     expect(verifyLogFile(session.trace).ok).toBe(true);
+    // `agentk why` tells the sandbox's refusal from the policy's, and suggests no rule.
+    const refusal = readFileSync(session.trace, 'utf8')
+      .split('\n')
+      .find((line) => line.includes('"rule":"kernel.sandbox-network-not-allowed"'));
+    const step = String(JSON.parse(refusal as string).step);
+    const why = spawnSync(
+      process.execPath,
+      [BIN, 'why', session.trace, step, '--policy', w.policy],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', HOME: w.home, AGENTK_HOME: w.state },
+      },
+    );
+    expect(why.stdout).toContain(
+      'The sandbox refused it (kernel.sandbox-network-not-allowed), not the policy: no policy rule changes this',
+    );
+    expect(why.stdout).not.toContain('[[rules]]');
   });
 
   it('with the relay in front of the server, a limit that kills the server is still named', async () => {

@@ -70,14 +70,14 @@ describe('the sandbox network proxy', () => {
     const answer = await exchange(proxy.socketPath, `CONNECT evil.example:443 HTTP/1.1\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
     expect(answer).toContain(
-      'agentk: CONNECT evil.example:443 refused (sandbox.network-not-allowed)',
+      'agentk: CONNECT evil.example:443 refused (kernel.sandbox-network-not-allowed)',
     );
     expect(lookedUp).toEqual([]);
     expect(attempts).toEqual([
       expect.objectContaining({
         method: 'CONNECT',
         target: 'https://evil.example:443',
-        refusal: expect.objectContaining({ rule: 'sandbox.network-not-allowed' }),
+        refusal: expect.objectContaining({ rule: 'kernel.sandbox-network-not-allowed' }),
       }),
     ]);
     await proxy.close();
@@ -90,9 +90,9 @@ describe('the sandbox network proxy', () => {
     const answer = await exchange(proxy.socketPath, get('rebind.example', port));
     expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
     expect(answer).toContain(
-      'refused (sandbox.network-address): rebind.example resolved to 127.0.0.1',
+      'refused (kernel.sandbox-network-address): rebind.example resolved to 127.0.0.1',
     );
-    expect(attempts.map((a) => a.refusal?.rule)).toEqual(['sandbox.network-address']);
+    expect(attempts.map((a) => a.refusal?.rule)).toEqual(['kernel.sandbox-network-address']);
     await proxy.close();
   });
 
@@ -152,7 +152,7 @@ describe('the sandbox network proxy', () => {
     });
     const answer = await exchange(proxy.socketPath, `CONNECT localhost:${port} HTTP/1.1\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
-    expect(answer).toContain('refused (sandbox.network-unrecorded)');
+    expect(answer).toContain('refused (kernel.sandbox-network-unrecorded)');
     await proxy.close();
   });
 
