@@ -41,7 +41,7 @@ import {
   syscallEntry,
 } from './evidence/event.js';
 import { compiled, type KernelOptions, newRunId, recorderOf } from './options.js';
-import { type ParsedRequest, parseRequest } from './request.js';
+import { harnessRefusal, type ParsedRequest, parseRequest } from './request.js';
 import { type OpenSecret, SecretVault } from './secrets/vault.js';
 import { analysisState } from './state.js';
 import type {
@@ -64,7 +64,7 @@ interface Mediation {
   readonly catalogue?: SyscallOptions['catalogue'];
   /** The content reader of this syscall (pre-filled by an answer's one walk). */
   readonly reader?: ContentReader;
-  /** The kernel refuses this syscall whatever its analysis finds (a spent budget). */
+  /** The kernel refuses this syscall whatever its analysis finds (a spent budget, a sandbox). */
   readonly refusal?: Refusal | null;
 }
 
@@ -206,7 +206,8 @@ export class Kernel {
     return this.#mediate(request, {
       agent: options.agent ?? this.agentId,
       canAsk: options.canAsk === true,
-      ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+      catalogue: options.catalogue,
+      refusal: harnessRefusal(options.refusal),
     });
   }
 
@@ -479,8 +480,7 @@ export class Kernel {
   close(): SealEvent | null {
     if (this.#closed) return null;
     this.#closed = true;
-    const at = new Date(this.#clock()).toISOString();
-    this.#seal = this.#recorder.seal(this.signer, this.agentId, at);
+    this.#seal = this.#recorder.seal(this.signer, this.agentId, eventTime(this.#clock()));
     // Pins described outside a listing (library use); the log is sealed whatever happens.
     this.#catalogue.flush();
     return this.#seal;

@@ -42,7 +42,12 @@ import {
 } from '../proxy-report.js';
 import { proxyTelemetry } from '../proxy-telemetry.js';
 import { expandHeaders, remoteOptions } from '../remote-options.js';
-import { type SandboxSetup, sandboxDeathLine, sandboxSetup } from '../sandbox-setup.js';
+import {
+  type SandboxSetup,
+  sandboxDeathLine,
+  sandboxSetup,
+  withSandboxNetwork,
+} from '../sandbox-setup.js';
 
 function integerOption(
   args: ParsedArgs,
@@ -217,7 +222,8 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
   --allow-insecure-http      let --url be plain http to another machine (in the clear)
   --sandbox                  run the server under bubblewrap: the workspace, its program and
                              the system read-only or as configured, an empty $HOME, no
-                             network, resource limits (the policy's [sandbox.<server-id>]
+                             network (or the table's allow-list, through AgentK's
+                             filtering proxy), resource limits (the policy's [sandbox.<server-id>]
                              table sets the profile and turns this on by itself); fails
                              if the host cannot (agentk sandbox-check says why)
 
@@ -319,7 +325,7 @@ in the workspace (kernel.protected-path).`,
     const stop = (signal: NodeJS.Signals) => proxy.stop(`stopped by ${signal}`);
     for (const signal of STOP_SIGNALS) process.once(signal, stop);
     await proxy.start();
-    const exit = await proxy.done;
+    const exit = await sessionEnd(proxy, sandbox);
     if (place.ownRuns !== null) clearLive(place.trace);
     // After the seal, whose span closes the session's (the wait is bounded, signals caught).
     if (telemetry) say(telemetryLine(await telemetry.shutdown()));
@@ -357,7 +363,10 @@ async function sessionKernel(
   const roots = serverRoots(config.args, io.cwd);
   const place = statePlaces(config, io, runId, roots);
   // Before the kernel opens its trace: a sandbox the host cannot give stops everything here.
-  const sandbox = serverSandbox(config, args, io, policy, place.protected, say);
+  const sandbox = await withSandboxNetwork(
+    serverSandbox(config, args, io, policy, place.protected, say),
+    config.serverId,
+  );
   const telemetry = await proxyTelemetry(args, policy, config.serverId, io, say);
   const kernel = new Kernel({
     policy,
@@ -377,9 +386,17 @@ async function sessionKernel(
     cwd: io.cwd,
     protectedPaths: place.protected,
   });
+  sandbox.network?.attach(kernel);
   if (place.latest !== null) pointLatest(place.latest, place.trace);
   if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
   return { kernel, place, policy, telemetry, sandbox };
+}
+
+/** The session's end, once the server's network proxy (if any) is closed too. */
+async function sessionEnd(proxy: StdioProxy | RemoteProxy, sandbox: SandboxSetup) {
+  const exit = await proxy.done;
+  await sandbox.network?.close();
+  return exit;
 }
 
 /** The sandbox of a server AgentK starts (a remote server runs elsewhere: none). */
