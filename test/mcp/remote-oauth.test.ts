@@ -9,18 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { followSignIn, startLogin } from '../helpers/oauth-login.js';
 import { type OAuthTestServer, oauthProtectedServer } from '../helpers/oauth-server.js';
 import { FAULT_POLICY } from '../helpers/proxy.js';
 import { BIN, tempTrace } from '../helpers/real.js';
-
-const clients: Client[] = [];
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close().catch(() => {})));
-});
+import { connectCapturing, remoteProxied } from '../helpers/remote.js';
 
 /** A fresh state directory, signed in to `server` as `fault` (the login's output kept). */
 async function signedIn(server: OAuthTestServer) {
@@ -44,44 +38,8 @@ function tokenFiles(home: string): string[] {
 /** The proxy binary in front of `url` with --oauth, an SDK client on it, all it receives kept. */
 function proxied(home: string, url: string) {
   const trace = tempTrace();
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [
-      BIN,
-      'mcp-proxy-stdio',
-      '--server-id',
-      'fault',
-      '--policy',
-      FAULT_POLICY,
-      '--trace-out',
-      trace,
-      '--url',
-      url,
-      '--oauth',
-    ],
-    env: { PATH: process.env.PATH ?? '', AGENTK_HOME: home },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const received: string[] = [];
-  const client = new Client({ name: 'agentk-oauth-test', version: '1.0.0' });
-  clients.push(client);
-  // The client hears of the proxy's exit through its transport's close.
-  const exited = new Promise<void>((resolve) => {
-    client.onclose = () => resolve();
-  });
-  const connecting = client.connect(transport).then(() => {
-    const deliver = transport.onmessage;
-    transport.onmessage = (message) => {
-      received.push(JSON.stringify(message));
-      deliver?.(message);
-    };
-    return client;
-  });
-  return { connecting, exited, trace, stderr: () => stderr, received };
+  const command = remoteProxied('fault', trace, url, ['--policy', FAULT_POLICY, '--oauth']);
+  return { ...connectCapturing(command, { AGENTK_HOME: home }), trace };
 }
 
 /** No issued token, and not the code, on stderr, in the trace or in what the client got. */
@@ -130,11 +88,7 @@ describe('agentk login, then mcp-proxy-stdio --url --oauth', () => {
     expect(answer.content).toEqual([{ type: 'text', text: 'echo: hello' }]);
     await client.close();
     expect(server.counts.mcpCalls).toBe(1);
-    expectNothingSecret(
-      server,
-      { stderr: run.stderr(), trace: run.trace, received: run.received },
-      code,
-    );
+    expectNothingSecret(server, { ...run, stderr: run.stderr() }, code);
   });
 
   it('refreshes an expired access token in a session (a 401) and before one (its expiry passed)', async () => {
@@ -152,11 +106,7 @@ describe('agentk login, then mcp-proxy-stdio --url --oauth', () => {
     const after = readFileSync(file as string, 'utf8');
     expect(after).not.toBe(before); // the new tokens replaced the old ones
     expect(statSync(file as string).mode & 0o777).toBe(0o600);
-    expectNothingSecret(
-      server,
-      { stderr: run.stderr(), trace: run.trace, received: run.received },
-      code,
-    );
+    expectNothingSecret(server, { ...run, stderr: run.stderr() }, code);
 
     // Tokens advertised as expiring at once: the proxy refreshes before its first request,
     // though the server would still take the old token.
@@ -191,10 +141,6 @@ describe('agentk login, then mcp-proxy-stdio --url --oauth', () => {
     expect(run.stderr()).toContain(
       `remote: not signed in to ${server.url} as fault (the stored token was refused and could not be refreshed): run agentk login --server-id fault --url ${server.url}`,
     );
-    expectNothingSecret(
-      server,
-      { stderr: run.stderr(), trace: run.trace, received: run.received },
-      code,
-    );
+    expectNothingSecret(server, { ...run, stderr: run.stderr() }, code);
   });
 });
