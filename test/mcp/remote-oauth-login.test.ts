@@ -14,6 +14,7 @@ import { routedFetch } from '../../src/mcp/proxy/http-bounds.js';
 import { followSignIn, startLogin } from '../helpers/oauth-login.js';
 import { oauthProtectedServer } from '../helpers/oauth-server.js';
 import { BIN } from '../helpers/real.js';
+import { fakeRemote } from '../helpers/remote.js';
 
 function freshHome(): string {
   return mkdtempSync(join(tmpdir(), 'agentk-oauth-login-'));
@@ -150,6 +151,12 @@ describe('the stored sign-in and the options around it', () => {
     await expect(fetchAuth('http://auth.example.com/token')).rejects.toThrow(
       'the authorization server http://auth.example.com is not https; refused',
     );
+    // A discovery GET redirected to plain http elsewhere: refused before it is followed.
+    const redirecting = await fakeRemote((_request, _body, response) => {
+      response.writeHead(302, { location: 'http://auth.example.com/.well-known/x' });
+      response.end();
+    });
+    await expect(fetchAuth(redirecting)).rejects.toThrow(InsecureAuthError);
     const seen: { url: string; headers: Headers; via: string }[] = [];
     const record =
       (via: string) =>

@@ -13,6 +13,8 @@ import { LoginRequiredError, StoredOAuthProvider } from './provider.js';
 
 /** An answer of the authorization server larger than this is refused (metadata, tokens). */
 const MAX_AUTH_BODY = 1024 * 1024;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
 /** Statuses whose response has no body. */
 const NO_BODY = new Set([101, 103, 204, 205, 304]);
 
@@ -29,12 +31,25 @@ function checkSecure(url: URL, insecure: boolean): void {
   );
 }
 
-/** The fetch the SDK's auth() uses: https only, redirects checked, bodies bounded. */
+/**
+ * The fetch the SDK's auth() uses: https only, bodies bounded, and redirects followed only
+ * for a GET (discovery), each target checked before anything is sent to it; a POST
+ * (registration, tokens) that is redirected gets the redirect as its answer (a failure).
+ */
 export function authFetch(insecure: boolean): FetchLike {
   return async (url, init) => {
-    checkSecure(new URL(url), insecure);
-    const response = await fetch(url, { ...init, redirect: 'follow' });
-    if (response.url !== '') checkSecure(new URL(response.url), insecure);
+    let target = new URL(url);
+    checkSecure(target, insecure);
+    let response = await fetch(target, { ...init, redirect: 'manual' });
+    const get = (init?.method ?? 'GET').toUpperCase() === 'GET';
+    for (let hops = 0; get && hops < MAX_REDIRECTS && REDIRECTS.has(response.status); hops += 1) {
+      const location = response.headers.get('location');
+      if (location === null) break;
+      await response.body?.cancel().catch(() => {});
+      target = new URL(location, target);
+      checkSecure(target, insecure);
+      response = await fetch(target, { ...init, redirect: 'manual' });
+    }
     const body = NO_BODY.has(response.status) ? null : await boundedBody(response);
     return new Response(body, {
       status: response.status,

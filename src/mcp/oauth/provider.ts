@@ -18,12 +18,10 @@ import type {
   OAuthClientProvider,
   OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
-import {
-  type OAuthClientInformationMixed,
-  OAuthClientInformationSchema,
-  type OAuthClientMetadata,
-  type OAuthTokens,
-  OAuthTokensSchema,
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import {
   fileVersion,
@@ -231,17 +229,15 @@ export class StoredOAuthProvider implements OAuthClientProvider {
     if (version !== null && version === this.#version) return;
     this.#version = version;
     const stored = readOAuthFile(this.#options.path);
-    const client = OAuthClientInformationSchema.safeParse(stored?.client);
-    const tokens = OAuthTokensSchema.safeParse(stored?.tokens);
-    if (stored === null || !client.success || !tokens.success) {
+    const client = stored === null ? null : storedClient(stored.client);
+    const tokens = stored === null ? null : storedTokens(stored.tokens);
+    if (stored === null || client === null || tokens === null) {
       this.#client = undefined;
       this.#tokens = undefined;
       return;
     }
-    const uris = stored.client.redirect_uris;
-    const redirect = Array.isArray(uris) ? uris.filter((uri) => typeof uri === 'string') : [];
-    this.#client = { ...client.data, redirect_uris: redirect };
-    this.#tokens = tokens.data;
+    this.#client = client;
+    this.#tokens = tokens;
     this.#expiresAt = stored.expiresAt;
     this.#discovery ??= (stored.discovery as OAuthDiscoveryState | null) ?? undefined;
   }
@@ -251,6 +247,28 @@ export class StoredOAuthProvider implements OAuthClientProvider {
       `not signed in to ${this.#options.shown} as ${this.#options.serverId} (${why}): run ${this.#options.loginCommand}`,
     );
   }
+}
+
+const text = (value: unknown): value is string => typeof value === 'string';
+const optional = (value: unknown, is: (value: unknown) => boolean) =>
+  value === undefined || is(value);
+
+/** The stored client registration, if it has what a refresh needs (the SDK's fields). */
+function storedClient(value: Readonly<Record<string, unknown>>): Client | null {
+  const { client_id, client_secret, issuer, redirect_uris } = value;
+  if (!text(client_id) || !optional(client_secret, text) || !optional(issuer, text)) return null;
+  const uris = Array.isArray(redirect_uris) ? redirect_uris.filter(text) : [];
+  return { ...value, client_id, redirect_uris: uris } as Client;
+}
+
+/** The stored tokens, if they are tokens (the SDK's fields, checked as its schema does). */
+function storedTokens(value: Readonly<Record<string, unknown>>): OAuthTokens | null {
+  const { access_token, token_type, refresh_token, expires_in, scope, issuer } = value;
+  const number = (item: unknown) => typeof item === 'number' && Number.isFinite(item);
+  if (!text(access_token) || !text(token_type) || !optional(refresh_token, text)) return null;
+  if (!optional(expires_in, number) || !optional(scope, text) || !optional(issuer, text))
+    return null;
+  return value as OAuthTokens;
 }
 
 /** Which tokens these are, without keeping a copy of a token. */
