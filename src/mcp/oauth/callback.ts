@@ -40,6 +40,7 @@ function page(response: ServerResponse, status: number, text: string): void {
     'cache-control': 'no-store',
     'content-security-policy': "default-src 'none'",
     'referrer-policy': 'no-referrer',
+    connection: 'close',
   });
   response.end(body);
 }
@@ -91,8 +92,12 @@ export async function listenForCallback(): Promise<CallbackListener> {
       });
     },
     async close() {
-      server.closeAllConnections();
+      // The last page is still being sent: idle connections go now, the rest within 1 s.
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), 1000);
+      timer.unref();
       await new Promise((resolve) => server.close(resolve));
+      clearTimeout(timer);
     },
   };
 }

@@ -24,8 +24,10 @@ export class InsecureAuthError extends Error {
 }
 
 function checkSecure(url: URL, insecure: boolean): void {
-  if (url.protocol === 'https:' || insecure) return;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new InsecureAuthError(`the authorization server gave a ${url.protocol} URL; refused`);
+  }
+  if (url.protocol === 'https:' || insecure || isLoopbackHost(url.hostname)) return;
   throw new InsecureAuthError(
     `the authorization server ${url.protocol}//${url.host} is not https; refused (--allow-insecure-http allows it)`,
   );
@@ -166,6 +168,12 @@ async function signInThrough(listener: CallbackListener, options: SignInOptions)
   const authorizationUrl = provider.authorizationUrl;
   const state = provider.expectedState;
   if (started === 'REDIRECT' && authorizationUrl !== undefined && state !== undefined) {
+    // What the person (or the desktop's opener) is sent to: https, or http to this machine.
+    try {
+      checkSecure(authorizationUrl, options.insecure);
+    } catch (error) {
+      throw new LoginFailure(authFailureWords(error));
+    }
     options.showUrl(authorizationUrl);
     const arrived = await listener.wait(state, options.timeoutMs);
     try {

@@ -227,8 +227,8 @@ export class StoredOAuthProvider implements OAuthClientProvider {
   #reload(): void {
     const version = fileVersion(this.#options.path);
     if (version !== null && version === this.#version) return;
+    const stored = readOAuthFile(this.#options.path); // a refused file is read again next time
     this.#version = version;
-    const stored = readOAuthFile(this.#options.path);
     const client = stored === null ? null : storedClient(stored.client);
     const tokens = stored === null ? null : storedTokens(stored.tokens);
     if (stored === null || client === null || tokens === null) {
