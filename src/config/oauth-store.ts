@@ -69,7 +69,8 @@ export function readOAuthFile(path: string): StoredOAuth | null {
   try {
     const stat = lstatSync(path);
     if (!stat.isFile()) throw stateError(path, 'not a plain file; refused');
-    if ((stat.mode & 0o077) !== 0) {
+    // Windows reports no owner-only modes (its ACLs decide): the check is for POSIX.
+    if ((stat.mode & 0o077) !== 0 && process.platform !== 'win32') {
       throw stateError(path, 'readable by others (not 0600); refused: run agentk login again');
     }
     if (stat.size > MAX_FILE_BYTES) throw stateError(path, 'too large; refused');

@@ -79,6 +79,10 @@ describe('agentk login, then mcp-proxy-stdio --url --oauth', () => {
     expect(others).toEqual([]);
     expect(statSync(file as string).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, 'oauth')).mode & 0o777).toBe(0o700);
+    const kept = readFileSync(file as string, 'utf8');
+    expect(kept).toContain(server.issuedTokens()[0]); // the file is where the tokens are
+    expect(kept).not.toContain(code); // the code was spent; the PKCE verifier never written
+    expect(kept).not.toContain('code_verifier');
 
     const run = proxied(home, server.url);
     const client = await run.connecting;
