@@ -147,4 +147,28 @@ describe('agentk login, then mcp-proxy-stdio --url --oauth', () => {
     );
     expectNothingSecret(server, { ...run, stderr: run.stderr() }, code);
   });
+
+  it('after agentk logout, a running session stops at its next refusal and registers nothing', async () => {
+    const server = await oauthProtectedServer();
+    const { home, code } = await signedIn(server);
+    const run = proxied(home, server.url);
+    const client = await run.connecting;
+    await client.callTool({ name: 'echo', arguments: { text: 'before' } });
+    const out = spawnSync(
+      process.execPath,
+      [BIN, 'logout', '--server-id', 'fault', '--url', server.url],
+      { env: { PATH: process.env.PATH ?? '', AGENTK_HOME: home }, encoding: 'utf8' },
+    );
+    expect(out.status).toBe(0);
+    expect(tokenFiles(home)).toEqual([]);
+    server.expireAccessTokens();
+    await expect(client.callTool({ name: 'echo', arguments: { text: 'after' } })).rejects.toThrow(
+      'no sign-in is stored',
+    );
+    await run.exited;
+    expect(run.stderr()).toContain(`run agentk login --server-id fault --url ${server.url}`);
+    expect(server.counts).toMatchObject({ registrations: 1, refreshes: 0 });
+    expect(tokenFiles(home)).toEqual([]); // not written back
+    expectNothingSecret(server, { ...run, stderr: run.stderr() }, code);
+  });
 });

@@ -132,7 +132,11 @@ export class StoredOAuthProvider implements OAuthClientProvider {
   }
 
   clientInformation(): OAuthClientInformationMixed | undefined {
-    if (this.#options.mode === 'session') this.#reload();
+    if (this.#options.mode === 'session') {
+      this.#reload();
+      // Gone (agentk logout) or never stored: a session never registers a client itself.
+      if (this.#client === undefined) throw this.#loginRequired('no sign-in is stored');
+    }
     return this.#client;
   }
 
