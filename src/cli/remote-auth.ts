@@ -19,7 +19,7 @@ export interface RemoteCredentials {
 }
 
 /** The command that signs in to `remote` as `serverId` (a URL with a query is not repeated). */
-export function loginCommand(serverId: string, remote: RemoteConfig): string {
+export function loginCommandLine(serverId: string, remote: RemoteConfig): string {
   const plain = remote.url.search === '' && remote.url.hash === '';
   const url = plain ? shellWord(remote.shown) : '<the same --url>';
   return `agentk login --server-id ${shellWord(serverId)} --url ${url}`;
@@ -34,7 +34,7 @@ export async function remoteCredentials(
   if (remote === null) return { headers: {} };
   const headers = expandHeaders(remote, io.env);
   if (!remote.oauth) return { headers };
-  const login = loginCommand(config.serverId, remote);
+  const login = loginCommandLine(config.serverId, remote);
   const path = oauthFile(io.env, io.cwd, config.serverId, remote.url);
   const { StoredOAuthProvider } = await import('../mcp/oauth/provider.js');
   const { authFailureWords, authFetch, refreshSession } = await import('../mcp/oauth/flow.js');

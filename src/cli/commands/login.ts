@@ -9,7 +9,7 @@ import { SERVER_ID } from '../../config/clients.js';
 import { oauthFile, removeOAuthFile } from '../../config/oauth-store.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
 import { type CliIo, EXIT, type ExitCode } from '../io.js';
-import { loginCommand as signInCommand } from '../remote-auth.js';
+import { loginCommandLine } from '../remote-auth.js';
 import { type RemoteConfig, remoteOptions } from '../remote-options.js';
 
 const DEFAULT_TIMEOUT_MS = 300_000;
@@ -111,7 +111,7 @@ mcp-proxy-stdio --help), one file per server id and URL; they are never printed.
         scope,
         insecure: remote.insecure,
         timeoutMs,
-        loginCommand: signInCommand(serverId, remote),
+        loginCommand: loginCommandLine(serverId, remote),
         showUrl: (url) => {
           say(`open this URL in a browser to sign in to ${remote.shown}:`);
           io.stderr(`\n  ${url.href}\n\n`);

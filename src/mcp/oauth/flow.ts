@@ -91,12 +91,37 @@ export function authFailureWords(error: unknown): string {
     }
     cause = cause.cause;
   }
+  const known = knownSdkFailure(error);
+  if (known !== null) return known;
   const errorCode = (error as { errorCode?: unknown }).errorCode;
   if (typeof errorCode === 'string' && /^[a-z_]{1,64}$/.test(errorCode)) {
     return `the authorization server answered ${errorCode}`;
   }
   const name = error instanceof Error ? error.name : 'error';
   return `the OAuth exchange failed (${name})`;
+}
+
+/**
+ * The SDK's own failures a person can act on, in AgentK's words (its messages can carry
+ * a server's URL or text, so none is repeated).
+ */
+function knownSdkFailure(error: unknown): string | null {
+  const message = error instanceof Error ? error.message : '';
+  const status = /^HTTP (\d{3}) trying to load/.exec(message)?.[1];
+  if (status !== undefined) return `discovery failed: a metadata document answered HTTP ${status}`;
+  if (message.includes('does not implement OAuth 2.0 Protected Resource Metadata')) {
+    return 'the server publishes no OAuth protected-resource metadata: it may not use OAuth';
+  }
+  if (message.startsWith('Protected resource ') && message.includes('does not match')) {
+    return "the server's protected-resource metadata names another resource; refused";
+  }
+  if (message.includes('does not support dynamic client registration')) {
+    return 'the authorization server does not offer dynamic client registration, which agentk login needs';
+  }
+  if (message.startsWith('Incompatible auth server')) {
+    return 'the authorization server does not offer the authorization code with S256 PKCE';
+  }
+  return null;
 }
 
 /**
