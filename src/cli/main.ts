@@ -178,6 +178,16 @@ export const COMMANDS: readonly {
     load: async () => (await import('./commands/wrap.js')).unwrapCommand,
   },
   {
+    name: 'login',
+    summary: 'sign in to a remote MCP server with OAuth, for mcp-proxy-stdio --url --oauth',
+    load: async () => (await import('./commands/login.js')).loginCommand,
+  },
+  {
+    name: 'logout',
+    summary: 'forget the OAuth sign-in agentk login stored for a remote MCP server',
+    load: async () => (await import('./commands/login.js')).logoutCommand,
+  },
+  {
     name: 'pins',
     summary: 'list, show or approve pinned MCP catalogues (tool, resource and prompt descriptors)',
     load: async () => (await import('./commands/pins.js')).pinsCommand,

@@ -41,7 +41,8 @@ import {
   withheldLine,
 } from '../proxy-report.js';
 import { proxyTelemetry } from '../proxy-telemetry.js';
-import { expandHeaders, remoteOptions } from '../remote-options.js';
+import { remoteCredentials } from '../remote-auth.js';
+import { remoteOptions } from '../remote-options.js';
 import {
   type SandboxSetup,
   sandboxDeathLine,
@@ -220,6 +221,9 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              the value is taken from AgentK's environment; values are
                              never shown or traced
   --allow-insecure-http      let --url be plain http to another machine (in the clear)
+  --oauth                    authenticate to --url with the OAuth tokens agentk login
+                             stored for this --server-id and --url (refreshed when they
+                             expire); without them, one line says to run agentk login
   --sandbox                  run the server under bubblewrap: the workspace, its program and
                              the system read-only or as configured, an empty $HOME, no
                              network (or the table's allow-list, through AgentK's
@@ -258,6 +262,7 @@ in the workspace (kernel.protected-path).`,
     url: { type: 'string' },
     header: { type: 'string', multiple: true },
     'allow-insecure-http': { type: 'boolean' },
+    oauth: { type: 'boolean' },
     sandbox: { type: 'boolean' },
   },
   positionals: [0, 0],
@@ -269,8 +274,8 @@ in the workspace (kernel.protected-path).`,
     const quiet = flag(args, 'quiet');
     const verbose = flag(args, 'verbose');
     if (quiet && verbose) throw usageError('give --quiet or --verbose, not both');
-    // Before anything is written: a header's variable that is not set is refused here.
-    const headers = config.remote ? expandHeaders(config.remote, io.env) : {};
+    // Before anything is written: an unset header variable or a missing sign-in is refused.
+    const credentials = await remoteCredentials(config, io);
     const runId = newRunId();
     const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
     const parts = await sessionKernel(config, args, io, runId, say);
@@ -301,7 +306,7 @@ in the workspace (kernel.protected-path).`,
           ...session,
           url: config.remote.url,
           shown: config.remote.shown,
-          headers,
+          ...credentials,
           onRemoteError: (line) => say(`remote: ${line}`),
         })
       : new StdioProxy({
