@@ -195,15 +195,10 @@ export class HttpEndpoint {
       return null;
     };
     if (Number(header(request, 'content-length') ?? 0) > limit) return tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of request as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) return tooLarge();
-      chunks.push(chunk);
-    }
+    const bytes = await readBounded(request, limit);
+    if (bytes === null) return tooLarge();
     try {
-      return { body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+      return { body: JSON.parse(bytes.toString('utf8')) as unknown };
     } catch {
       this.#refuse(response, 400, 'the body is not JSON', request, {}, -32700);
       return null;
@@ -361,6 +356,26 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
 };
+
+/** A request's body, or null once it passes `limit` bytes (the rest is left unread). */
+function readBounded(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const data = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      request.off('data', data);
+      resolve(null);
+    };
+    request.on('data', data);
+    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('error', () => resolve(null));
+  });
+}
 
 /** One header's value (the first, if repeated). */
 function header(request: IncomingMessage, name: string): string | undefined {
