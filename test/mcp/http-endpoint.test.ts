@@ -23,6 +23,7 @@ import {
   expectSameAsDirect,
   plantedHandle,
 } from '../helpers/real.js';
+import { everythingOverHttp } from '../helpers/remote.js';
 
 const PLANTED = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
 
@@ -155,6 +156,22 @@ describe('stopping mcp-proxy-http', () => {
     const id = transport.sessionId?.slice(0, 8);
     const start = await own.line(new RegExp(`session ${id}: mediating`));
     await own.line(new RegExp(`session ${id}: ending: idle for 1 s`));
+    expect(await own.line(new RegExp(`session ${id}: the client closed`))).toMatch(/\(sealed\)$/);
+    expect(verified(tracePathOf(start))).toBe(0);
+    await own.stop();
+  });
+});
+
+describe('agentk mcp-proxy-http --url: in front of a remote server', () => {
+  it('relays a session to server-everything over Streamable HTTP, mediated and traced', async () => {
+    const upstream = await everythingOverHttp();
+    const own = await startEndpoint(['--url', upstream], {}, []);
+    const { client, transport } = await connectHttp(own.url);
+    const id = transport.sessionId?.slice(0, 8);
+    const echo = { name: 'echo', arguments: { message: 'HTTP in, HTTP out' } };
+    expect(await client.callTool(echo)).toEqual(await direct.callTool(echo));
+    const start = await own.line(new RegExp(`session ${id}: mediating ${upstream} under`));
+    await transport.terminateSession();
     expect(await own.line(new RegExp(`session ${id}: the client closed`))).toMatch(/\(sealed\)$/);
     expect(verified(tracePathOf(start))).toBe(0);
     await own.stop();
