@@ -6,7 +6,6 @@
 
 import { readFileSync } from 'node:fs';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectHttp,
@@ -20,6 +19,7 @@ import {
   completeDepartment,
   connect,
   EVERYTHING,
+  expectProgressAndSampling,
   expectSameAsDirect,
   plantedHandle,
 } from '../helpers/real.js';
@@ -83,24 +83,7 @@ describe('agentk mcp-proxy-http in front of server-everything (stdio)', () => {
 
   it('relays progress and a server request (sampling) over the SSE streams', async () => {
     const { client, transport } = await connectHttp(endpoint.url, { sampling: {} });
-    let progress = 0;
-    const long = await client.callTool(
-      { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
-      undefined,
-      { onprogress: () => progress++ },
-    );
-    expect(JSON.stringify(long)).toContain('Long running operation completed');
-    expect(progress).toBe(3);
-    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
-      model: 'test-model',
-      role: 'assistant',
-      content: { type: 'text', text: 'sampled through AgentK over HTTP' },
-    }));
-    const sampled = await client.callTool({
-      name: 'trigger-sampling-request',
-      arguments: { prompt: 'say something', maxTokens: 10 },
-    });
-    expect(JSON.stringify(sampled)).toContain('sampled through AgentK over HTTP');
+    await expectProgressAndSampling(client, 'sampled through AgentK over HTTP');
     const id = transport.sessionId;
     const trace = await traceOf(id);
     await transport.terminateSession();
