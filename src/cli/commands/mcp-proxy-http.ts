@@ -153,7 +153,7 @@ contain {run}, so that each session has its own trace file.`,
     loadPolicyFile(config.policyPath); // a broken policy stops the command, not each session
     const headers = config.remote ? expandHeaders(config.remote, io.env) : {};
     const log = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
-    const finishing: Promise<void>[] = [];
+    const finishing = new Set<Promise<void>>();
     const endpoint = new HttpEndpoint({
       host: listen.host,
       port: listen.port,
@@ -177,7 +177,8 @@ contain {run}, so that each session has its own trace file.`,
           if (exit.code === 2) say(`the server could not start: ${exit.reason}`);
           await run.finish(exit, `mcp-proxy-http ${config.serverId} ${name}`);
         });
-        finishing.push(done.catch(() => {}));
+        const settled = done.catch(() => {}).finally(() => finishing.delete(settled));
+        finishing.add(settled);
         return run.proxy;
       },
     });
@@ -193,7 +194,7 @@ contain {run}, so that each session has its own trace file.`,
     });
     log(`stopping (${signal}): ending ${endpoint.sessions} session(s)`);
     await endpoint.close(`stopped by ${signal}`);
-    await Promise.all(finishing);
+    await Promise.all([...finishing]);
     for (const name of STOP_SIGNALS) process.off(name, stop);
     io.stderr('agentk mcp-proxy-http: stopped\n');
     return EXIT.ok;

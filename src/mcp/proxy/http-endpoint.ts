@@ -252,6 +252,8 @@ export class HttpEndpoint {
     session.proxy = proxy;
     this.#sessions.set(id, session);
     void proxy.done.then((exit) => this.#ended(session, exit));
+    // A signal came while the server was starting: close() did not see this session.
+    if (this.#closing) proxy.stop('the endpoint is stopping');
     return session;
   }
 
@@ -279,7 +281,8 @@ export class HttpEndpoint {
   /** End a session gently (DELETE, idle): its proxy drains, stops the server and seals. */
   async #end(session: HttpSession, why: string): Promise<void> {
     const proxy = session.proxy;
-    if (proxy === null || session.ended) return;
+    if (proxy === null || session.ended || session.ending) return;
+    session.ending = true;
     this.#options.log(`session ${session.id.slice(0, 8)}: ending: ${why}`);
     session.client.input.end();
     let timer: NodeJS.Timeout | undefined;

@@ -44,6 +44,8 @@ export class HttpSession {
   lastActive = Date.now();
   /** The proxy, once started. */
   proxy: BridgedProxy | null = null;
+  /** Being ended (DELETE, idle): asked once. */
+  ending = false;
   /** Resolved when the proxy has ended (its trace sealed, or not). */
   exit: ProxyExit | null = null;
   /** Client requests in flight, oldest first: what the server's own messages relate to. */

@@ -13,7 +13,13 @@ import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/cl
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonRpcId } from '../jsonrpc.js';
 import { type ClientStdioOptions, StdioClientProxy } from './client-stdio.js';
-import { boundedFetch, describeFailure, isAbort, OversizeError } from './http-bounds.js';
+import {
+  afterEventStream,
+  boundedFetch,
+  describeFailure,
+  isAbort,
+  OversizeError,
+} from './http-bounds.js';
 import { faultName, type ServerChannel } from './types.js';
 
 /** POSTs in flight before the client is read no more (and the proxy's refusals dropped). */
@@ -61,11 +67,13 @@ export class RemoteProxy extends StdioClientProxy<RemoteProxyOptions> {
     }
     const transport = new sdk.StreamableHTTPClientTransport(this.options.url, {
       requestInit: { headers: { ...this.options.headers } },
-      fetch: boundedFetch({
-        limit: session.maxMessageBytes,
-        oversize: (ids, bytes) => this.#oversize(ids, bytes),
-        gate: () => this.#paused?.promise ?? null,
-      }),
+      fetch: afterEventStream(
+        boundedFetch({
+          limit: session.maxMessageBytes,
+          oversize: (ids, bytes) => this.#oversize(ids, bytes),
+          gate: () => this.#paused?.promise ?? null,
+        }),
+      ),
       reconnectionOptions: RECONNECTION,
     });
     transport.onmessage = (message) => this.batched(() => this.#fromServer(message));
