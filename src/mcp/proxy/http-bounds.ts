@@ -62,8 +62,8 @@ const EVENT_STREAM_WAIT_MS = 2000;
  * only once `notifications/initialized` is answered, and does not wait for it: a request
  * sent right after can reach the server first, and a server request the server then sends
  * on that stream (a sampling request made outside its tool call) is dropped by a server
- * that has no stream to put it on. So POSTs after initialized wait until the GET stream is
- * answered (any status), for EVENT_STREAM_WAIT_MS at most.
+ * that has no stream to put it on. So POSTs sent after initialized (or while it is being
+ * sent) wait until the GET stream is answered (any status), EVENT_STREAM_WAIT_MS at most.
  */
 export function afterEventStream(inner: FetchLike): FetchLike {
   let opening: Promise<void> | null = null;
@@ -77,18 +77,25 @@ export function afterEventStream(inner: FetchLike): FetchLike {
         opened();
       }
     }
-    if (method === 'POST' && opening !== null) await opening;
-    const response = await inner(url, init);
-    if (method === 'POST' && response.status === 202 && isInitialized(init?.body)) {
-      opening = new Promise((resolve) => {
-        const timer = setTimeout(() => opened(), EVENT_STREAM_WAIT_MS);
-        opened = () => {
-          clearTimeout(timer);
-          opening = null;
-          resolve();
-        };
-      });
+    if (method !== 'POST') return inner(url, init);
+    if (!isInitialized(init?.body)) {
+      if (opening !== null) await opening;
+      return inner(url, init);
     }
+    // From the moment initialized is sent: a request sent meanwhile goes out after it too.
+    opening = new Promise((resolve) => {
+      const timer = setTimeout(() => opened(), EVENT_STREAM_WAIT_MS);
+      opened = () => {
+        clearTimeout(timer);
+        opening = null;
+        resolve();
+      };
+    });
+    const response = await inner(url, init).catch((error: unknown) => {
+      opened();
+      throw error;
+    });
+    if (response.status !== 202) opened(); // the SDK opens no stream then
     return response;
   };
 }
