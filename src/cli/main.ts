@@ -136,6 +136,12 @@ export const COMMANDS: readonly {
     load: async () => (await import('./commands/mcp-proxy-stdio.js')).mcpProxyStdioCommand,
   },
   {
+    name: 'mcp-proxy-http',
+    summary:
+      'serve MCP over Streamable HTTP in front of a server, one mediated session and trace per client session',
+    load: async () => (await import('./commands/mcp-proxy-http.js')).mcpProxyHttpCommand,
+  },
+  {
     name: 'mcp-proxy',
     summary: 'mediate one MCP-shaped request from a file without executing it',
     load: async () => (await import('./commands/mcp-requests.js')).mcpProxyCommand,

@@ -54,6 +54,56 @@ export function boundedFetch(bounds: BodyBounds): FetchLike {
   };
 }
 
+/** How long requests wait for the server's GET stream to be answered after initialized. */
+const EVENT_STREAM_WAIT_MS = 2000;
+
+/**
+ * The SDK opens the server's GET stream (where a server sends what relates to no request)
+ * only once `notifications/initialized` is answered, and does not wait for it: a request
+ * sent right after can reach the server first, and a server request the server then sends
+ * on that stream (a sampling request made outside its tool call) is dropped by a server
+ * that has no stream to put it on. So POSTs sent after initialized (or while it is being
+ * sent) wait until the GET stream is answered (any status), EVENT_STREAM_WAIT_MS at most.
+ */
+export function afterEventStream(inner: FetchLike): FetchLike {
+  let opening: Promise<void> | null = null;
+  let opened = () => {};
+  return async (url, init) => {
+    const method = init?.method ?? 'GET';
+    if (method === 'GET' && opening !== null) {
+      try {
+        return await inner(url, init);
+      } finally {
+        opened();
+      }
+    }
+    if (method !== 'POST') return inner(url, init);
+    if (!isInitialized(init?.body)) {
+      if (opening !== null) await opening;
+      return inner(url, init);
+    }
+    // From the moment initialized is sent: a request sent meanwhile goes out after it too.
+    opening = new Promise((resolve) => {
+      const timer = setTimeout(() => opened(), EVENT_STREAM_WAIT_MS);
+      opened = () => {
+        clearTimeout(timer);
+        opening = null;
+        resolve();
+      };
+    });
+    const response = await inner(url, init).catch((error: unknown) => {
+      opened();
+      throw error;
+    });
+    if (response.status !== 202) opened(); // the SDK opens no stream then
+    return response;
+  };
+}
+
+function isInitialized(body: unknown): boolean {
+  return typeof body === 'string' && body.includes('"notifications/initialized"');
+}
+
 /**
  * Counts a body's bytes: all of them (JSON), or those since the last blank line (one SSE
  * event). Over the limit, the requests are told once and the body ends with an error.

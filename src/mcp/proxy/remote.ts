@@ -16,6 +16,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonRpcId } from '../jsonrpc.js';
 import { type ClientStdioOptions, StdioClientProxy } from './client-stdio.js';
 import {
+  afterEventStream,
   boundedFetch,
   describeFailure,
   isAbort,
@@ -77,11 +78,15 @@ export class RemoteProxy extends StdioClientProxy<RemoteProxyOptions> {
       session.serverFailed(`cannot load the MCP SDK's HTTP client (${faultName(error)})`);
       return;
     }
-    const bounded = boundedFetch({
-      limit: session.maxMessageBytes,
-      oversize: (ids, bytes) => this.#oversize(ids, bytes),
-      gate: () => this.#paused?.promise ?? null,
-    });
+    // The MCP endpoint's requests: bounded, and sent only once the GET stream has had its
+    // chance to open (afterEventStream); an authorization server's go through OAuth's fetch.
+    const bounded = afterEventStream(
+      boundedFetch({
+        limit: session.maxMessageBytes,
+        oversize: (ids, bytes) => this.#oversize(ids, bytes),
+        gate: () => this.#paused?.promise ?? null,
+      }),
+    );
     const oauth = this.options.oauth;
     const headerNames = Object.keys(this.options.headers);
     const transport = new sdk.StreamableHTTPClientTransport(this.options.url, {
