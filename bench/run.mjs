@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { httpRoundTrip } from './http.mjs';
 import { ROOT, session, summary, TRIVIAL_SERVER } from './lib.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -389,6 +390,36 @@ function viewer() {
 // 8. A large catalogue: tools/list of many tools, a describe syscall each (the session's
 // first listing pins them; the timed second one checks every pin), and a ping sent right
 // behind it: how long the proxy is busy with it.
+// The HTTP path: the same SDK client straight to a Streamable HTTP server, and through
+// `agentk mcp-proxy-stdio --url` in front of it (bench/http.mjs).
+async function http() {
+  const stats = await httpRoundTrip({
+    bin: BIN,
+    work,
+    warmup: QUICK ? 50 : 300,
+    rounds: QUICK ? 4 : 20,
+    calls: QUICK ? 50 : 250,
+  });
+  const ratio = {
+    median: stats.agentk.median / stats.direct.median,
+    p99: stats.agentk.p99 / stats.direct.p99,
+  };
+  results.sections.http = { stats, ratio };
+  for (const name of ['direct', 'agentk']) {
+    const { median, p99 } = stats[name];
+    const label = name === 'direct' ? 'direct to the HTTP server' : 'through agentk --url';
+    row('http', `${label}, median / p99`, `${us(median)} / ${us(p99)}`, '', '', undefined);
+  }
+  row(
+    'http',
+    'agentk --url / direct, median / p99',
+    `${fmt(ratio.median)}x / ${fmt(ratio.p99)}x`,
+    '1x',
+    '',
+    undefined,
+  );
+}
+
 async function catalogue() {
   const count = QUICK ? 1000 : 10_000;
   const env = { ...process.env, BENCH_TOOLS: String(count) };
@@ -432,10 +463,11 @@ async function catalogue() {
 try {
   const sections = (
     process.env.BENCH_ONLY ??
-    'roundtrip,throughput,recorder,verify,policy,provenance,memory,catalogue,view'
+    'roundtrip,throughput,http,recorder,verify,policy,provenance,memory,catalogue,view'
   ).split(',');
   if (sections.includes('roundtrip')) await roundTrip();
   if (sections.includes('throughput')) await throughput();
+  if (sections.includes('http')) await http();
   if (sections.includes('recorder')) recorder();
   if (sections.includes('verify')) verification();
   if (sections.includes('policy')) policy();

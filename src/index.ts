@@ -130,6 +130,7 @@ export type {
 } from './recorder/verify.js';
 export { verifyLogFile, verifyLogText } from './recorder/verify.js';
 // Sandbox profiles (the policy's [sandbox.<server-id>] tables).
+export type { NetworkEntry } from './sandbox/network.js';
 export type {
   SandboxLimits,
   SandboxMode,

@@ -136,6 +136,12 @@ export const COMMANDS: readonly {
     load: async () => (await import('./commands/mcp-proxy-stdio.js')).mcpProxyStdioCommand,
   },
   {
+    name: 'mcp-proxy-http',
+    summary:
+      'serve MCP over Streamable HTTP in front of a server, one mediated session and trace per client session',
+    load: async () => (await import('./commands/mcp-proxy-http.js')).mcpProxyHttpCommand,
+  },
+  {
     name: 'mcp-proxy',
     summary: 'mediate one MCP-shaped request from a file without executing it',
     load: async () => (await import('./commands/mcp-requests.js')).mcpProxyCommand,
@@ -176,6 +182,16 @@ export const COMMANDS: readonly {
     name: 'unwrap',
     summary: "take AgentK out of an MCP client's configuration again",
     load: async () => (await import('./commands/wrap.js')).unwrapCommand,
+  },
+  {
+    name: 'login',
+    summary: 'sign in to a remote MCP server with OAuth, for mcp-proxy-stdio --url --oauth',
+    load: async () => (await import('./commands/login.js')).loginCommand,
+  },
+  {
+    name: 'logout',
+    summary: 'forget the OAuth sign-in agentk login stored for a remote MCP server',
+    load: async () => (await import('./commands/login.js')).logoutCommand,
   },
   {
     name: 'pins',

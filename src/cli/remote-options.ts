@@ -14,6 +14,10 @@ export interface RemoteConfig {
   /** The URL without credentials, query or fragment: what stderr and the summary show. */
   readonly shown: string;
   readonly headers: readonly HeaderTemplate[];
+  /** --oauth: send the token `agentk login` stored for this server id and URL. */
+  readonly oauth: boolean;
+  /** --allow-insecure-http (the authorization server is held to it too). */
+  readonly insecure: boolean;
 }
 
 export interface HeaderTemplate {
@@ -46,8 +50,10 @@ export function remoteOptions(args: ParsedArgs): RemoteConfig | null {
   const text = stringOption(args, 'url');
   const given = (args.values.header as string[] | undefined) ?? [];
   const insecure = args.values['allow-insecure-http'] === true;
+  const oauth = args.values.oauth === true;
   if (text === undefined) {
     if (given.length > 0) throw usageError('--header needs --url');
+    if (oauth) throw usageError('--oauth needs --url');
     if (insecure) throw usageError('--allow-insecure-http needs --url');
     return null;
   }
@@ -62,7 +68,11 @@ export function remoteOptions(args: ParsedArgs): RemoteConfig | null {
   }
   const url = checkedUrl(text, insecure);
   const shown = shownUrl(url);
-  return { url, shown, headers: given.map((header, i) => parseHeader(header, i + 1)) };
+  const headers = given.map((header, i) => parseHeader(header, i + 1));
+  if (oauth && headers.some((header) => header.name.toLowerCase() === 'authorization')) {
+    throw usageError('give --oauth or an Authorization --header, not both');
+  }
+  return { url, shown, headers, oauth, insecure };
 }
 
 function checkedUrl(text: string, insecure: boolean): URL {

@@ -1,10 +1,13 @@
 // `--sandbox` and `[sandbox.<server-id>]` for the proxy command: which profile applies,
-// whether this host can enforce it (fail closed, or best-effort said aloud), and what a
-// sandboxed server's death says about its limits.
+// whether this host can enforce it (fail closed, or best-effort said aloud), the filtering
+// proxy of a profile with a network allow-list (each attempt a network.send syscall), and
+// what a sandboxed server's death says about its limits.
 
 import { AgentkError } from '../errors.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { Policy } from '../policy/types.js';
 import type { SandboxPlan } from '../sandbox/argv.js';
+import { type EgressAttempt, EgressProxy, type EgressVerdict } from '../sandbox/egress.js';
 import { detectHost } from '../sandbox/host.js';
 import { limitHit, planSandbox } from '../sandbox/plan.js';
 import { DEFAULT_PROFILE, profileSummary, type SandboxProfile } from '../sandbox/profile.js';
@@ -12,6 +15,15 @@ import { DEFAULT_PROFILE, profileSummary, type SandboxProfile } from '../sandbox
 export interface SandboxSetup {
   readonly plan: SandboxPlan | undefined;
   readonly profile: SandboxProfile | undefined;
+  /** The filtering proxy, when the profile has a network allow-list. */
+  readonly network?: SandboxNetwork;
+}
+
+/** A sandbox's filtering proxy, as the session sees it. */
+export interface SandboxNetwork {
+  /** From now on each attempt is a network.send syscall of this kernel (before: refused). */
+  attach(kernel: Kernel): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -62,4 +74,64 @@ export function sandboxDeathLine(
 ): string | null {
   if (setup.plan === undefined || exit === null) return null;
   return limitHit(exit.code, setup.plan.profile.limits, stderrTail);
+}
+
+/**
+ * The setup with its filtering proxy listening, for a profile with a network allow-list
+ * (otherwise as it is). Opened before the trace, like the rest of the sandbox: a proxy
+ * that cannot listen stops everything. Until attach() gives it the kernel, every attempt
+ * is refused (the server has not started then).
+ */
+export async function withSandboxNetwork(
+  setup: SandboxSetup,
+  serverId: string,
+): Promise<SandboxSetup> {
+  const plan = setup.plan;
+  if (plan === undefined || plan.profile.network.length === 0) return setup;
+  let kernel: Kernel | null = null;
+  let egress: EgressProxy;
+  try {
+    egress = await EgressProxy.open({
+      allow: plan.profile.network,
+      record: (attempt) => {
+        if (kernel === null) throw new Error('no kernel yet');
+        return recordAttempt(kernel, serverId, attempt);
+      },
+    });
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new AgentkError(
+      'SANDBOX_UNAVAILABLE',
+      `cannot sandbox the server: its network proxy did not start (${why})`,
+    );
+  }
+  return {
+    ...setup,
+    plan: { ...plan, network: { socket: egress.socketPath } },
+    network: {
+      attach: (given) => {
+        kernel = given;
+      },
+      close: () => egress.close(),
+    },
+  };
+}
+
+/**
+ * One attempt as a network.send syscall: a refusal of the sandbox's is recorded as a deny
+ * with its rule; an attempt the allow-list lets through is decided by the policy like
+ * every syscall, and made durable before the connection is.
+ */
+function recordAttempt(kernel: Kernel, serverId: string, attempt: EgressAttempt): EgressVerdict {
+  const result = kernel.syscall(
+    {
+      kind: 'network.send',
+      target: attempt.target,
+      method: attempt.method,
+      intent: `the sandboxed server ${serverId} connects (through the sandbox's network proxy)`,
+    },
+    attempt.refusal ? { refusal: attempt.refusal } : {},
+  );
+  if (result.allowed) kernel.sync();
+  return { allowed: result.allowed, rule: result.rule, reason: result.reason };
 }

@@ -18,7 +18,7 @@ import { loadSigner } from '../evidence/keys.js';
 import { type Label, labelsOf, POISONED, PRIVATE, SECRET } from '../labels/labels.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { globMatch } from '../policy/glob.js';
-import type { SealEvent, SecretHandleRecord, SyscallEvent } from '../recorder/event.js';
+import type { SealEvent, SecretHandleRecord } from '../recorder/event.js';
 import type { FlightRecorder } from '../recorder/recorder.js';
 import { type SyscallKind, sinksOf } from '../vocabulary.js';
 import type { Analysis, AnalysisState, Refusal } from './analysis/analysis.js';
@@ -38,9 +38,10 @@ import {
   mintEvidence,
   type Subject,
   subjectOf,
+  syscallEntry,
 } from './evidence/event.js';
 import { compiled, type KernelOptions, newRunId, recorderOf } from './options.js';
-import { type ParsedRequest, parseRequest } from './request.js';
+import { harnessRefusal, type ParsedRequest, parseRequest } from './request.js';
 import { type OpenSecret, SecretVault } from './secrets/vault.js';
 import { analysisState } from './state.js';
 import type {
@@ -63,7 +64,7 @@ interface Mediation {
   readonly catalogue?: SyscallOptions['catalogue'];
   /** The content reader of this syscall (pre-filled by an answer's one walk). */
   readonly reader?: ContentReader;
-  /** The kernel refuses this syscall whatever its analysis finds (a spent budget). */
+  /** The kernel refuses this syscall whatever its analysis finds (a spent budget, a sandbox). */
   readonly refusal?: Refusal | null;
 }
 
@@ -205,7 +206,8 @@ export class Kernel {
     return this.#mediate(request, {
       agent: options.agent ?? this.agentId,
       canAsk: options.canAsk === true,
-      ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+      catalogue: options.catalogue,
+      refusal: harnessRefusal(options.refusal),
     });
   }
 
@@ -290,10 +292,9 @@ export class Kernel {
     const reader = how.reader ?? new ContentReader();
     const parsed = parseRequest(request, reader);
     const session = this.#context.session(how.agent);
-    const analysis = this.#analyze(parsed, session, { ...how, reader });
-    const granted = (capability: string) => this.#granted(capability);
+    const analysis = this.#analyze(parsed, session, how, reader);
     const scrub = (text: string) => this.#vault.scrub(text);
-    const subject = subjectOf(parsed, how.agent, analysis, granted, {
+    const subject = subjectOf(parsed, how.agent, analysis, (c) => this.#granted(c), {
       canAsk: how.canAsk === true,
       now,
       scrub,
@@ -317,15 +318,13 @@ export class Kernel {
     });
     const records = eventRecords(subject, analysis, decision, minted, session?.context ?? 0, scrub);
     // A describe the same as the last recorded for its target is not recorded again.
-    const event = this.#described.record(how.agent, records, () => {
-      const entry = { type: 'syscall', ts, run_id: this.runId, agent_id: how.agent } as const;
-      return this.#recorder.append({ ...entry, ...records }) as SyscallEvent;
-    });
-    const step = event.step;
-    const at = { ...place, step };
+    const event = this.#described.record(how.agent, records, () =>
+      this.#recorder.append(syscallEntry(ts, this.runId, how.agent, records)),
+    );
+    const at = { ...place, step: event.step };
     const effects = this.#takeEffects(parsed, session, subject, analysis, decision, minted, at);
     return {
-      step,
+      step: at.step,
       agent: how.agent,
       kind: subject.loggedKind,
       target: subject.loggedTarget,
@@ -355,14 +354,15 @@ export class Kernel {
   #analyze(
     parsed: ParsedRequest,
     session: Session | undefined,
-    how: Mediation & { readonly reader: ContentReader },
+    how: Mediation,
+    reader: ContentReader,
   ): Analysis {
     const refused = admit(parsed, session, how.agent, how.fromApprover === true);
     if (refused !== null) return refused;
     const request = (parsed as { readonly request: SyscallRequest }).request;
     const catalogue = this.#catalogue;
     const verdict = catalogue.verdict(request, how.catalogue);
-    const analysis = analyze(request, session as Session, this.#state, how.reader, verdict);
+    const analysis = analyze(request, session as Session, this.#state, reader, verdict);
     if (how.refusal) analysis.refuse(how.refusal.rule, how.refusal.reason);
     if (request.kind === 'tool.describe') {
       catalogue.described(
@@ -480,8 +480,7 @@ export class Kernel {
   close(): SealEvent | null {
     if (this.#closed) return null;
     this.#closed = true;
-    const at = new Date(this.#clock()).toISOString();
-    this.#seal = this.#recorder.seal(this.signer, this.agentId, at);
+    this.#seal = this.#recorder.seal(this.signer, this.agentId, eventTime(this.#clock()));
     // Pins described outside a listing (library use); the log is sealed whatever happens.
     this.#catalogue.flush();
     return this.#seal;

@@ -5,7 +5,7 @@
 import { isLabel } from '../labels/labels.js';
 import { isSyscallKind, type SyscallKind } from '../vocabulary.js';
 import { ContentReader } from './content.js';
-import type { SyscallRequest } from './types.js';
+import type { SyscallOptions, SyscallRequest } from './types.js';
 
 export const MAX_TARGET_CHARS = 4096;
 export const MAX_INTENT_CHARS = 4096;
@@ -296,4 +296,19 @@ export function parseRequest(
   return problem === undefined
     ? { ok: true, request: value as unknown as SyscallRequest }
     : fail(problem);
+}
+
+/**
+ * A harness's refusal (SyscallOptions.refusal), or null. Its rule must be a `kernel.*` id,
+ * reserved (no policy rule has one), so that `why`, fork and replay read it as what no
+ * policy changes, and it can never pass for a rule of the policy.
+ */
+export function harnessRefusal(
+  refusal: SyscallOptions['refusal'],
+): { readonly rule: string; readonly reason: string } | null {
+  if (refusal === undefined) return null;
+  if (!/^kernel\.[a-z0-9][a-z0-9.-]{0,100}$/.test(refusal.rule)) {
+    throw new TypeError('a refusal given to syscall() has a kernel.* rule id');
+  }
+  return { rule: refusal.rule, reason: String(refusal.reason) };
 }

@@ -211,6 +211,13 @@ export interface SyscallOptions {
    * `templates`): the catalogue it is pinned in, never guessed from the descriptor's shape.
    */
   readonly catalogue?: CatalogueKind;
+  /**
+   * The harness has already refused this syscall (a sandbox's network allow-list refused a
+   * server's connection): it is recorded as a deny with this rule and reason, before the
+   * policy is consulted. It can only refuse, never allow. The rule is a `kernel.*` id
+   * (reserved: no policy rule has one); any other throws a TypeError.
+   */
+  readonly refusal?: { readonly rule: string; readonly reason: string };
 }
 
 /** What Kernel.answer() gives back: the answer as the client may see it, and its syscall. */

@@ -1,12 +1,14 @@
 // The policy's `[sandbox.<server-id>]` tables (docs/sandbox.md): per server, how its
 // process is confined when the proxy sandboxes it. A table turns the sandbox on for that
-// server, as `--sandbox` does. Unknown keys, relative paths and limits out of range are
-// refused with their path, like every other policy problem.
+// server, as `--sandbox` does. Unknown keys, relative paths, network entries that are not
+// `host:port` and limits out of range are refused with their path, like every other
+// policy problem.
 
 import { normalize } from 'node:path';
 import * as z from 'zod';
 import { SERVER_ID } from '../config/clients.js';
 import { describeValue } from '../config/document.js';
+import { parseNetworkEntry } from '../sandbox/network.js';
 import { DEFAULT_LIMITS, type SandboxProfile } from '../sandbox/profile.js';
 
 const sandboxPath = z
@@ -19,6 +21,17 @@ const sandboxPath = z
     message: 'a sandbox path has no "." or ".." components',
   })
   .transform((path) => normalize(path).replace(/\/$/, ''));
+
+/** `host:port`: the only form an allow-list entry takes (see sandbox/network.ts). */
+const networkEntry = z
+  .string()
+  .max(300)
+  .transform((text, ctx) => {
+    const entry = parseNetworkEntry(text);
+    if (typeof entry !== 'string') return entry;
+    ctx.addIssue({ code: 'custom', message: entry });
+    return z.NEVER;
+  });
 
 const whole = (min: number, max: number) =>
   z
@@ -48,11 +61,12 @@ const profileSchema = z.strictObject({
     .optional(),
   read: z.array(sandboxPath).max(64).optional(),
   write: z.array(sandboxPath).max(64).optional(),
+  // "none" is the empty list; entries are refused one line each, with their index.
   network: z
-    .literal('none', {
-      error:
-        'only network = "none" is supported (an allow-list through a filtering proxy is not built yet)',
-    })
+    .preprocess(
+      (value) => (value === 'none' ? [] : value),
+      z.array(networkEntry, { error: 'expected "none" or a list of "host:port" entries' }).max(64),
+    )
     .optional(),
   limits: limitsSchema.optional(),
 });
@@ -81,7 +95,7 @@ export function sandboxProfiles(doc: SandboxDocument): Record<string, SandboxPro
       workspace: table.workspace ?? 'rw',
       read: table.read ?? [],
       write: table.write ?? [],
-      network: 'none',
+      network: table.network ?? [],
       limits: {
         memoryMib: limits.memory_mib ?? DEFAULT_LIMITS.memoryMib,
         processes: limits.processes ?? DEFAULT_LIMITS.processes,

@@ -68,15 +68,21 @@ const OWN_STORE_WORDS = new Set(
   ).split(' '),
 );
 
-/** Split a name into lowercase words: `sendEmail`, `send_email`, `send-email` -> send, email. */
-export function nameWords(name: string): string[] {
+/**
+ * Split a name into lowercase words: `sendEmail`, `send_email`, `send-email` -> send, email.
+ * Memoized (tool and argument names repeat on every call; three regular expressions each
+ * time were a visible share of a call's analysis); the list is shared, so never changed.
+ */
+export const nameWords: (name: string) => readonly string[] = memoized(function nameWords(
+  name: string,
+): readonly string[] {
   return name
     .replace(/([A-Z])(?=[A-Z][a-z])/g, '$1 ') // getURLContent: URL, Content (linear time)
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((word) => word.length > 0);
-}
+});
 
 /** Sink classes from the words of a tool's own name (the part after the last `/`). */
 export const heuristicSinks: (target: string) => SinkMask = memoized(function heuristicSinks(

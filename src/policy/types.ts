@@ -99,6 +99,8 @@ export interface PolicyTelemetry {
   /** Default true: a `[telemetry]` table turns export on unless it says `enabled = false`. */
   readonly enabled: boolean;
   readonly endpoint?: string;
+  /** `http/protobuf` (OTLP's default) or `http/json`. */
+  readonly protocol?: 'http/protobuf' | 'http/json';
   readonly serviceName?: string;
   readonly headers: Readonly<Record<string, string>>;
 }

@@ -38,9 +38,16 @@ export function encodeEvent(fields: Readonly<Record<string, unknown>>): EncodedE
     else tail = tail === '' ? member : `${tail},${member}`;
   }
   const hashed = `{${head}${head && tail ? ',' : ''}${tail}}`;
+  // Hashing makes `hashed` one flat string; the line is cut from it (slices share its
+  // bytes) rather than built again from `head` and `tail`, trees of small strings that the
+  // write would otherwise walk a second time.
   const hash = domainHash(EVENT_HASH_DOMAIN, hashed);
   const member = `"${HASH_KEY}":"${hash}"`;
-  return { hash, line: `{${head && `${head},`}${member}${tail && `,${tail}`}}` };
+  if (head === '')
+    return { hash, line: tail === '' ? `{${member}}` : `{${member},${hashed.slice(1)}` };
+  const cut = head.length + 1;
+  if (tail === '') return { hash, line: `${hashed.slice(0, cut)},${member}}` };
+  return { hash, line: `${hashed.slice(0, cut + 1)}${member}${hashed.slice(cut)}` };
 }
 
 /**

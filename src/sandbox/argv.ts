@@ -3,7 +3,8 @@
 // directories, the Node runtime, the server's command and package are read-only; the
 // workspace is as the profile says; $HOME is an empty tmpfs; /tmp is private; AgentK's
 // state, policy and key files are covered where a bound directory would show them. All
-// namespaces are new (no network, a fresh PID namespace), bwrap sets no-new-privileges,
+// namespaces are new (no network but through AgentK's filtering proxy, when the profile
+// has an allow-list; a fresh PID namespace), bwrap sets no-new-privileges,
 // capabilities are dropped (they matter when AgentK runs as root), and the server dies
 // with the proxy. Inside, prlimit sets the rlimits (soft = hard, so the server cannot
 // raise them) and execs the server.
@@ -12,6 +13,12 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { findExecutable } from './host.js';
 import type { SandboxLimits, SandboxProfile } from './profile.js';
+import {
+  proxyEnvironment,
+  relayCommand,
+  SANDBOX_PROXY_SOCKET,
+  UNSET_PROXY_VARIABLES,
+} from './relay.js';
 
 const MIB = 1024 * 1024;
 
@@ -55,6 +62,11 @@ export interface SandboxPlan {
   readonly hidden: readonly string[];
   /** The Node runtime the proxy runs on (its installation is shown read-only). */
   readonly runtime: string;
+  /**
+   * The filtering proxy's Unix socket, when the profile has a network allow-list: bound
+   * into the sandbox, with the relay (relay.ts) in front of the server. Absent: no network.
+   */
+  readonly network?: { readonly socket: string };
 }
 
 function real(path: string): string {
@@ -204,14 +216,26 @@ export function sandboxedCommand(
     ...[...new Set(programs)].flatMap((dir) => bind('--ro-bind', dir)),
     ...view.args,
     ...hideArgs(plan.hidden, [...programs, ...view.roots]),
+    ...networkArgs(plan),
     '--chdir',
     plan.profile.workspace === 'none' ? '/' : plan.workspace,
     '--',
     plan.prlimit,
     ...limitArgs(plan.profile.limits),
     '--',
-    command,
-    ...args,
+    ...(plan.network ? relayCommand(plan.runtime, command, args) : [command, ...args]),
   ];
   return { command: plan.bwrap, args: bwrapArgs };
+}
+
+/** The proxy's socket and the proxy variables, for a sandbox with a network allow-list. */
+function networkArgs(plan: SandboxPlan): string[] {
+  if (plan.network === undefined) return [];
+  const env = Object.entries(proxyEnvironment()).flatMap(([name, value]) => [
+    '--setenv',
+    name,
+    value,
+  ]);
+  const unset = UNSET_PROXY_VARIABLES.flatMap((name) => ['--unsetenv', name]);
+  return ['--bind', plan.network.socket, SANDBOX_PROXY_SOCKET, ...env, ...unset];
 }

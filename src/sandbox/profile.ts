@@ -3,6 +3,8 @@
 // policy's `[sandbox.<server-id>]` table is parsed into one (policy/sandbox.ts); a server
 // with no table that is sandboxed by `--sandbox` gets DEFAULT_PROFILE.
 
+import { hostPort, type NetworkEntry } from './network.js';
+
 /** `required`: no sandbox, no server. `best-effort`: run unsandboxed, saying so, if the host cannot. */
 export type SandboxMode = 'required' | 'best-effort';
 
@@ -30,8 +32,11 @@ export interface SandboxProfile {
   readonly read: readonly string[];
   /** Further absolute paths shown read-write. */
   readonly write: readonly string[];
-  /** Only `none` in this increment: the sandbox has a network namespace of its own. */
-  readonly network: 'none';
+  /**
+   * The `host:port` places the server may connect to through AgentK's filtering proxy;
+   * empty: none at all. Either way the sandbox has a network namespace of its own.
+   */
+  readonly network: readonly NetworkEntry[];
   readonly limits: SandboxLimits;
 }
 
@@ -52,7 +57,7 @@ export const DEFAULT_PROFILE: SandboxProfile = {
   workspace: 'rw',
   read: [],
   write: [],
-  network: 'none',
+  network: [],
   limits: DEFAULT_LIMITS,
 };
 
@@ -65,8 +70,15 @@ export function profileSummary(profile: SandboxProfile): string {
     ...(profile.write.length > 0 ? [`write ${profile.write.join(',')}`] : []),
   ];
   return (
-    `${paths.join('; ')}; network ${profile.network}; memory ${limits.memoryMib} MiB, ` +
+    `${paths.join('; ')}; network ${networkSummary(profile.network)}; memory ${limits.memoryMib} MiB, ` +
     `${limits.processes} processes, ${limits.openFiles} files, ` +
     `file size ${limits.fileSizeMib} MiB, cpu ${limits.cpuSeconds} s`
   );
+}
+
+/** `none`, or the allow-list as `host:port,host:port`. */
+export function networkSummary(network: readonly NetworkEntry[]): string {
+  return network.length === 0
+    ? 'none'
+    : network.map((entry) => hostPort(entry.host, entry.port)).join(',');
 }

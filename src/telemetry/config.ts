@@ -4,7 +4,7 @@
 import { expandVariables } from '../config/variables.js';
 import { AgentkError } from '../errors.js';
 import type { PolicyTelemetry } from '../policy/types.js';
-import type { TelemetryConfig } from './otel.js';
+import type { OtlpProtocol, TelemetryConfig } from './otel.js';
 
 export const DEFAULT_TRACES_ENDPOINT = 'http://localhost:4318/v1/traces';
 
@@ -59,6 +59,25 @@ function endpointOf(choice: TelemetryChoice): string {
   return endpoint;
 }
 
+const PROTOCOLS: readonly string[] = ['http/protobuf', 'http/json'];
+
+/** The policy's `protocol`, then the OTEL_EXPORTER_OTLP_* variables; OTLP's default is protobuf. */
+function protocolOf(choice: TelemetryChoice): OtlpProtocol {
+  const { env } = choice;
+  const protocol =
+    choice.policy?.protocol ??
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
+    env.OTEL_EXPORTER_OTLP_PROTOCOL ??
+    'http/protobuf';
+  if (!PROTOCOLS.includes(protocol)) {
+    throw new AgentkError(
+      'USAGE',
+      `the telemetry protocol ${JSON.stringify(protocol.slice(0, 40))} is not supported: expected http/protobuf or http/json`,
+    );
+  }
+  return protocol as OtlpProtocol;
+}
+
 /** The exporter's configuration, or null when telemetry is off. */
 export function telemetryConfig(choice: TelemetryChoice): TelemetryConfig | null {
   const { policy, env } = choice;
@@ -73,6 +92,7 @@ export function telemetryConfig(choice: TelemetryChoice): TelemetryConfig | null
   }
   return {
     endpoint: endpointOf(choice),
+    protocol: protocolOf(choice),
     headers,
     serviceName: policy?.serviceName ?? env.OTEL_SERVICE_NAME ?? 'agentk',
     ...(choice.resource ? { resource: choice.resource } : {}),

@@ -1,4 +1,4 @@
-// Export the flight log's syscalls as OpenTelemetry spans over OTLP/HTTP (JSON), through the
+// Export the flight log's syscalls as OpenTelemetry spans over OTLP/HTTP, through the
 // official SDK: a BatchSpanProcessor with a bounded queue, an exporter whose failures are
 // counted and never reach a call. The OpenTelemetry packages are imported here only, and
 // dynamically, so a proxy without --otel never loads them (docs/telemetry.md).
@@ -9,6 +9,8 @@ import { spanOf } from './spans.js';
 export interface TelemetryConfig {
   /** The OTLP/HTTP traces URL, e.g. `http://localhost:4318/v1/traces`. */
   readonly endpoint: string;
+  /** The body's encoding: binary protobuf (OTLP's default) or its JSON mapping. */
+  readonly protocol?: OtlpProtocol;
   /** Sent with each export (credentials for a hosted backend); never logged. */
   readonly headers?: Readonly<Record<string, string>>;
   /** `service.name` of the resource (default `agentk`). */
@@ -43,16 +45,21 @@ export interface Telemetry {
   shutdown(): Promise<TelemetryCounts>;
 }
 
+/** The two encodings OTLP/HTTP defines, named as OTEL_EXPORTER_OTLP_PROTOCOL names them. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
 const DEFAULT_QUEUE = 2048;
 const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_SHUTDOWN_MS = 1500;
 
-/** The packages, loaded on first use only. */
-async function loadPackages() {
+/** The packages, loaded on first use only (and only the exporter the protocol needs). */
+async function loadPackages(protocol: OtlpProtocol) {
   const [api, base, exporter, resources, conventions] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace-base'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
+    protocol === 'http/json'
+      ? import('@opentelemetry/exporter-trace-otlp-http')
+      : import('@opentelemetry/exporter-trace-otlp-proto'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/semantic-conventions'),
   ]);
@@ -114,7 +121,7 @@ function providerOf(packages: Packages, config: TelemetryConfig, exporter: SpanE
  * (its time is the event's), a child of one session span that ends at shutdown.
  */
 export async function startTelemetry(config: TelemetryConfig): Promise<Telemetry> {
-  const packages = await loadPackages();
+  const packages = await loadPackages(config.protocol ?? 'http/protobuf');
   const { api } = packages;
   const counts = { exported: 0, failed: 0, stopped: false };
   const otlp = new packages.exporter.OTLPTraceExporter({

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type ClientCapabilities,
+  CreateMessageRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, expect } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
@@ -111,4 +114,29 @@ export function completeDepartment(client: Client, value: string) {
     ref: { type: 'ref/prompt', name: 'completable-prompt' },
     argument: { name: 'department', value },
   });
+}
+
+/**
+ * server-everything's long-running tool reports its three steps as progress, and its
+ * sampling tool gets `answer` back from the client (which must declare sampling).
+ */
+export async function expectProgressAndSampling(client: Client, answer: string): Promise<void> {
+  let progress = 0;
+  const long = await client.callTool(
+    { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+    undefined,
+    { onprogress: () => progress++ },
+  );
+  expect(JSON.stringify(long)).toContain('Long running operation completed');
+  expect(progress).toBe(3);
+  client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+    model: 'test-model',
+    role: 'assistant',
+    content: { type: 'text', text: answer },
+  }));
+  const sampled = await client.callTool({
+    name: 'trigger-sampling-request',
+    arguments: { prompt: 'say something', maxTokens: 10 },
+  });
+  expect(JSON.stringify(sampled)).toContain(answer);
 }

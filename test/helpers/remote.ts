@@ -91,7 +91,13 @@ export function connectCapturing(
   [command, args]: [string, string[]],
   env: Record<string, string> = {},
   capabilities: ClientCapabilities = {},
-): { connecting: Promise<Client>; stderr(): string; exited: Promise<void> } {
+): {
+  connecting: Promise<Client>;
+  stderr(): string;
+  exited: Promise<void>;
+  /** Every message the client received after connecting, as JSON. */
+  received: string[];
+} {
   const transport = new StdioClientTransport({
     command,
     args,
@@ -108,6 +114,14 @@ export function connectCapturing(
   const exited = new Promise<void>((resolve) => {
     client.onclose = () => resolve();
   });
-  const connecting = client.connect(transport).then(() => client);
-  return { connecting, stderr: () => stderr, exited };
+  const received: string[] = [];
+  const connecting = client.connect(transport).then(() => {
+    const deliver = transport.onmessage;
+    transport.onmessage = (message) => {
+      received.push(JSON.stringify(message));
+      deliver?.(message);
+    };
+    return client;
+  });
+  return { connecting, stderr: () => stderr, exited, received };
 }

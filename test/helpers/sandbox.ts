@@ -3,13 +3,13 @@
 // bin/agentk.js) in front of a server, driven by the official SDK client.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { detectHost } from '../../src/sandbox/host.js';
+import { detectHost, findExecutable } from '../../src/sandbox/host.js';
 
 export const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
 export const HOSTILE_SERVER = join(PACKAGE_ROOT, 'test', 'fixtures', 'mcp', 'hostile-server.mjs');
@@ -27,13 +27,25 @@ export const BASE_POLICY = `version = 1
 id = "sandbox-test"
 
 [capabilities]
-grant = ["tool.invoke:*"]
+grant = ["tool.invoke:*", "network.send:*"]
 
 [[rules]]
 id = "allow-test-servers"
 effect = "allow"
 reason = "the sandbox, not the policy, is under test"
-when = { targets = ["hostile/*", "plain/*", "fs/*"] }
+when = { targets = ["hostile/*", "plain/*", "fs/*", "memory/*", "git/*"] }
+
+[[rules]]
+id = "deny-tunnel-to-127.0.0.2"
+effect = "deny"
+reason = "the policy, after the sandbox's allow-list, refuses this one"
+when = { syscalls = ["network.send"], targets = ["https://127.0.0.2:*"] }
+
+[[rules]]
+id = "allow-server-network"
+effect = "allow"
+reason = "what the sandbox's allow-list lets through"
+when = { syscalls = ["network.send"] }
 
 [[rules]]
 id = "deny-rest"
@@ -88,6 +100,7 @@ export async function proxyClient(
   server: readonly string[],
   flags: readonly string[] = [],
   wrapper: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<Connected> {
   const trace = join(w.root, `trace-${serverId}-${Date.now()}.jsonl`);
   const argv = [
@@ -112,6 +125,7 @@ export async function proxyClient(
       HOME: w.home,
       AGENTK_HOME: w.state,
       AGENTK_SIGNING_KEY_FILE: w.keyFile,
+      ...env,
     },
     stderr: 'pipe',
   });
@@ -167,4 +181,29 @@ export function runProxy(
       env: { PATH: process.env.PATH ?? '', HOME: w.home, AGENTK_HOME: w.state, ...env },
     },
   );
+}
+
+/** Give the world to `uid`, so that a proxy run as that user can use it. */
+function giveTo(w: World, uid: number): void {
+  const walk = (path: string) => {
+    chownSync(path, uid, uid);
+    if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  };
+  walk(w.root);
+}
+
+/**
+ * The wrapper that runs the proxy as `nobody` (uid 65534), the world given to that user;
+ * or why it cannot here: not root, no setpriv, or a checkout that user cannot read (one
+ * under /root).
+ */
+export function asNobody(w: World): { readonly wrapper: string[] } | { readonly skip: string } {
+  if (process.getuid?.() !== 0) return { skip: 'only root can run the proxy as another user' };
+  const setpriv = findExecutable('setpriv', process.env.PATH);
+  if (setpriv === null) return { skip: 'setpriv (util-linux) is not installed' };
+  const wrapper = [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups'];
+  const readable = spawnSync(setpriv, [...wrapper.slice(1), 'test', '-r', HOSTILE_SERVER]);
+  if (readable.status !== 0) return { skip: 'this checkout is not readable by uid 65534' };
+  giveTo(w, 65534);
+  return { wrapper };
 }

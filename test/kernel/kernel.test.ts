@@ -42,6 +42,28 @@ describe('Kernel.syscall', () => {
     expect(sink.lines).toHaveLength(8);
   });
 
+  it("records a harness's refusal as a deny with its rule, whatever the policy would say", () => {
+    const { kernel, sink } = memoryKernel();
+    const send = { kind: 'network.send' as const, target: 'https://api.example:443' };
+    expect(kernel.syscall(send).verdict).toBe('allow');
+    const refusal = { rule: 'kernel.sandbox-network-not-allowed', reason: 'not on the list' };
+    const refused = kernel.syscall(send, { refusal });
+    expect([refused.verdict, refused.rule, refused.reason]).toEqual([
+      'deny',
+      'kernel.sandbox-network-not-allowed',
+      'not on the list',
+    ]);
+    expect(refused.receipt).toBeNull();
+    expect(JSON.parse(sink.lines[1] as string).decision.rule).toBe(
+      'kernel.sandbox-network-not-allowed',
+    );
+    // Only a reserved kernel.* id: a refusal may not pass for a rule of the policy.
+    expect(() => kernel.syscall(send, { refusal: { rule: 'allow-all', reason: 'x' } })).toThrow(
+      TypeError,
+    );
+    expect(sink.lines).toHaveLength(2);
+  });
+
   it('appends the event before returning (evidence precedes effect)', () => {
     const { kernel, sink } = memoryKernel();
     const result = kernel.syscall({ kind: 'context.read', target: 'user:task', content: 'hi' });

@@ -98,13 +98,16 @@ describe('the SDK behind --url', () => {
       readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
         entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)],
       );
+    // Each static import statement (over several lines when long) that names the SDK.
     const loads = files(join(PACKAGE_ROOT, 'src')).flatMap((file) =>
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(
-          (line) => /from '@modelcontextprotocol\/sdk/.test(line) && !/^import type /.test(line),
-        )
-        .map((line) => `${file}: ${line}`),
+      [
+        ...readFileSync(file, 'utf8').matchAll(
+          /^import [^;]*?from '@modelcontextprotocol\/sdk[^']*';/gm,
+        ),
+      ]
+        .map(([statement]) => statement)
+        .filter((statement) => !statement.startsWith('import type '))
+        .map((statement) => `${file}: ${statement}`),
     );
     expect(loads).toEqual([]);
     const remote = readFileSync(join(PACKAGE_ROOT, 'src', 'mcp', 'proxy', 'remote.ts'), 'utf8');

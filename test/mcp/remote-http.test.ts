@@ -8,12 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceEvents } from '../helpers/proxy.js';
 import {
   BIN,
   completeDepartment,
+  expectProgressAndSampling,
   expectSameAsDirect,
   plantedHandle,
   tempTrace,
@@ -79,24 +79,7 @@ describe('server-everything over Streamable HTTP through mcp-proxy-stdio --url',
     const trace = tempTrace();
     const run = connectCapturing(remoteProxied('everything', trace, url), {}, { sampling: {} });
     const through = await run.connecting;
-    let progress = 0;
-    const long = await through.callTool(
-      { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
-      undefined,
-      { onprogress: () => progress++ },
-    );
-    expect(JSON.stringify(long)).toContain('Long running operation completed');
-    expect(progress).toBe(3);
-    through.setRequestHandler(CreateMessageRequestSchema, async () => ({
-      model: 'test-model',
-      role: 'assistant',
-      content: { type: 'text', text: 'sampled through AgentK' },
-    }));
-    const sampled = await through.callTool({
-      name: 'trigger-sampling-request',
-      arguments: { prompt: 'say something', maxTokens: 10 },
-    });
-    expect(JSON.stringify(sampled)).toContain('sampled through AgentK');
+    await expectProgressAndSampling(through, 'sampled through AgentK');
     await through.close();
     await run.exited;
     expect(verified(trace)).toBe(0);

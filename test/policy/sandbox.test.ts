@@ -37,7 +37,7 @@ describe('[sandbox.<server-id>] in a policy', () => {
         workspace: 'ro',
         read: ['/opt/data'],
         write: [],
-        network: 'none',
+        network: [],
         limits: { ...DEFAULT_LIMITS, cpuSeconds: 5 },
       },
       git: {
@@ -45,7 +45,7 @@ describe('[sandbox.<server-id>] in a policy', () => {
         workspace: 'rw',
         read: [],
         write: [],
-        network: 'none',
+        network: [],
         limits: DEFAULT_LIMITS,
       },
     });
@@ -60,7 +60,7 @@ describe('[sandbox.<server-id>] in a policy', () => {
         'p.toml: sandbox.fs.workspce: unknown key',
         'p.toml: sandbox.fs.write[0]: a sandbox path is absolute and not "/"',
         'p.toml: sandbox.fs.write[1]: a sandbox path has no "." or ".." components',
-        expect.stringMatching(/^p\.toml: sandbox\.fs\.network: only network = "none" is supported/),
+        'p.toml: sandbox.fs.network: expected "none" or a list of "host:port" entries',
         'p.toml: sandbox.fs.limits.memory_mib: at least 64',
         'p.toml: sandbox.fs.limits.threads: unknown key',
       ]),
@@ -68,6 +68,33 @@ describe('[sandbox.<server-id>] in a policy', () => {
     expect(lines).toHaveLength(6);
     expect(problems(`${BASE}\n[sandbox."bad id!"]\n`)).toEqual([
       expect.stringMatching(/^p\.toml: sandbox.*a server id is 1-64/),
+    ]);
+  });
+
+  it('reads a network allow-list of host:port entries, and refuses any other form, one line each', () => {
+    const policy = parsePolicyText(
+      `${BASE}\n[sandbox.fetch]\nnetwork = ["API.GitHub.com:443", "localhost:8080", "[::1]:80", "10.0.0.7:5432"]\n`,
+      'p.toml',
+    );
+    expect(policy.sandbox?.fetch?.network).toEqual([
+      { host: 'api.github.com', port: 443 },
+      { host: 'localhost', port: 8080 },
+      { host: '::1', port: 80 },
+      { host: '10.0.0.7', port: 5432 },
+    ]);
+    expect(
+      parsePolicyText(`${BASE}\n[sandbox.f]\nnetwork = "none"\n`, 'p.toml').sandbox?.f?.network,
+    ).toEqual([]);
+    expect(
+      problems(
+        `${BASE}\n[sandbox.f]\nnetwork = ["api.github.com", "h:0", "bad host:80", "*.github.com:443", "https://h:443"]\n`,
+      ),
+    ).toEqual([
+      'p.toml: sandbox.f.network[0]: a network entry is "host:port" ("[::1]:port" for IPv6)',
+      'p.toml: sandbox.f.network[1]: a port is 1 to 65535',
+      'p.toml: sandbox.f.network[2]: "bad host" is not a host name',
+      'p.toml: sandbox.f.network[3]: "*.github.com" is not a host name',
+      'p.toml: sandbox.f.network[4]: a network entry is "host:port" ("[::1]:port" for IPv6)',
     ]);
   });
 

@@ -9,6 +9,7 @@ import { type SandboxPlan, sandboxedCommand } from '../../src/sandbox/argv.js';
 import type { HostSupport } from '../../src/sandbox/host.js';
 import { limitHit, planSandbox } from '../../src/sandbox/plan.js';
 import { DEFAULT_LIMITS, DEFAULT_PROFILE } from '../../src/sandbox/profile.js';
+import { RELAY_PORT, RELAY_SOURCE, SANDBOX_PROXY_SOCKET } from '../../src/sandbox/relay.js';
 
 function places() {
   const root = mkdtempSync(join(tmpdir(), 'agentk-argv-'));
@@ -77,6 +78,44 @@ describe('sandboxedCommand', () => {
     );
     expect(text(none.args)).not.toContain(` ${p.workspace} ${p.workspace} `);
     expect(text(none.args)).toContain(' --chdir / ');
+  });
+
+  it('with a network allow-list: binds the proxy socket, sets the proxy variables and puts the relay before the server', () => {
+    const p = places();
+    const socket = join(p.root, 'proxy.sock');
+    const { args } = sandboxedCommand(
+      plan(p, {
+        profile: { ...DEFAULT_PROFILE, network: [{ host: 'localhost', port: 8080 }] },
+        network: { socket },
+      }),
+      'node',
+      ['server.js'],
+    );
+    const line = text(args);
+    expect(line).toContain(` --bind ${socket} ${SANDBOX_PROXY_SOCKET} `);
+    for (const name of ['HTTP_PROXY', 'https_proxy', 'ALL_PROXY']) {
+      expect(line).toContain(` --setenv ${name} http://127.0.0.1:${RELAY_PORT} `);
+    }
+    expect(line).toContain(' --unsetenv NO_PROXY --unsetenv no_proxy ');
+    // Still a network namespace of its own: the relay is the only way out.
+    expect(line).toContain(' --unshare-all ');
+    const server = args.lastIndexOf('node');
+    expect(args.slice(server - 6)).toEqual([
+      process.execPath,
+      '-e',
+      RELAY_SOURCE,
+      '--',
+      String(RELAY_PORT),
+      SANDBOX_PROXY_SOCKET,
+      'node',
+      'server.js',
+    ]);
+    // Without one, the server is prlimit's command itself.
+    expect(sandboxedCommand(plan(p), 'node', ['server.js']).args.slice(-3)).toEqual([
+      '--',
+      'node',
+      'server.js',
+    ]);
   });
 
   it("shows a script's node_modules read-only, not the directory around it", () => {

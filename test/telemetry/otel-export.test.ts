@@ -78,73 +78,86 @@ afterEach(async () => {
 });
 
 describe('mcp-proxy-stdio exports its syscalls over OTLP/HTTP', () => {
-  it('sends one span per syscall, the same as the trace, and nothing raw', async () => {
-    receiver = await startReceiver();
-    const policy = policyWith(`[telemetry]
+  // Binary protobuf is the default (as OTLP's); the JSON mapping is the policy's choice.
+  it.each([
+    { protocol: undefined, encoding: 'protobuf' },
+    { protocol: 'http/json', encoding: 'json' },
+  ])(
+    'sends one span per syscall, the same as the trace, and nothing raw ($encoding)',
+    async ({ protocol, encoding }) => {
+      receiver = await startReceiver();
+      const policy = policyWith(`[telemetry]
 endpoint = "${receiver.url}"
+${protocol ? `protocol = "${protocol}"` : ''}
 service_name = "agentk-test"
 headers = { "x-otel-test" = "\${OTEL_TEST_TOKEN}" }`);
-    const trace = tempTrace();
-    const proxy = await session(trace, ['--allow-env', 'PLANTED_TOKEN', '--policy', policy], {
-      PLANTED_TOKEN: PLANTED,
-      OTEL_TEST_TOKEN: HEADER_TOKEN,
-    });
-    await calls(proxy.client);
-    const stderr = await proxy.close();
-    expect(verifyLogFile(trace).ok).toBe(true);
-    const events = syscalls(trace);
-    const spans = await receiver.waitForSpans(events.length + 1);
-    expect(spans).toHaveLength(events.length + 1);
-    expect(stderr).toContain(
-      `telemetry: ${events.length + 1} span(s) exported, 0 failed to export, 0 dropped`,
-    );
-
-    // One session span; every syscall span is its child, in one trace.
-    const root = spans.find((span) => span.name === 'agentk session');
-    const seal = traceEvents(trace).find((event) => event.type === 'seal')?.seal as Json;
-    expect(root?.attributes['agentk.seal.head_hash']).toBe(seal.head_hash);
-    for (const span of spans) {
-      expect(span.traceId).toBe(root?.traceId);
-      if (span !== root) expect(span.parentSpanId).toBe(root?.spanId);
-      expect(span.resource['service.name']).toBe('agentk-test');
-      expect(span.resource['agentk.mcp.server']).toBe('everything');
-    }
-
-    // Each syscall event has its span, with the event's own hash, verdict and rule.
-    for (const event of events) {
-      const syscall = event.syscall as Json;
-      const decision = event.decision as Json;
-      const span = spans.find((s) => s.attributes['agentk.event_hash'] === event.event_hash);
-      expect(span?.attributes).toMatchObject({
-        'agentk.syscall.kind': syscall.kind,
-        'agentk.target': syscall.target,
-        'agentk.verdict': decision.verdict,
-        'agentk.rule': decision.rule,
-        'agentk.labels': syscall.labels,
-        'agentk.run_id': event.run_id,
-        'agentk.step': event.step,
+      const trace = tempTrace();
+      const proxy = await session(trace, ['--allow-env', 'PLANTED_TOKEN', '--policy', policy], {
+        PLANTED_TOKEN: PLANTED,
+        OTEL_TEST_TOKEN: HEADER_TOKEN,
       });
-    }
-    const named = (name: string) => spans.filter((span) => span.name === name);
-    const [echo] = named('execute_tool echo');
-    expect(echo?.attributes).toMatchObject({
-      'gen_ai.operation.name': 'execute_tool',
-      'gen_ai.tool.name': 'echo',
-      'mcp.method.name': 'tools/call',
-      'agentk.verdict': 'allow',
-    });
-    expect(echo?.status.code ?? 0).toBe(0);
-    const [sum] = named('execute_tool get-sum');
-    expect(sum?.attributes).toMatchObject({ 'agentk.verdict': 'deny', 'agentk.rule': 'deny-sum' });
-    expect(sum?.status).toMatchObject({ code: 2, message: 'denied by deny-sum' });
-    expect(named('agentk tool.response get-env')).toHaveLength(1);
+      await calls(proxy.client);
+      const stderr = await proxy.close();
+      expect(verifyLogFile(trace).ok).toBe(true);
+      const events = syscalls(trace);
+      const spans = await receiver.waitForSpans(events.length + 1);
+      expect(spans).toHaveLength(events.length + 1);
+      expect(new Set(receiver.encodings)).toEqual(new Set([encoding]));
+      expect(stderr).toContain(
+        `telemetry: ${events.length + 1} span(s) exported, 0 failed to export, 0 dropped`,
+      );
 
-    // The header came from the environment; no argument, result or credential went out.
-    expect(receiver.headers.every((h) => h['x-otel-test'] === HEADER_TOKEN)).toBe(true);
-    const sent = receiver.bodies.join('\n');
-    for (const secret of [PLANTED, HEADER_TOKEN, ARGUMENT]) expect(sent).not.toContain(secret);
-    expect(stderr).not.toContain(HEADER_TOKEN);
-  }, 60_000);
+      // One session span; every syscall span is its child, in one trace.
+      const root = spans.find((span) => span.name === 'agentk session');
+      const seal = traceEvents(trace).find((event) => event.type === 'seal')?.seal as Json;
+      expect(root?.attributes['agentk.seal.head_hash']).toBe(seal.head_hash);
+      for (const span of spans) {
+        expect(span.traceId).toBe(root?.traceId);
+        if (span !== root) expect(span.parentSpanId).toBe(root?.spanId);
+        expect(span.resource['service.name']).toBe('agentk-test');
+        expect(span.resource['agentk.mcp.server']).toBe('everything');
+      }
+
+      // Each syscall event has its span, with the event's own hash, verdict and rule.
+      for (const event of events) {
+        const syscall = event.syscall as Json;
+        const decision = event.decision as Json;
+        const span = spans.find((s) => s.attributes['agentk.event_hash'] === event.event_hash);
+        expect(span?.attributes).toMatchObject({
+          'agentk.syscall.kind': syscall.kind,
+          'agentk.target': syscall.target,
+          'agentk.verdict': decision.verdict,
+          'agentk.rule': decision.rule,
+          'agentk.labels': syscall.labels,
+          'agentk.run_id': event.run_id,
+          'agentk.step': event.step,
+        });
+      }
+      const named = (name: string) => spans.filter((span) => span.name === name);
+      const [echo] = named('execute_tool echo');
+      expect(echo?.attributes).toMatchObject({
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'echo',
+        'mcp.method.name': 'tools/call',
+        'agentk.verdict': 'allow',
+      });
+      expect(echo?.status.code ?? 0).toBe(0);
+      const [sum] = named('execute_tool get-sum');
+      expect(sum?.attributes).toMatchObject({
+        'agentk.verdict': 'deny',
+        'agentk.rule': 'deny-sum',
+      });
+      expect(sum?.status).toMatchObject({ code: 2, message: 'denied by deny-sum' });
+      expect(named('agentk tool.response get-env')).toHaveLength(1);
+
+      // The header came from the environment; no argument, result or credential went out.
+      expect(receiver.headers.every((h) => h['x-otel-test'] === HEADER_TOKEN)).toBe(true);
+      const sent = receiver.bodies.join('\n');
+      for (const secret of [PLANTED, HEADER_TOKEN, ARGUMENT]) expect(sent).not.toContain(secret);
+      expect(stderr).not.toContain(HEADER_TOKEN);
+    },
+    60_000,
+  );
 
   it('with the endpoint down, calls go through, the session ends and the loss is counted', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}/v1/traces`;

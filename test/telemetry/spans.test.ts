@@ -113,6 +113,20 @@ describe('telemetryConfig', () => {
     expect(() => endpoint({ endpoint: 'file:///etc/passwd' })).toThrow(AgentkError);
   });
 
+  it('sends protobuf unless the policy or the OTLP variables say JSON; grpc is refused', () => {
+    const protocol = (choice: Partial<Parameters<typeof telemetryConfig>[0]>) =>
+      telemetryConfig({ flag: true, env, ...choice })?.protocol;
+    expect(protocol({})).toBe('http/protobuf');
+    expect(protocol({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } })).toBe('http/json');
+    const json = { enabled: true, protocol: 'http/json' as const, headers: {} };
+    expect(
+      protocol({ policy: json, env: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' } }),
+    ).toBe('http/json');
+    expect(() => protocol({ env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } })).toThrow(
+      /protocol "grpc" is not supported: expected http\/protobuf or http\/json/,
+    );
+  });
+
   it('takes header values from the environment; an unset variable is an error', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a policy's ${VAR}, not a template
     const policy = { enabled: true, headers: { 'x-key': 'Bearer ${KEY}' } };
@@ -155,6 +169,10 @@ describe('[telemetry] in a policy', () => {
     };
     expect(problems('[telemetry]\nsampling = 0.5')).toMatch(/telemetry\.sampling: unknown key/);
     expect(problems('[telemetry]\nendpoint = "ftp://x"')).toMatch(/expected an http\(s\) URL/);
+    expect(problems('[telemetry]\nprotocol = "grpc"')).toMatch(
+      /telemetry\.protocol: expected "http\/protobuf" or "http\/json"/,
+    );
+    expect(policy('[telemetry]\nprotocol = "http/json"').telemetry?.protocol).toBe('http/json');
   });
 });
 

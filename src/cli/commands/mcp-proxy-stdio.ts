@@ -3,15 +3,8 @@
 import { closeSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { ENV_NAME, SERVER_ID } from '../../config/clients.js';
-import { clearLive } from '../../config/runs.js';
 import { AgentkError } from '../../errors.js';
-import { approvalFiles } from '../../evidence/approvals.js';
-import { loadSigner } from '../../evidence/keys.js';
-import { PinStore } from '../../kernel/catalogue/pins.js';
-import { Kernel } from '../../kernel/kernel.js';
-import { newRunId } from '../../kernel/options.js';
-import { RemoteProxy } from '../../mcp/proxy/remote.js';
-import { childEnvironment, openAppendOnly, StdioProxy } from '../../mcp/proxy/stdio.js';
+import { openAppendOnly } from '../../mcp/proxy/stdio.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -19,32 +12,14 @@ import {
   DEFAULT_RESPONSE_TIMEOUT_MS,
 } from '../../mcp/proxy/types.js';
 import { DEFAULT_POLICY_PATH } from '../../paths.js';
-import { loadPolicyFile } from '../../policy/load.js';
-import type { Policy } from '../../policy/types.js';
-import { telemetryLine } from '../../telemetry/config.js';
-import { anchorSessionSeal } from '../anchors.js';
 import { type Command, flag, type ParsedArgs, stringOption, usageError } from '../command.js';
-import { type CliIo, EXIT, type ExitCode, shellWord } from '../io.js';
-import {
-  keepRunsBounded,
-  type ProxyConfig,
-  pointLatest,
-  serverRoots,
-  statePlaces,
-} from '../proxy-places.js';
-import {
-  deathReport,
-  lineSplitter,
-  serverLine,
-  summaryLine,
-  withheldCredentials,
-  withheldLine,
-} from '../proxy-report.js';
-import { proxyTelemetry } from '../proxy-telemetry.js';
-import { expandHeaders, remoteOptions } from '../remote-options.js';
-import { type SandboxSetup, sandboxDeathLine, sandboxSetup } from '../sandbox-setup.js';
+import { EXIT, type ExitCode } from '../io.js';
+import type { ProxyConfig } from '../proxy-places.js';
+import { openProxyRun } from '../proxy-run.js';
+import { remoteCredentials } from '../remote-auth.js';
+import { remoteOptions } from '../remote-options.js';
 
-function integerOption(
+export function integerOption(
   args: ParsedArgs,
   name: string,
   fallback: number,
@@ -61,7 +36,7 @@ function integerOption(
 }
 
 /** Signals whose default action would end the proxy with the trace unsealed. */
-const STOP_SIGNALS: readonly NodeJS.Signals[] = [
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGTERM',
   'SIGINT',
   'SIGHUP',
@@ -160,6 +135,37 @@ export function proxyConfig(args: ParsedArgs): ProxyConfig {
   };
 }
 
+/** The options of a proxy session (mcp-proxy-http takes them too, and its own). */
+export const PROXY_OPTIONS = {
+  'server-id': { type: 'string' },
+  policy: { type: 'string' },
+  'agent-id': { type: 'string' },
+  'trace-out': { type: 'string' },
+  'trace-dir': { type: 'string' },
+  quiet: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  'response-timeout-ms': { type: 'string' },
+  'max-request-ms': { type: 'string' },
+  'max-message-bytes': { type: 'string' },
+  'allow-env': { type: 'string', multiple: true },
+  'stderr-file': { type: 'string' },
+  fsync: { type: 'boolean' },
+  command: { type: 'string' },
+  arg: { type: 'string', multiple: true },
+  serialize: { type: 'boolean' },
+  'pins-dir': { type: 'string' },
+  'shadow-policy': { type: 'string' },
+  'approvals-dir': { type: 'string' },
+  'approval-timeout-ms': { type: 'string' },
+  otel: { type: 'boolean' },
+  'otel-endpoint': { type: 'string' },
+  url: { type: 'string' },
+  header: { type: 'string', multiple: true },
+  'allow-insecure-http': { type: 'boolean' },
+  oauth: { type: 'boolean' },
+  sandbox: { type: 'boolean' },
+} as const;
+
 export const mcpProxyStdioCommand: Command = {
   name: 'mcp-proxy-stdio',
   usage: `agentk mcp-proxy-stdio --server-id ID [options] -- CMD [ARGS]...
@@ -215,9 +221,13 @@ reach the server; clean traffic is forwarded byte for byte; any other method is 
                              the value is taken from AgentK's environment; values are
                              never shown or traced
   --allow-insecure-http      let --url be plain http to another machine (in the clear)
+  --oauth                    authenticate to --url with the OAuth tokens agentk login
+                             stored for this --server-id and --url (refreshed when they
+                             expire); without them, one line says to run agentk login
   --sandbox                  run the server under bubblewrap: the workspace, its program and
                              the system read-only or as configured, an empty $HOME, no
-                             network, resource limits (the policy's [sandbox.<server-id>]
+                             network (or the table's allow-list, through AgentK's
+                             filtering proxy), resource limits (the policy's [sandbox.<server-id>]
                              table sets the profile and turns this on by itself); fails
                              if the host cannot (agentk sandbox-check says why)
 
@@ -226,34 +236,7 @@ $XDG_STATE_HOME/agentk, else ~/.local/state/agentk): workspaces/<name>-<hash>/ru
 pins for the directory the proxy runs in, and approvals shared by all. No tool call may
 read or change that directory, the policy, the signing key file or a .agentk/ directory
 in the workspace (kernel.protected-path).`,
-  options: {
-    'server-id': { type: 'string' },
-    policy: { type: 'string' },
-    'agent-id': { type: 'string' },
-    'trace-out': { type: 'string' },
-    'trace-dir': { type: 'string' },
-    quiet: { type: 'boolean' },
-    verbose: { type: 'boolean' },
-    'response-timeout-ms': { type: 'string' },
-    'max-request-ms': { type: 'string' },
-    'max-message-bytes': { type: 'string' },
-    'allow-env': { type: 'string', multiple: true },
-    'stderr-file': { type: 'string' },
-    fsync: { type: 'boolean' },
-    command: { type: 'string' },
-    arg: { type: 'string', multiple: true },
-    serialize: { type: 'boolean' },
-    'pins-dir': { type: 'string' },
-    'shadow-policy': { type: 'string' },
-    'approvals-dir': { type: 'string' },
-    'approval-timeout-ms': { type: 'string' },
-    otel: { type: 'boolean' },
-    'otel-endpoint': { type: 'string' },
-    url: { type: 'string' },
-    header: { type: 'string', multiple: true },
-    'allow-insecure-http': { type: 'boolean' },
-    sandbox: { type: 'boolean' },
-  },
+  options: PROXY_OPTIONS,
   positionals: [0, 0],
   hyphenValues: ['arg'],
   takesRest: true,
@@ -263,164 +246,32 @@ in the workspace (kernel.protected-path).`,
     const quiet = flag(args, 'quiet');
     const verbose = flag(args, 'verbose');
     if (quiet && verbose) throw usageError('give --quiet or --verbose, not both');
-    // Before anything is written: a header's variable that is not set is refused here.
-    const headers = config.remote ? expandHeaders(config.remote, io.env) : {};
-    const runId = newRunId();
+    // Before anything is written: an unset header variable or a missing sign-in is refused.
+    const credentials = await remoteCredentials(config, io);
     const say = (line: string) => io.stderr(`agentk ${config.serverId}: ${line}\n`);
-    const parts = await sessionKernel(config, args, io, runId, say);
-    const { kernel, place, policy, telemetry, sandbox } = parts;
-    const withheld = config.remote ? [] : withheldCredentials(io.env, config.allowEnv);
-    let refused = 0;
-    const childEnv = childEnvironment(io.env, config.allowEnv);
-    if (!quiet) announce(config, place, withheld, verbose ? childEnv : null, say);
-    const session = {
-      kernel,
-      serverId: config.serverId,
+    const run = await openProxyRun({
+      config,
+      args,
+      io,
+      credentials,
+      quiet,
+      verbose,
       input: io.stdin ?? new PassThrough(),
       output: io.stdoutStream ?? new PassThrough(),
       endOutput: io.stdoutStream === undefined,
-      responseTimeoutMs: config.timeoutMs,
-      maxRequestMs: config.maxRequestMs,
-      maxMessageBytes: config.maxBytes,
-      serialize: config.serialize,
-      durable: config.fsync,
-      approvalTimeoutMs: config.approvalTimeoutMs,
-      onDenial: (line: string) => {
-        refused += 1;
-        if (!quiet) say(line);
-      },
-    };
-    const proxy = config.remote
-      ? new RemoteProxy({
-          ...session,
-          url: config.remote.url,
-          shown: config.remote.shown,
-          headers,
-          onRemoteError: (line) => say(`remote: ${line}`),
-        })
-      : new StdioProxy({
-          ...session,
-          command: config.command,
-          args: config.args,
-          env: childEnv,
-          cwd: io.cwd,
-          ...(verbose
-            ? {
-                onStderr: lineSplitter((line) =>
-                  say(`server: ${serverLine(line, childEnv, 2000)}`),
-                ),
-              }
-            : {}),
-          ...(place.log !== null ? { stderrFile: place.log } : {}),
-          ...(sandbox.plan !== undefined ? { sandbox: sandbox.plan } : {}),
-        });
+      say,
+    });
+    const { proxy } = run;
     // Every signal that would end the process ends the session instead: answered, sealed,
     // and the server stopped.
     const stop = (signal: NodeJS.Signals) => proxy.stop(`stopped by ${signal}`);
     for (const signal of STOP_SIGNALS) process.once(signal, stop);
     await proxy.start();
     const exit = await proxy.done;
-    if (place.ownRuns !== null) clearLive(place.trace);
-    // After the seal, whose span closes the session's (the wait is bounded, signals caught).
-    if (telemetry) say(telemetryLine(await telemetry.shutdown()));
+    await run.finish(exit, 'mcp-proxy-stdio');
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
     // A server that never started: one line, the error (the trace has nothing to show).
     if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
-    if (exit.code === 1 && proxy instanceof StdioProxy) {
-      const died = proxy.stderrTail(20);
-      for (const line of deathReport(died, place.log, withheld, childEnv)) say(line);
-      const limit = sandboxDeathLine(sandbox, proxy.serverExit, died);
-      if (limit !== null) say(limit);
-    }
-    io.stderr(`agentk mcp-proxy-stdio: ${summaryLine(exit, refused, place.trace)}\n`);
-    await anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
-    if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
-
-/**
- * The session's kernel, recording where statePlaces says (and exporting its events when
- * telemetry is on), with the places, the policy and the telemetry.
- */
-async function sessionKernel(
-  config: ProxyConfig,
-  args: ParsedArgs,
-  io: CliIo,
-  runId: string,
-  say: (line: string) => void,
-) {
-  const policy = loadPolicyFile(config.policyPath);
-  const shadowPolicy =
-    config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
-  const signer = loadSigner(io.env);
-  const roots = serverRoots(config.args, io.cwd);
-  const place = statePlaces(config, io, runId, roots);
-  // Before the kernel opens its trace: a sandbox the host cannot give stops everything here.
-  const sandbox = serverSandbox(config, args, io, policy, place.protected, say);
-  const telemetry = await proxyTelemetry(args, policy, config.serverId, io, say);
-  const kernel = new Kernel({
-    policy,
-    signer,
-    runId,
-    trace: { path: place.trace, durability: config.fsync ? 'group' : 'flush' },
-    pins: new PinStore(place.pins),
-    ...(shadowPolicy ? { shadowPolicy } : {}),
-    ...(telemetry ? { onEvent: telemetry.onEvent } : {}),
-    approvalSource: approvalFiles(place.approvals, signer),
-    // The denial names the exact command, runnable from any directory.
-    approveCommand: (hash) =>
-      `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
-    ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
-    roots,
-    // The server runs here: its relative paths resolve against it.
-    cwd: io.cwd,
-    protectedPaths: place.protected,
-  });
-  if (place.latest !== null) pointLatest(place.latest, place.trace);
-  if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
-  return { kernel, place, policy, telemetry, sandbox };
-}
-
-/** The sandbox of a server AgentK starts (a remote server runs elsewhere: none). */
-function serverSandbox(
-  config: ProxyConfig,
-  args: ParsedArgs,
-  io: CliIo,
-  policy: Policy,
-  hidden: readonly string[],
-  say: (line: string) => void,
-): SandboxSetup {
-  const asked = flag(args, 'sandbox');
-  if (config.remote) {
-    if (asked) throw usageError('--sandbox confines a server AgentK starts, not a --url server');
-    return { plan: undefined, profile: undefined };
-  }
-  const env = childEnvironment(io.env, config.allowEnv);
-  return sandboxSetup(policy, config.serverId, io.cwd, hidden, {
-    flag: asked,
-    quiet: flag(args, 'quiet'),
-    say,
-    env,
-  });
-}
-
-/** The line at start (and, with --verbose, what the server gets and where its log goes). */
-function announce(
-  config: ProxyConfig,
-  place: { readonly trace: string; readonly log: string | null },
-  withheld: readonly string[],
-  /** With --verbose: the environment the server gets (its names are shown). */
-  serverEnv: Readonly<Record<string, string>> | null,
-  say: (line: string) => void,
-): void {
-  say(
-    `mediating ${config.remote?.shown ?? config.command} under ${config.policyPath}; trace ${place.trace}`,
-  );
-  const line = withheldLine(withheld);
-  if (line !== null) say(line);
-  if (serverEnv !== null && config.remote === null) {
-    const passed = Object.keys(serverEnv).join(', ');
-    say(`server environment: ${passed}; server log ${place.log ?? 'none'}`);
-  }
-}

@@ -24,7 +24,12 @@ function rows(host: HostSupport): string[][] {
     ],
     ['processes', host.prlimit ? `RLIMIT_NPROC ${nproc}` : 'no'],
     ['cgroups', host.cgroup],
-    ['network allow-list', 'not built: a sandboxed server has no network'],
+    [
+      'network allow-list',
+      host.networkNamespaces
+        ? "AgentK's filtering proxy (HTTP CONNECT and forwarding) over a Unix socket bound into the sandbox; none unless the profile lists host:port"
+        : 'no (needs network namespaces)',
+    ],
   ];
 }
 

@@ -56,6 +56,13 @@ function explanationLines(e: Explanation, trace: string): string[] {
     ...origins(e),
   ];
   if (e.verdict === 'allow') return [...head, '  It was allowed: nothing to change.'];
+  if (e.rule.startsWith('kernel.sandbox-')) {
+    return [
+      ...head,
+      '',
+      `The sandbox refused it (${e.rule}), not the policy: no policy rule changes this; the server's [sandbox.<server-id>] network list does (docs/sandbox.md).`,
+    ];
+  }
   if (e.rule.startsWith('kernel.')) {
     return [
       ...head,

@@ -223,8 +223,12 @@ export class ValueReader {
   }
 
   result(): ArgumentValues {
+    // Members named, not spread: a spread then more members builds a new hidden class per call.
+    const { paths, hosts, recipients } = this.#values;
     return {
-      ...this.#values,
+      paths,
+      hosts,
+      recipients,
       amounts: this.#amounts,
       arguments: this.#arguments,
       unknown: [...this.#unknown].sort(),

@@ -11,7 +11,12 @@
 
 import { canonicalize } from '../../crypto/canonical.js';
 import { domainHash } from '../../crypto/index.js';
-import type { DecisionRecord, SyscallEvent, SyscallRecord } from '../../recorder/event.js';
+import type {
+  DecisionRecord,
+  FlightEvent,
+  SyscallEvent,
+  SyscallRecord,
+} from '../../recorder/event.js';
 
 const RECORD_DOMAIN = 'agentk/describe-record/v1';
 const DESCRIBES: ReadonlySet<string> = new Set([
@@ -35,14 +40,14 @@ export class DescribedOnce {
    * The event of a syscall: `append`'s, unless it is a describe the same as the last one
    * recorded for its agent and target, whose event it then is.
    */
-  record(agent: string, records: Records, append: () => SyscallEvent): SyscallEvent {
+  record(agent: string, records: Records, append: () => FlightEvent): SyscallEvent {
     const { kind, target } = records.syscall;
-    if (!DESCRIBES.has(kind)) return append();
+    if (!DESCRIBES.has(kind)) return append() as SyscallEvent;
     const key = `${agent}\0${kind}\0${target}`;
     const print = fingerprint(records);
     const last = this.#last.get(key);
     if (last?.fingerprint === print) return last.event;
-    const event = append();
+    const event = append() as SyscallEvent;
     if (last !== undefined || this.#last.size < MAX_TARGETS) {
       this.#last.set(key, { fingerprint: print, event });
     }

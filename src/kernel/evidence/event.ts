@@ -243,3 +243,24 @@ export function eventRecords(
     },
   };
 }
+
+/**
+ * The syscall event the recorder chains (it adds the chain fields to this object). One
+ * literal, not `{ ...entry, ...records }`: V8 gives an object built by spreading and then
+ * adding a new hidden class every time, and this one is built for every syscall.
+ */
+export function syscallEntry(
+  ts: string,
+  runId: string,
+  agent: string,
+  records: { syscall: SyscallRecord; decision: DecisionRecord },
+) {
+  return {
+    type: 'syscall',
+    ts,
+    run_id: runId,
+    agent_id: agent,
+    syscall: records.syscall,
+    decision: records.decision,
+  } as const;
+}

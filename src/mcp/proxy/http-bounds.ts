@@ -54,6 +54,56 @@ export function boundedFetch(bounds: BodyBounds): FetchLike {
   };
 }
 
+/** How long requests wait for the server's GET stream to be answered after initialized. */
+const EVENT_STREAM_WAIT_MS = 2000;
+
+/**
+ * The SDK opens the server's GET stream (where a server sends what relates to no request)
+ * only once `notifications/initialized` is answered, and does not wait for it: a request
+ * sent right after can reach the server first, and a server request the server then sends
+ * on that stream (a sampling request made outside its tool call) is dropped by a server
+ * that has no stream to put it on. So POSTs sent after initialized (or while it is being
+ * sent) wait until the GET stream is answered (any status), EVENT_STREAM_WAIT_MS at most.
+ */
+export function afterEventStream(inner: FetchLike): FetchLike {
+  let opening: Promise<void> | null = null;
+  let opened = () => {};
+  return async (url, init) => {
+    const method = init?.method ?? 'GET';
+    if (method === 'GET' && opening !== null) {
+      try {
+        return await inner(url, init);
+      } finally {
+        opened();
+      }
+    }
+    if (method !== 'POST') return inner(url, init);
+    if (!isInitialized(init?.body)) {
+      if (opening !== null) await opening;
+      return inner(url, init);
+    }
+    // From the moment initialized is sent: a request sent meanwhile goes out after it too.
+    opening = new Promise((resolve) => {
+      const timer = setTimeout(() => opened(), EVENT_STREAM_WAIT_MS);
+      opened = () => {
+        clearTimeout(timer);
+        opening = null;
+        resolve();
+      };
+    });
+    const response = await inner(url, init).catch((error: unknown) => {
+      opened();
+      throw error;
+    });
+    if (response.status !== 202) opened(); // the SDK opens no stream then
+    return response;
+  };
+}
+
+function isInitialized(body: unknown): boolean {
+  return typeof body === 'string' && body.includes('"notifications/initialized"');
+}
+
 /**
  * Counts a body's bytes: all of them (JSON), or those since the last blank line (one SSE
  * event). Over the limit, the requests are told once and the body ends with an error.
@@ -126,6 +176,8 @@ export interface FailureContext {
   readonly headerNames: readonly string[];
   /** Whether the remote server had given a session id. */
   readonly hadSession: boolean;
+  /** With OAuth: the command that signs in again. */
+  readonly login?: string;
 }
 
 /**
@@ -139,6 +191,13 @@ export function describeFailure(error: unknown, context: FailureContext): Remote
     message,
     expired,
   });
+  const signIn = loginFailure(error);
+  if (signIn !== null) return fail(signIn, RPC.downstreamError, true);
+  if ((status === 401 || status === 403) && context.login !== undefined) {
+    return fail(
+      `authentication failed: ${context.shown} answered HTTP ${status} to AgentK's OAuth token; run ${context.login}`,
+    );
+  }
   if (status === 401 || status === 403) {
     const sent =
       context.headerNames.length > 0
@@ -169,6 +228,16 @@ export function describeFailure(error: unknown, context: FailureContext): Remote
   return fail(`the request to ${context.shown} failed (${errorName(error)})`);
 }
 
+/**
+ * The words of a failure that only signing in again can end (the OAuth provider's
+ * LoginRequiredError, an authorization server refused as insecure): they are AgentK's own.
+ */
+function loginFailure(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  const own = error.name === 'LoginRequiredError' || error.name === 'InsecureAuthError';
+  return own ? error.message : null;
+}
+
 /** The HTTP status of the SDK's StreamableHTTPError (-1: an unexpected content type). */
 function httpStatus(error: unknown): number | null {
   if (!(error instanceof Error) || !error.message.startsWith('Streamable HTTP error')) return null;
@@ -189,6 +258,32 @@ function networkCode(error: unknown): string | null {
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'error';
+}
+
+/**
+ * With OAuth, the SDK's transport and its auth() share one fetch: requests of the MCP
+ * transport (to the endpoint, or same-origin ones that take an event stream, or its
+ * DELETE) go through `mcp`, bounded as above; the rest (discovery, registration, token
+ * requests) through `other`, without the --header values, which are for the MCP server.
+ */
+export function routedFetch(
+  endpoint: URL,
+  mcp: FetchLike,
+  other: FetchLike,
+  headerNames: readonly string[],
+): FetchLike {
+  return (url, init) => {
+    const target = new URL(url);
+    const headers = new Headers(init?.headers);
+    const sameOrigin = target.origin === endpoint.origin;
+    const transport =
+      target.pathname === endpoint.pathname ||
+      (headers.get('accept') ?? '').includes('text/event-stream') ||
+      init?.method === 'DELETE';
+    if (sameOrigin && transport) return mcp(url, init);
+    for (const name of headerNames) headers.delete(name);
+    return other(url, { ...init, headers });
+  };
 }
 
 /** Whether an error only says the transport was closed (the session is ending). */

@@ -9,11 +9,20 @@
 // Bodies are bounded here (http-bounds.ts), failures told in AgentK's words.
 // Input distrusted: everything the remote server sends, and how it behaves.
 
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonRpcId } from '../jsonrpc.js';
 import { type ClientStdioOptions, StdioClientProxy } from './client-stdio.js';
-import { boundedFetch, describeFailure, isAbort, OversizeError } from './http-bounds.js';
+import {
+  afterEventStream,
+  boundedFetch,
+  describeFailure,
+  isAbort,
+  OversizeError,
+  routedFetch,
+} from './http-bounds.js';
 import { faultName, type ServerChannel } from './types.js';
 
 /** POSTs in flight before the client is read no more (and the proxy's refusals dropped). */
@@ -36,6 +45,16 @@ export interface RemoteProxyOptions extends ClientStdioOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Told one line for each failure of the remote side a person should know of. */
   readonly onRemoteError?: (line: string) => void;
+  /** OAuth (`--oauth`): the SDK sends the provider's token and refreshes it. */
+  readonly oauth?: RemoteOAuth;
+}
+
+export interface RemoteOAuth {
+  readonly provider: OAuthClientProvider;
+  /** For the authorization server's requests (discovery, refresh): not the MCP endpoint's. */
+  readonly fetch: FetchLike;
+  /** The command that signs in again (`agentk login ...`), for the failures' words. */
+  readonly login: string;
 }
 
 export class RemoteProxy extends StdioClientProxy<RemoteProxyOptions> {
@@ -59,14 +78,22 @@ export class RemoteProxy extends StdioClientProxy<RemoteProxyOptions> {
       session.serverFailed(`cannot load the MCP SDK's HTTP client (${faultName(error)})`);
       return;
     }
-    const transport = new sdk.StreamableHTTPClientTransport(this.options.url, {
-      requestInit: { headers: { ...this.options.headers } },
-      fetch: boundedFetch({
+    // The MCP endpoint's requests: bounded, and sent only once the GET stream has had its
+    // chance to open (afterEventStream); an authorization server's go through OAuth's fetch.
+    const bounded = afterEventStream(
+      boundedFetch({
         limit: session.maxMessageBytes,
         oversize: (ids, bytes) => this.#oversize(ids, bytes),
         gate: () => this.#paused?.promise ?? null,
       }),
+    );
+    const oauth = this.options.oauth;
+    const headerNames = Object.keys(this.options.headers);
+    const transport = new sdk.StreamableHTTPClientTransport(this.options.url, {
+      requestInit: { headers: { ...this.options.headers } },
+      fetch: oauth ? routedFetch(this.options.url, bounded, oauth.fetch, headerNames) : bounded,
       reconnectionOptions: RECONNECTION,
+      ...(oauth ? { authProvider: oauth.provider } : {}),
     });
     transport.onmessage = (message) => this.batched(() => this.#fromServer(message));
     transport.onerror = (error) => setImmediate(() => this.#streamError(error));
@@ -171,6 +198,7 @@ export class RemoteProxy extends StdioClientProxy<RemoteProxyOptions> {
       shown: this.options.shown,
       headerNames: Object.keys(this.options.headers),
       hadSession: this.#transport?.sessionId !== undefined,
+      ...(this.options.oauth ? { login: this.options.oauth.login } : {}),
     };
   }
 
