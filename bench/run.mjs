@@ -353,25 +353,22 @@ function longSession() {
 function viewer() {
   const v = inChild('view.mjs');
   results.sections.view = v;
-  const events = `${v.events / 1000}k events`;
+  const c = v.chromium;
+  const at = (n) => n.toFixed(0);
   row(
     'viewer',
-    `agentk view --out, ${events} (${v.traceMB.toFixed(0)} MB log)`,
-    `${v.viewSeconds.toFixed(1)} s (${v.viewCpuSeconds.toFixed(1)} s CPU), ${v.viewPeakMiB.toFixed(0)} MiB peak`,
+    `agentk view --out, ${v.events / 1000}k events (${at(v.traceMB)} MB log)`,
+    `${v.viewSeconds.toFixed(1)} s (${v.viewCpuSeconds.toFixed(1)} s CPU), ${at(v.viewPeakMiB)} MiB peak`,
     '',
     'a few s',
     undefined,
   );
   row('viewer', 'page written', `${v.htmlMB.toFixed(1)} MB`, '', '', undefined);
-  const c = v.chromium;
-  if (c === null) {
-    row('viewer', 'page in Chromium', 'not measured: no /usr/bin/chromium', '', '', undefined);
-    return;
-  }
+  if (c === null) return row('viewer', 'page in Chromium', 'no /usr/bin/chromium', '', '');
   row(
     'viewer',
     `page open to first rows, median of ${c.opens} (renderer busy)`,
-    `${c.openMs.toFixed(0)} ms (${c.openTaskMs.toFixed(0)} ms)`,
+    `${at(c.openMs)} ms (${at(c.openTaskMs)} ms)`,
     '',
     '< 2 s',
     c.openMs < 2000,
@@ -379,12 +376,11 @@ function viewer() {
   row(
     'viewer',
     'scroll top to end, frame median / p95 / max',
-    `${c.frameMedianMs.toFixed(0)} / ${c.frameP95Ms.toFixed(0)} / ${c.frameMaxMs.toFixed(0)} ms`,
-    '16.7 ms (60 fps)',
+    `${at(c.frameMedianMs)} / ${at(c.frameP95Ms)} / ${at(c.frameMaxMs)} ms`,
+    '16.7 ms',
     '',
-    undefined,
   );
-  row('viewer', 'page JS heap after GC', `${c.heapMiB.toFixed(0)} MiB`, '', '', undefined);
+  row('viewer', 'page JS heap after GC', `${at(c.heapMiB)} MiB`, '', '', undefined);
 }
 
 // 8. A large catalogue: tools/list of many tools, a describe syscall each (the session's
