@@ -23,7 +23,16 @@ export interface Pending {
   readonly progressToken?: string | number;
   /** When the request times out whatever progress it reports (ms since the epoch). */
   readonly deadline: number;
+  /** How long it waits for its answer (or its next progress). */
+  readonly waitMs: number;
 }
+
+/**
+ * A server's start is not a slow answer: `npx -y` fetching a server on its first use, or a
+ * loaded machine, can take longer than a tool call should. initialize waits at least this
+ * long; the client's own timeout (the SDK's is 60 s) is then the one that counts.
+ */
+export const INITIALIZE_TIMEOUT_MS = 120_000;
 
 /**
  * What answering a pending request needs (its id, method, the tool, resource or prompt it
@@ -113,11 +122,13 @@ export class PendingRequests {
     timer: Timer,
   ): void {
     const token = progressTokenOf(request);
+    const waitMs = request.method === 'initialize' ? Math.max(ms, INITIALIZE_TIMEOUT_MS) : ms;
     this.track(key, {
       request: slim(request),
-      timer: timer(key, ms),
+      timer: timer(key, waitMs),
       downstreamId,
       deadline,
+      waitMs,
       ...(token !== undefined ? { progressToken: token } : {}),
     });
   }

@@ -435,7 +435,7 @@ export class ProxySession {
   #timedOut(key: string): void {
     this.#settle(key, (pending) => {
       this.stats.timeouts += 1;
-      this.#output.reply(this.#mediator.timeout(pending.request, this.#timeoutMs));
+      this.#output.reply(this.#mediator.timeout(pending.request, pending.waitMs));
     });
   }
 
