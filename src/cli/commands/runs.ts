@@ -353,7 +353,7 @@ function pruneLines(result: PruneResult, workspace: string | null): string[] {
     ...result.cleaned.map((name) => `  ${verb} ${name}`),
     ...result.protected.map(
       (run) =>
-        `  kept ${run.name}: ${run.why === 'latest' ? 'a latest link points at it' : 'a proxy may be writing it'}`,
+        `  kept ${run.name}: ${run.why === 'latest' ? 'a latest link points at it' : 'a proxy may be writing it'} (counted against no limit)`,
     ),
     ...result.failed.map((file) => `  could not remove ${file.name} (${file.code})`),
   ];
