@@ -344,6 +344,26 @@ export function wrapEntry(
 }
 
 /**
+ * An entry already behind AgentK with `--allow-env` added, right after the subcommand, for
+ * each of `names`: names of its env the proxy was not given (added after it was wrapped),
+ * which the server would otherwise never see, since the proxy passes only those named.
+ */
+export function passEnvEntry(
+  entry: Json,
+  proxied: Extract<EntryKind, { kind: 'proxied' }>,
+  names: readonly string[],
+): Json {
+  const args = entry.args as string[];
+  const start = args.length - proxied.proxyArgs.length;
+  const passed = names.flatMap((name) => ['--allow-env', name]);
+  return withCommandLine(entry, entry.command as string, [
+    ...args.slice(0, start),
+    ...passed,
+    ...args.slice(start),
+  ]);
+}
+
+/**
  * The entry without AgentK: the server's own command line (as the proxy would start it)
  * back in `command` and `args`; an entry whose server had no arguments gets no `args`.
  */

@@ -81,7 +81,10 @@ export interface PruneResult {
   readonly removed: readonly { name: string; bytes: number; reason: PruneReason }[];
   /** Links that pointed at nothing, and markers of proxies that are gone. */
   readonly cleaned: readonly string[];
-  /** Runs kept because a `latest` link points at them or a proxy may be writing them. */
+  /**
+   * Runs kept because a `latest` link points at them or a proxy may be writing them, all
+   * of them (they count against no limit: `--keep 1` keeps one more than these).
+   */
   readonly protected: readonly { name: string; why: 'latest' | 'live' }[];
   readonly kept: number;
   readonly keptBytes: number;
@@ -167,9 +170,8 @@ export function pruneRuns(
     // A run that is never removed does not spend the budget either: a server that makes
     // its own latest trace huge must not push every other run (and its evidence) out.
     const reason = exceeded(file, budget, limits, now);
-    if (why !== null) {
-      if (reason !== null) guarded.push({ name: file.name, why });
-    } else if (reason !== null && (dryRun || remove(dir, file.name, failed))) {
+    if (why !== null) guarded.push({ name: file.name, why });
+    else if (reason !== null && (dryRun || remove(dir, file.name, failed))) {
       removed.push({ name: file.name, bytes: file.bytes, reason });
       if (!dryRun) remove(dir, `${file.name}${LIVE_SUFFIX}`, failed);
       continue;

@@ -39,7 +39,8 @@ export function readReviewedLog(path: string): ReviewedLog {
   return {
     path,
     status: chain.ok ? 'sealed' : 'unsealed',
-    runId: events[0]?.run_id ?? '',
+    // A session that recorded nothing (its server died at start) is a seal alone.
+    runId: events[0]?.run_id ?? (seal as SealEvent | null)?.run_id ?? '',
     events,
     seal,
   };

@@ -88,6 +88,20 @@ describe('a server that dies', () => {
     expect(log).toContain('FATAL: GITHUB_TOKEN is not set');
   });
 
+  it('leaves a run that `runs show` and `why` name, though nothing but its seal is in it', () => {
+    const workspace = readdirSync(join(dir, 'state', 'workspaces'))[0] as string;
+    const runs = join(dir, 'state', 'workspaces', workspace, 'runs');
+    const file = readdirSync(runs).find((name) => /^mcp-gh-\d{8}T/.test(name)) as string;
+    const runId = file.replace(/^mcp-gh-/, '').replace(/\.jsonl$/, '');
+    const env = { PATH: process.env.PATH ?? '', AGENTK_HOME: join(dir, 'state') };
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env, encoding: 'utf8' });
+    const shown = cli(['runs', 'show', join(runs, file)]);
+    expect(shown.stdout.split('\n')[0]).toBe(`Run ${runId}`);
+    const why = cli(['why', join(runs, file)]);
+    expect(why.stdout).toContain(`(run ${runId}, sealed and verified)`);
+  });
+
   it('names the variable it needs and the flag that passes it, never its value', () => {
     expect(said).toContain(
       'agentk gh: not passed to the server: GITHUB_TOKEN (add --allow-env NAME for each it needs)',

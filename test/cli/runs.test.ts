@@ -170,6 +170,8 @@ describe('agentk runs prune', () => {
     expect(pruned.stdout).toContain(`removed 3 runs (${freed.toFixed(1)} KB freed)`);
     expect(pruned.stdout).toContain(`kept ${latest}: a latest link points at it`);
     expect(pruned.stdout).toContain(`kept ${marked}: a proxy may be writing it`);
+    // Also the one within the limits: `kept N` counts it, so the line says why.
+    expect(pruned.stdout).toContain(`kept ${writing}: a proxy may be writing it`);
     expect(runFiles(dir).sort()).toEqual(
       [copies[0], copies[1], copies[2], latest, writing, marked].sort(),
     );

@@ -168,4 +168,18 @@ describe('agentk why', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^agentk why: no run "no-such-run" in /);
   }, 60_000);
+
+  it('names the trace by its absolute path when run from `/`, as from outside it', () => {
+    const trace = realpathSync(demoTrace());
+    const env = { PATH: process.env.PATH ?? '', AGENTK_HOME: join(trace, '..', 'state') };
+    const why = (cwd: string, step: string) =>
+      spawnSync(process.execPath, [BIN, 'why', trace, step], { cwd, env, encoding: 'utf8' });
+    for (const cwd of ['/', mkdtempSync(join(tmpdir(), 'agentk-why-elsewhere-'))]) {
+      const out = why(cwd, '10');
+      expect(out.status, out.stderr).toBe(0);
+      expect(out.stdout.split('\n')[0]).toMatch(new RegExp(`^${trace.replaceAll('.', '\\.')} `));
+      const bad = why(cwd, '99');
+      expect(bad.stderr.trim()).toBe(`agentk why: step 99: ${trace} has steps 1-11`);
+    }
+  }, 60_000);
 });

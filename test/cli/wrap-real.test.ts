@@ -100,4 +100,42 @@ describe('a Claude Desktop configuration after agentk wrap', () => {
     expect(names).toContain('PATH');
     expect(names.filter((name) => !['HOME', 'PATH', 'WRAP_MARKER'].includes(name))).toEqual([]);
   }, 60_000);
+
+  it('passes a name added to the env of an entry already wrapped, when wrapped again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-wrap-again-'));
+    const file = join(dir, 'claude_desktop_config.json');
+    const entry = (env: Record<string, string>) => ({
+      mcpServers: { fault: { command: process.execPath, args: [FAULT_SERVER], env } },
+    });
+    writeFileSync(file, `${JSON.stringify(entry({ WRAP_MARKER: 'first' }), null, 2)}\n`);
+    expect((await runCli(['wrap', file, '--policy', FAULT_POLICY])).code).toBe(0);
+    // The user adds a variable to the wrapped entry's env, then wraps again.
+    const wrapped = JSON.parse(readFileSync(file, 'utf8'));
+    wrapped.mcpServers.fault.env.LATER_MARKER = 'added-later';
+    writeFileSync(file, `${JSON.stringify(wrapped, null, 2)}\n`);
+    const again = await runCli(['wrap', file]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(
+      /updated\s+fault\s+already behind AgentK; now passes LATER_MARKER/,
+    );
+    const servers = JSON.parse(readFileSync(file, 'utf8')).mcpServers as Record<string, Entry>;
+    const cwd = mkdtempSync(join(tmpdir(), 'agentk-wrap-client-'));
+    const fault = await startAsClient(servers.fault as Entry, cwd, {
+      PATH: process.env.PATH ?? '',
+      AGENTK_HOME: process.env.AGENTK_HOME ?? '',
+    });
+    const vars = (await fault.callTool({ name: 'show-vars', arguments: {} })) as {
+      content: { text: string }[];
+    };
+    expect(JSON.parse(vars.content[0]?.text ?? '[]')).toEqual(
+      expect.arrayContaining(['WRAP_MARKER', 'LATER_MARKER']),
+    );
+    // Nothing left to pass: left as it is.
+    const third = await runCli(['wrap', file]);
+    expect(third.stdout).toMatch(/left as is\s+fault\s+already behind AgentK/);
+    // unwrap still gives the server's own command line back.
+    expect((await runCli(['unwrap', file])).code).toBe(0);
+    const restored = JSON.parse(readFileSync(file, 'utf8')).mcpServers.fault as Entry;
+    expect(restored.args).toEqual([FAULT_SERVER]);
+  }, 60_000);
 });

@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import fc from 'fast-check';
@@ -195,6 +196,22 @@ describe('the stdio proxy, request ids', () => {
     // The same call without a token reports nothing, and is cut at the timeout.
     const silent = await s.request('tools/call', call('progress', { ms: 7000, every: 500 }));
     expect(errorOf(silent)?.code).toBe(-32001);
+    await s.close();
+  }, 30_000);
+
+  it('waits for a server that starts slowly (npx fetching it), and still times out its calls', async () => {
+    // A start seconds longer than the response timeout, as `npx -y` downloading a server is.
+    const late = `setTimeout(() => import(${JSON.stringify(pathToFileURL(FAULT_SERVER).href)}), 4000)`;
+    const s = await rawSession({ responseTimeoutMs: 1500, serverArgs: ['-e', late] });
+    const started = await s.request('initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 't', version: '1' },
+    });
+    expect(errorOf(started)).toBeUndefined();
+    s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    const hung = await s.request('tools/call', call('hang'));
+    expect(errorOf(hung)?.message).toMatch(/did not answer tools\/call within 1500 ms/);
     await s.close();
   }, 30_000);
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   EmptyResultSchema,
+  LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
@@ -126,6 +127,36 @@ describe('@modelcontextprotocol/server-everything through the proxy', () => {
     expect(reads).toEqual([
       expect.objectContaining({ target: `everything/${uri}`, intent: 'subscribe to its updates' }),
     ]);
+  });
+
+  it('sets the log level and relays log messages, each recorded as server output', async () => {
+    const trace = tempTrace();
+    const through = await connect(...proxied('everything', trace, [EVERYTHING]));
+    const logged = new Promise<{ level: string; data: unknown }>((resolve) =>
+      through.setNotificationHandler(LoggingMessageNotificationSchema, (note) =>
+        resolve(note.params),
+      ),
+    );
+    // Only a severity reaches the server; anything else is refused here.
+    expect(await through.setLoggingLevel('debug')).toEqual({});
+    await expect(
+      through.request(
+        { method: 'logging/setLevel', params: { level: 'loud' } } as never,
+        EmptyResultSchema,
+      ),
+    ).rejects.toMatchObject({ code: -32602 });
+    // The server logs one message at once when simulated logging is turned on.
+    await through.callTool({ name: 'toggle-simulated-logging', arguments: {} });
+    const message = await logged;
+    expect(message.data).toMatch(/^[A-Z][a-z]+[- ]level[- ]message/i);
+    await through.callTool({ name: 'toggle-simulated-logging', arguments: {} });
+    await through.close();
+    const logs = traceEvents(trace)
+      .map((event) => event.syscall as { kind?: string; target?: string })
+      .filter((call) => call?.target === 'everything/logging');
+    expect(logs.length).toBeGreaterThanOrEqual(1);
+    expect(logs[0]).toMatchObject({ kind: 'tool.response' });
+    expect(verifyLogFile(trace).ok).toBe(true);
   });
 
   it('decides a completion like any send: a handle is refused, a secret value by policy', async () => {

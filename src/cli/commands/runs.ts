@@ -229,8 +229,9 @@ function show(path: string, asJson: boolean, io: CliIo): ExitCode {
       : `FAILED verification at line ${chain.line}: ${chain.detail} [${chain.code}]`;
   const summary = {
     path,
-    run_id: start?.run_id ?? null,
-    agent_id: start?.agent_id ?? null,
+    // A session whose server died before anything happened is a seal alone: it names the run.
+    run_id: start?.run_id ?? sealed?.run_id ?? null,
+    agent_id: start?.agent_id ?? sealed?.agent_id ?? null,
     started: start?.ts ?? null,
     ended: sealed?.ts ?? null,
     status: chain.ok ? 'sealed' : chain.code === 'unsealed' ? 'unsealed' : 'failed',
@@ -353,7 +354,7 @@ function pruneLines(result: PruneResult, workspace: string | null): string[] {
     ...result.cleaned.map((name) => `  ${verb} ${name}`),
     ...result.protected.map(
       (run) =>
-        `  kept ${run.name}: ${run.why === 'latest' ? 'a latest link points at it' : 'a proxy may be writing it'}`,
+        `  kept ${run.name}: ${run.why === 'latest' ? 'a latest link points at it' : 'a proxy may be writing it'} (counted against no limit)`,
     ),
     ...result.failed.map((file) => `  could not remove ${file.name} (${file.code})`),
   ];

@@ -1,7 +1,7 @@
 // `agentk why <trace> [step]`: why a step was refused, in words, and the policy rule that
 // would change it (checked by re-deciding the step with the rule added).
 
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Signer } from '../../crypto/index.js';
 import { AgentkError } from '../../errors.js';
 import { loadSigner } from '../../evidence/keys.js';
@@ -17,7 +17,7 @@ import {
   refusedSteps,
 } from '../../review/why.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
-import { type CliIo, EXIT, printable, shellWord } from '../io.js';
+import { type CliIo, EXIT, printable, shellWord, shownPath } from '../io.js';
 import { signerText, type TraceSigner, traceSigner } from '../trace-signer.js';
 import { traceOf } from './runs.js';
 
@@ -202,7 +202,7 @@ trace that does not verify is refused.
     const [ref, stepText] = args.positionals as [string, string | undefined];
     const path = traceOf(ref, args, io);
     const log = readReviewedLog(path);
-    const trace = relative(io.cwd, path).startsWith('..') ? path : relative(io.cwd, path);
+    const trace = shownPath(io.cwd, path);
     const policyPath = resolve(io.cwd, stringOption(args, 'policy') ?? DEFAULT_POLICY_PATH);
     const base = { path: policyPath, policy: new CompiledPolicy(loadPolicyFile(policyPath)) };
     const status = log.status === 'sealed' ? 'sealed and verified' : 'unsealed, intact so far';

@@ -15,6 +15,7 @@ import {
   entryKind,
   type Launcher,
   parseClientConfig,
+  passEnvEntry,
   serverIdFor,
   unwrapEntry,
   wrapEntry,
@@ -51,6 +52,7 @@ interface EntryResult {
     | 'wrapped'
     | 'unwrapped'
     | 'already-wrapped'
+    | 'env-passed'
     | 'not-wrapped'
     | 'skipped'
     | 'refused';
@@ -185,9 +187,8 @@ function planWrap(args: ParsedArgs, io: CliIo, config: ClientConfig, where: stri
     const env = kernelEnv(kind.envNames);
     if (kind.kind === 'proxied') {
       const behind = `already behind AgentK (${kind.launcher})`;
-      return env === null
-        ? { name, action: 'already-wrapped', reason: behind }
-        : { name, action: 'refused', reason: `${behind}, but ${env}` };
+      if (env !== null) return { name, action: 'refused', reason: `${behind}, but ${env}` };
+      return passMissingEnv(config, name, kind, refusal as ProxyConfig, behind);
     }
     if (env !== null) return { name, action: 'refused', reason: `not wrapped: ${env}` };
     const serverId = serverIdFor(name, taken);
@@ -202,6 +203,25 @@ function planWrap(args: ParsedArgs, io: CliIo, config: ClientConfig, where: stri
     const note = kind.note !== undefined ? { note: kind.note } : {};
     return { name, action: 'wrapped', server_id: serverId, allow_env: kind.envNames, ...note };
   });
+}
+
+/**
+ * An entry already behind AgentK whose env names a variable its proxy does not pass (added
+ * after it was wrapped): the name is passed now, as wrapping would have, else the server
+ * would never see it, and nothing would say so.
+ */
+function passMissingEnv(
+  config: ClientConfig,
+  name: string,
+  kind: Proxied,
+  server: ProxyConfig,
+  behind: string,
+): EntryResult {
+  const missing = kind.envNames.filter((env) => !server.allowEnv.includes(env));
+  if (missing.length === 0) return { name, action: 'already-wrapped', reason: behind };
+  const entry = config.servers[name] as Record<string, unknown>;
+  config.servers[name] = passEnvEntry(entry, kind, missing);
+  return { name, action: 'env-passed', server_id: server.serverId, allow_env: missing };
 }
 
 /** Restore every selected entry behind AgentK to the server's own command line. */
@@ -249,10 +269,15 @@ function entryLines(results: readonly EntryResult[]): string[] {
       const what =
         result.action === 'wrapped'
           ? `server-id ${result.server_id}${result.allow_env?.length ? `; env passed: ${result.allow_env.join(', ')}` : ''}${result.note ? `; ${result.note}` : ''}`
-          : (result.reason ?? '');
-      const label = ['wrapped', 'unwrapped', 'refused'].includes(result.action)
-        ? result.action
-        : 'left as is';
+          : result.action === 'env-passed'
+            ? `already behind AgentK; now passes ${result.allow_env?.join(', ')}, named in its env but not passed to the server`
+            : (result.reason ?? '');
+      const label =
+        result.action === 'env-passed'
+          ? 'updated'
+          : ['wrapped', 'unwrapped', 'refused'].includes(result.action)
+            ? result.action
+            : 'left as is';
       return [`  ${label}`, result.name, what];
     }),
   );
@@ -277,8 +302,10 @@ function summary(
   else if (dryRun) lines.push(`dry run: ${path} not written (env and header values hidden)`);
   else {
     const done = mode === 'wrap' ? 'wrapped' : 'unwrapped';
+    const updated = results.filter((r) => r.action === 'env-passed').length;
+    const also = updated > 0 ? ` (${updated} already wrapped, updated)` : '';
     lines.push(
-      `${done} ${changed} server${changed === 1 ? '' : 's'} in ${path}; backup: ${backup ?? ''}`,
+      `${done} ${changed} server${changed === 1 ? '' : 's'}${also} in ${path}; backup: ${backup ?? ''}`,
     );
     lines.push(
       mode === 'wrap'
@@ -300,7 +327,9 @@ function run(mode: Mode, args: ParsedArgs, io: CliIo): ExitCode {
   const results =
     mode === 'wrap' ? planWrap(args, io, config, path) : planUnwrap(args, config, path);
   const done = mode === 'wrap' ? 'wrapped' : 'unwrapped';
-  const changed = results.filter((r) => r.action === done).map((r) => r.name);
+  const changed = results
+    .filter((r) => r.action === done || r.action === 'env-passed')
+    .map((r) => r.name);
   const edited = changed.length > 0 ? editedText(text, config, changed, path) : null;
   const dryRun = flag(args, 'dry-run');
   const diff = edited && dryRun ? shownDiff(text, edited.text, config.format, path, mode) : '';
@@ -364,7 +393,9 @@ mcp-proxy-stdio with arguments the proxy accepts (npx agentk is another npm pack
 agentk, node and npx count only as bare names (or this node's absolute path), and
 bin/agentk.js only as this AgentK's or an installed copy's (node_modules/agentk-kernel),
 outside the configuration's project; no entry with an envFile counts. Others are
-wrapped (a second AgentK in front of one is harmless).
+wrapped (a second AgentK in front of one is harmless). An entry already behind AgentK
+whose env names a variable its proxy does not pass (added since) is updated: it gets
+--allow-env for that name.
 
 Refused, left as it is, one line each on stderr, exit 1 (the other entries are still
 done): an entry whose env sets a name that would configure AgentK's own process once the

@@ -12,6 +12,7 @@ import {
   rebuild,
 } from '../jsonrpc.js';
 import { slimRef } from '../mediation/invocations.js';
+import { DEFAULT_MAX_REQUEST_MS, DEFAULT_RESPONSE_TIMEOUT_MS } from './types.js';
 
 /** A forwarded client request waiting for the server's answer. */
 export interface Pending {
@@ -23,7 +24,17 @@ export interface Pending {
   readonly progressToken?: string | number;
   /** When the request times out whatever progress it reports (ms since the epoch). */
   readonly deadline: number;
+  /** How long it waits for its answer (or its next progress). */
+  readonly waitMs: number;
 }
+
+/**
+ * A server's start is not a slow answer: `npx -y` fetching a server on its first use, or a
+ * loaded machine, can take longer than a tool call should. initialize waits at least this
+ * long for a server AgentK starts; the client's own timeout (the SDK's is 60 s) is then the
+ * one that counts. A remote server is already running: its initialize is a request.
+ */
+export const INITIALIZE_TIMEOUT_MS = 120_000;
 
 /**
  * What answering a pending request needs (its id, method, the tool, resource or prompt it
@@ -73,6 +84,18 @@ export class PendingRequests {
   /** Client keys by progress token (idKey). */
   readonly #byProgress = new Map<string, string>();
   #nextId = 1;
+  /** How long a request waits for its answer (or progress), and in all (the session's). */
+  #waitMs = DEFAULT_RESPONSE_TIMEOUT_MS;
+  #maxMs = DEFAULT_MAX_REQUEST_MS;
+  /** What initialize waits at least (INITIALIZE_TIMEOUT_MS when AgentK starts the server). */
+  #startWaitMs = 0;
+
+  /** The session's timeouts; `startsServer`: its transport starts the server process. */
+  timing(waitMs: number, maxMs: number, startsServer: boolean): void {
+    this.#waitMs = waitMs;
+    this.#maxMs = Math.max(waitMs, maxMs);
+    this.#startWaitMs = startsServer ? INITIALIZE_TIMEOUT_MS : 0;
+  }
 
   /** A fresh downstream id. */
   nextId(): number {
@@ -102,22 +125,18 @@ export class PendingRequests {
 
   /**
    * A request forwarded under `downstreamId`: its timeout runs from now, and progress to
-   * its token starts it again until `deadline`.
+   * its token starts it again until its deadline (the session's maximum from now).
    */
-  forwarded(
-    key: string,
-    request: RpcRequest,
-    downstreamId: number,
-    ms: number,
-    deadline: number,
-    timer: Timer,
-  ): void {
+  forwarded(key: string, request: RpcRequest, downstreamId: number, timer: Timer): void {
     const token = progressTokenOf(request);
+    const startWait = request.method === 'initialize' ? this.#startWaitMs : 0;
+    const waitMs = Math.max(this.#waitMs, startWait);
     this.track(key, {
       request: slim(request),
-      timer: timer(key, ms),
+      timer: timer(key, waitMs),
       downstreamId,
-      deadline,
+      deadline: Date.now() + this.#maxMs,
+      waitMs,
       ...(token !== undefined ? { progressToken: token } : {}),
     });
   }

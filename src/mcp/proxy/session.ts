@@ -57,7 +57,6 @@ export class ProxySession {
   readonly #kernel: Kernel;
   readonly #mediator: McpMediator;
   readonly #timeoutMs: number;
-  readonly #maxRequestMs: number;
   readonly #output: SessionOutput;
   readonly #serverSide: ServerSide;
   readonly #pending = new PendingRequests();
@@ -79,7 +78,8 @@ export class ProxySession {
     this.#kernel = options.kernel;
     this.#mediator = new McpMediator(options.kernel, options.serverId, options.onDenial);
     this.#timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
-    this.#maxRequestMs = Math.max(this.#timeoutMs, options.maxRequestMs ?? DEFAULT_MAX_REQUEST_MS);
+    const maxMs = options.maxRequestMs ?? DEFAULT_MAX_REQUEST_MS;
+    this.#pending.timing(this.#timeoutMs, maxMs, options.startsServer === true);
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#output = new SessionOutput(options.kernel, this.stats, options.durable === true, (why) =>
       this.#finish(1, why),
@@ -411,8 +411,7 @@ export class ProxySession {
       this.#approvals.ask(request, key, outcome.syscall, text);
       return;
     }
-    const deadline = Date.now() + this.#maxRequestMs;
-    this.#pending.forwarded(key, request, downstreamId, this.#timeoutMs, deadline, this.#timer);
+    this.#pending.forwarded(key, request, downstreamId, this.#timer);
     if (request.method === 'initialize') this.#state = 'initializing';
     if (this.#output.toServer(outcome.line)) this.stats.forwarded += 1;
     else this.#failPending(key, RPC.transportClosed, 'the downstream server is not running');
@@ -435,7 +434,7 @@ export class ProxySession {
   #timedOut(key: string): void {
     this.#settle(key, (pending) => {
       this.stats.timeouts += 1;
-      this.#output.reply(this.#mediator.timeout(pending.request, this.#timeoutMs));
+      this.#output.reply(this.#mediator.timeout(pending.request, pending.waitMs));
     });
   }
 

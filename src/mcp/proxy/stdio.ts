@@ -48,6 +48,10 @@ export class StdioProxy extends StdioClientProxy<ProxyOptions> {
   /** How the server's process ended, once it has. */
   #serverExit: { readonly code: number | null; readonly signal: string | null } | null = null;
 
+  constructor(options: ProxyOptions) {
+    super({ ...options, startsServer: true });
+  }
+
   /** How the server's process ended (a sandboxed one: bwrap's status), or null while it runs. */
   get serverExit(): { readonly code: number | null; readonly signal: string | null } | null {
     return this.#serverExit;

@@ -47,6 +47,8 @@ export interface SessionOptions {
   readonly responseTimeoutMs?: number;
   /** How long a request that keeps reporting progress may take in all (default 30 min). */
   readonly maxRequestMs?: number;
+  /** The transport starts the server: initialize waits for its start too (pending.ts). */
+  readonly startsServer?: boolean;
   readonly maxMessageBytes?: number;
   /**
    * Group commit: hold every message until the trace events before it are fsynced (the
