@@ -33,25 +33,58 @@ export class OversizeError extends Error {
 /** The global fetch, with every response body it returns bounded (see the top). */
 export function boundedFetch(bounds: BodyBounds): FetchLike {
   return async (url, init) => {
-    const response = await fetch(url, init);
+    const link = requestSignal(init?.signal);
+    let response: Response;
+    try {
+      response = await fetch(url, link.signal ? { ...init, signal: link.signal } : init);
+    } catch (error) {
+      link.done();
+      throw error;
+    }
     if (!response.ok) {
       await response.body?.cancel().catch(() => {});
+      link.done();
       return new Response(null, {
         status: response.status,
         statusText: '',
         headers: response.headers,
       });
     }
-    if (response.body === null || response.status === 204) return response;
+    if (response.body === null || response.status === 204) {
+      link.done();
+      return response;
+    }
     const events = mediaType(response.headers.get('content-type')) === 'text/event-stream';
     const ids = requestIds(init?.body);
-    const body = response.body.pipeThrough(byteLimit(bounds, ids, events));
+    const body = response.body.pipeThrough(byteLimit(bounds, ids, events, link.done));
     return new Response(body, {
       status: response.status,
       statusText: response.statusText,
       headers: response.headers,
     });
   };
+}
+
+/**
+ * A signal of the request's own, aborted when the SDK's is. The SDK gives every request
+ * its transport's one long-lived signal, and fetch leaves a listener on it per request
+ * until that request is garbage-collected: a busy session passed 1,500 of them and Node
+ * printed MaxListenersExceededWarning on stderr, line after line. The link to the SDK's
+ * signal is removed once the request is done (its body read, or it failed).
+ */
+function requestSignal(outer: AbortSignal | null | undefined): {
+  readonly signal: AbortSignal | undefined;
+  readonly done: () => void;
+} {
+  if (!outer) return { signal: undefined, done: () => {} };
+  const own = new AbortController();
+  if (outer.aborted) {
+    own.abort(outer.reason);
+    return { signal: own.signal, done: () => {} };
+  }
+  const abort = () => own.abort(outer.reason);
+  outer.addEventListener('abort', abort, { once: true });
+  return { signal: own.signal, done: () => outer.removeEventListener('abort', abort) };
 }
 
 /** How long requests wait for the server's GET stream to be answered after initialized. */
@@ -112,6 +145,8 @@ function byteLimit(
   bounds: BodyBounds,
   ids: readonly JsonRpcId[],
   events: boolean,
+  /** Told when the body ended (read to its end, or cut for its size). */
+  ended: () => void,
 ): TransformStream<Uint8Array, Uint8Array> {
   const limit = events ? bounds.limit + EVENT_FRAMING : bounds.limit;
   let count = 0;
@@ -132,12 +167,14 @@ function byteLimit(
       } else count += chunk.length;
       if (count > limit) {
         bounds.oversize(ids, count);
+        ended();
         controller.error(new OversizeError(`a body over the ${bounds.limit}-byte limit`));
         return undefined;
       }
       controller.enqueue(chunk);
       return bounds.gate() ?? undefined;
     },
+    flush: ended,
   });
 }
 
