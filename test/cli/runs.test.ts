@@ -5,6 +5,7 @@
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -107,6 +108,21 @@ describe('agentk runs list', () => {
     );
     const all = JSON.parse((await runs(home, 'list', '--all', '--json')).stdout);
     expect(all.workspaces.map((w: { workspace: string }) => w.workspace)).toEqual([ws]);
+  }, 60_000);
+
+  it("points at traces in the workspace's own .agentk/runs (the demo's), never as its runs", async () => {
+    const { ws, home, trace } = oneRun();
+    const before = await runs(home, 'list', '--workspace', ws);
+    expect(before.stdout).not.toContain('.agentk/runs');
+    const older = join(ws, '.agentk', 'runs');
+    mkdirSync(older, { recursive: true });
+    copyFileSync(trace, join(older, '20261101T120000Z-0badc0de.jsonl'));
+    copyFileSync(trace, join(older, 'latest.jsonl'));
+    const text = await runs(home, 'list', '--workspace', ws);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`also 1 trace in ${older} (the demo's`);
+    const listed = JSON.parse((await runs(home, 'list', '--workspace', ws, '--json')).stdout);
+    expect(listed.workspaces[0].runs).toHaveLength(1);
   }, 60_000);
 });
 

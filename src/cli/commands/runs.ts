@@ -1,7 +1,7 @@
 // `agentk runs list|show|prune`: the proxy's flight logs in the state directory, per
 // workspace; which runs there are, one run's summary (verified), and retention.
 
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   DEFAULT_RETENTION,
   MB,
@@ -199,8 +199,25 @@ function list(
     ];
   });
   if (found.length === 0) lines.push('no runs in the state directory');
+  for (const place of places.length === 1 ? places : []) lines.push(...olderRuns(place.workspace));
   io.stdout(`${lines.map(printable).join('\n')}\n`);
   return EXIT.ok;
+}
+
+/**
+ * Traces under the workspace's own .agentk/runs (the demo's, or those of an AgentK from
+ * before the state directory): not runs of the state directory, so only pointed at, never
+ * pruned, but a person who looks for them here should learn where they are.
+ */
+function olderRuns(workspace: string | null): string[] {
+  if (workspace === null) return [];
+  const dir = join(workspace, '.agentk', 'runs');
+  const traces = runFiles(dir).filter((file) => file.name !== 'latest.jsonl');
+  if (traces.length === 0) return [];
+  const count = `${traces.length} trace${traces.length === 1 ? '' : 's'}`;
+  return [
+    `also ${count} in ${dir} (the demo's, or from an AgentK before the state directory): agentk runs show FILE, agentk verify FILE`,
+  ];
 }
 
 const SHOWN_DENIALS = 20;
