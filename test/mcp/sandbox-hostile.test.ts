@@ -26,11 +26,16 @@ cpu_seconds = 600
 let listener: Server;
 let port = 0;
 let connections = 0;
+/** Told of each connection the listener accepts (its accept runs on this process's loop). */
+const accepted = new Set<() => void>();
+const nextConnection = () => new Promise<void>((resolve) => accepted.add(resolve));
 
 beforeAll(async () => {
   listener = createServer((socket) => {
     connections += 1;
     socket.destroy();
+    for (const tell of accepted) tell();
+    accepted.clear();
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   port = (listener.address() as { port: number }).port;
@@ -45,9 +50,10 @@ describe.skipIf(unavailable !== null)(`a hostile server ${unavailable ?? ''}`, (
     expect(await session.call('read_agentk_key')).toContain('abab');
     expect(await session.call('write_outside')).toMatch(/^ok wrote/);
     expect(readdirSync(w.outside)).toHaveLength(1);
-    const before = connections;
+    // The server's connect can return before this process has run its accept: wait for it.
+    const connected = nextConnection();
     expect(await session.call('connect_loopback')).toBe('ok connected');
-    expect(connections).toBeGreaterThan(before);
+    await connected;
     expect(await session.call('fork_many', { count: 200 })).toBe('ok started 200 of 200');
     expect(await session.call('allocate', { mib: 2048 })).toBe('ok allocated 2048 MiB');
     expect(await session.call('write_big', { mib: 4 })).toBe('ok wrote 4 MiB');
