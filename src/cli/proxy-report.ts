@@ -1,5 +1,5 @@
 // What `agentk mcp-proxy-stdio` tells the person who runs it, on stderr: where the server's
-// own stderr is logged, which of its credentials-looking variables it does not get, why
+// own stderr is logged, which variables set for it it does not get, why
 // a server died (the end of its log, redacted), and the summary at exit. Text from the
 // server is distrusted: credentials are redacted and terminal controls removed before a
 // line of it is shown.
@@ -102,18 +102,119 @@ export function serverLogPath(logs: string, serverId: string): string {
 }
 
 /**
- * The variables AgentK holds back from the server that look like credentials it was
- * configured with (names only, never values), for a line that says how to pass them.
+ * Variables a shell, a desktop session, npm or an MCP client sets for every process: held
+ * back from the server like the rest, but not worth a word, since nobody configured them
+ * for this server. What is left (a client config's `env` block, mostly) is named.
  */
-export function withheldCredentials(
+const AMBIENT_NAME = new RegExp(
+  `^(?:${[
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'USERNAME',
+    'SHELL',
+    'TERM',
+    'TERM_PROGRAM(?:_VERSION)?',
+    'COLORTERM',
+    'LANG',
+    'LANGUAGE',
+    'LC_[A-Z]+',
+    'TZ',
+    'PWD',
+    'OLDPWD',
+    'SHLVL',
+    '_',
+    'TMPDIR',
+    'TMP',
+    'TEMP',
+    'HOSTNAME',
+    'HOSTTYPE',
+    'OSTYPE',
+    'MACHTYPE',
+    'MAIL',
+    'EDITOR',
+    'VISUAL',
+    'PAGER',
+    'LESS[A-Z_]*',
+    'LS_COLORS',
+    'COLUMNS',
+    'LINES',
+    'DISPLAY',
+    'WAYLAND_DISPLAY',
+    'XDG_[A-Z_]+',
+    'DBUS_SESSION_BUS_ADDRESS',
+    'SSH_(?:AUTH_SOCK|AGENT_PID|CLIENT|CONNECTION|TTY)',
+    'GPG_TTY',
+    'MOTD_SHOWN',
+    'INIT_CWD',
+    'NODE',
+    'npm_[A-Za-z0-9_]+',
+    'NVM_[A-Z_]+',
+    'VSCODE_[A-Z_]+',
+    'ELECTRON_[A-Z_]+',
+    'CHROME_DESKTOP',
+    'GIO_LAUNCHED_DESKTOP_FILE(?:_PID)?',
+    'DESKTOP_SESSION',
+    'GDMSESSION',
+    'GNOME_[A-Z_]+',
+    'KDE_[A-Z_]+',
+    'SESSION_MANAGER',
+    'XAUTHORITY',
+    'QT_[A-Z_]+',
+    'GTK_[A-Z_]+',
+    'COMMAND_MODE',
+    'SECURITYSESSIONID',
+    'LaunchInstanceID',
+    '__CF[A-Za-z_]+',
+    'XPC_[A-Z_]+',
+    'Apple_[A-Za-z_]+',
+    'APPDATA',
+    'LOCALAPPDATA',
+    'USERPROFILE',
+    'HOMEDRIVE',
+    'HOMEPATH',
+    'SYSTEMDRIVE',
+    'SYSTEMROOT',
+    'WINDIR',
+    'COMSPEC',
+    'PATHEXT',
+    'PROCESSOR_[A-Z_]+',
+    'NUMBER_OF_PROCESSORS',
+    'OS',
+    'PROGRAMFILES(?:\\(X86\\))?',
+    'PROGRAMDATA',
+    'PUBLIC',
+    'ALLUSERSPROFILE',
+    'COMMONPROGRAMFILES(?:\\(X86\\))?',
+    'COMPUTERNAME',
+    'USERDOMAIN(?:_ROAMINGPROFILE)?',
+    'LOGONSERVER',
+    'SESSIONNAME',
+    'DRIVERDATA',
+  ].join('|')})$`,
+  'i',
+);
+
+/**
+ * The variables AgentK holds back from the server that someone may have set for it (names
+ * only, never values): credential-looking names first, then any other name a shell or a
+ * client would not set on its own, for the line that says how to pass them. A client's
+ * `env` block for a hand-written proxy entry is dropped unless `--allow-env` names each
+ * variable; this is where the person hears of it.
+ */
+export function withheldNames(
   env: Readonly<Record<string, string | undefined>>,
   allowed: readonly string[],
 ): string[] {
   const passed = new Set(['PATH', 'HOME', ...allowed]);
-  return Object.keys(env)
-    .filter((name) => env[name] !== undefined && !passed.has(name) && CREDENTIAL_NAME.test(name))
+  const held = Object.keys(env)
+    .filter((name) => env[name] !== undefined && !passed.has(name))
     .filter((name) => /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && !name.startsWith('AGENTK_'))
     .sort();
+  const credentials = held.filter((name) => CREDENTIAL_NAME.test(name));
+  const others = held.filter((name) => !CREDENTIAL_NAME.test(name) && !AMBIENT_NAME.test(name));
+  return [...credentials, ...others];
 }
 
 export function withheldLine(names: readonly string[]): string | null {

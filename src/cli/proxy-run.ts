@@ -31,8 +31,8 @@ import {
   lineSplitter,
   serverLine,
   summaryLine,
-  withheldCredentials,
   withheldLine,
+  withheldNames,
 } from './proxy-report.js';
 import { proxyTelemetry } from './proxy-telemetry.js';
 import type { RemoteCredentials } from './remote-auth.js';
@@ -78,7 +78,7 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
   const runId = newRunId();
   const parts = await sessionKernel(config, options.args, io, runId, say);
   const { kernel, place, policy, telemetry, sandbox } = parts;
-  const withheld = config.remote ? [] : withheldCredentials(io.env, config.allowEnv);
+  const withheld = config.remote ? [] : withheldNames(io.env, config.allowEnv);
   let refused = 0;
   const childEnv = childEnvironment(io.env, config.allowEnv);
   if (!quiet) announce(config, place, withheld, verbose ? childEnv : null, say);

@@ -127,6 +127,37 @@ describe('a server that dies', () => {
   });
 });
 
+describe('variables set for the server that it does not get', () => {
+  it("names a hand-written entry's env, credentials first, and not what every shell sets", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-diag-'));
+    const server = dyingServer(dir);
+    const run = proxy(dir, ['--server-id', 'fs', '--', process.execPath, server], {
+      ALLOWED_DIRECTORIES: '/srv/data',
+      GITHUB_TOKEN: 'configured-in-the-client',
+      LANG: 'C.UTF-8',
+      SHELL: '/bin/sh',
+      XDG_RUNTIME_DIR: '/run/user/1000',
+      npm_config_cache: '/tmp/npm',
+    });
+    expect(run.stderr).toContain(
+      'agentk fs: not passed to the server: GITHUB_TOKEN, ALLOWED_DIRECTORIES (add --allow-env NAME for each it needs)',
+    );
+    expect(run.stderr).not.toContain('/srv/data');
+  });
+
+  it('says nothing when the server gets every variable set for it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentk-diag-'));
+    const server = dyingServer(dir);
+    const run = proxy(
+      dir,
+      ['--server-id', 'fs', '--allow-env', 'ALLOWED_DIRECTORIES', '--', process.execPath, server],
+      { ALLOWED_DIRECTORIES: '/srv/data', LANG: 'C.UTF-8' },
+    );
+    expect(run.stderr).toContain('agentk fs: mediating ');
+    expect(run.stderr).not.toContain('not passed to the server');
+  });
+});
+
 describe('the lines around a session', () => {
   it('says once that a command cannot be found', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentk-diag-'));
