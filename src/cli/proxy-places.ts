@@ -14,7 +14,7 @@ import {
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { applyRetention, retentionFromEnv } from '../config/retention.js';
 import { markLive } from '../config/runs.js';
-import { ensureState, migrateLegacyPins, type StateDirs, stateDirs } from '../config/state.js';
+import { ensureState, migrateLegacyState, type StateDirs, stateDirs } from '../config/state.js';
 import { SIGNING_KEY_FILE_ENV } from '../evidence/keys.js';
 import { openAppendOnly } from '../mcp/proxy/stdio.js';
 import { usageError } from './command.js';
@@ -69,11 +69,12 @@ export function statePlaces(
   io: {
     readonly cwd: string;
     readonly env: Readonly<Record<string, string | undefined>>;
-    stderr(text: string): void;
   },
   runId: string,
   /** The directories the server's command line names (serverRoots). */
   roots: readonly string[],
+  /** One line on stderr, named for the session. */
+  say: (line: string) => void,
 ): Places {
   const dirs = stateDirs(io.env, io.cwd);
   const at = (path: string) => resolve(io.cwd, path);
@@ -96,8 +97,8 @@ export function statePlaces(
   );
   const pins = at(config.pinsDir ?? dirs.pins);
   if (config.pinsDir === undefined) {
-    const moved = migrateLegacyPins(dirs, io.cwd);
-    if (moved !== null) io.stderr(`agentk mcp-proxy-stdio: ${moved}\n`);
+    const moved = migrateLegacyState(dirs, io.cwd);
+    if (moved !== null) say(moved);
   }
   const approvals = at(config.approvalsDir ?? ensureState(dirs, dirs.approvals));
   const log = config.stderrFile !== undefined ? at(config.stderrFile) : defaultLog(dirs, config);
@@ -154,19 +155,18 @@ function defaultLog(dirs: StateDirs, config: ProxyConfig): string | null {
 export function keepRunsBounded(
   runs: string,
   trace: string,
-  io: { stderr(text: string): void; readonly env: Readonly<Record<string, string | undefined>> },
+  env: Readonly<Record<string, string | undefined>>,
+  say: (line: string) => void,
 ): void {
   markLive(trace);
   try {
-    const limits = retentionFromEnv(io.env);
+    const limits = retentionFromEnv(env);
     const failed = limits === null ? [] : applyRetention({ runs }, limits).failed;
     if (failed.length > 0) {
-      io.stderr(
-        `agentk mcp-proxy-stdio: could not remove ${failed.length} old trace file(s) from ${runs} (${failed[0]?.code})\n`,
-      );
+      say(`could not remove ${failed.length} old trace file(s) from ${runs} (${failed[0]?.code})`);
     }
   } catch (error) {
-    io.stderr(`agentk mcp-proxy-stdio: old traces not pruned: ${(error as Error).message}\n`);
+    say(`old traces not pruned: ${(error as Error).message}`);
   }
 }
 

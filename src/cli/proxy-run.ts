@@ -154,7 +154,7 @@ async function sessionKernel(
     config.shadowPolicyPath === undefined ? undefined : loadPolicyFile(config.shadowPolicyPath);
   const signer = loadSigner(io.env);
   const roots = serverRoots(config.args, io.cwd);
-  const place = statePlaces(config, io, runId, roots);
+  const place = statePlaces(config, io, runId, roots, say);
   // Before the kernel opens its trace: a sandbox the host cannot give stops everything here.
   const sandbox = await withSandboxNetwork(
     serverSandbox(config, args, io, policy, place.protected, say),
@@ -181,7 +181,7 @@ async function sessionKernel(
   });
   sandbox.network?.attach(kernel);
   if (place.latest !== null) pointLatest(place.latest, place.trace);
-  if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
+  if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io.env, say);
   return { kernel, place, policy, telemetry, sandbox };
 }
 

@@ -3,7 +3,8 @@
 // `$XDG_STATE_HOME/agentk`, else `~/.local/state/agentk`), traces and pins keyed by
 // workspace (the directory the proxy runs in), approvals shared (a request hash names one
 // request anywhere), so that every command finds them from any directory. A workspace
-// that still has a `.agentk/pins` from before gets its pins copied over once.
+// that still has a `.agentk/` from before gets its pins copied over once, and is told
+// where its traces and approvals went.
 // Input distrusted: the environment's paths (made absolute; a relative XDG path is ignored,
 // as the XDG spec says).
 
@@ -108,39 +109,90 @@ export function ensureState(dirs: StateDirs, dir: string): string {
   return dir;
 }
 
-/**
- * Pins a workspace kept in `.agentk/pins` before the state directory existed: copied (not
- * moved: nothing is lost) into the state directory when it has none yet. Returns a line to
- * tell the user, or null.
- */
-export function migrateLegacyPins(dirs: StateDirs, cwd: string): string | null {
-  const legacy = join(cwd, '.agentk', 'pins');
-  let files: string[];
+/** Plain, small files of `dir` ending in `ext` (never a link, a pipe or a directory). */
+function plainFiles(dir: string, ext: string, usable: (path: string) => boolean): string[] {
+  let names: string[];
   try {
-    files = readdirSync(legacy).filter((name) => name.endsWith('.json'));
+    names = readdirSync(dir).filter((name) => name.endsWith(ext));
   } catch {
-    return null;
+    return [];
   }
-  // Only plain, small files that hold a JSON object: never a link, a pipe or a directory.
-  const usable = files.filter((name) => {
+  return names.filter((name) => {
     try {
-      const stat = lstatSync(join(legacy, name));
-      if (!stat.isFile() || stat.size > MAX_PIN_FILE) return false;
-      const parsed: unknown = JSON.parse(readFileSync(join(legacy, name), 'utf8'));
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      const stat = lstatSync(join(dir, name));
+      return stat.isFile() && usable(join(dir, name));
     } catch {
       return false;
     }
   });
-  if (usable.length === 0) return null;
+}
+
+function pinFile(path: string): boolean {
+  if (lstatSync(path).size > MAX_PIN_FILE) return false;
   try {
-    if (readdirSync(dirs.pins).some((name) => name.endsWith('.json'))) return null;
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
   } catch {
-    // no pins in the state directory yet
+    return false;
+  }
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/**
+ * A workspace's `.agentk/` from an AgentK before the state directory, taken over once:
+ * its pins copied (not moved: nothing is lost) into the state directory when that has
+ * none yet; its traces left where they are (`agentk runs list` points at them); its
+ * approvals not used (each lasts an hour, and one that sat in the agent's reach is not
+ * trusted more than the key that signed it: `agentk approve` again, into the state
+ * directory). Returns the one line that tells the user, or null: said once per workspace
+ * (a `legacy.json` beside its pins remembers it), or never when there is nothing to say.
+ */
+export function migrateLegacyState(dirs: StateDirs, cwd: string): string | null {
+  const legacy = join(cwd, '.agentk');
+  const marker = join(dirs.pins, '..', 'legacy.json');
+  if (existsSync(marker)) return null;
+  const pins = plainFiles(join(legacy, 'pins'), '.json', pinFile);
+  const runs = plainFiles(join(legacy, 'runs'), '.jsonl', () => true).filter(
+    (name) => name !== 'latest.jsonl',
+  );
+  const approvals = plainFiles(join(legacy, 'approvals'), '.json', () => true);
+  if (pins.length + runs.length + approvals.length === 0) return null;
+  const said: string[] = [];
+  if (pins.length > 0) {
+    const kept = plainFiles(dirs.pins, '.json', () => true);
+    if (kept.length === 0) {
+      ensureState(dirs, dirs.pins);
+      for (const name of pins) {
+        writeFileSync(join(dirs.pins, name), readFileSync(join(legacy, 'pins', name)), {
+          mode: 0o600,
+        });
+      }
+      said.push(
+        `copied ${plural(pins.length, 'pin file')} to ${dirs.pins}, out of the agent's reach`,
+      );
+    } else {
+      said.push(
+        `kept the pins already in ${dirs.pins} (its ${plural(pins.length, 'pin file')} not copied)`,
+      );
+    }
+  }
+  if (runs.length > 0)
+    said.push(
+      `its ${plural(runs.length, 'trace')} ${runs.length === 1 ? 'stays' : 'stay'} there (agentk runs list shows them)`,
+    );
+  if (approvals.length > 0) {
+    said.push(
+      `its ${plural(approvals.length, 'approval')} ${approvals.length === 1 ? 'is' : 'are'} not used (approve again: agentk approve writes to ${dirs.approvals})`,
+    );
   }
   ensureState(dirs, dirs.pins);
-  for (const name of usable) {
-    writeFileSync(join(dirs.pins, name), readFileSync(join(legacy, name)), { mode: 0o600 });
-  }
-  return `copied ${usable.length} pin file(s) from ${legacy} to ${dirs.pins}, out of the agent's reach; remove ${join(cwd, '.agentk')} when you no longer need it`;
+  writeFileSync(
+    marker,
+    `${JSON.stringify({ legacy, pins, runs: runs.length, approvals: approvals.length })}\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  return `${legacy} is from an older AgentK: ${said.join('; ')}; remove it when you no longer need it`;
 }

@@ -227,7 +227,7 @@ describe('agentk runs prune', () => {
     expect(bad.status).toBe(0);
     const warnings = bad.stderr.split('\n').filter((line) => line.includes('not pruned'));
     expect(warnings).toEqual([
-      'agentk mcp-proxy-stdio: old traces not pruned: AGENTK_RUNS_KEEP must be a whole number of 0 or more',
+      'agentk web: old traces not pruned: AGENTK_RUNS_KEEP must be a whole number of 0 or more',
     ]);
     expect(runFiles(dir)).toHaveLength(6);
     expect(bad.stdout).toContain('AgentK denied');

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect, it } from 'vitest';
-import { migrateLegacyPins, stateDirs, stateHome } from '../../src/config/state.js';
+import { migrateLegacyState, stateDirs, stateHome } from '../../src/config/state.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { runCli } from '../helpers/cli.js';
 import { BIN, FILESYSTEM } from '../helpers/real.js';
@@ -209,7 +209,7 @@ describe('pins from before the state directory', () => {
     writeFileSync(join(legacy, 'broken.json'), 'not json');
     writeFileSync(join(legacy, 'fs.json'), '{"ok":true}');
     const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
-    expect(migrateLegacyPins(dirs, ws)).toContain('copied 1 pin file(s)');
+    expect(migrateLegacyState(dirs, ws)).toContain('copied 1 pin file to');
     expect(readdirSync(dirs.pins)).toEqual(['fs.json']);
   });
 
@@ -218,10 +218,55 @@ describe('pins from before the state directory', () => {
     mkdirSync(join(ws, '.agentk', 'pins'), { recursive: true });
     writeFileSync(join(ws, '.agentk', 'pins', 'fs.json'), '{"old":true}');
     const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
-    expect(migrateLegacyPins(dirs, ws)).toContain('copied 1 pin file(s)');
+    expect(migrateLegacyState(dirs, ws)).toContain('copied 1 pin file to');
     expect(readFileSync(join(dirs.pins, 'fs.json'), 'utf8')).toBe('{"old":true}');
     writeFileSync(join(ws, '.agentk', 'pins', 'fs.json'), '{"newer":true}');
-    expect(migrateLegacyPins(dirs, ws)).toBeNull();
+    expect(migrateLegacyState(dirs, ws)).toBeNull();
     expect(readFileSync(join(dirs.pins, 'fs.json'), 'utf8')).toBe('{"old":true}');
+  });
+
+  it('are not copied over pins a newer AgentK already keeps, and the line says so', () => {
+    const ws = workspace();
+    mkdirSync(join(ws, '.agentk', 'pins'), { recursive: true });
+    writeFileSync(join(ws, '.agentk', 'pins', 'fs.json'), '{"old":true}');
+    const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
+    mkdirSync(dirs.pins, { recursive: true });
+    writeFileSync(join(dirs.pins, 'fs.json'), '{"current":true}');
+    expect(migrateLegacyState(dirs, ws)).toContain(
+      `kept the pins already in ${dirs.pins} (its 1 pin file not copied)`,
+    );
+    expect(readFileSync(join(dirs.pins, 'fs.json'), 'utf8')).toBe('{"current":true}');
+  });
+});
+
+describe('the rest of a .agentk/ from before the state directory', () => {
+  it('names its traces and its approvals once, moving neither and trusting no approval', () => {
+    const ws = workspace();
+    const legacy = join(ws, '.agentk');
+    mkdirSync(join(legacy, 'runs'), { recursive: true });
+    mkdirSync(join(legacy, 'approvals'), { recursive: true });
+    writeFileSync(join(legacy, 'runs', 'mcp-fs-1.jsonl'), '{}\n');
+    writeFileSync(join(legacy, 'runs', 'mcp-fs-2.jsonl'), '{}\n');
+    symlinkSync(join(legacy, 'runs', 'mcp-fs-2.jsonl'), join(legacy, 'runs', 'latest.jsonl'));
+    writeFileSync(join(legacy, 'approvals', `${'a'.repeat(64)}.json`), '{}');
+    const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
+    const line = migrateLegacyState(dirs, ws);
+    expect(line).toBe(
+      `${legacy} is from an older AgentK: its 2 traces stay there (agentk runs list shows them); its 1 approval is not used (approve again: agentk approve writes to ${dirs.approvals}); remove it when you no longer need it`,
+    );
+    expect(existsSync(dirs.approvals)).toBe(false);
+    expect(readdirSync(join(legacy, 'runs')).sort()).toEqual([
+      'latest.jsonl',
+      'mcp-fs-1.jsonl',
+      'mcp-fs-2.jsonl',
+    ]);
+    expect(migrateLegacyState(dirs, ws)).toBeNull();
+  });
+
+  it('says nothing for a workspace without one', () => {
+    const ws = workspace();
+    const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
+    expect(migrateLegacyState(dirs, ws)).toBeNull();
+    expect(existsSync(join(ws, 'state'))).toBe(false);
   });
 });
