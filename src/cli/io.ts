@@ -1,4 +1,3 @@
-import { isAbsolute, relative } from 'node:path';
 import type { CommandIo } from '../release/audit.js';
 
 // What a command may touch: its output streams, environment and working directory. Tests
@@ -64,15 +63,4 @@ export function table(rawRows: readonly (readonly string[])[], gap = 2): string[
 /** `word` as one shell word: as it is when it is plainly safe, else single-quoted. */
 export function shellWord(word: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
-}
-
-/**
- * A file's path as a person should read it: relative to the working directory when it is
- * inside it, else absolute. From `/` (where GUI clients start servers) a path relative to
- * the root reads like a relative one, so it is shown absolute too.
- */
-export function shownPath(cwd: string, path: string): string {
-  const inside = relative(cwd, path);
-  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return path;
-  return relative('/', cwd) === '' ? path : inside;
 }

@@ -5,6 +5,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import { clearLive } from '../config/runs.js';
+import { STATE_HOME_ENV } from '../config/state.js';
 import { approvalFiles } from '../evidence/approvals.js';
 import { loadSigner } from '../evidence/keys.js';
 import { PinStore } from '../kernel/catalogue/pins.js';
@@ -69,7 +70,7 @@ export interface ProxyRun {
    * After `proxy.done`: the closing lines (why the server died, the summary, the anchored
    * seal), the summary's prefix being `command`.
    */
-  finish(exit: ProxyExit, command: string): Promise<void>;
+  finish(exit: ProxyExit): Promise<void>;
 }
 
 /** Open one session: its kernel and trace, and its proxy (not started yet). */
@@ -119,7 +120,7 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
         ...(place.log !== null ? { stderrFile: place.log } : {}),
         ...(sandbox.plan !== undefined ? { sandbox: sandbox.plan } : {}),
       });
-  const finish = async (exit: ProxyExit, command: string) => {
+  const finish = async (exit: ProxyExit) => {
     await sandbox.network?.close();
     if (place.ownRuns !== null) clearLive(place.trace);
     // After the seal, whose span closes the session's (the wait is bounded, signals caught).
@@ -131,7 +132,7 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
       const limit = sandboxDeathLine(sandbox, proxy.serverExit, died);
       if (limit !== null) say(limit);
     }
-    io.stderr(`agentk ${command}: ${summaryLine(exit, refused, place.trace)}\n`);
+    say(summaryLine(exit, refused, place.trace));
     await anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
   };
@@ -170,9 +171,12 @@ async function sessionKernel(
     ...(shadowPolicy ? { shadowPolicy } : {}),
     ...(telemetry ? { onEvent: telemetry.onEvent } : {}),
     approvalSource: approvalFiles(place.approvals, signer),
-    // The denial names the exact command, runnable from any directory.
+    // The denial names the exact command, runnable from any directory: the approvals
+    // directory is named unless it is the one a shell of this user finds on its own.
     approveCommand: (hash) =>
-      `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
+      defaultApprovals(config, io.env)
+        ? `agentk approve ${hash}`
+        : `agentk approve ${hash} --approvals-dir ${shellWord(place.approvals)}`,
     ...(config.agentId !== undefined ? { agentId: config.agentId } : {}),
     roots,
     // The server runs here: its relative paths resolve against it.
@@ -183,6 +187,22 @@ async function sessionKernel(
   if (place.latest !== null) pointLatest(place.latest, place.trace);
   if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io.env, say);
   return { kernel, place, policy, telemetry, sandbox };
+}
+
+/**
+ * Approvals go where `agentk approve` puts them from any shell of this user: no
+ * `--approvals-dir`, and no state directory chosen by a variable the client may have set
+ * for this process alone.
+ */
+function defaultApprovals(
+  config: ProxyConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  return (
+    config.approvalsDir === undefined &&
+    (env[STATE_HOME_ENV] ?? '') === '' &&
+    (env.XDG_STATE_HOME ?? '') === ''
+  );
 }
 
 /** The sandbox of a server AgentK starts (a remote server runs elsewhere: none). */

@@ -76,7 +76,7 @@ describe('a server that dies', () => {
     // A credential the server printed, and a terminal control, never reach the terminal.
     expect(run.stderr).not.toContain(FAKE_TOKEN);
     expect(run.stderr).not.toContain('\u001b');
-    expect(said.at(-1)).toMatch(/^agentk mcp-proxy-stdio: the server exited \(code 3\);/);
+    expect(said.at(-1)).toMatch(/^agentk gh: the server exited \(code 3\);/);
   });
 
   it('keeps all of its stderr in the state directory log', () => {

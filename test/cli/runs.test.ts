@@ -8,11 +8,13 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stateDirs } from '../../src/config/state.js';
@@ -141,6 +143,13 @@ describe('agentk runs show', () => {
       );
       expect(shown.stdout).toContain('agentk trace-inspect');
     }
+    // From a directory with no runs, latest is another workspace's newest, and says so.
+    const elsewhere = await runCli(['runs', 'show', 'latest'], { AGENTK_HOME: home }, tmpdir());
+    expect(elsewhere.code).toBe(0);
+    expect(elsewhere.stdout).toContain(`Run ${runId}`);
+    expect(elsewhere.stderr).toBe(
+      `agentk: no runs for ${realpathSync(tmpdir())}; latest is the newest run of any workspace: ${trace}\n`,
+    );
     const unknown = await runs(home, 'show', '20990101', '--workspace', ws);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);

@@ -295,7 +295,7 @@ describe('the seed transcripts', () => {
       ),
     ]);
     expect(said.at(-2)).toMatch(
-      /^agentk mcp-proxy-stdio: the client closed the session; .*, 2 denied or asked\);/,
+      /^agentk poisoned-demo: the client closed the session; .*, 2 denied or asked\);/,
     );
     expect(said.at(-1)).toMatch(
       /^agentk poisoned-demo: agentk why \S+ explains each refusal and its rule$/,
@@ -319,7 +319,7 @@ describe('the seed transcripts', () => {
     );
     expect(result.code).toBe(0);
     expect(result.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^agentk mcp-proxy-stdio: the client closed the session/),
+      expect.stringMatching(/^agentk poisoned-demo: the client closed the session/),
     ]);
   });
 });

@@ -145,7 +145,7 @@ describe('a newcomer, following the README', () => {
     expect(said).toMatch(
       /agentk filesystem: denied pending approval tool\.invoke filesystem\/write_file by ask-compromised-session at step \d+: .*agentk approve [0-9a-f]{64}/,
     );
-    expect(said).toContain('agentk mcp-proxy-stdio: the client closed the session');
+    expect(said).toContain('agentk filesystem: the client closed the session');
 
     // agentk runs: the sealed run is listed; prune keeps the newest (the latest link's).
     const after = agentk(['runs', 'list', '--all'], workspace);

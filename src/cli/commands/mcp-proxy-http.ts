@@ -175,7 +175,7 @@ contain {run}, so that each session has its own trace file.`,
         await run.proxy.start();
         const done = run.proxy.done.then(async (exit) => {
           if (exit.code === 2) say(`the server could not start: ${exit.reason}`);
-          await run.finish(exit, `mcp-proxy-http ${config.serverId} ${name}`);
+          await run.finish(exit);
         });
         const settled = done.catch(() => {}).finally(() => finishing.delete(settled));
         finishing.add(settled);

@@ -3,7 +3,6 @@
 import { closeSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { ENV_NAME, SERVER_ID } from '../../config/clients.js';
-import { AgentkError } from '../../errors.js';
 import { openAppendOnly } from '../../mcp/proxy/stdio.js';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
@@ -268,10 +267,13 @@ in the workspace (kernel.protected-path).`,
     for (const signal of STOP_SIGNALS) process.once(signal, stop);
     await proxy.start();
     const exit = await proxy.done;
-    await run.finish(exit, 'mcp-proxy-stdio');
+    await run.finish(exit);
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
     // A server that never started: one line, the error (the trace has nothing to show).
-    if (exit.code === 2) throw new AgentkError('USAGE', exit.reason);
+    if (exit.code === 2) {
+      say(exit.reason);
+      return EXIT.usage;
+    }
     return exit.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };

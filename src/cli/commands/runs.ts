@@ -67,7 +67,13 @@ export function traceOf(ref: string, args: ParsedArgs, io: CliIo): string {
       const newest = stateWorkspaces(dirs.home)
         .flatMap((place) => runFiles(place.runs).slice(0, 1))
         .sort((a, b) => b.modifiedMs - a.modifiedMs)[0];
-      if (newest !== undefined) return newest.path;
+      if (newest !== undefined) {
+        // Said, so that a run of another workspace is never taken for this one's.
+        io.stderr(
+          `agentk: no runs for ${dirs.workspace}; latest is the newest run of any workspace: ${newest.path}\n`,
+        );
+        return newest.path;
+      }
       throw new AgentkError('FILE_NOT_FOUND', `no runs in ${dirs.home} yet`);
     }
     const elsewhere = stateWorkspaces(dirs.home).flatMap((place) =>

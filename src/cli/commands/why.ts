@@ -17,7 +17,7 @@ import {
   refusedSteps,
 } from '../../review/why.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
-import { type CliIo, EXIT, printable, shellWord, shownPath } from '../io.js';
+import { type CliIo, EXIT, printable, shellWord } from '../io.js';
 import { signerText, type TraceSigner, traceSigner } from '../trace-signer.js';
 import { traceOf } from './runs.js';
 
@@ -202,7 +202,8 @@ trace that does not verify is refused.
     const [ref, stepText] = args.positionals as [string, string | undefined];
     const path = traceOf(ref, args, io);
     const log = readReviewedLog(path);
-    const trace = shownPath(io.cwd, path);
+    // Absolute: the commands it prints work from any directory.
+    const trace = path;
     const policyPath = resolve(io.cwd, stringOption(args, 'policy') ?? DEFAULT_POLICY_PATH);
     const base = { path: policyPath, policy: new CompiledPolicy(loadPolicyFile(policyPath)) };
     const status = log.status === 'sealed' ? 'sealed and verified' : 'unsealed, intact so far';
