@@ -16,6 +16,7 @@ import { applyRetention, retentionFromEnv } from '../config/retention.js';
 import { markLive } from '../config/runs.js';
 import { ensureState, migrateLegacyState, type StateDirs, stateDirs } from '../config/state.js';
 import { SIGNING_KEY_FILE_ENV } from '../evidence/keys.js';
+import { PinStore } from '../kernel/catalogue/pins.js';
 import { openAppendOnly } from '../mcp/proxy/stdio.js';
 import { usageError } from './command.js';
 import { serverLogPath } from './proxy-report.js';
@@ -97,7 +98,7 @@ export function statePlaces(
   );
   const pins = at(config.pinsDir ?? dirs.pins);
   if (config.pinsDir === undefined) {
-    const moved = migrateLegacyState(dirs, io.cwd);
+    const moved = migrateLegacyState(dirs, io.cwd, usablePinFile);
     if (moved !== null) say(moved);
   }
   const approvals = at(config.approvalsDir ?? ensureState(dirs, dirs.approvals));
@@ -218,4 +219,16 @@ export function serverRoots(args: readonly string[], cwd: string): string[] {
     }
   }
   return roots;
+}
+
+/** A pin file (or a pending one) the pin store reads without complaint. */
+export function usablePinFile(dir: string, file: string): boolean {
+  const pending = file.endsWith('.pending.json');
+  const server = file.slice(0, -(pending ? '.pending.json' : '.json').length);
+  try {
+    const store = new PinStore(dir);
+    return (pending ? store.loadPending(server) : store.load(server)) !== null;
+  } catch {
+    return false;
+  }
 }

@@ -127,7 +127,10 @@ function plainFiles(dir: string, ext: string, usable: (path: string) => boolean)
   });
 }
 
-function pinFile(path: string): boolean {
+/** A legacy pin file the caller's pin reader accepts (config cannot read pins itself). */
+export type PinCheck = (dir: string, file: string) => boolean;
+
+function smallObject(path: string): boolean {
   if (lstatSync(path).size > MAX_PIN_FILE) return false;
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
@@ -148,16 +151,27 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
  * directory). Returns the one line that tells the user, or null: said once per workspace
  * (a `legacy.json` beside its pins remembers it), or never when there is nothing to say.
  */
-export function migrateLegacyState(dirs: StateDirs, cwd: string): string | null {
+export function migrateLegacyState(
+  dirs: StateDirs,
+  cwd: string,
+  /** Whether a pin file is one AgentK can use: one it cannot is left behind, and named. */
+  usablePin: PinCheck,
+): string | null {
   const legacy = join(cwd, '.agentk');
   const marker = join(dirs.pins, '..', 'legacy.json');
   if (existsSync(marker)) return null;
-  const pins = plainFiles(join(legacy, 'pins'), '.json', pinFile);
+  const all = plainFiles(join(legacy, 'pins'), '.json', () => true);
+  const pins = all.filter(
+    (name) => smallObject(join(legacy, 'pins', name)) && usablePin(join(legacy, 'pins'), name),
+  );
+  const unusable = all.length - pins.length;
   const runs = plainFiles(join(legacy, 'runs'), '.jsonl', () => true).filter(
     (name) => name !== 'latest.jsonl',
   );
   const approvals = plainFiles(join(legacy, 'approvals'), '.json', () => true);
-  if (pins.length + runs.length + approvals.length === 0) return null;
+  // Pins and approvals are what only an older AgentK left there; traces alone may be the
+  // demo's (it still writes them there), and `agentk runs list` points at those.
+  if (all.length + approvals.length === 0) return null;
   const said: string[] = [];
   if (pins.length > 0) {
     const kept = plainFiles(dirs.pins, '.json', () => true);
@@ -177,6 +191,7 @@ export function migrateLegacyState(dirs: StateDirs, cwd: string): string | null 
       );
     }
   }
+  if (unusable > 0) said.push(`${plural(unusable, 'pin file')} there not usable, left behind`);
   if (runs.length > 0)
     said.push(
       `its ${plural(runs.length, 'trace')} ${runs.length === 1 ? 'stays' : 'stay'} there (agentk runs list shows them)`,

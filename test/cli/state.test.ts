@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect, it } from 'vitest';
+import { usablePinFile } from '../../src/cli/proxy-places.js';
 import { migrateLegacyState, stateDirs, stateHome } from '../../src/config/state.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { runCli } from '../helpers/cli.js';
@@ -202,6 +203,19 @@ describe('traces a static client config can name', () => {
   }, 60_000);
 });
 
+/** A pin file of server `fs` (version 2), pinned at `at`. */
+const pinText = (at: string) =>
+  JSON.stringify({
+    version: 2,
+    server_id: 'fs',
+    pinned_at: at,
+    tools: {},
+    resources: {},
+    templates: {},
+    prompts: {},
+    client_capabilities: {},
+  });
+
 describe('pins from before the state directory', () => {
   it('are copied only as plain JSON files: never through a link, never a pipe or a directory', () => {
     const ws = workspace();
@@ -210,35 +224,40 @@ describe('pins from before the state directory', () => {
     writeFileSync(join(ws, 'secret.txt'), 'top secret');
     symlinkSync(join(ws, 'secret.txt'), join(legacy, 'linked.json'));
     writeFileSync(join(legacy, 'broken.json'), 'not json');
-    writeFileSync(join(legacy, 'fs.json'), '{"ok":true}');
+    writeFileSync(join(legacy, 'fs.json'), pinText('2026-01-01T00:00:00.000Z'));
+    // An object, but not pins (of another server, or of no shape AgentK reads): left.
+    writeFileSync(join(legacy, 'other.json'), pinText('2026-01-01T00:00:00.000Z'));
+    writeFileSync(join(legacy, 'empty.json'), '{}');
     const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
-    expect(migrateLegacyState(dirs, ws)).toContain('copied 1 pin file to');
+    const said = migrateLegacyState(dirs, ws, usablePinFile);
+    expect(said).toContain('copied 1 pin file to');
+    expect(said).toContain('3 pin files there not usable, left behind');
     expect(readdirSync(dirs.pins)).toEqual(['fs.json']);
   });
 
   it('are copied from .agentk/pins once, and never over pins already there', () => {
     const ws = workspace();
     mkdirSync(join(ws, '.agentk', 'pins'), { recursive: true });
-    writeFileSync(join(ws, '.agentk', 'pins', 'fs.json'), '{"old":true}');
+    writeFileSync(join(ws, '.agentk', 'pins', 'fs.json'), pinText('old'));
     const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
-    expect(migrateLegacyState(dirs, ws)).toContain('copied 1 pin file to');
-    expect(readFileSync(join(dirs.pins, 'fs.json'), 'utf8')).toBe('{"old":true}');
-    writeFileSync(join(ws, '.agentk', 'pins', 'fs.json'), '{"newer":true}');
-    expect(migrateLegacyState(dirs, ws)).toBeNull();
-    expect(readFileSync(join(dirs.pins, 'fs.json'), 'utf8')).toBe('{"old":true}');
+    expect(migrateLegacyState(dirs, ws, usablePinFile)).toContain('copied 1 pin file to');
+    expect(readFileSync(join(dirs.pins, 'fs.json'), 'utf8')).toBe(pinText('old'));
+    writeFileSync(join(ws, '.agentk', 'pins', 'fs.json'), pinText('newer'));
+    expect(migrateLegacyState(dirs, ws, usablePinFile)).toBeNull();
+    expect(readFileSync(join(dirs.pins, 'fs.json'), 'utf8')).toBe(pinText('old'));
   });
 
   it('are not copied over pins a newer AgentK already keeps, and the line says so', () => {
     const ws = workspace();
     mkdirSync(join(ws, '.agentk', 'pins'), { recursive: true });
-    writeFileSync(join(ws, '.agentk', 'pins', 'fs.json'), '{"old":true}');
+    writeFileSync(join(ws, '.agentk', 'pins', 'fs.json'), pinText('old'));
     const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
     mkdirSync(dirs.pins, { recursive: true });
-    writeFileSync(join(dirs.pins, 'fs.json'), '{"current":true}');
-    expect(migrateLegacyState(dirs, ws)).toContain(
+    writeFileSync(join(dirs.pins, 'fs.json'), pinText('current'));
+    expect(migrateLegacyState(dirs, ws, usablePinFile)).toContain(
       `kept the pins already in ${dirs.pins} (its 1 pin file not copied)`,
     );
-    expect(readFileSync(join(dirs.pins, 'fs.json'), 'utf8')).toBe('{"current":true}');
+    expect(readFileSync(join(dirs.pins, 'fs.json'), 'utf8')).toBe(pinText('current'));
   });
 });
 
@@ -253,7 +272,7 @@ describe('the rest of a .agentk/ from before the state directory', () => {
     symlinkSync(join(legacy, 'runs', 'mcp-fs-2.jsonl'), join(legacy, 'runs', 'latest.jsonl'));
     writeFileSync(join(legacy, 'approvals', `${'a'.repeat(64)}.json`), '{}');
     const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
-    const line = migrateLegacyState(dirs, ws);
+    const line = migrateLegacyState(dirs, ws, usablePinFile);
     expect(line).toBe(
       `${legacy} is from an older AgentK: its 2 traces stay there (agentk runs list shows them); its 1 approval is not used (approve again: agentk approve writes to ${dirs.approvals}); remove it when you no longer need it`,
     );
@@ -263,13 +282,16 @@ describe('the rest of a .agentk/ from before the state directory', () => {
       'mcp-fs-1.jsonl',
       'mcp-fs-2.jsonl',
     ]);
-    expect(migrateLegacyState(dirs, ws)).toBeNull();
+    expect(migrateLegacyState(dirs, ws, usablePinFile)).toBeNull();
   });
 
-  it('says nothing for a workspace without one', () => {
+  it('says nothing for a workspace without one, or with only the demo\'s traces', () => {
     const ws = workspace();
     const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
-    expect(migrateLegacyState(dirs, ws)).toBeNull();
+    expect(migrateLegacyState(dirs, ws, usablePinFile)).toBeNull();
+    mkdirSync(join(ws, '.agentk', 'runs'), { recursive: true });
+    writeFileSync(join(ws, '.agentk', 'runs', '20261101T120000Z-0badc0de.jsonl'), '{}\n');
+    expect(migrateLegacyState(dirs, ws, usablePinFile)).toBeNull();
     expect(existsSync(join(ws, 'state'))).toBe(false);
   });
 });

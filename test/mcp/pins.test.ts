@@ -135,6 +135,33 @@ describe('catalogue pinning through the proxy', () => {
   });
 });
 
+describe('agentk pins list over a damaged pins directory', () => {
+  it('lists the good files, names the bad one and what is wrong, and exits 1', async () => {
+    const pinsDir = mkdtempSync(join(tmpdir(), 'agentk-pins-'));
+    const store = new PinStore(pinsDir);
+    const tracker = new CatalogueTracker(store, 'good', '2026-12-01T00:00:00.000Z');
+    tracker.check('tools', 'a', { name: 'a' });
+    tracker.endListing('tools');
+    writeFileSync(join(pinsDir, 'bad.json'), '{}');
+    const listed = await runCli(['pins', 'list', '--pins-dir', pinsDir]);
+    expect(listed.code).toBe(1);
+    const lines = listed.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^ {2}bad +unusable: pin file .*bad\.json is malformed; remove it to pin afresh/,
+    );
+    expect(lines[1]).toMatch(/^ {2}good +1 tools, 0 resources, 0 templates, 0 prompts/);
+    const asJson = JSON.parse(
+      (await runCli(['pins', 'list', '--pins-dir', pinsDir, '--json'])).stdout,
+    );
+    expect(asJson.servers.map((row: { server_id: string }) => row.server_id)).toEqual([
+      'bad',
+      'good',
+    ]);
+    expect(asJson.servers[0].error).toMatch(/is malformed/);
+  });
+});
+
 describe('CatalogueTracker', () => {
   it('tells new, renamed and changed descriptors apart', () => {
     const store = new PinStore(mkdtempSync(join(tmpdir(), 'agentk-pins-')));

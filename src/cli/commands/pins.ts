@@ -3,6 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stateDirs } from '../../config/state.js';
+import { isAgentkError } from '../../errors.js';
 import { CATALOGUE_KINDS, type PinFile, PinStore } from '../../kernel/catalogue/pins.js';
 import { type Command, flag, json, stringOption, usageError } from '../command.js';
 import { type CliIo, EXIT, type ExitCode, printable, table } from '../io.js';
@@ -87,30 +88,40 @@ function list(store: PinStore, dir: string, asJson: boolean, io: CliIo): ExitCod
     files = [];
   }
   const servers = files.map((name) => name.slice(0, -'.json'.length)).sort();
+  // A file the store cannot read is listed with what is wrong, and the rest still shown.
   const rows = servers.map((server) => {
-    const pins = store.load(server);
-    return {
-      server_id: server,
-      tools: Object.keys(pins?.tools ?? {}).length,
-      resources: Object.keys(pins?.resources ?? {}).length,
-      templates: Object.keys(pins?.templates ?? {}).length,
-      prompts: Object.keys(pins?.prompts ?? {}).length,
-      pending: store.loadPending(server) !== null,
-    };
+    try {
+      const pins = store.load(server);
+      return {
+        server_id: server,
+        tools: Object.keys(pins?.tools ?? {}).length,
+        resources: Object.keys(pins?.resources ?? {}).length,
+        templates: Object.keys(pins?.templates ?? {}).length,
+        prompts: Object.keys(pins?.prompts ?? {}).length,
+        pending: store.loadPending(server) !== null,
+      };
+    } catch (error) {
+      if (!isAgentkError(error)) throw error;
+      return { server_id: server, error: error.message };
+    }
   });
   if (asJson) io.stdout(json({ pins_dir: dir, servers: rows }));
   else if (rows.length === 0) io.stdout(`no pinned catalogues in ${dir}\n`);
   else {
     const lines = table(
-      rows.map((r) => [
-        `  ${r.server_id}`,
-        `${r.tools} tools, ${r.resources} resources, ${r.templates} templates, ${r.prompts} prompts`,
-        r.pending ? 'changes pending approval' : '',
-      ]),
+      rows.map((r) =>
+        'error' in r
+          ? [`  ${r.server_id}`, `unusable: ${r.error}`, '']
+          : [
+              `  ${r.server_id}`,
+              `${r.tools} tools, ${r.resources} resources, ${r.templates} templates, ${r.prompts} prompts`,
+              r.pending ? 'changes pending approval' : '',
+            ],
+      ),
     );
     io.stdout(`${lines.map(printable).join('\n')}\n`);
   }
-  return EXIT.ok;
+  return rows.some((r) => 'error' in r) ? EXIT.failed : EXIT.ok;
 }
 
 function show(store: PinStore, dir: string, server: string, asJson: boolean, io: CliIo): ExitCode {
