@@ -285,7 +285,7 @@ describe('the rest of a .agentk/ from before the state directory', () => {
     expect(migrateLegacyState(dirs, ws, usablePinFile)).toBeNull();
   });
 
-  it('says nothing for a workspace without one, or with only the demo\'s traces', () => {
+  it("says nothing for a workspace without one, or with only the demo's traces", () => {
     const ws = workspace();
     const dirs = stateDirs({ AGENTK_HOME: join(ws, 'state') }, ws);
     expect(migrateLegacyState(dirs, ws, usablePinFile)).toBeNull();
