@@ -217,11 +217,27 @@ export function withheldNames(
   return [...credentials, ...others];
 }
 
-export function withheldLine(names: readonly string[]): string | null {
+/** Variables named one by one at most; past that, an environment was inherited whole. */
+const NAMED_OTHERS = 6;
+
+/**
+ * The start line for `withheldNames`: credential-looking names always; other names when
+ * they are few (a client config's `env` block), else counted, since a client that hands
+ * its whole environment down leaves dozens, and a long list would hide the one that
+ * matters. `verbose` names them all.
+ */
+export function withheldLine(names: readonly string[], verbose = false): string | null {
   if (names.length === 0) return null;
-  const shown = names.slice(0, 6).join(', ');
-  const more = names.length > 6 ? ` and ${names.length - 6} more` : '';
-  return `not passed to the server: ${shown}${more} (add --allow-env NAME for each it needs)`;
+  const credentials = names.filter((name) => CREDENTIAL_NAME.test(name));
+  const others = names.filter((name) => !CREDENTIAL_NAME.test(name));
+  const named =
+    verbose || others.length <= NAMED_OTHERS ? [...credentials, ...others] : credentials;
+  const rest = names.length - named.length;
+  const counted =
+    rest === 0
+      ? ''
+      : `${named.length > 0 ? ', and ' : ''}${rest} other variable${rest === 1 ? '' : 's'} of AgentK's environment (--verbose names them)`;
+  return `not passed to the server: ${named.join(', ')}${counted} (add --allow-env NAME for each it needs)`;
 }
 
 /**

@@ -240,7 +240,7 @@ function announce(
   say(
     `mediating ${config.remote?.shown ?? config.command} under ${config.policyPath}; trace ${place.trace}`,
   );
-  const line = withheldLine(withheld);
+  const line = withheldLine(withheld, serverEnv !== null);
   if (line !== null) say(line);
   if (serverEnv !== null && config.remote === null) {
     const passed = Object.keys(serverEnv).join(', ');

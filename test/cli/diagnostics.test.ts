@@ -9,7 +9,12 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lineSplitter, serverLine } from '../../src/cli/proxy-report.js';
+import {
+  lineSplitter,
+  serverLine,
+  withheldLine,
+  withheldNames,
+} from '../../src/cli/proxy-report.js';
 import { TailBuffer } from '../../src/mcp/proxy/stdio.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
@@ -143,6 +148,25 @@ describe('variables set for the server that it does not get', () => {
       'agentk fs: not passed to the server: GITHUB_TOKEN, ALLOWED_DIRECTORIES (add --allow-env NAME for each it needs)',
     );
     expect(run.stderr).not.toContain('/srv/data');
+  });
+
+  it('counts the rest of an environment handed down whole, and names it all with --verbose', () => {
+    const inherited = Object.fromEntries(
+      Array.from({ length: 9 }, (_, i) => [`TOOL_${i}_HOME`, '/opt']),
+    );
+    const names = withheldNames({ ...inherited, NPM_TOKEN: 'x', LANG: 'C' }, []);
+    expect(names[0]).toBe('NPM_TOKEN');
+    expect(names).toHaveLength(10);
+    expect(withheldLine(names)).toBe(
+      "not passed to the server: NPM_TOKEN, and 9 other variables of AgentK's environment (--verbose names them) (add --allow-env NAME for each it needs)",
+    );
+    expect(withheldLine(names, true)).toBe(
+      `not passed to the server: ${names.join(', ')} (add --allow-env NAME for each it needs)`,
+    );
+    expect(withheldLine(names.slice(1))).toBe(
+      "not passed to the server: 9 other variables of AgentK's environment (--verbose names them) (add --allow-env NAME for each it needs)",
+    );
+    expect(withheldLine([])).toBeNull();
   });
 
   it('says nothing when the server gets every variable set for it', () => {
