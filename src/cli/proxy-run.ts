@@ -73,6 +73,9 @@ export interface ProxyRun {
   finish(exit: ProxyExit): Promise<void>;
 }
 
+/** A line of the server's log is kept whole up to this many characters (the rest clipped). */
+const LOG_LINE_CHARS = 64 * 1024;
+
 /** Open one session: its kernel and trace, and its proxy (not started yet). */
 export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> {
   const { config, io, quiet, verbose, say } = options;
@@ -117,7 +120,14 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
         ...(verbose
           ? { onStderr: lineSplitter((line) => say(`server: ${serverLine(line, childEnv, 2000)}`)) }
           : {}),
-        ...(place.log !== null ? { stderrFile: place.log } : {}),
+        // The log keeps what the server said, with the values it was given and credential
+        // formats redacted, as on the terminal: secrets never reach a log.
+        ...(place.log !== null
+          ? {
+              stderrFile: place.log,
+              stderrLine: (line: string) => serverLine(line, childEnv, LOG_LINE_CHARS),
+            }
+          : {}),
         ...(sandbox.plan !== undefined ? { sandbox: sandbox.plan } : {}),
       });
   const finish = async (exit: ProxyExit) => {

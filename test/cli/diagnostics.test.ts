@@ -15,7 +15,7 @@ import {
   withheldLine,
   withheldNames,
 } from '../../src/cli/proxy-report.js';
-import { TailBuffer } from '../../src/mcp/proxy/stdio.js';
+import { logLines, TailBuffer } from '../../src/mcp/proxy/stdio.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
@@ -91,6 +91,31 @@ describe('a server that dies', () => {
       'utf8',
     );
     expect(log).toContain('FATAL: GITHUB_TOKEN is not set');
+    // The log is redacted as the terminal is: a credential the server printed is not kept.
+    expect(log).toContain('debug: using fallback token [redacted');
+    expect(log).not.toContain(FAKE_TOKEN);
+  });
+
+  it('logs line by line, a credential split across reads redacted whole, the last line kept', () => {
+    const written: string[] = [];
+    const log = logLines(
+      (line) => serverLine(line, {}, 65_536),
+      (text) => written.push(String(text)),
+    );
+    const said = `first\r\nfound ${FAKE_TOKEN} in the cache\nno newline at the end é`;
+    const bytes = Buffer.from(said, 'utf8');
+    // Cut inside the token, and inside the two bytes of the last character.
+    const cuts = [said.indexOf(FAKE_TOKEN) + 10, bytes.length - 1];
+    log.push(bytes.subarray(0, cuts[0]));
+    log.push(bytes.subarray(cuts[0], cuts[1]));
+    log.push(bytes.subarray(cuts[1]));
+    expect(written).toEqual([
+      'first\n',
+      expect.stringMatching(/^found \[redacted[^\]]*\] in the cache\n$/),
+    ]);
+    log.end();
+    expect(written.at(-1)).toBe('no newline at the end é\n');
+    expect(written.join('')).not.toContain(FAKE_TOKEN.slice(4, 20));
   });
 
   it('leaves a run that `runs show` and `why` name, though nothing but its seal is in it', () => {

@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, createWriteStream, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { type SandboxPlan, sandboxedCommand } from '../../sandbox/argv.js';
 import { LineReader } from '../framing.js';
 import { type ClientStdioOptions, joinLines, StdioClientProxy } from './client-stdio.js';
@@ -35,6 +36,11 @@ export interface ProxyOptions extends ClientStdioOptions {
   readonly cwd?: string;
   /** Child stderr is appended here if given (its last lines are kept in memory either way). */
   readonly stderrFile?: string;
+  /**
+   * Each line of the child's stderr as the log file keeps it (the caller redacts
+   * credentials); without it the bytes are appended as they come.
+   */
+  readonly stderrLine?: (line: string) => string;
   /** Also given every chunk of the child's stderr (`--verbose` shows it as it comes). */
   readonly onStderr?: (chunk: Buffer) => void;
   /** Run the server in this sandbox (bubblewrap, rlimits): see src/sandbox/. */
@@ -125,12 +131,16 @@ export class StdioProxy extends StdioClientProxy<ProxyOptions> {
         file = null;
       }
     }
+    const toFile = logLines(this.options.stderrLine, (text) => file?.write(text));
     stderr.on('data', (chunk: Buffer) => {
       this.#stderrTail.push(chunk);
-      file?.write(chunk);
+      toFile.push(chunk);
       onStderr?.(chunk);
     });
-    stderr.on('end', () => file?.end());
+    stderr.on('end', () => {
+      toFile.end();
+      file?.end();
+    });
   }
 
   /** The child's lines, framed with the session's size cap, and the client's. */
@@ -214,6 +224,41 @@ export function childEnvironment(
     if (value !== undefined) env[name] = value;
   }
   return env;
+}
+
+/** A line of stderr longer than this is logged in pieces of this size. */
+const LOG_LINE_LIMIT = 64 * 1024;
+
+/**
+ * Bytes of stderr to the log, line by line through `each` when given (UTF-8 decoded
+ * across chunks; an over-long line in pieces; the last line written at the end even
+ * without its newline), else as they come.
+ */
+export function logLines(
+  each: ((line: string) => string) | undefined,
+  write: (text: string | Buffer) => void,
+): { push(chunk: Buffer): void; end(): void } {
+  if (each === undefined) return { push: write, end: () => {} };
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  const flush = (text: string) => {
+    partial += text;
+    let newline = partial.indexOf('\n');
+    while (newline !== -1 || partial.length > LOG_LINE_LIMIT) {
+      const cut = newline === -1 ? LOG_LINE_LIMIT : newline;
+      write(`${each(partial.slice(0, cut).replace(/\r$/, ''))}\n`);
+      partial = partial.slice(newline === -1 ? cut : cut + 1);
+      newline = partial.indexOf('\n');
+    }
+  };
+  return {
+    push: (chunk) => flush(decoder.write(chunk)),
+    end: () => {
+      flush(decoder.end());
+      if (partial !== '') write(`${each(partial)}\n`);
+      partial = '';
+    },
+  };
 }
 
 /** Why a command could not start, in words (the errno stays, for searching). */
