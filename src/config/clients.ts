@@ -177,7 +177,9 @@ export function serializeClientConfig(config: ClientConfig): string {
 }
 
 function remoteReason(entry: Json): string | null {
-  if ('url' in entry) return 'a remote server (url): the stdio proxy cannot front it yet';
+  if ('url' in entry) {
+    return 'a remote server (url): wrap leaves these; put AgentK in front by hand with agentk mcp-proxy-stdio --url (docs/mcp-proxy.md, "Remote servers")';
+  }
   const type = entry.type;
   if (type === undefined || type === 'stdio') return null;
   return `a server of type ${JSON.stringify(String(type)).slice(0, 40)}: the stdio proxy fronts only stdio servers`;

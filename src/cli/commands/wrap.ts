@@ -224,10 +224,19 @@ function passMissingEnv(
   return { name, action: 'env-passed', server_id: server.serverId, allow_env: missing };
 }
 
+/** An entry a client reaches over the network (`url`, or a `type` other than stdio). */
+function isRemote(entry: unknown): boolean {
+  const fields = entry as Record<string, unknown>;
+  return 'url' in fields || (fields.type !== undefined && fields.type !== 'stdio');
+}
+
 /** Restore every selected entry behind AgentK to the server's own command line. */
 function planUnwrap(args: ParsedArgs, config: ClientConfig, where: string): EntryResult[] {
   return selected(args, config, where).map((name): EntryResult => {
     const kind = entryKind(config, name, where);
+    if (kind.kind === 'skipped' && isRemote(config.servers[name])) {
+      return { name, action: 'not-wrapped', reason: 'not behind AgentK (a remote server)' };
+    }
     if (kind.kind === 'skipped') return { name, action: 'skipped', reason: kind.reason };
     if (kind.kind === 'refused') return { name, action: 'refused', reason: kind.reason };
     if (kind.kind === 'stdio') {
