@@ -16,7 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Results, runSuite, verdicts, withStatus } from '../helpers/conformance.js';
+import { Results, runSuite, verdicts, withStatus } from '../helpers/conformance.js';
 import { type Endpoint, startEndpoint } from '../helpers/http-endpoint.js';
 
 const FIXTURE = join(
@@ -102,7 +102,7 @@ beforeAll(async () => {
   ]);
   direct = directRun as Results;
   remote = remoteRun as Results;
-  local = new Map(localRuns.flatMap((run) => [...run]));
+  local = Results.merged(localRuns);
 }, 180_000);
 
 /** `vector` with the DELIBERATE checks taken out (each must be in it, as a failure). */
@@ -137,18 +137,22 @@ function directWithoutDeliberate(only?: readonly string[]): Map<string, string[]
 describe('MCP conformance suite, server scenarios: directly and through agentk mcp-proxy-http', () => {
   it('the fixture passes every scenario directly (what the comparison stands on)', () => {
     expect(direct.size).toBe(32);
-    expect(withStatus(direct, 'FAILURE')).toEqual([]);
+    expect(withStatus(direct, 'FAILURE'), `see ${direct.dirs}`).toEqual([]);
     expect(withStatus(direct, 'WARNING').sort()).toEqual([...DIRECT_WARNINGS].sort());
     expect(withStatus(direct, 'SUCCESS').length).toBe(44);
   });
 
   it('through mcp-proxy-http --url (a remote server): every check as directly', () => {
-    expect(withoutDeliberate(remote)).toEqual(directWithoutDeliberate());
+    expect(withoutDeliberate(remote), `see ${remote.dirs} and ${direct.dirs}`).toEqual(
+      directWithoutDeliberate(),
+    );
   });
 
   it('through mcp-proxy-http -- CMD (a local server per session): every check as directly', () => {
     expect([...local.keys()].sort()).toEqual([...LOCAL].sort());
-    expect(withoutDeliberate(local)).toEqual(directWithoutDeliberate(LOCAL));
+    expect(withoutDeliberate(local), `see ${local.dirs} and ${direct.dirs}`).toEqual(
+      directWithoutDeliberate(LOCAL),
+    );
   });
 
   it('every session through AgentK had its own trace, sealed when the endpoint stopped', async () => {

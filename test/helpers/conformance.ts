@@ -38,8 +38,17 @@ export interface Check {
   readonly errorMessage?: string;
 }
 
-/** scenario -> its checks, as the suite wrote them. */
-export type Results = Map<string, Check[]>;
+/** scenario -> its checks, as the suite wrote them; `dirs`: where (to look at a failure). */
+export class Results extends Map<string, Check[]> {
+  dirs: string[] = [];
+
+  /** These results and `others`' in one. */
+  static merged(runs: readonly Results[]): Results {
+    const all = new Results(runs.flatMap((run) => [...run]));
+    all.dirs = runs.flatMap((run) => run.dirs);
+    return all;
+  }
+}
 
 /**
  * Run the suite's CLI with `args` (plus `-o DIR`) and read every checks.json it wrote.
@@ -72,7 +81,8 @@ export async function runSuite(
 const STAMP = /-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z$/;
 
 function readResults(out: string): Results {
-  const results: Results = new Map();
+  const results = new Results();
+  results.dirs.push(out);
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
