@@ -12,7 +12,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Results, runSuite, withStatus } from '../helpers/conformance.js';
+import { Results, runSuite, suiteCli, withStatus } from '../helpers/conformance.js';
 
 const ADAPTER = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -83,6 +83,7 @@ const ALL = process.env.CONFORMANCE_ALL === '1';
 const command = ['--command', `${process.execPath} ${ADAPTER}`, '--timeout', '150000'];
 let results: Results;
 beforeAll(async () => {
+  suiteCli(); // not installed: fail at once, naming what to install
   results = ALL
     ? await runSuite(['client', '--suite', 'all', ...command])
     : Results.merged(

@@ -16,7 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Results, runSuite, verdicts, withStatus } from '../helpers/conformance.js';
+import { Results, runSuite, suiteCli, verdicts, withStatus } from '../helpers/conformance.js';
 import { type Endpoint, startEndpoint } from '../helpers/http-endpoint.js';
 
 const FIXTURE = join(
@@ -86,6 +86,7 @@ let local: Results;
 let remoteEndpoint: Endpoint;
 let localEndpoint: Endpoint;
 beforeAll(async () => {
+  suiteCli(); // not installed: fail at once, naming what to install
   const fixture = await fixtureOverHttp();
   [remoteEndpoint, localEndpoint] = await Promise.all([
     startEndpoint([...ROOM, '--url', fixture], {}, []),
