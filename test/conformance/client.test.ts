@@ -30,7 +30,7 @@ const KNOWN: Readonly<Record<string, readonly ['FAILURE' | 'WARNING', string]>> 
   ],
   'auth/scope-step-up: scope-step-up-escalation': [
     'FAILURE',
-    'by design: the proxy never signs in by itself; a 403 insufficient_scope fails the call and names agentk login (with --scope)',
+    'agentk login asks at once for every scope the metadata lists, so no call needs more and the second sign-in the scenario waits for never comes; nor would the proxy start one (by design it never signs in by itself: a 403 insufficient_scope fails the call)',
   ],
   'auth/pre-registration: pre-registration-auth': [
     'FAILURE',

@@ -201,6 +201,18 @@ async function challenge(url: URL): Promise<{ resourceMetadataUrl?: URL; scope?:
     return {};
   }
   await response.body?.cancel().catch(() => {});
+  const session = response.headers.get('mcp-session-id');
+  if (response.ok && session !== null) {
+    // The server needed no token for initialize and opened a session: end it.
+    await fetch(url, {
+      method: 'DELETE',
+      redirect: 'manual',
+      headers: { 'mcp-session-id': session },
+      signal: AbortSignal.timeout(5_000),
+    })
+      .then((ended) => ended.body?.cancel())
+      .catch(() => {});
+  }
   if (response.status !== 401) return {};
   const { extractWWWAuthenticateParams } = await import('@modelcontextprotocol/sdk/client/auth.js');
   const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
