@@ -165,7 +165,70 @@ export async function signIn(
   }
 }
 
+/** An initialize request, as a client's first: what a server requiring OAuth answers 401. */
+const PROBE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'agentk-login', version: '1' },
+  },
+});
+
+/**
+ * What the MCP server asks for when it is sent no token: the `resource_metadata` and
+ * `scope` of its 401's `WWW-Authenticate`, which the MCP authorization spec has the client
+ * use before well-known discovery (a protected-resource metadata document at a custom
+ * path, the scopes a resource needs). Anything else (not 401, unreachable) is no hint:
+ * discovery then goes on as without. The answer's body is never read.
+ */
+async function challenge(url: URL): Promise<{ resourceMetadataUrl?: URL; scope?: string }> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: PROBE,
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch {
+    return {};
+  }
+  await response.body?.cancel().catch(() => {});
+  const session = response.headers.get('mcp-session-id');
+  if (response.ok && session !== null) {
+    // The server needed no token for initialize and opened a session: end it.
+    await fetch(url, {
+      method: 'DELETE',
+      redirect: 'manual',
+      headers: { 'mcp-session-id': session },
+      signal: AbortSignal.timeout(5_000),
+    })
+      .then((ended) => ended.body?.cancel())
+      .catch(() => {});
+  }
+  if (response.status !== 401) return {};
+  const { extractWWWAuthenticateParams } = await import('@modelcontextprotocol/sdk/client/auth.js');
+  const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(response);
+  return {
+    ...(resourceMetadataUrl !== undefined ? { resourceMetadataUrl } : {}),
+    ...(scope !== undefined && scope.length <= 1024 && SCOPE_HINT.test(scope) ? { scope } : {}),
+  };
+}
+
+/** A scope list as RFC 6749 writes it (printable, no quote or backslash), bounded. */
+const SCOPE_HINT = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+
 async function signInThrough(listener: CallbackListener, options: SignInOptions) {
+  // The person's --scope wins over the server's hint.
+  const hint = await challenge(options.url);
+  const scope = options.scope ?? hint.scope;
   const provider = new StoredOAuthProvider({
     mode: 'login',
     path: options.path,
@@ -173,14 +236,17 @@ async function signInThrough(listener: CallbackListener, options: SignInOptions)
     shown: options.shown,
     loginCommand: options.loginCommand,
     redirectUrl: listener.redirectUrl,
-    ...(options.scope !== undefined ? { scope: options.scope } : {}),
+    ...(scope !== undefined ? { scope } : {}),
   });
   const { auth } = await import('@modelcontextprotocol/sdk/client/auth.js');
   const fetchFn = authFetch(options.insecure);
   const base = {
     serverUrl: options.url,
     fetchFn,
-    ...(options.scope !== undefined ? { scope: options.scope } : {}),
+    ...(scope !== undefined ? { scope } : {}),
+    ...(hint.resourceMetadataUrl !== undefined
+      ? { resourceMetadataUrl: hint.resourceMetadataUrl }
+      : {}),
   };
   let started: string;
   try {
