@@ -21,9 +21,9 @@ export function isInstalledCopy(root: string): boolean {
 
 /**
  * How a hint tells the user to run AgentK again: in a checkout `npx agentk` runs this
- * package's bin; an installed copy says the package name, which `npx` resolves anywhere.
+ * package's bin; an installed copy (`npm install -g`, as the README says) is `agentk`.
  */
-export const SELF_COMMAND = isInstalledCopy(PACKAGE_ROOT) ? `npx ${PACKAGE_NAME}` : 'npx agentk';
+export const SELF_COMMAND = isInstalledCopy(PACKAGE_ROOT) ? 'agentk' : 'npx agentk';
 
 export const DEFAULT_POLICY_PATH = join(PACKAGE_ROOT, 'examples', 'agentk.policy.toml');
 

@@ -53,13 +53,14 @@ describe('the installed package', () => {
     );
   });
 
-  it('runs the demo outside the repository and names itself by its package', () => {
+  it('runs the demo outside the repository and names itself by its command', () => {
     const work = join(root, 'work');
     mkdirSync(work);
     const run = agentk(['demo'], work);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('DENY   network.send');
-    expect(run.stdout).toContain(`npx ${PACKAGE_NAME} verify`);
+    expect(run.stdout).toContain('Verify it:  agentk verify ');
+    expect(run.stdout).not.toContain('npx');
     const verify = agentk(['verify', join(work, '.agentk', 'runs', 'latest.jsonl')], work);
     expect(verify.status, verify.stderr).toBe(0);
   });
