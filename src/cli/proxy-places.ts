@@ -5,6 +5,7 @@
 import {
   closeSync,
   mkdirSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -192,6 +193,38 @@ export function pointLatest(link: string, trace: string): void {
   try {
     symlinkSync(relative(dirname(link), trace), temporary);
     renameSync(temporary, link);
+  } catch {
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // something else is there: leave it, the pointer is best effort
+    }
+  }
+}
+
+/** What the latest link points at now (as written), or null: none, or not a link. */
+export function latestTarget(link: string): string | null {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A session that recorded nothing (its server never answered) gives the latest link back
+ * to the run it named before, or removes it: `latest` means the newest run with something
+ * in it, not the newest failed start.
+ */
+export function restoreLatest(link: string, trace: string, before: string | null): void {
+  if (latestTarget(link) !== relative(dirname(link), trace)) return; // another session's now
+  const temporary = `${link}.${process.pid}.tmp`;
+  try {
+    if (before === null) rmSync(link, { force: true });
+    else {
+      symlinkSync(before, temporary);
+      renameSync(temporary, link);
+    }
   } catch {
     try {
       rmSync(temporary, { force: true });

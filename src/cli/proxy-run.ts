@@ -22,8 +22,10 @@ import { flag, type ParsedArgs, usageError } from './command.js';
 import { type CliIo, shellWord } from './io.js';
 import {
   keepRunsBounded,
+  latestTarget,
   type ProxyConfig,
   pointLatest,
+  restoreLatest,
   serverRoots,
   statePlaces,
 } from './proxy-places.js';
@@ -81,7 +83,7 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
   const { config, io, quiet, verbose, say } = options;
   const runId = newRunId();
   const parts = await sessionKernel(config, options.args, io, runId, say);
-  const { kernel, place, policy, telemetry, sandbox } = parts;
+  const { kernel, place, policy, telemetry, sandbox, latestBefore } = parts;
   const withheld = config.remote ? [] : withheldNames(io.env, config.allowEnv);
   let refused = 0;
   const childEnv = childEnvironment(io.env, config.allowEnv);
@@ -133,6 +135,11 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
   const finish = async (exit: ProxyExit) => {
     await sandbox.network?.close();
     if (place.ownRuns !== null) clearLive(place.trace);
+    // The seal counts the events before it (the recorder's count includes the seal).
+    const recorded = exit.seal !== null ? exit.seal.seal.event_count : kernel.eventCount;
+    if (place.latest !== null && recorded === 0) {
+      restoreLatest(place.latest, place.trace, latestBefore);
+    }
     // After the seal, whose span closes the session's (the wait is bounded, signals caught).
     if (telemetry) say(telemetryLine(await telemetry.shutdown()));
     if (exit.code === 2) return; // never started: the caller says why
@@ -194,9 +201,10 @@ async function sessionKernel(
     protectedPaths: place.protected,
   });
   sandbox.network?.attach(kernel);
+  const latestBefore = place.latest !== null ? latestTarget(place.latest) : null;
   if (place.latest !== null) pointLatest(place.latest, place.trace);
   if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io.env, say);
-  return { kernel, place, policy, telemetry, sandbox };
+  return { kernel, place, policy, telemetry, sandbox, latestBefore };
 }
 
 /**

@@ -145,7 +145,7 @@ export class Kernel {
     return this.#recorder.path;
   }
 
-  /** Events recorded so far (the seal excluded). */
+  /** Lines recorded so far: the events, and the seal once it is written. */
   get eventCount(): number {
     return this.#recorder.count;
   }

@@ -2,6 +2,7 @@
 // real traces from real proxy sessions in a state directory, copies of them under older
 // run ids with their times set by utimesSync, and the files checked on disk afterwards.
 
+import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -20,6 +21,7 @@ import { describe, expect, it } from 'vitest';
 import { stateDirs } from '../../src/config/state.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { runCli } from '../helpers/cli.js';
+import { BIN } from '../helpers/real.js';
 import { proxySession, scratch } from '../helpers/runs.js';
 
 const DAY = 86_400_000;
@@ -125,6 +127,48 @@ describe('agentk runs list', () => {
     expect(text.stdout).toContain(`also 1 trace in ${older} (the demo's`);
     const listed = JSON.parse((await runs(home, 'list', '--workspace', ws, '--json')).stdout);
     expect(listed.workspaces[0].runs).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('the latest link', () => {
+  it('stays on the last run with something in it when a server dies before answering', () => {
+    const { ws, home, runs: dir, trace } = oneRun();
+    const latest = join(dir, 'mcp-web-latest.jsonl');
+    expect(realpathSync(latest)).toBe(trace);
+    const initialize = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 't', version: '1' },
+      },
+    };
+    const died = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'mcp-proxy-stdio',
+        '--server-id',
+        'web',
+        '--',
+        process.execPath,
+        '-e',
+        'process.exit(3)',
+      ],
+      {
+        cwd: ws,
+        env: { PATH: process.env.PATH ?? '', AGENTK_HOME: home },
+        input: `${JSON.stringify(initialize)}\n`,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(died.status).toBe(1);
+    // The failed start is kept as a run (sealed, empty), but latest still names the last one.
+    expect(runFiles(dir)).toHaveLength(2);
+    expect(realpathSync(latest)).toBe(trace);
   }, 60_000);
 });
 
