@@ -35,7 +35,8 @@ call or listing). A server that shows the pinned catalogue again clears what was
 pending. Tools a server shows only to a client that declares a capability (sampling,
 elicitation, roots) are added without review the first time such a client lists them,
 if every pinned tool is listed with them unchanged; a kind first listed empty stays
-pinned as empty.`,
+pinned as empty. list exits 1 when a pin file cannot be read (it is listed, with what is
+wrong, beside the others).`,
   options: {
     'server-id': { type: 'string' },
     'pins-dir': { type: 'string' },
