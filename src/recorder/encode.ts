@@ -2,8 +2,8 @@
 // hash, the verifier uses it to recompute both from a parsed line. Because they share it,
 // a line verifies only if it is byte-for-byte what the writer would have produced.
 
-import { canonicalize, memberKey, sortedKeys } from '../crypto/canonical.js';
-import { domainHash, domainHashJoined } from '../crypto/index.js';
+import { ByteWriter, writeCanonical, writeString } from '../crypto/canonical-bytes.js';
+import { domainHashJoined, sha256Hex } from '../crypto/index.js';
 import { type CanonicalScan, scanCanonical } from './canonical-scan.js';
 import { EVENT_HASH_DOMAIN } from './event.js';
 
@@ -18,36 +18,94 @@ export interface EncodedEvent {
   readonly line: string;
 }
 
+export interface EncodedEventBytes {
+  readonly hash: string;
+  /**
+   * The canonical line including `event_hash`, with its trailing newline, as UTF-8: a view
+   * of the encoder's buffer, valid only until the next encoding (write or copy it first).
+   */
+  readonly bytes: Buffer;
+}
+
+const HASH_KEY_LENGTH = HASH_KEY.length;
+/** `"event_hash":"` and `"` around a 64-digit hash, with one joining comma. */
+const HASH_MEMBER_BYTES = HASH_KEY_LENGTH + 4 + 64 + 1 + 1;
+const writer = new ByteWriter(Buffer.from(`${EVENT_HASH_DOMAIN}\0`, 'utf8'));
+
 /**
- * Encode the fields of an event (everything but `event_hash`): the hash is taken over the
- * RFC 8785 form of those fields with domain separation, and the line is the RFC 8785 form
- * of the fields plus `event_hash`. JCS orders members by key, so the members are encoded
- * in two runs, the keys before `event_hash` and those after it, and the hash's member is
- * placed between them: one encoding serves both, with no copy of the fields.
+ * The top-level keys in JCS order. The recorder adds its chain fields after the caller's,
+ * so an event's keys come out of order, the same way for every event of a kind: the last
+ * order seen is remembered and reused when the same keys come again (compared one by one).
  */
-export function encodeEvent(fields: Readonly<Record<string, unknown>>): EncodedEvent {
-  const keys = sortedKeys(fields);
-  let head = '';
-  let tail = '';
+let lastKeys: string[] = [];
+let lastSorted: string[] = [];
+function eventKeys(fields: object): string[] {
+  const keys = Object.keys(fields);
+  if (keys.length === lastKeys.length) {
+    let same = true;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== lastKeys[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastSorted;
+  }
+  lastKeys = keys;
+  lastSorted = [...keys].sort();
+  return lastSorted;
+}
+
+/**
+ * Encode the fields of an event (everything but `event_hash`) into bytes: the hash is taken
+ * over the RFC 8785 form of those fields with domain separation (the domain sits in front of
+ * them in the buffer), and the line is that form with the `event_hash` member moved in at its
+ * place in key order. One walk of the fields; no string of the event is built.
+ */
+export function encodeEventBytes(fields: Readonly<Record<string, unknown>>): EncodedEventBytes {
+  writer.reset();
+  const keys = eventKeys(fields);
+  const start = writer.pos;
+  writer.byte(0x7b);
+  let cut = -1;
+  let first = true;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const value = fields[key];
     if (key === HASH_KEY || value === undefined) continue;
-    const member = memberKey(key) + canonicalize(value);
-    if (key < HASH_KEY) head = head === '' ? member : `${head},${member}`;
-    else tail = tail === '' ? member : `${tail},${member}`;
+    if (cut < 0 && key > HASH_KEY) cut = writer.pos;
+    if (!first) writer.byte(0x2c);
+    first = false;
+    writeString(writer, key);
+    writer.byte(0x3a);
+    writeCanonical(writer, value);
   }
-  const hashed = `{${head}${head && tail ? ',' : ''}${tail}}`;
-  // Hashing makes `hashed` one flat string; the line is cut from it (slices share its
-  // bytes) rather than built again from `head` and `tail`, trees of small strings that the
-  // write would otherwise walk a second time.
-  const hash = domainHash(EVENT_HASH_DOMAIN, hashed);
-  const member = `"${HASH_KEY}":"${hash}"`;
-  if (head === '')
-    return { hash, line: tail === '' ? `{${member}}` : `{${member},${hashed.slice(1)}` };
-  const cut = head.length + 1;
-  if (tail === '') return { hash, line: `${hashed.slice(0, cut)},${member}}` };
-  return { hash, line: `${hashed.slice(0, cut + 1)}${member}${hashed.slice(cut)}` };
+  if (cut < 0) cut = writer.pos;
+  writer.byte(0x7d);
+  const end = writer.pos;
+  const hash = sha256Hex(writer.bytes.subarray(0, end));
+  const before = cut > start + 1;
+  const after = cut < end - 1;
+  const member = `${before ? ',' : ''}"${HASH_KEY}":"${hash}"${!before && after ? ',' : ''}`;
+  writer.ensure(HASH_MEMBER_BYTES + 1);
+  const bytes = writer.bytes;
+  bytes.copyWithin(cut + member.length, cut, end);
+  writer.pos = cut;
+  writer.ascii(member);
+  const lineEnd = end + member.length;
+  bytes[lineEnd] = 0x0a;
+  writer.pos = lineEnd + 1;
+  return { hash, bytes: bytes.subarray(start, lineEnd + 1) };
+}
+
+/**
+ * Encode the fields of an event (everything but `event_hash`): the hash is taken over the
+ * RFC 8785 form of those fields with domain separation, and the line is the RFC 8785 form
+ * of the fields plus `event_hash` (encodeEventBytes, as a string).
+ */
+export function encodeEvent(fields: Readonly<Record<string, unknown>>): EncodedEvent {
+  const { hash, bytes } = encodeEventBytes(fields);
+  return { hash, line: bytes.toString('utf8', 0, bytes.length - 1) };
 }
 
 /**

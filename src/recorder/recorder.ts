@@ -7,11 +7,12 @@
 // the whole batch until then (the stdio proxy's chunk).
 
 import { canonicalize } from '../crypto/canonical.js';
+import { ByteWriter } from '../crypto/canonical-bytes.js';
 import type { Signer } from '../crypto/index.js';
 import { signLater } from '../crypto/signer-thread.js';
 import { CHECKPOINT_DOMAIN, SEAL_DOMAIN, signingMessage, signRecord } from '../crypto/signing.js';
 import { AgentkError } from '../errors.js';
-import { encodeEvent } from './encode.js';
+import { encodeEventBytes } from './encode.js';
 import {
   type CheckpointLine,
   type CheckpointRecord,
@@ -59,8 +60,12 @@ export class FlightRecorder {
   #timer: NodeJS.Timeout | null = null;
   /** The checkpoint being signed, until it is written or dropped. */
   #signing: Promise<void> | null = null;
-  /** The lines of an open batch, not yet written (null outside a batch). */
+  /**
+   * The lines of an open batch, not yet written (null outside a batch): as strings for a
+   * sink that takes only strings, else as bytes in #heldBytes.
+   */
   #held: string[] | null = null;
+  #heldBytes: ByteWriter | null = null;
   /**
    * Why a batch could not be written: its events have steps and hashes the log lacks, so
    * no event may follow them (the seal included).
@@ -113,9 +118,11 @@ export class FlightRecorder {
     fields.previous_hash = this.#head;
     fields.step = this.#count + 1;
     fields.v = EVENT_FORMAT_VERSION;
-    const { hash, line } = encodeEvent(fields);
-    if (this.#held) this.#held.push(`${line}\n`);
-    else this.#sink.append(`${line}\n`);
+    const { hash, bytes } = encodeEventBytes(fields);
+    const sink = this.#sink;
+    if (this.#held) this.#hold(bytes);
+    else if (sink.appendBytes) sink.appendBytes(bytes);
+    else sink.append(bytes.toString('utf8'));
     this.#count += 1;
     this.#head = hash;
     this.#schedule();
@@ -126,6 +133,18 @@ export class FlightRecorder {
       else this.#tell([appended]);
     }
     return appended;
+  }
+
+  /** Keep a line of the open batch (bytes are the encoder's: copied, as they are reused). */
+  #hold(bytes: Buffer): void {
+    if (!this.#sink.appendBytes) {
+      this.#held?.push(bytes.toString('utf8'));
+      return;
+    }
+    this.#heldBytes ??= new ByteWriter(undefined, 16 * 1024);
+    this.#heldBytes.ensure(bytes.length);
+    this.#heldBytes.bytes.set(bytes, this.#heldBytes.pos);
+    this.#heldBytes.pos += bytes.length;
   }
 
   #tell(events: readonly FlightEvent[]): void {
@@ -255,12 +274,17 @@ export class FlightRecorder {
   /** Write the lines held so far, together; a batch goes on holding what follows. */
   #writeHeld(): void {
     const lines = this.#held;
-    if (lines === null || lines.length === 0) return;
+    const held = this.#heldBytes;
+    if (lines === null || (lines.length === 0 && (held === null || held.pos === 0))) return;
     this.#held = [];
     const events = this.#heldEvents;
     this.#heldEvents = [];
     try {
-      if (this.#sink.appendLines) this.#sink.appendLines(lines);
+      if (held !== null && held.pos > 0) {
+        const bytes = held.bytes.subarray(0, held.pos);
+        held.reset();
+        this.#sink.appendBytes?.(bytes);
+      } else if (this.#sink.appendLines) this.#sink.appendLines(lines);
       else for (const line of lines) this.#sink.append(line);
     } catch (error) {
       this.#lost = lostBatch(error, this.path);

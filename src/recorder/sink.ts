@@ -4,8 +4,9 @@
 // `group` durability is group commit: appends are written at once, and sync() makes
 // everything written so far durable with one fsync; the caller holds its effects until
 // then (the MCP proxy's --fsync syncs once per turn of the event loop, not per event).
-// appendLines() writes a recorder's batch (recorder.ts) the same way, all lines in one
-// write(2) and, with `fsync` durability, one fsync.
+// appendBytes() takes lines as the recorder encodes them, UTF-8 in its reused buffer (one
+// event, or a whole batch: all lines in one write(2) and, with `fsync`, one fsync);
+// appendLines() does the same for lines given as strings.
 
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -18,6 +19,11 @@ export interface LogSink {
   readonly path: string | null;
   /** Append one complete line (with its newline). Throws AgentkError('TRACE_IO') on failure. */
   append(line: string): void;
+  /**
+   * Append complete lines given as UTF-8 (optional: else they are decoded and appended as a
+   * string). The bytes may be reused once this returns: write or copy them before.
+   */
+  appendBytes?(bytes: Uint8Array): void;
   /** Append several complete lines at once (optional: else each is appended in turn). */
   appendLines?(lines: readonly string[]): void;
   /** Make every line appended so far durable (group commit); a no-op where not needed. */
@@ -57,6 +63,20 @@ export class FileSink implements LogSink {
     this.#write(lines.join(''));
   }
 
+  appendBytes(bytes: Uint8Array): void {
+    if (this.#fd === null) throw new AgentkError('RECORDER_CLOSED', `trace ${this.path} is closed`);
+    try {
+      let offset = writeSync(this.#fd, bytes);
+      // A short write (rare: a full disk, a signal) is finished from where it stopped.
+      while (offset < bytes.length) {
+        offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
+      }
+      this.#synced();
+    } catch (error) {
+      throw traceError(error, this.path);
+    }
+  }
+
   /** Write whole lines with one write(2), then fsync them or mark them for sync(). */
   #write(text: string): void {
     if (this.#fd === null) throw new AgentkError('RECORDER_CLOSED', `trace ${this.path} is closed`);
@@ -71,12 +91,16 @@ export class FileSink implements LogSink {
           offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
         }
       }
-      if (this.#durability === 'fsync') fsyncSync(this.#fd);
-      else if (this.#durability === 'group') this.#dirty = true;
+      this.#synced();
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new AgentkError('TRACE_IO', `cannot append to trace ${this.path} (${code})`);
+      throw traceError(error, this.path);
     }
+  }
+
+  /** After a write: fsync it (`fsync`), or mark it for sync() (`group`). */
+  #synced(): void {
+    if (this.#durability === 'fsync') fsyncSync(this.#fd as number);
+    else if (this.#durability === 'group') this.#dirty = true;
   }
 
   sync(): void {
@@ -100,6 +124,11 @@ export class FileSink implements LogSink {
       closeSync(fd);
     }
   }
+}
+
+function traceError(error: unknown, path: string): AgentkError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  return new AgentkError('TRACE_IO', `cannot append to trace ${path} (${code})`);
 }
 
 /** An in-memory log, for tests and embedders that ship lines elsewhere. */

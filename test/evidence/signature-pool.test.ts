@@ -58,11 +58,19 @@ describe('the signature pool (compiled)', () => {
       for (const check of checks) pool?.add(check);
       return pool?.finish();
     };
-    // 6,000 checks: more batches than the queue holds, so posting waits on the worker.
+    // 6,000 checks: more batches than the queue holds, so the main thread verifies some.
     expect(confirm(Array.from({ length: 6000 }, () => good))).toBe(true);
     expect(confirm([])).toBe(true);
     const forged = { ...good, message: `${good.message} ` };
+    // In the first batch (the worker's), in the last (verified here), and anywhere in a
+    // long run (whichever thread takes its batch).
+    expect(confirm([forged, ...Array.from({ length: 300 }, () => good)])).toBe(false);
     expect(confirm([...Array.from({ length: 300 }, () => good), forged, good])).toBe(false);
+    for (const at of [1000, 3000, 5000]) {
+      const checks = Array.from({ length: 6000 }, () => good);
+      checks[at] = forged;
+      expect(confirm(checks)).toBe(false);
+    }
     expect(confirm([{ ...good, signature: 7 }])).toBe(false);
   });
 
