@@ -108,6 +108,8 @@ function renderDetail(e) {
   addRow(dl, 'file line', e.line);
   if (e.receipt) addRow(dl, 'evidence', recordView(receiptRecord(e)));
   e.records.forEach(function (record) { addRow(dl, 'evidence', recordView(record)); });
+  var signed = checkpointCovering(e.step);
+  if (signed && signed.event_count === e.step) addRow(dl, 'signed after it', recordView(signed.record));
   if (e.evidence.length > 0) {
     addRow(dl, 'evidence', listOf(e.evidence, function (li, item) {
       li.appendChild(document.createTextNode(item.ref + ' '));
@@ -116,6 +118,7 @@ function renderDetail(e) {
   }
   var p = PROVENANCE.get(e.step);
   if (p) {
+    if (p.origins.length > 0 || p.session_origins.length > 0) addRow(dl, 'provenance', graphView(p, e));
     addRow(dl, 'came from', originsView(p));
     if (p.matched.length > 0) addRow(dl, 'rule conditions met', p.matched.join('; '));
     addRow(dl, 'hard deny', p.hard);
@@ -155,27 +158,6 @@ function countsCard(title, counts, wide) {
   return card;
 }
 
-function barCard(s) {
-  var card = el('section', 'card wide');
-  card.appendChild(el('h3', null, 'The session over time (allowed, approved, asked, denied)'));
-  var bar = el('div', 'bar');
-  var most = 1;
-  s.bar.forEach(function (b) { most = Math.max(most, b.allow + b.approved + b.ask + b.deny); });
-  s.bar.forEach(function (b) {
-    var col = el('div', 'col');
-    ['allow', 'approved', 'ask', 'deny'].forEach(function (kind) {
-      if (b[kind] === 0) return;
-      var seg = el('div', 'seg ' + kind);
-      seg.style.height = (100 * b[kind] / most) + '%';
-      seg.title = b[kind] + ' ' + kind;
-      col.appendChild(seg);
-    });
-    bar.appendChild(col);
-  });
-  card.appendChild(bar);
-  return card;
-}
-
 function blockedCard(s) {
   var card = el('section', 'card wide');
   card.id = 'blocked';
@@ -200,7 +182,7 @@ function renderSummary() {
   var box = $('view-summary');
   box.replaceChildren();
   box.appendChild(blockedCard(s));
-  if (s.bar.length > 0) box.appendChild(barCard(s));
+  if (s.sessions.length > 0) box.appendChild(sessionsCard(s));
   if (DATA.seal) {
     var seal = el('section', 'card wide');
     seal.id = 'seal';
@@ -208,6 +190,8 @@ function renderSummary() {
     seal.appendChild(recordView(DATA.seal, false));
     box.appendChild(seal);
   }
+  box.appendChild(pinsCard(s));
+  box.appendChild(checkpointsCard());
   box.appendChild(countsCard('Events by verdict', s.by_verdict));
   box.appendChild(countsCard('Blocked or asked, by rule', s.blocked_by_rule));
   box.appendChild(countsCard('Events by rule', s.by_rule));
@@ -275,6 +259,8 @@ function follow() {
     liveUpdate(function () {
       appendRows(sent.events, sent.events.details);
       sent.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
+      addCheckpoints(sent.checkpoints);
+      DATA.checkpoints_total = sent.checkpoints_total;
       DATA.verification = sent.verification;
       DATA.sealed_at = sent.sealed_at;
       DATA.seal = sent.seal;

@@ -6,7 +6,7 @@
 // into the page only through textContent, title and numbers; never as markup.
 
 export const TIMELINE_SCRIPT = String.raw`
-var DATA, S, SETS, R, COUNT, BY_STEP, PROVENANCE;
+var DATA, S, SETS, R, COUNT, BY_STEP, PROVENANCE, CHECKPOINTS;
 var VERDICTS = ['allow', 'deny', 'ask', 'approved'];
 var visible = [];
 var selected = -1;
@@ -35,6 +35,7 @@ function useModel(model, details) {
   appendRows(model.events, []);
   PROVENANCE = new Map();
   DATA.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
+  CHECKPOINTS = DATA.checkpoints.slice();
 }
 
 /** Add a chunk of rows (columns, the strings and label sets they add) after those shown. */
@@ -126,7 +127,7 @@ function receiptRecord(e) {
     ['issued', r[1] === null || r[1] === undefined ? e.ts : r[1], false],
     ['expires', r[2], false],
     ['bound to previous hash', eventHashAt(e.index - 1), true],
-    ['authenticated by', r[3] || 'the signed checkpoint or seal covering this step', false]
+    ['authenticated by', r[3] || authenticatedBy(e.step), false]
   ];
   if (r[4]) fields.push(['signature', r[4], true]);
   return { title: 'receipt ' + r[0], fields: fields };

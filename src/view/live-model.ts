@@ -12,7 +12,13 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { SignatureStream } from '../evidence/verify-signatures.js';
 import type { SealEvent } from '../recorder/event.js';
 import { MAX_EVENT_LINE_BYTES } from '../recorder/verify.js';
-import { ViewBuilder, type ViewOptions, type ViewProvenance } from './builder.js';
+import {
+  type ViewBuilder as Builder,
+  ViewBuilder,
+  type ViewCheckpoint,
+  type ViewOptions,
+  type ViewProvenance,
+} from './builder.js';
 import type { RowsChunk, ViewRows } from './columns.js';
 import { buildViewModel, modelOf, type ViewModel } from './model.js';
 import { verificationOf } from './verification.js';
@@ -45,6 +51,7 @@ class Reading {
       : RowsChunk[K];
   };
   readonly provenance: ViewProvenance[] = [];
+  readonly checkpoints: ViewCheckpoint[] = [];
 
   constructor(options: ViewOptions) {
     this.builder = new ViewBuilder(options.policy);
@@ -53,6 +60,7 @@ class Reading {
         if (event.type === 'seal') this.seal = event;
         else this.builder.add(event, line);
       },
+      checkpoint: (line, at) => this.builder.addCheckpoint(line, at),
       // A stream is one exact pass: it never starts over.
       restart: () => {},
     });
@@ -132,8 +140,13 @@ export class LiveModel {
     this.#shown = `${verification.status}:${verification.headline}`;
     const model = modelOf(this.#path, verification, reading.builder, reading.seal);
     // modelOf took the builder's latest rows: keep them with the rest.
-    this.#keep(model.events, model.provenance);
-    return { ...model, events: reading.all, provenance: [...reading.provenance] };
+    this.#keep(model.events, model.provenance, model.checkpoints);
+    return {
+      ...model,
+      events: reading.all,
+      provenance: [...reading.provenance],
+      checkpoints: [...reading.checkpoints],
+    };
   }
 
   /** What a page that has `count` rows of build `generation` needs to be up to date. */
@@ -143,7 +156,11 @@ export class LiveModel {
       return this.#whole(model);
     }
     const rows = sliceChunk(this.#reading.all, count);
-    return this.#rows(model, rows, model.provenance, count);
+    return this.#rows(
+      model,
+      { rows, provenance: model.provenance, checkpoints: model.checkpoints },
+      count,
+    );
   }
 
   /** Read what changed since the last look: rows to send, the whole model, or nothing. */
@@ -176,12 +193,12 @@ export class LiveModel {
     const before = reading.all.rows.step.length;
     const was = this.#shown;
     this.#read();
-    const { rows, provenance } = reading.builder.take();
-    this.#keep(rows, provenance);
+    const taken = reading.builder.take();
+    this.#keep(taken.rows, taken.provenance, taken.checkpoints);
     const model = this.model();
     // Only a line being written: nothing to send yet.
-    if (rows.rows.step.length === 0 && this.#shown === was) return null;
-    return this.#rows(model, rows, provenance, before);
+    if (taken.rows.rows.step.length === 0 && this.#shown === was) return null;
+    return this.#rows(model, taken, before);
   }
 
   #whole(model: ViewModel): LiveMessage {
@@ -194,18 +211,16 @@ export class LiveModel {
     return { event: 'model', json };
   }
 
-  #rows(
-    model: ViewModel,
-    rows: RowsChunk,
-    provenance: readonly ViewProvenance[],
-    from: number,
-  ): LiveMessage {
-    const { verification, sealed_at, seal, summary, run_id } = model;
+  /** New rows, with the provenance and checkpoints that came with them (all of them on resume). */
+  #rows(model: ViewModel, added: ReturnType<Builder['take']>, from: number): LiveMessage {
+    const { verification, sealed_at, seal, summary, run_id, checkpoints_total } = model;
     const json = JSON.stringify({
       generation: this.#generation,
       from,
-      events: rows,
-      provenance,
+      events: added.rows,
+      provenance: added.provenance,
+      checkpoints: added.checkpoints,
+      checkpoints_total,
       verification,
       sealed_at,
       seal,
@@ -216,7 +231,11 @@ export class LiveModel {
   }
 
   /** Keep rows taken from the builder with those taken before. */
-  #keep(rows: RowsChunk, provenance: readonly ViewProvenance[]): void {
+  #keep(
+    rows: RowsChunk,
+    provenance: readonly ViewProvenance[],
+    checkpoints: readonly ViewCheckpoint[],
+  ): void {
     const all = this.#reading.all;
     rows.strings.forEach((text, i) => {
       all.strings[rows.strings_from + i] = text;
@@ -227,6 +246,7 @@ export class LiveModel {
     for (const key of COLUMNS) (all.rows[key] as unknown[]).push(...rows.rows[key]);
     all.details.push(...rows.details);
     this.#reading.provenance.push(...provenance);
+    this.#reading.checkpoints.push(...checkpoints);
   }
 
   /** Whether the last whole line read is still there, byte for byte. */

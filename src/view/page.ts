@@ -5,6 +5,7 @@
 // string of the log can end that block or be read as markup.
 
 import { sha256Hex } from '../crypto/index.js';
+import { EVIDENCE_SCRIPT } from './app-evidence.js';
 import { PANELS_SCRIPT } from './app-panels.js';
 import { TIMELINE_SCRIPT } from './app-timeline.js';
 import type { ViewModel } from './model.js';
@@ -93,7 +94,7 @@ const BODY = `<header id="banner" class="banner">
  */
 export function renderPage(model: ViewModel, live?: { readonly generation: number }): ViewPage {
   const follow = live !== undefined;
-  const script = `(function () {\n'use strict';\nvar H = ${ROW_HEIGHT};\n${TIMELINE_SCRIPT}\n${PANELS_SCRIPT}\n})();\n`;
+  const script = `(function () {\n'use strict';\nvar H = ${ROW_HEIGHT};\n${TIMELINE_SCRIPT}\n${EVIDENCE_SCRIPT}\n${PANELS_SCRIPT}\n})();\n`;
   const csp = contentSecurityPolicy(script, STYLE, follow);
   // The details go in a block of their own, one JSON text a line, parsed per event.
   const { details, ...rows } = model.events;
