@@ -4,7 +4,7 @@
 // built element by element). Same rules as parts 1 and 2: text only through textContent,
 // links only to #step-N with a number.
 
-export const EVIDENCE_SCRIPT = String.raw`
+export const EVIDENCE_SCRIPT = `
 var SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** The first listed checkpoint that covers a step, or null. */

@@ -134,7 +134,8 @@ function renderDetail(e) {
   if (e.lineage.length > 0) {
     addRow(dl, 'lineage', listOf(e.lineage, function (li, text) { li.textContent = text; }));
   }
-  if (e.pending) addRow(dl, 'details', 'still being read');
+  if (e.problem) addRow(dl, 'details', 'not available: ' + e.problem);
+  else if (e.pending) addRow(dl, 'details', 'still being read');
   else {
     addRow(dl, 'request hash', hashView(e.request_hash));
     addRow(dl, 'event hash', hashView(e.event_hash));
