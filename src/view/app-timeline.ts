@@ -205,8 +205,8 @@ function renderBanner() {
   var v = DATA.verification;
   var banner = $('banner');
   banner.className = 'banner ' + v.status;
-  $('banner-status').textContent =
-    v.status === 'verified' ? 'VERIFIED' : v.status === 'unsealed' ? 'UNSEALED' : 'FAILED';
+  $('banner-status').textContent = v.tampered ? 'TAMPERED'
+    : v.status === 'verified' ? 'VERIFIED' : v.status === 'unsealed' ? 'UNSEALED' : 'FAILED';
   $('banner-headline').textContent = v.headline;
   var details = $('banner-details');
   details.replaceChildren();

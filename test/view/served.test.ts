@@ -4,7 +4,14 @@
 // never for time.
 
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +94,35 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view, served', () => {
       await page.waitForSelector(
         '#detail dd:text("not available: the log changed since this page was built: reload it")',
       );
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+
+  it('live: a line it verified changed while the log grows shows TAMPERED, not the new events as clean', async () => {
+    const lines = readFileSync(demo, 'utf8').split('\n');
+    const path = join(scratchDir(), 'live.jsonl');
+    writeFileSync(path, `${lines.slice(0, 4).join('\n')}\n`);
+    const { child, url } = await served(path, ['--follow']);
+    try {
+      const { page, console } = await viewerPage(browser, url);
+      await page.waitForSelector('#live:not([hidden])');
+      expect(await page.textContent('#banner-status')).toBe('UNSEALED');
+      // One byte of line 2 changed in place, and a line appended after it.
+      const fd = openSync(path, 'r+');
+      writeSync(
+        fd,
+        'X',
+        (lines[0] as string).length + 1 + (lines[1] as string).indexOf('"target":"') + 10,
+      );
+      closeSync(fd);
+      appendFileSync(path, `${lines[4]}\n`);
+      await page.waitForSelector('#banner.failed');
+      expect(await page.textContent('#banner-status')).toBe('TAMPERED');
+      expect(await page.textContent('#banner-headline')).toMatch(
+        /^the log changed under the viewer: line 2, verified before/,
+      );
+      expect(console).toEqual([]);
     } finally {
       child.kill('SIGINT');
     }
