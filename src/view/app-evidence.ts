@@ -123,7 +123,7 @@ function sessionsCard(s) {
 }
 
 /* The provenance graph: pages (left), the tainted values they gave (middle), the call. */
-var GRAPH_MAX = 8, NODE_W = 230, NODE_H = 40, GAP_Y = 14, COL_X = [0, 290, 580];
+var GRAPH_MAX = 8, NODE_W = 172, NODE_H = 38, GAP_Y = 12, COL_X = [0, 200, 400];
 
 function svg(tag, attrs, className) {
   var node = document.createElementNS(SVG_NS, tag);
@@ -140,11 +140,11 @@ function graphNode(node, x, y) {
   title.textContent = node.title;
   g.appendChild(title);
   g.appendChild(svg('rect', { width: NODE_W, height: NODE_H, rx: 6 }));
-  var one = svg('text', { x: 8, y: 16 });
-  one.textContent = clip(node.one, 34);
+  var one = svg('text', { x: 7, y: 15 });
+  one.textContent = clip(node.one, 27);
   g.appendChild(one);
-  var two = svg('text', { x: 8, y: 32 }, 'pg-sub');
-  two.textContent = clip(node.two, 38);
+  var two = svg('text', { x: 7, y: 30 }, 'pg-sub');
+  two.textContent = clip(node.two, 28);
   g.appendChild(two);
   if (node.step === null || node.step === undefined) return g;
   var link = svg('a', { href: '#step-' + Number(node.step) });
@@ -180,10 +180,19 @@ function provenanceGraph(p, e) {
     }
     edges.push([from, valueAt.get(o.argument)]);
   });
-  var session = [];
+  // The session's labels, one node per step they came from.
+  var session = [], sessionAt = new Map();
   p.session_origins.forEach(function (o) {
-    session.push({ kind: 'session', one: 'session ' + o.label + ' since step ' + o.step, two: o.source,
-      title: 'the session is ' + o.label + ' since step ' + o.step + ' (' + o.source + ')', step: o.step });
+    var key = o.step + ':' + o.source;
+    if (!sessionAt.has(key)) {
+      sessionAt.set(key, session.length);
+      session.push({ kind: 'session', labels: [], two: o.source, step: o.step });
+    }
+    session[sessionAt.get(key)].labels.push(o.label);
+  });
+  session.forEach(function (node) {
+    node.one = 'session ' + node.labels.join(', ') + ' since step ' + node.step;
+    node.title = 'the session is ' + node.labels.join(', ') + ' since step ' + node.step + ' (' + node.two + ')';
   });
   var call = { kind: 'call ' + e.verdict, one: 'step ' + e.step + ' · ' + e.syscall + ' · ' + e.verdict,
     two: e.target, title: e.syscall + ' ' + e.target, step: null };
@@ -203,8 +212,8 @@ function graphView(p, e) {
   var rows = Math.max(graph.pages.length, graph.values.length, 1);
   var height = rows * (NODE_H + GAP_Y);
   var yOf = function (i, n) { return (height - n * (NODE_H + GAP_Y)) / 2 + i * (NODE_H + GAP_Y); };
-  var root = svg('svg', { viewBox: '0 0 ' + (COL_X[2] + NODE_W) + ' ' + height, width: COL_X[2] + NODE_W,
-    height: height, role: 'img' }, 'pgraph');
+  // Drawn to the pane's width (scaled down in a narrow one, never up).
+  var root = svg('svg', { viewBox: '0 0 ' + (COL_X[2] + NODE_W) + ' ' + height, role: 'img' }, 'pgraph');
   var label = svg('title');
   label.textContent = 'where the tainted arguments of step ' + e.step + ' came from';
   root.appendChild(label);

@@ -118,7 +118,10 @@ function renderDetail(e) {
   }
   var p = PROVENANCE.get(e.step);
   if (p) {
-    if (p.origins.length > 0 || p.session_origins.length > 0) addRow(dl, 'provenance', graphView(p, e));
+    if (p.origins.length > 0 || p.session_origins.length > 0) {
+      addRow(dl, 'provenance', graphView(p, e));
+      dl.lastChild.className = 'wide';
+    }
     addRow(dl, 'came from', originsView(p));
     if (p.matched.length > 0) addRow(dl, 'rule conditions met', p.matched.join('; '));
     addRow(dl, 'hard deny', p.hard);

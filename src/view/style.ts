@@ -84,7 +84,9 @@ main { flex: 1; min-height: 0; display: flex; flex-direction: column; }
 .session-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .badge.pin-first { background: var(--approved); } .badge.pin-other { background: var(--ask); }
 .pgraph-wrap { overflow-x: auto; max-width: 100%; }
-.pgraph { display: block; max-width: none; font: 11px system-ui, sans-serif; }
+.detail dd.wide { grid-column: 1 / -1; }
+.pgraph { display: block; width: 100%; min-width: 430px; max-width: 572px; height: auto;
+  font: 10.5px system-ui, sans-serif; }
 .pgraph .pg-node rect { fill: var(--bg); stroke: var(--line); stroke-width: 1.5; }
 .pgraph .pg-node.page rect { stroke: var(--ask); } .pgraph .pg-node.session rect { stroke: var(--ask); stroke-dasharray: 4 3; }
 .pgraph .pg-node.value rect { stroke: var(--approved); }
