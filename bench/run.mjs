@@ -372,6 +372,14 @@ function viewer() {
     undefined,
   );
   row('viewer', 'page written', `${v.htmlMB.toFixed(1)} MB`, '', '', undefined);
+  row(
+    'viewer',
+    'page served (details fetched)',
+    `${v.served.pageMB.toFixed(1)} MB`,
+    '',
+    '',
+    undefined,
+  );
   if (c === null) return row('viewer', 'page in Chromium', 'no /usr/bin/chromium', '', '');
   row(
     'viewer',

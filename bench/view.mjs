@@ -3,8 +3,8 @@
 // refused a shell command and a send), `agentk view --out` on it (wall time and peak
 // memory, in a child of its own), and the page in headless Chromium: time until the first
 // rows are drawn (and until the whole page is read), a scroll from the top to the last row (frame times), and the page's JS
-// heap after a GC. Prints JSON; `chromium` is null when /usr/bin/chromium is missing.
-import { execFileSync } from 'node:child_process';
+// heap after a GC; and the served page's size (its details stay on the server). Prints JSON; `chromium` is null when /usr/bin/chromium is missing.
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { developmentSigner, Kernel, loadPolicyFile } from '../dist/index.js';
@@ -65,6 +65,40 @@ const out = execFileSync(
 );
 const written = JSON.parse(out.trim().split('\n').at(-1));
 if (written.code !== 0) throw new Error(`agentk view failed: ${written.code}`);
+
+/**
+ * The served page (`agentk view TRACE`, no --out): seconds until it serves, the page's
+ * bytes, and one event's details fetched as the page fetches them (where it does).
+ */
+async function servedPage() {
+  const start = performance.now();
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'agentk.js'), 'view', trace], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  try {
+    const url = await new Promise((found, fail) => {
+      let text = '';
+      child.stdout.on('data', (chunk) => {
+        text += chunk;
+        const match = /http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{64}\//.exec(text);
+        if (match) found(match[0]);
+      });
+      child.once('exit', () => fail(new Error(`agentk view exited: ${text}`)));
+    });
+    const servingSeconds = (performance.now() - start) / 1000;
+    const html = await (await fetch(url)).text();
+    const build = /"remote":\{"build":"([0-9a-f]+)"/.exec(html)?.[1];
+    let detailsBytes = null;
+    if (build !== undefined) {
+      const details = await fetch(`${url}details?b=${build}&from=49999&to=50001`);
+      detailsBytes = (await details.text()).length;
+    }
+    return { servingSeconds, pageMB: Buffer.byteLength(html) / 1e6, detailsBytes };
+  } finally {
+    child.kill('SIGINT');
+  }
+}
+const served = await servedPage();
 
 /** Open the page; the time until its first rows exist, and until it is all read. */
 async function openPage(browser) {
@@ -156,6 +190,7 @@ console.log(
     events,
     traceMB: statSync(trace).size / 1e6,
     htmlMB: statSync(html).size / 1e6,
+    served,
     viewSeconds: written.seconds,
     viewCpuSeconds: written.cpuSeconds,
     viewPeakMiB: written.maxRssMiB,

@@ -21,6 +21,7 @@ import { keysProblem } from '../recorder/shape.js';
 import {
   type ChainResult,
   ChainVerifier,
+  type CheckpointVisitor,
   type EventVisitor,
   verifyLogFile,
   verifyLogText,
@@ -334,7 +335,7 @@ export function verifySignaturesFile(
       const chain = verifyLogFile<SignatureFailureCode>(
         path,
         observed(checker, observer),
-        checker.visitCheckpoint,
+        observedCheckpoint(checker, observer),
       );
       fast = { chain, report: checker.report(), threads: 2 };
     } finally {
@@ -348,7 +349,7 @@ export function verifySignaturesFile(
   const chain = verifyLogFile<SignatureFailureCode>(
     path,
     observed(checker, observer),
-    checker.visitCheckpoint,
+    observedCheckpoint(checker, observer),
   );
   return { chain, report: checker.report(), threads: 1 };
 }
@@ -367,7 +368,7 @@ export class SignatureStream {
     this.#checker = new SignatureChecker(pins);
     this.#verifier = new ChainVerifier<SignatureFailureCode>(
       observed(this.#checker, observer),
-      this.#checker.visitCheckpoint,
+      observedCheckpoint(this.#checker, observer),
     );
   }
 
@@ -388,7 +389,23 @@ export class SignatureStream {
  */
 export interface VerifiedEventObserver {
   event(event: FlightEvent, line: number): void;
+  /** A checkpoint line that passed every check (its head, count and signature), and its line. */
+  checkpoint?(line: CheckpointLine, at: number): void;
   restart(): void;
+}
+
+/** The checker's checkpoint visit, telling `observer` of each that passed. */
+function observedCheckpoint(
+  checker: SignatureChecker,
+  observer: VerifiedEventObserver | undefined,
+): CheckpointVisitor<SignatureFailureCode> {
+  const seen = observer?.checkpoint?.bind(observer);
+  if (seen === undefined) return checker.visitCheckpoint;
+  return (line, at) => {
+    const problem = checker.visitCheckpoint(line);
+    if (problem === undefined) seen(line, at);
+    return problem;
+  };
 }
 
 function observed(

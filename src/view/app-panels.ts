@@ -108,6 +108,8 @@ function renderDetail(e) {
   addRow(dl, 'file line', e.line);
   if (e.receipt) addRow(dl, 'evidence', recordView(receiptRecord(e)));
   e.records.forEach(function (record) { addRow(dl, 'evidence', recordView(record)); });
+  var signed = checkpointCovering(e.step);
+  if (signed && signed.event_count === e.step) addRow(dl, 'signed after it', recordView(signed.record));
   if (e.evidence.length > 0) {
     addRow(dl, 'evidence', listOf(e.evidence, function (li, item) {
       li.appendChild(document.createTextNode(item.ref + ' '));
@@ -116,6 +118,10 @@ function renderDetail(e) {
   }
   var p = PROVENANCE.get(e.step);
   if (p) {
+    if (p.origins.length > 0 || p.session_origins.length > 0) {
+      addRow(dl, 'provenance', graphView(p, e));
+      dl.lastChild.className = 'wide';
+    }
     addRow(dl, 'came from', originsView(p));
     if (p.matched.length > 0) addRow(dl, 'rule conditions met', p.matched.join('; '));
     addRow(dl, 'hard deny', p.hard);
@@ -131,7 +137,8 @@ function renderDetail(e) {
   if (e.lineage.length > 0) {
     addRow(dl, 'lineage', listOf(e.lineage, function (li, text) { li.textContent = text; }));
   }
-  if (e.pending) addRow(dl, 'details', 'still being read');
+  if (e.problem) addRow(dl, 'details', 'not available: ' + e.problem);
+  else if (e.pending) addRow(dl, 'details', 'still being read');
   else {
     addRow(dl, 'request hash', hashView(e.request_hash));
     addRow(dl, 'event hash', hashView(e.event_hash));
@@ -152,27 +159,6 @@ function countsCard(title, counts, wide) {
     table.appendChild(tr);
   });
   card.appendChild(table);
-  return card;
-}
-
-function barCard(s) {
-  var card = el('section', 'card wide');
-  card.appendChild(el('h3', null, 'The session over time (allowed, approved, asked, denied)'));
-  var bar = el('div', 'bar');
-  var most = 1;
-  s.bar.forEach(function (b) { most = Math.max(most, b.allow + b.approved + b.ask + b.deny); });
-  s.bar.forEach(function (b) {
-    var col = el('div', 'col');
-    ['allow', 'approved', 'ask', 'deny'].forEach(function (kind) {
-      if (b[kind] === 0) return;
-      var seg = el('div', 'seg ' + kind);
-      seg.style.height = (100 * b[kind] / most) + '%';
-      seg.title = b[kind] + ' ' + kind;
-      col.appendChild(seg);
-    });
-    bar.appendChild(col);
-  });
-  card.appendChild(bar);
   return card;
 }
 
@@ -200,7 +186,7 @@ function renderSummary() {
   var box = $('view-summary');
   box.replaceChildren();
   box.appendChild(blockedCard(s));
-  if (s.bar.length > 0) box.appendChild(barCard(s));
+  if (s.sessions.length > 0) box.appendChild(sessionsCard(s));
   if (DATA.seal) {
     var seal = el('section', 'card wide');
     seal.id = 'seal';
@@ -208,6 +194,8 @@ function renderSummary() {
     seal.appendChild(recordView(DATA.seal, false));
     box.appendChild(seal);
   }
+  box.appendChild(pinsCard(s));
+  box.appendChild(checkpointsCard());
   box.appendChild(countsCard('Events by verdict', s.by_verdict));
   box.appendChild(countsCard('Blocked or asked, by rule', s.blocked_by_rule));
   box.appendChild(countsCard('Events by rule', s.by_rule));
@@ -275,6 +263,8 @@ function follow() {
     liveUpdate(function () {
       appendRows(sent.events, sent.events.details);
       sent.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
+      addCheckpoints(sent.checkpoints);
+      DATA.checkpoints_total = sent.checkpoints_total;
       DATA.verification = sent.verification;
       DATA.sealed_at = sent.sealed_at;
       DATA.seal = sent.seal;

@@ -6,7 +6,7 @@
 // into the page only through textContent, title and numbers; never as markup.
 
 export const TIMELINE_SCRIPT = String.raw`
-var DATA, S, SETS, R, COUNT, BY_STEP, PROVENANCE;
+var DATA, S, SETS, R, COUNT, BY_STEP, PROVENANCE, CHECKPOINTS;
 var VERDICTS = ['allow', 'deny', 'ask', 'approved'];
 var visible = [];
 var selected = -1;
@@ -31,10 +31,13 @@ function useModel(model, details) {
   BY_STEP = new Map();
   DETAILS = details;
   LIVE_DETAILS = [];
+  FETCHED = new Map();
+  DETAILS_PROBLEM = null;
   haystacks = null;
   appendRows(model.events, []);
   PROVENANCE = new Map();
   DATA.provenance.forEach(function (item) { PROVENANCE.set(item.step, item); });
+  CHECKPOINTS = DATA.checkpoints.slice();
 }
 
 /** Add a chunk of rows (columns, the strings and label sets they add) after those shown. */
@@ -62,19 +65,66 @@ function eventAt(i) {
   };
 }
 
+/** Served: details fetched from the server, by index, and the ranges asked for. */
+var FETCHED = new Map();
+var ASKED = new Set();
+var DETAILS_PROBLEM = null;
+
 /**
- * The event at index i with its details, parsed now: only a selected event needs them.
- * Their block follows the script, so the rows show before it is read; until the page has
- * read it all, the details are pending (and drawn again once it has).
+ * The details text of event i, or undefined while it is not here yet. Written, they are in
+ * their block after the script (read once the page is); served, the server holds those of
+ * the events the page came with (fetched when selected); live mode sends later ones.
  */
-function detailedEventAt(i) {
-  var e = eventAt(i);
+function detailText(i) {
+  if (i < 0) return null;
+  var remote = DETAILS === null && DATA.remote ? DATA.remote.count : -1;
+  if (remote >= 0) return i < remote ? FETCHED.get(i) : LIVE_DETAILS[i - remote];
   if (DETAILS === null) {
-    if (document.readyState === 'loading') { e.pending = true; return detailFrom([], e); }
+    if (document.readyState === 'loading') return undefined;
     DETAILS = document.getElementById('agentk-details').textContent.split('\n');
   }
   var embedded = DETAILS.length === 1 && DETAILS[0] === '' ? 0 : DETAILS.length;
-  var text = i < embedded ? DETAILS[i] : LIVE_DETAILS[i - embedded];
+  return i < embedded ? DETAILS[i] : LIVE_DETAILS[i - embedded];
+}
+
+/** Ask the server for the details of events from..to-1; draw the selection again on arrival. */
+function fetchDetails(from, to) {
+  var key = from + ':' + to;
+  if (ASKED.has(key)) return;
+  ASKED.add(key);
+  var build = DATA.remote.build;
+  fetch('details?b=' + encodeURIComponent(build) + '&from=' + from + '&to=' + to, { cache: 'no-store' })
+    .then(function (response) {
+      if (response.status === 409) throw new Error('the log changed since this page was built: reload it');
+      if (!response.ok) throw new Error('the viewer answered ' + response.status);
+      return response.json();
+    })
+    .then(function (texts) {
+      if (!DATA.remote || DATA.remote.build !== build) return;
+      texts.forEach(function (text, k) { FETCHED.set(from + k, JSON.stringify(text)); });
+    }, function (error) { DETAILS_PROBLEM = String(error.message || error); })
+    .then(function () {
+      ASKED.delete(key);
+      if (selected >= from && selected < to) renderDetail(detailedEventAt(selected));
+    });
+}
+
+/**
+ * The event at index i with its details, parsed now: only a selected event needs them.
+ * Until they are here (their block not read yet, or their answer from the server still on
+ * its way) the details are pending, and drawn again once they come.
+ */
+function detailedEventAt(i) {
+  var e = eventAt(i);
+  var text = detailText(i), before = detailText(i - 1);
+  if (text === undefined || before === undefined) {
+    e.pending = true;
+    if (DATA.remote && DETAILS === null) {
+      if (DETAILS_PROBLEM) e.problem = DETAILS_PROBLEM;
+      else fetchDetails(Math.max(0, i - 1), Math.min(DATA.remote.count, i + 1));
+    }
+    return detailFrom([], e);
+  }
   return detailFrom(JSON.parse(text), e);
 }
 
@@ -105,9 +155,7 @@ function detailFrom(packed, e) {
 /** The hash of the event at index i (the chain's genesis before the first). */
 function eventHashAt(i) {
   if (i < 0) return '0'.repeat(64);
-  var embedded = DETAILS.length === 1 && DETAILS[0] === '' ? 0 : DETAILS.length;
-  var packed = JSON.parse(i < embedded ? DETAILS[i] : LIVE_DETAILS[i - embedded]);
-  return packed[2];
+  return JSON.parse(detailText(i))[2];
 }
 
 /**
@@ -126,7 +174,7 @@ function receiptRecord(e) {
     ['issued', r[1] === null || r[1] === undefined ? e.ts : r[1], false],
     ['expires', r[2], false],
     ['bound to previous hash', eventHashAt(e.index - 1), true],
-    ['authenticated by', r[3] || 'the signed checkpoint or seal covering this step', false]
+    ['authenticated by', r[3] || authenticatedBy(e.step), false]
   ];
   if (r[4]) fields.push(['signature', r[4], true]);
   return { title: 'receipt ' + r[0], fields: fields };
@@ -157,8 +205,8 @@ function renderBanner() {
   var v = DATA.verification;
   var banner = $('banner');
   banner.className = 'banner ' + v.status;
-  $('banner-status').textContent =
-    v.status === 'verified' ? 'VERIFIED' : v.status === 'unsealed' ? 'UNSEALED' : 'FAILED';
+  $('banner-status').textContent = v.tampered ? 'TAMPERED'
+    : v.status === 'verified' ? 'VERIFIED' : v.status === 'unsealed' ? 'UNSEALED' : 'FAILED';
   $('banner-headline').textContent = v.headline;
   var details = $('banner-details');
   details.replaceChildren();

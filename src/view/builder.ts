@@ -6,11 +6,12 @@
 
 import type { TrustPins } from '../evidence/trust.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { SyscallEvent } from '../recorder/event.js';
+import type { CheckpointLine, SyscallEvent } from '../recorder/event.js';
 import { EventInspector } from '../review/inspect.js';
 import { type Origin, type SessionOrigin, StepExplainer } from '../review/why.js';
 import { RowEncoder, type RowsChunk } from './columns.js';
 import { viewEvent } from './event.js';
+import { checkpointRecord, type EvidenceRecord } from './records.js';
 import { Summarizer, type ViewSummary } from './summary.js';
 
 export interface ViewOptions {
@@ -32,6 +33,16 @@ export interface ViewProvenance {
 /** Refused steps explained with `why`'s provenance (the first this many). */
 export const PROVENANCE_LIMIT = 500;
 
+/** A signed checkpoint that verified: its line, the events it covers, and it field by field. */
+export interface ViewCheckpoint {
+  readonly line: number;
+  readonly event_count: number;
+  readonly record: EvidenceRecord;
+}
+
+/** Checkpoints listed field by field (the first this many; the rest are counted). */
+export const CHECKPOINTS_SHOWN = 1000;
+
 export class ViewBuilder {
   readonly #policy: ViewOptions['policy'];
   readonly #inspector = new EventInspector();
@@ -42,8 +53,10 @@ export class ViewBuilder {
   #previousTs: string | undefined;
   #explained = 0;
   #provenance: ViewProvenance[] = [];
+  #checkpoints: ViewCheckpoint[] = [];
   runId = '';
   count = 0;
+  checkpointsTotal = 0;
 
   constructor(policy: ViewOptions['policy']) {
     this.#policy = policy;
@@ -75,10 +88,27 @@ export class ViewBuilder {
     this.#explainer?.add(event);
   }
 
-  /** The rows and provenance added since the last call. */
-  take(): { readonly rows: RowsChunk; readonly provenance: readonly ViewProvenance[] } {
-    const taken = { rows: this.#encoder.take(), provenance: this.#provenance };
+  /** A signed checkpoint that verified, at line `at` of the file. */
+  addCheckpoint(line: CheckpointLine, at: number): void {
+    this.checkpointsTotal += 1;
+    if (this.checkpointsTotal > CHECKPOINTS_SHOWN) return;
+    const record = checkpointRecord(line, at);
+    this.#checkpoints.push({ line: at, event_count: line.checkpoint.event_count, record });
+  }
+
+  /** The rows, provenance and checkpoints added since the last call. */
+  take(): {
+    readonly rows: RowsChunk;
+    readonly provenance: readonly ViewProvenance[];
+    readonly checkpoints: readonly ViewCheckpoint[];
+  } {
+    const taken = {
+      rows: this.#encoder.take(),
+      provenance: this.#provenance,
+      checkpoints: this.#checkpoints,
+    };
     this.#provenance = [];
+    this.#checkpoints = [];
     return taken;
   }
 

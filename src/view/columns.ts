@@ -211,7 +211,9 @@ export class RowEncoder {
 }
 
 /** The events of a chunk that starts the tables (strings_from 0), as the page reads them. */
-export function decodeRows(chunk: RowsChunk): (ViewEvent & { readonly index: number })[] {
+export function decodeRows(
+  chunk: RowsChunk,
+): (Omit<ViewEvent, 'pin'> & { readonly index: number })[] {
   const { rows, strings, label_sets: sets } = chunk;
   return rows.step.map((step, i) => {
     const at = (column: number[]) => strings[column[i] as number] as string;

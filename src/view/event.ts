@@ -4,7 +4,7 @@
 
 import type { SyscallEvent } from '../recorder/event.js';
 import type { InspectedEvent } from '../review/inspect.js';
-import { type EvidenceRecord, evidenceRecords, packedReceipt } from './records.js';
+import { type EvidenceRecord, evidenceRecords, packedReceipt, pinOf } from './records.js';
 
 /** How an event's decision reads: `approved` is an ask a person allowed. */
 export type ShownVerdict = 'allow' | 'deny' | 'ask' | 'approved';
@@ -36,8 +36,10 @@ export interface ViewEvent {
   readonly event_hash: string;
   /** Its receipt, packed (records.ts: what the event does not already say), or null. */
   readonly receipt: readonly (string | null)[] | null;
-  /** Its secret handle and approval, field by field. */
+  /** Its secret handle, approval and catalogue pin, field by field. */
   readonly records: readonly EvidenceRecord[];
+  /** The catalogue pin state it records, or null (for the summary; records show it). */
+  readonly pin: string | null;
 }
 
 /** Kinds whose target is `server/name` (mcp/mediation). */
@@ -86,5 +88,6 @@ export function viewEvent(
     event_hash: event.event_hash,
     receipt: packedReceipt(event),
     records: evidenceRecords(event),
+    pin: pinOf(event),
   };
 }

@@ -12,10 +12,17 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { SignatureStream } from '../evidence/verify-signatures.js';
 import type { SealEvent } from '../recorder/event.js';
 import { MAX_EVENT_LINE_BYTES } from '../recorder/verify.js';
-import { ViewBuilder, type ViewOptions, type ViewProvenance } from './builder.js';
+import {
+  type ViewBuilder as Builder,
+  ViewBuilder,
+  type ViewCheckpoint,
+  type ViewOptions,
+  type ViewProvenance,
+} from './builder.js';
 import type { RowsChunk, ViewRows } from './columns.js';
 import { buildViewModel, modelOf, type ViewModel } from './model.js';
-import { verificationOf } from './verification.js';
+import { PREFIX_BUDGET, PrefixDigests } from './prefix.js';
+import { type ViewVerification, verificationOf } from './verification.js';
 
 /** A message for the page: `rows` to append after `from`, or the whole `model` again. */
 export interface LiveMessage {
@@ -45,6 +52,9 @@ class Reading {
       : RowsChunk[K];
   };
   readonly provenance: ViewProvenance[] = [];
+  readonly checkpoints: ViewCheckpoint[] = [];
+  /** Digests of the bytes verified, to see them change later. */
+  readonly prefix = new PrefixDigests();
 
   constructor(options: ViewOptions) {
     this.builder = new ViewBuilder(options.policy);
@@ -53,6 +63,7 @@ class Reading {
         if (event.type === 'seal') this.seal = event;
         else this.builder.add(event, line);
       },
+      checkpoint: (line, at) => this.builder.addCheckpoint(line, at),
       // A stream is one exact pass: it never starts over.
       restart: () => {},
     });
@@ -101,6 +112,8 @@ export class LiveModel {
   #stale = false;
   /** What the banner said last (a change of it alone is worth sending). */
   #shown = '';
+  /** A line already verified changed while the viewer watched: said for good. */
+  #tampered: number | null = null;
 
   constructor(path: string, options: ViewOptions) {
     this.#path = path;
@@ -128,12 +141,18 @@ export class LiveModel {
   /** The whole model as it stands. */
   model(): ViewModel {
     const reading = this.#reading;
-    const verification = verificationOf(this.#path, reading.stream.result(), this.#options.pins);
+    const verified = verificationOf(this.#path, reading.stream.result(), this.#options.pins);
+    const verification = this.#tampered === null ? verified : tampered(verified, this.#tampered);
     this.#shown = `${verification.status}:${verification.headline}`;
     const model = modelOf(this.#path, verification, reading.builder, reading.seal);
     // modelOf took the builder's latest rows: keep them with the rest.
-    this.#keep(model.events, model.provenance);
-    return { ...model, events: reading.all, provenance: [...reading.provenance] };
+    this.#keep(model.events, model.provenance, model.checkpoints);
+    return {
+      ...model,
+      events: reading.all,
+      provenance: [...reading.provenance],
+      checkpoints: [...reading.checkpoints],
+    };
   }
 
   /** What a page that has `count` rows of build `generation` needs to be up to date. */
@@ -143,7 +162,11 @@ export class LiveModel {
       return this.#whole(model);
     }
     const rows = sliceChunk(this.#reading.all, count);
-    return this.#rows(model, rows, model.provenance, count);
+    return this.#rows(
+      model,
+      { rows, provenance: model.provenance, checkpoints: model.checkpoints },
+      count,
+    );
   }
 
   /** Read what changed since the last look: rows to send, the whole model, or nothing. */
@@ -152,6 +175,24 @@ export class LiveModel {
     if (stat === null) return null;
     const { key, file, size } = stat;
     const reading = this.#reading;
+    // The same file, not cut (another file or a cut is read again below, as before): compare
+    // what was verified with what is there now; a log that grew a bounded part a look, one
+    // written in place all at once (it is read again whole anyway).
+    const sameFile = this.#key.startsWith(`${file}:`);
+    const grown = size > reading.offset + reading.tail;
+    const kept = sameFile && size >= reading.prefix.fed;
+    if (key !== this.#key && kept) reading.prefix.changed();
+    const budget = grown || key === this.#key ? PREFIX_BUDGET : Number.POSITIVE_INFINITY;
+    const changed = kept ? reading.prefix.check(this.#path, budget) : null;
+    if (changed !== null) {
+      // Bytes verified before are not the same now: said for good, the log read again.
+      this.#tampered ??= changed;
+      this.#key = key;
+      this.#generation += 1;
+      this.#reading = new Reading(this.#options);
+      this.#read();
+      return this.#whole(this.model());
+    }
     if (key === this.#key) {
       if (reading.tail === 0 || reading.tornLooks >= TORN_LOOKS) return null;
       reading.tornLooks += 1;
@@ -162,10 +203,9 @@ export class LiveModel {
       this.#generation += 1;
       return this.#whole(buildViewModel(this.#path, this.#options));
     }
-    const sameFile = this.#key.startsWith(`${file}:`);
     this.#key = key;
     // Written but not longer: written in place, not appended to.
-    const rewritten = !sameFile || size <= reading.offset + reading.tail;
+    const rewritten = !sameFile || !grown;
     if (this.#stale || rewritten || !this.#headIntact()) {
       this.#stale = false;
       this.#generation += 1;
@@ -176,12 +216,12 @@ export class LiveModel {
     const before = reading.all.rows.step.length;
     const was = this.#shown;
     this.#read();
-    const { rows, provenance } = reading.builder.take();
-    this.#keep(rows, provenance);
+    const taken = reading.builder.take();
+    this.#keep(taken.rows, taken.provenance, taken.checkpoints);
     const model = this.model();
     // Only a line being written: nothing to send yet.
-    if (rows.rows.step.length === 0 && this.#shown === was) return null;
-    return this.#rows(model, rows, provenance, before);
+    if (taken.rows.rows.step.length === 0 && this.#shown === was) return null;
+    return this.#rows(model, taken, before);
   }
 
   #whole(model: ViewModel): LiveMessage {
@@ -194,18 +234,16 @@ export class LiveModel {
     return { event: 'model', json };
   }
 
-  #rows(
-    model: ViewModel,
-    rows: RowsChunk,
-    provenance: readonly ViewProvenance[],
-    from: number,
-  ): LiveMessage {
-    const { verification, sealed_at, seal, summary, run_id } = model;
+  /** New rows, with the provenance and checkpoints that came with them (all of them on resume). */
+  #rows(model: ViewModel, added: ReturnType<Builder['take']>, from: number): LiveMessage {
+    const { verification, sealed_at, seal, summary, run_id, checkpoints_total } = model;
     const json = JSON.stringify({
       generation: this.#generation,
       from,
-      events: rows,
-      provenance,
+      events: added.rows,
+      provenance: added.provenance,
+      checkpoints: added.checkpoints,
+      checkpoints_total,
       verification,
       sealed_at,
       seal,
@@ -216,7 +254,11 @@ export class LiveModel {
   }
 
   /** Keep rows taken from the builder with those taken before. */
-  #keep(rows: RowsChunk, provenance: readonly ViewProvenance[]): void {
+  #keep(
+    rows: RowsChunk,
+    provenance: readonly ViewProvenance[],
+    checkpoints: readonly ViewCheckpoint[],
+  ): void {
     const all = this.#reading.all;
     rows.strings.forEach((text, i) => {
       all.strings[rows.strings_from + i] = text;
@@ -227,6 +269,7 @@ export class LiveModel {
     for (const key of COLUMNS) (all.rows[key] as unknown[]).push(...rows.rows[key]);
     all.details.push(...rows.details);
     this.#reading.provenance.push(...provenance);
+    this.#reading.checkpoints.push(...checkpoints);
   }
 
   /** Whether the last whole line read is still there, byte for byte. */
@@ -276,7 +319,10 @@ function readLinesFrom(fd: number, reading: Reading): void {
       const piece = chunk.subarray(start, nl);
       const bytes = pendingBytes === 0 ? piece : Buffer.concat([...pending, piece]);
       last = { at: position + start - pendingBytes, bytes };
-      reading.stream.push(bytes, true, pendingBytes + piece.length > MAX_EVENT_LINE_BYTES);
+      const oversized = pendingBytes + piece.length > MAX_EVENT_LINE_BYTES;
+      reading.stream.push(bytes, true, oversized);
+      if (oversized) reading.prefix.stop();
+      else reading.prefix.line(bytes);
       reading.offset = position + nl + 1;
       pending = [];
       pendingBytes = 0;
@@ -306,5 +352,24 @@ function sliceChunk(all: Reading['all'], from: number): RowsChunk {
     label_sets: all.label_sets,
     rows: rows as unknown as ViewRows,
     details: all.details.slice(from),
+  };
+}
+
+/** The banner once a line already verified changed under the viewer: failed, whatever now. */
+function tampered(verification: ViewVerification, block: number): ViewVerification {
+  // Read again, the log fails at the changed line itself when it is in that block or after.
+  const failing = verification.failure?.line;
+  const line = failing !== undefined && failing >= block ? failing : block;
+  const where = line === block && failing !== block ? ' (or one after it in the same block)' : '';
+  return {
+    ...verification,
+    status: 'failed',
+    headline: `the log changed under the viewer: line ${line}${where}, verified before, is not the same bytes now`,
+    details: [
+      'A flight log only grows: a line verified earlier changed while the viewer watched. What is shown below is the log as it reads now, verified again.',
+      `Read again, it says: ${verification.headline}`,
+      ...verification.details,
+    ],
+    tampered: { line },
   };
 }

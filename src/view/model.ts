@@ -6,13 +6,19 @@
 // nothing is (the banner says where it failed and shows that line as text).
 
 import type { SealEvent } from '../recorder/event.js';
-import { PROVENANCE_LIMIT, ViewBuilder, type ViewOptions, type ViewProvenance } from './builder.js';
+import {
+  PROVENANCE_LIMIT,
+  ViewBuilder,
+  type ViewCheckpoint,
+  type ViewOptions,
+  type ViewProvenance,
+} from './builder.js';
 import type { RowsChunk } from './columns.js';
 import { type EvidenceRecord, sealRecord } from './records.js';
 import type { ViewSummary } from './summary.js';
 import { type ViewVerification, verifyForView } from './verification.js';
 
-export { PROVENANCE_LIMIT, type ViewOptions, type ViewProvenance };
+export { PROVENANCE_LIMIT, type ViewCheckpoint, type ViewOptions, type ViewProvenance };
 
 export interface ViewModel {
   readonly format: 2;
@@ -28,6 +34,10 @@ export interface ViewModel {
   readonly provenance: readonly ViewProvenance[];
   /** Refused steps beyond this many are listed without `why`'s provenance. */
   readonly provenance_limit: number;
+  /** The signed checkpoints that verified, in order (the first CHECKPOINTS_SHOWN). */
+  readonly checkpoints: readonly ViewCheckpoint[];
+  /** All of them, listed or not. */
+  readonly checkpoints_total: number;
   readonly summary: ViewSummary;
 }
 
@@ -41,6 +51,7 @@ export function buildViewModel(path: string, options: ViewOptions): ViewModel {
       if (event.type === 'seal') seal = event;
       else builder.add(event, line);
     },
+    checkpoint: (line, at) => builder.addCheckpoint(line, at),
     restart: () => {
       builder = new ViewBuilder(options.policy);
       seal = null;
@@ -56,7 +67,7 @@ export function modelOf(
   builder: ViewBuilder,
   seal: SealEvent | null,
 ): ViewModel {
-  const { rows, provenance } = builder.take();
+  const { rows, provenance, checkpoints } = builder.take();
   const sealed = verification.status === 'verified' ? seal : null;
   return {
     format: 2,
@@ -68,6 +79,8 @@ export function modelOf(
     seal: sealed ? sealRecord(sealed) : null,
     provenance,
     provenance_limit: PROVENANCE_LIMIT,
+    checkpoints,
+    checkpoints_total: builder.checkpointsTotal,
     summary: builder.summary(),
   };
 }

@@ -5,6 +5,7 @@
 // string of the log can end that block or be read as markup.
 
 import { sha256Hex } from '../crypto/index.js';
+import { EVIDENCE_SCRIPT } from './app-evidence.js';
 import { PANELS_SCRIPT } from './app-panels.js';
 import { TIMELINE_SCRIPT } from './app-timeline.js';
 import type { ViewModel } from './model.js';
@@ -14,6 +15,16 @@ export interface ViewPage {
   readonly html: string;
   /** The policy, also sent as a header when served. */
   readonly csp: string;
+  /** Served: the events' details the page fetches (`details?b=BUILD&from=A&to=B`), not embedded. */
+  readonly details?: { readonly build: string; readonly texts: readonly string[] };
+}
+
+/** How the page is delivered: written (everything embedded), or served (details fetched). */
+export interface PageOptions {
+  /** Served live: the page listens to `events` beside it. */
+  readonly live?: { readonly generation: number };
+  /** Served: the details stay on the server under this build name, fetched when selected. */
+  readonly served?: { readonly build: string };
 }
 
 const INERT: Record<string, string> = {
@@ -40,15 +51,18 @@ export function inertDetails(details: readonly string[]): string {
 
 const sha256Base64 = (text: string) => Buffer.from(sha256Hex(text), 'hex').toString('base64');
 
-/** The page's policy: nothing but its own hashed style and script; no fetch, no frame, no form. */
-export function contentSecurityPolicy(script: string, style: string, follow = false): string {
+/**
+ * The page's policy: nothing but its own hashed style and script; no frame, no form; no
+ * connection but, served, to its own server (its event stream, its events' details).
+ */
+export function contentSecurityPolicy(script: string, style: string, connect = false): string {
   return [
     "default-src 'none'",
     `script-src 'sha256-${sha256Base64(script)}'`,
     `style-src 'sha256-${sha256Base64(style)}'`,
     "img-src 'none'",
-    // Live mode reads its own server's event stream, nothing else.
-    follow ? "connect-src 'self'" : "connect-src 'none'",
+    // Served: its own server's event stream and details, nothing else.
+    connect ? "connect-src 'self'" : "connect-src 'none'",
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
@@ -88,13 +102,14 @@ const BODY = `<header id="banner" class="banner">
 </main>`;
 
 /**
- * The page for a model; `live`: served live, it listens to `events` beside it. The data
- * block holds the model without the events' details; those follow in a block of their own.
+ * The page for a model. The data block holds the model without the events' details; those
+ * follow in a block of their own (written), or stay on the server (served), which the
+ * page asks for an event's when it is selected. Served live, it listens to `events` too.
  */
-export function renderPage(model: ViewModel, live?: { readonly generation: number }): ViewPage {
-  const follow = live !== undefined;
-  const script = `(function () {\n'use strict';\nvar H = ${ROW_HEIGHT};\n${TIMELINE_SCRIPT}\n${PANELS_SCRIPT}\n})();\n`;
-  const csp = contentSecurityPolicy(script, STYLE, follow);
+export function renderPage(model: ViewModel, how: PageOptions = {}): ViewPage {
+  const { live, served } = how;
+  const script = `(function () {\n'use strict';\nvar H = ${ROW_HEIGHT};\n${TIMELINE_SCRIPT}\n${EVIDENCE_SCRIPT}\n${PANELS_SCRIPT}\n})();\n`;
+  const csp = contentSecurityPolicy(script, STYLE, live !== undefined || served !== undefined);
   // The details go in a block of their own, one JSON text a line, parsed per event.
   const { details, ...rows } = model.events;
   // Live: the page names its build when it listens, to be sent only the rows it lacks.
@@ -102,6 +117,7 @@ export function renderPage(model: ViewModel, live?: { readonly generation: numbe
     ...model,
     events: rows,
     ...(live ? { follow: { generation: live.generation } } : {}),
+    ...(served ? { remote: { build: served.build, count: details.length } } : {}),
   };
   const html = `<!doctype html>
 <html lang="en">
@@ -117,9 +133,9 @@ export function renderPage(model: ViewModel, live?: { readonly generation: numbe
 ${BODY}
 <script type="application/json" id="agentk-data">${embeddedJson(data)}</script>
 <script>${script}</script>
-<script type="application/json" id="agentk-details">${inertDetails(details)}</script>
+<script type="application/json" id="agentk-details">${served ? '' : inertDetails(details)}</script>
 </body>
 </html>
 `;
-  return { html, csp };
+  return served ? { html, csp, details: { build: served.build, texts: details } } : { html, csp };
 }

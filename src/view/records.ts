@@ -1,11 +1,12 @@
 // The evidence an event carries, field by field, for the details pane: its capability
 // receipt, its secret handle (never the handle's id, and a log never holds a secret's
-// value), and a person's answer to an ask; and the seal, for the summary. Hashes, keys and signatures are marked so that
-// the page shows them short, with a copy button.
+// value), a person's answer to an ask (and the session grant it gives), a descriptor's
+// catalogue pin; and the signed checkpoints and the seal, for the summary. Hashes, keys
+// and signatures are marked so that the page shows them short, with a copy button.
 // Input distrusted: every field (the page shows them as text).
 
 import { fingerprintOf } from '../crypto/index.js';
-import type { SealEvent, SyscallEvent } from '../recorder/event.js';
+import type { CheckpointLine, SealEvent, SyscallEvent } from '../recorder/event.js';
 
 /** A field: its name, its value as text, and whether it is a hash, key or signature. */
 export type RecordField = readonly [name: string, value: string, hash: boolean];
@@ -84,6 +85,7 @@ function approvalRecord(event: SyscallEvent): EvidenceRecord | null {
       fields: fields([
         ['approver', a.approver],
         ['answer at step', a.step],
+        ['by', a.scope === 'session' ? 'the session grant given there' : 'that answer, once'],
       ]),
     };
   }
@@ -95,16 +97,92 @@ function approvalRecord(event: SyscallEvent): EvidenceRecord | null {
       ['answer', a.approved === true ? 'allowed' : a.approved === false ? 'refused' : a.approved],
       ['for', a.scope === 'session' ? 'the rest of the session' : 'this request once'],
       ['request', `${text(request.kind)} ${text(request.target)} (step ${text(request.step)})`],
-      ['note', a.note],
+      ['grants', a.scope === 'session' ? SESSION_GRANT : undefined],
+      ['grant scope', a.grant_scope, true],
+      ['note hash', a.note_sha256, true],
       ['cleared a compromised session', a.clear_compromised === true ? 'yes' : undefined],
       ['request hash', a.request_hash ?? event.syscall.target, true],
     ]),
   };
 }
 
+/** What a session grant covers (approvals.ts grantScope), said once. */
+const SESSION_GRANT =
+  'for the rest of the session: requests of the same kind, target, agent, rule and sinks, steered by the same control values, in the same session state';
+
+/** What a descriptor's pin state means (the catalogue's, kernel/catalogue/tracker.ts). */
+const PIN_MEANING: Record<string, string> = {
+  'first-use': 'pinned now, on its first use (the server had no pins for it)',
+  pinned: 'as pinned',
+  changed:
+    'changed since it was pinned: calls to it are refused until a person approves the change',
+  new: 'new since the catalogue was pinned: calls to it are refused until a person approves it',
+  renamed: 'renamed since the catalogue was pinned: refused until a person approves it',
+  duplicate: 'listed twice in one listing: refused for the run',
+};
+
+/** A descriptor's pin state (a describe), or the pin a refused use met. */
+function pinRecord(event: SyscallEvent): EvidenceRecord | null {
+  const pin = (event.syscall.detail as { pin?: unknown } | undefined)?.pin;
+  if (typeof pin !== 'string') return null;
+  const { kind, target } = event.syscall;
+  const slash = target.indexOf('/');
+  const server = slash > 0 ? target.slice(0, slash) : '';
+  const what = kind.slice(0, kind.indexOf('.'));
+  const descriptor = kind.endsWith('.describe')
+    ? event.syscall.inputs.find((input) => input.ref === 'content')?.sha256
+    : undefined;
+  return {
+    title: kind.endsWith('.describe') ? `catalogue pin: ${pin}` : `refused by the pins: ${pin}`,
+    fields: fields([
+      ['server', server],
+      [what, slash > 0 ? target.slice(slash + 1) : target],
+      ['pin state', `${pin}: ${PIN_MEANING[pin] ?? 'a state this viewer does not know'}`],
+      ['descriptor hash', descriptor, true],
+      [
+        'to accept it',
+        pin === 'pinned' || pin === 'first-use' || server === ''
+          ? undefined
+          : `agentk pins approve --server-id ${server}`,
+      ],
+    ]),
+  };
+}
+
+/** The pin state an event records (a describe, or a use the pins refused), or null. */
+export function pinOf(event: SyscallEvent): string | null {
+  const pin = (event.syscall.detail as { pin?: unknown } | undefined)?.pin;
+  return typeof pin === 'string' ? pin : null;
+}
+
+/** A signed checkpoint of the chain that verified: what it signs, field by field. */
+export function checkpointRecord(line: CheckpointLine, at: number): EvidenceRecord {
+  const c = line.checkpoint;
+  return {
+    title: `signed checkpoint (line ${at})`,
+    fields: fields([
+      [
+        'signs',
+        `the first ${text(c.event_count)} events of the run, up to step ${text(c.event_count)}`,
+      ],
+      ['events covered', c.event_count],
+      ['head hash', c.head_hash, true],
+      ['run', c.run_id],
+      ['signed at', c.ts],
+      ['signed by', `${text(c.key_source)} key ${keyFingerprint(c.public_key)}`],
+      ['public key', c.public_key, true],
+      ['signature', c.signature, true],
+      [
+        'verified',
+        'yes: its head hash is the hash of that step, its count follows the chain, its signature checks (as agentk verify-signatures checks it)',
+      ],
+    ]),
+  };
+}
+
 /** The evidence records of an event beyond its receipt, in the order the pane shows them. */
 export function evidenceRecords(event: SyscallEvent): EvidenceRecord[] {
-  return [handleRecord(event), approvalRecord(event)].filter(
+  return [handleRecord(event), approvalRecord(event), pinRecord(event)].filter(
     (record): record is EvidenceRecord => record !== null,
   );
 }

@@ -33,11 +33,46 @@ function hostOk(request: IncomingMessage, port: number): boolean {
   return host === `${LOOPBACK}:${port}` || host === `localhost:${port}`;
 }
 
-/** The token and resource of a path `/TOKEN/` (the page) or `/TOKEN/events`, or null. */
-function pathOf(url: string | undefined): { token: string; events: boolean } | null {
+/** The token and resource of a path `/TOKEN/` (the page), `/TOKEN/events` or `/TOKEN/details`. */
+function pathOf(
+  url: string | undefined,
+): { token: string; resource: 'page' | 'events' | 'details' } | null {
   const path = (url ?? '').split('?')[0] ?? '';
-  const match = /^\/([0-9a-f]{64})(?:\/(events)?)?$/.exec(path);
-  return match ? { token: match[1] as string, events: match[2] !== undefined } : null;
+  const match = /^\/([0-9a-f]{64})(?:\/(events|details)?)?$/.exec(path);
+  if (!match) return null;
+  return { token: match[1] as string, resource: (match[2] as 'events' | 'details') ?? 'page' };
+}
+
+/** Details sent at most this many events a request. */
+const DETAILS_PER_REQUEST = 1000;
+
+/**
+ * `details?b=BUILD&from=A&to=B`: the events' details of the page's build, as a JSON array
+ * of their texts; 409 when the page is of another build (the log changed: reload).
+ */
+function sendDetails(response: ServerResponse, url: string | undefined, built: ViewPage): void {
+  const query = new URLSearchParams((url ?? '').split('?')[1] ?? '');
+  const number = (name: string) => {
+    const text = query.get(name);
+    return text !== null && /^\d{1,9}$/.test(text) ? Number(text) : -1;
+  };
+  const from = number('from');
+  const to = number('to');
+  if (built.details === undefined || query.get('b') !== built.details.build) {
+    refuse(response, 409, 'the log changed since this page was built: reload it');
+    return;
+  }
+  if (from < 0 || to < from || to - from > DETAILS_PER_REQUEST) {
+    refuse(response, 400, 'bad range');
+    return;
+  }
+  response.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'cross-origin-resource-policy': 'same-origin',
+  });
+  response.end(`[${built.details.texts.slice(from, to).join(',')}]`);
 }
 
 /** What the page's event stream says it holds: `?g=BUILD&n=ROWS` (else nothing: -1, 0). */
@@ -66,7 +101,7 @@ export function serveView(page: () => ViewPage, port = 0, live?: LiveSource): Pr
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return refuse(response, 405, 'method not allowed');
     }
-    if (given.events) {
+    if (given.resource === 'events') {
       if (streams === null) return refuse(response, 404, 'not live: start with --follow');
       const held = heldOf(request.url);
       return streams.add(response, held.generation, held.count);
@@ -79,6 +114,7 @@ export function serveView(page: () => ViewPage, port = 0, live?: LiveSource): Pr
     } catch {
       return refuse(response, 500, 'the log could not be read; see the terminal');
     }
+    if (given.resource === 'details') return sendDetails(response, request.url, built);
     response.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy': `${built.csp}; frame-ancestors 'none'`,

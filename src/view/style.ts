@@ -79,5 +79,22 @@ main { flex: 1; min-height: 0; display: flex; flex-direction: column; }
 .bar .col { flex: 1; display: flex; flex-direction: column-reverse; height: 100%; }
 .bar .seg.allow { background: var(--allow); } .bar .seg.deny { background: var(--deny); }
 .bar .seg.ask { background: var(--ask); } .bar .seg.approved { background: var(--approved); }
+.session { display: grid; grid-template-columns: minmax(160px, 22%) 1fr; gap: 8px; align-items: end;
+  margin: 4px 0; }
+.session-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.badge.pin-first { background: var(--approved); } .badge.pin-other { background: var(--ask); }
+.pgraph-wrap { overflow-x: auto; max-width: 100%; }
+.detail dd.wide { grid-column: 1 / -1; }
+.pgraph { display: block; width: 100%; min-width: 430px; max-width: 572px; height: auto;
+  font: 10.5px system-ui, sans-serif; }
+.pgraph .pg-node rect { fill: var(--bg); stroke: var(--line); stroke-width: 1.5; }
+.pgraph .pg-node.page rect { stroke: var(--ask); } .pgraph .pg-node.session rect { stroke: var(--ask); stroke-dasharray: 4 3; }
+.pgraph .pg-node.value rect { stroke: var(--approved); }
+.pgraph .pg-node.call.deny rect { stroke: var(--deny); stroke-width: 2.5; }
+.pgraph .pg-node.call.ask rect { stroke: var(--ask); stroke-width: 2.5; }
+.pgraph text { fill: var(--fg); } .pgraph text.pg-sub { fill: var(--muted); font-family: ui-monospace, monospace; }
+.pgraph a:hover rect, .pgraph a:focus rect { fill: var(--sel); }
+.pgraph .pg-edge { fill: none; stroke: var(--muted); stroke-width: 1.3; }
+.pgraph .pg-edge.dashed { stroke-dasharray: 5 4; }
 [hidden] { display: none !important; }
 `;

@@ -53,6 +53,8 @@ export interface ViewVerification {
   readonly signers: readonly ViewSigner[];
   readonly development_key: boolean;
   readonly pinned_keys: number;
+  /** Live mode: a line verified before changed while the viewer watched (its line). */
+  readonly tampered?: { readonly line: number };
 }
 
 /** Bytes of a failing line shown: enough to recognise it, bounded whatever the file holds. */

@@ -41,7 +41,11 @@ describe('agentk view', () => {
     );
     const html = readFileSync(out, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html).not.toMatch(/<(link|img|iframe)\b|src=|https?:\/\/(?!collect|news)/i);
+    // No address but the trace's own (collect, news) and the SVG namespace the page's
+    // script names when it draws a provenance graph (a name, never fetched).
+    expect(html).not.toMatch(
+      /<(link|img|iframe)\b|src=|https?:\/\/(?!collect|news|www\.w3\.org\/2000\/svg')/i,
+    );
     // The same run through the model: the refused post's URL came from the fetched page.
     const dir = stateDirs({ AGENTK_HOME: home }, ws).runs;
     const file = readdirSync(dir).find((name) => /^mcp-web-.*\.jsonl$/.test(name)) as string;

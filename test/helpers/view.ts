@@ -66,8 +66,8 @@ export const PAYLOADS = [
 ];
 
 /**
- * The demo's trace with the refused events' targets, rules, reasons and agent ids replaced
- * by hostile markup, re-chained and re-sealed (forge.ts): it verifies, so the page shows
+ * The demo's trace with the refused events' targets, rules, reasons, agent ids and pin
+ * states replaced by hostile markup, re-chained and re-sealed (forge.ts): it verifies, so the page shows
  * every string of it. Refused events carry no receipt, so nothing else binds them.
  */
 export async function hostileTrace(): Promise<string> {
@@ -80,6 +80,9 @@ export async function hostileTrace(): Promise<string> {
     event.syscall.target = `${payload} target`;
     event.decision.rule = `rule ${payload}`;
     event.decision.reason = `reason ${payload}`;
+    // A session of its own (the summary's bars) and a pin state (the pins card, its record).
+    event.agent_id = `agent ${payload}`;
+    event.syscall.detail = { ...event.syscall.detail, pin: payload };
   }
   const path = join(scratchDir(), 'hostile.jsonl');
   writeFileSync(path, rechain(events, undefined, true));

@@ -105,7 +105,7 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     await page.waitForSelector('.row.selected[data-step="10"]');
     expect(await page.textContent('#detail h2')).toContain('step 10 · tool.invoke');
     // Where the steered shell command came from: the page read at step 2, by its hash.
-    const origin = page.locator('#detail a[href="#step-2"]').first();
+    const origin = page.locator('#detail li a[href="#step-2"]').first();
     expect(await origin.textContent()).toBe('step 2');
     await origin.click();
     await page.waitForSelector('.row.selected[data-step="2"]');
@@ -140,7 +140,8 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     expect(field('allows')).toBe('secret.open secret://ssh/id_rsa');
     expect(field('step')).toBe('8');
     expect(field('scope')).toMatch(/^secret\.open:/);
-    expect(field('authenticated by')).toBe('the signed checkpoint or seal covering this step');
+    // The demo writes no checkpoint: the seal authenticates its receipts.
+    expect(field('authenticated by')).toBe('the seal (it covers every event)');
     // The previous hash is shown short, the whole of it behind its copy button.
     const previous = receipt.locator('tr', { hasText: 'bound to previous hash' });
     expect(await previous.locator('code').textContent()).toMatch(/^[0-9a-f]{12}…$/);
@@ -210,10 +211,14 @@ describe.skipIf(!HAVE_CHROMIUM)('agentk view in a browser', () => {
     const counts = await page.evaluate(`({
       pwned: window.__pwned ?? null,
       scripts: document.querySelectorAll('script').length,
-      foreign: document.querySelectorAll('img, svg, iframe, object, embed, #evil').length,
+      foreign: document.querySelectorAll('img, svg:not(.pgraph), iframe, object, embed, #evil').length,
+      graphs: document.querySelectorAll('svg.pgraph').length,
     })`);
-    expect(counts).toEqual({ pwned: null, scripts: 3, foreign: 0 });
+    expect(counts).toEqual({ pwned: null, scripts: 3, foreign: 0, graphs: 1 });
     expect(await page.textContent('#blocked')).toContain(PAYLOADS[0]);
+    // The new fields too: the sessions' names and the pins, as text.
+    expect(await page.textContent('#sessions')).toContain(`agent ${PAYLOADS[0]}`);
+    expect(await page.textContent('#pins')).toContain(PAYLOADS[1]);
     expect(
       console.filter((line) => /PWNED|pageerror|CSP violation|Content Security Policy/i.test(line)),
     ).toEqual([]);

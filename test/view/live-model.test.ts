@@ -2,11 +2,19 @@
 // the chain and sent as rows after those a page holds; a rewritten or cut file, or a last
 // line that stays cut, sends the whole model again.
 
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CompiledPolicy } from '../../src/policy/compile.js';
 import { LiveModel } from '../../src/view/live-model.js';
+import { PREFIX_BLOCK, PREFIX_BUDGET, PrefixDigests } from '../../src/view/prefix.js';
 import { DEFAULT_POLICY, policyAt } from '../helpers/kernel.js';
 import { demoTrace, scratchDir } from '../helpers/view.js';
 
@@ -102,5 +110,57 @@ describe('the live model', () => {
     };
     expect(finished.model.events.rows.step).toEqual([1, 2, 3, 4, 5]);
     expect(finished.model.verification.status).toBe('unsealed');
+  });
+
+  it('sees a line it verified change while the log grows, and says the log was tampered with', async () => {
+    const { lines, path } = await growingLog(4);
+    const live = new LiveModel(path, options);
+    // Line 2 changed in place (one byte of its target), then the log grows by a line.
+    const fd = openSync(path, 'r+');
+    const at = (lines[0]?.length as number) + 1 + (lines[1] as string).indexOf('"target":"') + 10;
+    writeSync(fd, 'X', at);
+    closeSync(fd);
+    appendFileSync(path, `${lines[4]}\n`);
+    const message = live.changes();
+    expect(message?.event).toBe('model');
+    const { verification } = (
+      parsed(message?.json as string) as {
+        model: { verification: { status: string; headline: string; tampered: { line: number } } };
+      }
+    ).model;
+    expect(verification.status).toBe('failed');
+    expect(verification.tampered).toEqual({ line: 2 });
+    expect(verification.headline).toMatch(
+      /^the log changed under the viewer: line 2, verified before/,
+    );
+    // Said for good: the log read again does not make it clean.
+    expect(live.model().verification.tampered).toEqual({ line: 2 });
+  });
+
+  it('compares a long prefix a bounded number of bytes a look, and finds a change at its end', () => {
+    const path = join(scratchDir(), 'long.txt');
+    const line = Buffer.from(`${'a'.repeat(1023)}`);
+    const count = Math.ceil((2.5 * PREFIX_BUDGET) / 1024);
+    writeFileSync(path, `${`${line.toString()}\n`.repeat(count)}`);
+    const prefix = new PrefixDigests();
+    for (let i = 0; i < count; i += 1) prefix.line(line);
+    expect(prefix.fed).toBe(count * 1024);
+    // Nothing changed: a sweep takes three looks, then none runs.
+    prefix.changed();
+    expect([prefix.check(path), prefix.check(path), prefix.check(path)]).toEqual([
+      null,
+      null,
+      null,
+    ]);
+    // A byte near the end: two looks find nothing yet, the third finds its block's line.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, 'b', count * 1024 - 10);
+    closeSync(fd);
+    prefix.changed();
+    expect(prefix.check(path)).toBeNull();
+    expect(prefix.check(path)).toBeNull();
+    const found = prefix.check(path) as number;
+    const blockStart = Math.floor((count * 1024 - 10) / PREFIX_BLOCK) * PREFIX_BLOCK;
+    expect(found).toBe(Math.floor(blockStart / 1024) + 1);
   });
 });

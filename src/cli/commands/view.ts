@@ -169,10 +169,14 @@ export function writePage(target: string, html: string, force: boolean): void {
 /** A page per request, rebuilt only when the log file changed (size or time). */
 function cachedPage(path: string, options: ViewOptions, first: ViewModel): () => ViewPage {
   const key = (stats: Stats) => `${stats.size}:${stats.mtimeMs}`;
-  let built = { key: key(statSync(path)), page: renderPage(first) };
+  // Served: the details stay here, fetched by the page under its build's name.
+  const served = () => ({ served: { build: randomHex(8) } });
+  let built = { key: key(statSync(path)), page: renderPage(first, served()) };
   return () => {
     const now = key(statSync(path));
-    if (now !== built.key) built = { key: now, page: renderPage(buildViewModel(path, options)) };
+    if (now !== built.key) {
+      built = { key: now, page: renderPage(buildViewModel(path, options), served()) };
+    }
     return built.page;
   };
 }
@@ -184,7 +188,9 @@ function livePage(live: LiveModel): () => ViewPage {
     const model = live.model();
     const key = `${live.generation}:${model.events.rows.step.length}:${model.verification.headline}`;
     if (built?.key !== key) {
-      built = { key, page: renderPage(model, { generation: live.generation }) };
+      // Details of one generation only grow: its number names them.
+      const served = { build: String(live.generation) };
+      built = { key, page: renderPage(model, { live: { generation: live.generation }, served }) };
     }
     return built.page;
   };
