@@ -37,8 +37,9 @@ import {
 import { proxyTelemetry } from './proxy-telemetry.js';
 import type { RemoteCredentials } from './remote-auth.js';
 import {
+  recordSandboxStart,
   type SandboxSetup,
-  sandboxDeathLine,
+  sandboxEnded,
   sandboxSetup,
   withSandboxNetwork,
 } from './sandbox-setup.js';
@@ -80,6 +81,7 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
   const { kernel, place, policy, telemetry, sandbox } = parts;
   const withheld = config.remote ? [] : withheldCredentials(io.env, config.allowEnv);
   let refused = 0;
+  let limit: { readonly message: string } | null = null; // a sandbox limit the server hit
   const childEnv = childEnvironment(io.env, config.allowEnv);
   if (!quiet) announce(config, place, withheld, verbose ? childEnv : null, say);
   const session = {
@@ -118,6 +120,9 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
           : {}),
         ...(place.log !== null ? { stderrFile: place.log } : {}),
         ...(sandbox.plan !== undefined ? { sandbox: sandbox.plan } : {}),
+        onServerExit: (exit) => {
+          limit = sandboxEnded(sandbox, kernel, exit, (proxy as StdioProxy).stderrTail(64));
+        },
       });
   const finish = async (exit: ProxyExit, command: string) => {
     await sandbox.network?.close();
@@ -128,9 +133,8 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
     if (exit.code === 1 && proxy instanceof StdioProxy) {
       const died = proxy.stderrTail(20);
       for (const line of deathReport(died, place.log, withheld, childEnv)) say(line);
-      const limit = sandboxDeathLine(sandbox, proxy.serverExit, died);
-      if (limit !== null) say(limit);
     }
+    if (limit !== null) say(limit.message);
     io.stderr(`agentk ${command}: ${summaryLine(exit, refused, place.trace)}\n`);
     await anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
@@ -180,6 +184,7 @@ async function sessionKernel(
     protectedPaths: place.protected,
   });
   sandbox.network?.attach(kernel);
+  recordSandboxStart(sandbox, kernel);
   if (place.latest !== null) pointLatest(place.latest, place.trace);
   if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io);
   return { kernel, place, policy, telemetry, sandbox };
