@@ -77,5 +77,9 @@ describe.skipIf(unavailable !== null)(`limits as evidence ${unavailable ?? ''}`,
     expect(agentk(w, ['why', trace]).status).toBe(0);
     expect(agentk(w, ['replay', trace]).status).toBe(0);
     expect(agentk(w, ['fork-replay', trace, '--policy', w.policy]).status).toBe(0);
+    // The viewer verifies it and shows the session (its rows are the syscalls).
+    const page = join(w.root, 'view.html');
+    expect(agentk(w, ['view', trace, '--out', page]).status).toBe(0);
+    expect(existsSync(page)).toBe(true);
   });
 });
