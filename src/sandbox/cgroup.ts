@@ -69,8 +69,12 @@ export function hostCgroupPaths(): CgroupPaths {
   return { root: '/sys/fs/cgroup', self: read('/proc/self/cgroup') ?? '' };
 }
 
-/** What cgroup v2 offers this process, under `paths`. */
-export function detectCgroup(paths: CgroupPaths): CgroupHost {
+/**
+ * What cgroup v2 offers this process (`pid`), under `paths`. Delegated means: memory and
+ * pids available, the group and its subtree_control writable, and no other process in
+ * the group (a client that runs in the same group keeps it from enabling controllers).
+ */
+export function detectCgroup(paths: CgroupPaths, pid: number = process.pid): CgroupHost {
   const group = paths.self
     .split('\n')
     .find((line) => line.startsWith('0::'))
@@ -94,13 +98,18 @@ export function detectCgroup(paths: CgroupPaths): CgroupHost {
   const present = controllers.filter((name) => name !== '');
   const canWrite = writable(dir) && writable(join(dir, 'cgroup.subtree_control'));
   const missing = NEEDED.filter((name) => !present.includes(name));
-  const delegated = canWrite && missing.length === 0;
+  const others = (read(join(dir, 'cgroup.procs')) ?? '')
+    .split('\n')
+    .filter((line) => /^\d+$/.test(line.trim()) && Number(line) !== pid).length;
+  const delegated = canWrite && missing.length === 0 && others === 0;
   const what = `cgroup v2 group ${group}, controllers [${present.join(' ') || 'none'}]`;
   const summary = delegated
     ? `${what}, delegated to us: each sandbox gets a group with memory.max and pids.max (and rlimits)`
     : !canWrite
       ? `${what}, not delegated to us (not writable): not used (rlimits enforce)`
-      : `${what}: ${missing.join(', ')} not delegated: not used (rlimits enforce)`;
+      : missing.length > 0
+        ? `${what}: ${missing.join(', ')} not delegated: not used (rlimits enforce)`
+        : `${what}, writable, but it holds ${others} other process(es): give AgentK a group of its own (systemd-run --user --scope -p Delegate=yes ...); not used (rlimits enforce)`;
   return { mounted, group, controllers: present, writable: canWrite, delegated, summary };
 }
 

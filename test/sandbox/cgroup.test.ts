@@ -22,7 +22,10 @@ import { startRecord } from '../../src/sandbox/record.js';
 const GROUP = '/user.slice/user-1000.slice/user@1000.service/app.slice/agentk.scope';
 
 /** A fake unified hierarchy with our group holding `controllers`. */
-function fakeTree(controllers: string, options: { readonly mounted?: boolean } = {}) {
+function fakeTree(
+  controllers: string,
+  options: { readonly mounted?: boolean; readonly procs?: string } = {},
+) {
   const root = mkdtempSync(join(tmpdir(), 'agentk-cgroup-'));
   if (options.mounted !== false)
     writeFileSync(join(root, 'cgroup.controllers'), 'cpu memory pids io\n');
@@ -30,7 +33,7 @@ function fakeTree(controllers: string, options: { readonly mounted?: boolean } =
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'cgroup.controllers'), `${controllers}\n`);
   writeFileSync(join(dir, 'cgroup.subtree_control'), '');
-  writeFileSync(join(dir, 'cgroup.procs'), '4242\n');
+  writeFileSync(join(dir, 'cgroup.procs'), options.procs ?? `${process.pid}\n`);
   return { paths: { root, self: `0::${GROUP}\n` }, dir };
 }
 
@@ -60,6 +63,13 @@ describe('detectCgroup', () => {
     const host = detectCgroup(paths);
     expect(host.delegated).toBe(false);
     expect(host.summary).toMatch(/pids not delegated: not used/);
+  });
+
+  it('a group that holds other processes (the client that started us) is not ours to divide', () => {
+    const { paths } = fakeTree('memory pids', { procs: `${process.pid}\n4242\n` });
+    const host = detectCgroup(paths);
+    expect(host).toMatchObject({ writable: true, delegated: false });
+    expect(host.summary).toMatch(/holds 1 other process\(es\): give AgentK a group of its own/);
   });
 
   it('a process in no v2 group (only v1 lines in /proc/self/cgroup)', () => {
