@@ -8,6 +8,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Policy } from '../policy/types.js';
 import type { SandboxPlan } from '../sandbox/argv.js';
 import {
+  type CgroupPaths,
   cgroupHits,
   hostCgroupPaths,
   makeSandboxCgroup,
@@ -52,11 +53,14 @@ export function sandboxSetup(
     readonly env: Readonly<Record<string, string>>;
     readonly quiet: boolean;
     readonly say: (line: string) => void;
+    /** Where cgroup v2 is (default: the host's); tests give a fake tree. */
+    readonly cgroups?: CgroupPaths;
   },
 ): SandboxSetup {
   const profile = policy.sandbox?.[serverId] ?? (options.flag ? DEFAULT_PROFILE : undefined);
   if (profile === undefined) return { plan: undefined, profile: undefined };
-  const host = detectHost(options.env.PATH);
+  const cgroups = options.cgroups ?? hostCgroupPaths();
+  const host = detectHost(options.env.PATH, cgroups);
   const decision = planSandbox({
     profile,
     host,
@@ -77,7 +81,7 @@ export function sandboxSetup(
     });
     return { plan: undefined, profile, start };
   }
-  const { cgroup, problem } = sandboxCgroup(host, profile);
+  const { cgroup, problem } = sandboxCgroup(host, profile, cgroups);
   if (!options.quiet) options.say(`sandboxed: ${profileSummary(profile)}`);
   for (const note of decision.notes) {
     // As root, RLIMIT_NPROC does not hold; a cgroup's pids.max does.
@@ -102,12 +106,13 @@ export function sandboxSetup(
 function sandboxCgroup(
   host: HostSupport,
   profile: SandboxProfile,
+  paths: CgroupPaths,
 ): { cgroup: SandboxCgroup | null; problem: string | null } {
   if (!host.cgroup.delegated) return { cgroup: null, problem: null };
   try {
     const name = String(process.pid);
     return {
-      cgroup: makeSandboxCgroup(hostCgroupPaths(), host.cgroup, name, profile.limits),
+      cgroup: makeSandboxCgroup(paths, host.cgroup, name, profile.limits),
       problem: null,
     };
   } catch (error) {
