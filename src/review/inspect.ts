@@ -59,7 +59,7 @@ export interface Inspection {
   readonly run_id: string;
   readonly events: readonly InspectedEvent[];
   /** The sandbox's own events (docs/sandbox.md): the server's profile, a limit it hit. */
-  readonly sandbox: readonly InspectedSandbox[];
+  readonly sandbox?: readonly InspectedSandbox[];
   readonly summary: {
     readonly blocked_by_rule: Record<string, number>;
     readonly events_by_syscall: Record<string, number>;
@@ -242,7 +242,8 @@ export function inspectLog(log: ReviewedLog): Inspection {
     status: log.status,
     run_id: log.runId,
     events,
-    sandbox: log.sandbox.map(sandboxLine),
+    // Only for a log that has them: the output of other logs is as it was.
+    ...(log.sandbox.length > 0 ? { sandbox: log.sandbox.map(sandboxLine) } : {}),
     summary: inspector.summary(),
   };
 }

@@ -95,7 +95,7 @@ appear (the log holds only their hashes); secret-handle ids are hidden.`,
 
 /** The sandbox's events (the server's profile, a limit it hit), when there are any. */
 function sandboxLines(inspection: Inspection): string[] {
-  if (inspection.sandbox.length === 0) return [];
+  if (inspection.sandbox === undefined) return [];
   return [
     '  sandbox:',
     ...inspection.sandbox.map((item) => `    step ${item.step} (${item.server_id}): ${item.text}`),
