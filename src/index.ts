@@ -110,6 +110,8 @@ export type {
   FlightEvent,
   InputEvidence,
   ReceiptRecord,
+  SandboxEvent,
+  SandboxRecord,
   SealEvent,
   SealRecord,
   SecretHandleRecord,

@@ -40,8 +40,9 @@ import {
 import { proxyTelemetry } from './proxy-telemetry.js';
 import type { RemoteCredentials } from './remote-auth.js';
 import {
+  recordSandboxStart,
   type SandboxSetup,
-  sandboxDeathLine,
+  sandboxEnded,
   sandboxSetup,
   withSandboxNetwork,
 } from './sandbox-setup.js';
@@ -68,10 +69,7 @@ export interface ProxyRun {
   readonly trace: string;
   /** Requests denied or asked so far. */
   refused(): number;
-  /**
-   * After `proxy.done`: the closing lines (why the server died, the summary, the anchored
-   * seal), the summary's prefix being `command`.
-   */
+  /** After `proxy.done`: the closing lines (why the server died, the summary, the anchored seal). */
   finish(exit: ProxyExit): Promise<void>;
 }
 
@@ -86,6 +84,7 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
   const { kernel, place, policy, telemetry, sandbox, latestBefore } = parts;
   const withheld = config.remote ? [] : withheldNames(io.env, config.allowEnv);
   let refused = 0;
+  let limit: { readonly message: string } | null = null; // a sandbox limit the server hit
   const childEnv = childEnvironment(io.env, config.allowEnv);
   if (!quiet) announce(config, place, withheld, verbose ? childEnv : null, say);
   const session = {
@@ -131,6 +130,9 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
             }
           : {}),
         ...(sandbox.plan !== undefined ? { sandbox: sandbox.plan } : {}),
+        onServerExit: (exit) => {
+          limit = sandboxEnded(sandbox, kernel, exit, (proxy as StdioProxy).stderrTail(64));
+        },
       });
   const finish = async (exit: ProxyExit) => {
     await sandbox.network?.close();
@@ -146,9 +148,8 @@ export async function openProxyRun(options: ProxyRunOptions): Promise<ProxyRun> 
     if (exit.code === 1 && proxy instanceof StdioProxy) {
       const died = proxy.stderrTail(20);
       for (const line of deathReport(died, place.log, withheld, childEnv)) say(line);
-      const limit = sandboxDeathLine(sandbox, proxy.serverExit, died);
-      if (limit !== null) say(limit);
     }
+    if (limit !== null) say(limit.message);
     say(summaryLine(exit, refused, place.trace));
     await anchorSessionSeal(exit.seal, policy, io.env, quiet ? null : say, say);
     if (refused > 0 && !quiet) say(`agentk why ${runId} explains each refusal and its rule`);
@@ -201,6 +202,7 @@ async function sessionKernel(
     protectedPaths: place.protected,
   });
   sandbox.network?.attach(kernel);
+  recordSandboxStart(sandbox, kernel);
   const latestBefore = place.latest !== null ? latestTarget(place.latest) : null;
   if (place.latest !== null) pointLatest(place.latest, place.trace);
   if (place.ownRuns !== null) keepRunsBounded(place.ownRuns, place.trace, io.env, say);

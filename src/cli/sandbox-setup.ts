@@ -7,16 +7,28 @@ import { AgentkError } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Policy } from '../policy/types.js';
 import type { SandboxPlan } from '../sandbox/argv.js';
+import {
+  type CgroupPaths,
+  cgroupHits,
+  hostCgroupPaths,
+  makeSandboxCgroup,
+  removeSandboxCgroup,
+  type SandboxCgroup,
+} from '../sandbox/cgroup.js';
 import { type EgressAttempt, EgressProxy, type EgressVerdict } from '../sandbox/egress.js';
-import { detectHost } from '../sandbox/host.js';
-import { limitHit, planSandbox } from '../sandbox/plan.js';
+import { detectHost, type HostSupport } from '../sandbox/host.js';
+import { type LimitHit, limitHit } from '../sandbox/limits.js';
+import { planSandbox } from '../sandbox/plan.js';
 import { DEFAULT_PROFILE, profileSummary, type SandboxProfile } from '../sandbox/profile.js';
+import { limitRecord, type SandboxRecordData, startRecord } from '../sandbox/record.js';
 
 export interface SandboxSetup {
   readonly plan: SandboxPlan | undefined;
   readonly profile: SandboxProfile | undefined;
   /** The filtering proxy, when the profile has a network allow-list. */
   readonly network?: SandboxNetwork;
+  /** The trace's `sandbox` start event, written once the trace opens (recordSandboxStart). */
+  readonly start?: SandboxRecordData;
 }
 
 /** A sandbox's filtering proxy, as the session sees it. */
@@ -41,13 +53,17 @@ export function sandboxSetup(
     readonly env: Readonly<Record<string, string>>;
     readonly quiet: boolean;
     readonly say: (line: string) => void;
+    /** Where cgroup v2 is (default: the host's); tests give a fake tree. */
+    readonly cgroups?: CgroupPaths;
   },
 ): SandboxSetup {
   const profile = policy.sandbox?.[serverId] ?? (options.flag ? DEFAULT_PROFILE : undefined);
   if (profile === undefined) return { plan: undefined, profile: undefined };
+  const cgroups = options.cgroups ?? hostCgroupPaths();
+  const host = detectHost(options.env.PATH, cgroups);
   const decision = planSandbox({
     profile,
-    host: detectHost(options.env.PATH),
+    host,
     workspace,
     env: options.env,
     hidden,
@@ -59,21 +75,77 @@ export function sandboxSetup(
   if (decision.kind === 'unsandboxed') {
     // Said even with --quiet: the operator asked for a sandbox and is not getting one.
     options.say(`NOT sandboxed (best-effort): ${decision.reason}`);
-    return { plan: undefined, profile };
+    const start = startRecord(serverId, profile, host, {
+      state: 'unsandboxed',
+      reason: decision.reason,
+    });
+    return { plan: undefined, profile, start };
   }
+  const { cgroup, problem } = sandboxCgroup(host, profile, cgroups);
   if (!options.quiet) options.say(`sandboxed: ${profileSummary(profile)}`);
-  for (const note of decision.notes) options.say(`sandbox: ${note}`);
-  return { plan: decision.plan, profile };
+  for (const note of decision.notes) {
+    // As root, RLIMIT_NPROC does not hold; a cgroup's pids.max does.
+    options.say(
+      `sandbox: ${cgroup ? `${note}; the sandbox's cgroup pids.max holds instead` : note}`,
+    );
+  }
+  if (problem !== null && host.cgroup.delegated) options.say(`sandbox: no cgroup: ${problem}`);
+  const start = startRecord(serverId, profile, host, {
+    state: 'sandboxed',
+    cgroup,
+    cgroupProblem: problem,
+  });
+  const plan = cgroup ? { ...decision.plan, cgroup } : decision.plan;
+  return { plan, profile, start };
 }
 
-/** The line that names the limit a sandboxed server died of, or null. */
-export function sandboxDeathLine(
+/**
+ * The sandbox's own cgroup where the host delegates one (besides the rlimits, which hold
+ * either way), or why not. A delegated host whose group cannot be made is said, not fatal.
+ */
+function sandboxCgroup(
+  host: HostSupport,
+  profile: SandboxProfile,
+  paths: CgroupPaths,
+): { cgroup: SandboxCgroup | null; problem: string | null } {
+  if (!host.cgroup.delegated) return { cgroup: null, problem: null };
+  try {
+    const name = String(process.pid);
+    return {
+      cgroup: makeSandboxCgroup(paths, host.cgroup, name, profile.limits),
+      problem: null,
+    };
+  } catch (error) {
+    return { cgroup: null, problem: (error as Error).message };
+  }
+}
+
+/** Once the trace is open: the sandbox's start event (the profile, what is enforced). */
+export function recordSandboxStart(setup: SandboxSetup, kernel: Kernel): void {
+  if (setup.start !== undefined) kernel.recordSandbox(setup.start);
+}
+
+/**
+ * When the sandboxed server's process has ended: the limit it hit (its exit status, its
+ * stderr, its cgroup's counters), recorded as a `sandbox` limit event while the trace is
+ * open, or null. Its cgroup is removed.
+ */
+export function sandboxEnded(
   setup: SandboxSetup,
-  exit: { readonly code: number | null } | null,
+  kernel: Kernel,
+  exit: { readonly code: number | null },
   stderrTail: readonly string[],
-): string | null {
-  if (setup.plan === undefined || exit === null) return null;
-  return limitHit(exit.code, setup.plan.profile.limits, stderrTail);
+): LimitHit | null {
+  const plan = setup.plan;
+  if (plan === undefined) return null;
+  const counts = plan.cgroup ? cgroupHits(plan.cgroup) : null;
+  if (plan.cgroup) removeSandboxCgroup(plan.cgroup);
+  const hit = limitHit(exit.code, plan.profile.limits, stderrTail, counts);
+  const serverId = setup.start?.server_id;
+  if (hit !== null && serverId !== undefined && !kernel.closed) {
+    kernel.recordSandbox(limitRecord(serverId, hit));
+  }
+  return hit;
 }
 
 /**

@@ -18,10 +18,15 @@ import { loadSigner } from '../evidence/keys.js';
 import { type Label, labelsOf, POISONED, PRIVATE, SECRET } from '../labels/labels.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { globMatch } from '../policy/glob.js';
-import type { SealEvent, SecretHandleRecord } from '../recorder/event.js';
+import type {
+  SandboxEvent,
+  SandboxRecord,
+  SealEvent,
+  SecretHandleRecord,
+} from '../recorder/event.js';
 import type { FlightRecorder } from '../recorder/recorder.js';
 import { type SyscallKind, sinksOf } from '../vocabulary.js';
-import type { Analysis, AnalysisState, Refusal } from './analysis/analysis.js';
+import type { Analysis, AnalysisState } from './analysis/analysis.js';
 import { admit, analyze } from './analysis/analyze.js';
 import { Catalogue, type CatalogueListings } from './catalogue/catalogue.js';
 import { ContentReader } from './content.js';
@@ -37,9 +42,11 @@ import {
   type Minted,
   mintEvidence,
   type Subject,
+  sandboxEntry,
   subjectOf,
   syscallEntry,
 } from './evidence/event.js';
+import type { Mediation } from './mediation.js';
 import { compiled, type KernelOptions, newRunId, recorderOf } from './options.js';
 import { harnessRefusal, type ParsedRequest, parseRequest } from './request.js';
 import { type OpenSecret, SecretVault } from './secrets/vault.js';
@@ -54,19 +61,6 @@ import type {
   SyscallRequest,
   SyscallResult,
 } from './types.js';
-
-/** How one mediation is called (the harness's side of a syscall). */
-interface Mediation {
-  readonly agent: string;
-  /** The request comes from Kernel.approve() (a person's answer), not from the agent. */
-  readonly fromApprover?: boolean;
-  readonly canAsk?: boolean;
-  readonly catalogue?: SyscallOptions['catalogue'];
-  /** The content reader of this syscall (pre-filled by an answer's one walk). */
-  readonly reader?: ContentReader;
-  /** The kernel refuses this syscall whatever its analysis finds (a spent budget, a sandbox). */
-  readonly refusal?: Refusal | null;
-}
 
 export class Kernel {
   readonly runId: string;
@@ -474,6 +468,13 @@ export class Kernel {
   /** Run `work` with its events written together when it ends (FlightRecorder.batch). */
   batch(work: () => void): void {
     this.#recorder.batch(work);
+  }
+
+  /** Append a sandbox event (docs/flight-log.md): a server's profile, or a limit it hit. */
+  recordSandbox(sandbox: SandboxRecord): SandboxEvent {
+    this.#assertOpen();
+    const entry = sandboxEntry(eventTime(this.#clock()), this.runId, this.agentId, sandbox);
+    return this.#recorder.append(entry) as SandboxEvent;
   }
 
   /** Seal the log (signed count and head) and close the kernel. Idempotent. */

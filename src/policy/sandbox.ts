@@ -46,6 +46,8 @@ const limitsSchema = z.strictObject({
   open_files: whole(16, 1024 * 1024).optional(),
   file_size_mib: whole(1, 1024 * 1024).optional(),
   cpu_seconds: whole(1, 366 * 86_400).optional(),
+  // cgroup cpu.max only: enforced where cgroup v2 is delegated, else reported as not enforced.
+  cpu_percent: whole(1, 100 * 1024).optional(),
 });
 
 const profileSchema = z.strictObject({
@@ -102,6 +104,7 @@ export function sandboxProfiles(doc: SandboxDocument): Record<string, SandboxPro
         openFiles: limits.open_files ?? DEFAULT_LIMITS.openFiles,
         fileSizeMib: limits.file_size_mib ?? DEFAULT_LIMITS.fileSizeMib,
         cpuSeconds: limits.cpu_seconds ?? DEFAULT_LIMITS.cpuSeconds,
+        ...(limits.cpu_percent !== undefined ? { cpuPercent: limits.cpu_percent } : {}),
       },
     };
   }

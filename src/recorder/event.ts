@@ -126,7 +126,23 @@ export interface SealEvent extends EventBase {
   readonly seal: SealRecord;
 }
 
-export type FlightEvent = SyscallEvent | SealEvent;
+/**
+ * What a sandboxed (or best-effort unsandboxed) downstream server runs under, written once
+ * after the trace opens, or a limit it hit, written when it dies of one (docs/sandbox.md).
+ * JSON data whose members docs/flight-log.md lists; the chain covers it like any event.
+ */
+export type SandboxRecord = Readonly<Record<string, unknown>> & {
+  readonly event: 'start' | 'limit';
+  readonly server_id: string;
+};
+
+/** The sandbox of a downstream server: not a syscall (nothing asked, nothing decided). */
+export interface SandboxEvent extends EventBase {
+  readonly type: 'sandbox';
+  readonly sandbox: SandboxRecord;
+}
+
+export type FlightEvent = SyscallEvent | SealEvent | SandboxEvent;
 
 /**
  * A signed statement that the chain held `event_count` events ending in `head_hash`
@@ -152,4 +168,5 @@ export interface CheckpointLine {
 /** An event before the recorder assigns its place in the chain. */
 export type UnchainedEvent =
   | Omit<SyscallEvent, 'step' | 'previous_hash' | 'event_hash' | 'v'>
-  | Omit<SealEvent, 'step' | 'previous_hash' | 'event_hash' | 'v'>;
+  | Omit<SealEvent, 'step' | 'previous_hash' | 'event_hash' | 'v'>
+  | Omit<SandboxEvent, 'step' | 'previous_hash' | 'event_hash' | 'v'>;

@@ -51,6 +51,18 @@ const SEAL_EVENT_KEYS = [
   'previous_hash',
   'event_hash',
 ];
+const SANDBOX_EVENT_KEYS = [...SEAL_EVENT_KEYS.filter((key) => key !== 'seal'), 'sandbox'];
+/** A sandbox record's members (docs/flight-log.md), required then optional, per event. */
+const SANDBOX_KEYS: Readonly<Record<string, readonly [readonly string[], readonly string[]]>> = {
+  start: [
+    ['event', 'server_id', 'state', 'profile', 'enforced', 'not_enforced', 'host'],
+    ['reason'],
+  ],
+  limit: [
+    ['event', 'server_id', 'limit', 'value', 'signal', 'exit_code', 'evidence', 'message'],
+    [],
+  ],
+};
 const SYSCALL_KEYS = [
   'kind',
   'target',
@@ -100,11 +112,17 @@ export function eventShapeProblem(value: unknown): string | undefined {
   if (value.v !== 1 && value.v !== 2)
     return `unsupported event format version ${JSON.stringify(value.v)}`;
   if (value.type === 'checkpoint') return checkpointShapeProblem(value);
-  if (value.type !== 'syscall' && value.type !== 'seal') return 'unknown event type';
+  if (value.type !== 'syscall' && value.type !== 'seal' && value.type !== 'sandbox')
+    return 'unknown event type';
+  if (value.type === 'sandbox' && value.v !== 2) return 'a sandbox event in a format 1 log';
   const top = keysProblem(
     'event',
     value,
-    value.type === 'seal' ? SEAL_EVENT_KEYS : SYSCALL_EVENT_KEYS,
+    value.type === 'seal'
+      ? SEAL_EVENT_KEYS
+      : value.type === 'sandbox'
+        ? SANDBOX_EVENT_KEYS
+        : SYSCALL_EVENT_KEYS,
   );
   if (top) return top;
   if (!Number.isSafeInteger(value.step) || (value.step as number) < 1)
@@ -116,6 +134,7 @@ export function eventShapeProblem(value: unknown): string | undefined {
   if (!isHex64(value.previous_hash)) return 'previous_hash is not 64 hex digits';
   if (!isHex64(value.event_hash)) return 'event_hash is not 64 hex digits';
   if (value.type === 'seal') return sealShapeProblem(value.seal);
+  if (value.type === 'sandbox') return sandboxShapeProblem(value.sandbox);
   return syscallShapeProblem(value.syscall) ?? decisionShapeProblem(value.decision);
 }
 
@@ -126,6 +145,37 @@ function sealShapeProblem(seal: unknown): string | undefined {
   if (!Number.isSafeInteger(seal.event_count) || !isHex64(seal.head_hash)) {
     return 'seal event_count or head_hash is malformed';
   }
+  return undefined;
+}
+
+function sandboxShapeProblem(sandbox: unknown): string | undefined {
+  if (!isObject(sandbox)) return 'sandbox is not an object';
+  const keys = SANDBOX_KEYS[sandbox.event as string];
+  if (keys === undefined || !Object.hasOwn(SANDBOX_KEYS, sandbox.event as string))
+    return 'sandbox event is not start or limit';
+  const problem = keysProblem('sandbox', sandbox, keys[0], keys[1]);
+  if (problem) return problem;
+  if (typeof sandbox.server_id !== 'string') return 'sandbox server_id is not a string';
+  if (sandbox.event === 'start') {
+    if (sandbox.state !== 'sandboxed' && sandbox.state !== 'unsandboxed')
+      return 'sandbox state is not sandboxed or unsandboxed';
+    if (!isObject(sandbox.profile) || !isObject(sandbox.host))
+      return 'sandbox profile or host is not an object';
+    if (!isStringList(sandbox.enforced) || !isStringList(sandbox.not_enforced))
+      return 'sandbox enforced or not_enforced is not a list of strings';
+    if (sandbox.reason !== undefined && typeof sandbox.reason !== 'string')
+      return 'sandbox reason is not a string';
+    return undefined;
+  }
+  if (typeof sandbox.limit !== 'string' || typeof sandbox.message !== 'string')
+    return 'sandbox limit or message is not a string';
+  if (sandbox.value !== null && !Number.isSafeInteger(sandbox.value))
+    return 'sandbox value is not an integer';
+  if (sandbox.signal !== null && typeof sandbox.signal !== 'string')
+    return 'sandbox signal is not a string';
+  if (sandbox.exit_code !== null && !Number.isSafeInteger(sandbox.exit_code))
+    return 'sandbox exit_code is not an integer';
+  if (!isStringList(sandbox.evidence)) return 'sandbox evidence is not a list of strings';
   return undefined;
 }
 

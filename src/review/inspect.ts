@@ -2,7 +2,7 @@
 // reference type and a short hash; secret-handle ids are not shown; summaries group
 // blocked events by rule, events by syscall, and evidence by reference type.
 
-import type { SyscallEvent } from '../recorder/event.js';
+import type { SandboxEvent, SyscallEvent } from '../recorder/event.js';
 import { increment, type ReviewedLog, sortedCounts } from './log.js';
 
 export interface EvidenceRef {
@@ -32,11 +32,34 @@ export interface InspectedEvent {
   readonly session?: string;
 }
 
+export interface InspectedSandbox {
+  readonly step: number;
+  readonly server_id: string;
+  readonly event: 'start' | 'limit';
+  /** One line: what the server ran under, or the limit it hit. */
+  readonly text: string;
+}
+
+/** A sandbox event in one line. */
+export function sandboxLine(event: SandboxEvent): InspectedSandbox {
+  const record = event.sandbox;
+  const list = (value: unknown) => (Array.isArray(value) ? value.join('; ') : '');
+  const text =
+    record.event === 'limit'
+      ? String(record.message)
+      : record.state === 'unsandboxed'
+        ? `NOT sandboxed (best-effort): ${String(record.reason)}`
+        : `sandboxed; enforced: ${list(record.enforced)}; not enforced: ${list(record.not_enforced) || 'nothing'}`;
+  return { step: event.step, server_id: record.server_id, event: record.event, text };
+}
+
 export interface Inspection {
   readonly log: string;
   readonly status: string;
   readonly run_id: string;
   readonly events: readonly InspectedEvent[];
+  /** The sandbox's own events (docs/sandbox.md): the server's profile, a limit it hit. */
+  readonly sandbox?: readonly InspectedSandbox[];
   readonly summary: {
     readonly blocked_by_rule: Record<string, number>;
     readonly events_by_syscall: Record<string, number>;
@@ -219,6 +242,8 @@ export function inspectLog(log: ReviewedLog): Inspection {
     status: log.status,
     run_id: log.runId,
     events,
+    // Only for a log that has them: the output of other logs is as it was.
+    ...(log.sandbox.length > 0 ? { sandbox: log.sandbox.map(sandboxLine) } : {}),
     summary: inspector.summary(),
   };
 }

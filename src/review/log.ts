@@ -4,7 +4,7 @@
 // evidence are worthless.
 
 import { AgentkError } from '../errors.js';
-import type { SealEvent, SyscallEvent } from '../recorder/event.js';
+import type { SandboxEvent, SealEvent, SyscallEvent } from '../recorder/event.js';
 import { type ChainFailure, verifyLogFile } from '../recorder/verify.js';
 
 export interface ReviewedLog {
@@ -12,7 +12,10 @@ export interface ReviewedLog {
   /** `sealed`, or `unsealed` (intact but possibly truncated). */
   readonly status: 'sealed' | 'unsealed';
   readonly runId: string;
+  /** The syscalls: what review, replay and fork work on. */
   readonly events: readonly SyscallEvent[];
+  /** The sandbox's own events (its profile, a limit hit): not syscalls, nothing decided. */
+  readonly sandbox: readonly SandboxEvent[];
   readonly seal: SealEvent | null;
 }
 
@@ -26,9 +29,11 @@ export function tamperedLog(path: string, failure: ChainFailure): AgentkError {
 
 export function readReviewedLog(path: string): ReviewedLog {
   const events: SyscallEvent[] = [];
+  const sandbox: SandboxEvent[] = [];
   let seal: SealEvent | null = null;
   const chain = verifyLogFile(path, (event) => {
     if (event.type === 'seal') seal = event;
+    else if (event.type === 'sandbox') sandbox.push(event);
     else events.push(event);
     return undefined;
   });
@@ -42,6 +47,7 @@ export function readReviewedLog(path: string): ReviewedLog {
     // A session that recorded nothing (its server died at start) is a seal alone.
     runId: events[0]?.run_id ?? (seal as SealEvent | null)?.run_id ?? '',
     events,
+    sandbox,
     seal,
   };
 }

@@ -11,6 +11,7 @@
 
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { enterCgroup, type SandboxCgroup } from './cgroup.js';
 import { findExecutable } from './host.js';
 import type { SandboxLimits, SandboxProfile } from './profile.js';
 import {
@@ -67,6 +68,8 @@ export interface SandboxPlan {
    * into the sandbox, with the relay (relay.ts) in front of the server. Absent: no network.
    */
   readonly network?: { readonly socket: string };
+  /** The sandbox's own cgroup, where the host delegates one (cgroup.ts): entered before bwrap. */
+  readonly cgroup?: SandboxCgroup;
 }
 
 function real(path: string): string {
@@ -225,7 +228,9 @@ export function sandboxedCommand(
     '--',
     ...(plan.network ? relayCommand(plan.runtime, command, args) : [command, ...args]),
   ];
-  return { command: plan.bwrap, args: bwrapArgs };
+  return plan.cgroup
+    ? enterCgroup(plan.cgroup, plan.bwrap, bwrapArgs)
+    : { command: plan.bwrap, args: bwrapArgs };
 }
 
 /** The proxy's socket and the proxy variables, for a sandbox with a network allow-list. */

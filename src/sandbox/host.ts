@@ -1,13 +1,14 @@
 // What this host can enforce: bubblewrap and its version, whether it may create user and
 // network namespaces (found by trying, which is the only answer that holds: sysctls,
 // AppArmor and seccomp filters of a container can each refuse), prlimit for the rlimits,
-// cgroup v2 delegation (reported only), and whether we run as root (which the kernel
+// cgroup v2 delegation (cgroup.ts), and whether we run as root (which the kernel
 // exempts from the process limit). Read by `agentk sandbox-check` and before `--sandbox`
 // starts a server.
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { type CgroupHost, type CgroupPaths, detectCgroup, hostCgroupPaths } from './cgroup.js';
 
 /** How long a probe may take (a bwrap that hangs is a bwrap that does not work). */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -20,7 +21,8 @@ export interface HostSupport {
   readonly networkNamespaces: boolean | null;
   /** What bwrap said when a probe failed (its first line). */
   readonly probeError: string | null;
-  readonly cgroup: string;
+  /** cgroup v2: mounted, our group, its controllers, whether it is delegated to us. */
+  readonly cgroup: CgroupHost;
   readonly root: boolean;
   /** Why `--sandbox` would fail here, in one line; null when it would not. */
   readonly missing: string | null;
@@ -56,39 +58,28 @@ function bwrapVersion(bwrap: string): string {
   return `${result.stdout ?? ''}`.trim().replace(/^bubblewrap\s+/, '') || 'unknown';
 }
 
-/** cgroup v2 in one line: the unified hierarchy, this process's group, what it may delegate. */
-export function cgroupState(): string {
-  let ours: string | undefined;
-  try {
-    ours = readFileSync('/proc/self/cgroup', 'utf8')
-      .split('\n')
-      .find((line) => line.startsWith('0::'))
-      ?.slice(3);
-  } catch {}
-  if (!existsSync('/sys/fs/cgroup/cgroup.controllers') || ours === undefined) {
-    return 'cgroup v2 not mounted at /sys/fs/cgroup (v1 or hybrid hierarchy): not used';
-  }
-  const dir = join('/sys/fs/cgroup', ours);
-  let controllers = '';
-  try {
-    controllers = readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim();
-  } catch {}
-  let writable = false;
-  try {
-    accessSync(join(dir, 'cgroup.subtree_control'), constants.W_OK);
-    writable = true;
-  } catch {}
-  const delegated = writable ? 'delegated to us' : 'not delegated to us (not writable)';
-  return `cgroup v2 group ${ours}, controllers [${controllers || 'none'}], ${delegated}; not used yet (rlimits enforce)`;
-}
+const NOT_LINUX: CgroupHost = {
+  mounted: false,
+  group: null,
+  controllers: [],
+  writable: false,
+  delegated: false,
+  summary: 'not Linux',
+};
 
-/** Probe the host. `path` is the PATH to look for bwrap and prlimit on. */
-export function detectHost(path: string | undefined): HostSupport {
+/**
+ * Probe the host. `path` is the PATH to look for bwrap and prlimit on; `cgroups` where the
+ * unified hierarchy and our group are (tests give a fake tree).
+ */
+export function detectHost(
+  path: string | undefined,
+  cgroups: CgroupPaths | null = null,
+): HostSupport {
   const linux = process.platform === 'linux';
   const bwrapPath = linux ? findExecutable('bwrap', path) : null;
   const prlimit = linux ? findExecutable('prlimit', path) : null;
   const root = process.getuid?.() === 0;
-  const cgroup = linux ? cgroupState() : 'not Linux';
+  const cgroup = linux ? detectCgroup(cgroups ?? hostCgroupPaths()) : NOT_LINUX;
   if (bwrapPath === null) {
     return {
       bwrap: null,

@@ -1,12 +1,12 @@
 // Deciding, before anything starts, whether and how a server is sandboxed: the host's
 // support against the profile's mode (fail closed, or best-effort), and the places the
-// view must show or hide. And reading a sandboxed server's death: which limit it hit.
+// view must show or hide. (Reading a sandboxed server's death: limits.ts.)
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { SandboxPlan } from './argv.js';
 import type { HostSupport } from './host.js';
-import type { SandboxLimits, SandboxProfile } from './profile.js';
+import type { SandboxProfile } from './profile.js';
 
 export type SandboxDecision =
   | { readonly kind: 'sandboxed'; readonly plan: SandboxPlan; readonly notes: readonly string[] }
@@ -83,41 +83,4 @@ export function planSandbox(inputs: PlanInputs): SandboxDecision {
       runtime: inputs.runtime,
     },
   };
-}
-
-/** Signal numbers bwrap's exit status carries (128 + n) for the limits' signals (Linux). */
-const LIMIT_SIGNALS: Readonly<Record<number, string>> = {
-  6: 'SIGABRT',
-  9: 'SIGKILL',
-  11: 'SIGSEGV',
-  24: 'SIGXCPU',
-  25: 'SIGXFSZ',
-};
-
-/**
- * What a sandboxed server's exit says of its limits, in one line, or null. bwrap exits
- * 128 + n when the server dies of signal n; the server's stderr tail tells an allocation
- * failure from other aborts.
- */
-export function limitHit(
-  code: number | null,
-  limits: SandboxLimits,
-  stderrTail: readonly string[],
-): string | null {
-  if (code === null || code <= 128 || code > 128 + 64) return null;
-  const signal = LIMIT_SIGNALS[code - 128];
-  if (signal === 'SIGXCPU')
-    return `the server hit its CPU time limit (${limits.cpuSeconds} s, SIGXCPU)`;
-  if (signal === 'SIGXFSZ')
-    return `the server hit its file size limit (${limits.fileSizeMib} MiB, SIGXFSZ)`;
-  if (signal === 'SIGKILL') {
-    return `the server was killed (SIGKILL): past its CPU time limit (${limits.cpuSeconds} s) or by the kernel's OOM killer`;
-  }
-  const oom = stderrTail.some((line) =>
-    /out of memory|allocation failed|ENOMEM|Cannot allocate memory/i.test(line),
-  );
-  if (signal !== undefined && oom) {
-    return `the server ran out of memory under its limit (${limits.memoryMib} MiB address space, ${signal})`;
-  }
-  return signal !== undefined ? `the server died of ${signal} in the sandbox` : null;
 }

@@ -23,6 +23,11 @@ export interface SandboxLimits {
   readonly fileSizeMib: number;
   /** CPU time (RLIMIT_CPU), seconds: SIGXCPU at this, SIGKILL one second later. */
   readonly cpuSeconds: number;
+  /**
+   * A CPU share (cgroup `cpu.max`, percent of one CPU), only where cgroup v2 is delegated:
+   * no rlimit bounds a share, so elsewhere it is reported as not enforced.
+   */
+  readonly cpuPercent?: number;
 }
 
 export interface SandboxProfile {
@@ -72,7 +77,8 @@ export function profileSummary(profile: SandboxProfile): string {
   return (
     `${paths.join('; ')}; network ${networkSummary(profile.network)}; memory ${limits.memoryMib} MiB, ` +
     `${limits.processes} processes, ${limits.openFiles} files, ` +
-    `file size ${limits.fileSizeMib} MiB, cpu ${limits.cpuSeconds} s`
+    `file size ${limits.fileSizeMib} MiB, cpu ${limits.cpuSeconds} s` +
+    (limits.cpuPercent !== undefined ? `, cpu share ${limits.cpuPercent}%` : '')
   );
 }
 

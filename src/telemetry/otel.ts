@@ -135,6 +135,7 @@ export async function startTelemetry(config: TelemetryConfig): Promise<Telemetry
   const parent = api.trace.setSpan(api.ROOT_CONTEXT, session);
   let ended = 0;
   const onEvent = (event: FlightEvent) => {
+    if (event.type === 'sandbox') return; // not a syscall: no span
     if (event.type === 'seal') {
       session.setAttributes({
         'agentk.run_id': event.run_id,

@@ -61,7 +61,7 @@ class Reading {
     this.stream = new SignatureStream(options.pins, {
       event: (event, line) => {
         if (event.type === 'seal') this.seal = event;
-        else this.builder.add(event, line);
+        else if (event.type !== 'sandbox') this.builder.add(event, line);
       },
       checkpoint: (line, at) => this.builder.addCheckpoint(line, at),
       // A stream is one exact pass: it never starts over.

@@ -31,7 +31,17 @@ describe('agentk sandbox-check', () => {
       expect(report.bwrap.version).toMatch(/^\d+\.\d+/);
       const plain = run([], { PATH: process.env.PATH ?? '' });
       expect(plain.stdout).toContain('--sandbox: works on this host');
-      expect(plain.stdout).toMatch(/cgroups\s+\S/);
+      // cgroup v2: whether it is mounted, and whether our group is delegated to us.
+      expect(typeof report.cgroup.mounted).toBe('boolean');
+      expect(typeof report.cgroup.delegated).toBe('boolean');
+      expect(plain.stdout).toMatch(
+        /cgroup v2\s+(mounted; our group \S+|not mounted \(v1 or hybrid hierarchy\))\n/,
+      );
+      expect(plain.stdout).toMatch(
+        report.cgroup.delegated
+          ? /cgroup delegation\s+memory, pids.* delegated and writable/
+          : /cgroup delegation\s+no: cgroup v2 .*rlimits enforce/,
+      );
     },
   );
 });

@@ -74,6 +74,10 @@ export function decisionLines(trace: string): string[] {
       out.push(`${event.step} seal count=${event.seal.event_count}`);
       continue;
     }
+    if (event.type === 'sandbox') {
+      out.push(`${event.step} sandbox ${event.sandbox.event} ${event.sandbox.server_id}`);
+      continue;
+    }
     const { syscall, decision } = event;
     const receipt = decision.receipt
       ? { scope: decision.receipt.scope, step: decision.receipt.step }

@@ -2,8 +2,16 @@
 // file inside the workspace, a directory outside it, and the proxy binary (dist/, through
 // bin/agentk.js) in front of a server, driven by the official SDK client.
 
-import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -206,4 +214,75 @@ export function asNobody(w: World): { readonly wrapper: string[] } | { readonly 
   if (readable.status !== 0) return { skip: 'this checkout is not readable by uid 65534' };
   giveTo(w, 65534);
   return { wrapper };
+}
+
+/** A trace's events (checkpoint lines skipped). */
+export function traceEvents(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('{"checkpoint":'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The records of a trace's `sandbox` events, in order. */
+export function sandboxRecords(path: string): Record<string, unknown>[] {
+  return traceEvents(path)
+    .filter((event) => event.type === 'sandbox')
+    .map((event) => event.sandbox as Record<string, unknown>);
+}
+
+/** `agentk <args>`, run to its end (verify, trace-inspect, verify-signatures). */
+export function agentk(w: World, args: readonly string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], {
+    cwd: w.workspace,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: w.home, AGENTK_HOME: w.state },
+  });
+}
+
+/**
+ * The proxy in front of `server` with its input held open (no client speaks), until it
+ * exits by itself: for a server that dies on its own. Its exit status and stderr.
+ */
+export function proxyUntilExit(
+  w: World,
+  serverId: string,
+  server: readonly string[],
+  trace: string,
+): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'mcp-proxy-stdio',
+      '--server-id',
+      serverId,
+      '--policy',
+      w.policy,
+      '--trace-out',
+      trace,
+      '--',
+      ...server,
+    ],
+    {
+      cwd: w.workspace,
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: w.home,
+        AGENTK_HOME: w.state,
+        AGENTK_SIGNING_KEY_FILE: w.keyFile,
+      },
+    },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  return new Promise((resolve) => {
+    child.on('close', (status) => {
+      child.stdin.destroy();
+      resolve({ status, stderr });
+    });
+  });
 }

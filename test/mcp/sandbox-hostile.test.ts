@@ -9,6 +9,7 @@ import {
   PLANTED_SSH_KEY,
   proxyClient,
   runProxy,
+  sandboxRecords,
   sandboxUnavailable,
   world,
 } from '../helpers/sandbox.js';
@@ -91,6 +92,32 @@ describe.skipIf(unavailable !== null)(`a hostile server ${unavailable ?? ''}`, (
     const stderr = await session.close();
     expect(stderr).toContain('sandboxed: workspace rw; network none; memory 1280 MiB');
     if (ROOT) expect(stderr).toContain('the process limit (32) is not enforced');
+    // The trace starts with the profile the server ran under, what held it and what did not.
+    const records = sandboxRecords(session.trace);
+    const start = records[0] as { enforced: string[]; not_enforced: string[] };
+    expect(records[0]).toMatchObject({
+      event: 'start',
+      server_id: 'hostile',
+      state: 'sandboxed',
+      profile: {
+        workspace: 'rw',
+        network: [],
+        limits: { memory_mib: 1280, processes: 32, file_size_mib: 1, cpu_seconds: 600 },
+      },
+    });
+    expect(start.enforced).toContain('rlimit file size 1 MiB (RLIMIT_FSIZE)');
+    expect(start.enforced).toContain(
+      'network: none (a network namespace with its own loopback only)',
+    );
+    if (ROOT) {
+      expect(start.not_enforced).toContain(
+        'processes (32): the kernel exempts uid 0 from RLIMIT_NPROC',
+      );
+    }
+    // The failed allocation, EFBIG and EAGAIN were the server's to see, and it lived on:
+    // without a cgroup nothing outside the sandbox can tell (docs/sandbox.md), so no limit event.
+    expect(records).toHaveLength(1);
+    expect(stderr).not.toMatch(/hit its|ran out of memory/);
   });
 
   it('a read-only workspace refuses writes; a path the profile names read-write takes them', async () => {
@@ -112,6 +139,19 @@ describe.skipIf(unavailable !== null)(`a hostile server ${unavailable ?? ''}`, (
     await expect(session.call('burn_cpu', { seconds: 120 })).rejects.toThrow(/exited|closed/i);
     const stderr = await session.close();
     expect(stderr).toContain('the server hit its CPU time limit (1 s, SIGXCPU)');
+    expect(sandboxRecords(session.trace)).toEqual([
+      expect.objectContaining({ event: 'start', state: 'sandboxed' }),
+      {
+        event: 'limit',
+        server_id: 'hostile',
+        limit: 'cpu_seconds',
+        value: 1,
+        signal: 'SIGXCPU',
+        exit_code: 152,
+        evidence: ['exit status 152 = 128 + SIGXCPU'],
+        message: 'the server hit its CPU time limit (1 s, SIGXCPU)',
+      },
+    ]);
   });
 
   it('--sandbox fails closed with one line where bwrap cannot be found; best-effort runs unsandboxed and says so', () => {
@@ -137,6 +177,16 @@ describe.skipIf(unavailable !== null)(`a hostile server ${unavailable ?? ''}`, (
     expect(ran.stderr).toContain(
       'agentk plain: NOT sandboxed (best-effort): bubblewrap (bwrap) is not installed',
     );
+    // The trace says so too: the profile asked for, and that none of it held.
+    expect(sandboxRecords(join(lax.root, 't.jsonl'))).toEqual([
+      expect.objectContaining({
+        event: 'start',
+        server_id: 'plain',
+        state: 'unsandboxed',
+        reason: expect.stringContaining('bubblewrap (bwrap) is not installed'),
+        enforced: [],
+      }),
+    ]);
   });
 });
 

@@ -28,7 +28,7 @@ describe('[sandbox.<server-id>] in a policy', () => {
 
   it('gives each named server a profile, defaults filled in', () => {
     const policy = parsePolicyText(
-      `${BASE}\n[sandbox.fs]\nworkspace = "ro"\nread = ["/opt/data/"]\n[sandbox.fs.limits]\ncpu_seconds = 5\n\n[sandbox.git]\nmode = "best-effort"\n`,
+      `${BASE}\n[sandbox.fs]\nworkspace = "ro"\nread = ["/opt/data/"]\n[sandbox.fs.limits]\ncpu_seconds = 5\ncpu_percent = 50\n\n[sandbox.git]\nmode = "best-effort"\n`,
       'p.toml',
     );
     expect(policy.sandbox).toEqual({
@@ -38,7 +38,7 @@ describe('[sandbox.<server-id>] in a policy', () => {
         read: ['/opt/data'],
         write: [],
         network: [],
-        limits: { ...DEFAULT_LIMITS, cpuSeconds: 5 },
+        limits: { ...DEFAULT_LIMITS, cpuSeconds: 5, cpuPercent: 50 },
       },
       git: {
         mode: 'best-effort',
@@ -53,7 +53,7 @@ describe('[sandbox.<server-id>] in a policy', () => {
 
   it('refuses unknown keys, relative paths, a network it cannot enforce and limits out of range, one line each', () => {
     const lines = problems(
-      `${BASE}\n[sandbox.fs]\nworkspce = "ro"\nwrite = ["data", "/a/../b"]\nnetwork = "all"\n[sandbox.fs.limits]\nmemory_mib = 1\nthreads = 4\n`,
+      `${BASE}\n[sandbox.fs]\nworkspce = "ro"\nwrite = ["data", "/a/../b"]\nnetwork = "all"\n[sandbox.fs.limits]\nmemory_mib = 1\nthreads = 4\ncpu_percent = 0\n`,
     );
     expect(lines).toEqual(
       expect.arrayContaining([
@@ -63,9 +63,10 @@ describe('[sandbox.<server-id>] in a policy', () => {
         'p.toml: sandbox.fs.network: expected "none" or a list of "host:port" entries',
         'p.toml: sandbox.fs.limits.memory_mib: at least 64',
         'p.toml: sandbox.fs.limits.threads: unknown key',
+        'p.toml: sandbox.fs.limits.cpu_percent: at least 1',
       ]),
     );
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     expect(problems(`${BASE}\n[sandbox."bad id!"]\n`)).toEqual([
       expect.stringMatching(/^p\.toml: sandbox.*a server id is 1-64/),
     ]);

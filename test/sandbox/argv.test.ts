@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type SandboxPlan, sandboxedCommand } from '../../src/sandbox/argv.js';
 import type { HostSupport } from '../../src/sandbox/host.js';
-import { limitHit, planSandbox } from '../../src/sandbox/plan.js';
+import { limitHit } from '../../src/sandbox/limits.js';
+import { planSandbox } from '../../src/sandbox/plan.js';
 import { DEFAULT_LIMITS, DEFAULT_PROFILE } from '../../src/sandbox/profile.js';
 import { RELAY_PORT, RELAY_SOURCE, SANDBOX_PROXY_SOCKET } from '../../src/sandbox/relay.js';
 
@@ -146,7 +147,14 @@ const HOST: HostSupport = {
   userNamespaces: true,
   networkNamespaces: true,
   probeError: null,
-  cgroup: 'none',
+  cgroup: {
+    mounted: false,
+    group: null,
+    controllers: [],
+    writable: false,
+    delegated: false,
+    summary: 'none',
+  },
   root: false,
   missing: null,
 };
@@ -201,11 +209,36 @@ describe('planSandbox', () => {
 
 describe('limitHit', () => {
   it('names the limit from bwrap exit status 128 + signal', () => {
-    expect(limitHit(128 + 24, DEFAULT_LIMITS, [])).toMatch(/CPU time limit .*SIGXCPU/);
-    expect(limitHit(128 + 25, DEFAULT_LIMITS, [])).toMatch(/file size limit .*SIGXFSZ/);
+    expect(limitHit(128 + 24, DEFAULT_LIMITS, [])?.message).toMatch(/CPU time limit .*SIGXCPU/);
+    expect(limitHit(128 + 24, DEFAULT_LIMITS, [])).toMatchObject({
+      limit: 'cpu_seconds',
+      value: 3600,
+      signal: 'SIGXCPU',
+      exitCode: 152,
+      evidence: ['exit status 152 = 128 + SIGXCPU'],
+    });
+    expect(limitHit(128 + 25, DEFAULT_LIMITS, [])?.message).toMatch(/file size limit .*SIGXFSZ/);
     expect(
-      limitHit(128 + 6, DEFAULT_LIMITS, ['FATAL ERROR: JavaScript heap out of memory']),
+      limitHit(128 + 6, DEFAULT_LIMITS, ['FATAL ERROR: JavaScript heap out of memory'])?.message,
     ).toMatch(/ran out of memory under its limit \(4096 MiB/);
+    // SIGKILL alone cannot tell the CPU hard limit from the OOM killer; a cgroup's count can.
+    expect(limitHit(128 + 9, DEFAULT_LIMITS, [])).toMatchObject({ limit: 'killed', value: null });
+    expect(
+      limitHit(128 + 9, DEFAULT_LIMITS, [], { memory: ['memory.events oom_kill 1'], pids: [] }),
+    ).toMatchObject({
+      limit: 'memory_mib',
+      evidence: [expect.any(String), 'memory.events oom_kill 1'],
+    });
+    // A fork refused at pids.max, the server living on: only the cgroup's counter tells.
+    expect(
+      limitHit(0, DEFAULT_LIMITS, [], { memory: [], pids: ['pids.events max 3'] }),
+    ).toMatchObject({
+      limit: 'processes',
+      value: 256,
+      signal: null,
+      evidence: ['pids.events max 3'],
+    });
+    expect(limitHit(0, DEFAULT_LIMITS, [], { memory: [], pids: [] })).toBeNull();
     expect(limitHit(1, DEFAULT_LIMITS, [])).toBeNull();
     expect(limitHit(null, DEFAULT_LIMITS, [])).toBeNull();
   });

@@ -236,7 +236,7 @@ function show(path: string, asJson: boolean, io: CliIo): ExitCode {
   let seal: SealEvent | null = null;
   const chain = verifyLogFile(path, (event) => {
     if (event.type === 'seal') seal = event;
-    else {
+    else if (event.type === 'syscall') {
       first ??= event;
       verdicts[event.decision.verdict] = (verdicts[event.decision.verdict] ?? 0) + 1;
       if (event.decision.verdict !== 'allow') denials.push(event);

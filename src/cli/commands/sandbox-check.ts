@@ -9,9 +9,11 @@ import { EXIT, table } from '../io.js';
 const yesNo = (value: boolean | null) => (value === null ? 'not tried' : value ? 'yes' : 'no');
 
 function rows(host: HostSupport): string[][] {
-  const nproc = host.root
-    ? 'NOT enforced: AgentK runs as root, which the kernel exempts from RLIMIT_NPROC'
-    : 'per sandbox (counted in its own user namespace)';
+  const nproc = !host.root
+    ? 'per sandbox (counted in its own user namespace)'
+    : host.cgroup.delegated
+      ? "NOT enforced for root (the kernel exempts uid 0); the sandbox's cgroup pids.max is"
+      : 'NOT enforced: AgentK runs as root, which the kernel exempts from RLIMIT_NPROC';
   return [
     ['platform', process.platform],
     ['bubblewrap', host.bwrap ? `${host.bwrap.path} ${host.bwrap.version}` : 'not found'],
@@ -23,7 +25,18 @@ function rows(host: HostSupport): string[][] {
       host.prlimit ? 'rlimits (RLIMIT_AS, NOFILE, FSIZE, CPU)' : 'no',
     ],
     ['processes', host.prlimit ? `RLIMIT_NPROC ${nproc}` : 'no'],
-    ['cgroups', host.cgroup],
+    [
+      'cgroup v2',
+      host.cgroup.mounted
+        ? `mounted; our group ${host.cgroup.group ?? 'none'}`
+        : 'not mounted (v1 or hybrid hierarchy)',
+    ],
+    [
+      'cgroup delegation',
+      host.cgroup.delegated
+        ? `memory, pids${host.cgroup.controllers.includes('cpu') ? ', cpu' : ''} delegated and writable: memory.max, pids.max (and cpu.max) per sandbox, besides rlimits`
+        : `no: ${host.cgroup.summary}`,
+    ],
     [
       'network allow-list',
       host.networkNamespaces
@@ -40,7 +53,9 @@ export const sandboxCheckCommand: Command = {
 Shows what this host can enforce for a server run with \`agentk mcp-proxy-stdio --sandbox\`
 (docs/sandbox.md): bubblewrap and its version, whether it may create user, network and PID
 namespaces (tried, not guessed), prlimit for the resource limits, whether the process limit
-holds (not for root), and cgroup v2 delegation (reported; not used yet). Exits 1 with the
+holds (not for root), and whether cgroup v2 is mounted and delegated to this user
+(memory, pids, cpu controllers with write access: then each sandbox also gets a group
+with memory.max and pids.max). Exits 1 with the
 line --sandbox would fail with when it would fail here, 0 when it would work.`,
   options: { json: { type: 'boolean' } },
   positionals: [0, 0],

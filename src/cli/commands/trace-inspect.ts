@@ -1,6 +1,6 @@
 // `agentk trace-inspect <log>`: a redacted, human view of a verified flight log.
 
-import { inspectLog } from '../../review/inspect.js';
+import { type Inspection, inspectLog } from '../../review/inspect.js';
 import { readReviewedLog } from '../../review/log.js';
 import { type Command, flag, json } from '../command.js';
 import { EXIT, printable, table } from '../io.js';
@@ -65,6 +65,7 @@ appear (the log holds only their hashes); secret-handle ids are hidden.`,
         return [row, ...details];
       }),
       '',
+      ...sandboxLines(inspection),
       ...(inspection.summary.compromised.length > 0
         ? [
             '  sessions compromised:',
@@ -91,3 +92,12 @@ appear (the log holds only their hashes); secret-handle ids are hidden.`,
     return EXIT.ok;
   },
 };
+
+/** The sandbox's events (the server's profile, a limit it hit), when there are any. */
+function sandboxLines(inspection: Inspection): string[] {
+  if (inspection.sandbox === undefined) return [];
+  return [
+    '  sandbox:',
+    ...inspection.sandbox.map((item) => `    step ${item.step} (${item.server_id}): ${item.text}`),
+  ];
+}

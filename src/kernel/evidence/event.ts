@@ -11,6 +11,7 @@ import { isoTimeText } from '../../memo.js';
 import type {
   DecisionRecord,
   ReceiptRecord,
+  SandboxRecord,
   SecretHandleRecord,
   SyscallRecord,
 } from '../../recorder/event.js';
@@ -263,4 +264,9 @@ export function syscallEntry(
     syscall: records.syscall,
     decision: records.decision,
   } as const;
+}
+
+/** A sandbox event before the recorder chains it (kernel.recordSandbox). */
+export function sandboxEntry(ts: string, runId: string, agent: string, sandbox: SandboxRecord) {
+  return { type: 'sandbox', ts, run_id: runId, agent_id: agent, sandbox } as const;
 }

@@ -45,6 +45,13 @@ export interface ProxyOptions extends ClientStdioOptions {
   readonly onStderr?: (chunk: Buffer) => void;
   /** Run the server in this sandbox (bubblewrap, rlimits): see src/sandbox/. */
   readonly sandbox?: SandboxPlan;
+  /** Told once how the server's process ended, before the session ends (and seals) for it. */
+  readonly onServerExit?: (exit: ServerExit) => void;
+}
+
+export interface ServerExit {
+  readonly code: number | null;
+  readonly signal: string | null;
 }
 
 export class StdioProxy extends StdioClientProxy<ProxyOptions> {
@@ -99,18 +106,27 @@ export class StdioProxy extends StdioClientProxy<ProxyOptions> {
         } else session.serverGone(`the server failed: ${error.code ?? 'error'}`);
       });
       // 'close', not 'exit': every byte the server wrote before exiting is relayed first.
-      child.once('close', (code, signal) => {
-        session.serverGone(`the server exited (${signal ?? `code ${code}`})`);
-      });
+      child.once('close', (code, signal) => this.#gone({ code, signal }));
       // But a grandchild can hold the server's stdout open forever: do not wait on it.
       child.once('exit', (code, signal) => {
         this.#serverExit = { code, signal };
-        setTimeout(
-          () => session.serverGone(`the server exited (${signal ?? `code ${code}`})`),
-          EXIT_GRACE_MS,
-        ).unref();
+        setTimeout(() => this.#gone({ code, signal }), EXIT_GRACE_MS).unref();
       });
     });
+  }
+
+  #told = false;
+
+  /** The server is gone: its exit told once (it may be recorded), then the session ends. */
+  #gone(exit: ServerExit): void {
+    this.#serverExit ??= exit;
+    if (!this.#told) {
+      this.#told = true;
+      try {
+        this.options.onServerExit?.(this.#serverExit);
+      } catch {} // what the observer throws never keeps the session from ending
+    }
+    this.session.serverGone(`the server exited (${exit.signal ?? `code ${exit.code}`})`);
   }
 
   /**
