@@ -154,7 +154,9 @@ export function lineTap(stream: NodeJS.ReadableStream): LineTap {
   return {
     lines,
     rawLines,
-    waitFor(predicate, timeoutMs = 10_000) {
+    // A bound on an event wait, not a delay: a passing test never waits for it. Under the
+    // test's own timeout (60 s), and far above what a busy 2-core machine takes (10 s was not).
+    waitFor(predicate, timeoutMs = 45_000) {
       const found = lines.find(predicate);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {

@@ -112,8 +112,10 @@ describe('agentk release-audit', () => {
     AUDIT_TIMEOUT,
   );
 
+  // One audit per test: each runs biome, tsc, the guard tests and every command, so two in
+  // one test would share a single timeout on a busy machine.
   it(
-    '--strict with AGENTK_REQUIRE_SIGNING_KEY=1: fails the development key, passes a keygen key',
+    '--strict with AGENTK_REQUIRE_SIGNING_KEY=1: fails the development key',
     async () => {
       const development = await audit(['--strict', '--quick'], {
         AGENTK_REQUIRE_SIGNING_KEY: '1',
@@ -125,7 +127,13 @@ describe('agentk release-audit', () => {
       expect(development.report.counts).toEqual(summarize(development.report.checks));
       expect(development.report.ok).toBe(false);
       expect(development.code).toBe(1);
+    },
+    AUDIT_TIMEOUT,
+  );
 
+  it(
+    '--strict with AGENTK_REQUIRE_SIGNING_KEY=1: passes a keygen key',
+    async () => {
       const dir = mkdtempSync(join(tmpdir(), 'agentk-audit-key-'));
       scratch.push(dir);
       mkdirSync(join(dir, 'k'), { mode: 0o700 });
