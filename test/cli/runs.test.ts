@@ -22,7 +22,7 @@ import { stateDirs } from '../../src/config/state.js';
 import { verifyLogFile } from '../../src/recorder/verify.js';
 import { runCli } from '../helpers/cli.js';
 import { BIN } from '../helpers/real.js';
-import { proxySession, scratch } from '../helpers/runs.js';
+import { INITIALIZE, proxySession, scratch } from '../helpers/runs.js';
 
 const DAY = 86_400_000;
 
@@ -135,16 +135,6 @@ describe('the latest link', () => {
     const { ws, home, runs: dir, trace } = oneRun();
     const latest = join(dir, 'mcp-web-latest.jsonl');
     expect(realpathSync(latest)).toBe(trace);
-    const initialize = {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 't', version: '1' },
-      },
-    };
     const died = spawnSync(
       process.execPath,
       [
@@ -160,7 +150,7 @@ describe('the latest link', () => {
       {
         cwd: ws,
         env: { PATH: process.env.PATH ?? '', AGENTK_HOME: home },
-        input: `${JSON.stringify(initialize)}\n`,
+        input: `${JSON.stringify(INITIALIZE)}\n`,
         encoding: 'utf8',
         timeout: 60_000,
       },
