@@ -118,6 +118,23 @@ describe('a server that dies', () => {
     expect(written.join('')).not.toContain(FAKE_TOKEN.slice(4, 20));
   });
 
+  it('logs an over-long line in 64 KiB pieces, and many short lines one by one', () => {
+    const written: string[] = [];
+    const log = logLines(
+      (line) => line,
+      (text) => written.push(String(text)),
+    );
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i}`);
+    log.push(Buffer.from(`${'a'.repeat(150 * 1024)}\n${lines.join('\n')}\n`));
+    log.end();
+    expect(written.slice(0, 3).map((piece) => piece.length)).toEqual([
+      64 * 1024 + 1,
+      64 * 1024 + 1,
+      22 * 1024 + 1,
+    ]);
+    expect(written.slice(3)).toEqual(lines.map((line) => `${line}\n`));
+  });
+
   it('leaves a run that `runs show` and `why` name, though nothing but its seal is in it', () => {
     const workspace = readdirSync(join(dir, 'state', 'workspaces'))[0] as string;
     const runs = join(dir, 'state', 'workspaces', workspace, 'runs');

@@ -259,13 +259,17 @@ export function logLines(
   let partial = '';
   const flush = (text: string) => {
     partial += text;
-    let newline = partial.indexOf('\n');
-    while (newline !== -1 || partial.length > LOG_LINE_LIMIT) {
-      const cut = newline === -1 ? LOG_LINE_LIMIT : newline;
-      write(`${each(partial.slice(0, cut).replace(/\r$/, ''))}\n`);
-      partial = partial.slice(newline === -1 ? cut : cut + 1);
-      newline = partial.indexOf('\n');
+    // Walked by index, cut once at the end: a chunk of many lines is not copied per line.
+    let start = 0;
+    for (;;) {
+      const newline = partial.indexOf('\n', start);
+      const end =
+        newline === -1 ? start + LOG_LINE_LIMIT : Math.min(newline, start + LOG_LINE_LIMIT);
+      if (newline === -1 && partial.length - start <= LOG_LINE_LIMIT) break;
+      write(`${each(partial.slice(start, end).replace(/\r$/, ''))}\n`);
+      start = end === newline ? end + 1 : end;
     }
+    partial = partial.slice(start);
   };
   return {
     push: (chunk) => flush(decoder.write(chunk)),
