@@ -99,8 +99,16 @@ export function statePlaces(
   );
   const pins = at(config.pinsDir ?? dirs.pins);
   if (config.pinsDir === undefined) {
-    const moved = migrateLegacyState(dirs, io.cwd, usablePinFile);
-    if (moved !== null) say(moved);
+    // Best effort: a .agentk/ that cannot be taken over is said, and the session goes on.
+    try {
+      const moved = migrateLegacyState(dirs, io.cwd, usablePinFile);
+      if (moved !== null) say(moved);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      say(
+        `could not take over ${join(io.cwd, '.agentk')} from an older AgentK (${code}); its pins were not copied`,
+      );
+    }
   }
   const approvals = at(config.approvalsDir ?? ensureState(dirs, dirs.approvals));
   const log = config.stderrFile !== undefined ? at(config.stderrFile) : defaultLog(dirs, config);

@@ -131,8 +131,8 @@ function plainFiles(dir: string, ext: string, usable: (path: string) => boolean)
 export type PinCheck = (dir: string, file: string) => boolean;
 
 function smallObject(path: string): boolean {
-  if (lstatSync(path).size > MAX_PIN_FILE) return false;
   try {
+    if (lstatSync(path).size > MAX_PIN_FILE) return false;
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
   } catch {
