@@ -197,9 +197,14 @@ function ensureDir(dir: string): string {
  * system without links keeps the traces and loses only the pointer.
  */
 export function pointLatest(link: string, trace: string): void {
+  replaceLink(link, relative(dirname(link), trace));
+}
+
+/** `link` made to say `target`, replaced atomically; best effort (a failure leaves it). */
+function replaceLink(link: string, target: string): void {
   const temporary = `${link}.${process.pid}.tmp`;
   try {
-    symlinkSync(relative(dirname(link), trace), temporary);
+    symlinkSync(target, temporary);
     renameSync(temporary, link);
   } catch {
     try {
@@ -226,18 +231,12 @@ export function latestTarget(link: string): string | null {
  */
 export function restoreLatest(link: string, trace: string, before: string | null): void {
   if (latestTarget(link) !== relative(dirname(link), trace)) return; // another session's now
-  const temporary = `${link}.${process.pid}.tmp`;
-  try {
-    if (before === null) rmSync(link, { force: true });
-    else {
-      symlinkSync(before, temporary);
-      renameSync(temporary, link);
-    }
-  } catch {
+  if (before !== null) replaceLink(link, before);
+  else {
     try {
-      rmSync(temporary, { force: true });
+      rmSync(link, { force: true });
     } catch {
-      // something else is there: leave it, the pointer is best effort
+      // the pointer is best effort
     }
   }
 }
