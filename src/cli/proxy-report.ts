@@ -6,6 +6,7 @@
 
 import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { ProxyExit } from '../mcp/proxy/types.js';
 import { redactSecrets } from '../provenance/detect.js';
 
@@ -67,10 +68,11 @@ export function lineSplitter(
   each: (line: string) => void,
   limit = 65_536,
 ): (chunk: Buffer) => void {
+  const decoder = new StringDecoder('utf8'); // a character split across two reads stays whole
   let partial = '';
   let skipping = false;
   return (chunk) => {
-    const lines = (partial + chunk.toString('utf8')).split(/\r?\n/);
+    const lines = (partial + decoder.write(chunk)).split(/\r?\n/);
     partial = lines.pop() ?? '';
     if (skipping && lines.length > 0) {
       lines.shift(); // the rest of an over-long line
