@@ -17,18 +17,10 @@ import {
 } from '../../src/cli/proxy-report.js';
 import { logLines, TailBuffer } from '../../src/mcp/proxy/stdio.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { INITIALIZE as INITIALIZE_MESSAGE } from '../helpers/runs.js';
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'agentk.js');
-const INITIALIZE = `${JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 't', version: '1' },
-  },
-})}\n`;
+const INITIALIZE = `${JSON.stringify(INITIALIZE_MESSAGE)}\n`;
 /** A fake GitHub token, built here so that no literal ships. */
 const FAKE_TOKEN = `ghp_${'Zq8Wx2Lp4Nr6Ts1Vy3'.repeat(2)}`;
 
@@ -279,6 +271,16 @@ describe('server text shown in the terminal', () => {
     split(Buffer.from(line.slice(0, cut)));
     split(Buffer.from(line.slice(cut)));
     expect(shown).toEqual(['token [redacted-secret] leaked']);
+  });
+
+  it('keeps a character split across two reads whole', () => {
+    const shown: string[] = [];
+    const split = lineSplitter((line) => shown.push(line));
+    const bytes = Buffer.from('café ok\n', 'utf8');
+    const cut = bytes.indexOf(0xa9); // inside é
+    split(bytes.subarray(0, cut));
+    split(bytes.subarray(cut));
+    expect(shown).toEqual(['café ok']);
   });
 
   it('is redacted before it is clipped, so a credential across the clip is not half shown', () => {
