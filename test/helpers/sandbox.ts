@@ -101,17 +101,15 @@ export interface Connected {
   call(name: string, args?: Record<string, unknown>): Promise<string>;
 }
 
-/** The proxy binary as `serverId`, in front of `server` (command line), in the world's workspace. */
-export async function proxyClient(
+/** The proxy binary's command line as `serverId` under the world's policy, writing `trace`. */
+function proxyArgv(
   w: World,
   serverId: string,
+  trace: string,
+  flags: readonly string[],
   server: readonly string[],
-  flags: readonly string[] = [],
-  wrapper: readonly string[] = [],
-  env: Readonly<Record<string, string>> = {},
-): Promise<Connected> {
-  const trace = join(w.root, `trace-${serverId}-${Date.now()}.jsonl`);
-  const argv = [
+): string[] {
+  return [
     BIN,
     'mcp-proxy-stdio',
     '--server-id',
@@ -124,6 +122,19 @@ export async function proxyClient(
     '--',
     ...server,
   ];
+}
+
+/** The proxy binary as `serverId`, in front of `server` (command line), in the world's workspace. */
+export async function proxyClient(
+  w: World,
+  serverId: string,
+  server: readonly string[],
+  flags: readonly string[] = [],
+  wrapper: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): Promise<Connected> {
+  const trace = join(w.root, `trace-${serverId}-${Date.now()}.jsonl`);
+  const argv = proxyArgv(w, serverId, trace, flags, server);
   const transport = new StdioClientTransport({
     command: wrapper.length > 0 ? (wrapper[0] as string) : process.execPath,
     args: wrapper.length > 0 ? [...wrapper.slice(1), process.execPath, ...argv] : argv,
@@ -250,31 +261,16 @@ export function proxyUntilExit(
   server: readonly string[],
   trace: string,
 ): Promise<{ status: number | null; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'mcp-proxy-stdio',
-      '--server-id',
-      serverId,
-      '--policy',
-      w.policy,
-      '--trace-out',
-      trace,
-      '--',
-      ...server,
-    ],
-    {
-      cwd: w.workspace,
-      stdio: ['pipe', 'ignore', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: w.home,
-        AGENTK_HOME: w.state,
-        AGENTK_SIGNING_KEY_FILE: w.keyFile,
-      },
+  const child = spawn(process.execPath, proxyArgv(w, serverId, trace, [], server), {
+    cwd: w.workspace,
+    stdio: ['pipe', 'ignore', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: w.home,
+      AGENTK_HOME: w.state,
+      AGENTK_SIGNING_KEY_FILE: w.keyFile,
     },
-  );
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
