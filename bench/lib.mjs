@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { LineClient } from '../dist/mcp/client.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
-export const TRIVIAL_SERVER = [process.execPath, join(ROOT, 'bench', 'trivial-server.mjs')];
+// BENCH_ANSWER_BYTES=N: the server answers each call with about N bytes of text.
+export const TRIVIAL_SERVER = [
+  process.execPath,
+  join(ROOT, 'bench', 'trivial-server.mjs'),
+  ...(process.env.BENCH_ANSWER_BYTES ? [process.env.BENCH_ANSWER_BYTES] : []),
+];
 
 export function quantile(sorted, q) {
   if (sorted.length === 0) return Number.NaN;

@@ -3,6 +3,26 @@
 import { createInterface } from 'node:readline';
 
 const out = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+
+// `trivial-server.mjs N`: each answer is about N bytes of prose, as a page or a document
+// would be (words and short numbers that differ from call to call), instead of a short word.
+const ANSWER_BYTES = Number(process.argv[2] ?? 0);
+const WORDS =
+  'the kernel reads each page and records what it saw before the model acts on it'.split(' ');
+function answerText(n) {
+  if (ANSWER_BYTES === 0) return `ok ${n ?? ''}`;
+  const parts = [];
+  let size = 0;
+  for (let i = 0; size < ANSWER_BYTES; i++) {
+    // Short numbers that differ from call to call: new text each time, but not values the
+    // index tracks (a long number, a path, an address), which a page has a few of at most.
+    const word =
+      i % 7 === 6 ? `${((n ?? 0) * 31 + i) % 100_000}` : WORDS[(i * 5 + (n ?? 0)) % WORDS.length];
+    parts.push(i % 12 === 11 ? `${word}.\n` : word);
+    size += word.length + 1;
+  }
+  return parts.join(' ');
+}
 createInterface({ input: process.stdin }).on('line', (line) => {
   const { id, method, params } = JSON.parse(line);
   if (id === undefined) return;
@@ -46,6 +66,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   out({
     jsonrpc: '2.0',
     id,
-    result: { content: [{ type: 'text', text: `ok ${params?.arguments?.n ?? ''}` }] },
+    result: { content: [{ type: 'text', text: answerText(params?.arguments?.n) }] },
   });
 });
