@@ -5,6 +5,8 @@
 // non-plain values throw TypeError, never encoded; the property tests hold the two encoders
 // to the same output.
 
+import { hash } from 'node:crypto';
+
 /** Buffers up to this size are kept between encodings; a larger one is dropped after use. */
 const KEEP_BYTES = 1 << 20;
 
@@ -189,4 +191,24 @@ function writeObject(out: ByteWriter, value: object): void {
     writeCanonical(out, item);
   }
   out.byte(0x7d);
+}
+
+const digestWriter = new ByteWriter();
+
+/**
+ * SHA-256 (hex) of a value's JCS form, behind `domain` and a NUL when one is given: the
+ * same digest as `domainHash(domain, canonicalize(value))` (or `sha256Hex(canonicalize(value))`),
+ * from bytes written once into a reused buffer, never built as a string. Throws TypeError
+ * as canonicalize does.
+ */
+export function canonicalSha256(value: unknown, domain?: string): string {
+  const out = digestWriter;
+  out.reset();
+  if (domain !== undefined) {
+    out.ensure(Buffer.byteLength(domain) + 1);
+    out.pos += out.bytes.write(domain, out.pos, 'utf8');
+    out.byte(0);
+  }
+  writeCanonical(out, value);
+  return hash('sha256', out.bytes.subarray(0, out.pos), 'hex');
 }

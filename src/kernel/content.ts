@@ -6,7 +6,7 @@
 // Input distrusted: every value passed in (bounded: beyond MAX_SCANNED_STRINGS strings a
 // value has no text, and the syscall that carries it is refused, never scanned in part).
 
-import { canonicalize } from '../crypto/canonical.js';
+import { canonicalSha256 } from '../crypto/canonical-bytes.js';
 import { sha256Hex } from '../crypto/index.js';
 import { type DecodedBlob, decodedBlob, stringsOf } from '../provenance/values.js';
 
@@ -27,17 +27,17 @@ export function textOf(content: unknown): string | null {
 export function hashOf(content: unknown): string {
   if (typeof content === 'string') return sha256Hex(Buffer.from(content, 'utf8'));
   if (content instanceof Uint8Array) return sha256Hex(content);
-  return sha256Hex(canonicalize(content));
+  return canonicalSha256(content);
 }
 
 /**
- * The text, canonical form and hash of the values one syscall carries, each computed once
- * (by identity: the request is not changed while it is mediated). Never kept past the
- * syscall, so a caller that changes an object afterwards cannot be answered from memory.
+ * The text and hash of the values one syscall carries, each computed once (by identity:
+ * the request is not changed while it is mediated). Never kept past the syscall, so a
+ * caller that changes an object afterwards cannot be answered from memory.
  */
 export class ContentReader {
   readonly #texts = new Map<unknown, string | null>();
-  readonly #canonical = new Map<unknown, string>();
+  readonly #hashes = new Map<unknown, string>();
 
   /** The text of a value (see textOf). */
   text(value: unknown): string | null {
@@ -50,20 +50,23 @@ export class ContentReader {
     return text;
   }
 
-  /** The JCS form of a value; throws TypeError (as canonicalize does) for non-JSON data. */
-  canonical(value: unknown): string {
-    let encoded = this.#canonical.get(value);
-    if (encoded === undefined) {
-      encoded = canonicalize(value);
-      this.#canonical.set(value, encoded);
+  /**
+   * The SHA-256 of a value's JCS form; throws TypeError (as canonicalize does) for data that
+   * is not JSON, which is how a request's JSON members are checked.
+   */
+  canonicalHash(value: unknown): string {
+    let digest = this.#hashes.get(value);
+    if (digest === undefined) {
+      digest = canonicalSha256(value);
+      this.#hashes.set(value, digest);
     }
-    return encoded;
+    return digest;
   }
 
   /** The hash the log keeps of a value (see hashOf). */
   hash(value: unknown): string {
     if (typeof value === 'string' || value instanceof Uint8Array) return hashOf(value);
-    return sha256Hex(this.canonical(value));
+    return this.canonicalHash(value);
   }
 
   /** Tell the reader a value's text, already collected (by walkAnswer). */

@@ -48,6 +48,12 @@ const KIND_KEYS: Record<string, readonly string[]> = {
   'agent.spawn': ['task'],
 };
 
+/** The fields each known kind may carry, as sets (built once, not per request). */
+const ALLOWED_KEYS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  Object.entries(KIND_KEYS).map(([kind, keys]) => [kind, new Set([...COMMON_KEYS, ...keys])]),
+);
+const COMMON_KEY_SET: ReadonlySet<string> = new Set(COMMON_KEYS);
+
 const INPUT_REF: Readonly<Record<string, RegExp>> = {
   page: /^p[1-9][0-9]{0,11}$/,
   handle: /^secret_fd_[0-9a-f]{32}$/,
@@ -257,12 +263,12 @@ const KIND_CHECKS: Readonly<Record<SyscallKind, KindCheck>> = {
 
 /**
  * Check an untrusted request's shape. Unknown kinds pass through (the kernel denies them).
- * JSON data is checked by encoding it through `reader`, whose encoding the kernel then
- * hashes: one encoding per value.
+ * JSON data is checked by hashing its canonical form through `reader`, which keeps the
+ * hash for the kernel: one encoding per value.
  */
 export function parseRequest(
   value: unknown,
-  reader: Pick<ContentReader, 'canonical'> = new ContentReader(),
+  reader: Pick<ContentReader, 'canonicalHash'> = new ContentReader(),
 ): ParsedRequest {
   if (!isRecord(value))
     return { ok: false, kind: 'invalid', target: '', problem: 'request is not an object' };
@@ -278,7 +284,7 @@ export function parseRequest(
   if (common !== undefined) return fail(common);
   if (!isSyscallKind(kind)) return { ok: true, request: value as unknown as SyscallRequest };
 
-  const allowed = new Set([...COMMON_KEYS, ...(KIND_KEYS[kind] ?? [])]);
+  const allowed = ALLOWED_KEYS.get(kind) ?? COMMON_KEY_SET;
   const unknownKey = Object.keys(value).find((key) => !allowed.has(key));
   if (unknownKey !== undefined) {
     const hint = unknownKey === 'agent' ? " (the acting agent is the harness's to set)" : '';
@@ -286,7 +292,7 @@ export function parseRequest(
   }
   const json: JsonCheck = (data) => {
     try {
-      reader.canonical(data);
+      reader.canonicalHash(data);
       return true;
     } catch {
       return false;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/crypto/canonical.js';
-import { ByteWriter, writeCanonical } from '../../src/crypto/canonical-bytes.js';
+import { ByteWriter, canonicalSha256, writeCanonical } from '../../src/crypto/canonical-bytes.js';
+import { domainHash, sha256Hex } from '../../src/crypto/index.js';
 
 /** The bytes writeCanonical gives a value, as a string. */
 function encoded(value: unknown, prefix = new Uint8Array(0), size?: number): string {
@@ -85,5 +86,26 @@ describe('writeCanonical', () => {
       '"\\u0000\\u001f\\"\\\\\\b\\f\\n\\r\\t\u007f/"',
     );
     expect(encoded({ b: [1, -0, 0.5, 1e21], a: 'é€😀' })).toBe('{"a":"é€😀","b":[1,0,0.5,1e+21]}');
+  });
+});
+
+describe('canonicalSha256', () => {
+  it('is the hash of canonicalize, with or without a domain, and refuses alike', () => {
+    fc.assert(
+      fc.property(value, fc.option(fc.string(), { nil: undefined }), (v, domain) => {
+        const expected = outcome(() =>
+          domain === undefined ? sha256Hex(canonicalize(v)) : domainHash(domain, canonicalize(v)),
+        );
+        expect(outcome(() => canonicalSha256(v, domain))).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('starts afresh after a refusal and after a value larger than the buffer it keeps', () => {
+    expect(() => canonicalSha256({ a: 'x', b: Number.NaN })).toThrow(TypeError);
+    const big = { text: 'y'.repeat(3 << 20) };
+    expect(canonicalSha256(big)).toBe(sha256Hex(canonicalize(big)));
+    expect(canonicalSha256({ a: 1 }, 'd')).toBe(domainHash('d', '{"a":1}'));
   });
 });

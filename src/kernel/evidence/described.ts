@@ -9,8 +9,7 @@
 // descriptor, a poisoned context) is recorded, and is then the one later ones compare to.
 // Input distrusted: nothing here is read from outside the kernel.
 
-import { canonicalize } from '../../crypto/canonical.js';
-import { domainHash } from '../../crypto/index.js';
+import { canonicalSha256 } from '../../crypto/canonical-bytes.js';
 import type {
   DecisionRecord,
   FlightEvent,
@@ -65,5 +64,5 @@ function fingerprint(records: Records): string {
     detail?.pin === 'first-use'
       ? { ...records, syscall: { ...records.syscall, detail: { ...detail, pin: 'pinned' } } }
       : records;
-  return domainHash(RECORD_DOMAIN, canonicalize(same));
+  return canonicalSha256(same, RECORD_DOMAIN);
 }

@@ -3,8 +3,8 @@
 // allowed action and the signed secret handle of an opened secret, and the event records the
 // flight recorder chains and appends before anything takes effect.
 
-import { canonicalize } from '../../crypto/canonical.js';
-import { domainHash, type Signer } from '../../crypto/index.js';
+import { canonicalSha256 } from '../../crypto/canonical-bytes.js';
+import type { Signer } from '../../crypto/index.js';
 import { mintReceipt, mintSecretHandle } from '../../evidence/receipts.js';
 import { type LabelMask, labelsOf } from '../../labels/labels.js';
 import { isoTimeText } from '../../memo.js';
@@ -97,17 +97,17 @@ export function subjectOf(
   const loggedTarget = how.scrub(loggable(target, 4096));
   const intent = parsed.ok ? how.scrub(loggable(parsed.request.intent ?? '', 512)) : '';
   const capability = `${kindText}:${target}`;
-  const requestHash = domainHash(
-    REQUEST_DOMAIN,
-    canonicalize({
+  const requestHash = canonicalSha256(
+    {
       agent,
       kind: loggedKind,
       target: target.toWellFormed(),
       intent,
       inputs: analysis.inputs,
       shape: parsed.ok ? requestShape(parsed.request) : {},
-      ...(how.workspace !== undefined ? { workspace: how.workspace.toWellFormed() } : {}),
-    }),
+      workspace: how.workspace?.toWellFormed(),
+    },
+    REQUEST_DOMAIN,
   );
   return {
     agent,

@@ -21,7 +21,7 @@ export interface Pending {
   /** The id the request carries downstream. */
   readonly downstreamId: number;
   /** The client's progress token: progress to it keeps the request alive. */
-  readonly progressToken?: string | number;
+  readonly progressToken: string | number | undefined;
   /** When the request times out whatever progress it reports (ms since the epoch). */
   readonly deadline: number;
   /** How long it waits for its answer (or its next progress). */
@@ -137,7 +137,7 @@ export class PendingRequests {
       downstreamId,
       deadline: Date.now() + this.#maxMs,
       waitMs,
-      ...(token !== undefined ? { progressToken: token } : {}),
+      progressToken: token,
     });
   }
 
