@@ -16,9 +16,15 @@ export function normalizeText(text: string): string {
   return foldText(canonicalText(text));
 }
 
+/**
+ * A run of whitespace other than one plain space: what foldText rewrites. Replacing every
+ * run (`/\s+/g`) gives the same text, but rewrites each of the many single spaces of prose.
+ */
+const SPACE_RUN = /\s{2,}|[^\S ]/g;
+
 /** normalizeText for text already made canonical (canonicalText): case and spaces folded. */
 export function foldText(canonical: string): string {
-  return canonical.toLowerCase().replace(/\s+/g, ' ').trim();
+  return canonical.toLowerCase().replace(SPACE_RUN, ' ').trim();
 }
 
 /** Characters that render as nothing (zero-width, soft hyphen, bidi marks, tags, BOM). */
@@ -54,14 +60,28 @@ export function winnow(normalized: string): Set<number> {
   return out;
 }
 
+/**
+ * A scratch array for a segment's hashes, kept between calls up to this many entries
+ * (1 MiB): a fresh typed array per page costs more than the hashing, in allocation and in
+ * the page faults of first writing it.
+ */
+const KEEP_ENTRIES = 1 << 18;
+let hashScratch = new Int32Array(4096);
+
+function scratch(kept: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  if (kept.length >= n) return kept;
+  return new Int32Array(Math.max(n, Math.min(2 * kept.length, KEEP_ENTRIES)));
+}
+
 function winnowSegment(normalized: string, out: Set<number>): void {
   const n = normalized.length - K + 1;
   if (n <= 0) return;
+  const hashes = scratch(hashScratch, n);
+  if (hashes.length <= KEEP_ENTRIES) hashScratch = hashes;
   // Polynomial rolling hash mod 2^32 over UTF-16 code units.
   const BASE = 0x01000193;
   let power = 1;
   for (let i = 0; i < K - 1; i++) power = Math.imul(power, BASE);
-  const hashes = new Int32Array(n);
   let h = 0;
   for (let i = 0; i < K; i++) h = (Math.imul(h, BASE) + normalized.charCodeAt(i)) | 0;
   hashes[0] = h;
@@ -76,15 +96,24 @@ function winnowSegment(normalized: string, out: Set<number>): void {
     out.add(min);
     return;
   }
-  // Rightmost minimum of every window of W hashes (a monotonic deque keeps this linear).
-  const deque = new Int32Array(n);
-  let head = 0;
-  let tail = 0;
-  for (let i = 0; i < n; i++) {
-    const value = hashes[i] as number;
-    while (tail > head && (hashes[deque[tail - 1] as number] as number) >= value) tail -= 1;
-    deque[tail++] = i;
-    if ((deque[head] as number) <= i - W) head += 1;
-    if (i >= W - 1) out.add(hashes[deque[head] as number] as number);
+  // Rightmost minimum of every window of W hashes. The minimum's position is kept; the
+  // window is scanned again only when that position leaves it (about every W/2 steps on
+  // random hashes; at most W comparisons a step on any input), with branches a CPU
+  // predicts, which a monotonic deque's pops are not. A window's minimum is usually the previous window's:
+  // it is added once, when chosen.
+  let min = 0;
+  for (let i = 1; i < W; i++) if ((hashes[i] as number) <= (hashes[min] as number)) min = i;
+  let chosen = min;
+  out.add(hashes[min] as number);
+  for (let i = W; i < n; i++) {
+    if (min <= i - W) {
+      min = i - W + 1;
+      for (let j = min + 1; j <= i; j++)
+        if ((hashes[j] as number) <= (hashes[min] as number)) min = j;
+    } else if ((hashes[i] as number) <= (hashes[min] as number)) min = i;
+    if (min !== chosen) {
+      chosen = min;
+      out.add(hashes[min] as number);
+    }
   }
 }

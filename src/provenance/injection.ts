@@ -80,18 +80,41 @@ const WEAK: readonly RegExp[] = [
   /(?:^|\n)[ \t]*#{1,6}[ \t]*(?:system|assistant|AI|agent)[ \t]+(?:instructions?|note|message|prompt)\b|\bsystem\s+prompt\b/i,
 ];
 
+/**
+ * Whether any of `patterns` matches, in one scan per set of flags instead of one per
+ * pattern: a text of tens of KB read by thirty regexes in turn cost more than everything
+ * else the kernel does with it. Alternatives of one regex, each in a group of its own,
+ * match where and only where one of the patterns does (none uses a backreference, and
+ * none is global or sticky, whose test() would keep a position).
+ */
+function anyOf(patterns: readonly RegExp[]): (text: string) => boolean {
+  const byFlags = new Map<string, string[]>();
+  for (const pattern of patterns) {
+    const sources = byFlags.get(pattern.flags) ?? [];
+    sources.push(`(?:${pattern.source})`);
+    byFlags.set(pattern.flags, sources);
+  }
+  const combined = [...byFlags].map(([flags, sources]) => new RegExp(sources.join('|'), flags));
+  return (text) => combined.some((regex) => regex.test(text));
+}
+
+const anyStrong = anyOf(STRONG);
+const anyWeak = anyOf(WEAK);
+
 /** What a text is: content (what tools return, pages, mail) or a tool's descriptor. */
 export type TextGenre = 'content' | 'descriptor';
 
 /** Markers of instructions aimed at the assistant, hidden text, or pointers at secrets. */
 export function looksInjected(text: string, genre: TextGenre = 'content'): boolean {
-  for (const pattern of STRONG) if (pattern.test(text)) return true;
+  if (anyStrong(text)) return true;
   if (hidden(text)) return true;
   let weak = 0;
   if (TOLD_WHAT_TO_DO.test(text)) {
     if (genre === 'content') return true;
     weak++;
   }
+  // Most texts show no weak signal at all: one scan says so; which ones, only if some.
+  if (!anyWeak(text)) return false;
   for (const pattern of WEAK) {
     if (pattern.test(text) && ++weak >= 2) return true;
   }

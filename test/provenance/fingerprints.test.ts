@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { foldText, GUARANTEED_MATCH, K, W, winnow } from '../../src/provenance/fingerprints.js';
+
+/** foldText as first written: every run of whitespace rewritten. */
+const referenceFold = (text: string) => text.toLowerCase().replace(/\s+/g, ' ').trim();
+
+/** Winnowing as first written: fresh arrays, a monotonic deque, every window's pick added. */
+function referenceWinnow(normalized: string): Set<number> {
+  const out = new Set<number>();
+  const n = normalized.length - K + 1;
+  if (n <= 0) return out;
+  const BASE = 0x01000193;
+  let power = 1;
+  for (let i = 0; i < K - 1; i++) power = Math.imul(power, BASE);
+  const hashes = new Int32Array(n);
+  let h = 0;
+  for (let i = 0; i < K; i++) h = (Math.imul(h, BASE) + normalized.charCodeAt(i)) | 0;
+  hashes[0] = h;
+  for (let i = 1; i < n; i++) {
+    h = (h - Math.imul(normalized.charCodeAt(i - 1), power)) | 0;
+    h = (Math.imul(h, BASE) + normalized.charCodeAt(i + K - 1)) | 0;
+    hashes[i] = h;
+  }
+  if (n <= W) {
+    out.add(Math.min(...hashes));
+    return out;
+  }
+  const deque = new Int32Array(n);
+  let head = 0;
+  let tail = 0;
+  for (let i = 0; i < n; i++) {
+    const value = hashes[i] as number;
+    while (tail > head && (hashes[deque[tail - 1] as number] as number) >= value) tail -= 1;
+    deque[tail++] = i;
+    if ((deque[head] as number) <= i - W) head += 1;
+    if (i >= W - 1) out.add(hashes[deque[head] as number] as number);
+  }
+  return out;
+}
+
+/** Text from a small alphabet (so windows repeat and hashes tie), whitespace of every kind. */
+const text = (maxLength: number) =>
+  fc
+    .array(fc.constantFrom('a', 'b', 'C', ' ', ' ', '\t', '\n', '\r', '\u00a0', '\u2028', 'x1'), {
+      maxLength,
+    })
+    .map((parts) => parts.join(''));
+
+describe('foldText', () => {
+  it('folds case and every run of whitespace to one space, as the reference does', () => {
+    fc.assert(fc.property(text(200), (t) => foldText(t) === referenceFold(t)));
+    for (const t of ['', ' ', '  a  b ', '\ta\n\nb\r', 'a \u00a0b', 'ONE TWO']) {
+      expect(foldText(t)).toBe(referenceFold(t));
+    }
+  });
+});
+
+describe('winnow', () => {
+  it('picks the fingerprints the deque algorithm picks, on any text', () => {
+    fc.assert(
+      fc.property(text(600), (t) => {
+        const folded = foldText(t);
+        expect([...winnow(folded)].sort()).toEqual([...referenceWinnow(folded)].sort());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('does so on long text, where the scratch array is reused and grown', () => {
+    const words = 'the kernel reads each page and records what it saw 12-34 before acting';
+    for (const length of [40_000, 5_000, 300_000]) {
+      let folded = '';
+      for (let i = 0; folded.length < length; i++) folded += `${words} ${i} `;
+      expect([...winnow(folded)].sort()).toEqual([...referenceWinnow(folded)].sort());
+    }
+  });
+
+  it('keeps the guarantee: a shared run of K + W - 1 characters shares a fingerprint', () => {
+    fc.assert(
+      fc.property(text(300), text(300), fc.string({ minLength: GUARANTEED_MATCH }), (a, b, s) => {
+        const shared = foldText(s);
+        fc.pre(shared.length >= GUARANTEED_MATCH);
+        const left = winnow(foldText(`${a} ${shared} ${a}`));
+        const right = winnow(foldText(`${b}\n${shared}\t${b}`));
+        expect([...left].some((print) => right.has(print))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
