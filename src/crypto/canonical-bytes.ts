@@ -79,9 +79,27 @@ export class ByteWriter {
   }
 }
 
+/** What a string needs the loop below for: an escape, or a surrogate (lone ones throw). */
+const NOT_VERBATIM = /["\\\u0000-\u001f\ud800-\udfff]/;
+/**
+ * From this length, a string with none of those is copied by Buffer.write: a scan and a
+ * native copy beat the loop. (Copying the runs between escapes natively does not: a call
+ * per run costs more than the loop, on prose with newlines and more on code.)
+ */
+const NATIVE_FROM = 256;
+
 /** Append the JCS form of a string: JSON's minimal escaping, as UTF-8. */
 export function writeString(out: ByteWriter, text: string): void {
   const n = text.length;
+  if (n >= NATIVE_FROM && !NOT_VERBATIM.test(text)) {
+    out.ensure(n * 3 + 2);
+    const bytes = out.bytes;
+    bytes[out.pos] = 0x22;
+    const end = out.pos + 1 + bytes.write(text, out.pos + 1, 'utf8');
+    bytes[end] = 0x22;
+    out.pos = end + 1;
+    return;
+  }
   // Each UTF-16 unit is at most three bytes of UTF-8; an escape (up to six) makes more room.
   out.ensure(n * 3 + 2);
   let bytes = out.bytes;

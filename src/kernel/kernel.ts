@@ -50,7 +50,7 @@ import type { Mediation } from './mediation.js';
 import { compiled, type KernelOptions, newRunId, recorderOf } from './options.js';
 import { harnessRefusal, type ParsedRequest, parseRequest } from './request.js';
 import { type OpenSecret, SecretVault } from './secrets/vault.js';
-import { analysisState } from './state.js';
+import { analysisState, decisionContext, type StateParts } from './state.js';
 import type {
   Answered,
   ApprovalAnswer,
@@ -101,7 +101,7 @@ export class Kernel {
     this.#catalogue = new Catalogue(options.pins, this.#clock);
     this.#vault = new SecretVault(options.secretStores ?? []);
     this.#approvals = new Approvals(options.approvalSource, options.approveCommand);
-    this.#state = analysisState({
+    const parts: StateParts = {
       policy: this.policy,
       shadow: this.#shadow,
       context: this.#context,
@@ -111,27 +111,11 @@ export class Kernel {
       granted: (capability) => this.#granted(capability),
       cwd: options.cwd,
       protectedPaths: options.protectedPaths,
-    });
-    this.#decisions = this.#decisionContext();
-  }
-
-  #decisionContext(): DecisionContext {
-    return {
-      policy: this.policy,
-      shadow: this.#shadow,
-      hasApprover: this.#approver !== undefined,
-      approveCommand: (hash) => this.#approvals.command(hash),
-      takeApproval: (hash, agent, scope, now) =>
-        this.#approvals.take(hash, (answer) => this.approve(hash, answer, { agent }), scope, now),
-      handleProblem: (handles, subject, sinks) =>
-        this.#vault.problem(
-          handles,
-          subject.capability,
-          sinks,
-          this.#catalogue.isSuspect(subject.target),
-          subject.now,
-        ),
     };
+    this.#state = analysisState(parts);
+    this.#decisions = decisionContext(parts, this.#approver !== undefined, (hash, answer, agent) =>
+      this.approve(hash, answer, { agent }),
+    );
   }
 
   /** Where the flight log is written, or null for an in-memory log. */
@@ -167,15 +151,14 @@ export class Kernel {
 
   /** Grant a capability pattern from embedding code (e.g. `tool.invoke:fs/*`). */
   grant(capability: string): void {
-    if (!/^[^:]+:.+$/.test(capability)) {
-      throw new TypeError('capability must look like "<syscall>:<target pattern>"');
-    }
+    const problem = 'capability must look like "<syscall>:<target pattern>"';
+    if (!/^[^:]+:.+$/.test(capability)) throw new TypeError(problem);
     this.#extraGrants.push(capability);
   }
 
   #granted(capability: string): boolean {
-    if (this.policy.grants(capability)) return true;
-    return this.#extraGrants.some((pattern) => globMatch(pattern, capability));
+    const extra = (pattern: string) => globMatch(pattern, capability);
+    return this.policy.grants(capability) || this.#extraGrants.some(extra);
   }
 
   #assertOpen(): void {
@@ -468,6 +451,14 @@ export class Kernel {
   /** Run `work` with its events written together when it ends (FlightRecorder.batch). */
   batch(work: () => void): void {
     this.#recorder.batch(work);
+  }
+
+  /**
+   * Index the text of answers that entered a context, now: otherwise the next syscall does
+   * it first. A proxy calls this once it has sent an answer on, so the client need not wait.
+   */
+  settle(): void {
+    this.#context.settle();
   }
 
   /** Append a sandbox event (docs/flight-log.md): a server's profile, or a limit it hit. */

@@ -1,5 +1,7 @@
-// What the analysis stage may read of the kernel's state (AnalysisState), assembled from
-// the stages that own it. Read-only views: the stages change their state only as effects.
+// What the analysis stage may read of the kernel's state (AnalysisState), and what the
+// decision stage may read and spend (DecisionContext), assembled from the stages that own
+// it. Views: the stages change their state only as effects (an approval is spent as it is
+// taken, and recorded as its own syscall).
 
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { AnalysisState } from './analysis/analysis.js';
@@ -7,7 +9,9 @@ import { normalPath } from './analysis/values.js';
 import type { Catalogue } from './catalogue/catalogue.js';
 import type { ContextStore } from './context/context.js';
 import type { Approvals } from './decision/approvals.js';
+import type { DecisionContext } from './decision/decide.js';
 import type { SecretVault } from './secrets/vault.js';
+import type { ApprovalAnswer } from './types.js';
 
 export interface StateParts {
   readonly policy: CompiledPolicy;
@@ -52,5 +56,33 @@ export function analysisState(parts: StateParts): AnalysisState {
     protectedPaths: (parts.protectedPaths ?? [])
       .filter((path) => path.startsWith('/'))
       .map(normalPath),
+  };
+}
+
+/**
+ * The decision stage's view: the policies, the approval channel (`approve` records a
+ * person's answer, for `agent`, as a human.approve syscall) and the secret handles' scope.
+ */
+export function decisionContext(
+  parts: StateParts,
+  hasApprover: boolean,
+  approve: (requestHash: string, answer: ApprovalAnswer, agent: string) => void,
+): DecisionContext {
+  const { vault, approvals, catalogue } = parts;
+  return {
+    policy: parts.policy,
+    shadow: parts.shadow,
+    hasApprover,
+    approveCommand: (hash) => approvals.command(hash),
+    takeApproval: (hash, agent, scope, now) =>
+      approvals.take(hash, (answer) => approve(hash, answer, agent), scope, now),
+    handleProblem: (handles, subject, sinks) =>
+      vault.problem(
+        handles,
+        subject.capability,
+        sinks,
+        catalogue.isSuspect(subject.target),
+        subject.now,
+      ),
   };
 }

@@ -73,21 +73,36 @@ function scratch(kept: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuff
   return new Int32Array(Math.max(n, Math.min(2 * kept.length, KEEP_ENTRIES)));
 }
 
+let unitScratch = Buffer.allocUnsafe(8192);
+
+/** The UTF-16 units of `text` as an array (a native copy: reads of it beat charCodeAt). */
+function unitsOf(text: string): Uint16Array {
+  const bytes = 2 * text.length;
+  let buffer = unitScratch;
+  if (buffer.length < bytes) {
+    buffer = Buffer.allocUnsafe(Math.max(bytes, Math.min(2 * buffer.length, 4 * KEEP_ENTRIES)));
+    if (buffer.length <= 4 * KEEP_ENTRIES) unitScratch = buffer;
+  }
+  buffer.write(text, 0, bytes, 'utf16le');
+  return new Uint16Array(buffer.buffer, buffer.byteOffset, text.length);
+}
+
 function winnowSegment(normalized: string, out: Set<number>): void {
   const n = normalized.length - K + 1;
   if (n <= 0) return;
   const hashes = scratch(hashScratch, n);
   if (hashes.length <= KEEP_ENTRIES) hashScratch = hashes;
+  const units = unitsOf(normalized);
   // Polynomial rolling hash mod 2^32 over UTF-16 code units.
   const BASE = 0x01000193;
   let power = 1;
   for (let i = 0; i < K - 1; i++) power = Math.imul(power, BASE);
   let h = 0;
-  for (let i = 0; i < K; i++) h = (Math.imul(h, BASE) + normalized.charCodeAt(i)) | 0;
+  for (let i = 0; i < K; i++) h = (Math.imul(h, BASE) + (units[i] as number)) | 0;
   hashes[0] = h;
   for (let i = 1; i < n; i++) {
-    h = (h - Math.imul(normalized.charCodeAt(i - 1), power)) | 0;
-    h = (Math.imul(h, BASE) + normalized.charCodeAt(i + K - 1)) | 0;
+    h = (h - Math.imul(units[i - 1] as number, power)) | 0;
+    h = (Math.imul(h, BASE) + (units[i + K - 1] as number)) | 0;
     hashes[i] = h;
   }
   if (n <= W) {

@@ -51,6 +51,26 @@ describe('writeCanonical', () => {
     );
   });
 
+  it('agrees on long strings (copied natively when nothing needs escaping)', () => {
+    // Mostly plain text, sometimes with one unit that must be escaped or encoded by hand.
+    const plain = fc.constantFrom<number>(0x20, 0x41, 0x7a, 0x30, 0xe9, 0x4e2d);
+    const long = fc
+      .tuple(fc.array(plain, { minLength: 250, maxLength: 700 }), fc.option(unit), fc.nat())
+      .map(([codes, odd, at]) => {
+        if (odd !== null) codes.splice(at % (codes.length + 1), 0, odd);
+        return String.fromCharCode(...codes);
+      });
+    fc.assert(
+      fc.property(long, (t) => {
+        expect(outcome(() => encoded({ t }, new Uint8Array(0), 8))).toBe(
+          outcome(() => canonicalize({ t })),
+        );
+      }),
+      { numRuns: 1500 },
+    );
+    expect(encoded('\ud83d\ude00'.repeat(200))).toBe(canonicalize('\ud83d\ude00'.repeat(200)));
+  });
+
   it('agrees on arbitrary JSON, growing a small buffer and keeping its prefix', () => {
     const prefix = Buffer.from('domain\0');
     fc.assert(

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { valuesIn } from '../../src/provenance/extract.js';
 import { foldText, GUARANTEED_MATCH, K, W, winnow } from '../../src/provenance/fingerprints.js';
 
 /** foldText as first written: every run of whitespace rewritten. */
@@ -42,9 +43,27 @@ function referenceWinnow(normalized: string): Set<number> {
 /** Text from a small alphabet (so windows repeat and hashes tie), whitespace of every kind. */
 const text = (maxLength: number) =>
   fc
-    .array(fc.constantFrom('a', 'b', 'C', ' ', ' ', '\t', '\n', '\r', '\u00a0', '\u2028', 'x1'), {
-      maxLength,
-    })
+    .array(
+      fc.constantFrom(
+        'a',
+        'b',
+        'C',
+        ' ',
+        ' ',
+        '\t',
+        '\n',
+        '\r',
+        '\u00a0',
+        '\u2028',
+        'x1',
+        '\ud83d',
+        '\ude00',
+        'é',
+      ),
+      {
+        maxLength,
+      },
+    )
     .map((parts) => parts.join(''));
 
 describe('foldText', () => {
@@ -87,5 +106,62 @@ describe('winnow', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('valuesIn: the gates never hide a value', () => {
+  // Text from what the extractors look for: digits, dots, capitals, hex letters, joiners.
+  const parts = fc.constantFrom(
+    '0',
+    '1',
+    '7',
+    '9',
+    '.',
+    ' ',
+    '(',
+    ')',
+    '-',
+    '+',
+    'A',
+    'Z',
+    'D',
+    'E',
+    'a',
+    'b',
+    'f',
+    'g',
+    'x',
+    '\n',
+    ':',
+    '/',
+    '@',
+    'DE89',
+    '4111',
+    '192.168',
+    'deadbeef',
+    '-4a1b-',
+    '2026-12-07',
+  );
+  const textOf = fc.array(parts, { maxLength: 80 }).map((p) => p.join(''));
+
+  it('finds what every extractor run ungated finds', () => {
+    fc.assert(
+      fc.property(textOf, (t) => {
+        expect([...valuesIn(t)].sort()).toEqual([...valuesIn(t, false)].sort());
+      }),
+      { numRuns: 3000 },
+    );
+    const known = [
+      'call +1 (415) 555-0134 now',
+      'pin 4111111 ok',
+      'IBAN DE89 3704 0044 0532 0130 00 and DE89370400440532013000',
+      'host 192.168.10.100 and 415.555.0134',
+      'commit 3f2a9c1 and 123e4567-e89b-12d3-a456-426614174000',
+    ];
+    for (const t of known) {
+      const found = valuesIn(t);
+      expect(found.size).toBeGreaterThan(0);
+      expect([...found].sort()).toEqual([...valuesIn(t, false)].sort());
+    }
   });
 });

@@ -48,10 +48,39 @@ export class ContextStore {
   readonly #sessions = new Map<string, Session>();
   readonly #pages = new Map<string, StoredPage>();
   #pageCount = 0;
-  readonly #values = new ValueIndex();
+  readonly #index = new ValueIndex();
+  /**
+   * Pages whose text is not in the value index yet (addPage). They are indexed before the
+   * index is next read or written (#values), so no syscall is ever decided without them;
+   * settle() indexes them sooner, when a caller has time (a proxy, once it has sent the
+   * answer on).
+   */
+  #toIndex: { id: string; labels: LabelMask; text: string; step: number }[] = [];
   readonly #memory = new Map<string, MemoryEntry>();
   /** Replaced, never changed in place: a decision's values keep the roots they saw. */
   #roots: readonly string[] = [];
+
+  /** The value index, with every page added so far in it. */
+  get #values(): ValueIndex {
+    if (this.#toIndex.length > 0) this.settle();
+    return this.#index;
+  }
+
+  /** Index the text of the pages added since the index was last used (see #toIndex). */
+  settle(): void {
+    const pages = this.#toIndex;
+    this.#toIndex = [];
+    for (let i = 0; i < pages.length; i++) {
+      const page = pages[i] as (typeof pages)[number];
+      try {
+        this.#index.add(page.id, page.labels, page.text, page.step);
+      } catch (error) {
+        // Kept for the next use of the index, which fails the same way: never decided without.
+        this.#toIndex = [...pages.slice(i), ...this.#toIndex];
+        throw error;
+      }
+    }
+  }
 
   constructor(rootAgent: string, roots: readonly string[] = []) {
     this.#sessions.set(rootAgent, { id: rootAgent, parent: null, context: 0 });
@@ -178,7 +207,9 @@ export class ContextStore {
       this.#pages.delete(this.#pages.keys().next().value as string);
     }
     session.context = joinMasks(session.context, content.labels);
-    if (content.contentText) this.#values.add(id, content.labels, content.contentText, step);
+    if (content.contentText) {
+      this.#toIndex.push({ id, labels: content.labels, text: content.contentText, step });
+    }
     return publicPage(page);
   }
 }

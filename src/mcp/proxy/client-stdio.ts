@@ -123,8 +123,19 @@ export abstract class StdioClientProxy<Options extends ClientStdioOptions> {
     if (lost) this.session.traceLost(`the trace cannot be written: ${lost.message}`);
     else this.#release(chunk);
     for (const action of chunk.after) action();
+    // The answers are on their way: what they showed is indexed while the client reads them
+    // (the next syscall would do it first otherwise; a failure here fails that syscall).
+    if (!lost) this.#settle();
     // Any other fault of the handler goes on as before, its events written (Kernel.batch).
     if (failed && !lost) throw failure;
+  }
+
+  #settle(): void {
+    try {
+      this.options.kernel.settle();
+    } catch {
+      // Left for the next syscall, which then fails closed.
+    }
   }
 
   /**
