@@ -80,6 +80,7 @@ export class ByteWriter {
 }
 
 /** What a string needs the loop below for: an escape, or a surrogate (lone ones throw). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters must be escaped.
 const NOT_VERBATIM = /["\\\u0000-\u001f\ud800-\udfff]/;
 /**
  * From this length, a string with none of those is copied by Buffer.write: a scan and a
