@@ -1,7 +1,8 @@
 // `npm run bench`: AgentK's costs measured side by side with their floors on this machine,
 // as ratios. Prints a table and writes bench/results.json. Sections: proxy round trip and
 // throughput under concurrency (each beside its peers: direct, a byte-copying pipe, a
-// minimal write-before-forward proxy, the official SDK's proxy), recorder append rate,
+// minimal write-before-forward proxy, the official SDK's proxy), answers that carry 4 KB
+// of text beside the pipe and the SDK's proxy, recorder append rate,
 // verification, policy evaluation, provenance matching as context grows, memory of a long
 // session, a large catalogue, the viewer on a 100k-event trace (BENCH_ONLY=view).
 // docs/performance.md explains each row. BENCH_QUICK=1 runs smaller sizes (for a smoke
@@ -11,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { answerRoundTrip } from './answers.mjs';
 import { httpRoundTrip } from './http.mjs';
 import { ROOT, session, summary, TRIVIAL_SERVER } from './lib.mjs';
 
@@ -44,7 +46,7 @@ function row(section, metric, value, floor, target, met) {
 const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
 
-function agentkArgs(extra = []) {
+function agentkArgs(extra = [], server = TRIVIAL_SERVER) {
   return [
     BIN,
     'mcp-proxy-stdio',
@@ -58,7 +60,7 @@ function agentkArgs(extra = []) {
     join(work, 'approvals'),
     ...extra,
     '--',
-    ...TRIVIAL_SERVER,
+    ...server,
   ];
 }
 
@@ -432,6 +434,25 @@ async function http() {
   );
 }
 
+// Answers that carry text (4 KB of prose each), sequential: what reading them costs.
+async function answers() {
+  const bytes = 4096;
+  const stats = await answerRoundTrip({
+    agentkArgs: (server) => agentkArgs([], server),
+    bytes,
+    warmup: QUICK ? 20 : 200,
+    rounds: QUICK ? 2 : 10,
+    calls: QUICK ? 20 : 100,
+  });
+  const ratio = stats.agentk.median / stats.sdk.median;
+  results.sections.answers = { bytes, stats, ratio };
+  const label = { passthrough: 'passthrough', sdk: 'MCP SDK proxy', agentk: 'agentk' };
+  for (const [name, { median, p99 }] of Object.entries(stats)) {
+    row('answers of 4 KB', `${label[name]} median / p99`, `${us(median)} / ${us(p99)}`, '', '');
+  }
+  row('answers of 4 KB', 'agentk / MCP SDK proxy, median', `${fmt(ratio)}x`, '1x', '');
+}
+
 async function catalogue() {
   const count = QUICK ? 1000 : 10_000;
   const env = { ...process.env, BENCH_TOOLS: String(count) };
@@ -475,11 +496,12 @@ async function catalogue() {
 try {
   const sections = (
     process.env.BENCH_ONLY ??
-    'roundtrip,throughput,http,recorder,verify,policy,provenance,memory,catalogue,view'
+    'roundtrip,throughput,http,answers,recorder,verify,policy,provenance,memory,catalogue,view'
   ).split(',');
   if (sections.includes('roundtrip')) await roundTrip();
   if (sections.includes('throughput')) await throughput();
   if (sections.includes('http')) await http();
+  if (sections.includes('answers')) await answers();
   if (sections.includes('recorder')) recorder();
   if (sections.includes('verify')) verification();
   if (sections.includes('policy')) policy();
