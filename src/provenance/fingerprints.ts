@@ -132,3 +132,68 @@ function winnowSegment(normalized: string, out: Set<number>): void {
     }
   }
 }
+
+/**
+ * Fingerprint -> what is known of it: an open-addressing table over the 32-bit
+ * fingerprints. A Map keys half of them as heap numbers (those past the small-integer
+ * range), and its lookups among the millions a long session indexes cost about four
+ * times this table's (cache misses through its chains and boxed keys).
+ */
+export class FingerprintTable<V> {
+  #keys = new Int32Array(1024);
+  #used = new Uint8Array(1024);
+  #values: (V | undefined)[] = new Array(1024);
+  /** 32 minus log2 of the capacity: the multiplicative hash's top bits pick the slot. */
+  #shift = 22;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(key: number): V | undefined {
+    const at = this.#slot(key);
+    return this.#used[at] === 1 ? this.#values[at] : undefined;
+  }
+
+  set(key: number, value: V): void {
+    let at = this.#slot(key);
+    if (this.#used[at] !== 1) {
+      // At most half full: linear probes stay short.
+      if (2 * (this.#size + 1) > this.#keys.length) {
+        this.#grow();
+        at = this.#slot(key);
+      }
+      this.#used[at] = 1;
+      this.#keys[at] = key;
+      this.#size += 1;
+    }
+    this.#values[at] = value;
+  }
+
+  /** Where `key` is, or the free slot it would take. */
+  #slot(key: number): number {
+    const mask = this.#keys.length - 1;
+    let at = Math.imul(key, 0x9e3779b1) >>> this.#shift;
+    while (this.#used[at] === 1 && this.#keys[at] !== key) at = (at + 1) & mask;
+    return at;
+  }
+
+  #grow(): void {
+    const keys = this.#keys;
+    const used = this.#used;
+    const values = this.#values;
+    const capacity = 2 * keys.length;
+    this.#keys = new Int32Array(capacity);
+    this.#used = new Uint8Array(capacity);
+    this.#values = new Array(capacity);
+    this.#shift -= 1;
+    for (let i = 0; i < keys.length; i++) {
+      if (used[i] !== 1) continue;
+      const at = this.#slot(keys[i] as number);
+      this.#used[at] = 1;
+      this.#keys[at] = keys[i] as number;
+      this.#values[at] = values[i];
+    }
+  }
+}

@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { INTEGRITY_TAINT, POISONED, PRIVATE, SECRET } from '../labels/labels.js';
 import { codeCandidates, codesIn } from './codes.js';
 import { argumentValues, pageValues } from './extract.js';
-import { canonicalText, foldText, winnow } from './fingerprints.js';
+import { canonicalText, FingerprintTable, foldText, winnow } from './fingerprints.js';
 import { LineageBook, winnowOutside } from './lineage.js';
 import { ShortCopies } from './short-copies.js';
 
@@ -218,7 +218,7 @@ export class ValueIndex {
   readonly #echoes = new Map<string, ValueOrigin[]>();
   readonly #lineage = new LineageBook(homedir());
   /** Fingerprint -> the page that contributed it (most restrictive kept on collision). */
-  readonly #fingerprints = new Map<number, ValueOrigin>();
+  readonly #fingerprints = new FingerprintTable<ValueOrigin>();
   readonly #maxOriginsPerValue: number;
   readonly #budget: number;
   /** Join of the labels of pages too large for the remaining budget. */

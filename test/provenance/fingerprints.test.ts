@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { valuesIn } from '../../src/provenance/extract.js';
-import { foldText, GUARANTEED_MATCH, K, W, winnow } from '../../src/provenance/fingerprints.js';
+import {
+  FingerprintTable,
+  foldText,
+  GUARANTEED_MATCH,
+  K,
+  W,
+  winnow,
+} from '../../src/provenance/fingerprints.js';
 
 /** foldText as first written: every run of whitespace rewritten. */
 const referenceFold = (text: string) => text.toLowerCase().replace(/\s+/g, ' ').trim();
@@ -163,5 +170,40 @@ describe('valuesIn: the gates never hide a value', () => {
       expect(found.size).toBeGreaterThan(0);
       expect([...found].sort()).toEqual([...valuesIn(t, false)].sort());
     }
+  });
+});
+
+describe('FingerprintTable', () => {
+  it('answers get, set and size as a Map does, across growth and any 32-bit key', () => {
+    const key = fc.oneof(
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.constantFrom(0, -1, 1, 2 ** 30, -(2 ** 31), 2 ** 31 - 1),
+    );
+    const op = fc.tuple(fc.boolean(), key, fc.nat());
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 3000 }), (ops) => {
+        const table = new FingerprintTable<number>();
+        const map = new Map<number, number>();
+        for (const [write, k, v] of ops) {
+          if (write) {
+            table.set(k, v);
+            map.set(k, v);
+          } else expect(table.get(k)).toBe(map.get(k));
+        }
+        expect(table.size).toBe(map.size);
+        for (const [k, v] of map) expect(table.get(k)).toBe(v);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('holds a million entries (probing past taken slots), and finds none it was not given', () => {
+    const table = new FingerprintTable<string>();
+    for (let i = 0; i < 1_000_000; i++) table.set(Math.imul(i, 7919) | 0, `v${i}`);
+    expect(table.size).toBe(1_000_000);
+    for (const i of [0, 1, 4095, 500_000, 999_999]) {
+      expect(table.get(Math.imul(i, 7919) | 0)).toBe(`v${i}`);
+    }
+    expect(table.get(Math.imul(1_000_001, 7919) | 0)).toBeUndefined();
   });
 });
