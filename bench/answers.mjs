@@ -4,7 +4,7 @@
 // indexes each answer (docs/performance.md, "Answers that carry text"); the others only
 // copy or parse it.
 import { join } from 'node:path';
-import { ROOT, session, summary } from './lib.mjs';
+import { interleavedCalls, ROOT, session, summary } from './lib.mjs';
 
 export async function answerRoundTrip({ agentkArgs, bytes, warmup, rounds, calls }) {
   const server = [process.execPath, join(ROOT, 'bench', 'trivial-server.mjs'), String(bytes)];
@@ -14,19 +14,7 @@ export async function answerRoundTrip({ agentkArgs, bytes, warmup, rounds, calls
     sdk: await session(process.execPath, [script('sdk-proxy.mjs'), ...server]),
     agentk: await session(process.execPath, agentkArgs(server)),
   };
-  const names = Object.keys(peers);
-  const samples = Object.fromEntries(names.map((name) => [name, []]));
-  for (const name of names) for (let i = 0; i < warmup; i++) await peers[name].call(i);
-  let n = warmup;
-  for (let round = 0; round < rounds; round++) {
-    for (const name of names) {
-      for (let i = 0; i < calls; i++) {
-        const start = performance.now();
-        await peers[name].call(n++);
-        samples[name].push(performance.now() - start);
-      }
-    }
-  }
-  for (const name of names) await peers[name].close();
-  return Object.fromEntries(names.map((name) => [name, summary(samples[name])]));
+  const samples = await interleavedCalls(peers, { warmup, rounds, calls });
+  for (const peer of Object.values(peers)) await peer.close();
+  return Object.fromEntries(Object.keys(peers).map((name) => [name, summary(samples[name])]));
 }

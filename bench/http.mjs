@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ROOT, summary } from './lib.mjs';
+import { interleavedCalls, ROOT, summary } from './lib.mjs';
 
 /** Start the HTTP server; resolves with its MCP URL once it listens. */
 async function startServer() {
@@ -68,18 +68,9 @@ export async function httpRoundTrip({ bin, work, warmup, rounds, calls }) {
       }),
     ),
   };
-  const samples = { direct: [], agentk: [] };
+  let samples;
   try {
-    for (const s of Object.values(sessions)) for (let i = 0; i < warmup; i++) await s.call(i);
-    for (let round = 0; round < rounds; round++) {
-      for (const [name, s] of Object.entries(sessions)) {
-        for (let i = 0; i < calls; i++) {
-          const start = performance.now();
-          await s.call(i);
-          samples[name].push(performance.now() - start);
-        }
-      }
-    }
+    samples = await interleavedCalls(sessions, { warmup, rounds, calls });
   } finally {
     for (const s of Object.values(sessions)) await s.client.close();
     server.child.kill();

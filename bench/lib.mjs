@@ -22,6 +22,29 @@ export function summary(samples) {
   return { n: sorted.length, median: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
 }
 
+/**
+ * Time sequential calls to each session (anything with `call(n)`), interleaved in blocks of
+ * `calls` per session and round so that drift on a shared machine hits every session
+ * alike, after `warmup` calls each. Each call gets its own number (the trivial server's
+ * answer to it differs). Returns each session's round trips, in ms.
+ */
+export async function interleavedCalls(sessions, { warmup, rounds, calls }) {
+  const names = Object.keys(sessions);
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  for (const name of names) for (let i = 0; i < warmup; i++) await sessions[name].call(i);
+  let n = warmup;
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names) {
+      for (let i = 0; i < calls; i++) {
+        const start = performance.now();
+        await sessions[name].call(n++);
+        samples[name].push(performance.now() - start);
+      }
+    }
+  }
+  return samples;
+}
+
 /** Start a command speaking MCP on stdio, initialize it, and list its tools. */
 export async function session(command, args, options = {}) {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'], ...options });
@@ -66,3 +89,18 @@ export async function typicalEvent() {
   const { step, previous_hash, event_hash, v, ...fields } = JSON.parse(sink.lines[0]);
   return fields;
 }
+
+/**
+ * The i-th of many events like `template` (typicalEvent()), each with its own time, built
+ * as the kernel builds its events (syscallEntry: one literal, the same members in the same
+ * order every time). A copy by spreading (`{ ...template, ts }`) gives V8 a fresh hidden
+ * class per event and cost the recorder benchmarks more than the recorder itself.
+ */
+export const eventBuilder = (template) => (i) => ({
+  type: template.type,
+  ts: new Date(1_800_000_000_000 + i).toISOString(),
+  run_id: template.run_id,
+  agent_id: template.agent_id,
+  syscall: template.syscall,
+  decision: template.decision,
+});

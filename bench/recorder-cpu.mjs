@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { eventBuilder } from './lib.mjs';
 
 const [n = '100000', rounds = '6', list = '.', mode = 'each'] = process.argv.slice(2);
 
@@ -21,14 +22,8 @@ if (process.env.RECORDER_CPU_CHILD) {
   const { FlightRecorder } = await import(url('dist/recorder/recorder.js'));
   const { typicalEvent } = await import(url('bench/lib.mjs'));
   const template = await typicalEvent();
-  const event = (i) => ({
-    type: template.type,
-    ts: new Date(1_800_000_000_000 + i).toISOString(),
-    run_id: template.run_id,
-    agent_id: template.agent_id,
-    syscall: template.syscall,
-    decision: template.decision,
-  });
+  // This script's builder, for every checkout compared (an older one may not have it).
+  const event = eventBuilder(template);
   const work = mkdtempSync(join(tmpdir(), 'agentk-recorder-cpu-'));
   const run = (count, name) => {
     const sink = new FileSink(join(work, name), 'flush');

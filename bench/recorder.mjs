@@ -5,22 +5,12 @@ import { closeSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSink } from '../dist/index.js';
 import { FlightRecorder } from '../dist/recorder/recorder.js';
-import { typicalEvent } from './lib.mjs';
+import { eventBuilder, typicalEvent } from './lib.mjs';
 
 const work = process.env.BENCH_WORK;
 const quick = process.env.BENCH_QUICK === '1';
 const template = await typicalEvent();
-// Built as the kernel builds its events (syscallEntry: one literal, the same members in the
-// same order every time). A copy by spreading (`{ ...template, ts }`), as this bench made
-// before, gave V8 a fresh hidden class per event and cost more than the recorder itself.
-const event = (i) => ({
-  type: template.type,
-  ts: new Date(1_800_000_000_000 + i).toISOString(),
-  run_id: template.run_id,
-  agent_id: template.agent_id,
-  syscall: template.syscall,
-  decision: template.decision,
-});
+const event = eventBuilder(template);
 
 function rate(durability, n, group = 1) {
   const sink = new FileSink(

@@ -14,7 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answerRoundTrip } from './answers.mjs';
 import { httpRoundTrip } from './http.mjs';
-import { ROOT, session, summary, TRIVIAL_SERVER } from './lib.mjs';
+import { interleavedCalls, ROOT, session, summary, TRIVIAL_SERVER } from './lib.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const BIN = join(ROOT, 'bin', 'agentk.js');
@@ -96,19 +96,11 @@ const peerRatios = (values, of) =>
 async function roundTrip() {
   const s = await setups();
   const names = Object.keys(s);
-  const samples = Object.fromEntries(names.map((n) => [n, []]));
-  const rounds = QUICK ? 4 : 40;
-  const block = QUICK ? 50 : 250;
-  for (const name of names) for (let i = 0; i < 300; i++) await s[name].call(i); // warm up
-  for (let round = 0; round < rounds; round++) {
-    for (const name of names) {
-      for (let i = 0; i < block; i++) {
-        const start = process.hrtime.bigint();
-        await s[name].call(i);
-        samples[name].push(Number(process.hrtime.bigint() - start) / 1e6);
-      }
-    }
-  }
+  const samples = await interleavedCalls(s, {
+    warmup: 300,
+    rounds: QUICK ? 4 : 40,
+    calls: QUICK ? 50 : 250,
+  });
   for (const name of names) await s[name].close();
   const stats = Object.fromEntries(names.map((n) => [n, summary(samples[n])]));
   const median = peerRatios(stats, (s) => s.median);
