@@ -5,13 +5,8 @@
 // Input distrusted: the manifest file.
 
 import { canonicalize } from '../crypto/canonical.js';
-import {
-  domainHash,
-  isEd25519PublicKey,
-  isHex64,
-  type Signer,
-  verifyEd25519,
-} from '../crypto/index.js';
+import { canonicalSha256 } from '../crypto/canonical-bytes.js';
+import { isEd25519PublicKey, isHex64, type Signer, verifyEd25519 } from '../crypto/index.js';
 import { signingMessage } from '../crypto/signing.js';
 
 export const ROTATION_DOMAIN = 'agentk/key-rotation/v1';
@@ -51,7 +46,7 @@ export function createRotation(
   const message = signingMessage(ROTATION_DOMAIN, { ...payload });
   return {
     ...payload,
-    payload_sha256: domainHash(ROTATION_DOMAIN, canonicalize(payload)),
+    payload_sha256: canonicalSha256(payload, ROTATION_DOMAIN),
     previous_signature: previous.signHex(message),
     next_signature: next.signHex(message),
   };
@@ -121,10 +116,7 @@ export function verifyRotationText(text: string): RotationCheck {
     return fail('rotated_at is not a timestamp');
   }
   const { payload_sha256, previous_signature, next_signature, ...payload } = record;
-  if (
-    !isHex64(payload_sha256) ||
-    domainHash(ROTATION_DOMAIN, canonicalize(payload)) !== payload_sha256
-  ) {
+  if (!isHex64(payload_sha256) || canonicalSha256(payload, ROTATION_DOMAIN) !== payload_sha256) {
     return fail('payload_sha256 does not match the payload');
   }
   const message = signingMessage(ROTATION_DOMAIN, payload);

@@ -8,8 +8,8 @@
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalize } from '../../crypto/canonical.js';
-import { domainHash, randomHex } from '../../crypto/index.js';
+import { canonicalSha256 } from '../../crypto/canonical-bytes.js';
+import { randomHex } from '../../crypto/index.js';
 import { AgentkError } from '../../errors.js';
 
 /** Resources and resource templates are kinds apart: one URI may name one of each. */
@@ -47,7 +47,7 @@ const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DESCRIPTOR_DOMAIN = 'agentk/descriptor/v1';
 
 export function descriptorHash(descriptor: unknown): string {
-  return domainHash(DESCRIPTOR_DOMAIN, canonicalize(descriptor));
+  return canonicalSha256(descriptor, DESCRIPTOR_DOMAIN);
 }
 
 export function emptyHashes(): Hashes {
