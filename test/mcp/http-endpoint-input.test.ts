@@ -9,20 +9,11 @@ import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttp, type Endpoint, startEndpoint } from '../helpers/http-endpoint.js';
 import { BIN, EVERYTHING } from '../helpers/real.js';
+import { INITIALIZE } from '../helpers/runs.js';
 
 const TOKEN = 'agentk-endpoint-token-0123456789abcdef';
 const JSON_TYPE = 'application/json';
 const ACCEPT = 'application/json, text/event-stream';
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1' },
-  },
-};
 
 interface Answer {
   readonly status: number;
