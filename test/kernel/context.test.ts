@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContextStore, type Session } from '../../src/kernel/context/context.js';
+import { ContextStore, MAX_PAGES, type Session } from '../../src/kernel/context/context.js';
 import { PRIVATE, UNTRUSTED } from '../../src/labels/labels.js';
 
 type Step =
@@ -73,5 +73,22 @@ describe('ContextStore: a page is indexed later, never too late', () => {
     store.settle();
     store.settle();
     expect(new Set(store.lookupValues(url).origins.map((o) => o.pageId))).toEqual(new Set(['p1']));
+  });
+});
+
+describe('ContextStore: pages kept', () => {
+  it('keeps the newest MAX_PAGES pages, dropping the oldest first', () => {
+    const store = new ContextStore('agent');
+    const session = store.session('agent') as Session;
+    const content = { labels: UNTRUSTED, contentHash: null, contentText: null };
+    const extra = 3;
+    for (let i = 1; i <= MAX_PAGES + extra; i++) store.addPage(session, 'server/tool', content, i);
+    for (let i = 1; i <= extra; i++) expect(store.page(`p${i}`)).toBeUndefined();
+    expect(store.page(`p${extra + 1}`)?.step).toBe(extra + 1);
+    expect(store.page(`p${MAX_PAGES + extra}`)?.step).toBe(MAX_PAGES + extra);
+    // Every page in between is still there.
+    let kept = 0;
+    for (let i = 1; i <= MAX_PAGES + extra; i++) if (store.page(`p${i}`)) kept++;
+    expect(kept).toBe(MAX_PAGES);
   });
 });

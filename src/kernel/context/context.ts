@@ -14,7 +14,7 @@ import { loggable } from '../loggable.js';
 import type { ContextPage, SyscallRequest } from '../types.js';
 
 /** Context pages kept for provenance reports and `{page}` inputs. */
-const MAX_PAGES = 65_536;
+export const MAX_PAGES = 65_536;
 /** Workspace roots kept, at most (the client declares up to 64 at a time). */
 const MAX_ROOTS = 128;
 
@@ -201,11 +201,11 @@ export class ContextStore {
       mask: content.labels,
     };
     this.#pages.set(id, page);
-    if (this.#pages.size > MAX_PAGES) {
-      // The oldest page's labels live on in the session label and the value index; only
-      // its entry (for provenance reports and `{page}` inputs) goes.
-      this.#pages.delete(this.#pages.keys().next().value as string);
-    }
+    // The oldest page's labels live on in the session label and the value index; only its
+    // entry (for provenance reports and `{page}` inputs) goes. Named by its number: asking
+    // the map for its first key walks past every entry deleted since the map was last
+    // compacted, up to 65,536 of them per page in a long session.
+    if (this.#pageCount > MAX_PAGES) this.#pages.delete(`p${this.#pageCount - MAX_PAGES}`);
     session.context = joinMasks(session.context, content.labels);
     if (content.contentText) {
       this.#toIndex.push({ id, labels: content.labels, text: content.contentText, step });
