@@ -69,10 +69,11 @@ export interface KernelOptions {
   readonly receiptTtlMs?: number;
   /**
    * Signed checkpoints of the chain, which authenticate the receipts of the events they
-   * cover (docs/flight-log.md): at most one per `intervalMs` (default 5), signed off the
-   * main thread, one soon after the log goes idle. `false` leaves it to the seal.
+   * cover (docs/flight-log.md), signed off the main thread: one once the log has been quiet
+   * for `intervalMs` (default 5), and while it stays busy one every `busyMs` (default 25).
+   * `false` leaves it all to the seal.
    */
-  readonly checkpoints?: { readonly intervalMs?: number } | false;
+  readonly checkpoints?: { readonly intervalMs?: number; readonly busyMs?: number } | false;
   /**
    * Told of each event (syscalls and the seal) once it is in the log, e.g. to export it as
    * telemetry (src/telemetry). Never told of an event the log lacks; what it throws is dropped.
@@ -110,7 +111,9 @@ export function recorderOf(
   return new FlightRecorder(
     sinkOf(options.trace),
     runId,
-    checkpoints === false ? undefined : { signer, clock, intervalMs: checkpoints?.intervalMs },
+    checkpoints === false
+      ? undefined
+      : { signer, clock, intervalMs: checkpoints?.intervalMs, busyMs: checkpoints?.busyMs },
     options.onEvent,
   );
 }

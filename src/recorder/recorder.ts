@@ -30,8 +30,13 @@ import type { LogSink } from './sink.js';
 /** How the recorder signs checkpoints of its chain. */
 export interface CheckpointOptions {
   readonly signer: Signer;
-  /** The least time between two checkpoints, in ms (default 5). */
+  /**
+   * A checkpoint is due once the log has been quiet this long, in ms (default 5), or
+   * `busyMs` after the first event it would cover while events keep coming.
+   */
   readonly intervalMs?: number | undefined;
+  /** The longest an event waits for a checkpoint while the log stays busy, in ms (default 25). */
+  readonly busyMs?: number | undefined;
   /** The checkpoint's `ts` (default Date.now). */
   readonly clock?: () => number;
   /** Signs a message (default: on the process's signing thread). */
@@ -39,6 +44,7 @@ export interface CheckpointOptions {
 }
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5;
+export const DEFAULT_CHECKPOINT_BUSY_MS = 25;
 
 /**
  * Told of each event once its line is in the sink (for a batch: once the batch is written),
@@ -58,6 +64,11 @@ export class FlightRecorder {
   /** Events covered by the last checkpoint written. */
   #covered = 0;
   #timer: NodeJS.Timeout | null = null;
+  /** Events covered by the last checkpoint signed or being signed. */
+  #signedUpTo = 0;
+  /** When (performance.now) the first event after #signedUpTo, and the last, came. */
+  #firstUncoveredAt = 0;
+  #lastAt = 0;
   /** The checkpoint being signed, until it is written or dropped. */
   #signing: Promise<void> | null = null;
   /**
@@ -125,7 +136,11 @@ export class FlightRecorder {
     else sink.append(bytes.toString('utf8'));
     this.#count += 1;
     this.#head = hash;
-    this.#schedule();
+    if (this.#checkpoints) {
+      this.#lastAt = performance.now();
+      if (this.#count === this.#signedUpTo + 1) this.#firstUncoveredAt = this.#lastAt;
+      this.#schedule();
+    }
     fields.event_hash = hash;
     const appended = fields as unknown as FlightEvent;
     if (this.#observer) {
@@ -162,15 +177,33 @@ export class FlightRecorder {
     return this.#covered;
   }
 
-  /** A checkpoint is due one interval after the first event it would cover. */
+  /**
+   * A checkpoint is due once the log has been quiet for an interval, or `busyMs` after the
+   * first event it would cover: a log that goes idle gets one an interval after its last
+   * event, a busy one every `busyMs` (each checkpoint costs the process far more than its
+   * signature: two threads woken, caches cold).
+   */
   #schedule(): void {
     if (!this.#checkpoints || this.#timer || this.#signing || this.#closed) return;
-    const interval = this.#checkpoints.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    this.#wait(this.#checkpoints.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS);
+  }
+
+  #wait(ms: number): void {
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      void this.checkpoint();
-    }, interval);
+      const due = this.#dueIn();
+      if (due > 0) this.#wait(due);
+      else void this.checkpoint();
+    }, ms);
     this.#timer.unref();
+  }
+
+  /** Milliseconds until the next checkpoint is due (0 or less: now). */
+  #dueIn(): number {
+    const options = this.#checkpoints as CheckpointOptions;
+    const quiet = this.#lastAt + (options.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS);
+    const busy = this.#firstUncoveredAt + (options.busyMs ?? DEFAULT_CHECKPOINT_BUSY_MS);
+    return Math.min(quiet, busy) - performance.now();
   }
 
   /**
@@ -195,6 +228,7 @@ export class FlightRecorder {
       signer,
       new Date((options.clock ?? Date.now)()).toISOString(),
     );
+    this.#signedUpTo = fields.event_count;
     const sign = options.sign ?? ((message: string) => signLater(signer, message));
     this.#signing = sign(signingMessage(CHECKPOINT_DOMAIN, fields))
       .then((signature) => this.#writeCheckpoint({ ...fields, signature }))

@@ -80,7 +80,7 @@ afterEach(() => {
 
 describe('the recorder', () => {
   it('signs at most one checkpoint per interval, and one after the log goes idle', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const { rec, sink, pending, answer } = recorder(5);
     for (let i = 0; i < 100; i++) rec.append(event(i));
     vi.advanceTimersByTime(4);
@@ -107,6 +107,44 @@ describe('the recorder', () => {
     expect(chain).toMatchObject({ ok: true, events: 150, checkpoints: 2, version: 2 });
   });
 
+  it('while the log stays busy, signs one every busy interval; once it is quiet, one an interval after its last event', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { rec, sink, pending, answer } = recorder(5);
+    // An event every millisecond: never quiet for 5 ms.
+    let appended = 0;
+    const busyFor = (ms: number) => {
+      for (let t = 0; t < ms; t++) {
+        rec.append(event(appended++));
+        vi.advanceTimersByTime(1);
+      }
+    };
+    busyFor(24);
+    expect(pending).toHaveLength(0);
+    busyFor(1);
+    expect(pending).toHaveLength(1);
+    await answer();
+    // The first 25 events; the next one came after the signature was asked for.
+    expect(checkpointLines(sink).map((line: Json) => line.checkpoint.event_count)).toEqual([25]);
+    // The next busy interval counts from the first event it would cover.
+    busyFor(24);
+    expect(pending).toHaveLength(0);
+    busyFor(1);
+    expect(pending).toHaveLength(1);
+    await answer();
+    // Quiet: the events since are covered an interval after the last one, not later.
+    rec.append(event(appended++));
+    vi.advanceTimersByTime(4);
+    expect(pending).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(pending).toHaveLength(1);
+    await answer();
+    expect(checkpointLines(sink).map((line: Json) => line.checkpoint.event_count)).toEqual([
+      25, 50, 51,
+    ]);
+    rec.seal(signer, 'agent', TS);
+    expect(verifyLogText(sink.text())).toMatchObject({ ok: true, events: 51, checkpoints: 3 });
+  });
+
   it('writes a checkpoint that comes back behind the head, covering the point it signed', async () => {
     const { rec, sink, answer } = recorder();
     for (let i = 0; i < 3; i++) rec.append(event(i));
@@ -121,7 +159,7 @@ describe('the recorder', () => {
   });
 
   it('signs nothing in a batch whose lines are not yet written; the next checkpoint covers them', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const { rec, sink, pending, answer } = recorder(5);
     rec.batch(() => {
       rec.append(event(0));
