@@ -7,6 +7,8 @@
 // traced to it. Shorter coincidences can also match: the price is some false taint, never
 // a missed copy of the guaranteed length.
 
+import { LABELS } from '../labels/labels.js';
+
 export const K = 16;
 export const W = 16;
 /** The shortest shared substring that is guaranteed to be found. */
@@ -49,15 +51,43 @@ const SEGMENT = 1 << 20;
 
 /** Winnowed fingerprints of normalised text (empty when shorter than K). */
 export function winnow(normalized: string): Set<number> {
-  const out = new Set<number>();
-  if (normalized.length < K) return out; // not one window: nothing to hash
-  // Long texts in overlapping segments, so memory stays bounded: every window of W
-  // K-grams lies wholly inside some segment, which keeps the guarantee.
-  const overlap = K + W - 2;
-  for (let start = 0; start === 0 || start + overlap < normalized.length; start += SEGMENT) {
-    winnowSegment(normalized.slice(start, start + SEGMENT + overlap), out);
+  return new Set(winnowPicks(normalized));
+}
+
+/** The picks of winnowPicks, kept between calls (as the hash scratch below). */
+let pickScratch = new Int32Array(1024);
+let pickCount = 0;
+
+function pick(hash: number): void {
+  if (pickCount === pickScratch.length) {
+    const grown = new Int32Array(2 * pickScratch.length);
+    grown.set(pickScratch);
+    pickScratch = grown;
   }
-  return out;
+  pickScratch[pickCount++] = hash;
+}
+
+/**
+ * winnow's fingerprints as an array, in the order they were picked: the same values, each
+ * at least once (a value picked at two places of the text comes twice). A view of a buffer
+ * the next call reuses: read it before fingerprinting again.
+ */
+export function winnowPicks(normalized: string): Int32Array {
+  pickCount = 0;
+  if (normalized.length >= K) {
+    // Long texts in overlapping segments, so memory stays bounded: every window of W
+    // K-grams lies wholly inside some segment, which keeps the guarantee.
+    const overlap = K + W - 2;
+    for (let start = 0; start === 0 || start + overlap < normalized.length; start += SEGMENT) {
+      winnowSegment(normalized.slice(start, start + SEGMENT + overlap));
+    }
+  }
+  if (pickScratch.length > KEEP_ENTRIES) {
+    const picks = pickScratch.slice(0, pickCount);
+    pickScratch = new Int32Array(1024);
+    return picks;
+  }
+  return pickScratch.subarray(0, pickCount);
 }
 
 /**
@@ -87,7 +117,7 @@ function unitsOf(text: string): Uint16Array {
   return new Uint16Array(buffer.buffer, buffer.byteOffset, text.length);
 }
 
-function winnowSegment(normalized: string, out: Set<number>): void {
+function winnowSegment(normalized: string): void {
   const n = normalized.length - K + 1;
   if (n <= 0) return;
   const hashes = scratch(hashScratch, n);
@@ -108,7 +138,7 @@ function winnowSegment(normalized: string, out: Set<number>): void {
   if (n <= W) {
     let min = hashes[0] as number;
     for (let i = 1; i < n; i++) min = Math.min(min, hashes[i] as number);
-    out.add(min);
+    pick(min);
     return;
   }
   // Rightmost minimum of every window of W hashes. The minimum's position is kept; the
@@ -119,7 +149,7 @@ function winnowSegment(normalized: string, out: Set<number>): void {
   let min = 0;
   for (let i = 1; i < W; i++) if ((hashes[i] as number) <= (hashes[min] as number)) min = i;
   let chosen = min;
-  out.add(hashes[min] as number);
+  pick(hashes[min] as number);
   for (let i = W; i < n; i++) {
     if (min <= i - W) {
       min = i - W + 1;
@@ -128,72 +158,102 @@ function winnowSegment(normalized: string, out: Set<number>): void {
     } else if ((hashes[i] as number) <= (hashes[min] as number)) min = i;
     if (min !== chosen) {
       chosen = min;
-      out.add(hashes[min] as number);
+      pick(hashes[min] as number);
     }
   }
 }
 
+/** Where a fingerprint was seen: the labels of every page it was on, the last one named. */
+export interface FingerprintOrigin {
+  readonly pageId: string;
+  readonly labels: number;
+}
+
+/** Bits of a slot's second integer that hold the labels; the page's number is above them. */
+const LABEL_BITS = LABELS.length;
+/** Pages a table can name (page numbers stay clear of the sign bit). */
+const MAX_TABLE_PAGES = 2 ** (31 - LABEL_BITS) - 1;
+
 /**
- * Fingerprint -> what is known of it: an open-addressing table over the 32-bit
- * fingerprints. A Map keys half of them as heap numbers (those past the small-integer
- * range), and its lookups among the millions a long session indexes cost about four
- * times this table's (cache misses through its chains and boxed keys).
+ * Fingerprint -> the labels of the pages it was seen on, and the last page that added to
+ * them: an open-addressing table over the 32-bit fingerprints, each slot two integers side
+ * by side (the key; the page's number and the labels). A Map keys half of them as heap
+ * numbers (those past the small-integer range); a slot split over arrays, with an object
+ * for its value, costs up to four cache misses a lookup among the millions a long session
+ * indexes, where this costs one.
  */
-export class FingerprintTable<V> {
-  #keys = new Int32Array(1024);
-  #used = new Uint8Array(1024);
-  #values: (V | undefined)[] = new Array(1024);
+export class FingerprintTable {
+  /** Slot i: [2i] the key, [2i+1] (1 + its page's index) << LABEL_BITS | labels (0: free). */
+  #slots = new Int32Array(2 * 1024);
+  #capacity = 1024;
   /** 32 minus log2 of the capacity: the multiplicative hash's top bits pick the slot. */
   #shift = 22;
   #size = 0;
+  /** The pages slots name, by index (each page once, when it first fills or joins a slot). */
+  readonly #pages: string[] = [];
 
   get size(): number {
     return this.#size;
   }
 
-  get(key: number): V | undefined {
-    const at = this.#slot(key);
-    return this.#used[at] === 1 ? this.#values[at] : undefined;
+  get(key: number): FingerprintOrigin | undefined {
+    const value = this.#slots[this.#slot(key) + 1] as number;
+    if (value === 0) return undefined;
+    const labels = value & ((1 << LABEL_BITS) - 1);
+    return { pageId: this.#pages[(value >>> LABEL_BITS) - 1] as string, labels };
   }
 
-  set(key: number, value: V): void {
-    let at = this.#slot(key);
-    if (this.#used[at] !== 1) {
-      // At most half full: linear probes stay short.
-      if (2 * (this.#size + 1) > this.#keys.length) {
-        this.#grow();
-        at = this.#slot(key);
+  /**
+   * Page `pageId` with `labels` shows these fingerprints: each new one is the page's; one
+   * known already takes the page's labels too, and names it, if they add any. False, and
+   * nothing added, when the table can name no more pages (the caller fails closed).
+   */
+  addAll(keys: ArrayLike<number>, pageId: string, labels: number): boolean {
+    if (labels >>> LABEL_BITS !== 0) throw new RangeError(`not a label mask: ${labels}`);
+    let page = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as number;
+      let at = this.#slot(key);
+      const value = this.#slots[at + 1] as number;
+      const kept = value & ((1 << LABEL_BITS) - 1);
+      if (value !== 0 && (kept | labels) === kept) continue;
+      if (page === 0) {
+        if (this.#pages.length >= MAX_TABLE_PAGES) return false;
+        page = this.#pages.push(pageId);
       }
-      this.#used[at] = 1;
-      this.#keys[at] = key;
-      this.#size += 1;
+      if (value === 0) {
+        // At most half full: linear probes stay short.
+        if (2 * (this.#size + 1) > this.#capacity) {
+          this.#grow();
+          at = this.#slot(key);
+        }
+        this.#slots[at] = key;
+        this.#size += 1;
+      }
+      this.#slots[at + 1] = (page << LABEL_BITS) | kept | labels;
     }
-    this.#values[at] = value;
+    return true;
   }
 
-  /** Where `key` is, or the free slot it would take. */
+  /** Where `key` is, or the free slot it would take: the index of its first integer. */
   #slot(key: number): number {
-    const mask = this.#keys.length - 1;
+    const slots = this.#slots;
+    const mask = this.#capacity - 1;
     let at = Math.imul(key, 0x9e3779b1) >>> this.#shift;
-    while (this.#used[at] === 1 && this.#keys[at] !== key) at = (at + 1) & mask;
-    return at;
+    while (slots[2 * at + 1] !== 0 && slots[2 * at] !== key) at = (at + 1) & mask;
+    return 2 * at;
   }
 
   #grow(): void {
-    const keys = this.#keys;
-    const used = this.#used;
-    const values = this.#values;
-    const capacity = 2 * keys.length;
-    this.#keys = new Int32Array(capacity);
-    this.#used = new Uint8Array(capacity);
-    this.#values = new Array(capacity);
+    const old = this.#slots;
+    this.#capacity *= 2;
+    this.#slots = new Int32Array(2 * this.#capacity);
     this.#shift -= 1;
-    for (let i = 0; i < keys.length; i++) {
-      if (used[i] !== 1) continue;
-      const at = this.#slot(keys[i] as number);
-      this.#used[at] = 1;
-      this.#keys[at] = keys[i] as number;
-      this.#values[at] = values[i];
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] === 0) continue;
+      const at = this.#slot(old[i] as number);
+      this.#slots[at] = old[i] as number;
+      this.#slots[at + 1] = old[i + 1] as number;
     }
   }
 }

@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { INTEGRITY_TAINT, POISONED, PRIVATE, SECRET } from '../labels/labels.js';
 import { codeCandidates, codesIn } from './codes.js';
 import { argumentValues, pageValues } from './extract.js';
-import { canonicalText, FingerprintTable, foldText, winnow } from './fingerprints.js';
+import { canonicalText, FingerprintTable, foldText, winnow, winnowPicks } from './fingerprints.js';
 import { LineageBook, winnowOutside } from './lineage.js';
 import { ShortCopies } from './short-copies.js';
 
@@ -218,7 +218,7 @@ export class ValueIndex {
   readonly #echoes = new Map<string, ValueOrigin[]>();
   readonly #lineage = new LineageBook(homedir());
   /** Fingerprint -> the page that contributed it (most restrictive kept on collision). */
-  readonly #fingerprints = new FingerprintTable<ValueOrigin>();
+  readonly #fingerprints = new FingerprintTable();
   readonly #maxOriginsPerValue: number;
   readonly #budget: number;
   /** Join of the labels of pages too large for the remaining budget. */
@@ -291,16 +291,15 @@ export class ValueIndex {
     // The page's text is fingerprinted whole: a copy of what it says around an echoed
     // value (a relative form of a path) is still found; an argument that is the value is
     // masked on the argument's side (lookup).
-    const prints = winnow(folded);
-    if (this.#fingerprints.size + prints.size > this.#budget) {
+    const prints = winnowPicks(folded);
+    // Over budget when the page's distinct fingerprints would be: counted only when its
+    // picks (each distinct one at least once) could be.
+    const room = this.#budget - this.#fingerprints.size;
+    if (
+      (prints.length > room && new Set(prints).size > room) ||
+      !this.#fingerprints.addAll(prints, pageId, labels)
+    ) {
       this.#unindexed |= labels;
-      return;
-    }
-    for (const print of prints) {
-      const kept = this.#fingerprints.get(print);
-      if (!kept || (kept.labels | labels) !== kept.labels) {
-        this.#fingerprints.set(print, kept ? { pageId, labels: kept.labels | labels } : origin);
-      }
     }
   }
 

@@ -174,36 +174,59 @@ describe('valuesIn: the gates never hide a value', () => {
 });
 
 describe('FingerprintTable', () => {
-  it('answers get, set and size as a Map does, across growth and any 32-bit key', () => {
+  /** What addAll must do, on a Map: a new key is the page's; a known one joins labels. */
+  function modelAdd(
+    map: Map<number, { pageId: string; labels: number }>,
+    keys: readonly number[],
+    pageId: string,
+    labels: number,
+  ) {
+    for (const key of keys) {
+      const kept = map.get(key);
+      if (!kept) map.set(key, { pageId, labels });
+      else if ((kept.labels | labels) !== kept.labels) {
+        map.set(key, { pageId, labels: kept.labels | labels });
+      }
+    }
+  }
+
+  it('answers as a Map of key to page and joined labels does, across growth and any 32-bit key', () => {
     const key = fc.oneof(
       fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
       fc.constantFrom(0, -1, 1, 2 ** 30, -(2 ** 31), 2 ** 31 - 1),
+      fc.integer({ min: 0, max: 40 }), // the same keys again, on other pages
     );
-    const op = fc.tuple(fc.boolean(), key, fc.nat());
+    const page = fc.record({
+      keys: fc.array(key, { maxLength: 400 }),
+      labels: fc.integer({ min: 0, max: 63 }),
+      probes: fc.array(key, { maxLength: 20 }),
+    });
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 3000 }), (ops) => {
-        const table = new FingerprintTable<number>();
-        const map = new Map<number, number>();
-        for (const [write, k, v] of ops) {
-          if (write) {
-            table.set(k, v);
-            map.set(k, v);
-          } else expect(table.get(k)).toBe(map.get(k));
-        }
+      fc.property(fc.array(page, { maxLength: 20 }), (pages) => {
+        const table = new FingerprintTable();
+        const map = new Map<number, { pageId: string; labels: number }>();
+        pages.forEach(({ keys, labels, probes }, i) => {
+          table.addAll(Int32Array.from(keys), `p${i}`, labels);
+          modelAdd(map, keys, `p${i}`, labels);
+          for (const k of probes) expect(table.get(k)).toEqual(map.get(k));
+        });
         expect(table.size).toBe(map.size);
-        for (const [k, v] of map) expect(table.get(k)).toBe(v);
+        for (const [k, v] of map) expect(table.get(k)).toEqual(v);
       }),
       { numRuns: 200 },
     );
   });
 
   it('holds a million entries (probing past taken slots), and finds none it was not given', () => {
-    const table = new FingerprintTable<string>();
-    for (let i = 0; i < 1_000_000; i++) table.set(Math.imul(i, 7919) | 0, `v${i}`);
+    const table = new FingerprintTable();
+    const keys = Int32Array.from({ length: 1_000_000 }, (_, i) => Math.imul(i, 7919) | 0);
+    table.addAll(keys.subarray(0, 500_000), 'first', 1);
+    table.addAll(keys.subarray(500_000), 'second', 2);
     expect(table.size).toBe(1_000_000);
-    for (const i of [0, 1, 4095, 500_000, 999_999]) {
-      expect(table.get(Math.imul(i, 7919) | 0)).toBe(`v${i}`);
+    for (const i of [0, 1, 4095, 499_999]) {
+      expect(table.get(Math.imul(i, 7919) | 0)).toEqual({ pageId: 'first', labels: 1 });
     }
+    expect(table.get(Math.imul(999_999, 7919) | 0)).toEqual({ pageId: 'second', labels: 2 });
     expect(table.get(Math.imul(1_000_001, 7919) | 0)).toBeUndefined();
   });
 });
