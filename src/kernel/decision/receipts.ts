@@ -6,7 +6,7 @@ import type { SinkMask } from '../../vocabulary.js';
 import type { RevealingReceipt } from '../secrets/vault.js';
 
 /** Live receipts kept for redemption; beyond, the expired and then the oldest go. */
-const MAX_LIVE_RECEIPTS = 65_536;
+export const MAX_LIVE_RECEIPTS = 65_536;
 const NO_HANDLES: readonly string[] = [];
 
 export interface IssuedReceipt extends RevealingReceipt {
@@ -45,14 +45,17 @@ export class ReceiptBook {
     return true;
   }
 
-  /** Drop expired receipts, then the oldest, down to seven eighths of the limit. */
+  /**
+   * Drop receipts oldest first, the expired and then as many more as it takes to come down
+   * to seven eighths of the limit. Only what is dropped is visited (a scan of every receipt
+   * for the expired ones cost 2 to 6 ms, once per 8,192 receipts past the limit); an
+   * expired receipt behind a live one (the clock went back) waits for a later pass, and
+   * cannot be redeemed meanwhile.
+   */
   #prune(now: number): void {
-    for (const [id, issued] of this.#receipts) {
-      if (issued.expiresAt < now) this.#receipts.delete(id);
-    }
     const target = MAX_LIVE_RECEIPTS - MAX_LIVE_RECEIPTS / 8;
-    for (const id of this.#receipts.keys()) {
-      if (this.#receipts.size <= target) break;
+    for (const [id, issued] of this.#receipts) {
+      if (this.#receipts.size <= target && issued.expiresAt >= now) break;
       this.#receipts.delete(id);
     }
   }
