@@ -144,8 +144,8 @@ function winnowSegment(normalized: string): void {
   // Rightmost minimum of every window of W hashes. The minimum's position is kept; the
   // window is scanned again only when that position leaves it (about every W/2 steps on
   // random hashes; at most W comparisons a step on any input), with branches a CPU
-  // predicts, which a monotonic deque's pops are not. A window's minimum is usually the previous window's:
-  // it is added once, when chosen.
+  // predicts, which a monotonic deque's pops are not. A window's minimum is usually the
+  // previous window's: it is picked once, when chosen.
   let min = 0;
   for (let i = 1; i < W; i++) if ((hashes[i] as number) <= (hashes[min] as number)) min = i;
   let chosen = min;
@@ -171,6 +171,7 @@ export interface FingerprintOrigin {
 
 /** Bits of a slot's second integer that hold the labels; the page's number is above them. */
 const LABEL_BITS = LABELS.length;
+const LABEL_MASK = (1 << LABEL_BITS) - 1;
 /** Pages a table can name (page numbers stay clear of the sign bit). */
 const MAX_TABLE_PAGES = 2 ** (31 - LABEL_BITS) - 1;
 
@@ -199,8 +200,10 @@ export class FingerprintTable {
   get(key: number): FingerprintOrigin | undefined {
     const value = this.#slots[this.#slot(key) + 1] as number;
     if (value === 0) return undefined;
-    const labels = value & ((1 << LABEL_BITS) - 1);
-    return { pageId: this.#pages[(value >>> LABEL_BITS) - 1] as string, labels };
+    return {
+      pageId: this.#pages[(value >>> LABEL_BITS) - 1] as string,
+      labels: value & LABEL_MASK,
+    };
   }
 
   /**
@@ -215,7 +218,7 @@ export class FingerprintTable {
       const key = keys[i] as number;
       let at = this.#slot(key);
       const value = this.#slots[at + 1] as number;
-      const kept = value & ((1 << LABEL_BITS) - 1);
+      const kept = value & LABEL_MASK;
       if (value !== 0 && (kept | labels) === kept) continue;
       if (page === 0) {
         if (this.#pages.length >= MAX_TABLE_PAGES) return false;

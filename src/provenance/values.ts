@@ -217,7 +217,7 @@ export class ValueIndex {
   /** Untrusted sightings of values whose lineage is clean (lineage.ts). */
   readonly #echoes = new Map<string, ValueOrigin[]>();
   readonly #lineage = new LineageBook(homedir());
-  /** Fingerprint -> the page that contributed it (most restrictive kept on collision). */
+  /** Fingerprint -> the labels of the pages it was seen on, the last that added to them named. */
   readonly #fingerprints = new FingerprintTable();
   readonly #maxOriginsPerValue: number;
   readonly #budget: number;

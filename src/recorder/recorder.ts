@@ -185,7 +185,11 @@ export class FlightRecorder {
    */
   #schedule(): void {
     if (!this.#checkpoints || this.#timer || this.#signing || this.#closed) return;
-    this.#wait(this.#checkpoints.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS);
+    this.#wait(this.#intervalMs);
+  }
+
+  get #intervalMs(): number {
+    return this.#checkpoints?.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
   }
 
   #wait(ms: number): void {
@@ -200,9 +204,8 @@ export class FlightRecorder {
 
   /** Milliseconds until the next checkpoint is due (0 or less: now). */
   #dueIn(): number {
-    const options = this.#checkpoints as CheckpointOptions;
-    const quiet = this.#lastAt + (options.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS);
-    const busy = this.#firstUncoveredAt + (options.busyMs ?? DEFAULT_CHECKPOINT_BUSY_MS);
+    const quiet = this.#lastAt + this.#intervalMs;
+    const busy = this.#firstUncoveredAt + (this.#checkpoints?.busyMs ?? DEFAULT_CHECKPOINT_BUSY_MS);
     return Math.min(quiet, busy) - performance.now();
   }
 
